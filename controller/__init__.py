@@ -1,0 +1,1 @@
+"""The reconcile controller: drives workflow.engine on a Kubernetes cluster."""

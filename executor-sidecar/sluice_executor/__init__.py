@@ -1,0 +1,1 @@
+"""The in-pod executor: input/output artifacts, output parameters, result capture."""

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The project's test command (README): every tier this machine can run.
+#   fast tiers: ruff, then unit + integration + conformance in one pytest run
+#   e2e tier:   on SLUICE_E2E_KUBECONFIG when set, else on the project's own cluster (make cluster-up)
+# pytest's exit code 5 (no tests collected) is a failure here, never hidden.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ruff check .
+python -m pytest -m "not e2e" "$@"

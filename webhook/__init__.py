@@ -1,0 +1,1 @@
+"""The admission webhook: validates, defaults and enforces policies on Argo objects."""
