@@ -1,0 +1,3 @@
+module sluice.local/argosay
+
+go 1.22

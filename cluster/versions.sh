@@ -1,0 +1,12 @@
+# Pinned versions of everything the project's cluster builds or installs. Sourced by cluster/*.sh.
+# Changing a version changes the cache key: the next run rebuilds into a new cache directory.
+K8S_VERSION=v1.35.4        # k8s.io/kubernetes (newest 1.35 patch the Go module proxy serves)
+K8S_STAGING_VERSION=v0.35.4  # the matching staging modules (k8s.io/api, client-go, kubelet, ...)
+ETCD_VERSION=v3.6.16       # go.etcd.io/etcd/server/v3 + etcdctl/v3
+# github.com/minio/minio tags no semver releases; the proxy serves its commits as pseudo-versions.
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+# Debian packages (bookworm): containerd, runc, CNI plugins, busybox, debootstrap.
+DEBIAN_PACKAGES="containerd runc containernetworking-plugins busybox-static debootstrap iptables iproute2 openssl gcc libc6-dev util-linux"
+
+# Where built binaries are cached, keyed by version, outside any clone so CI and later runs reuse them.
+SLUICE_CACHE_DIR=${SLUICE_CACHE_DIR:-/var/cache/sluice}
