@@ -1,0 +1,204 @@
+"""Every shape problem of a raw document, with its field path, read off the types themselves.
+
+msgspec stops at the first problem; when it does, this walker goes over the raw value guided by
+`msgspec.inspect.type_info` of the target type and collects them all: unknown fields, wrong types,
+missing required fields, and the custom types' own checks (AnyString, Plugin). It never raises on input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import inspect as mi
+
+from workflow.errors import Problems, child
+from workflow.types.base import dec_hook, describe
+
+# Fields that Argo v3 had and v4.0 removed: accepted with a warning (parse_legacy.py converts them).
+# Keyed by (class name, JSON name).
+LEGACY_FIELDS: dict[tuple[str, str], str] = {
+    ("CronWorkflowSpec", "schedule"): '"schedule" was removed in Argo v4.0; converted into "schedules"',
+    ("Synchronization", "semaphore"): '"semaphore" was removed in Argo v4.0; converted into "semaphores"',
+    ("Synchronization", "mutex"): '"mutex" was removed in Argo v4.0; converted into "mutexes"',
+    ("WorkflowSpec", "podPriority"): '"podPriority" was removed in Argo v4.0; use "podPriorityClassName"',
+    ("Template", "priority"): '"priority" is deprecated (removed in Argo v4.0); use "priorityClassName"',
+}
+
+_info_cache: dict[type, mi.Type] = {}
+
+
+def type_info(cls: type) -> mi.Type:
+    info = _info_cache.get(cls)
+    if info is None:
+        info = _info_cache[cls] = mi.type_info(cls)
+    return info
+
+
+def map_child(path: str, key: str) -> str:
+    """The path of a map entry: `status.nodes[wf-123]`, `metadata.labels[app.kubernetes.io/name]`."""
+    return f"{path}[{key}]"
+
+
+def collect(value: Any, cls: type, path: str, problems: Problems) -> None:
+    """Append to `problems` every way in which `value` does not fit `cls`."""
+    _walk(value, type_info(cls), path, problems)
+
+
+def expected(t: mi.Type) -> str:
+    """How an error message names what a type expects: "an integer", "an integer or a string", ..."""
+    if isinstance(t, mi.UnionType):
+        names: list[str] = []
+        for member in t.types:
+            if isinstance(member, mi.NoneType):
+                continue
+            name = expected(member)
+            if name not in names:
+                names.append(name)
+        return " or ".join(names) if names else "null"
+    if isinstance(t, mi.IntType):
+        return "an integer"
+    if isinstance(t, mi.FloatType):
+        return "a number"
+    if isinstance(t, mi.StrType):
+        return "a string"
+    if isinstance(t, mi.BoolType):
+        return "a boolean"
+    if isinstance(t, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType, mi.TupleType)):
+        return "a list"
+    if isinstance(t, (mi.StructType, mi.DictType, mi.TypedDictType, mi.DataclassType)):
+        return "an object"
+    if isinstance(t, mi.CustomType):
+        return _CUSTOM_NAMES.get(t.cls.__name__, "a value")
+    if isinstance(t, mi.NoneType):
+        return "null"
+    return "a value"
+
+
+_CUSTOM_NAMES = {"AnyString": "a string, number or boolean", "Plugin": "an object"}
+
+
+def _category(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "other"
+
+
+def _accepts(t: mi.Type, category: str) -> bool:
+    """Whether a union member is the one a value of this JSON category is meant for."""
+    if isinstance(t, mi.AnyType):
+        return True
+    if isinstance(t, mi.CustomType):
+        # Custom types check the value themselves (dec_hook).
+        return category != "null"
+    return category in _CATEGORIES.get(type(t), ())
+
+
+_CATEGORIES: dict[type, tuple[str, ...]] = {
+    mi.NoneType: ("null",),
+    mi.IntType: ("int",),
+    mi.FloatType: ("int", "float"),
+    mi.StrType: ("str",),
+    mi.BoolType: ("bool",),
+    mi.ListType: ("list",),
+    mi.StructType: ("object",),
+    mi.DictType: ("object",),
+}
+
+
+def _walk(value: Any, t: mi.Type, path: str, problems: Problems) -> None:
+    if isinstance(t, mi.AnyType):
+        return
+    if isinstance(t, mi.UnionType):
+        category = _category(value)
+        for member in t.types:
+            if _accepts(member, category):
+                _walk(value, member, path, problems)
+                return
+        problems.error(path, f"expected {expected(t)}, got {describe(value)}")
+        return
+    if isinstance(t, mi.StructType):
+        _walk_struct(value, t, path, problems)
+        return
+    if isinstance(t, mi.ListType):
+        if not isinstance(value, list):
+            problems.error(path, f"expected a list, got {describe(value)}")
+            return
+        for index, item in enumerate(value):
+            _walk(item, t.item_type, child(path, index), problems)
+        return
+    if isinstance(t, mi.DictType):
+        if not isinstance(value, dict):
+            problems.error(path, f"expected an object, got {describe(value)}")
+            return
+        for key, item in value.items():
+            if not isinstance(key, str):
+                problems.error(map_child(path, str(key)), f"expected a string key, got {describe(key)}")
+                continue
+            _walk(item, t.value_type, map_child(path, key), problems)
+        return
+    if isinstance(t, mi.CustomType):
+        try:
+            dec_hook(t.cls, value)
+        except ValueError as exc:
+            problems.error(path, str(exc))
+        return
+    if not _accepts(t, _category(value)):
+        problems.error(path, f"expected {expected(t)}, got {describe(value)}")
+
+
+def _walk_struct(value: Any, t: mi.StructType, path: str, problems: Problems) -> None:
+    if not isinstance(value, dict):
+        problems.error(path, f"expected an object, got {describe(value)}")
+        return
+    fields = _fields_by_name(t)
+    class_name = t.cls.__name__
+    for key, item in value.items():
+        name = key if isinstance(key, str) else str(key)
+        field = fields.get(name) if isinstance(key, str) else None
+        if field is None:
+            problems.error(child(path, name), f'unknown field "{name}"')
+            continue
+        legacy = LEGACY_FIELDS.get((class_name, name))
+        if legacy is not None:
+            problems.warn(child(path, name), legacy)
+        _walk(item, field.type, child(path, name), problems)
+    for name, field in fields.items():
+        if field.required and name not in value:
+            problems.error(child(path, name), "required field is missing")
+
+
+_fields_cache: dict[type, dict[str, mi.Field]] = {}
+
+
+def _fields_by_name(t: mi.StructType) -> dict[str, mi.Field]:
+    fields = _fields_cache.get(t.cls)
+    if fields is None:
+        fields = _fields_cache[t.cls] = {f.encode_name: f for f in t.fields}
+    return fields
+
+
+def problem_from_msgspec(exc: msgspec.ValidationError, root: str) -> tuple[str, str]:
+    """(path, message) from msgspec's own error text `... - at `$.a.b[0]``: the walker's safety net."""
+    text = str(exc)
+    message, sep, where = text.rpartition(" - at `")
+    if not sep:
+        return root, text
+    where = where.rstrip("`")
+    rel = where[1:] if where.startswith("$") else where
+    rel = rel[1:] if rel.startswith(".") else rel
+    if not (root and rel):
+        return root or rel, message
+    return root + ("" if rel.startswith("[") else ".") + rel, message

@@ -1,0 +1,131 @@
+"""The building blocks every Argo type shares: the strict Struct base, AnyString, int-or-string.
+
+Every type is a msgspec Struct with Argo's JSON names (camelCase, with explicit names where Go's JSON tag
+is not plain camelCase, e.g. `boundaryID`). Structs are strict (an unknown field is an error) and omit
+absent fields when encoded, so `to_dict(parse(doc)) == doc` for what Argo itself would accept.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import msgspec
+
+
+class _KwOnlyMeta(msgspec.StructMeta):
+    # msgspec's kw_only applies to the fields of the class that sets it; every subclass gets it here so
+    # a required field (Artifact.name) may follow optional ones inherited from a base (ArtifactLocation).
+    def __new__(mcls, name, bases, namespace, **kwargs):
+        kwargs.setdefault("kw_only", True)
+        return super().__new__(mcls, name, bases, namespace, **kwargs)
+
+
+class ArgoStruct(
+    msgspec.Struct,
+    metaclass=_KwOnlyMeta,
+    rename="camel",
+    forbid_unknown_fields=True,
+    omit_defaults=True,
+):
+    """Base of every Argo and Kubernetes type: optional fields default to None and are omitted when absent."""
+
+
+class AnyString(str):
+    """A string that Argo also accepts as a JSON number or boolean (parameter value/default/enum/description).
+
+    Decoding renders numbers and booleans the way Go's encoding/json prints them (true → "true", 3 → "3",
+    1.5 → "1.5"), which is what Argo stores.
+    """
+
+
+IntOrString = int | str
+"""Kubernetes' intstr.IntOrString / Argo's Int64OrString: kept as given (3 stays 3, "3" stays "3")."""
+
+Quantity = int | float | str
+"""A Kubernetes resource.Quantity: YAML may give `cpu: 1` (a number) or `memory: 1Gi` (a string)."""
+
+Amount = int | float
+"""Argo's Amount (histogram buckets): a JSON number."""
+
+JSON = Any
+"""Free-form JSON (withItems entries, plugin bodies, preserved-unknown objects)."""
+
+
+def field(name: str, default: Any = None) -> Any:
+    """A field whose JSON name is not the camelCase of its Python name (`boundaryID`, `from`, `podIP`)."""
+    return msgspec.field(name=name, default=default)
+
+
+def go_number_text(value: int | float) -> str:
+    """A JSON number as Go's encoding/json writes it (integral floats without `.0`, no exponent in range)."""
+    if isinstance(value, int):
+        return str(value)
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e21:
+        return str(int(value))
+    if math.isfinite(value) and 1e-6 <= abs(value) < 1e21:
+        text = repr(value)
+        if "e" in text or "E" in text:
+            text = format(value, "f").rstrip("0").rstrip(".")
+        return text
+    return repr(value)
+
+
+def any_string_text(value: Any) -> str | None:
+    """The AnyString rendering of a raw JSON value, or None when the value is not a scalar Argo accepts."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return go_number_text(value)
+    return None
+
+
+def dec_hook(kind: type, value: Any) -> Any:
+    """msgspec's hook for the custom types (AnyString, Plugin); ValueError carries the message.
+
+    (A ValueError lets msgspec append the path of the value; the error walker reuses the message.)
+    """
+    if kind is AnyString:
+        text = any_string_text(value)
+        if text is not None:
+            return AnyString(text)
+        raise ValueError(f"expected a string, number or boolean, got {describe(value)}")
+    if kind is Plugin:
+        if not isinstance(value, dict):
+            raise ValueError(f"expected an object, got {describe(value)}")
+        if len(value) != 1:
+            raise ValueError(f"expected exactly one key, got {len(value)}")
+        return Plugin(value)
+    raise NotImplementedError(f"no decoder for {kind!r}")
+
+
+def enc_hook(value: Any) -> Any:
+    if isinstance(value, AnyString):
+        return str(value)
+    if isinstance(value, Plugin):
+        return dict(value)
+    raise NotImplementedError(f"cannot encode {type(value).__name__}")
+
+
+def describe(value: Any) -> str:
+    """A value as an error message shows it: `"abc"`, `3`, `true`, `an object`, `a list`, `null`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return '"' + text.replace('"', '\\"') + '"'
+    if isinstance(value, (int, float)):
+        return go_number_text(value)
+    return type(value).__name__
+
+
+class Plugin(dict):
+    """A plugin template or body: a free-form object with exactly one key, the plugin's name."""
