@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 FNV32_OFFSET = 0x811C9DC5
@@ -27,8 +28,9 @@ DISPLAY_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-.]{0,61}[a-zA-Z0-9]$")
 _STEP_OR_DAG_SEPARATOR = re.compile(r"^(\[\d+\])?\.")
 
 
+@lru_cache(maxsize=131072)
 def fnv1a_32(text: str) -> int:
-    """FNV-1a, 32 bits, over the UTF-8 bytes of `text` (Go's hash/fnv New32a)."""
+    """FNV-1a, 32 bits, over the UTF-8 bytes of `text` (Go's hash/fnv New32a). Memoised: names repeat."""
     h = FNV32_OFFSET
     for byte in text.encode("utf-8"):
         h = ((h ^ byte) * FNV32_PRIME) & 0xFFFFFFFF
