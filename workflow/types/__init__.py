@@ -1,10 +1,12 @@
 """Argo Workflows v4.1 types (argoproj.io/v1alpha1) as msgspec Structs, the single source of the shapes.
 
-Class names are Argo's Go type names; attributes are the snake_case of the JSON names.
+Class names are Argo's Go type names; attributes are the snake_case of the JSON names. The Kubernetes
+core types (Container, Volume, ObjectMeta, ...) come from the generated module, re-exported by k8s.py.
 """
 
 from __future__ import annotations
 
+from workflow.types import k8s
 from workflow.types.artifacts import (
     ArchiveStrategy,
     Artifact,
@@ -88,33 +90,7 @@ from workflow.types.cron import (
     CronWorkflowStatus,
     StopStrategy,
 )
-from workflow.types.k8s import (
-    Affinity,
-    ConfigMapKeySelector,
-    Container,
-    EnvFromSource,
-    EnvVar,
-    HostAlias,
-    K8sObject,
-    LabelSelector,
-    LocalObjectReference,
-    ManagedFieldsEntry,
-    ObjectMeta,
-    ObjectReference,
-    OwnerReference,
-    PersistentVolumeClaim,
-    PodDisruptionBudgetSpec,
-    PodDNSConfig,
-    PodResourceClaim,
-    PodSecurityContext,
-    Probe,
-    ResourceRequirements,
-    SecretKeySelector,
-    SecurityContext,
-    Toleration,
-    Volume,
-    VolumeMount,
-)
+from workflow.types.k8s import *  # noqa: F403  (Kubernetes core types, listed in k8s.__all__)
 from workflow.types.leaf import (
     HTTP,
     ArtifactPaths,
@@ -199,7 +175,6 @@ from workflow.types.workflow import (
 
 __all__ = [
     "API_VERSION",
-    "Affinity",
     "Amount",
     "AnyString",
     "ArchiveStrategy",
@@ -225,8 +200,6 @@ __all__ = [
     "ClientCertAuth",
     "ClusterWorkflowTemplate",
     "Condition",
-    "ConfigMapKeySelector",
-    "Container",
     "ContainerNode",
     "ContainerSetRetryStrategy",
     "ContainerSetTemplate",
@@ -240,8 +213,6 @@ __all__ = [
     "DAGTemplate",
     "Data",
     "DataSource",
-    "EnvFromSource",
-    "EnvVar",
     "ExecutorConfig",
     "ExecutorPlugin",
     "ExecutorPluginSpec",
@@ -262,17 +233,12 @@ __all__ = [
     "HTTPHeaderSource",
     "Header",
     "Histogram",
-    "HostAlias",
     "Inputs",
     "IntOrString",
     "JSON",
-    "K8sObject",
-    "LabelSelector",
     "LabelValueFrom",
     "LifecycleHook",
     "LifecycleHooks",
-    "LocalObjectReference",
-    "ManagedFieldsEntry",
     "ManifestFrom",
     "MemoizationStatus",
     "Memoize",
@@ -293,25 +259,15 @@ __all__ = [
     "OSSArtifactRepository",
     "OSSBucket",
     "OSSLifecycleRule",
-    "ObjectMeta",
-    "ObjectReference",
     "Outputs",
-    "OwnerReference",
     "Parameter",
-    "PersistentVolumeClaim",
     "Plugin",
     "PluginArtifact",
     "PluginArtifactRepository",
-    "PodDNSConfig",
-    "PodDisruptionBudgetSpec",
     "PodGC",
-    "PodResourceClaim",
-    "PodSecurityContext",
-    "Probe",
     "Prometheus",
     "Quantity",
     "RawArtifact",
-    "ResourceRequirements",
     "ResourceTemplate",
     "RetryAffinity",
     "RetryNodeAntiAffinity",
@@ -321,8 +277,6 @@ __all__ = [
     "S3Bucket",
     "S3EncryptionOptions",
     "ScriptTemplate",
-    "SecretKeySelector",
-    "SecurityContext",
     "SemaphoreHolding",
     "SemaphoreRef",
     "SemaphoreStatus",
@@ -338,13 +292,10 @@ __all__ = [
     "TarStrategy",
     "Template",
     "TemplateRef",
-    "Toleration",
     "TransformationStep",
     "UserContainer",
     "ValueFrom",
-    "Volume",
     "VolumeClaimGC",
-    "VolumeMount",
     "Workflow",
     "WorkflowLevelArtifactGC",
     "WorkflowMetadata",
@@ -363,4 +314,4 @@ __all__ = [
     "encode_compressed_nodes",
     "field",
     "go_number_text",
-]
+] + k8s.__all__

@@ -1,54 +1,14 @@
-"""Kubernetes core types used inside Argo objects.
+"""Kubernetes core types used inside Argo objects, from the generated module (tools/gen_k8s_types.py).
 
-Interim: free-form objects until the generated module (tools/gen_k8s_types.py) replaces them.
+Every generated type is re-exported here except `HTTPHeader`, a name Argo's HTTP template uses for its own
+type (the Kubernetes probe header is `k8s_generated.HTTPHeader`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from workflow.types import k8s_generated
+from workflow.types.k8s_generated import *  # noqa: F403  (the generated module's __all__)
 
-from workflow.types.base import ArgoStruct
+_SHADOWED = {"HTTPHeader"}
 
-K8sObject = dict[str, Any]
-
-Container = K8sObject
-Volume = K8sObject
-VolumeMount = K8sObject
-Affinity = K8sObject
-Toleration = K8sObject
-SecurityContext = K8sObject
-PodSecurityContext = K8sObject
-ResourceRequirements = K8sObject
-EnvVar = K8sObject
-EnvFromSource = K8sObject
-Probe = K8sObject
-PersistentVolumeClaim = K8sObject
-PodDNSConfig = K8sObject
-HostAlias = K8sObject
-LocalObjectReference = K8sObject
-SecretKeySelector = K8sObject
-ConfigMapKeySelector = K8sObject
-PodDisruptionBudgetSpec = K8sObject
-PodResourceClaim = K8sObject
-ObjectReference = K8sObject
-ManagedFieldsEntry = K8sObject
-OwnerReference = K8sObject
-LabelSelector = K8sObject
-
-
-class ObjectMeta(ArgoStruct):
-    name: str | None = None
-    generate_name: str | None = None
-    namespace: str | None = None
-    self_link: str | None = None
-    uid: str | None = None
-    resource_version: str | None = None
-    generation: int | None = None
-    creation_timestamp: str | None = None
-    deletion_timestamp: str | None = None
-    deletion_grace_period_seconds: int | None = None
-    labels: dict[str, str] | None = None
-    annotations: dict[str, str] | None = None
-    owner_references: list[OwnerReference] | None = None
-    finalizers: list[str] | None = None
-    managed_fields: list[ManagedFieldsEntry] | None = None
+__all__ = [name for name in k8s_generated.__all__ if name not in _SHADOWED]

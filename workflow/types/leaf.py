@@ -6,10 +6,23 @@ from workflow.types.artifacts import Artifact
 from workflow.types.base import ArgoStruct, IntOrString
 from workflow.types.k8s import Container, SecretKeySelector, VolumeMount
 
-# A container with Argo's extras. Interim: free-form until the generated Container lands.
-UserContainer = Container
-ScriptTemplate = Container
-ContainerNode = Container
+
+class UserContainer(Container):
+    """An init container or sidecar: a Container that may mirror main's volume mounts."""
+
+    mirror_volume_mounts: bool | None = None
+
+
+class ScriptTemplate(Container):
+    """A container whose `source` is written to a file and run (the file is appended to `args`)."""
+
+    source: str | None = None
+
+
+class ContainerNode(Container):
+    """A member of a containerSet: a container that may wait for others (`dependencies`)."""
+
+    dependencies: list[str] | None = None
 
 
 class ManifestFrom(ArgoStruct):
