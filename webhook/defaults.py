@@ -1,0 +1,175 @@
+"""Defaulting for /mutate: workflow defaults and creator labels, only ever adding absent fields.
+
+Contract 8: admission never rewrites what the user wrote, so GitOps tools see no drift. The patch is
+computed with jsonpatch between the object exactly as received and the defaulted copy; an empty diff
+means no patch at all.
+
+Precedence follows Argo's (argo-anchor.md: Workflow > WorkflowTemplate > workflowDefaults): for a
+Workflow that uses `workflowTemplateRef`, a default is added only where neither the Workflow nor the
+referenced template sets the field, otherwise the added field would override the template's value.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonpatch
+import yaml
+
+from workflow.check import TemplateSource
+
+CREATOR = "workflows.argoproj.io/creator"
+CREATOR_EMAIL = "workflows.argoproj.io/creator-email"
+_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class DefaultsError(ValueError):
+    """Workflow defaults that cannot be read; one line."""
+
+
+@dataclass(slots=True)
+class WorkflowDefaults:
+    """A Workflow (metadata + spec) merged under every new Workflow, like Argo's `workflowDefaults`."""
+
+    metadata: dict[str, Any] = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.metadata and not self.spec
+
+
+def parse_defaults(doc: Any) -> WorkflowDefaults:
+    """Accepts a ConfigMap (key `workflowDefaults`, like Argo's controller ConfigMap), the controller's
+    config as a mapping with `workflowDefaults`, or the defaults Workflow itself."""
+    if isinstance(doc, dict) and doc.get("kind") == "ConfigMap":
+        data = doc.get("data") or {}
+        text = data.get("workflowDefaults") if isinstance(data, dict) else None
+        if text is None:
+            return WorkflowDefaults()
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise DefaultsError(f"data.workflowDefaults is not YAML: {' '.join(str(exc).split())}") from None
+    elif isinstance(doc, dict) and "workflowDefaults" in doc:
+        doc = doc["workflowDefaults"]
+    if doc is None:
+        return WorkflowDefaults()
+    if not isinstance(doc, dict):
+        raise DefaultsError("workflow defaults must be a mapping with metadata and spec")
+    metadata, spec = doc.get("metadata") or {}, doc.get("spec") or {}
+    if not isinstance(metadata, dict) or not isinstance(spec, dict):
+        raise DefaultsError("workflow defaults: metadata and spec must be mappings")
+    return WorkflowDefaults(
+        metadata={k: v for k, v in metadata.items() if k in ("labels", "annotations")}, spec=spec
+    )
+
+
+def fill_absent(target: dict[str, Any], defaults: dict[str, Any], blocked: dict[str, Any] | None = None) -> None:
+    """Copy into `target` every key of `defaults` it lacks, recursing into mappings on both sides.
+
+    A key present in `blocked` (the referenced template's spec) is not added either: the template
+    would set it. Lists and scalars already present are never touched.
+    """
+    for key, value in defaults.items():
+        shadow = blocked.get(key) if isinstance(blocked, dict) else None
+        if key not in target:
+            if isinstance(blocked, dict) and key in blocked:
+                if isinstance(value, dict) and isinstance(shadow, dict):
+                    partial: dict[str, Any] = {}
+                    fill_absent(partial, value, shadow)
+                    if partial:
+                        target[key] = partial
+                continue
+            target[key] = copy.deepcopy(value)
+        elif isinstance(target[key], dict) and isinstance(value, dict):
+            fill_absent(target[key], value, shadow if isinstance(shadow, dict) else None)
+
+
+def label_value(text: str) -> str:
+    """A valid label value made from any text: unsafe characters become '-', at most 63 characters,
+    starting and ending with an alphanumeric."""
+    value = _LABEL_UNSAFE.sub("-", text)[:63]
+    return value.strip("-_.")
+
+
+def creator_labels(user_info: dict[str, Any]) -> dict[str, str]:
+    username = user_info.get("username")
+    if not isinstance(username, str) or not username:
+        return {}
+    labels = {}
+    creator = label_value(username.removeprefix("system:serviceaccount:"))
+    if creator:
+        labels[CREATOR] = creator
+    if "@" in username:
+        email = label_value(username.replace("@", ".at.", 1))
+        if email:
+            labels[CREATOR_EMAIL] = email
+    return labels
+
+
+def _referenced_spec(obj: dict[str, Any], namespace: str | None, source: TemplateSource) -> dict[str, Any] | None:
+    """The spec of the template a Workflow's workflowTemplateRef names; None when there is no ref;
+    {"*": ...} sentinel handled by caller when the template is missing."""
+    spec = obj.get("spec")
+    ref = spec.get("workflowTemplateRef") if isinstance(spec, dict) else None
+    if not isinstance(ref, dict):
+        return None
+    name = ref.get("name")
+    if not isinstance(name, str):
+        return None
+    template = (
+        source.cluster_workflow_template(name)
+        if ref.get("clusterScope") is True
+        else source.workflow_template(namespace, name)
+    )
+    if not isinstance(template, dict):
+        return MISSING
+    found = template.get("spec")
+    return found if isinstance(found, dict) else {}
+
+
+MISSING: dict[str, Any] = {"__missing__": True}
+
+
+def defaulted(
+    obj: dict[str, Any],
+    *,
+    kind: str,
+    namespace: str | None,
+    user_info: dict[str, Any],
+    defaults: WorkflowDefaults,
+    source: TemplateSource,
+) -> dict[str, Any]:
+    """A defaulted copy of `obj` (CREATE): creator labels on every Argo kind, workflow defaults on Workflows."""
+    out = copy.deepcopy(obj)
+    metadata = out.setdefault("metadata", {}) if isinstance(out.get("metadata", {}), dict) else None
+    if metadata is None:
+        return obj  # not a mapping: validation reports it; defaulting leaves it alone
+    labels_to_add = creator_labels(user_info)
+    if kind == "Workflow" and not defaults.empty:
+        spec = out.get("spec")
+        if isinstance(spec, dict):
+            blocked = _referenced_spec(out, namespace, source)
+            if blocked is not MISSING:  # unknown template: its fields are unknown, add nothing to spec
+                fill_absent(spec, defaults.spec, blocked)
+        for key in ("labels", "annotations"):
+            extra = defaults.metadata.get(key)
+            if isinstance(extra, dict) and isinstance(metadata.get(key, {}), dict):
+                fill_absent(metadata.setdefault(key, {}), {k: v for k, v in extra.items() if isinstance(v, str)})
+    if labels_to_add and isinstance(metadata.get("labels", {}), dict):
+        fill_absent(metadata.setdefault("labels", {}), labels_to_add)
+    for key in ("labels", "annotations"):
+        if metadata.get(key) == {} and key not in (obj.get("metadata") or {}):
+            del metadata[key]
+    if out.get("metadata") == {} and "metadata" not in obj:
+        del out["metadata"]
+    return out
+
+
+def patch_between(raw: dict[str, Any], changed: dict[str, Any]) -> list[dict[str, Any]]:
+    """The JSON patch from the object as received to its defaulted copy ([] when they are equal)."""
+    return list(jsonpatch.make_patch(raw, changed).patch)

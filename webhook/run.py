@@ -1,0 +1,168 @@
+"""Running the webhook: configuration, sources (files or a cluster), certificates, the HTTPS site.
+
+`sluice webhook` builds a `WebhookConfig` and calls `serve`. Offline (`--templates DIR`,
+`--policies DIR`, `--defaults FILE`) everything comes from files, polled for changes. With a
+kubeconfig (or in a pod) templates, policies and defaults come from informers (cluster.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from webhook import certs
+from webhook.admission import Admission, DefaultsHolder
+from webhook.defaults import DefaultsError, parse_defaults
+from webhook.metrics import Metrics
+from webhook.policy.cel import evaluator
+from webhook.policy.engine import PolicySet
+from webhook.server import Readiness, Settings, build_app
+from webhook.sources import TemplateStore, documents_in, load_template_dir, yaml_files
+from webhook.tls import CertReloader
+
+log = logging.getLogger("sluice.webhook")
+
+
+@dataclass(slots=True)
+class WebhookConfig:
+    port: int = 8443
+    host: str = "0.0.0.0"
+    cert_dir: Path = Path("/tmp/sluice-webhook-certs")
+    hosts: list[str] = field(default_factory=lambda: list(certs.DEFAULT_HOSTS))
+    templates: Path | None = None
+    policies: Path | None = None
+    defaults: Path | None = None
+    kubeconfig: str | None = None
+    in_cluster: bool = False
+    namespace: str = "sluice-system"
+    defaults_configmap: str = "workflow-controller-configmap"
+    cert_secret: str = ""  # in-cluster: keep the certificates in this Secret (namespace above)
+    webhook_configurations: str = "sluice-webhook"  # names of the Validating/Mutating configurations
+    poll_seconds: float = 10.0
+    shutdown_grace: float = 3.0
+    evaluator: str = "cel-python"
+    settings: Settings = field(default_factory=Settings)
+
+
+def _fingerprint(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        with contextlib.suppress(OSError):
+            st = p.stat()
+            h.update(f"{p}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
+    return h.hexdigest()
+
+
+class FileSources:
+    """Templates, policies and defaults read from files, reloaded when the files change."""
+
+    def __init__(self, config: WebhookConfig, store: TemplateStore, policies: PolicySet,
+                 defaults: DefaultsHolder) -> None:
+        self.config, self.store, self.policies, self.defaults = config, store, policies, defaults
+        self._seen: dict[str, str] = {}
+
+    def _changed(self, what: str, root: Path | None) -> list[Path] | None:
+        if root is None:
+            return None
+        files = yaml_files(root) if root.exists() else []
+        mark = _fingerprint(files)
+        if self._seen.get(what) == mark:
+            return None
+        self._seen[what] = mark
+        return files
+
+    def refresh(self) -> None:
+        if self._changed("templates", self.config.templates) is not None:
+            load_template_dir(self.config.templates, self.store)
+            log.info("templates loaded", extra={"count": len(self.store)})
+        files = self._changed("policies", self.config.policies)
+        if files is not None:
+            fresh = PolicySet(self.policies.cel)
+            for path, doc in documents_in(files):
+                problems = fresh.load(doc)
+                for p in problems:
+                    log.warning("policy refused", extra={"file": str(path), "problem": str(p)})
+            self.policies.replace_all(fresh)
+            log.info("policies loaded", extra={"names": ",".join(self.policies.names)})
+        files = self._changed("defaults", self.config.defaults)
+        if files:
+            docs = [doc for _, doc in documents_in(files)]
+            try:
+                self.defaults.current = parse_defaults(docs[0] if docs else None)
+            except DefaultsError as exc:
+                log.warning("workflow defaults refused: %s", exc)
+
+
+async def _every(seconds: float, step: Callable[[], None]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            step()
+        except Exception:
+            log.exception("background refresh failed")
+
+
+async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set or SIGTERM/SIGINT arrives."""
+    metrics = Metrics()
+    readiness = Readiness()
+    store = TemplateStore()
+    policies = PolicySet(evaluator(config.evaluator))
+    defaults = DefaultsHolder()
+    admission = Admission(source=store, policies=policies, defaults=defaults)
+    tasks: list[asyncio.Task] = []
+    cluster = None
+
+    readiness.set("certificates", False)
+    if config.kubeconfig or config.in_cluster:
+        from webhook.cluster import ClusterSources
+
+        cluster = ClusterSources(config, store, policies, defaults, readiness)
+        await cluster.start()  # may fetch/create the certificate Secret before the reloader reads the dir
+    else:
+        files = FileSources(config, store, policies, defaults)
+        files.refresh()
+        tasks.append(asyncio.create_task(_every(config.poll_seconds, files.refresh)))
+
+    reloader = CertReloader(
+        config.cert_dir, config.hosts,
+        on_change=lambda source, outcome: metrics.cert_reloads.inc(source=source, outcome=outcome),
+    )
+    reloader.start()
+    readiness.set("certificates", True)
+    tasks.append(asyncio.create_task(_every(config.poll_seconds, reloader.tick)))
+    if cluster is not None:
+        await cluster.after_certificates(reloader)
+
+    app = build_app(admission, settings=config.settings, metrics=metrics, readiness=readiness)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, ssl_context=reloader.context, backlog=512)
+    await site.start()
+    log.info("listening", extra={"url": f"https://{config.host}:{config.port}", "evaluator": config.evaluator})
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        # Fail readiness first so endpoints drop this replica, then finish what is in flight.
+        readiness.stopping = True
+        log.info("stopping", extra={"grace_seconds": config.shutdown_grace})
+        await asyncio.sleep(config.shutdown_grace)
+    finally:
+        for task in tasks:
+            task.cancel()
+        if cluster is not None:
+            await cluster.stop()
+        await runner.cleanup()

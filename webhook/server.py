@@ -1,0 +1,180 @@
+"""The aiohttp application: routes, body limit, per-request deadline, metrics and request logs.
+
+The admission work is CPU-bound and synchronous (admission.py); it runs in a small thread pool so
+that health probes and metrics stay answered while a big workflow is checked, and it is given a
+deadline shorter than the webhook configuration's timeoutSeconds, so a slow check is answered with
+a clear denial instead of the API server's generic timeout.
+
+HTTP status codes: 200 for every well-formed review (allowed or not), 400 for a body that is not an
+AdmissionReview (with the reason), 413 over the size limit, 405/404 from routing. Never 5xx for a
+client's input: a failure inside the check is a denial with code 500 in the review's Status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from webhook.admission import Admission
+from webhook.metrics import Metrics
+from webhook.review import AdmissionRequest, MalformedReview, Verdict, parse_review, review_response
+from webhook.status import error_status
+
+log = logging.getLogger("sluice.webhook")
+
+DEFAULT_MAX_BODY = 8 * 1024 * 1024  # an UPDATE carries object and oldObject, each up to etcd's 1.5 MiB
+DEFAULT_DEADLINE = 4.0  # seconds; below the 5 s timeoutSeconds of manifests/webhook
+
+
+@dataclass(slots=True)
+class Settings:
+    deadline: float = DEFAULT_DEADLINE
+    max_body: int = DEFAULT_MAX_BODY
+    workers: int = 2
+
+
+@dataclass(slots=True)
+class Readiness:
+    """Named conditions that must all hold before /readyz says yes (certificates, caches)."""
+
+    conditions: dict[str, bool] = field(default_factory=dict)
+    stopping: bool = False
+
+    def set(self, name: str, value: bool) -> None:
+        self.conditions[name] = value
+
+    @property
+    def ready(self) -> bool:
+        return not self.stopping and all(self.conditions.values())
+
+
+ADMISSION = web.AppKey("admission", Admission)
+METRICS = web.AppKey("metrics", Metrics)
+SETTINGS = web.AppKey("settings", Settings)
+READINESS = web.AppKey("readiness", Readiness)
+POOL = web.AppKey("pool", concurrent.futures.ThreadPoolExecutor)
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=json.dumps(data, separators=(",", ":")).encode(), status=status,
+                        content_type="application/json")
+
+
+def _bad_request(reason: str, status: int = 400) -> web.Response:
+    return _json(error_status(reason, code=status, reason="BadRequest"), status=status)
+
+
+async def _review(request: web.Request, endpoint: str, decide: Callable[[AdmissionRequest], Verdict]) -> web.Response:
+    app = request.app
+    metrics, settings = app[METRICS], app[SETTINGS]
+    started = time.perf_counter()
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        metrics.requests.inc(endpoint=endpoint, kind="", operation="", result="malformed")
+        return _bad_request(f"request body is over the {settings.max_body:,}-byte limit", status=413)
+    try:
+        req = parse_review(body)
+    except MalformedReview as exc:
+        metrics.requests.inc(endpoint=endpoint, kind="", operation="", result="malformed")
+        log.info("malformed review", extra={"endpoint": endpoint, "reason": str(exc)})
+        return _bad_request(f"malformed AdmissionReview: {exc}")
+    loop = asyncio.get_running_loop()
+    try:
+        verdict = await asyncio.wait_for(loop.run_in_executor(app[POOL], decide, req), settings.deadline)
+    except TimeoutError:
+        message = f"sluice could not check this {req.kind} within {settings.deadline:g}s (request {req.uid})"
+        verdict = Verdict(allowed=False, status=error_status(message, code=504, reason="Timeout"), reason="timeout")
+    except Exception:  # a bug of ours must not turn a well-formed review into an HTTP 500
+        log.exception("admission failed", extra={"uid": req.uid, "endpoint": endpoint})
+        message = f"sluice could not check this {req.kind}: internal error (request {req.uid})"
+        verdict = Verdict(allowed=False, status=error_status(message, code=500, reason="InternalError"),
+                          reason="error")
+    elapsed = time.perf_counter() - started
+    result = "allowed" if verdict.allowed else ("error" if verdict.reason in ("error", "timeout") else "denied")
+    metrics.requests.inc(endpoint=endpoint, kind=req.kind, operation=req.operation, result=result)
+    metrics.latency.observe(elapsed, endpoint=endpoint)
+    if not verdict.allowed:
+        metrics.denials.inc(kind=req.kind, reason=verdict.reason)
+    for policy, action in verdict.violations:
+        metrics.policy_results.inc(policy=policy, action=action, dry_run=str(req.dry_run).lower())
+    log.info(
+        "admission",
+        extra={
+            "endpoint": endpoint, "uid": req.uid, "kind": req.kind, "namespace": req.namespace or "",
+            "object": req.name or "", "operation": req.operation, "user": req.username,
+            "dry_run": req.dry_run, "allowed": verdict.allowed, "reason": verdict.reason,
+            "ms": round(elapsed * 1000, 2),
+        },
+    )
+    return _json(review_response(req, verdict))
+
+
+async def validate(request: web.Request) -> web.Response:
+    return await _review(request, "validate", request.app[ADMISSION].validate)
+
+
+async def mutate(request: web.Request) -> web.Response:
+    return await _review(request, "mutate", request.app[ADMISSION].mutate)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok\n")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    readiness = request.app[READINESS]
+    if readiness.ready:
+        return web.Response(text="ok\n")
+    waiting = sorted(name for name, ok in readiness.conditions.items() if not ok)
+    reason = "stopping" if readiness.stopping else "waiting for " + ", ".join(waiting)
+    return web.Response(status=503, text=f"not ready: {reason}\n")
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[METRICS].render(), content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
+def build_app(
+    admission: Admission,
+    *,
+    settings: Settings | None = None,
+    metrics: Metrics | None = None,
+    readiness: Readiness | None = None,
+) -> web.Application:
+    settings = settings or Settings()
+    app = web.Application(client_max_size=settings.max_body)
+    app[ADMISSION] = admission
+    app[SETTINGS] = settings
+    app[METRICS] = metrics or Metrics()
+    app[READINESS] = readiness or Readiness()
+    app.add_routes(
+        [
+            web.post("/validate", validate),
+            web.post("/mutate", mutate),
+            web.get("/healthz", healthz),
+            web.get("/readyz", readyz),
+            web.get("/metrics", metrics_endpoint),
+        ]
+    )
+    app.cleanup_ctx.append(_pool(settings.workers))
+    return app
+
+
+def _pool(workers: int):
+    async def ctx(app: web.Application):
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="admission")
+        app[POOL] = pool
+        yield
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    return ctx
