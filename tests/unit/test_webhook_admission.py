@@ -1,0 +1,201 @@
+"""Admission decisions as plain functions, with a table-driven stand-in for the core's check so the
+shaping (Status, causes, warnings, policies, update rules) is tested on its own."""
+
+from __future__ import annotations
+
+import copy
+
+from webhook.admission import Admission
+from webhook.policy.cel import CelPython
+from webhook.policy.engine import PolicySet
+from webhook.review import AdmissionRequest
+from webhook.sources import TemplateStore
+from workflow.check import CheckReport
+from workflow.errors import Problem
+
+
+def request(obj, *, kind="Workflow", group="argoproj.io", operation="CREATE", old=None, user="alice"):
+    return AdmissionRequest(
+        api_version="admission.k8s.io/v1", uid="uid-1", group=group, version="v1alpha1", kind=kind,
+        operation=operation, namespace="team-a", name=(obj or {}).get("metadata", {}).get("name"),
+        object=obj, old_object=old, user_info={"username": user}, dry_run=False,
+    )
+
+
+class FakeCheck:
+    """Returns a fixed report and remembers what it was asked."""
+
+    def __init__(self, errors=(), warnings=(), containers=(), expanded=None, boom=False):
+        self.report = CheckReport("Workflow", "wf", "team-a", list(errors), list(warnings), expanded, list(containers))
+        self.calls = 0
+        self.boom = boom
+
+    def __call__(self, doc, source, options):
+        self.calls += 1
+        assert options.missing_reference_is_warning is True
+        if self.boom:
+            raise RuntimeError("bug in the core")
+        self.report.expanded = self.report.expanded or doc
+        return self.report
+
+
+def admission(check, *policies):
+    ps = PolicySet(CelPython())
+    for p in policies:
+        assert ps.load(p) == []
+    return Admission(source=TemplateStore(), policies=ps, checker=check)
+
+
+def wf(**spec):
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "wf"},
+            "spec": {"entrypoint": "main", **spec}}
+
+
+def rule_policy(name, expression, action="Deny", message=None, **match):
+    rule = {"expression": expression, "action": action}
+    if message:
+        rule["message"] = message
+    spec = {"validations": [rule]}
+    if match:
+        spec["match"] = match
+    return {"apiVersion": "sluice.dev/v1alpha1", "kind": "WorkflowPolicy", "metadata": {"name": name}, "spec": spec}
+
+
+def test_errors_become_a_422_with_one_cause_per_problem_and_warnings_stay_warnings():
+    check = FakeCheck(
+        errors=[Problem("spec.templates[0].dag.tasks[1].dependencies", 'task "x" does not exist'),
+                Problem("spec.entrypoint", 'template "nope" does not exist')],
+        warnings=[Problem("spec.templates[0].dag.tasks[0].templateRef", 'WorkflowTemplate "lib" not found')],
+    )
+    verdict = admission(check).validate(request(wf()))
+    assert verdict.allowed is False and verdict.reason == "invalid"
+    st = verdict.status
+    assert (st["code"], st["reason"], st["status"]) == (422, "Invalid", "Failure")
+    assert st["details"]["causes"] == [
+        {"type": "FieldValueInvalid", "field": "spec.templates[0].dag.tasks[1].dependencies",
+         "message": 'task "x" does not exist'},
+        {"type": "FieldValueInvalid", "field": "spec.entrypoint", "message": 'template "nope" does not exist'},
+    ]
+    assert st["message"].startswith('Workflow "wf" is invalid (2 problems): spec.templates[0]')
+    assert verdict.warnings == ['spec.templates[0].dag.tasks[0].templateRef: WorkflowTemplate "lib" not found']
+
+
+def test_a_valid_object_is_allowed_with_its_warnings():
+    check = FakeCheck(warnings=[Problem("spec.x", "w")])
+    verdict = admission(check).validate(request(wf()))
+    assert (verdict.allowed, verdict.status, verdict.warnings) == (True, None, ["spec.x: w"])
+
+
+def test_a_bug_in_the_check_is_a_denial_with_code_500_not_a_crash():
+    verdict = admission(FakeCheck(boom=True)).validate(request(wf()))
+    assert verdict.allowed is False
+    assert (verdict.status["code"], verdict.status["reason"]) == (500, "InternalError")
+    assert "uid-1" in verdict.status["message"]
+
+
+def test_policies_see_containers_of_the_expanded_object_and_act_by_action():
+    containers = [{"template": "lib/build", "role": "main", "name": "main", "image": "docker.io/evil"}]
+    check = FakeCheck(containers=containers)
+    a = admission(
+        check,
+        rule_policy("registries", "containers.all(c, c.image.startsWith('registry.corp/'))",
+                    message="images must come from registry.corp/"),
+        rule_policy("warn-me", "size(containers) == 0", action="Warn", message="has containers"),
+        rule_policy("audit-me", "false", action="Audit", message="seen"),
+    )
+    verdict = a.validate(request(wf()))
+    assert verdict.allowed is False and verdict.reason == "policy"
+    assert verdict.status["details"]["causes"] == [
+        {"type": "FieldValueInvalid", "field": "", "message": "policy registries: images must come from registry.corp/"}
+    ]
+    assert verdict.warnings == ["policy warn-me: has containers"]
+    assert verdict.audit == {"policy-audit-me-0": "seen"}
+    assert sorted(verdict.violations) == [("audit-me", "Audit"), ("registries", "Deny"), ("warn-me", "Warn")]
+
+
+def test_policies_match_by_namespace_labels_and_kind():
+    deny = dict(expression="false", message="no")
+    a = admission(
+        FakeCheck(),
+        rule_policy("other-ns", **deny, namespaces=["team-b"]),
+        rule_policy("excluded", **deny, excludeNamespaces=["team-a"]),
+        rule_policy("needs-label", **deny, objectSelector={"matchLabels": {"tier": "prod"}}),
+        rule_policy("crons-only", **deny, kinds=["CronWorkflow"]),
+    )
+    assert a.validate(request(wf())).allowed is True
+    labelled = wf()
+    labelled["metadata"]["labels"] = {"tier": "prod"}
+    verdict = a.validate(request(labelled))
+    assert verdict.allowed is False
+    assert [c["message"] for c in verdict.status["details"]["causes"]] == ["policy needs-label: no"]
+
+
+def test_message_expression_and_request_variable():
+    a = admission(FakeCheck(), {
+        "apiVersion": "sluice.dev/v1alpha1", "kind": "WorkflowPolicy", "metadata": {"name": "who"},
+        "spec": {"validations": [{
+            "expression": "request.userInfo.username != 'mallory'",
+            "messageExpression": "'user ' + request.userInfo.username + ' may not ' + request.operation",
+        }]},
+    })
+    assert a.validate(request(wf(), user="alice")).allowed is True
+    verdict = a.validate(request(wf(), user="mallory"))
+    assert verdict.status["details"]["causes"][0]["message"] == "policy who: user mallory may not CREATE"
+
+
+def test_a_rule_that_errors_denies_unless_the_policy_ignores_failures():
+    broken = rule_policy("broken", "object.spec.nope == 1")
+    ignored = copy.deepcopy(broken)
+    ignored["metadata"]["name"] = "ignored"
+    ignored["spec"]["failurePolicy"] = "Ignore"
+    verdict = admission(FakeCheck(), broken, ignored).validate(request(wf()))
+    causes = verdict.status["details"]["causes"]
+    assert len(causes) == 1 and causes[0]["message"].startswith("policy broken: rule 0 evaluation failed")
+    non_bool = admission(FakeCheck(), rule_policy("nb", "'yes'")).validate(request(wf()))
+    assert "must evaluate to a bool" in non_bool.status["details"]["causes"][0]["message"]
+
+
+def test_updates_that_only_touch_metadata_or_delete_are_not_rechecked():
+    check = FakeCheck(errors=[Problem("spec", "bad")])
+    a = admission(check)
+    old = wf()
+    new = copy.deepcopy(old)
+    new["metadata"]["labels"] = {"a": "b"}
+    assert a.validate(request(new, operation="UPDATE", old=old)).allowed is True
+    deleting = copy.deepcopy(new)
+    deleting["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    deleting["spec"]["entrypoint"] = "changed"
+    assert a.validate(request(deleting, operation="UPDATE", old=old)).allowed is True
+    assert a.validate(request(None, operation="DELETE", old=old)).allowed is True
+    assert check.calls == 0
+    changed = copy.deepcopy(old)
+    changed["spec"]["entrypoint"] = "other"
+    assert a.validate(request(changed, operation="UPDATE", old=old)).allowed is False
+    assert check.calls == 1
+
+
+def test_running_workflow_updates():
+    a = admission(FakeCheck())
+    old = wf(templates=[{"name": "main", "suspend": {}}], parallelism=2)
+    old["status"] = {"phase": "Running"}
+    ok = copy.deepcopy(old)
+    ok["spec"].update(suspend=True, shutdown="Terminate", activeDeadlineSeconds=0)
+    assert a.validate(request(ok, operation="UPDATE", old=old)).allowed is True
+    bad = copy.deepcopy(old)
+    del bad["spec"]["parallelism"]
+    bad["spec"]["arguments"] = {"parameters": [{"name": "p", "value": "1"}]}
+    verdict = a.validate(request(bad, operation="UPDATE", old=old))
+    assert verdict.reason == "immutable"
+    assert [c["field"] for c in verdict.status["details"]["causes"]] == ["spec.arguments", "spec.parallelism"]
+    finished = copy.deepcopy(old)
+    finished["status"]["phase"] = "Succeeded"
+    # Not running: an ordinary UPDATE, checked in full (the fake check passes it).
+    assert a.validate(request(bad, operation="UPDATE", old=finished)).allowed is True
+
+
+def test_a_cluster_scoped_template_matches_only_policies_without_namespaces():
+    a = admission(FakeCheck(), rule_policy("ns", "false", namespaces=["team-a"]), rule_policy("all", "false"))
+    req = request(wf(), kind="ClusterWorkflowTemplate")
+    req.namespace = None
+    causes = a.validate(req).status["details"]["causes"]
+    assert [c["message"] for c in causes] == ["policy all: failed expression: false"]

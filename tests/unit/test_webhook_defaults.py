@@ -1,0 +1,112 @@
+"""Defaulting only adds absent fields; the patch is computed against the raw object."""
+
+from __future__ import annotations
+
+import copy
+
+import jsonpatch
+import pytest
+import yaml
+
+from webhook.defaults import (
+    DefaultsError,
+    WorkflowDefaults,
+    creator_labels,
+    defaulted,
+    fill_absent,
+    label_value,
+    parse_defaults,
+    patch_between,
+)
+from webhook.sources import TemplateStore
+
+DEFAULTS = WorkflowDefaults(
+    metadata={"labels": {"default-label": "yes"}, "annotations": {"a": "b"}},
+    spec={"activeDeadlineSeconds": 300, "podGC": {"strategy": "OnPodSuccess"}, "serviceAccountName": "runner"},
+)
+
+
+def run(obj, *, kind="Workflow", user="alice", defaults=DEFAULTS, store=None):
+    raw = copy.deepcopy(obj)
+    out = defaulted(raw, kind=kind, namespace="ns", user_info={"username": user}, defaults=defaults,
+                    source=store or TemplateStore())
+    assert raw == obj, "the input object must not be modified"
+    return out, patch_between(obj, out)
+
+
+def test_fill_absent_never_replaces():
+    target = {"a": 1, "m": {"x": 1}, "l": [1]}
+    fill_absent(target, {"a": 2, "b": 3, "m": {"x": 2, "y": 3}, "l": [9, 9]})
+    assert target == {"a": 1, "b": 3, "m": {"x": 1, "y": 3}, "l": [1]}
+
+
+def test_workflow_gets_defaults_and_creator_labels():
+    wf = {"metadata": {"name": "w", "labels": {"default-label": "mine"}}, "spec": {"activeDeadlineSeconds": 10}}
+    out, patch = run(wf)
+    assert out["metadata"]["labels"] == {"default-label": "mine", "workflows.argoproj.io/creator": "alice"}
+    assert out["metadata"]["annotations"] == {"a": "b"}
+    assert out["spec"] == {"activeDeadlineSeconds": 10, "podGC": {"strategy": "OnPodSuccess"},
+                           "serviceAccountName": "runner"}
+    assert jsonpatch.apply_patch(wf, patch) == out
+    assert all(op["op"] == "add" for op in patch)
+
+
+def test_other_kinds_get_only_creator_labels():
+    tmpl = {"metadata": {"name": "t"}, "spec": {"templates": []}}
+    out, _ = run(tmpl, kind="WorkflowTemplate")
+    assert out == {"metadata": {"name": "t", "labels": {"workflows.argoproj.io/creator": "alice"}},
+                   "spec": {"templates": []}}
+
+
+def test_nothing_to_add_is_an_empty_patch():
+    wf = {"metadata": {"labels": {"workflows.argoproj.io/creator": "alice"}}, "spec": {}}
+    assert run(wf, defaults=WorkflowDefaults())[1] == []
+    assert run(wf, user="")[1] != []  # defaults still apply without a user
+    assert run({"spec": {}}, user="", defaults=WorkflowDefaults()) == ({"spec": {}}, [])
+
+
+def test_a_workflow_template_ref_keeps_the_templates_values():
+    store = TemplateStore()
+    store.put({"kind": "WorkflowTemplate", "metadata": {"name": "lib", "namespace": "ns"},
+               "spec": {"activeDeadlineSeconds": 900, "podGC": {"deleteDelayDuration": "1m"}}})
+    wf = {"metadata": {"name": "w"}, "spec": {"workflowTemplateRef": {"name": "lib"}}}
+    out, _ = run(wf, store=store)
+    # The template sets activeDeadlineSeconds: a default here would override it (Workflow > template).
+    assert "activeDeadlineSeconds" not in out["spec"]
+    assert out["spec"]["podGC"] == {"strategy": "OnPodSuccess"}
+    assert out["spec"]["serviceAccountName"] == "runner"
+    missing = {"metadata": {"name": "w"}, "spec": {"workflowTemplateRef": {"name": "not-yet"}}}
+    out, _ = run(missing, store=store)
+    assert out["spec"] == missing["spec"]  # unknown template: no spec default can be proven safe
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [
+        ("alice", {"workflows.argoproj.io/creator": "alice"}),
+        ("system:serviceaccount:argo:ci", {"workflows.argoproj.io/creator": "argo-ci"}),
+        ("bob@corp.example", {"workflows.argoproj.io/creator": "bob-corp.example",
+                              "workflows.argoproj.io/creator-email": "bob.at.corp.example"}),
+        ("", {}),
+        ("---", {}),
+    ],
+)
+def test_creator_labels(username, expected):
+    assert creator_labels({"username": username}) == expected
+
+
+def test_label_values_are_valid():
+    assert label_value("x" * 100) == "x" * 63
+    assert label_value("-a b/c-") == "a-b-c"
+
+
+def test_parse_defaults_shapes():
+    cm = {"kind": "ConfigMap", "data": {"workflowDefaults": yaml.safe_dump({"spec": {"parallelism": 2}})}}
+    assert parse_defaults(cm).spec == {"parallelism": 2}
+    assert parse_defaults({"workflowDefaults": {"metadata": {"labels": {"a": "b"}, "name": "x"}}}).metadata == {
+        "labels": {"a": "b"}}
+    assert parse_defaults({"kind": "ConfigMap", "data": {}}).empty
+    with pytest.raises(DefaultsError):
+        parse_defaults({"kind": "ConfigMap", "data": {"workflowDefaults": "a: [b"}})
+    with pytest.raises(DefaultsError):
+        parse_defaults(["not", "a", "mapping"])

@@ -1,0 +1,92 @@
+"""WorkflowPolicy parsing: every problem with its field path; matching; the offline `policy test`."""
+
+from __future__ import annotations
+
+from webhook.policy.cel import CelPython
+from webhook.policy.model import parse_policy
+
+CEL = CelPython()
+
+
+def doc(spec, name="p"):
+    return {"apiVersion": "sluice.dev/v1alpha1", "kind": "WorkflowPolicy", "metadata": {"name": name}, "spec": spec}
+
+
+def fields(problems):
+    return [p.field for p in problems]
+
+
+def test_a_good_policy_compiles_with_defaults():
+    policy, problems = parse_policy(doc({"validations": [{"expression": "true"}]}), CEL)
+    assert problems == []
+    assert policy.name == "p" and policy.rules[0].action == "Deny" and policy.ignore_errors is False
+    assert policy.match.matches(kind="CronWorkflow", operation="UPDATE", namespace="x", labels=None)
+    assert not policy.match.matches(kind="Pod", operation="CREATE", namespace="x", labels=None)
+
+
+def test_every_problem_is_reported_with_its_path():
+    bad = {
+        "apiVersion": "sluice.dev/v1", "kind": "WorkflowPolicy", "metadata": {},
+        "spec": {
+            "failurePolicy": "Maybe",
+            "extra": 1,
+            "match": {"kinds": ["Workflow", "Pod"], "operations": ["DELETE"], "namespaces": "a",
+                      "objectSelector": {"matchLabels": {"a": 1},
+                                         "matchExpressions": [{"key": "k", "operator": "In"},
+                                                              {"key": "k", "operator": "Near"}]}},
+            "validations": [{"expression": "1 +", "action": "Block", "message": 3, "whatever": True},
+                            "not a rule", {"expression": ""}],
+        },
+    }
+    policy, problems = parse_policy(bad, CEL)
+    assert policy is None
+    assert fields(problems) == [
+        "apiVersion", "metadata.name", "spec.extra", "spec.failurePolicy",
+        "spec.match.kinds[1]", "spec.match.operations[0]", "spec.match.namespaces",
+        "spec.match.objectSelector.matchLabels.a", "spec.match.objectSelector.matchExpressions[0].values",
+        "spec.match.objectSelector.matchExpressions[1].operator",
+        "spec.validations[0].whatever", "spec.validations[0].action", "spec.validations[0].message",
+        "spec.validations[0].expression", "spec.validations[1]", "spec.validations[2].expression",
+    ]
+
+
+def test_selectors():
+    policy, problems = parse_policy(doc({
+        "match": {"objectSelector": {"matchLabels": {"tier": "prod"}, "matchExpressions": [
+            {"key": "team", "operator": "In", "values": ["a", "b"]},
+            {"key": "skip", "operator": "DoesNotExist"},
+            {"key": "owner", "operator": "Exists"},
+            {"key": "env", "operator": "NotIn", "values": ["dev"]},
+        ]}},
+        "validations": [{"expression": "false"}],
+    }), CEL)
+    assert problems == []
+    m = policy.match
+
+    def hits(labels):
+        return m.matches(kind="Workflow", operation="CREATE", namespace="n", labels=labels)
+
+    base = {"tier": "prod", "team": "a", "owner": "x"}
+    assert hits(base)
+    assert hits({**base, "env": "prod"})
+    assert not hits({**base, "env": "dev"})
+    assert not hits({**base, "skip": "1"})
+    assert not hits({**base, "team": "c"})
+    assert not hits({k: v for k, v in base.items() if k != "owner"})
+    assert not hits(None)
+
+
+def test_policy_test_command_reports_and_exits(tmp_path, capsys):
+    from sluice.cli import main
+
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "apiVersion: sluice.dev/v1alpha1\nkind: WorkflowPolicy\nmetadata: {name: bad}\n"
+        "spec:\n  validations:\n  - expression: 'containers.all(c,'\n"
+    )
+    wf = tmp_path / "wf.yaml"
+    wf.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: w}\nspec: {}\n")
+    assert main(["policy", "test", str(policy), str(wf)]) == 1
+    out = capsys.readouterr().out
+    assert "policy refused: spec.validations[0].expression: does not compile" in out
+    assert main(["policy", "test", str(tmp_path / "missing.yaml"), str(wf)]) == 2

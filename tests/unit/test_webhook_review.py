@@ -1,0 +1,93 @@
+"""AdmissionReview parsing and response shapes; Status and warning shaping; metrics exposition."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from webhook.metrics import Metrics
+from webhook.review import MalformedReview, Verdict, parse_review, review_response
+from webhook.status import MAX_CAUSES, invalid_status, warning_lines
+from workflow.errors import Problem
+
+
+def body(**request):
+    base = {"uid": "u", "kind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Workflow"},
+            "operation": "CREATE", "object": {}}
+    base.update(request)
+    return json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": base}).encode()
+
+
+def test_parse_a_full_request():
+    req = parse_review(body(namespace="ns", name="n", dryRun=True, userInfo={"username": "u1"}, subResource=""))
+    assert (req.uid, req.group, req.kind, req.operation, req.namespace, req.name) == (
+        "u", "argoproj.io", "Workflow", "CREATE", "ns", "n")
+    assert req.dry_run is True and req.username == "u1"
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "reason"),
+    [
+        ({"uid": ""}, "request.uid"),
+        ({"uid": 5}, "request.uid"),
+        ({"operation": "PATCH"}, "request.operation"),
+        ({"kind": "Workflow"}, "request.kind must be an object"),
+        ({"kind": {"group": "g"}}, "request.kind.kind"),
+        ({"object": None}, "request.object"),
+        ({"operation": "UPDATE"}, "request.oldObject"),
+        ({"userInfo": []}, "request.userInfo"),
+        ({"dryRun": "yes"}, "request.dryRun"),
+        ({"namespace": 3}, "request.namespace"),
+    ],
+)
+def test_malformed_requests_name_the_field(request_fields, reason):
+    with pytest.raises(MalformedReview, match=reason.replace(".", r"\.")):
+        parse_review(body(**request_fields))
+
+
+def test_delete_needs_no_object():
+    req = parse_review(body(operation="DELETE", object=None, oldObject={"metadata": {}}))
+    assert req.object is None
+
+
+def test_response_shape_with_patch_warnings_and_audit():
+    req = parse_review(body())
+    verdict = Verdict(warnings=["w"], patch=[{"op": "add", "path": "/a", "value": 1}], audit={"k": "v"})
+    out = review_response(req, verdict)
+    assert out["apiVersion"] == "admission.k8s.io/v1" and out["kind"] == "AdmissionReview"
+    r = out["response"]
+    assert (r["uid"], r["allowed"], r["warnings"], r["patchType"], r["auditAnnotations"]) == (
+        "u", True, ["w"], "JSONPatch", {"k": "v"})
+    assert json.loads(base64.b64decode(r["patch"])) == [{"op": "add", "path": "/a", "value": 1}]
+
+
+def test_invalid_status_is_bounded_but_counts_everything():
+    problems = [Problem(f"spec.templates[{i}]", "bad") for i in range(MAX_CAUSES + 5)]
+    st = invalid_status(problems, group="argoproj.io", kind="Workflow", name="w")
+    assert len(st["details"]["causes"]) == MAX_CAUSES + 1
+    assert st["details"]["causes"][-1]["message"] == "5 more problems not shown"
+    assert f"({MAX_CAUSES + 5} problems)" in st["message"] and "and 485 more" in st["message"]
+
+
+def test_warning_lines_are_one_line_and_bounded():
+    lines = warning_lines([Problem("f", "a\nb" + "x" * 1000)] + [Problem("g", "w")] * 60)
+    assert lines[0].startswith("f: a b") and len(lines[0]) == 500 and lines[0].endswith("...")
+    assert len(lines) == 51 and lines[-1] == "and 11 more warnings"
+
+
+def test_metrics_exposition():
+    m = Metrics()
+    m.requests.inc(endpoint="validate", kind="Workflow", operation="CREATE", result="allowed")
+    m.requests.inc(endpoint="validate", kind="Workflow", operation="CREATE", result="allowed")
+    m.latency.observe(0.003, endpoint="validate")
+    m.latency.observe(20.0, endpoint="validate")
+    text = m.render()
+    assert 'sluice_webhook_requests_total{endpoint="validate",kind="Workflow",operation="CREATE",result="allowed"} 2' in text
+    assert 'sluice_webhook_request_duration_seconds_bucket{endpoint="validate",le="0.0025"} 0' in text
+    assert 'sluice_webhook_request_duration_seconds_bucket{endpoint="validate",le="0.005"} 1' in text
+    assert 'sluice_webhook_request_duration_seconds_bucket{endpoint="validate",le="10"} 1' in text
+    assert 'sluice_webhook_request_duration_seconds_bucket{endpoint="validate",le="+Inf"} 2' in text
+    assert 'sluice_webhook_request_duration_seconds_count{endpoint="validate"} 2' in text
+    assert "# TYPE sluice_webhook_request_duration_seconds histogram" in text
