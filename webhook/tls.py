@@ -84,7 +84,8 @@ class CertReloader:
             log.warning("cannot load the certificate in %s (%s); keeping the current one", self.directory, exc)
             self.on_change("files", "failed")
             return False
-        self._digest = digest
+        # Files that changed while they were loaded are loaded again on the next tick.
+        self._digest = digest if self._files_digest() == digest else b""
         bundle = certs.read_bundle(self.directory)
         if bundle is not None:
             cert = certs.serving_certificate(bundle)
