@@ -6,7 +6,8 @@ ETCD_VERSION=v3.6.16       # go.etcd.io/etcd/server/v3 + etcdctl/v3
 # github.com/minio/minio tags no semver releases; the proxy serves its commits as pseudo-versions.
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 # Debian packages (bookworm): containerd, runc, CNI plugins, busybox, debootstrap.
-DEBIAN_PACKAGES="containerd runc containernetworking-plugins busybox-static debootstrap iptables iproute2 openssl gcc libc6-dev util-linux"
+DEBIAN_PACKAGES="containerd runc containernetworking-plugins busybox-static debootstrap iptables iproute2 openssl
+  gcc libc6-dev util-linux conntrack curl ca-certificates time"
 
 # Where built binaries are cached, keyed by version, outside any clone so CI and later runs reuse them.
 SLUICE_CACHE_DIR=${SLUICE_CACHE_DIR:-/var/cache/sluice}

@@ -1,0 +1,87 @@
+"""The e2e tier: a real Kubernetes cluster.
+
+SLUICE_E2E_KUBECONFIG names any cluster (a user's kind cluster, ...); otherwise the project's own
+cluster, brought up by `make cluster-up`, is used through $SLUICE_CLUSTER_DIR/kubeconfig (default
+.cluster/kubeconfig). A missing cluster is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CLUSTER_DIR = Path(os.environ.get("SLUICE_CLUSTER_DIR", REPO / ".cluster"))
+OWN_KUBECONFIG = CLUSTER_DIR / "kubeconfig"
+
+
+def _kubeconfig() -> tuple[Path, bool]:
+    env = os.environ.get("SLUICE_E2E_KUBECONFIG")
+    if env:
+        return Path(env), Path(env).resolve() == OWN_KUBECONFIG.resolve()
+    return OWN_KUBECONFIG, True
+
+
+@pytest.fixture(scope="session")
+def kubeconfig() -> Path:
+    path, _ = _kubeconfig()
+    if not path.is_file():
+        pytest.fail(
+            f"no kubeconfig at {path}: run `make cluster-up` (the project's cluster) "
+            "or set SLUICE_E2E_KUBECONFIG to any cluster's kubeconfig"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def own_cluster(kubeconfig: Path) -> bool:
+    """True on the project's own cluster (cluster/up.sh), where its images and host checks apply."""
+    return _kubeconfig()[1]
+
+
+@pytest.fixture(scope="session")
+def kubectl(kubeconfig: Path):
+    """kubectl(*args, input=None, check=True) -> stdout, on the e2e cluster."""
+    binary = CLUSTER_DIR / "bin" / "kubectl"
+    exe = str(binary) if binary.exists() else shutil.which("kubectl")
+    if exe is None:
+        pytest.fail("kubectl not found: run `make cluster-up`, or put kubectl on PATH")
+
+    def run(*args: str, input: str | None = None, check: bool = True, timeout: float = 60) -> str:
+        proc = subprocess.run(
+            [exe, "--kubeconfig", str(kubeconfig), *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}"
+            )
+        return proc.stdout
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def namespace(kubectl) -> str:
+    """A fresh namespace for this test session, deleted afterwards."""
+    name = f"sluice-e2e-{uuid.uuid4().hex[:8]}"
+    kubectl("create", "namespace", name)
+    # Pods need the namespace's default service account, which the controller manager creates.
+    kubectl(
+        "wait",
+        "--for=jsonpath={.metadata.name}=default",
+        "serviceaccount/default",
+        "-n",
+        name,
+        "--timeout=60s",
+    )
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false", check=False)
