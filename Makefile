@@ -1,4 +1,4 @@
-.PHONY: install test lint fmt
+.PHONY: install test lint fmt cluster-up cluster-down cluster-build cluster-images test-e2e
 
 install:
 	python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'
@@ -11,3 +11,19 @@ lint:
 
 fmt:
 	ruff format . && ruff check --fix .
+
+# The project's single-node Kubernetes (cluster/, README "End-to-end tests"); needs root.
+cluster-up:
+	cluster/up.sh
+
+cluster-down:
+	cluster/down.sh
+
+cluster-build:
+	cluster/install-deps.sh && cluster/build-k8s.sh all && cluster/build-minio.sh
+
+cluster-images:
+	cluster/build-images.sh
+
+test-e2e:
+	cluster/e2e.sh

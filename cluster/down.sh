@@ -7,6 +7,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 [[ $(id -u) == 0 ]] || die "cluster-down needs root"
+lifecycle_lock
 
 dirs=("$CLUSTER_DIR")
 if [[ -f "$RUN/owner" ]]; then

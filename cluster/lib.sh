@@ -65,4 +65,13 @@ wait_for() {
   done
 }
 
+# One lifecycle operation (up or down) at a time on this machine. Daemons must not inherit the lock fd.
+lifecycle_lock() {
+  [[ -n "${SLUICE_CLUSTER_LOCKED:-}" ]] && return 0
+  mkdir -p "$RUN"
+  exec 6>"/run/sluice-cluster.lock"
+  if ! flock -n 6; then log "waiting for another cluster-up/down on this machine"; flock 6; fi
+  export SLUICE_CLUSTER_LOCKED=1
+}
+
 pid_alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }

@@ -15,6 +15,7 @@ set -euo pipefail
 
 T0=$SECONDS
 [[ $(id -u) == 0 ]] || die "cluster-up needs root"
+lifecycle_lock
 mkdir -p "$BIN" "$PKI" "$LOGS" "$PIDS" "$STATE" "$CONF" "$RUN"
 
 # Which component we are starting, for the failure report.
@@ -47,9 +48,27 @@ all_alive() {
   done
 }
 
-# --- already up? ---
+CTR=(ctr --address "$RUN/containerd/containerd.sock" -n k8s.io)
+import_images() {
+  CURRENT="image import"; CURRENT_LOG="$LOGS/images.log"
+  local attempt imported name
+  for attempt in 1 2 3; do
+    if "${CTR[@]}" images import --snapshotter overlayfs "$CLUSTER_DIR/images/images.tar" >>"$LOGS/images.log" 2>&1; then break; fi
+    ((attempt < 3)) || { log "ctr images import failed 3 times"; return 1; }
+    sleep 2
+  done
+  imported=$("${CTR[@]}" images ls -q)
+  for name in $(cut -d' ' -f2- "$CLUSTER_DIR/images/images.list"); do
+    grep -qx "$name" <<<"$imported" || { log "image $name missing after import"; return 1; }
+  done
+}
+
+# --- already up? Then only rebuild the images (the Sluice image follows the working tree) and import them.
 if [[ -f "$RUN/owner" && "$(cat "$RUN/owner")" == "$CLUSTER_DIR" ]] && all_alive && node_ready; then
-  log "cluster already up (kubeconfig: $KUBECONFIG_OUT)"
+  CURRENT="images"
+  "$CLUSTER_SRC/build-images.sh"
+  import_images
+  log "cluster already up, images refreshed (kubeconfig: $KUBECONFIG_OUT)"
   exit 0
 fi
 # Anything left from an earlier run (this directory or another one on this machine): tear it down first.
@@ -147,7 +166,7 @@ start() {
   local name=$1; shift
   CURRENT=$name; CURRENT_LOG="$LOGS/$name.log"
   echo "=== $(date -u +%FT%TZ) start: $*" >>"$LOGS/$name.log"
-  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 6>&- 7>&- 8>&- 9>&- &
   echo $! >"$PIDS/$name.pid"
   sleep 0.5
   pid_alive "$name" || { log "$name exited at once"; return 1; }
@@ -217,23 +236,13 @@ state = "$RUN/containerd/state"
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$CONF/certs.d"
 EOF
-CTR=(ctr --address "$RUN/containerd/containerd.sock" -n k8s.io)
 # Any registry not configured above goes through a proxy address nobody serves: it fails at once,
 # without a DNS lookup or a connection off this machine.
 start containerd env HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost \
   containerd --config "$CONF/containerd.toml"
 must_wait 60 containerd "the containerd socket" "${CTR[@]}" version
 
-CURRENT="image import"; CURRENT_LOG="$LOGS/images.log"
-for attempt in 1 2 3; do
-  if "${CTR[@]}" images import --snapshotter overlayfs "$CLUSTER_DIR/images/images.tar" >>"$LOGS/images.log" 2>&1; then break; fi
-  ((attempt < 3)) || { log "ctr images import failed 3 times"; false; }
-  sleep 2
-done
-imported=$("${CTR[@]}" images ls -q)
-for name in $(cut -d' ' -f2- "$CLUSTER_DIR/images/images.list"); do
-  grep -qx "$name" <<<"$imported" || { log "image $name missing after import"; false; }
-done
+import_images
 
 start registry python3 "$CLUSTER_SRC/images/registry.py" "$CLUSTER_DIR/images/store" --port "$REGISTRY_PORT"
 must_wait 20 registry "the image registry" curl -fsS "http://127.0.0.1:$REGISTRY_PORT/v2/"

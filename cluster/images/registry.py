@@ -28,10 +28,21 @@ class Store:
         self.root = root
         self.tags: dict[str, dict] = {}
         self.digests: dict[str, dict] = {}
+        self.mtime = 0
         self.reload()
 
     def reload(self) -> None:
-        index = json.loads((self.root / "index.json").read_text())
+        """Read index.json again when it changed (build-images.sh rewrites the store on every run)."""
+        path = self.root / "index.json"
+        try:
+            mtime = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        if mtime == self.mtime:
+            return
+        index = json.loads(path.read_text())
+        self.mtime = mtime
+        self.tags, self.digests = {}, {}
         for desc in index.get("manifests", []):
             name = desc.get("annotations", {}).get("io.containerd.image.name")
             if name:
@@ -79,6 +90,7 @@ class Handler(BaseHTTPRequestHandler):
         m = ROUTE.match(url.path)
         if not m:
             return self._not_found(head)
+        self.store.reload()
         ns = parse_qs(url.query).get("ns", ["docker.io"])[0]
         name, kind, ref = m["name"], m["kind"], m["ref"]
         if kind == "manifests":
