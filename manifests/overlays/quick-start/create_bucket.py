@@ -38,9 +38,7 @@ def signed_headers(
         [method, path, "", *(f"{k}:{headers[k]}" for k in sorted(headers)), "", names, EMPTY_SHA256]
     )
     scope = f"{day}/{REGION}/s3/aws4_request"
-    to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
     key = _hmac(_hmac(_hmac(_hmac(("AWS4" + secret_key).encode(), day), REGION), "s3"), "aws4_request")
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     headers["authorization"] = (
@@ -54,7 +52,9 @@ def _request(method: str, endpoint: str, bucket: str, access_key: str, secret_ke
     now = datetime.datetime.now(datetime.UTC)
     conn = http.client.HTTPConnection(endpoint, timeout=10)
     try:
-        conn.request(method, path, headers=signed_headers(method, endpoint, path, access_key, secret_key, now))
+        conn.request(
+            method, path, headers=signed_headers(method, endpoint, path, access_key, secret_key, now)
+        )
         response = conn.getresponse()
         return response.status, response.read()
     finally:
