@@ -3,8 +3,9 @@
 `check_object(doc, source)` parses, resolves references through `source`, validates (argo-anchor.md §5
 and §5.11) and returns every problem with its field path, never raising on bad input.
 
-INTERFACE FIRST: the body is filled in by the validation work; the signature is the contract that
-the webhook (webhook/) and `sluice lint` code against.
+`check_objects(docs)` checks several objects at once, references resolving among them (`sluice lint`
+over a directory, the conformance corpus). The dataclasses are the contract the webhook (webhook/) and
+`sluice lint` code against.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 from workflow.errors import Problem
 
 ARGO_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+ARGO_GROUP = "argoproj.io/"
 
 
 class TemplateSource(Protocol):
@@ -32,6 +34,9 @@ class CheckOptions:
     template_referencing: str = ""
     # A reference that cannot be found: False = error (lint, controller), True = warning (admission).
     missing_reference_is_warning: bool = False
+    # Controller env WORKFLOW_USER_OVERRIDE_ALLOWLIST: more spec fields (JSON names) a user may set under
+    # Strict/Secure. artifactGC's serviceAccountName/podSpecPatch/podMetadata stay blocked regardless.
+    user_override_allowlist: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -46,6 +51,8 @@ class CheckReport:
     # Every container (init, main, sidecar) each leaf template would run, after defaults (JSON form),
     # each with "template" (the template's name) and "role" ("init" | "main" | "sidecar").
     containers: list[dict[str, Any]] = field(default_factory=list)
+    # Not checked: not an Argo object (no problems), or an Argo kind sluice does not handle (a warning).
+    skipped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -53,4 +60,90 @@ class CheckReport:
 
 
 def check_object(doc: Any, source: TemplateSource, options: CheckOptions | None = None) -> CheckReport:
-    raise NotImplementedError("filled in by the validation work")
+    """Parse, resolve and validate one object; every problem, never an exception."""
+    from workflow.resolve import Resolver
+
+    return _check(doc, source, options or CheckOptions(), Resolver)
+
+
+def check_objects(docs: list[Any], options: CheckOptions | None = None) -> list[CheckReport]:
+    """One report per document, in order; references resolve among the documents given.
+
+    Documents that are not Argo objects come back `skipped` without problems; Argo kinds sluice does not
+    handle (WorkflowEventBinding, WorkflowTaskSet, ...) come back `skipped` with a warning.
+    """
+    from workflow.resolve import ParseCache, Resolver
+    from workflow.sources import ListSource
+
+    source = ListSource(docs)
+    cache = ParseCache(max_entries=max(1024, 2 * len(docs)))
+
+    def resolver(src: Any, namespace: str | None) -> Resolver:
+        return Resolver(src, namespace, cache)
+
+    return [_check(doc, source, options or CheckOptions(), resolver, cache) for doc in docs]
+
+
+def _check(doc: Any, source: Any, options: CheckOptions, make_resolver: Any, cache: Any = None) -> CheckReport:
+    from workflow.resolve import DEFAULT_CACHE
+
+    parsed = (cache or DEFAULT_CACHE).parse(doc) if isinstance(doc, dict) else None
+    if parsed is None:
+        from workflow.parse import parse_object
+
+        parsed = parse_object(doc)
+    report = CheckReport(parsed.kind or "", parsed.name or "", parsed.namespace)
+    api_version = parsed.api_version or ""
+    if parsed.kind not in ARGO_KINDS or not api_version.startswith(ARGO_GROUP):
+        report.skipped = True
+        if api_version.startswith(ARGO_GROUP) and parsed.kind not in ("WorkflowTaskResult",):
+            report.warnings.append(Problem("kind", f"{parsed.kind or 'an object without a kind'} is not checked by sluice; skipped"))
+        elif not isinstance(doc, dict):
+            report.errors.extend(parsed.errors)
+        return report
+    report.errors.extend(parsed.errors)
+    report.warnings.extend(parsed.warnings)
+    try:
+        _validate(doc, make_resolver(source, parsed.namespace), options, report)
+    except RecursionError:
+        report.errors.append(Problem("", "the document is nested too deeply to check"))
+    except Exception as exc:  # a bug of ours must not become a traceback for the user (or a 500 in admission)
+        report.errors.append(Problem("", f"internal error while checking this object: {type(exc).__name__}: {exc}"))
+    report.errors = sorted(_unique(report.errors), key=_document_order)
+    report.warnings = sorted(_unique(report.warnings), key=_document_order)
+    return report
+
+
+def _validate(doc: dict[str, Any], resolver: Any, options: CheckOptions, report: CheckReport) -> None:
+    from workflow.expand import containers, expand
+    from workflow.resolve import reachable, spec_roots
+    from workflow.validate.context import Options
+    from workflow.validate.object import validate_object
+
+    opts = Options(options.lint, options.missing_reference_is_warning, options.template_referencing,
+                   frozenset(options.user_override_allowlist))
+    outcome = validate_object(doc, resolver, opts)
+    report.errors.extend(outcome.ctx.problems.errors)
+    report.warnings.extend(outcome.ctx.problems.warnings)
+    eff = outcome.effective
+    reached = reachable(resolver, spec_roots(eff.owner, resolver, eff.spec)) if eff is not None else []
+    report.expanded = expand(doc, eff, reached)
+    defaults = eff.spec.get("templateDefaults") if eff is not None else None
+    report.containers = containers(reached, defaults)
+
+
+def _document_order(problem: Problem) -> list[tuple[int, Any]]:
+    """Paths in document order: `spec.templates[2]` before `spec.templates[10]`."""
+    import re
+
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"\[(\d+)\]", problem.field)]
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    out = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out

@@ -1,0 +1,166 @@
+"""Arguments and inputs (argo-anchor.md §5.2, the inputs part of §5.4, and ProcessArgs' "was not supplied")."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from workflow.errors import child
+from workflow.validate import artifacts
+from workflow.validate.context import Ctx, Job
+from workflow.validate.tags import check_expression
+from workflow.validate.util import (
+    PARAM_NAME_MSG,
+    PARAM_NAME_RE,
+    field_name_errors,
+    get_list,
+    get_map,
+    get_str,
+    has,
+    named,
+    scalar_text,
+)
+
+ARG_VALUE_FROM_OK = ("configMapKeyRef", "event", "supplied")
+ARG_VALUE_FROM_BAD = ("path", "jsonPath", "jqFilter", "parameter", "expression")
+MAX_INPUT_PARAMETERS = 500
+
+
+def check_names(ctx: Ctx, job: Job | None, items: list[Any] | None, path: str, params: bool, what: str) -> None:
+    """Names present, valid and unique (validate.go validateWorkflowFieldNames)."""
+    seen: set[str] = set()
+    for i, item in named(items):
+        name = item.get("name")
+        at = child(child(path, i), "name")
+        if not isinstance(name, str) or not name:
+            ctx.error(job, at, f"{what} name is required")
+            continue
+        if params:
+            if not PARAM_NAME_RE.match(name):
+                ctx.error(job, at, f"'{name}' is invalid: {PARAM_NAME_MSG}")
+        else:
+            errs = field_name_errors(name)
+            if errs:
+                ctx.error(job, at, f"'{name}' is invalid: {';'.join(errs)}")
+        if name in seen:
+            ctx.error(job, at, f"{what} name '{name}' is not unique")
+        seen.add(name)
+
+
+def validate_arguments(ctx: Ctx, job: Job | None, args: Any, path: str, allow_empty: bool) -> None:
+    """Names and values of `arguments` (validate.go validateArguments)."""
+    if not isinstance(args, dict):
+        return
+    params_path, arts_path = child(path, "parameters"), child(path, "artifacts")
+    check_names(ctx, job, get_list(args, "parameters"), params_path, True, "parameter")
+    check_names(ctx, job, get_list(args, "artifacts"), arts_path, True, "artifact")
+    for i, param in named(get_list(args, "parameters")):
+        at = child(params_path, i)
+        name = get_str(param, "name")
+        value_from = param.get("valueFrom")
+        if param.get("value") is None and value_from is None and not allow_empty:
+            ctx.error(job, at, f'parameter "{name}": value or valueFrom is required')
+        if isinstance(value_from, dict):
+            ok = any(value_from.get(k) is not None and value_from.get(k) != "" for k in ARG_VALUE_FROM_OK)
+            bad = [k for k in ARG_VALUE_FROM_BAD if value_from.get(k) not in (None, "")]
+            if bad or not ok:
+                ctx.error(job, child(at, "valueFrom"),
+                          f'parameter "{name}": valueFrom only allows: default, configMapKeyRef and supplied')
+        check_enum(ctx, job, param, at, name, allow_empty)
+    for i, art in named(get_list(args, "artifacts")):
+        at = child(arts_path, i)
+        name = get_str(art, "name")
+        has_from = bool(get_str(art, "from"))
+        has_expr = bool(get_str(art, "fromExpression"))
+        if not has_from and not has_expr and not artifacts.has_location(art):
+            ctx.error(job, at, f'artifact "{name}": from, artifact location, or key is required')
+        if has_from and has_expr:
+            ctx.error(job, at, f'artifact "{name}" shouldn\'t have both `from` and `fromExpression` in Artifact')
+        check_expression(ctx, job, art.get("fromExpression"), child(at, "fromExpression"), "fromExpression")
+        artifacts.check_artifact(ctx, job, art, at)
+
+
+def check_enum(ctx: Ctx, job: Job | None, param: dict[str, Any], at: str, name: str, allow_empty: bool) -> None:
+    enum = param.get("enum")
+    if enum is None:
+        return
+    if isinstance(enum, list) and not enum:
+        ctx.error(job, child(at, "enum"), f'parameter "{name}": enum should contain at least one value')
+        return
+    if not isinstance(enum, list):
+        return
+    value = param.get("value")
+    if value is None:
+        if not allow_empty:
+            ctx.error(job, at, f'parameter "{name}": value is required (it must be one of the enum values)')
+        return
+    text = scalar_text(value)
+    if text is not None and text not in {scalar_text(e) for e in enum}:
+        ctx.error(job, child(at, "value"), f'parameter "{name}": value should be present in enum list')
+
+
+def check_inputs(ctx: Ctx, job: Job, leaf: bool) -> None:
+    """Input names, input artifact paths and locations (validate.go validateInputs)."""
+    inputs = get_map(job.tmpl, "inputs")
+    if inputs is None:
+        return
+    path = child(job.path, "inputs")
+    params = get_list(inputs, "parameters")
+    check_names(ctx, job, params, child(path, "parameters"), True, "input parameter")
+    if params and len(params) > MAX_INPUT_PARAMETERS:
+        ctx.error(job, child(path, "parameters"),
+                  f"{job.label}: too many input parameters: {len(params)}, at most {MAX_INPUT_PARAMETERS}")
+    for i, param in named(params):
+        check_enum(ctx, job, param, child(child(path, "parameters"), i), get_str(param, "name"), True)
+    arts = get_list(inputs, "artifacts")
+    check_names(ctx, job, arts, child(path, "artifacts"), True, "input artifact")
+    for i, art in named(arts):
+        at = child(child(path, "artifacts"), i)
+        name = get_str(art, "name")
+        art_path = get_str(art, "path")
+        if leaf:
+            problem = traversal_problem(name, art_path)
+            if problem:
+                ctx.error(job, child(at, "path"), problem)
+        elif art_path:
+            ctx.error(job, child(at, "path"),
+                      f"{job.label}: inputs.artifacts.{name}.path only valid in container/script templates")
+        if get_str(art, "from"):
+            ctx.error(job, child(at, "from"), f"{job.label}: inputs.artifacts.{name}.from not valid in inputs")
+        artifacts.check_artifact(ctx, job, art, at)
+
+
+def traversal_problem(name: str, path: str) -> str | None:
+    """wfv1 Artifact.CleanPath: a path that climbs out with '..' is refused."""
+    if not path or "{{" in path:
+        return None
+    parts = posixpath.normpath(path).split("/")
+    if ".." in parts:
+        return f"Artifact '{name}' attempted to use a path containing '..'. Directory traversal is not permitted"
+    return None
+
+
+def check_supplied(
+    ctx: Ctx, job: Job, args: Any, args_path: str, holder_path: str, target: Job
+) -> None:
+    """Every input of `target` gets a value from `args` or has its own (common.ProcessArgs)."""
+    inputs = get_map(target.tmpl, "inputs")
+    if inputs is None:
+        return
+    arg_params = {get_str(p, "name"): p for _, p in named(get_list(args, "parameters"))}
+    arg_arts = {get_str(a, "name") for _, a in named(get_list(args, "artifacts"))}
+    at = args_path if isinstance(args, dict) else holder_path
+    for _, param in named(get_list(inputs, "parameters")):
+        name = get_str(param, "name")
+        arg = arg_params.get(name)
+        if arg is not None:
+            # Given with a value, or without one: validate_arguments reports that (lint allows it).
+            continue
+        if has(param, "value") or has(param, "default") or has(param, "valueFrom"):
+            continue
+        ctx.error(job, at, f"inputs.parameters.{name} was not supplied ({target.label} declares it without a default)")
+    for _, art in named(get_list(inputs, "artifacts")):
+        name = get_str(art, "name")
+        if art.get("optional") is True or artifacts.has_location(art) or name in arg_arts:
+            continue
+        ctx.error(job, at, f"inputs.artifacts.{name} was not supplied ({target.label} needs it)")

@@ -1,0 +1,114 @@
+"""Artifact locations, pod-level resources and synchronization: the small structural checks that
+several places share (argo-anchor.md §5.1, §5.4; CRD rules of §4.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflow.errors import child
+from workflow.merge import ARTIFACT_LOCATIONS
+from workflow.validate.context import Ctx, Job
+from workflow.validate.util import get_list, get_map, get_str, has, key_child, named
+
+ARCHIVE_KINDS = ("tar", "none", "zip")
+GC_STRATEGIES = ("", "OnWorkflowCompletion", "OnWorkflowDeletion", "Never")
+ADDRESSING_STYLES = ("", "path", "virtual-hosted")
+
+
+def has_location(art: dict[str, Any]) -> bool:
+    """The artifact names a storage location (full, or key-only)."""
+    return any(art.get(kind) is not None for kind in ARTIFACT_LOCATIONS)
+
+
+def check_location(ctx: Ctx, job: Job | None, loc: dict[str, Any] | None, path: str) -> None:
+    """One ArtifactLocation: at most one driver, and the fields each driver needs."""
+    if loc is None:
+        return
+    kinds = [k for k in ARTIFACT_LOCATIONS if loc.get(k) is not None]
+    if len(kinds) > 1:
+        ctx.error(job, path, f"at most one artifact location can be specified (found {', '.join(kinds)})")
+    git = get_map(loc, "git")
+    if git is not None and not get_str(git, "repo"):
+        ctx.error(job, child(child(path, "git"), "repo"), "git.repo is required")
+    hdfs = get_map(loc, "hdfs")
+    if hdfs is not None:
+        _check_hdfs(ctx, job, hdfs, child(path, "hdfs"))
+    s3 = get_map(loc, "s3")
+    style = s3.get("addressingStyle") if s3 else None
+    if isinstance(style, str) and style not in ADDRESSING_STYLES:
+        ctx.error(job, child(child(path, "s3"), "addressingStyle"),
+                  f"unsupported value: \"{style}\": supported values: \"path\", \"virtual-hosted\"")
+
+
+def _check_hdfs(ctx: Ctx, job: Job | None, hdfs: dict[str, Any], path: str) -> None:
+    if not get_list(hdfs, "addresses"):
+        ctx.error(job, child(path, "addresses"), "hdfs.addresses is required")
+    hdfs_path = get_str(hdfs, "path")
+    if hdfs_path and not hdfs_path.startswith("/") and "{{" not in hdfs_path:
+        ctx.error(job, child(path, "path"), "hdfs.path must be a absolute file path")
+    ccache, keytab = has(hdfs, "krbCCacheSecret"), has(hdfs, "krbKeytabSecret")
+    if not get_str(hdfs, "hdfsUser") and not ccache and not keytab:
+        ctx.error(job, path, "either hdfs.hdfsUser, hdfs.krbCCacheSecret or hdfs.krbKeytabSecret is required")
+    principal, config = get_str(hdfs, "krbServicePrincipalName"), has(hdfs, "krbConfigConfigMap")
+    if keytab and not (principal and config and get_str(hdfs, "krbUsername") and get_str(hdfs, "krbRealm")):
+        ctx.error(job, path, "hdfs.krbServicePrincipalName, hdfs.krbConfigConfigMap, hdfs.krbUsername and "
+                             "hdfs.krbRealm are required with hdfs.krbKeytabSecret")
+    if ccache and not (principal and config):
+        ctx.error(job, path, "hdfs.krbServicePrincipalName and hdfs.krbConfigConfigMap are required with "
+                             "hdfs.krbCCacheSecret")
+
+
+def check_artifact(ctx: Ctx, job: Job | None, art: dict[str, Any], path: str) -> None:
+    """An Artifact: its location, mode, archive strategy and GC strategy."""
+    check_location(ctx, job, art, path)
+    mode = art.get("mode")
+    if isinstance(mode, int) and not isinstance(mode, bool) and not 0 <= mode <= 511:
+        ctx.error(job, child(path, "mode"), f"mode must be between 0 and 511 (0777), got {mode}")
+    archive = get_map(art, "archive")
+    if archive is not None:
+        kinds = [k for k in ARCHIVE_KINDS if archive.get(k) is not None]
+        if len(kinds) > 1:
+            ctx.error(job, child(path, "archive"), f"at most one archive strategy can be specified (found {', '.join(kinds)})")
+    gc = get_map(art, "artifactGC")
+    strategy = gc.get("strategy") if gc else None
+    if isinstance(strategy, str) and strategy not in GC_STRATEGIES:
+        ctx.error(job, child(child(path, "artifactGC"), "strategy"), _enum_message(strategy, GC_STRATEGIES))
+
+
+def _enum_message(value: str, allowed: tuple[str, ...]) -> str:
+    listed = ", ".join(f'"{a}"' for a in allowed if a)
+    return f'unsupported value: "{value}": supported values: {listed}'
+
+
+def check_pod_resources(ctx: Ctx, job: Job | None, resources: Any, path: str) -> None:
+    """Pod-level resources: cpu, memory and hugepages-* only, no claims (validate.go)."""
+    if not isinstance(resources, dict):
+        return
+    if resources.get("claims") is not None:
+        ctx.error(job, child(path, "claims"), "claims is not supported for pod-level resources")
+    for field in ("requests", "limits"):
+        for name in get_map(resources, field) or {}:
+            if name not in ("cpu", "memory") and not str(name).startswith("hugepages-"):
+                ctx.error(job, key_child(child(path, field), str(name)),
+                          f'"{name}" is not a valid pod-level resource, only cpu, memory and hugepages-* are supported')
+
+
+def check_synchronization(ctx: Ctx, job: Job | None, sync: dict[str, Any] | None, path: str) -> None:
+    if sync is None:
+        return
+    semaphores = [(child(child(path, "semaphores"), i), s) for i, s in named(get_list(sync, "semaphores"))]
+    if get_map(sync, "semaphore") is not None:
+        semaphores.append((child(path, "semaphore"), sync["semaphore"]))
+    for at, sem in semaphores:
+        sources = [k for k in ("configMapKeyRef", "database") if sem.get(k) is not None]
+        if len(sources) != 1:
+            ctx.error(job, at, "a semaphore needs exactly one of configMapKeyRef or database")
+        ref = get_map(sem, "configMapKeyRef")
+        if ref is not None and not get_str(ref, "key"):
+            ctx.error(job, child(child(at, "configMapKeyRef"), "key"), "configMapKeyRef.key is required")
+    mutexes = [(child(child(path, "mutexes"), i), m) for i, m in named(get_list(sync, "mutexes"))]
+    if get_map(sync, "mutex") is not None:
+        mutexes.append((child(path, "mutex"), sync["mutex"]))
+    for at, mutex in mutexes:
+        if not get_str(mutex, "name"):
+            ctx.error(job, child(at, "name"), "a mutex needs a name")

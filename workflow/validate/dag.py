@@ -1,0 +1,186 @@
+"""DAG templates (argo-anchor.md §5.8).
+
+Scope: a task sees only its ancestors (its transitive depends/dependencies), which is what the DAG
+resolves at runtime; Argo's validation lets a non-ancestor through and the workflow fails mid-run, so we
+refuse it and say which dependency is missing. The template's outputs and `target` see every task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflow.errors import child
+from workflow.validate.arguments import validate_arguments
+from workflow.validate.calls import check_hooks, check_name, check_when, has_hooks, loop_items, own_fields
+from workflow.validate.context import Ctx, Job
+from workflow.validate.expressions import depends_refs
+from workflow.validate.leaf import _find_cycle
+from workflow.validate.tags import check_tags
+from workflow.validate.templates import call
+from workflow.validate.util import get_list, get_map, get_str, is_param_tag, named
+from workflow.validate.variables import Producer, Scope, producer_fields
+
+MAX_TASKS = 200
+ITEMS_RESULTS = ("AnySucceeded", "AllFailed")
+
+
+def validate_dag(ctx: Ctx, job: Job, base: Scope) -> Scope:
+    dag = get_map(job.tmpl, "dag") or {}
+    dag_path = child(job.path, "dag")
+    tasks_path = child(dag_path, "tasks")
+    tasks = get_list(dag, "tasks")
+    label = job.label
+    if not tasks:
+        ctx.error(job, tasks_path, f"{label} must have at least one task")
+    elif len(tasks) > MAX_TASKS:
+        ctx.error(job, tasks_path, f"{label}: too many tasks: {len(tasks)}, at most {MAX_TASKS}")
+    entries = named(tasks)
+    using_depends = any(get_str(t, "depends") for _, t in entries)
+    seen: set[str] = set()
+    names: list[tuple[int, dict[str, Any], str]] = []
+    for i, task in entries:
+        names.append((i, task, check_name(ctx, job, task, child(tasks_path, i), "task", seen)))
+    producers = {name: Producer(name, None, False, i) for i, _, name in names if name}
+    looped = {name for _, task, name in names if _is_looped(task)}
+    deps: dict[str, list[str]] = {}
+    for i, task, name in names:
+        at = child(tasks_path, i)
+        deps[name] = _dependencies(ctx, job, task, at, name, using_depends, producers, looped)
+    _check_cycles(ctx, job, deps, names, tasks_path)
+    ancestry = _Ancestry(deps)
+    scopes: dict[int, Scope] = {}
+    for i, task, name in names:
+        at = child(tasks_path, i)
+        noun = f'task "{name}"' if name else f"tasks[{i}]"
+        items, any_item, looped = loop_items(ctx, job, task, at, noun)
+        validate_arguments(ctx, job, task.get("arguments"), child(at, "arguments"), allow_empty=False)
+        check_when(ctx, job, task.get("when"), child(at, "when"), noun)
+        scope = Scope(
+            base.globals, base.local, base.exit_handler, items, any_item, "tasks", producers,
+            _visibility(producers, ancestry, name, has_hooks(task)), base.outer, base.label,
+        )
+        scopes[i] = scope
+        res, info = call(ctx, job, task, at, caller=noun, scope=scope)
+        if name:
+            producers[name].info = info if res.template is not None else None
+            producers[name].aggregate = looped
+    for i, task, name in names:
+        at = child(tasks_path, i)
+        noun = f'task "{name}"' if name else f"tasks[{i}]"
+        scope = scopes[i]
+        check_hooks(ctx, job, task.get("hooks"), child(at, "hooks"), noun, scope)
+        on_exit = get_str(task, "onExit")
+        if on_exit:
+            call(ctx, job, {"template": on_exit}, child(at, "onExit"), caller=f"onExit of {noun}", scope=scope,
+                 check_args=False)
+        check_tags(ctx, job, {k: v for k, v in task.items() if k != "inline"}, at, scope)
+    full = Scope(
+        base.globals, base.local, base.exit_handler, None, False, "tasks", producers,
+        lambda n: producer_fields(producers[n], True), base.outer, base.label,
+    )
+    _check_target(ctx, job, dag, child(dag_path, "target"), full, producers)
+    return full
+
+
+def _dependencies(
+    ctx: Ctx, job: Job, task: dict[str, Any], at: str, name: str, using_depends: bool,
+    producers: dict[str, Producer], looped: set[str],
+) -> list[str]:
+    """The task's dependencies, after checking how they are written."""
+    label = job.label
+    depends = get_str(task, "depends")
+    dependencies = [d for d in get_list(task, "dependencies") or [] if isinstance(d, str)]
+    if name and name[0].isdigit() and (using_depends or dependencies):
+        ctx.error(job, child(at, "name"),
+                  f"{label}: task name '{name}' cannot begin with a digit when using either 'depends' or 'dependencies'")
+    if depends and dependencies:
+        ctx.error(job, at, f"{label}: task \"{name}\" cannot use both 'depends' and 'dependencies'")
+    elif using_depends and dependencies:
+        ctx.error(job, child(at, "dependencies"),
+                  f"{label} cannot use both 'depends' and 'dependencies' in the same DAG template")
+    if using_depends and task.get("continueOn") is not None:
+        ctx.error(job, child(at, "continueOn"),
+                  f"{label} cannot use 'continueOn' when using 'depends'. Instead use 'dep-task.Failed'/'dep-task.Errored'")
+    found: list[str] = []
+    if depends:
+        refs, problem = depends_refs(depends)
+        if problem:
+            ctx.error(job, child(at, "depends"), f'task "{name}": invalid depends: {problem}')
+        for dep, result in refs:
+            if dep not in producers:
+                ctx.error(job, child(at, "depends"), f"{label}: task \"{name}\" dependency '{dep}' not defined")
+                continue
+            if result in ITEMS_RESULTS and dep not in looped:
+                ctx.error(job, child(at, "depends"),
+                          f"{label}: task \"{name}\" dependency '{dep}' uses an items-based condition such as "
+                          ".AnySucceeded or .AllFailed but does not contain any items")
+            if dep not in found:
+                found.append(dep)
+    for j, dep in enumerate(dependencies):
+        if dep not in producers:
+            ctx.error(job, child(child(at, "dependencies"), j), f"{label}: task \"{name}\" dependency '{dep}' not defined")
+        elif dep not in found:
+            found.append(dep)
+    return found
+
+
+def _is_looped(task: dict[str, Any]) -> bool:
+    return any(task.get(k) not in (None, "", []) for k in ("withItems", "withParam", "withSequence"))
+
+
+def _check_cycles(ctx: Ctx, job: Job, deps: dict[str, list[str]], names, tasks_path: str) -> None:
+    cycle = _find_cycle({k: v for k, v in deps.items() if k})
+    if cycle:
+        index = next(i for i, _, n in names if n == cycle[0])
+        ctx.error(job, child(child(tasks_path, index), "depends"),
+                  f"{job.label}: tasks dependency cycle detected: {'->'.join(cycle)}")
+
+
+class _Ancestry:
+    """Is X an ancestor of T? Answered by a search from T that stops when X is found (memoised)."""
+
+    def __init__(self, deps: dict[str, list[str]]):
+        self.deps = deps
+        self.memo: dict[tuple[str, str], bool] = {}
+
+    def is_ancestor(self, task: str, other: str) -> bool:
+        key = (task, other)
+        if key in self.memo:
+            return self.memo[key]
+        seen = {task}
+        stack = list(self.deps.get(task, ()))
+        found = False
+        while stack:
+            node = stack.pop()
+            if node == other:
+                found = True
+                break
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(self.deps.get(node, ()))
+        self.memo[key] = found
+        return found
+
+
+def _visibility(producers: dict[str, Producer], ancestry: _Ancestry, me: str, hooked: bool):
+    def visible(name: str):
+        p = producers[name]
+        if name == me:
+            return own_fields(p, hooked)
+        if me and ancestry.is_ancestor(me, name):
+            return producer_fields(p, True)
+        return (f"missing dependency '{name}': task \"{name}\" is not an ancestor of task \"{me}\" "
+                "(add it to depends or dependencies)")
+
+    return visible
+
+
+def _check_target(ctx: Ctx, job: Job, dag: dict[str, Any], at: str, scope: Scope, producers: dict[str, Producer]) -> None:
+    target = get_str(dag, "target")
+    if not target:
+        return
+    check_tags(ctx, job, target, at, scope)
+    for name in target.split(" "):
+        if name and not is_param_tag(name) and name not in producers:
+            ctx.error(job, at, f"{job.label}: target '{name}' is not defined")

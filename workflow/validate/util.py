@@ -1,0 +1,140 @@
+"""Small helpers every check uses: type-safe reads of plain JSON, and Argo's name rules.
+
+Validation reads the document as the user wrote it (plain dicts and lists), so every path is the real
+document path. A value of the wrong type is the parser's problem (strict decoding reports it); the
+readers here return None for it, so a check never raises on bad input and simply skips what it cannot read.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from workflow.errors import child
+
+# Template, step and task names (validate.go workflowFieldNameFmt; CRD pattern), at most 128 characters.
+FIELD_NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
+FIELD_NAME_MAX = 128
+FIELD_NAME_MSG = (
+    "name must consist of alpha-numeric characters or '-', and must start with an alpha-numeric "
+    "character (e.g. My-name1-2, 123-NAME)"
+)
+# Parameter and artifact names (validate.go paramOrArtifactNameRegex).
+PARAM_NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+PARAM_NAME_MSG = "Parameter/Artifact name must consist of alpha-numeric characters, '_' or '-' e.g. my_param_1, MY-PARAM-1"
+# A value that is one simple tag, e.g. `{{inputs.parameters.x}}` (validate.go paramRegex).
+PARAM_TAG_RE = re.compile(r"\{\{[-a-zA-Z0-9]+(\.[-a-zA-Z0-9_]+)*\}\}")
+# Memoization keys and the display-name annotation (argo-anchor.md §5.11).
+CACHE_KEY_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
+DISPLAY_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-.]{0,61}[a-zA-Z0-9]$")
+DISPLAY_NAME_ANNOTATION = "workflows.argoproj.io/display-name"
+# Prometheus metric names and label keys (no ':').
+METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# Kubernetes label values (apimachinery IsValidLabelValue).
+LABEL_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def as_map(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def as_list(value: Any) -> list[Any] | None:
+    return value if isinstance(value, list) else None
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def get_map(obj: Any, key: str) -> dict[str, Any] | None:
+    return obj.get(key) if isinstance(obj, dict) and isinstance(obj.get(key), dict) else None
+
+
+def get_list(obj: Any, key: str) -> list[Any] | None:
+    return obj.get(key) if isinstance(obj, dict) and isinstance(obj.get(key), list) else None
+
+
+def get_str(obj: Any, key: str) -> str:
+    """The string at `key`, or "" when absent or not a string (Go's zero value)."""
+    if isinstance(obj, dict):
+        value = obj.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def has(obj: Any, key: str) -> bool:
+    """`key` is present and not null (Go's non-nil pointer)."""
+    return isinstance(obj, dict) and obj.get(key) is not None
+
+
+def scalar_text(value: Any) -> str | None:
+    """A parameter value as Argo's AnyString reads it: strings, numbers and booleans; else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value == int(value) and abs(value) < 1e21 else repr(value)
+    return None
+
+
+def named(items: list[Any] | None) -> list[tuple[int, dict[str, Any]]]:
+    """(index, item) for every object in a list of named things (templates, parameters, tasks...)."""
+    if not items:
+        return []
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
+
+
+def field_name_errors(name: str) -> list[str]:
+    """Why `name` is not a valid template/step/task name (validate.go isValidWorkflowFieldName)."""
+    errs = []
+    if len(name) > FIELD_NAME_MAX:
+        errs.append(f"must be no more than {FIELD_NAME_MAX} characters")
+    if not FIELD_NAME_RE.match(name):
+        errs.append(FIELD_NAME_MSG)
+    return errs
+
+
+def is_param_tag(text: str) -> bool:
+    return bool(PARAM_TAG_RE.search(text))
+
+
+def has_tag(text: str) -> bool:
+    return "{{" in text
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def key_child(path: str, key: str) -> str:
+    """The path of a map entry, as the parser writes it: `metadata.labels[app]`, `spec.hooks[exit]`."""
+    return f"{path}[{key}]"
+
+
+def walk_strings(value: Any, path: str):
+    """Every string in a JSON value (map keys included) with the path of the value that holds it."""
+    stack = [(value, path)]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, str):
+            yield at, node
+        elif isinstance(node, dict):
+            items = list(node.items())
+            for key, item in reversed(items):
+                if not isinstance(key, str):
+                    continue
+                # Struct fields are identifiers (`.args`); other keys are map entries (`[app.kubernetes.io/x]`).
+                sub = child(at, key) if _IDENT.match(key) else key_child(at, key)
+                if "{{" in key:
+                    yield sub, key
+                stack.append((item, sub))
+        elif isinstance(node, list):
+            for i in range(len(node) - 1, -1, -1):
+                stack.append((node[i], child(at, i)))
