@@ -13,7 +13,7 @@ import msgspec
 from msgspec import inspect as mi
 
 from workflow.errors import Problems, child
-from workflow.types.base import dec_hook, describe
+from workflow.types.base import any_string_text, dec_hook, describe, is_any_string
 
 # Fields that Argo v3 had and v4.0 removed: accepted with a warning (parse_legacy.py converts them).
 # Keyed by (class name, JSON name).
@@ -40,9 +40,13 @@ def map_child(path: str, key: str) -> str:
     return f"{path}[{key}]"
 
 
-def collect(value: Any, cls: type, path: str, problems: Problems) -> None:
-    """Append to `problems` every way in which `value` does not fit `cls`."""
-    _walk(value, type_info(cls), path, problems)
+def collect(value: Any, cls: type, path: str, problems: Problems) -> Any:
+    """Append to `problems` every way in which `value` does not fit `cls`.
+
+    Returns the value with AnyString numbers and booleans rendered as strings (a copy only where
+    something changed), ready for a second, successful decode when no errors were found.
+    """
+    return _walk(value, type_info(cls), path, problems)
 
 
 def expected(t: mi.Type) -> str:
@@ -70,12 +74,14 @@ def expected(t: mi.Type) -> str:
         return "an object"
     if isinstance(t, mi.CustomType):
         return _CUSTOM_NAMES.get(t.cls.__name__, "a value")
+    if isinstance(t, mi.Metadata):
+        return "a string, number or boolean" if is_any_string(t.extra) else expected(t.type)
     if isinstance(t, mi.NoneType):
         return "null"
     return "a value"
 
 
-_CUSTOM_NAMES = {"AnyString": "a string, number or boolean", "Plugin": "an object"}
+_CUSTOM_NAMES = {"Plugin": "an object"}
 
 
 def _category(value: Any) -> str:
@@ -103,6 +109,10 @@ def _accepts(t: mi.Type, category: str) -> bool:
     if isinstance(t, mi.CustomType):
         # Custom types check the value themselves (dec_hook).
         return category != "null"
+    if isinstance(t, mi.Metadata):
+        if is_any_string(t.extra):
+            return category in ("str", "int", "float", "bool")
+        return _accepts(t.type, category)
     return category in _CATEGORIES.get(type(t), ())
 
 
@@ -118,53 +128,63 @@ _CATEGORIES: dict[type, tuple[str, ...]] = {
 }
 
 
-def _walk(value: Any, t: mi.Type, path: str, problems: Problems) -> None:
+def _walk(value: Any, t: mi.Type, path: str, problems: Problems) -> Any:
     if isinstance(t, mi.AnyType):
-        return
+        return value
     if isinstance(t, mi.UnionType):
         category = _category(value)
         for member in t.types:
             if _accepts(member, category):
-                _walk(value, member, path, problems)
-                return
+                return _walk(value, member, path, problems)
         problems.error(path, f"expected {expected(t)}, got {describe(value)}")
-        return
+        return value
+    if isinstance(t, mi.Metadata):
+        if is_any_string(t.extra):
+            text = any_string_text(value)
+            if text is None:
+                problems.error(path, f"expected a string, number or boolean, got {describe(value)}")
+                return value
+            return text
+        return _walk(value, t.type, path, problems)
     if isinstance(t, mi.StructType):
-        _walk_struct(value, t, path, problems)
-        return
+        return _walk_struct(value, t, path, problems)
     if isinstance(t, mi.ListType):
         if not isinstance(value, list):
             problems.error(path, f"expected a list, got {describe(value)}")
-            return
-        for index, item in enumerate(value):
-            _walk(item, t.item_type, child(path, index), problems)
-        return
+            return value
+        items = [_walk(item, t.item_type, child(path, index), problems) for index, item in enumerate(value)]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     if isinstance(t, mi.DictType):
         if not isinstance(value, dict):
             problems.error(path, f"expected an object, got {describe(value)}")
-            return
+            return value
+        changed = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 problems.error(map_child(path, str(key)), f"expected a string key, got {describe(key)}")
                 continue
-            _walk(item, t.value_type, map_child(path, key), problems)
-        return
+            new = _walk(item, t.value_type, map_child(path, key), problems)
+            if new is not item:
+                changed[key] = new
+        return {**value, **changed} if changed else value
     if isinstance(t, mi.CustomType):
         try:
             dec_hook(t.cls, value)
         except ValueError as exc:
             problems.error(path, str(exc))
-        return
+        return value
     if not _accepts(t, _category(value)):
         problems.error(path, f"expected {expected(t)}, got {describe(value)}")
+    return value
 
 
-def _walk_struct(value: Any, t: mi.StructType, path: str, problems: Problems) -> None:
+def _walk_struct(value: Any, t: mi.StructType, path: str, problems: Problems) -> Any:
     if not isinstance(value, dict):
         problems.error(path, f"expected an object, got {describe(value)}")
-        return
+        return value
     fields = _fields_by_name(t)
     class_name = t.cls.__name__
+    changed = {}
     for key, item in value.items():
         name = key if isinstance(key, str) else str(key)
         field = fields.get(name) if isinstance(key, str) else None
@@ -174,10 +194,13 @@ def _walk_struct(value: Any, t: mi.StructType, path: str, problems: Problems) ->
         legacy = LEGACY_FIELDS.get((class_name, name))
         if legacy is not None:
             problems.warn(child(path, name), legacy)
-        _walk(item, field.type, child(path, name), problems)
+        new = _walk(item, field.type, child(path, name), problems)
+        if new is not item:
+            changed[key] = new
     for name, field in fields.items():
         if field.required and name not in value:
             problems.error(child(path, name), "required field is missing")
+    return {**value, **changed} if changed else value
 
 
 _fields_cache: dict[type, dict[str, mi.Field]] = {}

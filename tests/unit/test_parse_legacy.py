@@ -103,3 +103,12 @@ def test_legacy_warnings_are_still_reported_when_the_document_has_errors():
 def test_a_modern_document_has_no_warnings():
     parsed = parse_object(cron(schedules=["* * * * *"]))
     assert parsed.warnings == [] and parsed.errors == []
+
+
+def test_warnings_are_not_doubled_when_numbers_take_the_slow_path():
+    doc = cron(schedule="* * * * *")
+    doc["spec"]["workflowSpec"]["arguments"] = {"parameters": [{"name": "n", "value": 3}]}
+    parsed = parse_object(doc)
+    assert parsed.errors == []
+    assert paths(parsed.warnings) == ["spec.schedule"]
+    assert parsed.obj.spec.workflow_spec.arguments.parameters[0].value == "3"
