@@ -96,6 +96,15 @@ def recover_index(node_name: str) -> int:
         return -1
 
 
+_ATTEMPT = re.compile(r"\((\d+)\)$")
+
+
+def recover_attempt(node_name: str) -> int:
+    """The attempt number of a retry attempt's name (`<retry node>(n)`), or -1."""
+    match = _ATTEMPT.search(node_name)
+    return int(match.group(1)) if match else -1
+
+
 # --- loop item descriptions ----------------------------------------------------------------------------
 
 

@@ -1,0 +1,359 @@
+"""DAG templates: tasks with `dependencies` / `depends`, `target`, `failFast` (argo-anchor.md §1.2, §2.5).
+
+A task runs once its dependencies are fulfilled and its `depends` logic holds; otherwise it becomes an
+Omitted node ("omitted: depends condition not met"). Root tasks hang under the DAG node, others under
+every outbound node of each dependency; a looped task gets a TaskGroup node `<dag>.<task>` whose
+children are the copies. The DAG's phase comes from its target tasks (`target`, or the leaves), an
+Omitted task inheriting the phase of the last completed node of its branch.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from workflow import names
+from workflow.engine import hooks, loops, subst
+from workflow.engine.scope import add_node, aggregate, export_global_outputs, outputs_from_scope
+from workflow.engine.state import (
+    ERROR,
+    FAILED,
+    FAILED_OR_ERROR,
+    OMITTED,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    EngineError,
+    completed,
+    fulfilled,
+)
+from workflow.engine.steps import _resolve_artifacts, continues_on
+
+
+class DagRun:
+    def __init__(self, eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts):
+        from workflow.engine.execute import Opts  # noqa: PLC0415
+
+        self.eng = eng
+        self.op = eng.op
+        self.node = node
+        self.name = node["name"]
+        self.ctx = ctx
+        self.tmpl = tmpl
+        dag = tmpl.get("dag") if isinstance(tmpl.get("dag"), dict) else {}
+        self.tasks: dict[str, dict[str, Any]] = {}
+        for task in dag.get("tasks") or ():
+            if isinstance(task, dict) and isinstance(task.get("name"), str):
+                self.tasks.setdefault(task["name"], task)
+        self.fail_fast = dag.get("failFast") is not False
+        self.target = dag.get("target")
+        self.opts = Opts(boundary_id=node["id"], on_exit=opts.on_exit, depth=opts.depth + 1, parent=tmpl)
+        self.visited: set[str] = set()
+        self._deps: dict[str, tuple[list[str], Any]] = {}
+        self._ancestry: dict[str, list[str]] = {}
+
+    # --- structure ---------------------------------------------------------------------------------
+
+    def deps(self, task_name: str) -> tuple[list[str], Any]:
+        """(dependency task names, the parsed depends logic or None)."""
+        if task_name not in self._deps:
+            task = self.tasks[task_name]
+            continue_on = {n: t.get("continueOn") or {} for n, t in self.tasks.items()}
+            self._deps[task_name] = subst.task_dependencies(task, continue_on)
+        return self._deps[task_name]
+
+    def ancestry(self, task_name: str) -> list[str]:
+        if task_name not in self._ancestry:
+            self._ancestry[task_name] = []
+            seen: dict[str, None] = {}
+            for dep in self.deps(task_name)[0]:
+                if dep in self.tasks:
+                    for a in self.ancestry(dep):
+                        seen.setdefault(a)
+                    seen.setdefault(dep)
+            self._ancestry[task_name] = list(seen)
+        return self._ancestry[task_name]
+
+    def targets(self) -> list[str]:
+        if isinstance(self.target, str) and self.target.strip():
+            return [t for t in self.target.split(" ") if t]
+        depended = {d for name in self.tasks for d in self.deps(name)[0]}
+        return sorted(n for n in self.tasks if n not in depended)
+
+    def task_node(self, task_name: str) -> dict[str, Any] | None:
+        return self.op.by(names.task_node_name(self.name, task_name))
+
+    # --- running -----------------------------------------------------------------------------------
+
+    def scope_for(self, task_name: str) -> dict[str, Any]:
+        scope: dict[str, Any] = {}
+        for ancestor in self.ancestry(task_name):
+            self.add_task(scope, ancestor)
+        return scope
+
+    def add_task(self, scope: dict[str, Any], task_name: str) -> None:
+        from workflow.engine.execute import template_type  # noqa: PLC0415
+
+        node = self.task_node(task_name)
+        if node is None:
+            return
+        prefix = f"tasks.{task_name}"
+        if node.get("type") == "TaskGroup":
+            try:
+                called = self.eng.templates.resolve(self.tasks[task_name], self.ctx)[1]
+            except EngineError:
+                called = None
+            aggregate(scope, prefix, template_type(called) if called else None, self.op.children_of(node))
+        else:
+            add_node(self.op, scope, prefix, node)
+
+    def has_failure(self) -> bool:
+        for task_name, task in self.tasks.items():
+            node = self.task_node(task_name)
+            if node is not None and node.get("phase") in FAILED_OR_ERROR and not continues_on(task, node.get("phase")):
+                return True
+        return False
+
+    def connect(self, task_name: str, child_name: str, group: dict[str, Any] | None) -> None:
+        op = self.op
+        deps = self.deps(task_name)[0]
+        if group is not None:
+            op.add_child(group["name"], child_name)
+        elif not deps:
+            op.add_child(self.name, child_name)
+        else:
+            for dep in deps:
+                dep_node = self.task_node(dep)
+                if dep_node is None:
+                    continue
+                for outbound in op.outbound_nodes(dep_node["id"]):
+                    op.add_child(op.nodes[outbound]["name"], child_name)
+
+    def evaluate(self, task_name: str) -> tuple[bool, bool]:
+        """(proceed, execute): proceed once every dependency (and its exit handler) is fulfilled."""
+        from workflow.expr import TaskState  # noqa: PLC0415
+
+        deps, logic = self.deps(task_name)
+        results: dict[str, Any] = {}
+        for dep in deps:
+            node = self.task_node(dep)
+            if node is None or not fulfilled(node):
+                return False, False
+            if not hooks.hooks_done(self.eng, self.tasks.get(dep), node):
+                return False, False
+            kids = None
+            if node.get("type") == "TaskGroup":
+                kids = tuple(k.get("phase") for k in self.op.children_of(node))
+            results[dep] = TaskState(node.get("phase") or "", bool(node.get("daemoned")), kids)
+        if logic is None:
+            return True, True
+        return True, subst.evaluate_depends(logic, results)
+
+    def execute_task(self, task_name: str) -> None:
+        op = self.op
+        if task_name in self.visited or task_name not in self.tasks:
+            return
+        self.visited.add(task_name)
+        task = self.tasks[task_name]
+        node_name = names.task_node_name(self.name, task_name)
+        node = op.by(node_name)
+        if node is not None and fulfilled(node):
+            if completed(node) or hooks.lifecycle_hooks(task):
+                hooks.step_hooks(self.eng, task, node, self.ctx, self.opts, f"tasks.{task_name}", self.scope_for(task_name))
+            return
+        group = node if node is not None and node.get("type") == "TaskGroup" else None
+        for dep in self.deps(task_name)[0]:
+            self.execute_task(dep)
+        if node is None:
+            try:
+                proceed, run = self.evaluate(task_name)
+            except EngineError as exc:
+                self._skipped(node_name, task, ERROR, str(exc))
+                self.connect(task_name, node_name, None)
+                return
+            if not proceed:
+                return
+            if not run:
+                self._skipped(node_name, task, OMITTED, "omitted: depends condition not met")
+                self.connect(task_name, node_name, None)
+                return
+            if self.fail_fast and self.has_failure():
+                return
+        scope = self.scope_for(task_name)
+        try:
+            resolved = subst.render(task, op.globals, scope)
+            items = loops.items_of(resolved)
+        except EngineError as exc:
+            if node is None:
+                self.eng._error_node(node_name, task, self.ctx, self.opts, str(exc), ERROR)
+                self.connect(task_name, node_name, None)
+            return
+        if items is None:
+            copies = [(task_name, lambda: resolved)]
+        elif not items:
+            if node is None:
+                self._skipped(node_name, task, SKIPPED, "Skipped, empty params")
+                self.connect(task_name, node_name, None)
+            return
+        else:
+            if group is None:
+                group = self.eng._init(node_name, "TaskGroup", task, self.ctx, {}, self.opts, RUNNING)
+                self.connect(task_name, node_name, None)
+            copies = loops.expand(resolved, items)
+        for copy_name, render in copies:
+            child_name = names.task_node_name(self.name, copy_name)
+            child = op.by(child_name)
+            if child is not None and fulfilled(child):
+                if completed(child) and group is not None:
+                    hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
+                continue
+            if child is not None and child.get("type") == "Pod" and child["id"] in op.observed.pods:
+                hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
+                continue
+            copy = render()
+            if child is None:
+                when = copy.get("when")
+                if when not in (None, ""):
+                    try:
+                        proceed = subst.when(str(when))
+                    except EngineError as exc:
+                        self.eng._error_node(child_name, copy, self.ctx, self.opts, str(exc), ERROR)
+                        self.connect(task_name, child_name, group)
+                        continue
+                    if not proceed:
+                        self._skipped(child_name, copy, SKIPPED, f"when '{when}' evaluated false")
+                        self.connect(task_name, child_name, group)
+                        continue
+            try:
+                args = _resolve_artifacts(self.eng, copy, scope)
+            except EngineError as exc:
+                if child is None:
+                    self.eng._error_node(child_name, copy, self.ctx, self.opts, str(exc), ERROR)
+                    self.connect(task_name, child_name, group)
+                continue
+            fresh = child is None
+            child = self.eng.execute(child_name, copy, self.ctx, args, self.opts)
+            if child is None:
+                continue
+            if fresh:
+                self.connect(task_name, child_name, group)
+            hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
+        if group is not None:
+            phase = SUCCEEDED
+            for copy_name, _ in copies:
+                child = op.by(names.task_node_name(self.name, copy_name))
+                if child is None or not fulfilled(child):
+                    return
+                if child.get("phase") in FAILED_OR_ERROR:
+                    phase = child["phase"]
+            op.mark(group["id"], phase)
+
+    def _skipped(self, name: str, task: dict[str, Any], phase: str, message: str) -> None:
+        self.op.init_node(
+            name, "Skipped", self.node["id"], phase,
+            template_name=task.get("template") if isinstance(task.get("template"), str) else None,
+            template_ref=task.get("templateRef") if isinstance(task.get("templateRef"), dict) else None,
+            template_scope=self.ctx.scope, message=message,
+        )
+
+    # --- phase -------------------------------------------------------------------------------------
+
+    def assess(self, targets: list[str]) -> str:
+        op = self.op
+        target_ids: dict[str, str] = {}
+        for t in targets:
+            target_ids[op.node_id(names.task_node_name(self.name, t))] = ""
+        queue = deque((child, SUCCEEDED) for child in (op.get(self.node["id"]).get("children") or ()))
+        seen: set[tuple[str, str]] = set()
+        while queue:
+            node_id, branch = queue.popleft()
+            if (node_id, branch) in seen:
+                continue
+            seen.add((node_id, branch))
+            node = op.get(node_id)
+            if node is None:
+                continue
+            if not fulfilled(node):
+                return RUNNING
+            if completed(node):
+                branch = node["phase"]
+            if node_id in target_ids and target_ids[node_id] not in FAILED_OR_ERROR:
+                target_ids[node_id] = branch
+            if node.get("type") == "Retry":
+                attempts = op.attempts(node)
+                kids = (attempts[-1].get("children") or ()) if attempts else ()
+                hooked = [c["id"] for c in op.children_of(node) if (c.get("nodeFlag") or {}).get("hooked")]
+                queue.extend((c, branch) for c in (*kids, *hooked))
+            else:
+                queue.extend((c, branch) for c in node.get("children") or ())
+        result = SUCCEEDED
+        for t in targets:
+            phase = target_ids.get(op.node_id(names.task_node_name(self.name, t)), "")
+            if phase == "":
+                result = RUNNING
+                if not self.fail_fast:
+                    break
+            elif phase in FAILED_OR_ERROR:
+                if continues_on(self.tasks.get(t), phase):
+                    continue
+                result = phase
+                if self.fail_fast:
+                    break
+        return result
+
+    def run(self) -> dict[str, Any]:
+        op = self.op
+        targets = self.targets()
+        for t in targets:
+            self.execute_task(t)
+        phase = self.assess(targets)
+        if phase == RUNNING and self.fail_fast and self.has_failure() and not self._anything_running():
+            phase = FAILED
+            for task_name, task in self.tasks.items():
+                node = self.task_node(task_name)
+                if node is not None and node.get("phase") in FAILED_OR_ERROR and not continues_on(task, node["phase"]):
+                    phase = node["phase"]
+                    break
+        if phase == RUNNING and self.eng.stop_message and not self._anything_running():
+            phase = FAILED
+        if phase == RUNNING:
+            return op.get(self.node["id"])
+        self._set_outbound(targets)
+        if phase in FAILED_OR_ERROR:
+            return op.mark(self.node["id"], phase)
+        scope: dict[str, Any] = {}
+        for task_name in self.tasks:
+            self.add_task(scope, task_name)
+            task_node = self.task_node(task_name)
+            if task_node is not None:
+                export_global_outputs(op, task_node.get("outputs"))
+        try:
+            outputs = outputs_from_scope(op, self.tmpl, scope)
+        except EngineError as exc:
+            return op.mark(self.node["id"], ERROR, str(exc))
+        if outputs is not None:
+            op.update(self.node["id"], outputs=outputs)
+            export_global_outputs(op, outputs)
+        return op.mark(self.node["id"], SUCCEEDED)
+
+    def _anything_running(self) -> bool:
+        for task_name in self.tasks:
+            node = self.task_node(task_name)
+            if node is not None and not fulfilled(node):
+                return True
+        return False
+
+    def _set_outbound(self, targets: list[str]) -> None:
+        outbound: list[str] = []
+        for t in targets:
+            node = self.task_node(t)
+            if node is not None:
+                outbound.extend(self.op.outbound_nodes(node["id"]))
+        self.op.set_list(self.node["id"], "outboundNodes", outbound)
+
+
+def execute_dag(eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts) -> dict[str, Any]:
+    if fulfilled(node):
+        return node
+    eng.remember_boundary(node["id"], tmpl)
+    return DagRun(eng, node, ctx, tmpl, opts).run()

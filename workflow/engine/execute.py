@@ -1,0 +1,330 @@
+"""executeTemplate: one node of the tree, whatever its template type (argo-anchor.md §1.1–§1.5).
+
+For a node name, a holder (step, task, hook, exit handler or the entrypoint) and arguments, this resolves
+the template, binds the inputs, then applies in Argo's order: memoization, parallelism, synchronization,
+retries, and finally the template type (pod, steps, dag, suspend). It is called on every step for every
+live node and is idempotent: a fulfilled node is returned as it is, a running pod node is left to pod
+reconciliation, a pending pod node whose pod is not observed yet asks for it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from workflow import names
+from workflow.engine import locks, memo, pods, retry, subst
+from workflow.engine.scope import export_global_outputs, process_args
+from workflow.engine.state import (
+    ERROR,
+    FAILED,
+    FAILED_OR_ERROR,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    EngineError,
+    Operation,
+    fulfilled,
+)
+from workflow.engine.templates import Ctx, Templates
+
+LEAF_POD_TYPES = ("container", "script", "resource", "data", "containerSet")
+TYPES = (*LEAF_POD_TYPES, "steps", "dag", "suspend", "http", "plugin")
+NODE_TYPES = {
+    "container": "Pod", "script": "Pod", "resource": "Pod", "data": "Pod", "containerSet": "Pod",
+    "steps": "Steps", "dag": "DAG", "suspend": "Suspend", "http": "HTTP", "plugin": "Plugin",
+}
+
+
+def template_type(tmpl: dict[str, Any]) -> str | None:
+    for kind in TYPES:
+        if tmpl.get(kind) is not None:
+            return kind
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Opts:
+    boundary_id: str = ""
+    on_exit: bool = False
+    flag: dict[str, bool] | None = None
+    depth: int = 0
+    # The steps/dag template that called this node (to decide whether stdout is captured as a result).
+    parent: dict[str, Any] | None = None
+    step_name: str = ""
+
+
+class Engine:
+    def __init__(self, op: Operation, spec: dict[str, Any], templates: Templates):
+        self.op = op
+        self.spec = spec
+        self.templates = templates
+        self.stop_message = ""  # set when shutdown or the workflow deadline stops new work
+        self.stop_applies_to_exit = False
+        self.suspended = False
+        self.boundary_templates: dict[str, dict[str, Any]] = {}
+        self.workflow_deadline = None  # datetime | None: startedAt + spec.activeDeadlineSeconds
+        self.uses_sync = False
+        self._daemon_cache: dict[str, bool] = {}
+
+    # --- the entry point ---------------------------------------------------------------------------
+
+    def execute(
+        self, name: str, holder: dict[str, Any], ctx: Ctx, args: dict[str, Any] | None, opts: Opts
+    ) -> dict[str, Any] | None:
+        op = self.op
+        node = op.by(name)
+        if node is not None and fulfilled(node):
+            return node
+        if node is not None and node.get("type") == "Pod" and node["id"] in op.observed.pods:
+            return node  # pod reconciliation keeps it up to date
+        if node is None:
+            if self.stop_message and (not opts.on_exit or self.stop_applies_to_exit):
+                return self._error_node(name, holder, ctx, opts, self.stop_message, FAILED)
+            if self.suspended and not opts.on_exit:
+                return None
+        if opts.depth > op.config.max_recursion_depth:
+            return self._error_node(name, holder, ctx, opts, "Maximum recursion depth exceeded", ERROR, node)
+        try:
+            new_ctx, tmpl = self.templates.resolve(holder, ctx)
+            kind = template_type(tmpl)
+            local: dict[str, Any] = {"node.name": name}
+            if kind in LEAF_POD_TYPES and not self.retry_strategy(tmpl):
+                local["pod.name"] = names.pod_name(op.name, name, tmpl.get("name"), op.config.pod_name_version)
+            tmpl = process_args(op, tmpl, args, local)
+        except EngineError as exc:
+            return self._error_node(name, holder, ctx, opts, str(exc), ERROR, node)
+        if kind is None:
+            message = f"Template '{tmpl.get('name', '')}' missing specification"
+            return self._error_node(name, holder, ctx, opts, message, ERROR, node)
+
+        memo_status = None
+        if node is None and isinstance(tmpl.get("memoize"), dict):
+            try:
+                hit, memo_status = memo.lookup(op, tmpl)
+            except EngineError as exc:
+                return self._error_node(name, holder, ctx, opts, str(exc), ERROR, node)
+            if hit is not None:
+                node = self._init(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, SUCCEEDED)
+                node = op.update(node["id"], outputs=hit, memoizationStatus=memo_status)
+                export_global_outputs(op, hit)
+                return node
+
+        if not self.check_parallelism(tmpl, kind, node, opts.boundary_id):
+            return node
+
+        if isinstance(tmpl.get("synchronization"), dict):
+            self.uses_sync = True
+            node_id = op.node_id(name)
+            held, waiting, message = locks.try_acquire_node(op, node_id, tmpl["synchronization"], self.spec)
+            if not held:
+                if node is None:
+                    node = self._init(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, PENDING, message=message)
+                else:
+                    node = op.mark(node["id"], message=message)
+                return op.update(node["id"], synchronizationStatus={"waiting": waiting})
+            if node is not None and node.get("synchronizationStatus"):
+                node = op.update(node["id"], synchronizationStatus=None)
+                if node.get("type") != "Pod":
+                    node = op.mark(node["id"], message="")
+
+        strategy = self.retry_strategy(tmpl)
+        if strategy:
+            return self._execute_with_retries(name, holder, new_ctx, ctx, tmpl, kind, opts, node, strategy, memo_status)
+        return self.dispatch(name, holder, new_ctx, ctx, tmpl, kind, opts, node, memo_status)
+
+    # --- retries -----------------------------------------------------------------------------------
+
+    def retry_strategy(self, tmpl: dict[str, Any]) -> dict[str, Any] | None:
+        strategy = tmpl.get("retryStrategy")
+        if strategy is None:
+            strategy = self.spec.get("retryStrategy")
+        return strategy if isinstance(strategy, dict) else None
+
+    def _execute_with_retries(self, name, holder, new_ctx, ctx, tmpl, kind, opts, node, strategy, memo_status):
+        op = self.op
+        if node is None:
+            node = self._init(name, "Retry", holder, ctx, tmpl, opts, RUNNING)
+            if memo_status is not None:
+                node = op.update(node["id"], memoizationStatus=memo_status)
+        retry_id = node["id"]
+        created = False
+        while True:
+            retry_node = op.get(retry_id)
+            outcome = retry.process(self, retry_node, strategy, tmpl)
+            retry_node = op.get(retry_id)
+            if outcome != retry.CONTINUE or fulfilled(retry_node):
+                break
+            attempts = op.attempts(retry_node)
+            last = attempts[-1] if attempts else None
+            if last is None or fulfilled(last):
+                if created:
+                    break  # at most one new attempt per step
+                attempt_name = names.retry_attempt_name(name, len(attempts))
+                local = retry.attempt_scope(self, len(attempts), last)
+                if kind in LEAF_POD_TYPES:
+                    local["pod.name"] = names.pod_name(
+                        op.name, attempt_name, tmpl.get("name"), op.config.pod_name_version
+                    )
+                attempt_tmpl = subst.render(tmpl, {}, local)
+                attempt = None
+                created = True
+            else:
+                attempt_name = last["name"]
+                attempt_tmpl = retry.attempt_template(self, tmpl, last, kind)
+                attempt = last
+            child_opts = replace(opts, flag={"retried": True})
+            child = self.dispatch(attempt_name, holder, new_ctx, ctx, attempt_tmpl, kind, child_opts, attempt, None)
+            if child is not None:
+                op.add_child(name, attempt_name)
+            if child is None or not fulfilled(child):
+                break
+        return op.get(retry_id)
+
+    # --- dispatch by template type -----------------------------------------------------------------
+
+    def dispatch(self, name, holder, new_ctx, ctx, tmpl, kind, opts, node, memo_status):
+        from workflow.engine import dag, steps, suspend  # noqa: PLC0415 (mutual recursion)
+
+        op = self.op
+        if kind in LEAF_POD_TYPES:
+            if node is None:
+                node = self._init(name, "Pod", holder, ctx, tmpl, opts, PENDING)
+                if memo_status is not None:
+                    node = op.update(node["id"], memoizationStatus=memo_status)
+            if node.get("phase") == PENDING and node["id"] not in op.observed.pods:
+                pods.request_pod(self, node, tmpl, opts)
+            return node
+        if kind in ("steps", "dag"):
+            if node is None:
+                node = self._init(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, RUNNING)
+                if memo_status is not None:
+                    node = op.update(node["id"], memoizationStatus=memo_status)
+            run = steps.execute_steps if kind == "steps" else dag.execute_dag
+            node = run(self, node, new_ctx, tmpl, opts)
+            if fulfilled(node):
+                pods.kill_daemoned_children(self, node["id"])
+            return node
+        if kind == "suspend":
+            if node is None:
+                node = self._init(name, "Suspend", holder, ctx, tmpl, opts, PENDING)
+                if isinstance(tmpl.get("outputs"), dict) and tmpl["outputs"]:
+                    node = op.update(node["id"], outputs=suspend.raw_outputs(tmpl["outputs"]))
+            return suspend.execute_suspend(self, node, tmpl, opts)
+        message = f"{kind} templates need an agent, which this engine does not run yet"
+        if node is None:
+            node = self._init(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, ERROR, message=message)
+        return node
+
+    # --- node creation -----------------------------------------------------------------------------
+
+    def _init(self, name, node_type, holder, ctx, tmpl, opts, phase, message=""):
+        annotations = tmpl.get("annotations") if isinstance(tmpl.get("annotations"), dict) else {}
+        display = annotations.get(names.DISPLAY_NAME_ANNOTATION)
+        if display is not None and not names.valid_display_name(str(display)):
+            display = None
+        inputs = tmpl.get("inputs") if isinstance(tmpl.get("inputs"), dict) else None
+        inputs = {k: v for k, v in (inputs or {}).items() if v} or None
+        return self.op.init_node(
+            name,
+            node_type,
+            opts.boundary_id,
+            phase,
+            template_name=holder.get("template") if isinstance(holder.get("template"), str) else None,
+            template_ref=holder.get("templateRef") if isinstance(holder.get("templateRef"), dict) else None,
+            template_scope=ctx.scope,
+            message=message,
+            flag=opts.flag,
+            display_name=str(display) if display else None,
+            inputs=inputs,
+        )
+
+    def _error_node(self, name, holder, ctx, opts, message, phase, node=None):
+        if node is not None:
+            return self.op.mark(node["id"], phase, message)
+        return self.op.init_node(
+            name,
+            "Skipped",
+            opts.boundary_id,
+            phase,
+            template_name=holder.get("template") if isinstance(holder.get("template"), str) else None,
+            template_ref=holder.get("templateRef") if isinstance(holder.get("templateRef"), dict) else None,
+            template_scope=ctx.scope,
+            message=message,
+            flag=opts.flag,
+        )
+
+    # --- parallelism and failFast ------------------------------------------------------------------
+
+    def check_parallelism(self, tmpl, kind, node, boundary_id) -> bool:
+        """Argo's checkParallelism: False means "not now" (a silent wait), never an error."""
+        op = self.op
+        limit = self.spec.get("parallelism")
+        if node is None and kind in LEAF_POD_TYPES and isinstance(limit, int) and op.active_pods >= limit:
+            return False
+        if node is not None and kind in ("steps", "dag"):
+            if tmpl.get("failFast") is True and op.unsuccessful_by_boundary[node["id"]] > 0:
+                if op.active_by_boundary[node["id"]] == 0:
+                    self.fail_fast(node, kind)
+                return False
+            parallelism = tmpl.get("parallelism")
+            if isinstance(parallelism, int) and op.active_by_boundary[node["id"]] >= parallelism:
+                return True  # the children check the limit themselves
+        if boundary_id and (node is None or node.get("phase") not in (PENDING, RUNNING)):
+            boundary = op.get(boundary_id)
+            btmpl = self.boundary_template(boundary) if boundary else None
+            if btmpl:
+                if btmpl.get("failFast") is True and op.unsuccessful_by_boundary[boundary_id] > 0:
+                    if op.active_by_boundary[boundary_id] == 0:
+                        self.fail_fast(boundary, template_type(btmpl))
+                    return False
+                parallelism = btmpl.get("parallelism")
+                if isinstance(parallelism, int) and op.active_by_boundary[boundary_id] >= parallelism:
+                    return False
+        return True
+
+    def fail_fast(self, node: dict[str, Any], kind: str | None) -> None:
+        op = self.op
+        message = "template has failed or errored children and failFast enabled"
+        if kind == "steps":
+            last_group = None
+            index = 0
+            while True:
+                found = op.by(names.step_group_name(node["name"], index))
+                if found is None:
+                    break
+                last_group = found
+                index += 1
+            if last_group is not None and not fulfilled(last_group):
+                op.mark(last_group["id"], FAILED, message)
+        op.mark(node["id"], FAILED, message)
+
+    def boundary_template(self, boundary: dict[str, Any]) -> dict[str, Any] | None:
+        """The template of a steps/dag node, remembered when it was executed in this step."""
+        return self.boundary_templates.get(boundary["id"])
+
+    def remember_boundary(self, node_id: str, tmpl: dict[str, Any]) -> None:
+        self.boundary_templates[node_id] = tmpl
+
+    def unsuccessful(self, phase: str | None) -> bool:
+        return phase in FAILED_OR_ERROR
+
+    def is_daemon(self, node: dict[str, Any]) -> bool:
+        """Whether a pod node's template is a daemon (looked up by the node's template reference)."""
+        cache = self._daemon_cache
+        key = node["id"]
+        if key not in cache:
+            holder: dict[str, Any] = {}
+            if isinstance(node.get("templateRef"), dict):
+                holder["templateRef"] = node["templateRef"]
+            elif node.get("templateName"):
+                holder["template"] = node["templateName"]
+            scope = str(node.get("templateScope") or "local/")
+            kind, _, owner = scope.partition("/")
+            ctx = Ctx(kind, owner) if kind in ("namespaced", "cluster") else self.templates.local
+            try:
+                tmpl = self.templates.resolve(holder, ctx)[1] if holder else {}
+            except EngineError:
+                tmpl = {}
+            cache[key] = bool(tmpl.get("daemon"))
+        return cache[key]

@@ -1,0 +1,140 @@
+"""Exit handlers and lifecycle hooks of steps, tasks and the workflow (argo-anchor.md §1.2).
+
+- A step's or task's exit handler (`hooks.exit`, or the deprecated `onExit: <template>`) runs once the
+  node completed, as `<node>.onExit`, a child of the node flagged `hooked`. Its arguments may use the
+  node's own outputs (`steps.<name>.outputs...` / `tasks.<name>...`).
+- Other hooks run when their `expression` (expr) becomes true, as `<node>.hooks.<name>`; once started
+  they are driven to the end, and the parent is not done before them.
+- Workflow-level hooks are `<wf>.hooks.<name>`, children of the root; the workflow exit handler
+  (`spec.onExit` or `spec.hooks.exit`) is `<wf>.onExit`, not linked to the root (operate.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflow import names
+from workflow.engine import subst
+from workflow.engine.scope import add_node, resolve_artifact
+from workflow.engine.state import EngineError, completed, fulfilled
+
+
+def exit_holder(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not isinstance(item, dict):
+        return None
+    hooks = item.get("hooks")
+    if isinstance(hooks, dict) and isinstance(hooks.get("exit"), dict):
+        return hooks["exit"]
+    if isinstance(item.get("onExit"), str) and item["onExit"]:
+        return {"template": item["onExit"]}
+    return None
+
+
+def lifecycle_hooks(item: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    hooks = item.get("hooks") if isinstance(item, dict) else None
+    if not isinstance(hooks, dict):
+        return {}
+    return {k: v for k, v in hooks.items() if k != "exit" and isinstance(v, dict)}
+
+
+def hook_args(eng, hook: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+    args = hook.get("arguments") if isinstance(hook.get("arguments"), dict) else {}
+    if not args:
+        return {}
+    args = subst.render(args, eng.op.globals, scope)
+    arts = []
+    for art in args.get("artifacts") or ():
+        if isinstance(art, dict) and (art.get("from") or art.get("fromExpression")):
+            try:
+                art = resolve_artifact(eng.op, art, scope)
+            except EngineError:
+                if art.get("optional"):
+                    continue
+                raise
+        arts.append(art)
+    if args.get("artifacts") is not None:
+        args["artifacts"] = arts
+    return args
+
+
+def _hook_opts(opts, boundary_id: str, on_exit: bool):
+    from workflow.engine.execute import Opts  # noqa: PLC0415
+
+    return Opts(boundary_id=boundary_id, on_exit=on_exit or opts.on_exit, flag={"hooked": True},
+                depth=opts.depth, parent=opts.parent)
+
+
+def run_exit(eng, holder, parent: dict[str, Any], ctx, opts, prefix: str, scope: dict[str, Any]):
+    """The exit handler of a completed node; returns its node (or None when there is none)."""
+    op = eng.op
+    if holder is None or not completed(parent):
+        return None
+    name = names.on_exit_node_name(parent["name"])
+    node = op.by(name)
+    if node is not None and fulfilled(node):
+        return node
+    local = dict(scope)
+    if prefix:
+        add_node(op, local, prefix, parent)
+    try:
+        args = hook_args(eng, holder, local)
+    except EngineError as exc:
+        node = eng._error_node(name, holder, ctx, _hook_opts(opts, opts.boundary_id, True), str(exc), "Error")
+    else:
+        node = eng.execute(name, holder, ctx, args, _hook_opts(opts, opts.boundary_id, True))
+    if node is not None:
+        op.add_child(parent["name"], name)
+    return node
+
+
+def run_lifecycle(eng, hooks: dict[str, dict[str, Any]], parent, ctx, opts, prefix, scope, boundary_id):
+    op = eng.op
+    for hook_name, hook in hooks.items():
+        name = names.hook_node_name(parent["name"], hook_name)
+        node = op.by(name)
+        if node is not None and fulfilled(node):
+            continue
+        local = dict(scope)
+        if prefix:
+            add_node(op, local, prefix, parent)
+        if node is None:
+            expression = hook.get("expression")
+            if not expression:
+                continue
+            try:
+                if not subst.evaluate_bool(str(expression), op.globals, local):
+                    continue
+            except EngineError:
+                continue
+        try:
+            args = hook_args(eng, hook, local)
+        except EngineError as exc:
+            node = eng._error_node(name, hook, ctx, _hook_opts(opts, boundary_id, False), str(exc), "Error")
+        else:
+            node = eng.execute(name, hook, ctx, args, _hook_opts(opts, boundary_id, False))
+        if node is not None:
+            op.add_child(parent["name"], name)
+
+
+def step_hooks(eng, item, child, ctx, opts, prefix, scope) -> None:
+    """Drive the hooks of a step or task whose node is `child`."""
+    hooks = lifecycle_hooks(item)
+    if hooks:
+        run_lifecycle(eng, hooks, child, ctx, opts, prefix, scope, opts.boundary_id)
+    holder = exit_holder(item)
+    if holder is not None and completed(child):
+        run_exit(eng, holder, child, ctx, opts, prefix, scope)
+
+
+def hooks_done(eng, item, child) -> bool:
+    """A step or task counts as done only once its exit handler and started hooks are fulfilled."""
+    op = eng.op
+    if exit_holder(item) is not None and completed(child):
+        node = op.by(names.on_exit_node_name(child["name"]))
+        if node is None or not fulfilled(node):
+            return False
+    for hook_name in lifecycle_hooks(item):
+        node = op.by(names.hook_node_name(child["name"], hook_name))
+        if node is not None and not fulfilled(node):
+            return False
+    return True

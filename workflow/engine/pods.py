@@ -1,0 +1,287 @@
+"""The pod a leaf node needs, as data (argo-anchor.md §1.11 "Pod object written by the controller", App. A).
+
+Shape: `initContainers: [init, ...user]`, `containers: [wait, main, ...sidecars]`, the user's command run
+under the launcher (`/var/run/argo/argoexec emissary -- <command>`), labels
+`workflows.argoproj.io/workflow|completed|on-exit`, annotations `workflows.argoproj.io/node-name|node-id`,
+`kubectl.kubernetes.io/default-container: main`, owner reference to the Workflow, `restartPolicy: Never`,
+`activeDeadlineSeconds` from the template deadline/timeout and the workflow's remaining time.
+The processed template travels in `ARGO_TEMPLATE` on `init` and `wait`: the executor (and the local
+runner) read the script source, output paths and input artifacts from it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from typing import Any
+
+import yaml
+
+from workflow import names
+from workflow.engine import clock
+from workflow.engine.model import CreatePod, TerminatePod
+from workflow.engine.state import SUCCEEDED
+from workflow.merge import strategic_merge
+
+LAUNCHER = "/var/run/argo/argoexec"
+VAR_RUN_ARGO = "/var/run/argo"
+STAGING = "/argo/staging"
+SCRIPT_PATH = "/argo/staging/script"
+INPUT_ARTIFACTS = "/argo/inputs/artifacts"
+LABEL_WORKFLOW = "workflows.argoproj.io/workflow"
+LABEL_COMPLETED = "workflows.argoproj.io/completed"
+LABEL_ON_EXIT = "workflows.argoproj.io/on-exit"
+LABEL_INSTANCE = "workflows.argoproj.io/controller-instanceid"
+ANN_NODE_NAME = "workflows.argoproj.io/node-name"
+ANN_NODE_ID = "workflows.argoproj.io/node-id"
+ANN_DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
+ANN_POD_GC = "workflows.argoproj.io/pod-gc-strategy"
+POD_FIELDS = (
+    "nodeSelector", "affinity", "tolerations", "schedulerName", "priorityClassName", "hostAliases",
+    "securityContext", "serviceAccountName", "automountServiceAccountToken", "imagePullSecrets",
+    "dnsConfig", "dnsPolicy", "hostNetwork",
+)
+NO_DEADLINE = "0001-01-01T00:00:00Z"
+
+
+def has_result_ref(step_name: str, parent: dict[str, Any] | None) -> bool:
+    """Argo's hasOutputResultRef: does the calling steps/dag template use `<step>.outputs.result`?"""
+    if not parent or not step_name:
+        return False
+    text = json.dumps(parent)
+    if f"steps.{step_name}.outputs.result" in text or f"tasks.{step_name}.outputs.result" in text:
+        return True
+    quoted = re.escape(step_name)
+    return bool(re.search(rf"""(steps|tasks)\[\\?['"]{quoted}\\?['"]\]\.outputs\.result""", text))
+
+
+def _step_name(node: dict[str, Any]) -> str:
+    """The step or task name a node was created for (`P[0].hello(1:x)(2)` -> `hello`)."""
+    shown = node.get("displayName") or node["name"]
+    name = node["name"]
+    tail = name.rsplit(".", 1)[-1] if "." in name else shown
+    return tail.split("(", 1)[0]
+
+
+def _deadline(eng, node: dict[str, Any], tmpl: dict[str, Any], on_exit: bool) -> tuple[int | None, str]:
+    """(pod activeDeadlineSeconds, ARGO_DEADLINE)."""
+    op = eng.op
+    limits: list[float] = []
+    ads = tmpl.get("activeDeadlineSeconds")
+    if ads not in (None, ""):
+        seconds = clock.parse_duration(ads)
+        if seconds is not None:
+            limits.append(seconds)
+    timeout = tmpl.get("timeout")
+    if timeout not in (None, ""):
+        seconds = clock.parse_duration(timeout)
+        started = clock.parse_stamp(node.get("startedAt")) or op.now
+        if seconds is not None:
+            limits.append(max(1.0, seconds - clock.seconds_between(started, op.now)))
+    if not on_exit and eng.workflow_deadline is not None:
+        limits.append(max(1.0, clock.seconds_between(op.now, eng.workflow_deadline)))
+    if not limits:
+        return None, NO_DEADLINE
+    seconds = min(limits)
+    return int(math.ceil(seconds)), clock.stamp(clock.add_seconds(op.now, seconds))
+
+
+def _env(pairs: dict[str, str]) -> list[dict[str, str]]:
+    return [{"name": k, "value": v} for k, v in pairs.items()]
+
+
+def _wrap(container: dict[str, Any]) -> dict[str, Any]:
+    container = dict(container)
+    command = list(container.get("command") or [])
+    container["command"] = [LAUNCHER, "emissary", "--loglevel", "info", "--log-format", "text", "--", *command]
+    return container
+
+
+def _mount(container: dict[str, Any], mount: dict[str, Any]) -> None:
+    mounts = list(container.get("volumeMounts") or [])
+    if not any(m.get("mountPath") == mount["mountPath"] for m in mounts):
+        mounts.append(mount)
+    container["volumeMounts"] = mounts
+
+
+def main_containers(tmpl: dict[str, Any]) -> list[dict[str, Any]]:
+    """The user containers of a leaf template, `main` first (containerSet: its members)."""
+    if isinstance(tmpl.get("containerSet"), dict):
+        return [dict(c) for c in tmpl["containerSet"].get("containers") or () if isinstance(c, dict)]
+    if isinstance(tmpl.get("script"), dict):
+        script = {k: v for k, v in tmpl["script"].items() if k != "source"}
+        script["name"] = "main"
+        script["args"] = [*(script.get("args") or []), SCRIPT_PATH]
+        return [script]
+    if isinstance(tmpl.get("container"), dict):
+        main = dict(tmpl["container"])
+        main["name"] = "main"
+        return [main]
+    if isinstance(tmpl.get("resource"), dict):
+        action = str(tmpl["resource"].get("action") or "")
+        return [{"name": "main", "image": "", "command": ["argoexec", "resource", action]}]
+    if isinstance(tmpl.get("data"), dict):
+        return [{"name": "main", "image": "", "command": ["argoexec", "data", json.dumps(tmpl["data"])]}]
+    return []
+
+
+def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[str, Any]:
+    op = eng.op
+    spec = eng.spec
+    config = op.config
+    pod_name = names.pod_name(op.name, node["name"], tmpl.get("name"), config.pod_name_version)
+    include_result = has_result_ref(_step_name(node), opts.parent)
+    deadline_seconds, deadline_text = _deadline(eng, node, tmpl, opts.on_exit)
+
+    labels = {LABEL_WORKFLOW: op.name, LABEL_COMPLETED: "false"}
+    if opts.on_exit:
+        labels[LABEL_ON_EXIT] = "true"
+    if config.instance_id:
+        labels[LABEL_INSTANCE] = config.instance_id
+    annotations: dict[str, str] = {}
+    for meta in (spec.get("podMetadata"), tmpl.get("metadata")):
+        if isinstance(meta, dict):
+            labels.update({k: str(v) for k, v in (meta.get("labels") or {}).items()})
+            annotations.update({k: str(v) for k, v in (meta.get("annotations") or {}).items()})
+    annotations[ANN_NODE_NAME] = node["name"]
+    annotations[ANN_NODE_ID] = node["id"]
+    annotations[ANN_DEFAULT_CONTAINER] = "main"
+    pod_gc = spec.get("podGC")
+    if isinstance(pod_gc, dict) and pod_gc.get("strategy"):
+        annotations[ANN_POD_GC] = f"{pod_gc['strategy']}/{pod_gc.get('deleteDelayDuration') or '5s'}"
+
+    common_env = {
+        "ARGO_POD_NAME": pod_name,
+        "ARGO_WORKFLOW_NAME": op.name,
+        "ARGO_WORKFLOW_UID": op.uid,
+        "ARGO_NODE_ID": node["id"],
+        "ARGO_INCLUDE_SCRIPT_OUTPUT": "true" if include_result else "false",
+        "ARGO_DEADLINE": deadline_text,
+        "ARGO_PROGRESS_FILE": f"{VAR_RUN_ARGO}/progress",
+    }
+    template_json = json.dumps(tmpl, separators=(",", ":"), sort_keys=True)
+    run_mount = {"name": "var-run-argo", "mountPath": VAR_RUN_ARGO}
+    executor = {
+        "image": config.executor_image,
+        "env": _env({**common_env, "ARGO_TEMPLATE": template_json}),
+        "volumeMounts": [run_mount],
+    }
+    if config.executor_image_pull_policy:
+        executor["imagePullPolicy"] = config.executor_image_pull_policy
+    init = {"name": "init", "command": ["argoexec", "init", "--loglevel", "info", "--log-format", "text"], **executor}
+    wait = {"name": "wait", "command": ["argoexec", "wait", "--loglevel", "info", "--log-format", "text"], **executor}
+
+    volumes: list[dict[str, Any]] = [{"name": "var-run-argo", "emptyDir": {}}]
+    user_containers = []
+    for container in main_containers(tmpl):
+        container = _wrap(container)
+        env = list(container.get("env") or [])
+        env.extend(_env({"ARGO_CONTAINER_NAME": container.get("name") or "main", **common_env}))
+        container["env"] = env
+        _mount(container, run_mount)
+        user_containers.append(container)
+    if isinstance(tmpl.get("script"), dict) and user_containers:
+        volumes.append({"name": "argo-staging", "emptyDir": {}})
+        _mount(user_containers[0], {"name": "argo-staging", "mountPath": STAGING})
+    in_arts = [a for a in ((tmpl.get("inputs") or {}).get("artifacts") or ()) if isinstance(a, dict) and a.get("path")]
+    if in_arts and user_containers:
+        volumes.append({"name": "input-artifacts", "emptyDir": {}})
+        _mount(init, {"name": "input-artifacts", "mountPath": INPUT_ARTIFACTS})
+        for art in in_arts:
+            _mount(user_containers[0], {"name": "input-artifacts", "mountPath": art["path"], "subPath": art["name"]})
+
+    sidecars = [_wrap(dict(s)) for s in tmpl.get("sidecars") or () if isinstance(s, dict)]
+    needs_wait = not (isinstance(tmpl.get("resource"), dict) or isinstance(tmpl.get("data"), dict))
+    containers = ([wait] if needs_wait else []) + user_containers + sidecars
+    init_containers = [init] + [dict(c) for c in tmpl.get("initContainers") or () if isinstance(c, dict)]
+    mounted = {m.get("name") for c in containers + init_containers for m in c.get("volumeMounts") or ()}
+    own_volumes = [v for v in tmpl.get("volumes") or () if isinstance(v, dict)]
+    names_taken = {v["name"] for v in volumes}
+    for vol in own_volumes + [v for v in spec.get("volumes") or () if isinstance(v, dict)]:
+        if vol.get("name") in mounted and vol.get("name") not in names_taken:
+            volumes.append(copy.deepcopy(vol))
+            names_taken.add(vol.get("name"))
+    for claim in spec.get("volumeClaimTemplates") or ():
+        cname = ((claim or {}).get("metadata") or {}).get("name")
+        if cname in mounted and cname not in names_taken:
+            volumes.append({"name": cname, "persistentVolumeClaim": {"claimName": names.pvc_name(op.name, cname)}})
+            names_taken.add(cname)
+
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "initContainers": init_containers,
+        "containers": containers,
+        "volumes": volumes,
+    }
+    for field in POD_FIELDS:
+        value = tmpl.get(field) if tmpl.get(field) is not None else spec.get(field)
+        if field == "priorityClassName" and value is None:
+            value = spec.get("podPriorityClassName")
+        if value is not None:
+            pod_spec[field] = copy.deepcopy(value)
+    executor_sa = ((tmpl.get("executor") or {}).get("serviceAccountName")) or (
+        (spec.get("executor") or {}).get("serviceAccountName")
+    )
+    if executor_sa:
+        annotations["workflows.argoproj.io/executor-service-account"] = str(executor_sa)
+    if deadline_seconds is not None:
+        pod_spec["activeDeadlineSeconds"] = deadline_seconds
+    for patch in (spec.get("podSpecPatch"), tmpl.get("podSpecPatch")):
+        if isinstance(patch, str) and patch.strip():
+            try:
+                parsed = yaml.safe_load(patch)
+            except yaml.YAMLError:
+                parsed = None
+            if isinstance(parsed, dict):
+                pod_spec = strategic_merge(pod_spec, parsed)
+    meta: dict[str, Any] = {
+        "name": pod_name,
+        "namespace": op.namespace,
+        "labels": labels,
+        "annotations": annotations,
+        "ownerReferences": [
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Workflow",
+                "name": op.name,
+                "uid": op.uid,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ],
+    }
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
+
+
+def request_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> None:
+    """Ask for the pod of a Pending pod node that is not observed yet (AlreadyExists counts as done)."""
+    pod = render_pod(eng, node, tmpl, opts)
+    eng.op.act(CreatePod(node_id=node["id"], pod=pod))
+    if isinstance(tmpl.get("containerSet"), dict):
+        for container in tmpl["containerSet"].get("containers") or ():
+            if not isinstance(container, dict) or not container.get("name"):
+                continue
+            child_name = names.container_node_name(node["name"], container["name"])
+            if eng.op.by(child_name) is None:
+                eng.op.init_node(child_name, "Container", node["id"], "Pending",
+                                 template_name=node.get("templateName"), template_scope=node.get("templateScope"))
+                eng.op.add_child(node["name"], child_name)
+
+
+def kill_daemoned_children(eng, boundary_id: str) -> None:
+    """When a steps/dag node is done, its daemons are stopped and marked Succeeded."""
+    op = eng.op
+    if not op.daemons:
+        return
+    for node_id in list(op.daemons):
+        node = op.get(node_id)
+        if node is None or node.get("boundaryID") != boundary_id or not node.get("daemoned"):
+            continue
+        pod = op.observed.pods.get(node_id)
+        if pod is not None:
+            op.act(TerminatePod(name=pod.name, node_id=node_id, reason="daemon no longer needed"))
+        op.update(node_id, daemoned=None, podIP=None)
+        op.mark(node_id, SUCCEEDED)
+        op.daemons.discard(node_id)

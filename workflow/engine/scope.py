@@ -1,0 +1,412 @@
+"""Variables: global parameters, arguments into inputs, step/task outputs into scope, outputs out of scope.
+
+A scope is a flat dict like Argo's: `"steps.a.outputs.result" -> "hi"`, parameter values as strings and
+artifacts as their JSON objects (argo-anchor.md §1.3, §5.10). Substitution and expressions are
+workflow.templating / workflow.expr (through subst.py); this module decides what goes in the scope and
+applies Argo's precedence rules.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from workflow.engine import subst
+from workflow.engine.state import SUCCEEDED, EngineError, Operation
+from workflow.names import item_string, recover_index
+
+ABSENT = "__argo-internal.absent-optional-output__"
+
+
+def text(value: Any) -> str:
+    """A parameter value as Argo stores it (AnyString): numbers and booleans in Go's JSON form."""
+    return item_string(value)
+
+
+def param_value(param: dict[str, Any]) -> str | None:
+    value = param.get("value")
+    return None if value is None else text(value)
+
+
+# --- globals ---------------------------------------------------------------------------------------------
+
+
+def build_globals(op: Operation, spec: dict[str, Any]) -> None:
+    """Argo's setGlobalParameters: workflow.* identity, parameters, labels/annotations, outputs so far."""
+    meta = op.workflow.get("metadata") or {}
+    g = op.globals
+    g["workflow.name"] = op.name
+    g["workflow.namespace"] = op.namespace
+    g["workflow.uid"] = op.uid
+    g["workflow.mainEntrypoint"] = spec.get("entrypoint") or ""
+    g["workflow.serviceAccountName"] = spec.get("serviceAccountName") or ""
+    created = meta.get("creationTimestamp") or op.status.get("startedAt") or op.now_s
+    g["workflow.creationTimestamp"] = created
+    g["workflow.creationTimestamp.RFC3339"] = created
+    if spec.get("priority") is not None:
+        g["workflow.priority"] = text(spec["priority"])
+    for key in ("labels", "annotations"):
+        values = dict(meta.get(key) or {})
+        for k, v in values.items():
+            g[f"workflow.{key}.{k}"] = str(v)
+        g[f"workflow.{key}.json"] = json.dumps(values, separators=(",", ":"), sort_keys=True)
+    params: dict[str, str] = {}
+    for param in ((spec.get("arguments") or {}).get("parameters") or ()):
+        if not isinstance(param, dict) or not param.get("name"):
+            continue
+        value = param_value(param)
+        if value is None:
+            value_from = param.get("valueFrom") or {}
+            ref = value_from.get("configMapKeyRef")
+            if isinstance(ref, dict):
+                value = config_map_value(op, ref)
+            if value is None and value_from.get("default") is not None:
+                value = text(value_from["default"])
+        if value is None:
+            raise EngineError(f"spec.arguments.{param['name']}.value is required")
+        params[param["name"]] = value
+        g[f"workflow.parameters.{param['name']}"] = value
+    g["workflow.parameters.json"] = json.dumps(
+        [{"name": k, "value": v} for k, v in params.items()], separators=(",", ":")
+    )
+    outputs = op.status.get("outputs") or {}
+    for param in outputs.get("parameters") or ():
+        if param.get("value") is not None:
+            g[f"workflow.outputs.parameters.{param['name']}"] = text(param["value"])
+    for art in outputs.get("artifacts") or ():
+        g[f"workflow.outputs.artifacts.{art['name']}"] = art
+
+
+def config_map_value(op: Operation, ref: dict[str, Any]) -> str | None:
+    data = op.observed.config_maps.get(f"{op.namespace}/{ref.get('name')}")
+    if data is None or ref.get("key") not in data:
+        return None
+    return str(data[ref["key"]])
+
+
+def export_global_outputs(op: Operation, outputs: dict[str, Any] | None) -> None:
+    """Argo's addOutputsToGlobalScope: parameters/artifacts with a globalName go to status.outputs."""
+    if not outputs:
+        return
+    for param in outputs.get("parameters") or ():
+        gname = param.get("globalName")
+        if not gname or param.get("value") is None:
+            continue
+        value = text(param["value"])
+        op.globals[f"workflow.outputs.parameters.{gname}"] = value
+        _upsert_global(op, "parameters", {"name": gname, "value": value})
+    for art in outputs.get("artifacts") or ():
+        gname = art.get("globalName")
+        if not gname:
+            continue
+        exported = {k: v for k, v in art.items() if k not in ("path", "globalName")}
+        exported["name"] = gname
+        op.globals[f"workflow.outputs.artifacts.{gname}"] = exported
+        _upsert_global(op, "artifacts", exported)
+
+
+def _upsert_global(op: Operation, key: str, entry: dict[str, Any]) -> None:
+    outputs = dict(op.status.get("outputs") or {})
+    items = [e for e in (outputs.get(key) or []) if e.get("name") != entry["name"]]
+    old = next((e for e in (outputs.get(key) or []) if e.get("name") == entry["name"]), None)
+    if old == entry:
+        return
+    items.append(entry)
+    outputs[key] = items
+    op.status["outputs"] = outputs
+
+
+# --- arguments into inputs (ProcessArgs) ----------------------------------------------------------------
+
+
+def process_args(
+    op: Operation, tmpl: dict[str, Any], args: dict[str, Any] | None, local: dict[str, Any]
+) -> dict[str, Any]:
+    """The template with its inputs taken from `args` (Argo's precedence) and every known tag substituted."""
+    args = args or {}
+    tmpl = copy.deepcopy(tmpl)
+    inputs = tmpl.get("inputs")
+    scope: dict[str, Any] = {}
+    if isinstance(inputs, dict):
+        arg_params = {p.get("name"): p for p in args.get("parameters") or () if isinstance(p, dict)}
+        new_params = []
+        for param in inputs.get("parameters") or ():
+            if not isinstance(param, dict):
+                continue
+            param = dict(param)
+            name = param.get("name")
+            value = _input_value(op, param, arg_params.get(name))
+            if value is None:
+                raise EngineError(f"inputs.parameters.{name} was not supplied")
+            enum = param.get("enum")
+            if enum and value not in [text(e) for e in enum]:
+                raise EngineError(f"inputs.parameters.{name}: value '{value}' is not in the enum {list(map(text, enum))}")
+            param["value"] = value
+            param.pop("valueFrom", None)
+            new_params.append(param)
+            scope[f"inputs.parameters.{name}"] = value
+        if new_params:
+            inputs["parameters"] = new_params
+            scope["inputs.parameters"] = json.dumps(new_params, separators=(",", ":"))
+        arg_arts = {a.get("name"): a for a in args.get("artifacts") or () if isinstance(a, dict)}
+        new_arts = []
+        for art in inputs.get("artifacts") or ():
+            if not isinstance(art, dict):
+                continue
+            merged = _input_artifact(art, arg_arts.get(art.get("name")))
+            if merged is None:
+                continue
+            new_arts.append(merged)
+            scope[f"inputs.artifacts.{art.get('name')}"] = merged
+            if merged.get("path"):
+                scope[f"inputs.artifacts.{art.get('name')}.path"] = merged["path"]
+        if inputs.get("artifacts") is not None:
+            inputs["artifacts"] = new_arts
+    outputs = tmpl.get("outputs")
+    if isinstance(outputs, dict):
+        for param in outputs.get("parameters") or ():
+            path = (param.get("valueFrom") or {}).get("path")
+            if path:
+                scope[f"outputs.parameters.{param.get('name')}.path"] = path
+        for art in outputs.get("artifacts") or ():
+            if art.get("path"):
+                scope[f"outputs.artifacts.{art.get('name')}.path"] = art["path"]
+    scope.update(local)
+    return subst.render(tmpl, op.globals, scope)
+
+
+def _input_value(op: Operation, param: dict[str, Any], arg: dict[str, Any] | None) -> str | None:
+    if arg is not None:
+        value = param_value(arg)
+        if value == ABSENT:
+            value = None
+        elif value is not None:
+            return value
+        value_from = arg.get("valueFrom") or {}
+        ref = value_from.get("configMapKeyRef")
+        if isinstance(ref, dict):
+            found = config_map_value(op, ref)
+            if found is not None:
+                return found
+            if value_from.get("default") is not None:
+                return text(value_from["default"])
+        if value_from.get("supplied") is not None and arg.get("value") is None:
+            pass
+    value_from = param.get("valueFrom") or {}
+    ref = value_from.get("configMapKeyRef")
+    if isinstance(ref, dict):
+        found = config_map_value(op, ref)
+        if found is not None:
+            return found
+        if value_from.get("default") is not None:
+            return text(value_from["default"])
+    if param.get("value") is not None:
+        return text(param["value"])
+    if param.get("default") is not None:
+        return text(param["default"])
+    return None
+
+
+LOCATIONS = ("s3", "git", "http", "artifactory", "hdfs", "raw", "oss", "gcs", "azure", "plugin")
+
+
+def has_location(art: dict[str, Any]) -> bool:
+    return any(art.get(k) is not None for k in LOCATIONS)
+
+
+def _input_artifact(art: dict[str, Any], arg: dict[str, Any] | None) -> dict[str, Any] | None:
+    name = art.get("name")
+    if arg is not None and (has_location(arg) or arg.get("from") or arg.get("fromExpression")):
+        merged = dict(art)
+        for key in LOCATIONS:
+            if arg.get(key) is not None:
+                for other in LOCATIONS:
+                    merged.pop(other, None)
+                merged[key] = arg[key]
+        for key in ("from", "fromExpression", "subPath", "archive", "mode"):
+            if arg.get(key) is not None and key not in ("from", "fromExpression"):
+                merged[key] = arg[key]
+        return merged
+    if has_location(art):
+        return dict(art)
+    if art.get("optional"):
+        return None
+    raise EngineError(f"inputs.artifacts.{name} was not supplied")
+
+
+# --- node outputs into a scope ---------------------------------------------------------------------------
+
+
+def last_attempt(op: Operation, node: dict[str, Any]) -> dict[str, Any]:
+    if node.get("type") == "Retry":
+        attempts = op.attempts(node)
+        if attempts:
+            return attempts[-1]
+    return node
+
+
+def add_node(op: Operation, scope: dict[str, Any], prefix: str, node: dict[str, Any]) -> None:
+    """Argo's buildLocalScope: id, timestamps, ip, status, hostNodeName and outputs under `prefix`."""
+    node = last_attempt(op, node)
+    scope[f"{prefix}.id"] = node["id"]
+    if node.get("startedAt"):
+        scope[f"{prefix}.startedAt"] = node["startedAt"]
+    if node.get("finishedAt"):
+        scope[f"{prefix}.finishedAt"] = node["finishedAt"]
+    if node.get("podIP"):
+        scope[f"{prefix}.ip"] = node["podIP"]
+    if node.get("phase"):
+        scope[f"{prefix}.status"] = node["phase"]
+    if node.get("hostNodeName"):
+        scope[f"{prefix}.hostNodeName"] = node["hostNodeName"]
+    add_outputs(scope, prefix, node.get("outputs"))
+
+
+def add_outputs(scope: dict[str, Any], prefix: str, outputs: dict[str, Any] | None) -> None:
+    if not outputs:
+        return
+    if outputs.get("result") is not None:
+        scope[f"{prefix}.outputs.result"] = outputs["result"]
+    if outputs.get("exitCode") is not None:
+        scope[f"{prefix}.exitCode"] = outputs["exitCode"]
+    for param in outputs.get("parameters") or ():
+        if param.get("value") is not None:
+            scope[f"{prefix}.outputs.parameters.{param['name']}"] = text(param["value"])
+    for art in outputs.get("artifacts") or ():
+        scope[f"{prefix}.outputs.artifacts.{art['name']}"] = art
+
+
+def aggregate(
+    scope: dict[str, Any], prefix: str, tmpl_type: str | None, children: list[dict[str, Any]]
+) -> None:
+    """Argo's processAggregateNodeOutputs: looped outputs as JSON lists, in loop-index order."""
+    ordered = sorted(children, key=lambda n: recover_index(n["name"]))
+    param_maps: list[dict[str, str]] = []
+    per_name: dict[str, list[str]] = {}
+    results: list[Any] = []
+    for node in ordered:
+        outputs = node.get("outputs")
+        if not outputs or node.get("phase") != SUCCEEDED:
+            continue
+        if outputs.get("parameters"):
+            entry = {}
+            for param in outputs["parameters"]:
+                value = text(param.get("value")) if param.get("value") is not None else ""
+                entry[param["name"]] = value
+                per_name.setdefault(param["name"], []).append(value)
+            param_maps.append(entry)
+        if outputs.get("result") is not None:
+            try:
+                results.append(json.loads(outputs["result"]))
+            except ValueError:
+                results.append(outputs["result"])
+    if tmpl_type in ("script", "containerSet"):
+        scope[f"{prefix}.outputs.result"] = _go_json(results)
+    scope[f"{prefix}.outputs.parameters"] = _go_json(param_maps)
+    for name, values in per_name.items():
+        scope[f"{prefix}.outputs.parameters.{name}"] = _go_json([_json_or_text(v) for v in values])
+
+
+def _json_or_text(value: str) -> Any:
+    """aggregatedJSONValueList: values that are JSON objects or lists stay JSON, the rest are strings."""
+    stripped = value.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            pass
+    return value
+
+
+def _go_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- outputs of a steps/dag template ---------------------------------------------------------------------
+
+
+def resolve_reference(scope: dict[str, Any], globals_: dict[str, Any], ref: str) -> Any:
+    """The value of a whole-tag reference like `{{steps.a.outputs.parameters.x}}`."""
+    key = ref.strip()
+    if key.startswith("{{") and key.endswith("}}"):
+        key = key[2:-2].strip()
+    if key in scope:
+        return scope[key]
+    if key in globals_:
+        return globals_[key]
+    raise EngineError(f"Unable to resolve: {ref}")
+
+
+def outputs_from_scope(op: Operation, tmpl: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any] | None:
+    """Argo's getTemplateOutputsFromScope for steps/dag templates (valueFrom.parameter / expression)."""
+    declared = tmpl.get("outputs") or {}
+    if not declared.get("parameters") and not declared.get("artifacts"):
+        return None
+    outputs: dict[str, Any] = {}
+    params = []
+    for param in declared.get("parameters") or ():
+        value_from = param.get("valueFrom") or {}
+        try:
+            if value_from.get("expression"):
+                value = text(subst.evaluate(value_from["expression"], op.globals, scope))
+            elif value_from.get("parameter"):
+                value = text(resolve_reference(scope, op.globals, str(value_from["parameter"])))
+            elif value_from.get("supplied") is not None or value_from.get("default") is None:
+                raise EngineError(f"Unable to resolve output parameter {param.get('name')}")
+            else:
+                raise EngineError("no value")
+        except EngineError:
+            if value_from.get("default") is None:
+                raise
+            value = text(value_from["default"])
+        out = {k: v for k, v in param.items() if k != "valueFrom"}
+        out["value"] = value
+        params.append(out)
+    if params:
+        outputs["parameters"] = params
+    arts = []
+    for art in declared.get("artifacts") or ():
+        try:
+            resolved = resolve_artifact(op, art, scope)
+        except EngineError:
+            if art.get("optional"):
+                continue
+            raise
+        arts.append(resolved)
+    if arts:
+        outputs["artifacts"] = arts
+    return outputs
+
+
+def resolve_artifact(op: Operation, art: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+    """An artifact argument with `from` / `fromExpression`, turned into the source artifact's location."""
+    if art.get("fromExpression"):
+        found = subst.evaluate(art["fromExpression"], op.globals, scope)
+    elif art.get("from"):
+        found = resolve_reference(scope, op.globals, str(art["from"]))
+    else:
+        return dict(art)
+    if not isinstance(found, dict):
+        raise EngineError(f"Unable to resolve artifact: {art.get('from') or art.get('fromExpression')}")
+    resolved = {k: v for k, v in found.items() if k not in ("name", "path", "globalName", "from", "fromExpression")}
+    resolved["name"] = art.get("name")
+    for key in ("path", "mode", "optional", "archive", "subPath"):
+        if art.get(key) is not None:
+            resolved[key] = art[key]
+    if art.get("subPath"):
+        resolved = _with_sub_path(resolved, str(art["subPath"]))
+    return resolved
+
+
+def _with_sub_path(art: dict[str, Any], sub_path: str) -> dict[str, Any]:
+    for key in LOCATIONS:
+        loc = art.get(key)
+        if isinstance(loc, dict) and "key" in loc:
+            loc = dict(loc)
+            loc["key"] = loc["key"].rstrip("/") + "/" + sub_path.lstrip("/")
+            art = dict(art)
+            art[key] = loc
+            art.pop("subPath", None)
+            return art
+    return art

@@ -1,0 +1,321 @@
+"""One engine step's working state: the new status under construction, the actions, and the clock.
+
+The input workflow is never mutated. `nodes` starts as a shallow copy of the old map; a node dict is
+copied the first time it changes (copy-on-write), so a step over a 10,000-node status costs what it
+changes, not what it holds. Counters of active and unsuccessful nodes per boundary are kept up to date
+as phases change, so parallelism and failFast checks never rescan the map.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from workflow import names
+from workflow.engine import clock
+from workflow.engine.model import Action, Event, Observed
+
+PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
+    "Pending", "Running", "Succeeded", "Failed", "Error", "Skipped", "Omitted",
+)
+COMPLETED = frozenset({SUCCEEDED, FAILED, ERROR})
+FAILED_OR_ERROR = frozenset({FAILED, ERROR})
+EXECUTABLE = frozenset({"Pod", "Container", "Suspend", "HTTP", "Plugin"})
+ACTIVE_COUNTED = frozenset({"Pod", "Steps", "DAG", "Suspend", "HTTP", "Plugin"})
+ACTIVE = frozenset({PENDING, RUNNING})
+
+
+def fulfilled(node: dict[str, Any] | None) -> bool:
+    """Argo's `Fulfilled`: completed with its task result in, or Skipped/Omitted, or a ready daemon."""
+    if node is None:
+        return False
+    phase = node.get("phase")
+    if phase in COMPLETED:
+        return node.get("taskResultSynced") is not False
+    if phase in (SKIPPED, OMITTED):
+        return True
+    return bool(node.get("daemoned")) and phase != PENDING
+
+
+def completed(node: dict[str, Any] | None) -> bool:
+    return node is not None and node.get("phase") in COMPLETED
+
+
+class EngineError(Exception):
+    """A problem that makes a node Error (message shown on the node); never escapes `step`."""
+
+
+class ParallelismReached(Exception):
+    """Not an error: a limit says wait; the node is simply not started in this step."""
+
+
+class Operation:
+    def __init__(self, workflow: dict[str, Any], observed: Observed, now: datetime):
+        meta = workflow.get("metadata") or {}
+        self.workflow = workflow
+        self.name: str = meta.get("name") or ""
+        self.namespace: str = meta.get("namespace") or "default"
+        self.uid: str = meta.get("uid") or ""
+        self.observed = observed
+        self.config = observed.config
+        self.now = now
+        self.now_s = clock.stamp(now)
+        old = workflow.get("status") or {}
+        self.status: dict[str, Any] = dict(old)
+        self.nodes: dict[str, dict[str, Any]] = dict(old.get("nodes") or {})
+        self.status["nodes"] = self.nodes
+        self._owned: set[str] = set()
+        self._owned_lists: set[tuple[str, str]] = set()
+        self.actions: list[Action] = []
+        self.wake_at: datetime | None = None
+        self.globals: dict[str, Any] = {}
+        self.active_pods = 0
+        self.active_by_boundary: Counter[str] = Counter()
+        self.unsuccessful_by_boundary: Counter[str] = Counter()
+        self.by_name: dict[str, str] = {}
+        self.daemons: set[str] = set()
+        for node_id, node in self.nodes.items():
+            self.by_name[node["name"]] = node_id
+            self._count(node, +1)
+            if node.get("daemoned"):
+                self.daemons.add(node_id)
+
+    # --- counters ----------------------------------------------------------------------------------
+
+    def _count(self, node: dict[str, Any], sign: int) -> None:
+        phase = node.get("phase")
+        ntype = node.get("type")
+        boundary = node.get("boundaryID") or ""
+        if phase in ACTIVE and not node.get("daemoned"):
+            if ntype == "Pod":
+                self.active_pods += sign
+            if ntype in ACTIVE_COUNTED:
+                self.active_by_boundary[boundary] += sign
+        elif phase in FAILED_OR_ERROR and ntype not in ("StepGroup", "TaskGroup"):
+            self.unsuccessful_by_boundary[boundary] += sign
+
+    # --- lookups -----------------------------------------------------------------------------------
+
+    def node_id(self, name: str) -> str:
+        return self.by_name.get(name) or names.node_id(self.name, name)
+
+    def get(self, node_id: str) -> dict[str, Any] | None:
+        return self.nodes.get(node_id)
+
+    def by(self, name: str) -> dict[str, Any] | None:
+        node_id = self.by_name.get(name)
+        return self.nodes.get(node_id) if node_id else None
+
+    def writable(self, node_id: str) -> dict[str, Any]:
+        node = self.nodes[node_id]
+        if node_id not in self._owned:
+            node = dict(node)
+            self.nodes[node_id] = node
+            self._owned.add(node_id)
+        return node
+
+    def _list(self, node: dict[str, Any], key: str) -> list[str]:
+        mark = (node["id"], key)
+        current = node.get(key)
+        if mark not in self._owned_lists or current is None:
+            current = list(current or ())
+            node[key] = current
+            self._owned_lists.add(mark)
+        return current
+
+    # --- node lifecycle ----------------------------------------------------------------------------
+
+    def init_node(
+        self,
+        name: str,
+        node_type: str,
+        boundary_id: str,
+        phase: str,
+        *,
+        template_name: str | None = None,
+        template_ref: dict[str, Any] | None = None,
+        template_scope: str | None = None,
+        message: str = "",
+        flag: dict[str, bool] | None = None,
+        display_name: str | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        node_id = names.node_id(self.name, name)
+        boundary = self.nodes.get(boundary_id) if boundary_id else None
+        node: dict[str, Any] = {
+            "id": node_id,
+            "name": name,
+            "displayName": names.display_name(name, boundary["name"] if boundary else None, display_name),
+            "type": node_type,
+        }
+        if template_name:
+            node["templateName"] = template_name
+        if template_ref:
+            node["templateRef"] = template_ref
+        if template_scope:
+            node["templateScope"] = template_scope
+        node["phase"] = phase
+        if boundary_id:
+            node["boundaryID"] = boundary_id
+        if message:
+            node["message"] = message
+        node["startedAt"] = self.now_s
+        if phase in COMPLETED or phase in (SKIPPED, OMITTED):
+            node["finishedAt"] = self.now_s
+        if flag:
+            node["nodeFlag"] = flag
+        if inputs:
+            node["inputs"] = inputs
+        if node_type in ("Pod", "Container"):
+            node["taskResultSynced"] = True
+        old = self.nodes.get(node_id)
+        if old is not None:
+            self._count(old, -1)
+        self.nodes[node_id] = node
+        self._owned.add(node_id)
+        self.by_name[name] = node_id
+        self._count(node, +1)
+        self.node_event(node, None)
+        return node
+
+    def mark(self, node_id: str, phase: str | None = None, message: str | None = None) -> dict[str, Any]:
+        """Argo's markNodePhase: set phase/message; a node that becomes fulfilled gets its finishedAt."""
+        node = self.nodes[node_id]
+        old_phase = node.get("phase")
+        unchanged = (phase is None or phase == old_phase) and (message is None or message == node.get("message", ""))
+        if unchanged and not (fulfilled(node) and not node.get("finishedAt")):
+            return node
+        self._count(node, -1)
+        node = self.writable(node_id)
+        if phase is not None:
+            node["phase"] = phase
+        if message is not None:
+            if message:
+                node["message"] = message
+            else:
+                node.pop("message", None)
+        if fulfilled(node) and not node.get("finishedAt"):
+            node["finishedAt"] = self.now_s
+        self._count(node, +1)
+        if phase is not None and phase != old_phase:
+            self.node_event(node, old_phase)
+            if phase == SUCCEEDED and node.get("memoizationStatus"):
+                from workflow.engine.memo import save  # noqa: PLC0415
+
+                save(self, node)
+        return node
+
+    def update(self, node_id: str, **fields: Any) -> dict[str, Any]:
+        """Set plain fields (outputs, hostNodeName, ...) on a node; None removes a field."""
+        self._count(self.nodes[node_id], -1)
+        node = self.writable(node_id)
+        for key, value in fields.items():
+            if value is None:
+                node.pop(key, None)
+            else:
+                node[key] = value
+        self._count(node, +1)
+        return node
+
+    def add_child(self, parent_name: str, child_name: str) -> None:
+        parent_id = self.node_id(parent_name)
+        if parent_id not in self.nodes:
+            return
+        child_id = self.node_id(child_name)
+        children = self.nodes[parent_id].get("children") or ()
+        if child_id in children:
+            return
+        parent = self.writable(parent_id)
+        self._list(parent, "children").append(child_id)
+
+    def set_list(self, node_id: str, key: str, values: list[str]) -> None:
+        node = self.nodes[node_id]
+        if (node.get(key) or []) == values:
+            return
+        node = self.writable(node_id)
+        if values:
+            node[key] = list(values)
+            self._owned_lists.add((node_id, key))
+        else:
+            node.pop(key, None)
+
+    # --- actions and time --------------------------------------------------------------------------
+
+    def act(self, action: Action) -> None:
+        self.actions.append(action)
+
+    def wake(self, moment: datetime | None) -> None:
+        """Ask to be stepped again at `moment` (the earliest request wins)."""
+        if moment is None:
+            return
+        if self.wake_at is None or moment < self.wake_at:
+            self.wake_at = moment
+
+    def node_event(self, node: dict[str, Any], old_phase: str | None) -> None:
+        if not self.config.node_events:
+            return
+        phase = node.get("phase")
+        if not phase or phase == old_phase:
+            return
+        message = f"{node.get('type')} node {node['name']} {phase.lower()}"
+        if node.get("message"):
+            message += f": {node['message']}"
+        self.act(
+            Event(
+                type="Warning" if phase in FAILED_OR_ERROR else "Normal",
+                reason=f"WorkflowNode{phase}",
+                message=message,
+                node_id=node["id"],
+                annotations={
+                    "workflows.argoproj.io/node-id": node["id"],
+                    "workflows.argoproj.io/node-name": node["name"],
+                    "workflows.argoproj.io/node-type": node.get("type") or "",
+                },
+            )
+        )
+
+    # --- walking ----------------------------------------------------------------------------------
+
+    def children_of(self, node: dict[str, Any]) -> list[dict[str, Any]]:
+        nodes = self.nodes
+        return [nodes[c] for c in node.get("children") or () if c in nodes]
+
+    def outbound_nodes(self, node_id: str) -> list[str]:
+        """Argo's getOutboundNodes: where successors attach (§2.5)."""
+        node = self.nodes.get(node_id)
+        if node is None:
+            return []
+        ntype = node.get("type")
+        if ntype in ("Pod", "Skipped", "Suspend", "HTTP", "Plugin", "Container"):
+            if ntype == "Pod":
+                containers = [c for c in self.children_of(node) if c.get("type") == "Container"]
+                if containers:
+                    out: list[str] = []
+                    for child in containers:
+                        out.extend(self.outbound_nodes(child["id"]))
+                    return out
+            return [node_id]
+        if ntype == "Retry":
+            attempts = self.attempts(node)
+            if attempts:
+                return self.outbound_nodes(attempts[-1]["id"])
+            return [node_id]
+        if ntype in ("Steps", "DAG"):
+            memo = node.get("memoizationStatus") or {}
+            if memo.get("hit"):
+                return [node_id]
+            out = []
+            for outbound in node.get("outboundNodes") or ():
+                out.extend(self.outbound_nodes(outbound))
+            return out
+        if ntype == "TaskGroup":
+            out = []
+            for child in self.children_of(node):
+                out.extend(self.outbound_nodes(child["id"]))
+            return out or [node_id]
+        return [node_id]
+
+    def attempts(self, retry_node: dict[str, Any]) -> list[dict[str, Any]]:
+        """A Retry node's attempts, in order (hook and onExit children are not attempts)."""
+        return [c for c in self.children_of(retry_node) if not (c.get("nodeFlag") or {}).get("hooked")]

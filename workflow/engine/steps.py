@@ -1,0 +1,237 @@
+"""Steps templates: groups run one after another, the steps of a group in parallel (argo-anchor.md §1.2,
+§2.4, §2.5).
+
+Node shape: the Steps node → `P[0]` (StepGroup) → its steps `P[0].s` (or `P[0].s(i:item)` for loops);
+group i+1 hangs under every outbound node of every child of group i. A group fails when a child is
+Failed/Error without a matching `continueOn` ("child '<id>' failed"), and the Steps node then fails
+with the group's message. The outputs of finished groups are in scope as `steps.<name>.*` for the next.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflow import names
+from workflow.engine import hooks, loops, subst
+from workflow.engine.scope import (
+    add_node,
+    aggregate,
+    export_global_outputs,
+    outputs_from_scope,
+    resolve_artifact,
+)
+from workflow.engine.state import (
+    ERROR,
+    FAILED,
+    FAILED_OR_ERROR,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    EngineError,
+    completed,
+    fulfilled,
+)
+
+
+def continues_on(step: dict[str, Any] | None, phase: str | None) -> bool:
+    cont = (step or {}).get("continueOn") or {}
+    return bool((phase == FAILED and cont.get("failed")) or (phase == ERROR and cont.get("error")))
+
+
+def execute_steps(eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts) -> dict[str, Any]:
+    from workflow.engine.execute import Opts, template_type  # noqa: PLC0415
+
+    op = eng.op
+    if fulfilled(node):
+        return node
+    eng.remember_boundary(node["id"], tmpl)
+    name = node["name"]
+    groups = tmpl["steps"] if isinstance(tmpl.get("steps"), list) else []
+    scope: dict[str, Any] = {}
+    child_opts = Opts(boundary_id=node["id"], on_exit=opts.on_exit, depth=opts.depth + 1, parent=tmpl)
+    last_group = None
+    for index, group in enumerate(groups):
+        group = group if isinstance(group, list) else []
+        sg_name = names.step_group_name(name, index)
+        sg = op.by(sg_name)
+        if sg is None:
+            if eng.stop_message and (not opts.on_exit or eng.stop_applies_to_exit):
+                if last_group is not None:
+                    _set_outbound(op, node, last_group)
+                return op.mark(node["id"], FAILED, eng.stop_message)
+            sg = op.init_node(sg_name, "StepGroup", node["id"], RUNNING, template_scope=ctx.scope)
+            _connect_group(op, name, index, sg_name)
+        sg = execute_group(eng, group, sg, ctx, scope, child_opts)
+        last_group = sg
+        if not fulfilled(sg):
+            return op.get(node["id"])
+        if sg.get("phase") != SUCCEEDED:
+            _set_outbound(op, node, sg)
+            return op.mark(node["id"], FAILED, sg.get("message") or "")
+        for step in group:
+            if not isinstance(step, dict) or not step.get("name"):
+                continue
+            prefix = f"steps.{step['name']}"
+            child = op.by(names.step_node_name(sg_name, step["name"]))
+            if child is not None:
+                add_node(op, scope, prefix, child)
+                continue
+            stem = names.step_node_name(sg_name, step["name"]) + "("
+            looped = [c for c in op.children_of(sg) if c["name"].startswith(stem) and c.get("type") != "Skipped"]
+            called = _called_template(eng, step, ctx)
+            aggregate(scope, prefix, template_type(called) if called else None, looped)
+    node = op.get(node["id"])
+    if fulfilled(node):
+        return node
+    try:
+        outputs = outputs_from_scope(op, tmpl, scope)
+    except EngineError as exc:
+        return op.mark(node["id"], ERROR, str(exc))
+    if outputs is not None:
+        op.update(node["id"], outputs=outputs)
+        export_global_outputs(op, outputs)
+    if last_group is not None:
+        _set_outbound(op, node, last_group)
+    return op.mark(node["id"], SUCCEEDED)
+
+
+def _called_template(eng, step: dict[str, Any], ctx) -> dict[str, Any] | None:
+    try:
+        return eng.templates.resolve(step, ctx)[1]
+    except EngineError:
+        return None
+
+
+def _connect_group(op, steps_name: str, index: int, sg_name: str) -> None:
+    if index == 0:
+        op.add_child(steps_name, sg_name)
+        return
+    previous = op.by(names.step_group_name(steps_name, index - 1))
+    if previous is None:
+        return
+    children = op.children_of(previous)
+    if not children:
+        op.add_child(previous["name"], sg_name)
+        return
+    for child in children:
+        for outbound in op.outbound_nodes(child["id"]):
+            op.add_child(op.nodes[outbound]["name"], sg_name)
+
+
+def _set_outbound(op, node: dict[str, Any], group: dict[str, Any]) -> None:
+    outbound: list[str] = []
+    for child in op.children_of(group):
+        outbound.extend(op.outbound_nodes(child["id"]))
+    op.set_list(node["id"], "outboundNodes", outbound)
+
+
+def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[str, Any], opts) -> dict[str, Any]:
+    op = eng.op
+    if fulfilled(sg):
+        return sg
+    sg_name = sg["name"]
+    by_child: dict[str, dict[str, Any]] = {}
+    for step in group:
+        if not isinstance(step, dict) or not step.get("name"):
+            continue
+        base_name = names.step_node_name(sg_name, step["name"])
+        try:
+            resolved = subst.render(step, op.globals, scope)
+            items = loops.items_of(resolved)
+        except EngineError as exc:
+            if op.by(base_name) is None:
+                eng._error_node(base_name, step, ctx, opts, str(exc), ERROR)
+                op.add_child(sg_name, base_name)
+            by_child[base_name] = step
+            continue
+        if items is None:
+            copies = [(step["name"], lambda resolved=resolved: resolved)]
+        elif not items:
+            if op.by(base_name) is None:
+                op.init_node(
+                    base_name, "Skipped", opts.boundary_id, SKIPPED,
+                    template_name=step.get("template") if isinstance(step.get("template"), str) else None,
+                    template_scope=ctx.scope, message="Skipped, empty params",
+                )
+                op.add_child(sg_name, base_name)
+            by_child[base_name] = step
+            continue
+        else:
+            copies = loops.expand(resolved, items)
+        for copy_name, render in copies:
+            child_name = names.step_node_name(sg_name, copy_name)
+            by_child[child_name] = step
+            child = op.by(child_name)
+            if child is not None and fulfilled(child):
+                if completed(child):
+                    hooks.step_hooks(eng, step, child, ctx, opts, f"steps.{step['name']}", scope)
+                continue
+            if child is not None and child.get("type") == "Pod" and child["id"] in op.observed.pods:
+                hooks.step_hooks(eng, step, child, ctx, opts, f"steps.{step['name']}", scope)
+                continue
+            copy = render()
+            if child is None:
+                when = copy.get("when")
+                if when not in (None, ""):
+                    try:
+                        proceed = subst.when(str(when))
+                    except EngineError as exc:
+                        eng._error_node(child_name, copy, ctx, opts, str(exc), ERROR)
+                        op.add_child(sg_name, child_name)
+                        continue
+                    if not proceed:
+                        op.init_node(
+                            child_name, "Skipped", opts.boundary_id, SKIPPED,
+                            template_name=copy.get("template") if isinstance(copy.get("template"), str) else None,
+                            template_scope=ctx.scope, message=f"when '{when}' evaluated false",
+                        )
+                        op.add_child(sg_name, child_name)
+                        continue
+            try:
+                args = _resolve_artifacts(eng, copy, scope)
+            except EngineError as exc:
+                if child is None:
+                    eng._error_node(child_name, copy, ctx, opts, str(exc), ERROR)
+                    op.add_child(sg_name, child_name)
+                continue
+            child = eng.execute(child_name, copy, ctx, args, opts)
+            if child is None:
+                continue
+            op.add_child(sg_name, child_name)
+            hooks.step_hooks(eng, step, child, ctx, opts, f"steps.{step['name']}", scope)
+    sg = op.get(sg["id"])
+    if any(op.by(child_name) is None for child_name in by_child):
+        return sg  # some steps are not started yet (parallelism)
+    for child in op.children_of(sg):
+        if not fulfilled(child):
+            return sg
+        step = by_child.get(child["name"])
+        if step is not None and not hooks.hooks_done(eng, step, child):
+            return sg
+    for child in op.children_of(sg):
+        step = by_child.get(child["name"])
+        if child.get("phase") in FAILED_OR_ERROR and not continues_on(step, child.get("phase")):
+            return op.mark(sg["id"], FAILED, f"child '{child['id']}' failed")
+    return op.mark(sg["id"], SUCCEEDED)
+
+
+def _resolve_artifacts(eng, step: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+    args = step.get("arguments") if isinstance(step.get("arguments"), dict) else {}
+    arts = args.get("artifacts")
+    if not arts:
+        return args
+    resolved = []
+    for art in arts:
+        if not isinstance(art, dict):
+            continue
+        if art.get("from") or art.get("fromExpression"):
+            try:
+                art = resolve_artifact(eng.op, art, scope)
+            except EngineError:
+                if art.get("optional"):
+                    continue
+                raise
+        resolved.append(art)
+    args = dict(args)
+    args["artifacts"] = resolved
+    return args

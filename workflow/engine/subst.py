@@ -1,0 +1,107 @@
+"""The engine's one door to templating and expressions (workflow.templating, workflow.expr).
+
+Everything the engine substitutes or evaluates goes through these functions, which turn the library's
+errors into EngineError (a node message) and skip the work when there is nothing to do.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from workflow.engine.state import EngineError
+
+
+def _has_tags(value: Any) -> bool:
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, dict):
+        return any(_has_tags(v) or (isinstance(k, str) and "{{" in k) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_tags(v) for v in value)
+    return False
+
+
+def _scope(globals_: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
+    if not globals_:
+        return local
+    if not local:
+        return globals_
+    merged = dict(globals_)
+    merged.update(local)
+    return merged
+
+
+def render(value: Any, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
+    """`value` (a JSON-like object) with every `{{tag}}` / `{{= expr}}` that the scope knows replaced.
+
+    Unknown tags are left as they are (later scopes resolve them: `{{item}}`, `{{steps.x...}}`).
+    """
+    if not _has_tags(value):
+        return value
+    from workflow.expr import TemplateError  # noqa: PLC0415
+    from workflow.templating import render_json  # noqa: PLC0415
+
+    scope = _scope(globals_, local)
+    try:
+        return render_json(value, scope, strict=False)
+    except TemplateError as exc:
+        raise EngineError(str(exc)) from None
+
+
+def evaluate(source: str, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
+    """An expr-lang expression over the scope (dotted keys expanded into maps)."""
+    from workflow.expr import ExpressionError, compile_expr, expand_scope  # noqa: PLC0415
+
+    env = expand_scope(_scope(globals_, local))
+    item = local.get("__item__") if local else None
+    if item is not None:
+        env["item"] = item
+    try:
+        return compile_expr(source).run(env)
+    except ExpressionError as exc:
+        raise EngineError(f"failed to evaluate expression {source!r}: {exc}") from None
+
+
+def evaluate_bool(source: str, globals_: dict[str, Any], local: dict[str, Any]) -> bool:
+    result = evaluate(source, globals_, local)
+    if not isinstance(result, bool):
+        raise EngineError(f"expression {source!r} did not evaluate to a boolean: {json.dumps(result, default=str)}")
+    return result
+
+
+def when(text: str) -> bool:
+    """A step's or task's `when`, already substituted, evaluated with govaluate's rules."""
+    from workflow.expr import ExpressionError, evaluate_when  # noqa: PLC0415
+
+    try:
+        return bool(evaluate_when(text))
+    except ExpressionError as exc:
+        raise EngineError(f"Invalid 'when' expression '{text}': {exc}") from None
+
+
+def task_dependencies(task: dict[str, Any], continue_on: dict[str, Any]) -> tuple[list[str], Any]:
+    """(the tasks a DAG task depends on, its parsed depends logic or None)."""
+    from workflow.expr import ExpressionError, dependencies_as_depends, parse_depends  # noqa: PLC0415
+
+    depends = task.get("depends")
+    deps = task.get("dependencies")
+    try:
+        if isinstance(depends, str) and depends.strip():
+            logic = parse_depends(depends)
+        elif isinstance(deps, list) and deps:
+            logic = parse_depends(dependencies_as_depends([str(d) for d in deps], continue_on))
+        else:
+            return [], None
+    except ExpressionError as exc:
+        raise EngineError(f"invalid depends of task {task.get('name')}: {exc}") from None
+    return list(logic.tasks()), logic
+
+
+def evaluate_depends(logic: Any, results: dict[str, Any]) -> bool:
+    from workflow.expr import ExpressionError  # noqa: PLC0415
+
+    try:
+        return bool(logic.evaluate(results.get))
+    except ExpressionError as exc:
+        raise EngineError(f"unable to evaluate depends '{logic.source}': {exc}") from None

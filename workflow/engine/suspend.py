@@ -1,0 +1,85 @@
+"""Suspend nodes and resume/stop requests (argo-anchor.md §1.1 `suspend`, §1.6 Suspend / Resume).
+
+A Suspend node goes Pending → Running (actively suspended) and ends Succeeded when resumed (by an
+observed ResumeRequest) or when its `duration` has passed since it started; a stop request fails it.
+Outputs with `valueFrom.supplied` take the values given with the resume; on an automatic resume, or
+when none is given, `valueFrom.default` is used.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from workflow.engine import clock
+from workflow.engine.scope import text
+from workflow.engine.state import FAILED, PENDING, RUNNING, SUCCEEDED, Operation, fulfilled
+
+
+def raw_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(outputs)
+
+
+def _with_values(outputs: dict[str, Any] | None, supplied: dict[str, str]) -> dict[str, Any] | None:
+    if not outputs or not outputs.get("parameters"):
+        return outputs
+    outputs = dict(outputs)
+    params = []
+    for param in outputs["parameters"]:
+        param = dict(param)
+        name = param.get("name")
+        default = (param.get("valueFrom") or {}).get("default")
+        if name in supplied:
+            param["value"] = supplied[name]
+        elif param.get("value") is None and default is not None:
+            param["value"] = text(default)
+        params.append(param)
+    outputs["parameters"] = params
+    return outputs
+
+
+def execute_suspend(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[str, Any]:
+    op = eng.op
+    if fulfilled(node):
+        return node
+    duration = (tmpl.get("suspend") or {}).get("duration")
+    if duration not in (None, ""):
+        seconds = clock.parse_duration(duration)
+        started = clock.parse_stamp(node.get("startedAt")) or op.now
+        if seconds is not None:
+            deadline = clock.add_seconds(started, seconds)
+            if op.now >= deadline:
+                op.update(node["id"], outputs=_with_values(node.get("outputs"), {}))
+                return op.mark(node["id"], SUCCEEDED)
+            op.wake(deadline)
+    if node.get("phase") == PENDING:
+        node = op.mark(node["id"], RUNNING)
+    return node
+
+
+def _matches(node: dict[str, Any], selector: str | None) -> bool:
+    if selector is None:
+        return True
+    return selector in (node["id"], node["name"], node.get("displayName"))
+
+
+def apply_requests(op: Operation) -> bool:
+    """Apply observed resume/stop requests to active suspend nodes; True if one applied to all nodes."""
+    resume_all = False
+    requests = op.observed.resume
+    if not requests:
+        return False
+    for request in requests:
+        if request.node is None and request.action == "resume":
+            resume_all = True
+        for node in list(op.nodes.values()):
+            if node.get("type") != "Suspend" or node.get("phase") not in (PENDING, RUNNING):
+                continue
+            if not _matches(node, request.node):
+                continue
+            if request.action == "stop":
+                op.mark(node["id"], FAILED, request.message or "Stopped")
+                continue
+            op.update(node["id"], outputs=_with_values(node.get("outputs"), dict(request.parameters)))
+            op.mark(node["id"], SUCCEEDED, request.message or None)
+    return resume_all

@@ -1,0 +1,135 @@
+"""Which template a step, task, hook or exit handler calls, frozen for the life of the run.
+
+Resolution itself is workflow.resolve's (helper of lint and the webhook); the engine adds what a running
+workflow needs (argo-anchor.md §1.8, §2.1):
+- a template reached through `templateRef` is stored in `status.storedTemplates`
+  (`namespaced/<wft>/<tmpl>` or `cluster/<cwft>/<tmpl>`) the first time and read from there afterwards,
+  so editing or deleting the WorkflowTemplate never changes a running workflow; templates called by name
+  from inside a referenced template are stored under the same scheme;
+- `workflowTemplateRef`: the joined spec is stored in `status.storedWorkflowTemplateSpec` on the first
+  step and used as the execution spec from then on;
+- `templateDefaults` are merged under every template.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from workflow.engine.state import EngineError, Operation
+from workflow.merge import apply_template_defaults
+from workflow.resolve import CWFT, Owner, Resolver, effective_spec, workflow_template_ref
+from workflow.sources import NoSource
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """A template base: the workflow itself ("local") or a (Cluster)WorkflowTemplate."""
+
+    kind: str  # "local" | "namespaced" | "cluster"
+    name: str
+
+    @property
+    def scope(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+class Templates:
+    def __init__(self, op: Operation, spec: dict[str, Any]):
+        self.op = op
+        self.spec = spec
+        self.local = Ctx("local", op.name)
+        self.defaults = spec.get("templateDefaults") if isinstance(spec.get("templateDefaults"), dict) else None
+        self._local: dict[str, dict[str, Any]] = {}
+        for tmpl in spec.get("templates") or ():
+            if isinstance(tmpl, dict) and isinstance(tmpl.get("name"), str):
+                self._local.setdefault(tmpl["name"], tmpl)
+        self._resolver: Resolver | None = None
+        self._cache: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    @property
+    def resolver(self) -> Resolver:
+        if self._resolver is None:
+            self._resolver = Resolver(self.op.observed.templates or NoSource(), self.op.namespace)
+        return self._resolver
+
+    def _with_defaults(self, tmpl: dict[str, Any]) -> dict[str, Any]:
+        return apply_template_defaults(tmpl, self.defaults) if self.defaults else tmpl
+
+    def _stored(self, kind: str, owner: str, name: str) -> dict[str, Any] | None:
+        stored = self.op.status.get("storedTemplates") or {}
+        return stored.get(f"{kind}/{owner}/{name}")
+
+    def _store(self, kind: str, owner: str, name: str, tmpl: dict[str, Any]) -> None:
+        stored = dict(self.op.status.get("storedTemplates") or {})
+        key = f"{kind}/{owner}/{name}"
+        if key not in stored:
+            stored[key] = copy.deepcopy(tmpl)
+            self.op.status["storedTemplates"] = stored
+
+    def _from_owner(self, kind: str, owner_name: str, name: str) -> dict[str, Any]:
+        stored = self._stored(kind, owner_name, name)
+        if stored is not None:
+            return stored
+        owner = self.resolver.owner(kind == "cluster", owner_name)
+        if owner is None:
+            label = CWFT if kind == "cluster" else "WorkflowTemplate"
+            raise EngineError(f'{label} "{owner_name}" not found')
+        found = owner.template(name)
+        if found is None:
+            raise EngineError(f"template {name} not found in {owner.label}")
+        tmpl = found[1]
+        self._store(kind, owner_name, name, tmpl)
+        return tmpl
+
+    def resolve(self, holder: dict[str, Any], ctx: Ctx) -> tuple[Ctx, dict[str, Any]]:
+        """(the context the template runs in, the template with defaults applied) or EngineError."""
+        key = (ctx.kind, ctx.name, "")
+        ref = holder.get("templateRef")
+        if isinstance(ref, dict) and ref.get("name") and ref.get("template"):
+            kind = "cluster" if ref.get("clusterScope") is True else "namespaced"
+            new_ctx = Ctx(kind, str(ref["name"]))
+            key = (kind, new_ctx.name, str(ref["template"]))
+            tmpl = self._cache.get(key)
+            if tmpl is None:
+                tmpl = self._cache[key] = self._with_defaults(self._from_owner(kind, new_ctx.name, key[2]))
+            return new_ctx, tmpl
+        inline = holder.get("inline")
+        if isinstance(inline, dict):
+            return ctx, self._with_defaults(inline)
+        name = holder.get("template")
+        if isinstance(name, str) and name:
+            key = (ctx.kind, ctx.name, name)
+            tmpl = self._cache.get(key)
+            if tmpl is None:
+                if ctx.kind == "local":
+                    found = self._local.get(name)
+                    if found is None:
+                        raise EngineError(f"template {name} not found")
+                else:
+                    found = self._from_owner(ctx.kind, ctx.name, name)
+                tmpl = self._cache[key] = self._with_defaults(found)
+            return ctx, tmpl
+        raise EngineError("one of template, templateRef or inline is required")
+
+
+def execution_spec(op: Operation) -> dict[str, Any]:
+    """The spec this workflow runs with; joins and stores a workflowTemplateRef on the first step."""
+    spec = (op.workflow.get("spec") or {}) if isinstance(op.workflow.get("spec"), dict) else {}
+    stored = op.status.get("storedWorkflowTemplateSpec")
+    if isinstance(stored, dict):
+        return stored
+    ref = workflow_template_ref(spec)
+    if ref is None:
+        return spec
+    name, cluster = ref
+    own = Owner("Workflow", op.name, op.namespace, spec, external=False)
+    resolver = Resolver(op.observed.templates or NoSource(), op.namespace)
+    effective = effective_spec(spec, own, resolver)
+    if effective.ref_missing or effective.base is None:
+        label = CWFT if cluster else "WorkflowTemplate"
+        raise EngineError(f'{label} "{name}" not found')
+    merged = copy.deepcopy(effective.spec)
+    op.status["storedWorkflowTemplateSpec"] = merged
+    return merged
