@@ -7,13 +7,14 @@ missing required fields, and the custom types' own checks (AnyString, Plugin). I
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import msgspec
 from msgspec import inspect as mi
 
 from workflow.errors import Problems, child
-from workflow.types.base import any_string_text, dec_hook, describe, is_any_string
+from workflow.types.base import any_string_text, dec_hook, describe, is_any_string, yaml_time_text
 
 # Fields that Argo v3 had and v4.0 removed: accepted with a warning (parse_legacy.py converts them).
 # Keyed by (class name, JSON name).
@@ -95,6 +96,8 @@ def _category(value: Any) -> str:
         return "float"
     if isinstance(value, str):
         return "str"
+    if isinstance(value, datetime.date):
+        return "time"
     if isinstance(value, dict):
         return "object"
     if isinstance(value, (list, tuple)):
@@ -111,7 +114,7 @@ def _accepts(t: mi.Type, category: str) -> bool:
         return category != "null"
     if isinstance(t, mi.Metadata):
         if is_any_string(t.extra):
-            return category in ("str", "int", "float", "bool")
+            return category in ("str", "time", "int", "float", "bool")
         return _accepts(t.type, category)
     return category in _CATEGORIES.get(type(t), ())
 
@@ -120,7 +123,7 @@ _CATEGORIES: dict[type, tuple[str, ...]] = {
     mi.NoneType: ("null",),
     mi.IntType: ("int",),
     mi.FloatType: ("int", "float"),
-    mi.StrType: ("str",),
+    mi.StrType: ("str", "time"),
     mi.BoolType: ("bool",),
     mi.ListType: ("list",),
     mi.StructType: ("object",),
@@ -173,8 +176,11 @@ def _walk(value: Any, t: mi.Type, path: str, problems: Problems) -> Any:
         except ValueError as exc:
             problems.error(path, str(exc))
         return value
-    if not _accepts(t, _category(value)):
+    category = _category(value)
+    if not _accepts(t, category):
         problems.error(path, f"expected {expected(t)}, got {describe(value)}")
+    elif category == "time":
+        return yaml_time_text(value)
     return value
 
 

@@ -312,3 +312,32 @@ def test_typed_objects_encode_back_with_parameters_as_strings():
     wf = Workflow(api_version="argoproj.io/v1alpha1", kind="Workflow")
     assert to_dict(wf) == {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow"}
     assert to_dict(Parameter(name="p", value="x")) == {"name": "p", "value": "x"}
+
+
+def test_timestamps_a_yaml_loader_resolved_are_read_back_as_text():
+    import yaml
+
+    doc = yaml.safe_load(
+        """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: w, creationTimestamp: 2024-01-01T00:00:00Z}
+spec:
+  entrypoint: m
+  arguments: {parameters: [{name: day, value: 2024-05-01}]}
+  templates: [{name: m, suspend: {}}]
+status: {startedAt: 2024-01-01T10:00:00+02:00}
+"""
+    )
+    parsed = parse_object(doc)
+    assert parsed.errors == []
+    assert parsed.obj.metadata.creation_timestamp == "2024-01-01T00:00:00Z"
+    assert parsed.obj.spec.arguments.parameters[0].value == "2024-05-01"
+    assert parsed.obj.status.started_at == "2024-01-01T10:00:00+02:00"
+
+
+def test_a_timestamp_where_an_object_belongs_is_still_an_error():
+    import datetime
+
+    parsed = parse_object(workflow(ttlStrategy=datetime.date(2024, 1, 1)))
+    assert messages(parsed) == ["spec.ttlStrategy: expected an object, got date"]

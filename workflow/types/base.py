@@ -7,6 +7,7 @@ absent fields when encoded, so `to_dict(parse(doc)) == doc` for what Argo itself
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Annotated, Any
 
@@ -84,10 +85,24 @@ def go_number_text(value: int | float) -> str:
     return repr(value)
 
 
+def yaml_time_text(value: Any) -> str | None:
+    """The text of a timestamp that a YAML loader resolved (PyYAML turns `2024-01-01T00:00:00Z` into a
+    datetime; Kubernetes' YAML-to-JSON keeps it a string), or None for any other value."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None and value.utcoffset() == datetime.timedelta(0):
+            return value.replace(tzinfo=None).isoformat() + "Z"
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return None
+
+
 def any_string_text(value: Any) -> str | None:
     """The AnyString rendering of a raw JSON value, or None when the value is not a scalar Argo accepts."""
     if isinstance(value, str):
         return value
+    if isinstance(value, datetime.date):
+        return yaml_time_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
