@@ -134,8 +134,7 @@ def traversal_problem(name: str, path: str) -> str | None:
     """wfv1 Artifact.CleanPath: a path that climbs out with '..' is refused."""
     if not path or "{{" in path:
         return None
-    parts = posixpath.normpath(path).split("/")
-    if ".." in parts:
+    if ".." in posixpath.normpath(path):
         return f"Artifact '{name}' attempted to use a path containing '..'. Directory traversal is not permitted"
     return None
 
