@@ -184,6 +184,11 @@ def _operate(op: Operation) -> None:
     if phase in COMPLETED:
         locks.release_finished(op, workflow_done=True)
         return
+    if phase == "":
+        problem = _validate(op)
+        if problem:
+            _finish(op, FAILED, f"invalid spec: {problem}")
+            return
     try:
         spec = execution_spec(op)
     except EngineError as exc:
@@ -280,6 +285,15 @@ def _operate(op: Operation) -> None:
     elif eng.stop_message == DEADLINE_MESSAGE and final != SUCCEEDED:
         message = DEADLINE_MESSAGE
     _finish(op, final, message)
+
+
+def _validate(op: Operation) -> str:
+    """Argo validates once, at the first reconcile: the first error, or ""."""
+    from workflow.check import check_object  # noqa: PLC0415
+    from workflow.sources import NoSource  # noqa: PLC0415
+
+    report = check_object(op.workflow, op.observed.templates or NoSource())
+    return str(report.errors[0]) if report.errors else ""
 
 
 def _running(op: Operation, eng: Engine) -> None:

@@ -327,15 +327,16 @@ def _go_json(value: Any) -> str:
 
 
 def resolve_reference(scope: dict[str, Any], globals_: dict[str, Any], ref: str) -> Any:
-    """The value of a whole-tag reference like `{{steps.a.outputs.parameters.x}}`."""
-    key = ref.strip()
-    if key.startswith("{{") and key.endswith("}}"):
-        key = key[2:-2].strip()
-    if key in scope:
-        return scope[key]
-    if key in globals_:
-        return globals_[key]
-    raise EngineError(f"Unable to resolve: {ref}")
+    """The value of a field that is one whole tag (`{{steps.a.outputs.parameters.x}}`, `{{= ... }}`)."""
+    from workflow.expr import ExpressionError  # noqa: PLC0415
+    from workflow.templating import resolve_var  # noqa: PLC0415
+
+    merged = dict(globals_)
+    merged.update(scope)
+    try:
+        return resolve_var(ref, merged)
+    except ExpressionError as exc:
+        raise EngineError(str(exc)) from None
 
 
 def outputs_from_scope(op: Operation, tmpl: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any] | None:

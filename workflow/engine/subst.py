@@ -39,13 +39,13 @@ def render(value: Any, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
     """
     if not _has_tags(value):
         return value
-    from workflow.expr import TemplateError  # noqa: PLC0415
+    from workflow.expr import ExpressionError  # noqa: PLC0415
     from workflow.templating import render_json  # noqa: PLC0415
 
     scope = _scope(globals_, local)
     try:
         return render_json(value, scope, strict=False)
-    except TemplateError as exc:
+    except ExpressionError as exc:
         raise EngineError(str(exc)) from None
 
 
@@ -77,7 +77,7 @@ def when(text: str) -> bool:
     try:
         return bool(evaluate_when(text))
     except ExpressionError as exc:
-        raise EngineError(f"Invalid 'when' expression '{text}': {exc}") from None
+        raise EngineError(str(exc)) from None
 
 
 def task_dependencies(task: dict[str, Any], continue_on: dict[str, Any]) -> tuple[list[str], Any]:

@@ -1,0 +1,92 @@
+"""`sluice run FILE`: run a workflow on this machine, no cluster needed.
+
+    sluice run FILE [-p NAME=VALUE]... [--entrypoint T] [-o json|yaml] [--parallelism N]
+               [--templates PATH]... [--artifact-dir DIR] [--no-logs] [--quiet]
+
+Exit code 0 when the workflow Succeeded, 1 otherwise, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sluice.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="run a workflow on this machine (local processes, no cluster)",
+        description="Run a Workflow with local processes: same engine, same status as on a cluster.",
+    )
+    p.add_argument("file", metavar="FILE", type=Path, help="a YAML/JSON file whose first Workflow is run")
+    p.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a global parameter (repeatable)")
+    p.add_argument("--entrypoint", help="the template to start from")
+    p.add_argument("-o", "--output", choices=["json", "yaml"], help="print the final Workflow object")
+    p.add_argument("--parallelism", type=int, help="at most N steps at a time on this machine")
+    p.add_argument("--templates", action="append", default=[], type=Path, metavar="PATH",
+                   help="files or directories with WorkflowTemplates, ClusterWorkflowTemplates, ConfigMaps")
+    p.add_argument("--artifact-dir", type=Path, help="where artifacts are kept (default: in the run's directory)")
+    p.add_argument("--no-logs", action="store_true", help="do not show the steps' output")
+    p.add_argument("--quiet", action="store_true", help="show nothing while running")
+    p.set_defaults(run=run)
+
+
+def _parameters(values: list[str]) -> list[tuple[str, str]] | None:
+    out = []
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or not name:
+            return None
+        out.append((name, text))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from sluice.runner import state  # noqa: PLC0415
+    from sluice.runner.display import Display  # noqa: PLC0415
+    from sluice.runner.driver import Runner, RunOptions  # noqa: PLC0415
+    from sluice.runner.load import LoadError, load, prepare  # noqa: PLC0415
+    from workflow.check import check_object  # noqa: PLC0415
+
+    params = _parameters(args.parameter)
+    if params is None:
+        print("sluice run: -p expects NAME=VALUE", file=sys.stderr)
+        return EXIT_USAGE
+    if args.parallelism is not None and args.parallelism < 1:
+        print("sluice run: --parallelism must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        loaded = load(args.file, args.templates)
+        workflow = prepare(loaded.workflow, params, args.entrypoint)
+    except LoadError as exc:
+        print(f"sluice run: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    report = check_object(workflow, loaded.source)
+    if report.errors:
+        print(f"sluice run: {args.file}: the workflow is not valid:", file=sys.stderr)
+        for problem in report.errors:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    name = workflow["metadata"]["name"]
+    run_dir = state.run_dir(name)
+    options = RunOptions(
+        run_dir=run_dir,
+        artifact_dir=args.artifact_dir or run_dir / "artifacts",
+        parallelism=args.parallelism,
+        templates=loaded.source,
+        config_maps=loaded.config_maps,
+    )
+    display = Display(logs=not args.no_logs, quiet=args.quiet)
+    final = Runner(workflow, options, display).run()
+    if args.output == "json":
+        print(json.dumps(final, indent=2))
+    elif args.output == "yaml":
+        import yaml  # noqa: PLC0415
+
+        print(yaml.safe_dump(final, sort_keys=False), end="")
+    return EXIT_OK if (final.get("status") or {}).get("phase") == "Succeeded" else EXIT_FAILED

@@ -1,0 +1,107 @@
+"""Reading what `sluice run` runs: the Workflow, the templates it references, the ConfigMaps it reads.
+
+The first Workflow in FILE is run; every WorkflowTemplate, ClusterWorkflowTemplate and ConfigMap found in
+FILE and in the `--templates` paths is available to it. `-p name=value` sets a global parameter,
+`--entrypoint` the entrypoint; a `generateName` gets a random suffix, as the API server would do.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import string
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from workflow.documents import load_documents
+from workflow.sources import ListSource
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class LoadError(Exception):
+    """A one-line reason why there is nothing to run."""
+
+
+@dataclass
+class Loaded:
+    workflow: dict[str, Any]
+    source: ListSource
+    config_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    others: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+    return [path]
+
+
+def read_documents(path: Path) -> list[dict[str, Any]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"{path}: {exc.strerror or exc}") from None
+    loaded = load_documents(raw)
+    if loaded.error:
+        raise LoadError(f"{path}: {loaded.error}")
+    return [d.data for d in loaded.documents if isinstance(d.data, dict)]
+
+
+def load(file: Path, extra: list[Path] | None = None) -> Loaded:
+    docs = read_documents(file)
+    workflows = [d for d in docs if d.get("kind") == "Workflow"]
+    if not workflows:
+        raise LoadError(f"{file}: no Workflow in this file")
+    others = [d for d in docs if d is not workflows[0]]
+    for path in extra or ():
+        for f in _files(path):
+            others.extend(read_documents(f))
+    config_maps: dict[str, dict[str, str]] = {}
+    for doc in others:
+        if doc.get("kind") == "ConfigMap":
+            meta = doc.get("metadata") or {}
+            data = {str(k): str(v) for k, v in (doc.get("data") or {}).items()}
+            config_maps[f"{meta.get('namespace') or 'default'}/{meta.get('name')}"] = data
+    return Loaded(copy.deepcopy(workflows[0]), ListSource(others), config_maps, others)
+
+
+def prepare(
+    workflow: dict[str, Any], parameters: list[tuple[str, str]], entrypoint: str | None, namespace: str = "default"
+) -> dict[str, Any]:
+    """The object as the API server would store it: a name, a namespace, a uid, a creationTimestamp."""
+    wf = copy.deepcopy(workflow)
+    meta = wf.setdefault("metadata", {})
+    if not isinstance(meta, dict):
+        raise LoadError("metadata must be an object")
+    if not meta.get("name"):
+        prefix = meta.get("generateName")
+        if not prefix:
+            raise LoadError("the Workflow has neither metadata.name nor metadata.generateName")
+        alphabet = string.ascii_lowercase + string.digits
+        meta["name"] = prefix + "".join(secrets.choice(alphabet) for _ in range(5))
+    meta.pop("generateName", None)
+    meta.setdefault("namespace", namespace)
+    meta.setdefault("uid", str(uuid.uuid4()))
+    meta.setdefault("creationTimestamp", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    spec = wf.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        raise LoadError("spec must be an object")
+    if entrypoint:
+        spec["entrypoint"] = entrypoint
+    if parameters:
+        args = spec.setdefault("arguments", {})
+        params = args.setdefault("parameters", [])
+        for name, value in parameters:
+            for param in params:
+                if isinstance(param, dict) and param.get("name") == name:
+                    param["value"] = value
+                    param.pop("valueFrom", None)
+                    break
+            else:
+                params.append({"name": name, "value": value})
+    wf.pop("status", None)
+    return wf

@@ -1,0 +1,88 @@
+"""Where runs live on this machine, and how `sluice resume` talks to a running `sluice run`.
+
+Each run has a directory `<home>/runs/<workflow name>/` (home: $SLUICE_HOME, else
+$XDG_STATE_HOME/sluice, else ~/.local/state/sluice) holding its pods' files, volumes, the default
+artifact directory, `pid` while it runs, and `workflow.json` (the latest status). `sluice resume` drops
+a request file into `resume/`; the runner picks it up on its next step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from workflow.engine import ResumeRequest
+
+
+def home() -> Path:
+    if os.environ.get("SLUICE_HOME"):
+        return Path(os.environ["SLUICE_HOME"])
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "sluice"
+
+
+def run_dir(name: str) -> Path:
+    return home() / "runs" / name
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def active_runs() -> list[str]:
+    runs = home() / "runs"
+    if not runs.is_dir():
+        return []
+    out = []
+    for entry in sorted(runs.iterdir()):
+        pid_file = entry / "pid"
+        try:
+            pid = int(pid_file.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            out.append(entry.name)
+    return out
+
+
+def request_resume(name: str, node: str | None, parameters: dict[str, str], action: str = "resume") -> Path:
+    inbox = run_dir(name) / "resume"
+    inbox.mkdir(parents=True, exist_ok=True)
+    body = {"node": node, "parameters": parameters, "action": action}
+    tmp = inbox / f".{uuid.uuid4().hex}.tmp"
+    tmp.write_text(json.dumps(body))
+    final = inbox / f"{uuid.uuid4().hex}.json"
+    os.replace(tmp, final)
+    return final
+
+
+def take_requests(directory: Path) -> list[ResumeRequest]:
+    inbox = directory / "resume"
+    if not inbox.is_dir():
+        return []
+    out = []
+    for path in sorted(inbox.glob("*.json")):
+        try:
+            body: dict[str, Any] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            body = {}
+        path.unlink(missing_ok=True)
+        if not isinstance(body, dict):
+            continue
+        params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+        out.append(ResumeRequest(
+            node=body.get("node") if isinstance(body.get("node"), str) else None,
+            action="stop" if body.get("action") == "stop" else "resume",
+            parameters={str(k): str(v) for k, v in params.items()},
+            message="" if body.get("action") != "stop" else "Stopped by: sluice resume",
+        ))
+    return out
