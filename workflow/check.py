@@ -103,6 +103,8 @@ def _check(doc: Any, source: Any, options: CheckOptions, make_resolver: Any, cac
         return report
     report.errors.extend(parsed.errors)
     report.warnings.extend(parsed.warnings)
+    if api_version != ARGO_GROUP + "v1alpha1":
+        return report  # the parser said which version it expects; the rest would be noise
     try:
         _validate(doc, make_resolver(source, parsed.namespace), options, report)
     except RecursionError:

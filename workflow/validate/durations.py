@@ -12,7 +12,7 @@ def parse_duration(text: str) -> float | None:
     """Seconds in a Go duration ("1h30m", "2.5s", "-1m"), or None when Go would refuse it."""
     s = text
     sign = 1.0
-    if s[:1] in "+-":
+    if s and s[0] in "+-":
         sign = -1.0 if s[0] == "-" else 1.0
         s = s[1:]
     if s == "0":
