@@ -50,7 +50,7 @@ CASES = [
     ("toJson(0.0000001)", "1e-7"),
     ("toJson(nil)", "null"),
     ("toJSON({a: [1]})", '{\n  "a": [\n    1\n  ]\n}'),
-    ("fromJSON('[1, \"a\", {\"b\": null}]')", [1.0, "a", {"b": None}]),
+    ('fromJSON(\'[1, "a", {"b": null}]\')', [1.0, "a", {"b": None}]),
     ("fromJson('{\"x\": 2}').x * 2", 4.0),
     ("toBase64('hi')", "aGk="),
     ("fromBase64('aGk=')", "hi"),
@@ -160,7 +160,9 @@ def test_builtin(src, expected):
 def test_now_is_the_injected_time():
     now = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert compile_expr("now()").run(now=now) == now
-    assert compile_expr("(now() - t).Seconds() > 360").run({"t": now - timedelta(minutes=10)}, now=now) is True
+    assert (
+        compile_expr("(now() - t).Seconds() > 360").run({"t": now - timedelta(minutes=10)}, now=now) is True
+    )
     with pytest.raises(ExprRuntimeError, match="no current time"):
         compile_expr("now()").run()
 
@@ -168,7 +170,7 @@ def test_now_is_the_injected_time():
 def test_time_zones_format_with_offsets():
     t = datetime(2024, 1, 1, 12, tzinfo=timezone(timedelta(hours=2)))
     assert compile_expr("t.Format('2006-01-02T15:04:05Z07:00')").run({"t": t}) == "2024-01-01T12:00:00+02:00"
-    assert compile_expr("t.UTC().Format(\"15:04 MST\")").run({"t": t}) == "10:00 UTC"
+    assert compile_expr('t.UTC().Format("15:04 MST")').run({"t": t}) == "10:00 UTC"
     assert compile_expr("toJson(t)").run({"t": t}) == '"2024-01-01T12:00:00+02:00"'
 
 

@@ -17,7 +17,7 @@ SYNTAX_ERRORS = [
     ("{a 1}", 'unexpected token Number("1")', 4),
     ("{+: 1}", "a map key must be a quoted string, a number, a identifier", 2),
     ("'abc", "literal not terminated", 1),
-    ("x == \"abc", "literal not terminated", 6),
+    ('x == "abc', "literal not terminated", 6),
     ("'\\q'", "invalid char escape", 2),
     ("`abc", "literal not terminated", 1),
     ("1 @ 2", "unrecognized character: U+0040 '@'", 3),

@@ -2,7 +2,7 @@
 
 A tag starts at `{{` and ends at the first `}}` after it; nothing nests, so in `{{ {{x}}` the tag text is
 ` {{x` (substitution then resolves the inner name, as Argo does). A tag whose text starts with `=` is an
-expression tag; any other is a simple tag, whose name is its text with surrounding whitespace trimmed.
+expression tag; any other is a simple tag, whose name is its text with surrounding spaces trimmed.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from workflow.expr.errors import TemplateSyntaxError
 
 SIMPLE, EXPRESSION = "simple", "expression"
+# Argo trims a simple tag's name with Go's TrimSpace on the JSON text, where tabs and newlines are already
+# escaped (`\n`): only the spaces JSON keeps raw are trimmed, so `{{\n x }}` is not the tag `x` there either.
+_JSON_RAW_SPACES = " \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +29,7 @@ class Tag:
     def body_start(self) -> int:
         """Offset of `body` in the text, to place errors inside the expression."""
         inner = self.raw[1:] if self.kind == EXPRESSION else self.raw
-        lead = len(inner) - len(inner.lstrip())
+        lead = len(inner) - len(inner.lstrip() if self.kind == EXPRESSION else inner.lstrip(_JSON_RAW_SPACES))
         return self.start + 2 + (1 if self.kind == EXPRESSION else 0) + lead
 
 
@@ -42,7 +45,7 @@ def scan(text: str) -> tuple[list[Tag], int | None]:
         if raw.startswith("="):
             tags.append(Tag(EXPRESSION, raw[1:].strip(), raw, pos, close + 2))
         else:
-            tags.append(Tag(SIMPLE, raw.strip(), raw, pos, close + 2))
+            tags.append(Tag(SIMPLE, raw.strip(_JSON_RAW_SPACES), raw, pos, close + 2))
         pos = text.find("{{", close + 2)
     return tags, None
 
