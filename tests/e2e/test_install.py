@@ -1,0 +1,408 @@
+"""The install on a real cluster: the quick-start overlay brings MinIO up and creates the artifact
+bucket, deleting it removes everything it added, and RBAC grants what manifests/ says (kubectl auth
+can-i, for the executor, the controller, editors, viewers and approvers).
+
+The cluster is shared with other tests, so by default the quick-start is applied as `kubectl kustomize`
+renders it with its namespace (`sluice`) and the names of its cluster-scoped RBAC objects made unique
+to this run; `test_isolated_render_differs_only_in_names` checks that nothing else changes. Its CRDs
+are applied server-side alongside (shared, identical) and never deleted. With SLUICE_E2E_EXCLUSIVE=1
+(a cluster nothing else uses, no `sluice` namespace and no Sluice CRDs yet) the test runs the literal
+`kubectl apply --server-side -k manifests/overlays/quick-start` and `kubectl delete -k` instead, CRDs
+included.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+QUICK_START = REPO / "manifests" / "overlays" / "quick-start"
+CLUSTER_DIR = Path(os.environ.get("SLUICE_CLUSTER_DIR", REPO / ".cluster"))
+CTR = ["ctr", "--address", "/run/sluice-cluster/containerd/containerd.sock", "-n", "k8s.io"]
+EXCLUSIVE = os.environ.get("SLUICE_E2E_EXCLUSIVE") == "1"
+CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Namespace"}
+
+
+def bucket_client():
+    spec = importlib.util.spec_from_file_location("create_bucket", QUICK_START / "create_bucket.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["create_bucket"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def render(kubectl) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(kubectl("kustomize", str(QUICK_START), timeout=180)) if d]
+
+
+def isolate(docs: list[dict[str, Any]], namespace: str, suffix: str) -> list[dict[str, Any]]:
+    """The same objects in `namespace`, with cluster-scoped RBAC names ending in `-suffix`."""
+    renamed = {d["metadata"]["name"] for d in docs if d["kind"] in ("ClusterRole", "ClusterRoleBinding")}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {k: walk(v) for k, v in node.items()}
+            if node.get("kind") == "ClusterRole" and node.get("name") in renamed and "apiGroup" in node:
+                node["name"] = f"{node['name']}-{suffix}"  # a roleRef
+            if node.get("kind") == "ServiceAccount" and node.get("namespace") == "sluice":
+                node["namespace"] = namespace  # a subject
+            return node
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if isinstance(node, str):
+            return node.replace(".sluice.svc", f".{namespace}.svc")
+        return node
+
+    out = []
+    for doc in docs:
+        doc = walk(doc)
+        meta = doc["metadata"]
+        if doc["kind"] == "Namespace":
+            meta["name"] = namespace
+        elif doc["kind"] in ("ClusterRole", "ClusterRoleBinding"):
+            meta["name"] = f"{meta['name']}-{suffix}"
+        elif meta.get("namespace") == "sluice":
+            meta["namespace"] = namespace
+        out.append(doc)
+    return out
+
+
+def test_isolated_render_differs_only_in_names(kubectl):
+    docs = render(kubectl)
+    isolated = isolate(docs, "sluice-qs-x", "x")
+    assert len(isolated) == len(docs)
+    text = json.dumps(isolated)
+    assert ".sluice.svc" not in text
+    assert '"namespace": "sluice"' not in text
+    assert not [d for d in isolated if d["kind"] == "Namespace" and d["metadata"]["name"] == "sluice"]
+    restored = json.loads(text.replace("sluice-qs-x", "sluice").replace('-x"', '"'))
+    assert restored == docs
+
+
+# --- the MinIO image -----------------------------------------------------------------------------
+
+
+def ensure_minio_image(image: str) -> None:
+    """The quick-start's MinIO image, built from the cluster's MinIO binary when the cluster's own
+    image build did not make it (cluster/build-images.sh makes no MinIO image yet)."""
+    listed = subprocess.run([*CTR, "images", "ls", "-q"], capture_output=True, text=True, check=True).stdout
+    if image in listed.split():
+        return
+    minio = (CLUSTER_DIR / "bin" / "minio").resolve()
+    assert minio.is_file(), f"no MinIO binary at {minio} to build {image} from (make cluster-up builds it)"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "root"
+        for d in ("usr/bin", "etc", "tmp", "data"):
+            (root / d).mkdir(parents=True)
+        (root / "usr/bin/minio").write_bytes(minio.read_bytes())
+        (root / "usr/bin/minio").chmod(0o755)
+        (root / "etc/passwd").write_text(
+            "root:x:0:0::/root:/bin/false\nminio:x:65532:65532::/tmp:/bin/false\n"
+        )
+        (root / "etc/group").write_text("root:x:0:\nminio:x:65532:\n")
+        (root / "tmp").chmod(0o1777)
+        os.chown(root / "data", 65532, 65532)
+        layer = Path(tmp) / "layer.tar"
+        subprocess.run(
+            ["tar", "-C", str(root), "--numeric-owner", "--sort=name", "-cf", str(layer), "."], check=True
+        )
+        store = Path(tmp) / "store"
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "cluster/images/mkimage.py"),
+                str(store),
+                "--name",
+                image,
+                "--layer",
+                str(layer),
+                "--entrypoint",
+                '["/usr/bin/minio"]',
+                "--user",
+                "65532:65532",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        archive = Path(tmp) / "image.tar"
+        subprocess.run(["tar", "-C", str(store), "-cf", str(archive), "."], check=True)
+        subprocess.run([*CTR, "images", "import", str(archive)], check=True, capture_output=True)
+
+
+def image_of(docs: list[dict[str, Any]], name: str) -> str:
+    (deployment,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name]
+    return deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+# --- the quick-start ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quick_start(kubectl, own_cluster):
+    """Apply the quick-start (isolated or literal), yield (namespace, objects, suffix), delete it."""
+    docs = render(kubectl)
+    if own_cluster:
+        ensure_minio_image(image_of(docs, "minio"))
+    suffix = uuid.uuid4().hex[:6]
+    if EXCLUSIVE:
+        present = kubectl("get", "crd", "-o", "name").split()
+        assert not [c for c in present if c.endswith((".argoproj.io", ".sluice.dev"))], (
+            "CRDs already installed"
+        )
+        assert kubectl("get", "namespace", "sluice", check=False) == "", "namespace sluice exists"
+        namespace, applied = "sluice", docs
+        kubectl("apply", "--server-side", "-k", str(QUICK_START), timeout=300)
+    else:
+        namespace = f"sluice-qs-{suffix}"
+        applied = isolate(docs, namespace, suffix)
+        kubectl(
+            "apply",
+            "--server-side",
+            "--field-manager=sluice-e2e-install",
+            "--force-conflicts",
+            "-f",
+            "-",
+            input=yaml.safe_dump_all(applied),
+            timeout=300,
+        )
+    try:
+        yield namespace, applied, suffix
+    finally:
+        if EXCLUSIVE:
+            kubectl(
+                "delete", "-k", str(QUICK_START), "--wait=true", "--timeout=180s", check=False, timeout=240
+            )
+        else:
+            mine = [d for d in applied if d["kind"] != "CustomResourceDefinition"]
+            kubectl(
+                "delete",
+                "--wait=true",
+                "--timeout=180s",
+                "--ignore-not-found",
+                "-f",
+                "-",
+                input=yaml.safe_dump_all(mine),
+                check=False,
+                timeout=240,
+            )
+
+
+def test_quick_start_brings_minio_ready_and_creates_the_bucket(kubectl, quick_start):
+    namespace, applied, _ = quick_start
+    deployments = [d["metadata"]["name"] for d in applied if d["kind"] == "Deployment"]
+    assert deployments == ["minio"]
+    for name in deployments:
+        kubectl("rollout", "status", f"deployment/{name}", "-n", namespace, "--timeout=240s", timeout=260)
+        ready = json.loads(kubectl("get", "deployment", name, "-n", namespace, "-o", "json"))
+        assert ready["status"].get("readyReplicas") == ready["spec"]["replicas"]
+    kubectl(
+        "wait",
+        "--for=condition=complete",
+        "job/minio-create-bucket",
+        "-n",
+        namespace,
+        "--timeout=300s",
+        timeout=320,
+    )
+    logs = kubectl("logs", "job/minio-create-bucket", "-n", namespace)
+    assert "sluice-artifacts" in logs
+    assert "sluice-quickstart-not-secret" not in logs  # credentials are never printed
+
+    # Ask MinIO itself, from this machine, at the pod's address on the node's bridge.
+    pod = json.loads(
+        kubectl("get", "pods", "-n", namespace, "-l", "app.kubernetes.io/name=minio", "-o", "json")
+    )
+    (item,) = pod["items"]
+    endpoint = f"{item['status']['podIP']}:9000"
+    secret = next(
+        d for d in applied if d["kind"] == "Secret" and d["metadata"]["name"] == "minio-credentials"
+    )
+    keys = secret["stringData"]
+    s3 = bucket_client()
+    assert s3.bucket_exists(endpoint, "sluice-artifacts", keys["accesskey"], keys["secretkey"]) is True
+    assert (
+        s3.bucket_exists(endpoint, f"absent-{uuid.uuid4().hex[:6]}", keys["accesskey"], keys["secretkey"])
+        is False
+    )
+    with pytest.raises(RuntimeError, match="403"):
+        s3.bucket_exists(endpoint, "sluice-artifacts", keys["accesskey"], "wrong-secret")
+
+
+def test_quick_start_pods_pass_the_restricted_pod_security_standard(kubectl, quick_start):
+    namespace, _, _ = quick_start
+    labels = json.loads(kubectl("get", "namespace", namespace, "-o", "json"))["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    pods = json.loads(kubectl("get", "pods", "-n", namespace, "-o", "json"))["items"]
+    assert {p["metadata"]["labels"].get("app.kubernetes.io/name") for p in pods} >= {
+        "minio",
+        "minio-create-bucket",
+    }
+    # The namespace enforces `restricted`: a privileged pod is refused there.
+    bad = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "not-restricted"},
+        "spec": {
+            "containers": [{"name": "c", "image": "busybox:1.36", "securityContext": {"privileged": True}}]
+        },
+    }
+    with pytest.raises(AssertionError, match="violates PodSecurity"):
+        kubectl("create", "-n", namespace, "--dry-run=server", "-f", "-", input=json.dumps(bad))
+
+
+# --- RBAC -----------------------------------------------------------------------------------------
+
+
+def can_i(
+    kubectl, verb: str, resource: str, who: str, namespace: str | None, subresource: str | None = None
+) -> bool:
+    args = ["auth", "can-i", verb, resource, f"--as={who}"]
+    if namespace:
+        args += ["-n", namespace]
+    if subresource:
+        args += [f"--subresource={subresource}"]
+    answer = kubectl(*args, check=False).strip()
+    assert answer in ("yes", "no"), f"kubectl {' '.join(args)}: {answer!r}"
+    return answer == "yes"
+
+
+def eventually(check, timeout: float = 60) -> bool:
+    """Aggregated roles are filled in by the controller manager a moment after they appear."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(1)
+
+
+def test_executor_may_create_task_results_and_nothing_else_of_note(kubectl, quick_start):
+    namespace, _, _ = quick_start
+    executor = f"system:serviceaccount:{namespace}:sluice-executor"
+    wtr = "workflowtaskresults.argoproj.io"
+    assert can_i(kubectl, "create", wtr, executor, namespace)
+    assert can_i(kubectl, "patch", wtr, executor, namespace)
+    denied = [
+        ("get", wtr, None),
+        ("list", wtr, None),
+        ("delete", wtr, None),
+        ("get", "workflows.argoproj.io", None),
+        ("create", "workflows.argoproj.io", None),
+        ("patch", "workflows.argoproj.io", "status"),
+        ("get", "secrets", None),
+        ("list", "configmaps", None),
+        ("create", "pods", None),
+        ("get", "pods", None),
+        ("create", "pods", "exec"),
+        ("create", "serviceaccounts", "token"),
+    ]
+    for verb, resource, sub in denied:
+        assert not can_i(kubectl, verb, resource, executor, namespace, sub), (verb, resource, sub)
+    # and nowhere else
+    assert not can_i(kubectl, "create", wtr, executor, "default")
+
+
+def test_editors_cannot_write_workflow_status_but_approvers_can(kubectl, quick_start):
+    namespace, _, suffix = quick_start
+    users = {role: f"sluice-e2e-{role}-{suffix}" for role in ("edit", "view", "admin", "approve")}
+    roles = {"edit": "edit", "view": "view", "admin": "admin", "approve": "sluice-workflows-approve"}
+    if not EXCLUSIVE:
+        roles["approve"] += f"-{suffix}"
+    for key, user in users.items():
+        kubectl(
+            "create", "rolebinding", user, f"--clusterrole={roles[key]}", f"--user={user}", "-n", namespace
+        )
+    wf = "workflows.argoproj.io"
+
+    # edit: aggregated workflow rights, but no status writes
+    assert eventually(lambda: can_i(kubectl, "create", wf, users["edit"], namespace))
+    assert can_i(kubectl, "update", wf, users["edit"], namespace)
+    assert can_i(kubectl, "delete", "cronworkflows.argoproj.io", users["edit"], namespace)
+    assert can_i(kubectl, "create", "workflowtemplates.argoproj.io", users["edit"], namespace)
+    for verb in ("patch", "update"):
+        assert not can_i(kubectl, verb, wf, users["edit"], namespace, "status"), verb
+        assert not can_i(kubectl, verb, "cronworkflows.argoproj.io", users["edit"], namespace, "status"), verb
+    assert not can_i(kubectl, "create", "workflowtaskresults.argoproj.io", users["edit"], namespace)
+
+    # view: read only
+    assert eventually(lambda: can_i(kubectl, "list", wf, users["view"], namespace))
+    assert not can_i(kubectl, "create", wf, users["view"], namespace)
+
+    # approver alone: resume (status) without editing the workflow
+    assert can_i(kubectl, "patch", wf, users["approve"], namespace, "status")
+    assert not can_i(kubectl, "update", wf, users["approve"], namespace)
+    assert not can_i(kubectl, "patch", wf, users["approve"], "default", "status")
+
+    # admin includes the approver's rights
+    assert eventually(lambda: can_i(kubectl, "patch", wf, users["admin"], namespace, "status"))
+
+
+def test_controller_and_webhook_rights(kubectl, quick_start):
+    namespace, _, _ = quick_start
+    controller = f"system:serviceaccount:{namespace}:sluice-controller"
+    webhook = f"system:serviceaccount:{namespace}:sluice-webhook"
+    other = "default"  # cluster-wide install: the controller works in every namespace
+    for ns in (namespace, other):
+        assert can_i(kubectl, "patch", "workflows.argoproj.io", controller, ns, "status")
+        assert can_i(kubectl, "create", "pods", controller, ns)
+        assert can_i(kubectl, "watch", "workflowtaskresults.argoproj.io", controller, ns)
+        assert not can_i(kubectl, "get", "secrets", controller, ns)
+        assert not can_i(kubectl, "create", "pods", controller, ns, "exec")
+    assert can_i(kubectl, "update", "leases.coordination.k8s.io", controller, namespace)
+    assert not can_i(kubectl, "update", "leases.coordination.k8s.io", controller, other)
+    assert can_i(kubectl, "list", "workflowpolicies.sluice.dev", webhook, None)
+    assert can_i(kubectl, "list", "namespaces", webhook, None)
+    assert can_i(kubectl, "get", "workflowtemplates.argoproj.io", webhook, other)
+    assert not can_i(kubectl, "create", "workflows.argoproj.io", webhook, other)
+    assert not can_i(kubectl, "get", "secrets", webhook, namespace)
+
+
+# --- removal --------------------------------------------------------------------------------------
+
+
+def test_delete_removes_everything_the_quick_start_added(kubectl, quick_start):
+    """Runs last in this module: deletes the install and checks that nothing of it is left."""
+    namespace, applied, _ = quick_start
+    if EXCLUSIVE:
+        kubectl("delete", "-k", str(QUICK_START), "--wait=true", "--timeout=240s", timeout=300)
+        removed = applied
+    else:
+        removed = [d for d in applied if d["kind"] != "CustomResourceDefinition"]
+        kubectl(
+            "delete",
+            "--wait=true",
+            "--timeout=240s",
+            "-f",
+            "-",
+            input=yaml.safe_dump_all(removed),
+            timeout=300,
+        )
+    left = []
+    for doc in removed:
+        name = doc["metadata"]["name"]
+        args = [
+            "get",
+            doc["kind"].lower() if doc["kind"] != "CustomResourceDefinition" else "crd",
+            name,
+            "--ignore-not-found",
+            "-o",
+            "name",
+        ]
+        if doc["kind"] not in CLUSTER_SCOPED:
+            args += ["-n", doc["metadata"].get("namespace", namespace)]
+        if kubectl(*args, check=False).strip():
+            left.append(f"{doc['kind']}/{name}")
+    assert left == []
