@@ -249,3 +249,15 @@ def test_configmaps_parse_as_argo_config():
         assert key != "config", "one key per field, not Argo's single `config` key"
     defaults = yaml.safe_load(config["sluice-workflow-defaults"]["data"]["workflowDefaults"])
     assert isinstance(defaults, dict) and "spec" in defaults
+
+
+def test_argocd_examples_point_at_real_overlays_with_server_side_apply():
+    apps = {}
+    for path in sorted((REPO / "manifests" / "argocd").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        assert doc["apiVersion"] == "argoproj.io/v1alpha1" and doc["kind"] == "Application", path.name
+        assert "ServerSideApply=true" in doc["spec"]["syncPolicy"]["syncOptions"], path.name
+        apps[path.name] = doc
+    install = apps["sluice-install.yaml"]["spec"]["source"]["path"]
+    assert (REPO / install / "kustomization.yaml").is_file()
+    assert "workflows-repo.yaml" in apps
