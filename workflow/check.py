@@ -96,7 +96,7 @@ def _check(doc: Any, source: Any, options: CheckOptions, make_resolver: Any, cac
     api_version = parsed.api_version or ""
     if parsed.kind not in ARGO_KINDS or not api_version.startswith(ARGO_GROUP):
         report.skipped = True
-        if api_version.startswith(ARGO_GROUP) and parsed.kind not in ("WorkflowTaskResult",):
+        if api_version.startswith(ARGO_GROUP):
             report.warnings.append(Problem("kind", f"{parsed.kind or 'an object without a kind'} is not checked by sluice; skipped"))
         elif not isinstance(doc, dict):
             report.errors.extend(parsed.errors)
@@ -118,7 +118,6 @@ def _check(doc: Any, source: Any, options: CheckOptions, make_resolver: Any, cac
 
 def _validate(doc: dict[str, Any], resolver: Any, options: CheckOptions, report: CheckReport) -> None:
     from workflow.expand import containers, expand
-    from workflow.resolve import reachable, spec_roots
     from workflow.validate.context import Options
     from workflow.validate.object import validate_object
 
@@ -128,7 +127,7 @@ def _validate(doc: dict[str, Any], resolver: Any, options: CheckOptions, report:
     report.errors.extend(outcome.ctx.problems.errors)
     report.warnings.extend(outcome.ctx.problems.warnings)
     eff = outcome.effective
-    reached = reachable(resolver, spec_roots(eff.owner, resolver, eff.spec)) if eff is not None else []
+    reached = outcome.reached
     report.expanded = expand(doc, eff, reached)
     defaults = eff.spec.get("templateDefaults") if eff is not None else None
     report.containers = containers(reached, defaults)

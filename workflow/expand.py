@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from workflow.merge import apply_template_defaults, template_type
 from workflow.resolve import Effective, Reached
 
@@ -20,10 +22,18 @@ LEAF_CONTAINER_TYPES = ("container", "script", "containerSet")
 
 
 def json_copy(value: Any) -> Any:
+    """A deep copy of plain JSON (a msgpack round trip: twice as fast as walking it in Python)."""
+    try:
+        return msgspec.msgpack.decode(msgspec.msgpack.encode(value))
+    except (TypeError, ValueError, msgspec.MsgspecError, RecursionError):
+        return _copy(value)
+
+
+def _copy(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: json_copy(v) for k, v in value.items()}
+        return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [json_copy(v) for v in value]
+        return [_copy(v) for v in value]
     return value
 
 

@@ -127,6 +127,7 @@ class Resolver:
         self.namespace = namespace
         self.cache = cache or DEFAULT_CACHE
         self._owners: dict[tuple[str, str], Owner | None] = {}
+        self._resolved: dict[tuple[Any, ...], Resolution] = {}  # holders that name a template, by what they name
 
     def owner(self, cluster: bool, name: str) -> Owner | None:
         kind = CWFT if cluster else WFT
@@ -156,6 +157,22 @@ class Resolver:
 
     def resolve_holder(self, holder: dict[str, Any], owner: Owner, holder_path: str) -> Resolution:
         """The template `holder` calls, resolved in the scope of `owner` (validate.go validateTemplateHolder)."""
+        ref, name = holder.get("templateRef"), holder.get("template")
+        if holder.get("inline") is None and type(name) is not dict and type(ref) is not list:
+            if isinstance(ref, dict):
+                key: tuple[Any, ...] = ("ref", name, ref.get("name"), ref.get("template"), ref.get("clusterScope"))
+            else:
+                key = ("name", id(owner), name, ref)
+            try:
+                found = self._resolved.get(key)
+            except TypeError:  # an unhashable value where a name belongs: resolved (and refused) below
+                return self._resolve(holder, owner, holder_path)
+            if found is None:
+                found = self._resolved[key] = self._resolve(holder, owner, holder_path)
+            return found
+        return self._resolve(holder, owner, holder_path)
+
+    def _resolve(self, holder: dict[str, Any], owner: Owner, holder_path: str) -> Resolution:
         ref = holder.get("templateRef")
         name = holder.get("template")
         inline = holder.get("inline")
@@ -236,10 +253,11 @@ def effective_spec(
     return Effective(merged, owner, base)
 
 
-def template_holders(tmpl: dict[str, Any], path: str):
+def template_holders(tmpl: dict[str, Any], path: str, paths: bool = True):
     """(path, holder, kind) for everything in a template that calls another template.
 
-    kind is "step", "task", "hook" or "exit" (a step's or task's deprecated `onExit: <name>`).
+    kind is "step", "task", "hook" or "exit" (a step's or task's deprecated `onExit: <name>`). With
+    `paths=False` only inline holders get their path (the one thing resolution needs it for).
     """
     steps = tmpl.get("steps")
     if isinstance(steps, list):
@@ -248,12 +266,14 @@ def template_holders(tmpl: dict[str, Any], path: str):
                 continue
             for s, step in enumerate(group):
                 if isinstance(step, dict):
-                    yield from _holder_and_hooks(step, child(child(child(path, "steps"), g), s), "step")
+                    at = f"{path}.steps[{g}][{s}]" if paths or "inline" in step else ""
+                    yield from _holder_and_hooks(step, at, "step")
     dag = tmpl.get("dag")
     if isinstance(dag, dict) and isinstance(dag.get("tasks"), list):
         for t, task in enumerate(dag["tasks"]):
             if isinstance(task, dict):
-                yield from _holder_and_hooks(task, child(child(child(path, "dag"), "tasks"), t), "task")
+                at = f"{path}.dag.tasks[{t}]" if paths or "inline" in task else ""
+                yield from _holder_and_hooks(task, at, "task")
 
 
 def _holder_and_hooks(item: dict[str, Any], path: str, kind: str):
@@ -291,7 +311,7 @@ def reachable(resolver: Resolver, roots: list[tuple[Owner, str, dict[str, Any]]]
             continue
         seen.add(id(tmpl))
         out.append(Reached(owner, path, tmpl))
-        for holder_path, holder, _ in template_holders(tmpl, path):
+        for holder_path, holder, _ in template_holders(tmpl, path, paths=False):
             res = resolver.resolve_holder(holder, owner, holder_path)
             if res.template is not None and res.owner is not None and id(res.template) not in seen:
                 queue.append((res.owner, res.path, res.template))

@@ -143,23 +143,29 @@ def check_supplied(
     ctx: Ctx, job: Job, args: Any, args_path: str, holder_path: str, target: Job
 ) -> None:
     """Every input of `target` gets a value from `args` or has its own (common.ProcessArgs)."""
-    inputs = get_map(target.tmpl, "inputs")
-    if inputs is None:
+    needs = ctx.needs.get(id(target.tmpl))
+    if needs is None:
+        needs = ctx.needs[id(target.tmpl)] = _needs(target.tmpl)
+    params, arts = needs
+    if not params and not arts:
         return
-    arg_params = {get_str(p, "name"): p for _, p in named(get_list(args, "parameters"))}
+    arg_params = {get_str(p, "name") for _, p in named(get_list(args, "parameters"))}
     arg_arts = {get_str(a, "name") for _, a in named(get_list(args, "artifacts"))}
     at = args_path if isinstance(args, dict) else holder_path
-    for _, param in named(get_list(inputs, "parameters")):
-        name = get_str(param, "name")
-        arg = arg_params.get(name)
-        if arg is not None:
-            # Given with a value, or without one: validate_arguments reports that (lint allows it).
-            continue
-        if has(param, "value") or has(param, "default") or has(param, "valueFrom"):
-            continue
-        ctx.error(job, at, f"inputs.parameters.{name} was not supplied ({target.label} declares it without a default)")
-    for _, art in named(get_list(inputs, "artifacts")):
-        name = get_str(art, "name")
-        if art.get("optional") is True or artifacts.has_location(art) or name in arg_arts:
-            continue
-        ctx.error(job, at, f"inputs.artifacts.{name} was not supplied ({target.label} needs it)")
+    for name in params:
+        # An argument given without a value is validate_arguments' to report (lint allows it).
+        if name not in arg_params:
+            ctx.error(job, at, f"inputs.parameters.{name} was not supplied ({target.label} declares it without a default)")
+    for name in arts:
+        if name not in arg_arts:
+            ctx.error(job, at, f"inputs.artifacts.{name} was not supplied ({target.label} needs it)")
+
+
+def _needs(tmpl: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The inputs of a template that have no value of their own: parameters, then artifacts."""
+    inputs = get_map(tmpl, "inputs")
+    params = [get_str(p, "name") for _, p in named(get_list(inputs, "parameters"))
+              if not (has(p, "value") or has(p, "default") or has(p, "valueFrom"))]
+    arts = [get_str(a, "name") for _, a in named(get_list(inputs, "artifacts"))
+            if a.get("optional") is not True and not artifacts.has_location(a)]
+    return params, arts

@@ -59,6 +59,7 @@ class Ctx:
     exit_ids: set[int] = field(default_factory=set)  # templates reachable from the exit handler
     reported: set[tuple[str, str]] = field(default_factory=set)  # relocated problems already reported
     seen_owners: set[int] = field(default_factory=set)  # referenced objects whose parse errors were reported
+    needs: dict[int, Any] = field(default_factory=dict)  # id(template) -> inputs a caller must supply
 
     def _emit(self, owner: Owner | None, site: str, path: str, message: str, warning: bool) -> None:
         add = self.problems.warn if warning else self.problems.error

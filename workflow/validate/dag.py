@@ -7,6 +7,7 @@ refuse it and say which dependency is missing. The template's outputs and `targe
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from workflow.errors import child
@@ -53,8 +54,10 @@ def validate_dag(ctx: Ctx, job: Job, base: Scope) -> Scope:
         at = child(tasks_path, i)
         noun = f'task "{name}"' if name else f"tasks[{i}]"
         items, any_item, looped = loop_items(ctx, job, task, at, noun)
-        validate_arguments(ctx, job, task.get("arguments"), child(at, "arguments"), allow_empty=False)
-        check_when(ctx, job, task.get("when"), child(at, "when"), noun)
+        if task.get("arguments") is not None:
+            validate_arguments(ctx, job, task["arguments"], child(at, "arguments"), allow_empty=False)
+        if task.get("when"):
+            check_when(ctx, job, task["when"], child(at, "when"), noun)
         scope = Scope(
             base.globals, base.local, base.exit_handler, items, any_item, "tasks", producers,
             _visibility(producers, ancestry, name, has_hooks(task)), base.outer, base.label,
@@ -68,7 +71,8 @@ def validate_dag(ctx: Ctx, job: Job, base: Scope) -> Scope:
         at = child(tasks_path, i)
         noun = f'task "{name}"' if name else f"tasks[{i}]"
         scope = scopes[i]
-        check_hooks(ctx, job, task.get("hooks"), child(at, "hooks"), noun, scope)
+        if task.get("hooks"):
+            check_hooks(ctx, job, task["hooks"], child(at, "hooks"), noun, scope)
         on_exit = get_str(task, "onExit")
         if on_exit:
             call(ctx, job, {"template": on_exit}, child(at, "onExit"), caller=f"onExit of {noun}", scope=scope,
@@ -144,23 +148,24 @@ class _Ancestry:
         self.memo: dict[tuple[str, str], bool] = {}
 
     def is_ancestor(self, task: str, other: str) -> bool:
+        direct = self.deps.get(task, ())
+        if other in direct:
+            return True  # the common case: a task reads the task it depends on
         key = (task, other)
-        if key in self.memo:
-            return self.memo[key]
-        seen = {task}
-        stack = list(self.deps.get(task, ()))
-        found = False
-        while stack:
-            node = stack.pop()
-            if node == other:
-                found = True
-                break
-            if node in seen:
-                continue
-            seen.add(node)
-            stack.extend(self.deps.get(node, ()))
-        self.memo[key] = found
-        return found
+        if key not in self.memo:
+            seen = {task, *direct}
+            queue = deque(direct)  # breadth first: near ancestors are found near the start
+            found = False
+            while queue and not found:
+                for parent in self.deps.get(queue.popleft(), ()):
+                    if parent == other:
+                        found = True
+                        break
+                    if parent not in seen:
+                        seen.add(parent)
+                        queue.append(parent)
+            self.memo[key] = found
+        return self.memo[key]
 
 
 def _visibility(producers: dict[str, Producer], ancestry: _Ancestry, me: str, hooked: bool):

@@ -3,13 +3,14 @@ CronWorkflow, with every template it holds or reaches."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.errors import child
 from workflow.resolve import (
     Effective,
     Owner,
+    Reached,
     Resolver,
     effective_spec,
     reachable,
@@ -38,6 +39,7 @@ NAME_NOUNS = {
 class Outcome:
     ctx: Ctx
     effective: Effective | None  # None when the object has no spec to run
+    reached: list[Reached] = field(default_factory=list)  # every template the spec holds or reaches
 
 
 def validate_object(doc: dict[str, Any], resolver: Resolver, options: Options) -> Outcome:
@@ -96,9 +98,9 @@ def validate_spec(
         if ref is None:
             ctx.error(None, ref_path, NEEDS_REF_MESSAGE)
         else:
-            for field in override_violations(spec, options.extra_allowed):
-                ctx.error(None, child(spec_path, field),
-                          f'field "{field}" is not permitted when using workflowTemplateRef with templateReferencing '
+            for name in override_violations(spec, options.extra_allowed):
+                ctx.error(None, child(spec_path, name),
+                          f'field "{name}" is not permitted when using workflowTemplateRef with templateReferencing '
                           f"restriction ({options.template_referencing}): the referenced template decides it")
     eff = effective_spec(spec, own, resolver, options.template_referencing, options.extra_allowed)
     if eff.ref_missing and ref is not None:
@@ -124,7 +126,7 @@ def validate_spec(
         path = child(eff.owner.templates_path, index)
         job = Job(eff.owner, tmpl, path, wtr_site or path, exit_handler=id(tmpl) in ctx.exit_ids)
         validate_template(ctx, job)
-    return Outcome(ctx, eff)
+    return Outcome(ctx, eff, everything)
 
 
 def _check_template_arguments(ctx: Ctx, spec: dict[str, Any], eff: Effective, spec_path: str) -> None:
@@ -145,7 +147,7 @@ def _validate_entry_points(ctx: Ctx, job: Job, eff: Effective, spec_path: str, w
     args, args_path = spec.get("arguments"), child(spec_path, "arguments")
     resolve_job = Job(eff.owner, spec, spec_path, wtr_site or spec_path) if wtr_site else job
     if not entrypoint:
-        if not ctx.template_validation:
+        if not ctx.template_validation and not eff.ref_missing:
             ctx.error(None, child(spec_path, "entrypoint"), "spec.entrypoint is required")
     else:
         _call_from_spec(ctx, job, resolve_job, {"template": entrypoint}, child(spec_path, "entrypoint"),

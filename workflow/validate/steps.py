@@ -56,8 +56,10 @@ def _validate_step(ctx: Ctx, job: Job, base: Scope, step: dict, at: str, positio
     name = check_name(ctx, job, step, at, "step", seen)
     noun = f'step "{name}"' if name else f"steps[{g}][{s}]"
     items, any_item, looped = loop_items(ctx, job, step, at, noun)
-    validate_arguments(ctx, job, step.get("arguments"), child(at, "arguments"), allow_empty=False)
-    check_when(ctx, job, step.get("when"), child(at, "when"), noun)
+    if step.get("arguments") is not None:
+        validate_arguments(ctx, job, step["arguments"], child(at, "arguments"), allow_empty=False)
+    if step.get("when"):
+        check_when(ctx, job, step["when"], child(at, "when"), noun)
     scope = Scope(
         base.globals, base.local, base.exit_handler, items, any_item, "steps", producers,
         _visibility(producers, group_of, order, g, name, has_hooks(step)), base.outer, base.label,
@@ -66,7 +68,8 @@ def _validate_step(ctx: Ctx, job: Job, base: Scope, step: dict, at: str, positio
     if name and producers[name].order == order:
         producers[name].info = info if res.template is not None else None
         producers[name].aggregate = looped
-    check_hooks(ctx, job, step.get("hooks"), child(at, "hooks"), noun, scope)
+    if step.get("hooks"):
+        check_hooks(ctx, job, step["hooks"], child(at, "hooks"), noun, scope)
     on_exit = get_str(step, "onExit")
     if on_exit:
         call(ctx, job, {"template": on_exit}, child(at, "onExit"), caller=f"onExit of {noun}", scope=scope,

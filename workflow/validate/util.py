@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from workflow.errors import child
-
 # Template, step and task names (validate.go workflowFieldNameFmt; CRD pattern), at most 128 characters.
 FIELD_NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 FIELD_NAME_MAX = 128
@@ -118,23 +116,51 @@ def key_child(path: str, key: str) -> str:
     return f"{path}[{key}]"
 
 
-def walk_strings(value: Any, path: str):
-    """Every string in a JSON value (map keys included) with the path of the value that holds it."""
-    stack = [(value, path)]
-    while stack:
-        node, at = stack.pop()
-        if isinstance(node, str):
-            yield at, node
-        elif isinstance(node, dict):
-            items = list(node.items())
-            for key, item in reversed(items):
-                if not isinstance(key, str):
+def walk_strings(value: Any, path: str) -> list[tuple[str, str]]:
+    """Every string in a JSON value (map keys included) that holds `{{`, with the path of the value
+    that holds it. Paths are only built for what is found: most strings of a workflow hold no tag."""
+    found: list[tuple[str, str]] = []
+    keys: list[Any] = []
+
+    def visit(node: Any) -> None:
+        if type(node) is dict:
+            for key, item in node.items():
+                if type(key) is not str:
                     continue
-                # Struct fields are identifiers (`.args`); other keys are map entries (`[app.kubernetes.io/x]`).
-                sub = child(at, key) if _IDENT.match(key) else key_child(at, key)
+                keys.append(key)
                 if "{{" in key:
-                    yield sub, key
-                stack.append((item, sub))
-        elif isinstance(node, list):
-            for i in range(len(node) - 1, -1, -1):
-                stack.append((node[i], child(at, i)))
+                    found.append((_join(path, keys), key))
+                kind = type(item)
+                if kind is str:
+                    if "{{" in item:
+                        found.append((_join(path, keys), item))
+                elif kind is dict or kind is list:
+                    visit(item)
+                keys.pop()
+        elif type(node) is list:
+            for i, item in enumerate(node):
+                keys.append(i)
+                kind = type(item)
+                if kind is str:
+                    if "{{" in item:
+                        found.append((_join(path, keys), item))
+                elif kind is dict or kind is list:
+                    visit(item)
+                keys.pop()
+        elif isinstance(node, str) and "{{" in node:
+            found.append((path, node))
+
+    visit(value)
+    return found
+
+
+def _join(path: str, keys: list[Any]) -> str:
+    for key in keys:
+        if isinstance(key, int):
+            path = f"{path}[{key}]"
+        elif _IDENT.match(key):
+            # Struct fields are identifiers (`.args`); other keys are map entries (`[app.kubernetes.io/x]`).
+            path = f"{path}.{key}" if path else key
+        else:
+            path = f"{path}[{key}]"
+    return path
