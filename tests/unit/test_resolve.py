@@ -377,3 +377,31 @@ spec:
     ]
     lenient = check_object(wf, NoSource(), CheckOptions(missing_reference_is_warning=True))
     assert lenient.ok and [w.field for w in lenient.warnings] == ["spec.workflowTemplateRef.name"]
+
+
+def test_problems_of_a_workflow_template_ref_are_reported_where_a_person_can_act():
+    result = check_objects(docs("""
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: run-}
+spec:
+  workflowTemplateRef: {name: base}
+  entrypoint: nope
+  hooks:
+    running: {template: main}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata: {name: base}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container: {command: [echo]}
+"""))[0]
+    assert [(e.field, e.message) for e in result.errors] == [
+        ("spec.entrypoint", "the entrypoint: template name 'nope' undefined"),
+        ("spec.hooks[running].expression", "the workflow: hooks.running Expression required"),
+        ("spec.workflowTemplateRef",
+         'WorkflowTemplate "base": spec.templates[0].container.image: template "main": container.image may not be empty'),
+    ]

@@ -34,6 +34,11 @@ class Job:
     exit_handler: bool = False
     outer: Scope | None = None  # the scope around an inline template
     caller: str = ""  # 'step "a"' for an inline template
+    # Where the holders of this job resolve when that is not `owner`: a Workflow's own spec (reported at
+    # its own paths) whose templates come from its workflowTemplateRef.
+    scope_owner: Owner | None = None
+    # Where problems of the templates it reaches are reported when they come from another object.
+    target_site: str | None = None
 
     @property
     def name(self) -> str:

@@ -76,7 +76,7 @@ def validate_dag(ctx: Ctx, job: Job, base: Scope) -> Scope:
         on_exit = get_str(task, "onExit")
         if on_exit:
             call(ctx, job, {"template": on_exit}, child(at, "onExit"), caller=f"onExit of {noun}", scope=scope,
-                 check_args=False)
+                 check_args=False, named_at=True)
         check_tags(ctx, job, {k: v for k, v in task.items() if k != "inline"}, at, scope)
     full = Scope(
         base.globals, base.local, base.exit_handler, None, False, "tasks", producers,

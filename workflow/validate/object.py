@@ -19,7 +19,7 @@ from workflow.resolve import (
 )
 from workflow.restrictions import NEEDS_REF_MESSAGE, is_restricted, override_violations
 from workflow.validate import cron
-from workflow.validate.arguments import check_names, check_supplied, validate_arguments
+from workflow.validate.arguments import check_names, validate_arguments
 from workflow.validate.calls import check_hooks
 from workflow.validate.context import Ctx, Job, Options
 from workflow.validate.specfields import check_spec_fields
@@ -142,35 +142,34 @@ def _check_template_arguments(ctx: Ctx, spec: dict[str, Any], eff: Effective, sp
 
 
 def _validate_entry_points(ctx: Ctx, job: Job, eff: Effective, spec_path: str, wtr_site: str | None) -> None:
+    """The entrypoint, onExit and hooks: resolved among the templates the workflow runs (the referenced
+    template's, with a workflowTemplateRef), reported at the Workflow's own paths when it wrote them."""
     spec = eff.spec
-    entrypoint = get_str(spec, "entrypoint")
+    if wtr_site:
+        job = Job(job.owner, job.tmpl, job.path, job.site, scope_owner=eff.owner, target_site=wtr_site)
+    check_args = not ctx.template_validation
     args, args_path = spec.get("arguments"), child(spec_path, "arguments")
-    resolve_job = Job(eff.owner, spec, spec_path, wtr_site or spec_path) if wtr_site else job
+    if not isinstance(args, dict):
+        args_path = ""
+    entrypoint = get_str(spec, "entrypoint")
     if not entrypoint:
         if not ctx.template_validation and not eff.ref_missing:
             ctx.error(None, child(spec_path, "entrypoint"), "spec.entrypoint is required")
     else:
-        _call_from_spec(ctx, job, resolve_job, {"template": entrypoint}, child(spec_path, "entrypoint"),
-                        args, args_path, "the entrypoint", check_args=not ctx.template_validation)
+        at = child(spec_path, "entrypoint")
+        call(ctx, job, {"template": entrypoint}, at, args=args, args_path=args_path or at,
+             caller="the entrypoint", check_args=check_args, named_at=True)
     on_exit = get_str(spec, "onExit")
     if on_exit:
-        _call_from_spec(ctx, job, resolve_job, {"template": on_exit}, child(spec_path, "onExit"),
-                        args, args_path, "onExit", check_args=not ctx.template_validation)
+        at = child(spec_path, "onExit")
+        call(ctx, job, {"template": on_exit}, at, args=args, args_path=args_path or at, caller="onExit",
+             check_args=check_args, named_at=True)
     hooks = spec.get("hooks")
     if isinstance(hooks, dict):
-        check_hooks(ctx, resolve_job if wtr_site else job, hooks, child(spec_path, "hooks"), "the workflow", None)
-
-
-def _call_from_spec(ctx: Ctx, job: Job, resolve_job: Job, holder: dict[str, Any], path: str, args: Any,
-                    args_path: str, caller: str, check_args: bool) -> None:
-    """A holder in the spec itself: resolved among the workflow's templates (the referenced template's
-    when there is a workflowTemplateRef), reported at the spec's own path."""
-    res = ctx.resolver.resolve_holder(holder, resolve_job.owner, path)
-    if res.message or res.template is None or res.owner is None:
-        if res.message:
-            ctx.error(None, path, f"{caller}: {res.message}")
-        return
-    call(ctx, resolve_job, holder, path, caller=caller, check_args=False)
-    if check_args:
-        target = Job(res.owner, res.template, res.path, path)
-        check_supplied(ctx, job, args, args_path, path, target)
+        mine = get_map(job.owner.spec, "hooks") or {}
+        own = {k: v for k, v in hooks.items() if k in mine}
+        check_hooks(ctx, job, own, child(spec_path, "hooks"), "the workflow", None)
+        theirs = {k: v for k, v in hooks.items() if k not in mine}
+        if theirs and eff.base is not None:
+            base_job = Job(eff.owner, spec, eff.owner.spec_path, wtr_site or spec_path)
+            check_hooks(ctx, base_job, theirs, child(eff.owner.spec_path, "hooks"), "the workflow", None)

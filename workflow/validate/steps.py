@@ -73,7 +73,7 @@ def _validate_step(ctx: Ctx, job: Job, base: Scope, step: dict, at: str, positio
     on_exit = get_str(step, "onExit")
     if on_exit:
         call(ctx, job, {"template": on_exit}, child(at, "onExit"), caller=f"onExit of {noun}", scope=scope,
-             check_args=False)
+             check_args=False, named_at=True)
     check_tags(ctx, job, {k: v for k, v in step.items() if k != "inline"}, at, scope)
 
 

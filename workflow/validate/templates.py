@@ -51,11 +51,15 @@ def call(
     caller: str = "",
     scope: Scope | None = None,
     check_args: bool = True,
+    named_at: bool = False,
 ) -> tuple[Resolution, TemplateInfo | None]:
-    """Check a holder in `job`'s template (or the spec: job.tmpl is then the spec) and validate its target."""
-    res = ctx.resolver.resolve_holder(holder, job.owner, holder_path)
+    """Check a holder in `job`'s template (or the spec: job.tmpl is then the spec) and validate its target.
+
+    `named_at`: the holder is a bare template name written at `holder_path` (an entrypoint, an onExit).
+    """
+    res = ctx.resolver.resolve_holder(holder, job.scope_owner or job.owner, holder_path)
     if res.message:
-        where = child(holder_path, res.problem_field) if res.problem_field else holder_path
+        where = child(holder_path, res.problem_field) if res.problem_field and not named_at else holder_path
         text = f"{caller}: {res.message}" if caller else res.message
         if res.missing:
             ctx.missing(job, where, text)
@@ -63,14 +67,15 @@ def call(
             ctx.error(job, where, text)
     if res.template is None or res.owner is None:
         return res, None
+    site = job.site if job.owner.external else job.target_site or holder_path
     if res.owner.external:
-        ctx.owner_problems(res.owner, job.site if job.owner.external else holder_path)
+        ctx.owner_problems(res.owner, site)
     inline = holder.get("inline") is res.template
     target = Job(
         owner=res.owner,
         tmpl=res.template,
         path=res.path,
-        site=job.site if job.owner.external else holder_path,
+        site=site,
         exit_handler=job.exit_handler or id(res.template) in ctx.exit_ids,
         outer=scope if inline else None,
         caller=caller,
