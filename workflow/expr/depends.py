@@ -24,7 +24,8 @@ from workflow.expr.errors import DependsSyntaxError, ExprRuntimeError
 RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
 BARE = ("Succeeded", "Skipped", "Daemoned")
 _NAME = re.compile(r"[A-Za-z0-9_][-A-Za-z0-9_]*")
-_RESULT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPACE = re.compile(r"\s*")
+_RESULT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,38 +42,42 @@ class TaskState:
     daemoned: bool = False
     children: tuple[str | None, ...] | None = None
 
+    def result(self, name: str) -> bool:
+        return _RESULT[name](self)
+
     def results(self) -> dict[str, bool]:
-        kids = self.children or ()
-        return {
-            "Succeeded": self.phase == "Succeeded",
-            "Failed": self.phase == "Failed",
-            "Errored": self.phase == "Error",
-            "Skipped": self.phase == "Skipped",
-            "Omitted": self.phase == "Omitted",
-            "Daemoned": self.daemoned and self.phase != "Pending",
-            "AnySucceeded": any(p == "Succeeded" for p in kids),
-            "AllFailed": bool(kids) and all(p == "Failed" for p in kids),
-        }
+        return {name: test(self) for name, test in _RESULT.items()}
 
 
-Results = dict[str, dict[str, bool]]
-_Eval = Callable[[Results], bool]
+_RESULT: dict[str, Callable[[TaskState], bool]] = {
+    "Succeeded": lambda s: s.phase == "Succeeded",
+    "Failed": lambda s: s.phase == "Failed",
+    "Errored": lambda s: s.phase == "Error",
+    "Skipped": lambda s: s.phase == "Skipped",
+    "Omitted": lambda s: s.phase == "Omitted",
+    "Daemoned": lambda s: s.daemoned and s.phase != "Pending",
+    "AnySucceeded": lambda s: any(p == "Succeeded" for p in s.children or ()),
+    "AllFailed": lambda s: bool(s.children) and all(p == "Failed" for p in s.children or ()),
+}
+States = dict[str, TaskState]
+_Eval = Callable[[States], bool]
 
 
 class Depends:
     """A parsed `depends`. Immutable; `evaluate` may be called on every reconcile."""
 
-    __slots__ = ("source", "_pairs", "_fn", "_text")
+    __slots__ = ("source", "_pairs", "_tasks", "_fn", "_text")
 
     def __init__(self, source: str, pairs: tuple[tuple[str, str | None], ...], fn: _Eval, text: str) -> None:
         self.source = source
         self._pairs = pairs
+        self._tasks = tuple(dict.fromkeys(task for task, _ in pairs))
         self._fn = fn
         self._text = text
 
     def tasks(self) -> tuple[str, ...]:
         """The tasks it depends on, in order of first mention."""
-        return tuple(dict.fromkeys(task for task, _ in self._pairs))
+        return self._tasks
 
     def task_results(self) -> tuple[tuple[str, str], ...]:
         """Every (task, result) read; a bare task reads Succeeded, Skipped and Daemoned."""
@@ -90,13 +95,13 @@ class Depends:
         return self._text
 
     def evaluate(self, lookup: Callable[[str], TaskState | None]) -> bool:
-        results: Results = {}
+        states: States = {}
         for task in self.tasks():
             state = lookup(task)
             if state is None:
                 raise ExprRuntimeError(f"depends: task '{task}' has no result yet")
-            results[task] = state.results()
-        return self._fn(results)
+            states[task] = state
+        return self._fn(states)
 
     def __repr__(self) -> str:
         return f"Depends({self.source!r})"
@@ -122,8 +127,7 @@ class _Parser:
         return DependsSyntaxError(message, self.src, self.i if pos is None else pos)
 
     def skip(self) -> None:
-        while self.i < len(self.src) and self.src[self.i].isspace():
-            self.i += 1
+        self.i = _SPACE.match(self.src, self.i).end()  # type: ignore[union-attr]
 
     def at(self, token: str) -> bool:
         self.skip()
@@ -183,17 +187,22 @@ class _Parser:
             raise self.error(f"unexpected {self.src[self.i]!r}: expected a task name")
         task, self.i = m.group(), m.end()
         if self.i < len(self.src) and self.src[self.i] == ".":
-            r = _RESULT.match(self.src, self.i + 1)
+            r = _RESULT_NAME.match(self.src, self.i + 1)
             if not r:
                 raise self.error(f"expected a task result after '{task}.'", self.i + 1)
             if r.group() not in RESULTS:
                 raise self.error(f"task result '{r.group()}' for task '{task}' is invalid", self.i + 1)
             result, self.i = r.group(), r.end()
             self.pairs.append((task, result))
-            return (lambda res: res[task][result]), f"{task}.{result}"
+            test = _RESULT[result]
+            return (lambda states: test(states[task])), f"{task}.{result}"
         self.pairs.append((task, None))
         text = "(" + " || ".join(f"{task}.{r}" for r in BARE) + ")"
-        return (lambda res: res[task]["Succeeded"] or res[task]["Skipped"] or res[task]["Daemoned"]), text
+        return (lambda states: _bare(states[task])), text
+
+
+def _bare(s: TaskState) -> bool:
+    return s.phase == "Succeeded" or s.phase == "Skipped" or (s.daemoned and s.phase != "Pending")
 
 
 def dependencies_as_depends(deps: Sequence[str], continue_on: Mapping[str, object] | None = None) -> str:

@@ -6,32 +6,22 @@ The token set follows expr-lang's documented language definition (literals, oper
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from workflow.expr.errors import ExprSyntaxError
+from workflow.expr.values import go_quote
 
 NUMBER, STRING, IDENT, OP, BRACKET, EOF = "number", "string", "identifier", "operator", "bracket", "EOF"
 
 WORD_OPERATORS = frozenset({"and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith", "let"})
-# Longest first, so that `**` wins over `*` and `?.` over `?`.
-PUNCTUATION = (
-    "**", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "..", "::",
-    "+", "-", "*", "/", "%", "^", "!", "<", ">", "=", "?", ":", ",", ".", "|", "#", ";",
-)  # fmt: skip
-BRACKETS = "()[]{}"
 
-_NUMBER = re.compile(
-    r"0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+"
-    r"|(?:[0-9][0-9_]*(?:\.(?!\.)[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9_]+)?"
-)
 _SIMPLE_ESCAPES = {
     "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
     "\\": "\\", "'": "'", '"': '"', "`": "`",
 }  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):  # a tuple: tokens are made by the thousand, and cheaply
     kind: str
     value: object  # str for most tokens, int or float for numbers
     pos: int
@@ -43,64 +33,61 @@ class Token:
     def __str__(self) -> str:
         if self.kind == EOF:
             return "EOF"
-        return f"{self.kind.capitalize()}({self.text or self.value!r})"
+        return f"{self.kind.capitalize()}({go_quote(self.text or str(self.value))})"  # as expr-lang prints it
+
+
+_MASTER = re.compile(
+    r"\s*(?:(?P<comment>//[^\n]*|/\*.*?\*/)"
+    r"|(?P<number>0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+"
+    r"|(?:[0-9][0-9_]*(?:\.(?!\.)[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9_]+)?)"
+    r"|(?P<word>(?:[^\W\d]|\$)[\w$]*)"
+    # `a ? .5 : 1`: a `?` followed by a number literal is not optional chaining.
+    r"|(?P<op>\*\*|==|!=|<=|>=|&&|\|\||\?\?|\?\.(?![0-9])|\.\.|::|[-+*/%^!<>=?:,.|#;])"
+    r"|(?P<bracket>[()\[\]{}]))?",
+    re.S,
+)
 
 
 def tokenize(src: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(src)
     while i < n:
-        ch = src[i]
-        if ch in " \t\r\n\f\v":
-            i += 1
-        elif src.startswith("//", i):
-            end = src.find("\n", i)
-            i = n if end < 0 else end
-        elif src.startswith("/*", i):
-            end = src.find("*/", i + 2)
-            if end < 0:
+        m = _MASTER.match(src, i)  # always matches: leading spaces, then maybe a token
+        kind = m.lastgroup  # type: ignore[union-attr]
+        if kind is None:
+            i = m.end()  # type: ignore[union-attr]
+            if i >= n:
+                break
+            ch = src[i]
+            if ch in "\"'":
+                i = _quoted(src, i, tokens)
+                continue
+            if ch == "`":
+                end = src.find("`", i + 1)
+                if end < 0:
+                    raise ExprSyntaxError("literal not terminated", src, i)
+                tokens.append(Token(STRING, src[i + 1 : end], i, src[i : end + 1]))
+                i = end + 1
+                continue
+            raise ExprSyntaxError(f"unrecognized character: U+{ord(ch):04X} {ch!r}", src, i)
+        text = m.group(kind)  # type: ignore[union-attr]
+        i = m.start(kind)  # type: ignore[union-attr]
+        if kind == "number":
+            _number(src, i, text, tokens)
+        elif kind == "word":
+            tokens.append(Token(OP if text in WORD_OPERATORS else IDENT, text, i, text))
+        elif kind == "op":
+            if text == "/" and src.startswith("/*", i):
                 raise ExprSyntaxError("unclosed comment", src, i)
-            i = end + 2
-        elif ch.isdigit() or (ch == "." and i + 1 < n and src[i + 1].isdigit()):
-            i = _number(src, i, tokens)
-        elif ch in "\"'":
-            i = _quoted(src, i, tokens)
-        elif ch == "`":
-            end = src.find("`", i + 1)
-            if end < 0:
-                raise ExprSyntaxError("literal not terminated", src, i)
-            tokens.append(Token(STRING, src[i + 1 : end], i, src[i : end + 1]))
-            i = end + 1
-        elif ch.isalpha() or ch in "_$":
-            j = i + 1
-            while j < n and (src[j].isalnum() or src[j] in "_$"):
-                j += 1
-            word = src[i:j]
-            kind = OP if word in WORD_OPERATORS else IDENT
-            tokens.append(Token(kind, word, i, word))
-            i = j
-        elif ch in BRACKETS:
-            tokens.append(Token(BRACKET, ch, i, ch))
-            i += 1
-        else:
-            for p in PUNCTUATION:
-                if src.startswith(p, i):
-                    # `a ? .5 : 1`: a `?` followed by a number literal is not optional chaining.
-                    if p == "?." and i + 2 < n and src[i + 2].isdigit():
-                        continue
-                    tokens.append(Token(OP, p, i, p))
-                    i += len(p)
-                    break
-            else:
-                raise ExprSyntaxError(f"unrecognized character: U+{ord(ch):04X} {ch!r}", src, i)
+            tokens.append(Token(OP, text, i, text))
+        elif kind == "bracket":
+            tokens.append(Token(BRACKET, text, i, text))
+        i = m.end()  # type: ignore[union-attr]
     tokens.append(Token(EOF, "", n))
     return tokens
 
 
-def _number(src: str, i: int, tokens: list[Token]) -> int:
-    m = _NUMBER.match(src, i)
-    assert m is not None  # the caller saw a digit, or a dot followed by a digit
-    text = m.group()
+def _number(src: str, i: int, text: str, tokens: list[Token]) -> None:
     clean = text.replace("_", "")
     try:
         if clean[:2].lower() in ("0x", "0o", "0b"):
@@ -114,7 +101,6 @@ def _number(src: str, i: int, tokens: list[Token]) -> int:
     if isinstance(value, int) and value > 2**63 - 1:
         raise ExprSyntaxError("integer literal is too large", src, i)
     tokens.append(Token(NUMBER, value, i, text))
-    return m.end()
 
 
 def _quoted(src: str, i: int, tokens: list[Token]) -> int:

@@ -44,11 +44,8 @@ class _Parser:
         self.src = src
         self.tokens = tokenize(src)
         self.i = 0
+        self.cur: Token = self.tokens[0]
         self.depth = 0  # inside how many predicates: `#` and `.field` are allowed only there
-
-    @property
-    def cur(self) -> Token:
-        return self.tokens[self.i]
 
     def peek(self) -> Token:
         return self.tokens[min(self.i + 1, len(self.tokens) - 1)]
@@ -61,6 +58,7 @@ class _Parser:
         if tok.kind == EOF:
             raise self.error("unexpected end of expression")
         self.i += 1
+        self.cur = self.tokens[self.i]
         return tok
 
     def expect(self, kind: str, value: str | None = None) -> Token:
