@@ -8,8 +8,9 @@ from typing import Any
 from workflow.errors import child
 from workflow.validate.context import Ctx
 from workflow.validate.cronspec import CRD_PATTERN, schedule_error
+from workflow.validate.specfields import label_value_error
 from workflow.validate.tags import check_expression, check_tags
-from workflow.validate.util import get_list, get_map
+from workflow.validate.util import get_list, get_map, key_child
 
 CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace", "")
 MAX_NAME = 52
@@ -71,6 +72,12 @@ def validate_cron(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
             problem = when_error(when)
             if problem:
                 ctx.error(None, child(path, "when"), f"invalid 'when' expression: {problem}")
+    labels = get_map(get_map(spec, "workflowMetadata"), "labels") or {}
+    for key, value in labels.items():
+        problem = label_value_error(value) if isinstance(value, str) else None
+        if problem:
+            ctx.error(None, key_child(child(child(path, "workflowMetadata"), "labels"), str(key)),
+                      f'invalid label value "{value}" for label "{key}": {problem}')
     stop = get_map(spec, "stopStrategy")
     if stop is not None:
         check_expression(ctx, None, stop.get("expression"), child(child(path, "stopStrategy"), "expression"),
