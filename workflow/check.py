@@ -85,13 +85,11 @@ def check_objects(docs: list[Any], options: CheckOptions | None = None) -> list[
 
 
 def _check(doc: Any, source: Any, options: CheckOptions, make_resolver: Any, cache: Any = None) -> CheckReport:
-    from workflow.resolve import DEFAULT_CACHE
+    from workflow.parse import parse_object
 
-    parsed = (cache or DEFAULT_CACHE).parse(doc) if isinstance(doc, dict) else None
-    if parsed is None:
-        from workflow.parse import parse_object
-
-        parsed = parse_object(doc)
+    # Among several objects, each is parsed once whether checked or referenced; a lone object (an
+    # admission request) is parsed and forgotten.
+    parsed = cache.parse(doc) if cache is not None and isinstance(doc, dict) else parse_object(doc)
     report = CheckReport(parsed.kind or "", parsed.name or "", parsed.namespace)
     api_version = parsed.api_version or ""
     if parsed.kind not in ARGO_KINDS or not api_version.startswith(ARGO_GROUP):

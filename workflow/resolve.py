@@ -116,7 +116,7 @@ class ParseCache:
         return parsed
 
 
-DEFAULT_CACHE = ParseCache()
+DEFAULT_CACHE = ParseCache(max_entries=256)  # informer objects: keyed by resourceVersion
 
 
 class Resolver:

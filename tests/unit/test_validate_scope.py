@@ -222,3 +222,25 @@ def test_a_producer_of_unknown_template_is_not_second_guessed():
     - - {name: b, template: say, arguments: {parameters: [{name: m, value: "{{steps.a.outputs.parameters.whatever}}"}]}}
 """, spec="  arguments: {parameters: [{name: lib, value: x}]}")
     assert errors(text) == []
+
+
+def test_expression_tags_reading_names_that_cannot_exist_are_warned_not_rejected():
+    text = wf("""
+  - name: main
+    steps:
+    - - {name: a, template: gen}
+    - - name: b
+        template: say
+        arguments:
+          parameters:
+          - name: m
+            value: "{{= steps.a.outputs.result + steps['later'].outputs.result + workflow.parameters.nope }}"
+    - - {name: later, template: gen}
+""")
+    report = check(text)
+    assert report.errors == []
+    assert sorted(w.message.split(",")[0] for w in report.warnings) == [
+        "expression reads steps.later.outputs.result",
+        "expression reads workflow.parameters.nope",
+    ]
+    assert {w.field for w in report.warnings} == {"spec.templates[0].steps[1][0].arguments.parameters[0].value"}

@@ -43,6 +43,16 @@ def expr_error(source: str) -> str | None:
     return None
 
 
+def expr_paths(source: str) -> frozenset[str]:
+    """The dotted constant paths an expression reads (`inputs.parameters.x`); empty when it does not parse."""
+    try:
+        return compile_expr(source).paths()
+    except ExpressionError:
+        return frozenset()
+    except RecursionError:
+        return frozenset()
+
+
 def when_error(source: str) -> str | None:
     try:
         compile_when(source)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workflow.validate.context import Ctx, Job
-from workflow.validate.expressions import expr_error, tags_in
+from workflow.validate.expressions import expr_error, expr_paths, tags_in
 from workflow.validate.util import walk_strings
 from workflow.validate.variables import Scope, unresolved_message
 
@@ -25,6 +25,8 @@ def check_tags(ctx: Ctx, job: Job | None, value: Any, path: str, scope: Scope | 
                 problem = expr_error(body.strip())
                 if problem:
                     ctx.error(job, at, f"invalid expression in {{{{={body.strip()}}}}}: {problem}")
+                elif scope is not None:
+                    _check_reads(ctx, job, at, body.strip(), scope)
             elif scope is not None:
                 reason = scope.check(tag.body)
                 if reason is not None:
@@ -38,3 +40,19 @@ def check_expression(ctx: Ctx, job: Job | None, source: Any, path: str, what: st
     problem = expr_error(source)
     if problem:
         ctx.error(job, path, f"invalid {what}: {problem}")
+
+
+def _check_reads(ctx: Ctx, job: Job | None, at: str, source: str, scope: Scope) -> None:
+    """Names an expression reads that cannot exist here: a warning (Argo does not check expressions, and
+    an expression may guard a missing name with `??`), with the same reasons as for simple tags."""
+    for path in sorted(expr_paths(source)):
+        parts = path.split(".")
+        if parts[0] in ("inputs", "workflow") and len(parts) >= 3 and parts[1] == "parameters":
+            name = ".".join(parts[:3])
+        elif parts[0] in ("steps", "tasks") and len(parts) >= 2:
+            name = ".".join(parts[:2]) + ".id"  # whether the step or task is there and visible
+        else:
+            continue
+        reason = scope.check(name)
+        if reason is not None:
+            ctx.warn(job, at, f"expression reads {path}, which will not resolve here" + (f": {reason}" if reason else ""))
