@@ -66,8 +66,13 @@ class Admission:
         return self._check(req)
 
     def _check(self, req: AdmissionRequest) -> Verdict:
+        obj = req.object
+        meta = obj.get("metadata")
+        if req.namespace and isinstance(meta, dict) and not meta.get("namespace"):
+            # The API server sets it; other callers may not. References resolve in this namespace.
+            obj = {**obj, "metadata": {**meta, "namespace": req.namespace}}
         try:
-            report = self.checker(req.object, self.source, self.options)
+            report = self.checker(obj, self.source, self.options)
         except Exception:
             log.exception("the check failed on %s %s/%s (uid %s)", req.kind, req.namespace, req.name, req.uid)
             return _internal(req)

@@ -155,8 +155,8 @@ def build_app(
     app = web.Application(client_max_size=settings.max_body)
     app[ADMISSION] = admission
     app[SETTINGS] = settings
-    app[METRICS] = metrics or Metrics()
-    app[READINESS] = readiness or Readiness()
+    app[METRICS] = Metrics() if metrics is None else metrics
+    app[READINESS] = Readiness() if readiness is None else readiness
     app.add_routes(
         [
             web.post("/validate", validate),

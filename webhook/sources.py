@@ -112,7 +112,7 @@ def documents_in(paths: Iterable[Path]) -> Iterable[tuple[Path, Any]]:
 
 def load_template_dir(root: Path, store: TemplateStore | None = None) -> TemplateStore:
     """Every WorkflowTemplate and ClusterWorkflowTemplate under `root` (other kinds are ignored)."""
-    store = store or TemplateStore()
+    store = TemplateStore() if store is None else store
     fresh = {"WorkflowTemplate": [], "ClusterWorkflowTemplate": []}
     for _, doc in documents_in(yaml_files(root)):
         if isinstance(doc, dict) and doc.get("kind") in fresh:

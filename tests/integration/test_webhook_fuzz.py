@@ -179,3 +179,4 @@ def test_ten_thousand_random_reviews(webhook, argo_examples):
     assert growth < MAX_RSS_GROWTH_KIB, f"RSS grew {growth} KiB after warm-up"
     assert seen["by_status"].get(200, 0) > REVIEWS // 2, seen["by_status"]  # most reviews were well-formed
     assert seen["by_status"].get(400, 0) > 100, seen["by_status"]
+    assert not seen["internal"], f"{len(seen['internal'])} internal errors, first: {seen['internal'][0][:500]!r}"

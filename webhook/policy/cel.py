@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-VARIABLES = ("object", "expanded", "containers", "request")
+# object: as submitted; expanded: references resolved (Argo's shape: referenced templates under
+# status.storedTemplates); containers: every container each reachable leaf template runs; request:
+# operation and user. Derived for convenience: spec (the effective workflow spec, also of a
+# CronWorkflow) and templates (every reachable template, local and referenced).
+VARIABLES = ("object", "expanded", "containers", "request", "spec", "templates")
 
 
 class CelError(ValueError):
@@ -28,7 +32,8 @@ class Program(Protocol):
 
 
 class Activation(Protocol):
-    """The per-request variables, converted at most once each."""
+    """The per-request variables, converted at most once each. A raw value may be a zero-argument
+    callable: it is called (once) only when a program needs that variable."""
 
 
 class Evaluator(Protocol):
@@ -82,7 +87,8 @@ class _CelPyActivation:
 
         for name in names:
             if name not in self._converted and name in self._raw:
-                self._converted[name] = json_to_cel(self._raw[name])
+                value = self._raw[name]
+                self._converted[name] = json_to_cel(value() if callable(value) else value)
         return self._converted
 
 

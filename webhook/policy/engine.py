@@ -70,6 +70,28 @@ def request_variable(
     }
 
 
+def effective_spec(expanded: Any) -> dict[str, Any]:
+    """The workflow spec that will run: spec, or spec.workflowSpec of a CronWorkflow."""
+    spec = expanded.get("spec") if isinstance(expanded, dict) else None
+    if not isinstance(spec, dict):
+        return {}
+    if expanded.get("kind") == "CronWorkflow":
+        inner = spec.get("workflowSpec")
+        return inner if isinstance(inner, dict) else {}
+    return spec
+
+
+def reachable_templates(expanded: Any) -> list[Any]:
+    """The spec's own templates followed by every referenced one (status.storedTemplates)."""
+    own = effective_spec(expanded).get("templates")
+    out = [t for t in own if isinstance(t, dict)] if isinstance(own, list) else []
+    status = expanded.get("status") if isinstance(expanded, dict) else None
+    stored = status.get("storedTemplates") if isinstance(status, dict) else None
+    if isinstance(stored, dict):
+        out += [t for _, t in sorted(stored.items()) if isinstance(t, dict)]
+    return out
+
+
 class PolicySet:
     def __init__(self, cel: Evaluator, policies: Iterable[Policy] = ()) -> None:
         self.cel = cel
@@ -124,12 +146,15 @@ class PolicySet:
         outcome = Outcome()
         if not matching:
             return outcome
+        full = expanded if expanded is not None else obj
         activation = self.cel.activation(
             {
                 "object": obj,
-                "expanded": expanded if expanded is not None else obj,
+                "expanded": full,
                 "containers": containers,
                 "request": request,
+                "spec": lambda: effective_spec(full),
+                "templates": lambda: reachable_templates(full),
             }
         )
         for policy in sorted(matching, key=lambda p: p.name):
