@@ -15,6 +15,7 @@ from test_webhook_support import WebhookProcess, client_context, free_port
 from webhook import certs
 from webhook.tls import CertReloader
 
+
 def served_serial(port: int, ca_file) -> int:
     ctx = client_context(ca_file)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
