@@ -23,9 +23,6 @@ from workflow.expr.errors import DependsSyntaxError, ExprRuntimeError
 
 RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
 BARE = ("Succeeded", "Skipped", "Daemoned")
-_NAME = re.compile(r"[A-Za-z0-9_][-A-Za-z0-9_]*")
-_SPACE = re.compile(r"\s*")
-_RESULT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,27 +114,35 @@ def parse_depends(src: str) -> Depends:
     return Depends(src, tuple(parser.pairs), fn, text)
 
 
+_TOKEN = re.compile(
+    r"\s*(?:(?P<op>&&|\|\||[!()])|(?P<name>[A-Za-z0-9_][-A-Za-z0-9_]*)(?P<dot>\.(?P<result>[A-Za-z_][A-Za-z0-9_]*)?)?"
+    r"|(?P<other>\S))"
+)
+_Tok = tuple[str, str, int, "re.Match[str]"]  # (kind, text, position, the match)
+
+
 class _Parser:
     def __init__(self, src: str) -> None:
         self.src = src
+        self.tokens: list[_Tok] = []
+        for m in _TOKEN.finditer(src):
+            kind = m.lastgroup if m.lastgroup != "result" and m.lastgroup != "dot" else "name"
+            if kind is not None:
+                self.tokens.append((kind, m.group(kind), m.start(kind), m))
         self.i = 0
         self.pairs: list[tuple[str, str | None]] = []
 
-    def error(self, message: str, pos: int | None = None) -> DependsSyntaxError:
-        return DependsSyntaxError(message, self.src, self.i if pos is None else pos)
+    def error(self, message: str, pos: int) -> DependsSyntaxError:
+        return DependsSyntaxError(message, self.src, pos)
 
-    def skip(self) -> None:
-        self.i = _SPACE.match(self.src, self.i).end()  # type: ignore[union-attr]
-
-    def at(self, token: str) -> bool:
-        self.skip()
-        return self.src.startswith(token, self.i)
+    def at(self, op: str) -> bool:
+        return self.i < len(self.tokens) and self.tokens[self.i][0] == "op" and self.tokens[self.i][1] == op
 
     def parse(self) -> tuple[_Eval, str]:
         fn, text = self.disjunction()
-        self.skip()
-        if self.i < len(self.src):
-            raise self.error(f"unexpected {self.src[self.i]!r}")
+        if self.i < len(self.tokens):
+            pos = self.tokens[self.i][2]
+            raise self.error(f"unexpected {self.src[pos]!r}", pos)
         return fn, text
 
     def disjunction(self) -> tuple[_Eval, str]:
@@ -157,7 +162,7 @@ class _Parser:
         fn, text = operand()
         fns, texts = [fn], [text]
         while self.at(op):
-            self.i += 2
+            self.i += 1
             fn, text = operand()
             fns.append(fn)
             texts.append(text)
@@ -171,34 +176,30 @@ class _Parser:
         return self.primary()
 
     def primary(self) -> tuple[_Eval, str]:
-        self.skip()
-        if self.i >= len(self.src):
-            raise self.error("unexpected end of depends: a task name is missing")
-        if self.src[self.i] == "(":
-            open_at = self.i
-            self.i += 1
-            fn, text = self.disjunction()
+        if self.i >= len(self.tokens):
+            raise self.error("unexpected end of depends: a task name is missing", len(self.src))
+        kind, text, pos, m = self.tokens[self.i]
+        self.i += 1
+        if kind == "op" and text == "(":
+            fn, inner = self.disjunction()
             if not self.at(")"):
-                raise self.error("missing ) to close the ( at column " + str(open_at + 1))
+                at = self.tokens[self.i][2] if self.i < len(self.tokens) else len(self.src)
+                raise self.error(f"missing ) to close the ( at column {pos + 1}", at)
             self.i += 1
-            return fn, f"({text})"
-        m = _NAME.match(self.src, self.i)
-        if not m:
-            raise self.error(f"unexpected {self.src[self.i]!r}: expected a task name")
-        task, self.i = m.group(), m.end()
-        if self.i < len(self.src) and self.src[self.i] == ".":
-            r = _RESULT_NAME.match(self.src, self.i + 1)
-            if not r:
-                raise self.error(f"expected a task result after '{task}.'", self.i + 1)
-            if r.group() not in RESULTS:
-                raise self.error(f"task result '{r.group()}' for task '{task}' is invalid", self.i + 1)
-            result, self.i = r.group(), r.end()
+            return fn, f"({inner})"
+        if kind != "name":
+            raise self.error(f"unexpected {self.src[pos]!r}: expected a task name", pos)
+        task, result = text, m.group("result")
+        if m.group("dot") is not None:
+            if result is None:
+                raise self.error(f"expected a task result after '{task}.'", m.end("dot"))
+            if result not in RESULTS:
+                raise self.error(f"task result '{result}' for task '{task}' is invalid", m.start("result"))
             self.pairs.append((task, result))
             test = _RESULT[result]
             return (lambda states: test(states[task])), f"{task}.{result}"
         self.pairs.append((task, None))
-        text = "(" + " || ".join(f"{task}.{r}" for r in BARE) + ")"
-        return (lambda states: _bare(states[task])), text
+        return (lambda states: _bare(states[task])), "(" + " || ".join(f"{task}.{r}" for r in BARE) + ")"
 
 
 def _bare(s: TaskState) -> bool:
