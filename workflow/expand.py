@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from workflow.merge import apply_template_defaults, template_type
-from workflow.resolve import Effective, Reached
+from workflow.resolve import Effective, Owner, Reached, Resolver, effective_spec, reachable, spec_roots
 
 LEAF_CONTAINER_TYPES = ("container", "script", "containerSet")
 
@@ -57,6 +57,26 @@ def expand(doc: dict[str, Any], eff: Effective | None, reached: list[Reached]) -
         status["storedTemplates"] = {**(status.get("storedTemplates") or {}), **stored}
         out["status"] = status
     return out
+
+
+def expand_object(
+    doc: dict[str, Any], source: Any, template_referencing: str = "", extra_allowed: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The expanded form of one object without validating it (the controller's and the engine's view):
+    references that do not resolve are left as written."""
+    kind = doc.get("kind")
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else None
+    spec_path = "spec"
+    if kind == "CronWorkflow":
+        spec, spec_path = (spec or {}).get("workflowSpec"), "spec.workflowSpec"
+    if not isinstance(spec, dict):
+        return json_copy(doc)
+    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
+    resolver = Resolver(source, namespace)
+    own = Owner(str(kind), str(meta.get("name") or ""), namespace, spec, spec_path)
+    eff = effective_spec(spec, own, resolver, template_referencing, extra_allowed)
+    return expand(doc, eff, reachable(resolver, spec_roots(eff.owner, resolver, eff.spec)))
 
 
 def containers(reached: list[Reached], template_defaults: Any) -> list[dict[str, Any]]:

@@ -405,3 +405,14 @@ spec:
         ("spec.workflowTemplateRef",
          'WorkflowTemplate "base": spec.templates[0].container.image: template "main": container.image may not be empty'),
     ]
+
+
+def test_expand_object_without_validation_matches_the_checked_expansion():
+    from workflow.expand import expand_object
+
+    objects = user_workflow("  serviceAccountName: mine")
+    source = ListSource(objects)
+    assert expand_object(objects[0], source) == check_object(objects[0], source).expanded
+    restricted = expand_object(objects[0], source, template_referencing="Strict")
+    assert restricted["spec"]["serviceAccountName"] == "restricted-sa"
+    assert expand_object({"kind": "Workflow", "spec": "not a spec"}, source) == {"kind": "Workflow", "spec": "not a spec"}
