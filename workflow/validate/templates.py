@@ -137,11 +137,19 @@ def _check_fields(ctx: Ctx, job: Job, kind: str | None, leafy: bool) -> None:
             ctx.error(job, child(path, "activeDeadlineSeconds"),
                       f"{label}: activeDeadlineSeconds is only valid for leaf templates")
     timeout = tmpl.get("timeout")
-    whole = isinstance(timeout, int) or (isinstance(timeout, str) and timeout.strip().lstrip("-").isdigit())
+    whole = isinstance(timeout, str) and timeout.strip().lstrip("-").isdigit()  # a number is the parser's
     if leafy and whole and not isinstance(timeout, bool):
         ctx.error(job, child(path, "timeout"),
                   f"{label}: {timeout!s} has invalid duration format in timeout (write a duration such as \"{timeout}s\")")
     if leafy:
+        from workflow.validate.durations import duration_error
+
+        for field in ("timeout", "pendingTimeout"):
+            value = tmpl.get(field)
+            if isinstance(value, str) and value.strip() and "{{" not in value and not value.strip().lstrip("-").isdigit():
+                problem = duration_error(value)
+                if problem:
+                    ctx.error(job, child(path, field), f"{label}: {field}: {problem}")
         _check_deadline(ctx, job, tmpl.get("activeDeadlineSeconds"))
         if has(tmpl, "parallelism"):
             ctx.error(job, child(path, "parallelism"), f"{label}: parallelism is only valid for steps and dag templates")
