@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -51,12 +52,26 @@ def loop_items(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str) -> 
                 ctx.error(job, child(child(at, "withItems"), i), f"{noun}: unsupported withItems type: {value!r}")
         return keys, False, True
     if isinstance(with_param, str) and with_param:
+        if "{{" not in with_param and not _json_list(with_param):
+            ctx.error(job, child(at, "withParam"), f"{noun}: withParam value could not be parsed as a JSON list")
         return {"item"}, True, True
     if isinstance(with_seq, dict):
         if with_seq.get("count") is not None and with_seq.get("end") is not None:
             ctx.error(job, child(at, "withSequence"), f"{noun}: only one of count or end can be defined in withSequence")
+        for field in ("count", "start", "end"):
+            value = with_seq.get(field)
+            if isinstance(value, str) and "{{" not in value and not value.strip().lstrip("-").isdigit():
+                ctx.error(job, child(child(at, "withSequence"), field),
+                          f'{noun}: withSequence.{field} "{value}" is not an integer')
         return {"item"}, False, True
     return None, False, False
+
+
+def _json_list(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), list)
+    except (ValueError, RecursionError):
+        return False
 
 
 def check_when(ctx: Ctx, job: Job, when: Any, at: str, noun: str) -> None:
