@@ -96,6 +96,15 @@ def main() -> None:
         )
     )
     lines.append(row("render_json: a step with 3 tags", per_op(lambda: render_json(STEP, FLAT_SCOPE), repeat)))
+    big = dict(FLAT_SCOPE)
+    big.update({f"steps.step-{i}.outputs.parameters.p{j}": "v" for i in range(60) for j in range(5)})
+    lines.append(row("expand_scope (305 keys)", per_op(lambda: expand_scope(big), repeat)))
+    lines.append(
+        row(
+            "render: 1 expression tag, 305-key scope",
+            per_op(lambda: render("{{=asInt(inputs.parameters['my-param']) * 10}}", big), repeat),
+        )
+    )
 
     when = "( heads == heads && tails == tails ) || ( tails == heads && 3 < 10 )"
     lines.append(row("evaluate_when, parse each time", per_op(lambda: when_cached.__wrapped__(when)(), repeat)))

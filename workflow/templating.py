@@ -64,7 +64,7 @@ _NOT_JSON_SAFE = re.compile(r"[\x00-\x07\x0b\x0e-\x1f\x7f]")
 class _Renderer:
     """One substitution pass: the scope, its expanded form (built on first need) and the options."""
 
-    __slots__ = ("scope", "strict", "late_bound", "now", "_env")
+    __slots__ = ("scope", "strict", "late_bound", "now", "_envs")
 
     def __init__(
         self,
@@ -79,13 +79,15 @@ class _Renderer:
         )
         self.late_bound = late_bound
         self.now = now
-        self._env: dict[str, Any] | None = None
+        self._envs: dict[frozenset[str] | None, dict[str, Any]] = {}
 
-    @property
-    def env(self) -> dict[str, Any]:
-        if self._env is None:
-            self._env = expand_scope(self.scope)
-        return self._env
+    def env(self, program: Program) -> dict[str, Any]:
+        """The scope expanded for `program`: only the roots it reads (a scope can hold thousands of keys)."""
+        roots = None if program.reads_whole_env() else program.names() | {n.split(".")[0] for n in self.late_bound}
+        env = self._envs.get(roots)
+        if env is None:
+            env = self._envs[roots] = expand_scope(self.scope, roots)
+        return env
 
     def render(self, text: str) -> str:
         if "{{" not in text:
@@ -122,17 +124,18 @@ class _Renderer:
 
     def expression(self, tag: Tag, text: str) -> str:
         program = _compile(tag, text)
+        env = self.env(program)
         unresolved = "{{" + tag.raw + "}}"
         for name in self.late_bound:
-            if _reads(program, name) and not self.present(name):
+            if _reads(program, name) and not self.present(name, env):
                 return unresolved
-        missing = [p for p in program.paths() if not self.present(p)]
+        missing = [p for p in program.paths() if not self.present(p, env)]
         for path in missing:
             root = path.split(".")[0]
-            if not self.present(root) and any(p == "" or p.split(".")[0] == root for p in self.strict):
+            if not self.present(root, env) and any(p == "" or p.split(".")[0] == root for p in self.strict):
                 raise TemplateError(f"failed to evaluate expression: {root} is missing")
         try:
-            result = program.run(self.env, now=self.now)
+            result = program.run(env, now=self.now)
         except ExprRuntimeError as e:
             if missing:
                 return unresolved
@@ -148,8 +151,8 @@ class _Renderer:
         except ExprRuntimeError as e:
             raise TemplateError(f"failed to marshal evaluated expression: {e}") from None
 
-    def present(self, path: str) -> bool:
-        return path in self.scope or has_path(self.env, path)
+    def present(self, path: str, env: dict[str, Any]) -> bool:
+        return path in self.scope or has_path(env, path)
 
     def walk(self, obj: Any) -> Any:
         if isinstance(obj, str):

@@ -248,6 +248,15 @@ def test_expand_keeps_keys_that_only_share_text():
     assert expand_scope({"a": 1, "a.b": 2}) == {"a": {"b": 2}}
 
 
+def test_expand_can_keep_only_the_roots_an_expression_reads():
+    flat = {"inputs.parameters.x": "1", "steps.a.outputs.result": "r", "item": "i"}
+    program = compile_expr("inputs.parameters.x + item")
+    assert expand_scope(flat, program.names()) == {"inputs": {"parameters": {"x": "1"}}, "item": "i"}
+    assert program.reads_whole_env() is False
+    assert compile_expr("'item' in $env").reads_whole_env() is True
+    assert compile_expr("$env.item").reads_whole_env() is False
+
+
 def test_running_never_mutates_the_environment():
     env = {"d": {"a": 1}, "xs": [3, 1, 2]}
     compile_expr("sprig.set(d, 'b', 2)").run(env)

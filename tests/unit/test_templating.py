@@ -138,6 +138,10 @@ def test_expression_syntax_errors_point_into_the_text():
     assert "unexpected end of expression" in str(err.value)
 
 
+def test_expressions_see_the_whole_environment_when_they_ask_for_it():
+    assert render("{{= 'pod' in $env && $env.workflow.name == 'wf-abc' }}", SCOPE) == "true"
+
+
 def test_now_reaches_expressions():
     now = datetime(2024, 5, 1, tzinfo=UTC)
     assert render("{{=now().Year()}}", {}, now=now) == "2024"

@@ -18,7 +18,7 @@ MAX_SOURCE = 64 * 1024
 class Program:
     """A compiled expression. Immutable and safe to share; `run` never mutates the environment."""
 
-    __slots__ = ("source", "tree", "_fn", "_names", "_paths")
+    __slots__ = ("source", "tree", "_fn", "_names", "_paths", "_whole_env")
 
     def __init__(self, source: str, tree: ast.Node, fn: Fn) -> None:
         self.source = source
@@ -27,6 +27,8 @@ class Program:
         names: set[str] = set()
         paths: set[str] = set()
         _collect(tree, frozenset(), names, paths)
+        self._whole_env = "$env" in names
+        names.discard("$env")
         self._names = frozenset(names)
         self._paths = frozenset(paths)
 
@@ -40,6 +42,10 @@ class Program:
     def names(self) -> frozenset[str]:
         """The root identifiers read from the environment (`inputs`, `steps`, `item`...)."""
         return self._names
+
+    def reads_whole_env(self) -> bool:
+        """Whether it looks at `$env` as a whole (`'x' in $env`): then names() cannot bound what it reads."""
+        return self._whole_env
 
     def paths(self) -> frozenset[str]:
         """The dotted constant paths read: `inputs.parameters.my-param` for `inputs.parameters['my-param']`."""
@@ -110,6 +116,7 @@ def _add_path(path: list[str], bound: frozenset[str], names: set[str], paths: se
     if root == "$env":
         path = path[1:]
         if not path:
+            names.add("$env")  # the whole environment: noted, then removed from names() by the caller
             return
         root = path[0]
     elif root in bound or root in NAMESPACES:

@@ -7,13 +7,17 @@ A key that is also the dotted prefix of another key is dropped, as Argo's util/e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 _ABSENT = object()
 
 
-def expand_scope(flat: Mapping[str, Any]) -> dict[str, Any]:
+def expand_scope(flat: Mapping[str, Any], roots: Collection[str] | None = None) -> dict[str, Any]:
+    """The nested form of `flat`; with `roots`, only the keys under those first names (`inputs`, `steps`),
+    which is all an expression needs when Program.names() says what it reads."""
+    if roots is not None:
+        flat = {k: v for k, v in flat.items() if k.partition(".")[0] in roots}
     prefixes: set[str] = set()
     for key in flat:
         dot = key.find(".")
