@@ -416,3 +416,20 @@ def test_expand_object_without_validation_matches_the_checked_expansion():
     restricted = expand_object(objects[0], source, template_referencing="Strict")
     assert restricted["spec"]["serviceAccountName"] == "restricted-sa"
     assert expand_object({"kind": "Workflow", "spec": "not a spec"}, source) == {"kind": "Workflow", "spec": "not a spec"}
+
+
+def test_a_missing_template_ref_in_a_step_is_also_only_a_warning_at_admission():
+    wf = docs("""
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wf}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps: [[{name: a, templateRef: {name: later, template: t}}, {name: b, template: nope}]]
+""")[0]
+    report = check_object(wf, NoSource(), CheckOptions(missing_reference_is_warning=True))
+    assert [w.field for w in report.warnings] == ["spec.templates[0].steps[0][0].templateRef.name"]
+    # A local template name is never "synced later": it stays an error.
+    assert [e.field for e in report.errors] == ["spec.templates[0].steps[0][1].template"]
