@@ -154,13 +154,20 @@ def walk_strings(value: Any, path: str) -> list[tuple[str, str]]:
     return found
 
 
+# Fields whose value is a map: their keys are entries (`nodeSelector[disk]`), not fields (`.disk`).
+MAP_FIELDS = frozenset({"labels", "annotations", "nodeSelector", "hooks", "labelsFrom", "matchLabels", "limits",
+                        "requests", "data", "stringData", "storedTemplates"})
+
+
 def _join(path: str, keys: list[Any]) -> str:
+    prev: Any = path.rsplit(".", 1)[-1] if path else None
+    in_items = False
     for key in keys:
-        if isinstance(key, int):
+        if isinstance(key, int) or prev in MAP_FIELDS or in_items or not _IDENT.match(key):
             path = f"{path}[{key}]"
-        elif _IDENT.match(key):
+        else:
             # Struct fields are identifiers (`.args`); other keys are map entries (`[app.kubernetes.io/x]`).
             path = f"{path}.{key}" if path else key
-        else:
-            path = f"{path}[{key}]"
+        in_items = prev == "withItems" and isinstance(key, int)
+        prev = key
     return path
