@@ -42,7 +42,8 @@ def render(value: Any, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
     from workflow.expr import ExpressionError  # noqa: PLC0415
     from workflow.templating import render_json  # noqa: PLC0415
 
-    scope = _scope(globals_, local)
+    # Artifacts (dicts) are not text: their tags stay for artifact resolution (`from:`), as in Argo.
+    scope = {k: v for k, v in _scope(globals_, local).items() if not isinstance(v, (dict, list))}
     try:
         return render_json(value, scope, strict=False)
     except ExpressionError as exc:
