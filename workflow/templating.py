@@ -83,7 +83,11 @@ class _Renderer:
 
     def env(self, program: Program) -> dict[str, Any]:
         """The scope expanded for `program`: only the roots it reads (a scope can hold thousands of keys)."""
-        roots = None if program.reads_whole_env() else program.names() | {n.split(".")[0] for n in self.late_bound}
+        roots = (
+            None
+            if program.reads_whole_env()
+            else program.names() | {n.split(".")[0] for n in self.late_bound}
+        )
         env = self._envs.get(roots)
         if env is None:
             env = self._envs[roots] = expand_scope(self.scope, roots)

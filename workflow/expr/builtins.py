@@ -16,7 +16,7 @@ from datetime import datetime
 
 from workflow.expr.errors import ExprRuntimeError
 from workflow.expr.jsonpath import query as jsonpath_query
-from workflow.expr.operators import fetch, less, mismatch
+from workflow.expr.operators import fetch, less
 from workflow.expr.times import location, parse_date, parse_duration
 from workflow.expr.values import (
     INT64_MAX,
@@ -446,8 +446,3 @@ def now_builtin(now: datetime | None) -> datetime:
 
 
 BUILTINS["now"] = (now_builtin, 0, 0)
-
-
-def check_types_equal(op: str, a: object, b: object) -> None:
-    if type(a) is not type(b):
-        raise mismatch(op, a, b)

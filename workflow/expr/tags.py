@@ -14,7 +14,9 @@ from workflow.expr.errors import TemplateSyntaxError
 SIMPLE, EXPRESSION = "simple", "expression"
 # Argo trims a simple tag's name with Go's TrimSpace on the JSON text, where tabs and newlines are already
 # escaped (`\n`): only the spaces JSON keeps raw are trimmed, so `{{\n x }}` is not the tag `x` there either.
-_JSON_RAW_SPACES = " \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_JSON_RAW_SPACES = (
+    " \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+)
 
 
 @dataclass(frozen=True, slots=True)

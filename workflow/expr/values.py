@@ -156,20 +156,17 @@ def fixed_float(f: float) -> str:
 
 
 def format_time(t: datetime) -> str:
-    """time.Time's String(): `2006-01-02 15:04:05.999999999 -0700 MST` (zone name dropped when unknown)."""
+    """time.Time's String(): `2006-01-02 15:04:05.999999999 -0700 MST`; a naive datetime is UTC."""
     base = t.strftime("%Y-%m-%d %H:%M:%S")
     if t.microsecond:
         base += "." + f"{t.microsecond:06d}".rstrip("0")
-    if t.tzinfo is None:
-        return base + " +0000 UTC"
     off = t.utcoffset() or timedelta(0)
-    name = t.tzname() or ""
-    sign = "-" if off < timedelta(0) else "+"
     mins = abs(int(off.total_seconds())) // 60
-    zone = f"{sign}{mins // 60:02d}{mins % 60:02d}"
-    if name in ("UTC", "UTC+00:00") or (off == timedelta(0) and t.tzinfo is UTC):
-        return f"{base} {zone} UTC"
-    return f"{base} {zone} {name}" if name and not name.startswith("UTC") else f"{base} {zone} {zone}"
+    zone = f"{'-' if off < timedelta(0) else '+'}{mins // 60:02d}{mins % 60:02d}"
+    name = t.tzname() if t.tzinfo else "UTC"
+    if not name or name.startswith("UTC+") or name.startswith("UTC-"):
+        name = "UTC" if off == timedelta(0) else zone  # Go names a bare offset by the offset
+    return f"{base} {zone} {name}"
 
 
 def format_duration(d: timedelta) -> str:
