@@ -54,24 +54,25 @@ def validate_object(doc: dict[str, Any], resolver: Resolver, options: Options) -
         wf_spec = get_map(spec, "workflowSpec")
     else:
         wf_spec = spec
-    probe = Ctx(options, resolver, build_globals({}, [], [], template_validation), wf_spec or {}, template_validation)
+    ctx = Ctx(options, resolver, build_globals({}, [], [], template_validation), wf_spec or {}, template_validation)
     if kind in NAME_NOUNS and len(name) > MAX_NAME:
-        probe.error(None, "metadata.name",
+        ctx.error(None, "metadata.name",
                     f'{NAME_NOUNS[kind]} "{name}" must not be more than {MAX_NAME} characters long (currently {len(name)})')
     if kind == "CronWorkflow":
-        cron.check_name(probe, name)
+        cron.check_name(ctx, name)
         if spec is not None:
-            cron.validate_cron(probe, spec, "spec")
-    if spec is None:
-        probe.error(None, "spec", "spec is required")
-        return Outcome(probe, None)
-    if wf_spec is None:
-        probe.error(None, spec_path, "workflowSpec is required")
-        return Outcome(probe, None)
+            cron.validate_cron(ctx, spec, "spec")
+    if spec is None or wf_spec is None:
+        # Absent: required; present but not an object: the parser's type error says so already.
+        if doc.get("spec") is None:
+            ctx.error(None, "spec", "spec is required")
+        elif spec is not None and spec.get("workflowSpec") is None:
+            ctx.error(None, spec_path, "workflowSpec is required")
+        return Outcome(ctx, None)
     metadata_sources = [meta, get_map(wf_spec, "workflowMetadata")]
     if kind == "CronWorkflow":
         metadata_sources.append(get_map(spec, "workflowMetadata"))
-    return validate_spec(doc, wf_spec, spec_path, resolver, options, probe, metadata_sources)
+    return validate_spec(doc, wf_spec, spec_path, resolver, options, ctx, metadata_sources)
 
 
 def validate_spec(

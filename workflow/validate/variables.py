@@ -198,12 +198,6 @@ class Scope:
     outer: Scope | None = None  # the step scope around an inline template
     label: str = "this template"
 
-    def with_items(self, items: set[str] | None, any_item: bool) -> Scope:
-        return Scope(
-            self.globals, self.local, self.exit_handler, items, any_item, self.kind, self.producers,
-            self.visibility, self.outer, self.label,
-        )
-
     def check(self, tag: str) -> str | None:
         """None when `tag` resolves here, else why not ("" when there is nothing more to say)."""
         if not tag.startswith(CHECKED_PREFIXES):
