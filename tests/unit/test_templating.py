@@ -166,6 +166,7 @@ def test_find_tags_kinds_bodies_and_spans():
         ("expression", "item", "{{=item}}"),
     ]
     assert text[tags[1].body_start :].startswith("1 + 2")
+    assert tags[2].span == (len(text) - len("{{=item}}"), len(text))
 
 
 def test_find_tags_follows_fasttemplate():

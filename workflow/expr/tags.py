@@ -28,6 +28,11 @@ class Tag:
     end: int  # offset just after `}}`
 
     @property
+    def span(self) -> tuple[int, int]:
+        """(start, end) of the whole `{{...}}` in the text."""
+        return self.start, self.end
+
+    @property
     def body_start(self) -> int:
         """Offset of `body` in the text, to place errors inside the expression."""
         inner = self.raw[1:] if self.kind == EXPRESSION else self.raw
