@@ -57,7 +57,7 @@ def save(art: dict[str, Any], source: Path, artifact_dir: Path, workflow: str, p
         if target.exists():
             shutil.rmtree(target) if target.is_dir() else target.unlink()
         if source.is_dir():
-            shutil.copytree(source, target)
+            shutil.copytree(source, target, symlinks=True, ignore_dangling_symlinks=True)
         else:
             shutil.copyfile(source, target)
     elif kind == "zip":
@@ -102,7 +102,7 @@ def load(art: dict[str, Any], target: Path, artifact_dir: Path) -> None:
     elif source.is_dir():
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(source, target)
+        shutil.copytree(source, target, symlinks=True, ignore_dangling_symlinks=True)
     else:
         shutil.copyfile(source, target)
     _mode(art, target)

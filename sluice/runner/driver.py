@@ -229,6 +229,7 @@ class Runner:
             self._save()
             phase = decision.status.get("phase")
             if phase in DONE:
+                self.display.update(self.workflow, force=True)
                 self.display.finish(self.workflow)
                 return self.workflow
             self.display.update(self.workflow)

@@ -20,6 +20,7 @@ from workflow.documents import load_documents
 from workflow.sources import ListSource
 
 SUFFIXES = (".yaml", ".yml", ".json")
+MAX_GENERATED_PREFIX = 58  # 63 - 5 random characters
 
 
 class LoadError(Exception):
@@ -82,6 +83,7 @@ def prepare(
         if not prefix:
             raise LoadError("the Workflow has neither metadata.name nor metadata.generateName")
         alphabet = string.ascii_lowercase + string.digits
+        prefix = prefix[:MAX_GENERATED_PREFIX]  # the API server's SimpleNameGenerator
         meta["name"] = prefix + "".join(secrets.choice(alphabet) for _ in range(5))
     meta.pop("generateName", None)
     meta.setdefault("namespace", namespace)

@@ -268,6 +268,13 @@ class LocalPod:
 
     # --- outputs -------------------------------------------------------------------------------------
 
+    def _output_path(self, path: str) -> Path:
+        """Where an output was written: the node's own copy, or else a path the host already has (`/etc`)."""
+        local = self.pathmap.local(path)
+        if not local.exists() and Path(path).exists() and local != Path(path):
+            return Path(path)
+        return local
+
     def _collect(self) -> None:
         outputs: dict[str, Any] = {}
         errors: list[str] = []
@@ -282,7 +289,7 @@ class LocalPod:
             path = value_from.get("path")
             if not path:
                 continue
-            local = self.pathmap.local(path)
+            local = self._output_path(path)
             value = None
             try:
                 if local.is_file():
@@ -306,7 +313,7 @@ class LocalPod:
             if not art.get("path"):
                 continue
             try:
-                saved = artifacts.save(art, self.pathmap.local(art["path"]), self.paths.artifact_dir,
+                saved = artifacts.save(art, self._output_path(art["path"]), self.paths.artifact_dir,
                                        self.workflow_name, self.name)
             except (artifacts.ArtifactError, OSError) as exc:
                 errors.append(str(exc))

@@ -14,7 +14,14 @@ from typing import Any
 
 from workflow import names
 from workflow.engine import hooks, loops, subst
-from workflow.engine.scope import add_node, aggregate, export_global_outputs, outputs_from_scope
+from workflow.engine.scope import (
+    add_node,
+    aggregate,
+    export_global_outputs,
+    mark_absent,
+    outputs_from_scope,
+    template_inputs,
+)
 from workflow.engine.state import (
     ERROR,
     FAILED,
@@ -86,7 +93,7 @@ class DagRun:
     # --- running -----------------------------------------------------------------------------------
 
     def scope_for(self, task_name: str) -> dict[str, Any]:
-        scope: dict[str, Any] = {}
+        scope: dict[str, Any] = template_inputs(self.tmpl)
         for ancestor in self.ancestry(task_name):
             self.add_task(scope, ancestor)
         return scope
@@ -105,14 +112,13 @@ class DagRun:
                 called = None
             aggregate(scope, prefix, template_type(called) if called else None, self.op.children_of(node))
         else:
-            add_node(self.op, scope, prefix, node)
-
-    def has_failure(self) -> bool:
-        for task_name, task in self.tasks.items():
-            node = self.task_node(task_name)
-            if node is not None and node.get("phase") in FAILED_OR_ERROR and not continues_on(task, node.get("phase")):
-                return True
-        return False
+            tmpl = None
+            if node.get("phase") in (SKIPPED, OMITTED):
+                try:
+                    tmpl = self.eng.templates.resolve(self.tasks[task_name], self.ctx)[1]
+                except EngineError:
+                    tmpl = None
+            add_node(self.op, scope, prefix, node, tmpl)
 
     def connect(self, task_name: str, child_name: str, group: dict[str, Any] | None) -> None:
         op = self.op
@@ -177,11 +183,9 @@ class DagRun:
                 self._skipped(node_name, task, OMITTED, "omitted: depends condition not met")
                 self.connect(task_name, node_name, None)
                 return
-            if self.fail_fast and self.has_failure():
-                return
         scope = self.scope_for(task_name)
         try:
-            resolved = subst.render(task, op.globals, scope)
+            resolved = subst.render(mark_absent(task, scope), op.globals, scope)
             items = loops.items_of(resolved)
         except EngineError as exc:
             if node is None:
@@ -306,14 +310,10 @@ class DagRun:
         targets = self.targets()
         for t in targets:
             self.execute_task(t)
-        phase = self.assess(targets)
-        if phase == RUNNING and self.fail_fast and self.has_failure() and not self._anything_running():
-            phase = FAILED
-            for task_name, task in self.tasks.items():
-                node = self.task_node(task_name)
-                if node is not None and node.get("phase") in FAILED_OR_ERROR and not continues_on(task, node["phase"]):
-                    phase = node["phase"]
-                    break
+        if self.eng.shutdown and (not self.opts.on_exit or self.eng.stop_applies_to_exit):
+            phase = FAILED  # Argo: a shutdown fails the DAG outright
+        else:
+            phase = self.assess(targets)
         if phase == RUNNING and self.eng.stop_message and not self._anything_running():
             phase = FAILED
         if phase == RUNNING:
@@ -321,7 +321,7 @@ class DagRun:
         self._set_outbound(targets)
         if phase in FAILED_OR_ERROR:
             return op.mark(self.node["id"], phase)
-        scope: dict[str, Any] = {}
+        scope: dict[str, Any] = template_inputs(self.tmpl)
         for task_name in self.tasks:
             self.add_task(scope, task_name)
             task_node = self.task_node(task_name)

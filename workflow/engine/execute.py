@@ -61,6 +61,7 @@ class Engine:
         self.templates = templates
         self.stop_message = ""  # set when shutdown or the workflow deadline stops new work
         self.stop_applies_to_exit = False
+        self.shutdown = ""  # spec.shutdown: Stop | Terminate
         self.suspended = False
         self.boundary_templates: dict[str, dict[str, Any]] = {}
         self.workflow_deadline = None  # datetime | None: startedAt + spec.activeDeadlineSeconds

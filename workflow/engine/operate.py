@@ -235,6 +235,7 @@ def _operate(op: Operation) -> None:
     reconcile.reconcile_pods(eng)
 
     if shutdown in ("Stop", "Terminate"):
+        eng.shutdown = shutdown
         eng.stop_message = f"Stopped with strategy '{shutdown}'"
         eng.stop_applies_to_exit = shutdown == "Terminate"
     elif eng.workflow_deadline is not None and op.now >= eng.workflow_deadline:

@@ -17,6 +17,8 @@ from workflow.engine.state import SUCCEEDED, EngineError, Operation
 from workflow.names import item_string, recover_index
 
 ABSENT = "__argo-internal.absent-optional-output__"
+# Argo's Template.HasOutput: the types whose `outputs.result` exists.
+HAS_OUTPUT = ("container", "script", "containerSet", "data", "http", "plugin")
 
 
 def text(value: Any) -> str:
@@ -36,6 +38,7 @@ def build_globals(op: Operation, spec: dict[str, Any]) -> None:
     """Argo's setGlobalParameters: workflow.* identity, parameters, labels/annotations, outputs so far."""
     meta = op.workflow.get("metadata") or {}
     g = op.globals
+    g[subst.NOW] = op.now
     g["workflow.name"] = op.name
     g["workflow.namespace"] = op.namespace
     g["workflow.uid"] = op.uid
@@ -246,9 +249,19 @@ def last_attempt(op: Operation, node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def add_node(op: Operation, scope: dict[str, Any], prefix: str, node: dict[str, Any]) -> None:
-    """Argo's buildLocalScope: id, timestamps, ip, status, hostNodeName and outputs under `prefix`."""
+def add_node(
+    op: Operation, scope: dict[str, Any], prefix: str, node: dict[str, Any], tmpl: dict[str, Any] | None = None
+) -> None:
+    """Argo's buildLocalScope: id, timestamps, ip, status, hostNodeName and outputs under `prefix`.
+
+    For a Skipped/Omitted node, `tmpl` (its template) makes its declared output parameters "absent
+    optionals": their `valueFrom.default`, else None (argo-anchor.md §1.3).
+    """
     node = last_attempt(op, node)
+    if tmpl is not None and node.get("phase") in ("Skipped", "Omitted"):
+        for param in (tmpl.get("outputs") or {}).get("parameters") or ():
+            default = (param.get("valueFrom") or {}).get("default")
+            scope[f"{prefix}.outputs.parameters.{param.get('name')}"] = None if default is None else text(default)
     scope[f"{prefix}.id"] = node["id"]
     if node.get("startedAt"):
         scope[f"{prefix}.startedAt"] = node["startedAt"]
@@ -261,6 +274,44 @@ def add_node(op: Operation, scope: dict[str, Any], prefix: str, node: dict[str, 
     if node.get("hostNodeName"):
         scope[f"{prefix}.hostNodeName"] = node["hostNodeName"]
     add_outputs(scope, prefix, node.get("outputs"))
+
+
+def template_inputs(tmpl: dict[str, Any]) -> dict[str, Any]:
+    """A steps/dag template's own inputs, for references like `from: "{{inputs.artifacts.x}}"`."""
+    scope: dict[str, Any] = {}
+    inputs = tmpl.get("inputs") or {}
+    for art in inputs.get("artifacts") or ():
+        if isinstance(art, dict) and art.get("name"):
+            scope[f"inputs.artifacts.{art['name']}"] = art
+    for param in inputs.get("parameters") or ():
+        if isinstance(param, dict) and param.get("name") and param.get("value") is not None:
+            scope[f"inputs.parameters.{param['name']}"] = text(param["value"])
+    return scope
+
+
+def mark_absent(step: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+    """Arguments that are exactly one reference to an absent optional become "not supplied", so the
+    consumer's input default applies (Argo's markAbsentOptionalArgs)."""
+    args = step.get("arguments")
+    if not isinstance(args, dict) or not args.get("parameters"):
+        return step
+    changed = False
+    params = []
+    for param in args["parameters"]:
+        value = param.get("value") if isinstance(param, dict) else None
+        if isinstance(value, str) and value.startswith("{{") and value.endswith("}}") and value.count("{{") == 1:
+            key = value[2:-2].strip()
+            if key in scope and scope[key] is None:
+                param = dict(param)
+                param["value"] = ABSENT
+                changed = True
+        params.append(param)
+    if not changed:
+        return step
+    step = dict(step)
+    step["arguments"] = dict(args)
+    step["arguments"]["parameters"] = params
+    return step
 
 
 def add_outputs(scope: dict[str, Any], prefix: str, outputs: dict[str, Any] | None) -> None:
@@ -301,7 +352,7 @@ def aggregate(
                 results.append(json.loads(outputs["result"]))
             except ValueError:
                 results.append(outputs["result"])
-    if tmpl_type in ("script", "containerSet"):
+    if tmpl_type in HAS_OUTPUT:
         scope[f"{prefix}.outputs.result"] = _go_json(results)
     scope[f"{prefix}.outputs.parameters"] = _go_json(param_maps)
     for name, values in per_name.items():
@@ -334,7 +385,7 @@ def resolve_reference(scope: dict[str, Any], globals_: dict[str, Any], ref: str)
     merged = dict(globals_)
     merged.update(scope)
     try:
-        return resolve_var(ref, merged)
+        return resolve_var(ref, merged, now=globals_.get(subst.NOW))
     except ExpressionError as exc:
         raise EngineError(str(exc)) from None
 

@@ -17,8 +17,10 @@ from workflow.engine.scope import (
     add_node,
     aggregate,
     export_global_outputs,
+    mark_absent,
     outputs_from_scope,
     resolve_artifact,
+    template_inputs,
 )
 from workflow.engine.state import (
     ERROR,
@@ -47,7 +49,7 @@ def execute_steps(eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts) ->
     eng.remember_boundary(node["id"], tmpl)
     name = node["name"]
     groups = tmpl["steps"] if isinstance(tmpl.get("steps"), list) else []
-    scope: dict[str, Any] = {}
+    scope: dict[str, Any] = template_inputs(tmpl)
     child_opts = Opts(boundary_id=node["id"], on_exit=opts.on_exit, depth=opts.depth + 1, parent=tmpl)
     last_group = None
     for index, group in enumerate(groups):
@@ -74,7 +76,8 @@ def execute_steps(eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts) ->
             prefix = f"steps.{step['name']}"
             child = op.by(names.step_node_name(sg_name, step["name"]))
             if child is not None:
-                add_node(op, scope, prefix, child)
+                skipped = child.get("phase") in (SKIPPED, "Omitted")
+                add_node(op, scope, prefix, child, _called_template(eng, step, ctx) if skipped else None)
                 continue
             stem = names.step_node_name(sg_name, step["name"]) + "("
             looped = [c for c in op.children_of(sg) if c["name"].startswith(stem) and c.get("type") != "Skipped"]
@@ -136,7 +139,7 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
             continue
         base_name = names.step_node_name(sg_name, step["name"])
         try:
-            resolved = subst.render(step, op.globals, scope)
+            resolved = subst.render(mark_absent(step, scope), op.globals, scope)
             items = loops.items_of(resolved)
         except EngineError as exc:
             if op.by(base_name) is None:

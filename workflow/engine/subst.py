@@ -7,9 +7,12 @@ errors into EngineError (a node message) and skip the work when there is nothing
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from workflow.engine.state import EngineError
+
+NOW = "__now__"  # the step's `now` travels in the globals, for `now()` and sprig's date functions
 
 
 def _has_tags(value: Any) -> bool:
@@ -43,9 +46,9 @@ def render(value: Any, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
     from workflow.templating import render_json  # noqa: PLC0415
 
     # Artifacts (dicts) are not text: their tags stay for artifact resolution (`from:`), as in Argo.
-    scope = {k: v for k, v in _scope(globals_, local).items() if not isinstance(v, (dict, list))}
+    scope = {k: v for k, v in _scope(globals_, local).items() if not isinstance(v, (dict, list, datetime))}
     try:
-        return render_json(value, scope, strict=False)
+        return render_json(value, scope, strict=False, now=globals_.get(NOW))
     except ExpressionError as exc:
         raise EngineError(str(exc)) from None
 
@@ -59,7 +62,7 @@ def evaluate(source: str, globals_: dict[str, Any], local: dict[str, Any]) -> An
     if item is not None:
         env["item"] = item
     try:
-        return compile_expr(source).run(env)
+        return compile_expr(source).run(env, now=globals_.get(NOW))
     except ExpressionError as exc:
         raise EngineError(f"failed to evaluate expression {source!r}: {exc}") from None
 

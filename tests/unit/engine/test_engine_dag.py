@@ -88,17 +88,32 @@ def test_target_runs_only_what_it_needs():
     assert set(world.nodes_by_name()) == {"dag-target", "dag-target.A", "dag-target.B"}
 
 
-def test_fail_fast_stops_scheduling_new_tasks():
+def test_failed_target_fails_the_dag_once_nothing_runs():
     tasks = [{"name": "A", "template": "echo"}, {"name": "B", "template": "echo"},
-             {"name": "C", "template": "echo", "depends": "B"}]
+             {"name": "C", "template": "echo", "depends": "B"}, {"name": "D", "template": "echo", "depends": "C"}]
     world = World(dag("dag-ff", tasks))
     world.step()
     world.finish("dag-ff.A", 1)
-    world.step()  # A failed while B still runs: nothing new may start
-    world.finish("dag-ff.B", 0)
     world.step()
-    assert "dag-ff.C" not in world.nodes_by_name()
+    assert world.phase == "Running"  # B still runs
+    world.finish("dag-ff.B", 0)
+    world.step()  # C starts: Argo keeps scheduling what the dependencies allow
+    world.finish("dag-ff.C", 0)
+    world.step()
+    assert world.phase == "Running"
+    world.finish("dag-ff.D", 0)
+    world.step()
+    assert world.node("dag-ff")["phase"] == "Failed"
     assert world.phase == "Failed"
+
+
+def test_enhanced_depends_handles_a_failure_with_fail_fast_on():
+    tasks = [{"name": "A", "template": "echo"}, {"name": "C", "template": "echo", "depends": "A"},
+             {"name": "E", "template": "echo", "depends": "A && (C.Succeeded || C.Failed)"}]
+    world = World(dag("dag-handled", tasks))
+    world.run(outcome=fails("C"))
+    assert world.node("dag-handled.E")["phase"] == "Succeeded"
+    assert world.phase == "Succeeded"
 
 
 def test_fail_fast_disabled_lets_other_branches_finish():
