@@ -12,10 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.documents import DocumentError, check_shape
-
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
+MAX_DEPTH = 100  # Kubernetes objects nest a few dozen levels at most; our walkers stay far from Python's limit
 
 
 class MalformedReview(ValueError):
@@ -52,6 +51,31 @@ def _text(value: Any, where: str, *, required: bool = False) -> str:
     return value
 
 
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _deeper_than(doc: Any, limit: int) -> bool:
+    """Iterative, so a deep document cannot exhaust the stack while being measured."""
+    stack = [(doc, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                push((child, depth + 1))
+    return False
+
+
 def parse_review(body: bytes) -> AdmissionRequest:
     """The request inside an AdmissionReview body; MalformedReview (one line) when it is not one."""
     try:
@@ -59,15 +83,15 @@ def parse_review(body: bytes) -> AdmissionRequest:
     except UnicodeDecodeError as exc:
         raise MalformedReview(f"body is not UTF-8 (invalid byte at offset {exc.start})") from None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise MalformedReview(f"body is not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise MalformedReview("body is nested too deeply") from None
-    try:
-        check_shape(doc)
-    except DocumentError as exc:
-        raise MalformedReview(f"body: {exc}") from None
+    except ValueError as exc:
+        raise MalformedReview(f"body is not JSON: {exc}") from None
+    if isinstance(doc, dict) and body.count(b"{") + body.count(b"[") > MAX_DEPTH and _deeper_than(doc, MAX_DEPTH):
+        raise MalformedReview(f"body is nested deeper than {MAX_DEPTH} levels")
     if not isinstance(doc, dict):
         raise MalformedReview(f"body must be a JSON object (an AdmissionReview), not {type(doc).__name__}")
     api_version = doc.get("apiVersion")

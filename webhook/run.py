@@ -48,7 +48,7 @@ class WebhookConfig:
     webhook_configurations: str = "sluice-webhook"  # names of the Validating/Mutating configurations
     poll_seconds: float = 10.0
     shutdown_grace: float = 3.0
-    evaluator: str = "cel-python"
+    evaluator: str = "cel-rust"
     settings: Settings = field(default_factory=Settings)
 
 

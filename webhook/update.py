@@ -19,7 +19,8 @@ RUNNING_PHASES = frozenset({"Pending", "Running"})
 
 def is_running(old: dict[str, Any]) -> bool:
     status = old.get("status")
-    return isinstance(status, dict) and status.get("phase") in RUNNING_PHASES
+    phase = status.get("phase") if isinstance(status, dict) else None
+    return isinstance(phase, str) and phase in RUNNING_PHASES
 
 
 def running_update_problems(old: dict[str, Any], new: dict[str, Any]) -> list[Problem]:

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--namespace", default="default", help="namespace of documents that name none")
     t.add_argument("--user", default="sluice-policy-test", help="request.userInfo.username")
     t.add_argument("--operation", choices=("CREATE", "UPDATE"), default="CREATE")
-    t.add_argument("--evaluator", default="cel-python")
+    t.add_argument("--evaluator", choices=("cel-rust", "cel-python"), default="cel-rust")
     t.set_defaults(run=run)
     p.set_defaults(run=lambda args: (p.print_help(sys.stderr), 2)[1])
 

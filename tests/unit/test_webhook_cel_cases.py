@@ -7,7 +7,7 @@ import pytest
 
 from webhook.policy.cel import CelError, evaluator
 
-EVALUATORS = ["cel-python"]
+EVALUATORS = ["cel-python", "cel-rust"]
 
 CONTAINERS = [
     {"template": "build", "role": "main", "name": "main", "image": "registry.corp/build:1",

@@ -91,3 +91,26 @@ def test_metrics_exposition():
     assert 'sluice_webhook_request_duration_seconds_bucket{endpoint="validate",le="+Inf"} 2' in text
     assert 'sluice_webhook_request_duration_seconds_count{endpoint="validate"} 2' in text
     assert "# TYPE sluice_webhook_request_duration_seconds histogram" in text
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"a": NaN}', "NaN is not a JSON number"),
+        (b'{"a": -Infinity}', "-Infinity is not a JSON number"),
+        (b'{"a": 1e999}', "out of range"),
+        (b'{"a": ' + b"[" * 101 + b"]" * 101 + b"}", "nested deeper than 100 levels"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_numbers_json_cannot_carry_and_deep_nesting_are_malformed(raw, reason):
+    with pytest.raises(MalformedReview, match=reason):
+        parse_review(raw)
+
+
+def test_nesting_up_to_the_limit_is_fine():
+    obj = {"deep": 1}
+    for _ in range(90):
+        obj = {"d": obj}
+    req = parse_review(body(object=obj))
+    assert req.object["d"]["d"]

@@ -41,7 +41,9 @@ class Evaluator(Protocol):
 
     def compile(self, expression: str) -> Program: ...
 
-    def activation(self, values: dict[str, Any]) -> Activation: ...
+    def activation(self, values: dict[str, Any], needed: frozenset[str] = frozenset(VARIABLES)) -> Activation:
+        """`needed`: the variables some program about to run reads (others need not be converted)."""
+        ...
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -71,8 +73,8 @@ class CelPython:
         idents = {tok.value for tok in ast.scan_values(lambda v: getattr(v, "type", None) == "IDENT")}
         return _CelPyProgram(expression, frozenset(idents & set(VARIABLES)), runner)
 
-    def activation(self, values: dict[str, Any]) -> _CelPyActivation:
-        return _CelPyActivation(values)
+    def activation(self, values: dict[str, Any], needed: frozenset[str] = frozenset()) -> _CelPyActivation:
+        return _CelPyActivation(values)  # converts lazily, per variable, on first use
 
 
 class _CelPyActivation:
@@ -139,7 +141,14 @@ def to_python(value: Any) -> Any:
     return value
 
 
-def evaluator(name: str = "cel-python") -> Evaluator:
+EVALUATORS = ("cel-python", "cel-rust")
+
+
+def evaluator(name: str = "cel-rust") -> Evaluator:
     if name == "cel-python":
         return CelPython()
-    raise ValueError(f"unknown CEL evaluator {name!r} (known: cel-python)")
+    if name == "cel-rust":
+        from webhook.policy.cel_rust import CelRust
+
+        return CelRust()
+    raise ValueError(f"unknown CEL evaluator {name!r} (known: {', '.join(EVALUATORS)})")

@@ -147,6 +147,7 @@ class PolicySet:
         if not matching:
             return outcome
         full = expanded if expanded is not None else obj
+        needed = frozenset().union(*(r.program.variables for p in matching for r in p.rules))
         activation = self.cel.activation(
             {
                 "object": obj,
@@ -155,7 +156,8 @@ class PolicySet:
                 "request": request,
                 "spec": lambda: effective_spec(full),
                 "templates": lambda: reachable_templates(full),
-            }
+            },
+            needed,
         )
         for policy in sorted(matching, key=lambda p: p.name):
             for rule in policy.rules:
