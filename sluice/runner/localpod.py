@@ -24,13 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from sluice.runner import artifacts, images
-from sluice.runner.paths import isolation_map
+from sluice.runner.paths import SYSTEM_DIRS, isolation_map
 from workflow.engine import ContainerObservation, PodObservation, TaskResultObservation
 
 RESULT_LIMIT = 256 * 1024
 SCRIPT_PATH = "/argo/staging/script"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 INTERNAL_MOUNTS = ("var-run-argo", "argo-staging", "input-artifacts")
+# Directories every image has: moved to the node's root, they exist there too; other moved directories
+# (`/mnt/out`) do not, as in a fresh container.
+IMAGE_DIRS = frozenset({"/tmp", "/var/tmp", "/mnt", "/home", "/root", "/opt", "/srv", "/media"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,15 +141,19 @@ class LocalPod:
         extra = {SCRIPT_PATH: self.dir / "script", "/var/run/argo": self.dir / "var-run-argo"}
         (self.dir / "var-run-argo").mkdir(exist_ok=True)
         self.pathmap = isolation_map(self.template, self._mounts(), root, extra)
-        for target in self.pathmap.mapping.values():
+        for source, target in self.pathmap.mapping.items():
             if target.is_relative_to(root):
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if source in IMAGE_DIRS:
+                    target.mkdir(parents=True, exist_ok=True)  # every image has it (/tmp)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
         for art in (self.template.get("inputs") or {}).get("artifacts") or ():
             if isinstance(art, dict) and art.get("path"):
                 artifacts.load(art, self.pathmap.local(art["path"]), self.paths.artifact_dir)
         script = self.template.get("script")
         if isinstance(script, dict):
             (self.dir / "script").write_text(self.pathmap.rewrite(str(script.get("source") or "")))
+            (self.dir / "script").chmod(0o755)  # `command: [sh, -c]` runs the file itself
         command = list(self.main.get("command") or [])
         if "--" in command:
             command = command[command.index("--") + 1 :]
@@ -271,7 +278,8 @@ class LocalPod:
     def _output_path(self, path: str) -> Path:
         """Where an output was written: the node's own copy, or else a path the host already has (`/etc`)."""
         local = self.pathmap.local(path)
-        if not local.exists() and Path(path).exists() and local != Path(path):
+        top = "/" + path.strip("/").split("/", 1)[0]
+        if not local.exists() and local != Path(path) and top in SYSTEM_DIRS and Path(path).exists():
             return Path(path)
         return local
 

@@ -4,8 +4,10 @@ A pod's `main` writes its outputs to absolute paths (`/tmp/out.txt`), reads its 
 absolute paths, and shares volumes with other pods at their `mountPath`. Locally, parallel nodes must not
 see each other's files, so every such path is moved:
 
-* declared paths of the node (output parameter and artifact paths, input artifact paths, the script
-  file) go under the node's own root directory: `/tmp/out.txt` → `<node>/root/tmp/out.txt`;
+* the directories of the node's declared paths (output parameter and artifact paths, input artifact
+  paths) go under the node's own root directory: `/tmp/out.txt` → `<node>/root/tmp/out.txt`, and
+  all of `/tmp` with it; a declared path directly in a system directory (`/etc/x`) moves alone;
+* the script file and `/var/run/argo` are the node's own;
 * volume mounts go to one directory per volume of the run: `/mnt/vol` → `<run>/volumes/<name>`;
 
 and every string the process sees (command, args, script source, env values, working dir) is rewritten
@@ -19,8 +21,14 @@ import re
 from pathlib import Path
 
 
+# Directories that belong to the system: a declared file there is moved alone, never its whole directory.
+SYSTEM_DIRS = frozenset({"/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/proc", "/dev", "/sys", "/var",
+                         "/root", "/home", "/opt", "/srv", "/run", "/boot"})
+
+
 class PathMap:
-    def __init__(self, mapping: dict[str, Path]):
+    def __init__(self, mapping: dict[str, Path], directories: frozenset[str] = frozenset()):
+        self.directories = directories
         # Longest first, so that /tmp/dir/file wins over /tmp/dir.
         self.mapping = dict(sorted(((k.rstrip("/") or "/", v) for k, v in mapping.items() if k.startswith("/")),
                                    key=lambda kv: -len(kv[0])))
@@ -68,9 +76,16 @@ def isolation_map(template: dict, mounts: dict[str, Path], node_root: Path, extr
     for mount_path, target in mounts.items():
         mapping[mount_path] = target
     probe = PathMap(mapping)
+    directories: set[str] = set()
     for path in declared_paths(template):
         if probe.local(path) != Path(path):
             continue  # already on a volume
-        mapping[path] = node_root / path.lstrip("/")
+        parent = path.rstrip("/").rsplit("/", 1)[0] or "/"
+        if parent in SYSTEM_DIRS:
+            mapping[path] = node_root / path.lstrip("/")
+        else:
+            # The whole directory moves: `mkdir /mnt/out` then writing /mnt/out/part.json stays private.
+            mapping[parent] = node_root / parent.lstrip("/")
+            directories.add(parent)
     mapping.update(extra)
-    return PathMap(mapping)
+    return PathMap(mapping, frozenset(directories))

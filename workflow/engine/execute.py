@@ -90,7 +90,7 @@ class Engine:
             new_ctx, tmpl = self.templates.resolve(holder, ctx)
             kind = template_type(tmpl)
             local: dict[str, Any] = {"node.name": name}
-            if kind in LEAF_POD_TYPES and not self.retry_strategy(tmpl):
+            if kind in LEAF_POD_TYPES and self.retry_strategy(tmpl) is None:
                 local["pod.name"] = names.pod_name(op.name, name, tmpl.get("name"), op.config.pod_name_version)
             tmpl = process_args(op, tmpl, args, local)
         except EngineError as exc:
@@ -130,7 +130,7 @@ class Engine:
                     node = op.mark(node["id"], message="")
 
         strategy = self.retry_strategy(tmpl)
-        if strategy:
+        if strategy is not None:  # `retryStrategy: {}` means retry forever on failure
             return self._execute_with_retries(name, holder, new_ctx, ctx, tmpl, kind, opts, node, strategy, memo_status)
         return self.dispatch(name, holder, new_ctx, ctx, tmpl, kind, opts, node, memo_status)
 
