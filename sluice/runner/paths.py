@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-
 # Directories that belong to the system: a declared file there is moved alone, never its whole directory.
 SYSTEM_DIRS = frozenset({"/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/proc", "/dev", "/sys", "/var",
                          "/root", "/home", "/opt", "/srv", "/run", "/boot"})
