@@ -7,19 +7,29 @@ Runs on the typed object after a successful decode; the messages are the walker'
 
 from __future__ import annotations
 
+from typing import Any
+
 from workflow.errors import Problems, child
 from workflow.parse_walk import LEGACY_FIELDS
 from workflow.types import CronWorkflowSpec, Synchronization, Template, WorkflowSpec
 
 
+def _join_list(obj: Any, single: str, plural: str, path: str, problems: Problems) -> None:
+    """Move v3's singular `single` to the front of v4's list `plural` (unless already there), with a
+    warning. The field names are both the attribute and the JSON names (one word each)."""
+    value = getattr(obj, single)
+    if value is None:
+        return
+    problems.warn(child(path, single), LEGACY_FIELDS[(type(obj).__name__, single)])
+    items = list(getattr(obj, plural) or [])
+    if value not in items:
+        items.insert(0, value)
+    setattr(obj, plural, items)
+    setattr(obj, single, None)
+
+
 def upgrade_cron_spec(spec: CronWorkflowSpec, path: str, problems: Problems) -> None:
-    if spec.schedule is not None:
-        problems.warn(child(path, "schedule"), LEGACY_FIELDS[("CronWorkflowSpec", "schedule")])
-        schedules = list(spec.schedules or [])
-        if spec.schedule not in schedules:
-            schedules.insert(0, spec.schedule)
-        spec.schedules = schedules
-        spec.schedule = None
+    _join_list(spec, "schedule", "schedules", path, problems)
     if spec.workflow_spec is not None:
         upgrade_workflow_spec(spec.workflow_spec, child(path, "workflowSpec"), problems)
 
@@ -53,17 +63,5 @@ def upgrade_template(template: Template, path: str, problems: Problems) -> None:
 
 
 def upgrade_synchronization(sync: Synchronization, path: str, problems: Problems) -> None:
-    if sync.semaphore is not None:
-        problems.warn(child(path, "semaphore"), LEGACY_FIELDS[("Synchronization", "semaphore")])
-        semaphores = list(sync.semaphores or [])
-        if sync.semaphore not in semaphores:
-            semaphores.insert(0, sync.semaphore)
-        sync.semaphores = semaphores
-        sync.semaphore = None
-    if sync.mutex is not None:
-        problems.warn(child(path, "mutex"), LEGACY_FIELDS[("Synchronization", "mutex")])
-        mutexes = list(sync.mutexes or [])
-        if sync.mutex not in mutexes:
-            mutexes.insert(0, sync.mutex)
-        sync.mutexes = mutexes
-        sync.mutex = None
+    _join_list(sync, "semaphore", "semaphores", path, problems)
+    _join_list(sync, "mutex", "mutexes", path, problems)
