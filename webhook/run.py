@@ -42,8 +42,8 @@ class WebhookConfig:
     defaults: Path | None = None
     kubeconfig: str | None = None
     in_cluster: bool = False
-    namespace: str = "sluice-system"
-    defaults_configmap: str = "workflow-controller-configmap"
+    namespace: str = "sluice"
+    defaults_configmap: str = "sluice-workflow-defaults"  # key workflowDefaults (manifests/CONVENTIONS.md)
     cert_secret: str = ""  # in-cluster: keep the certificates in this Secret (namespace above)
     webhook_configurations: str = "sluice-webhook"  # names of the Validating/Mutating configurations
     poll_seconds: float = 10.0

@@ -28,8 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--policies", type=Path, metavar="DIR", help="WorkflowPolicy files (with --templates)")
     p.add_argument("--defaults", type=Path, metavar="FILE",
                    help="workflow defaults: a ConfigMap with workflowDefaults, or the defaults Workflow")
-    p.add_argument("--namespace", default=os.environ.get("POD_NAMESPACE", "sluice-system"),
+    p.add_argument("--namespace", default=os.environ.get("POD_NAMESPACE", "sluice"),
                    help="the webhook's own namespace (in a cluster)")
+    p.add_argument("--defaults-configmap", default="sluice-workflow-defaults",
+                   help="in a cluster: the ConfigMap (in --namespace) whose workflowDefaults key holds defaults")
     p.add_argument("--cert-secret", default="",
                    help="in a cluster: keep generated certificates in this Secret and patch caBundle")
     p.add_argument("--webhook-configurations", default="sluice-webhook",
@@ -61,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port, host=args.host, cert_dir=args.cert_dir, hosts=hosts,
         templates=args.templates, policies=args.policies, defaults=args.defaults,
         kubeconfig=args.kubeconfig, in_cluster=in_cluster, namespace=args.namespace,
+        defaults_configmap=args.defaults_configmap,
         cert_secret=args.cert_secret, webhook_configurations=args.webhook_configurations,
         poll_seconds=args.poll_seconds, shutdown_grace=args.shutdown_grace, evaluator=args.evaluator,
         settings=Settings(deadline=args.deadline, max_body=args.max_request_bytes, workers=args.workers),
