@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from workflow.errors import child
+from workflow.validate.arguments import validate_arguments
 from workflow.validate.context import Ctx, Job
 from workflow.validate.expressions import when_error
-from workflow.validate.tags import check_expression
+from workflow.validate.tags import check_expression, check_tags
 from workflow.validate.templates import call
 from workflow.validate.util import field_name_errors, get_map, get_str, key_child
 from workflow.validate.variables import NODE_FIELDS, Producer, Scope, producer_fields
@@ -81,6 +82,28 @@ def check_when(ctx: Ctx, job: Job, when: Any, at: str, noun: str) -> None:
             ctx.error(job, at, f"{noun}: invalid 'when' expression: {problem}")
 
 
+def check_call_site(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str) -> tuple[set[str] | None, bool, bool]:
+    """What a step or task says before its template is called: its loop, arguments and `when`.
+    Returns loop_items' (item keys, any item, looped)."""
+    loop = loop_items(ctx, job, item, at, noun)
+    if item.get("arguments") is not None:
+        validate_arguments(ctx, job, item["arguments"], child(at, "arguments"), allow_empty=False)
+    if item.get("when"):
+        check_when(ctx, job, item["when"], child(at, "when"), noun)
+    return loop
+
+
+def check_after_call(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str, scope: Scope) -> None:
+    """What a step or task says that reads the outputs of its call: its hooks, onExit and tags."""
+    if item.get("hooks"):
+        check_hooks(ctx, job, item["hooks"], child(at, "hooks"), noun, scope)
+    on_exit = get_str(item, "onExit")
+    if on_exit:
+        call(ctx, job, {"template": on_exit}, child(at, "onExit"), caller=f"onExit of {noun}", scope=scope,
+             check_args=False, named_at=True)
+    check_tags(ctx, job, {k: v for k, v in item.items() if k != "inline"}, at, scope)
+
+
 def check_hooks(ctx: Ctx, job: Job, hooks: Any, path: str, noun: str, scope: Scope | None) -> None:
     """Lifecycle hooks: every hook but `exit` needs an expression; each calls a template."""
     if not isinstance(hooks, dict):
@@ -92,8 +115,6 @@ def check_hooks(ctx: Ctx, job: Job, hooks: Any, path: str, noun: str, scope: Sco
         if name != "exit" and not get_str(hook, "expression"):
             ctx.error(job, child(at, "expression"), f"{noun}: hooks.{name} Expression required")
         check_expression(ctx, job, hook.get("expression"), child(at, "expression"), "hook expression")
-        from workflow.validate.arguments import validate_arguments
-
         validate_arguments(ctx, job, hook.get("arguments"), child(at, "arguments"), allow_empty=False)
         call(ctx, job, hook, at, caller=f'hook "{name}" of {noun}', scope=scope)
 

@@ -11,8 +11,7 @@ from collections import deque
 from typing import Any
 
 from workflow.errors import child
-from workflow.validate.arguments import validate_arguments
-from workflow.validate.calls import check_hooks, check_name, check_when, has_hooks, loop_items, own_fields
+from workflow.validate.calls import check_after_call, check_call_site, check_name, has_hooks, own_fields
 from workflow.validate.context import Ctx, Job
 from workflow.validate.expressions import depends_refs
 from workflow.validate.leaf import _find_cycle
@@ -53,35 +52,19 @@ def validate_dag(ctx: Ctx, job: Job, base: Scope) -> Scope:
     for i, task, name in names:
         at = child(tasks_path, i)
         noun = f'task "{name}"' if name else f"tasks[{i}]"
-        items, any_item, looped = loop_items(ctx, job, task, at, noun)
-        if task.get("arguments") is not None:
-            validate_arguments(ctx, job, task["arguments"], child(at, "arguments"), allow_empty=False)
-        if task.get("when"):
-            check_when(ctx, job, task["when"], child(at, "when"), noun)
-        scope = Scope(
-            base.globals, base.local, base.exit_handler, items, any_item, "tasks", producers,
-            _visibility(producers, ancestry, name, has_hooks(task)), base.outer, base.label,
-        )
+        items, any_item, looped = check_call_site(ctx, job, task, at, noun)
+        scope = base.for_producers("tasks", producers, _visibility(producers, ancestry, name, has_hooks(task)),
+                                   items, any_item)
         scopes[i] = scope
         res, info = call(ctx, job, task, at, caller=noun, scope=scope)
         if name:
             producers[name].info = info if res.template is not None else None
             producers[name].aggregate = looped
+    # Hooks, onExit and tags once every task's template is known: an ancestor may be listed after the task.
     for i, task, name in names:
-        at = child(tasks_path, i)
         noun = f'task "{name}"' if name else f"tasks[{i}]"
-        scope = scopes[i]
-        if task.get("hooks"):
-            check_hooks(ctx, job, task["hooks"], child(at, "hooks"), noun, scope)
-        on_exit = get_str(task, "onExit")
-        if on_exit:
-            call(ctx, job, {"template": on_exit}, child(at, "onExit"), caller=f"onExit of {noun}", scope=scope,
-                 check_args=False, named_at=True)
-        check_tags(ctx, job, {k: v for k, v in task.items() if k != "inline"}, at, scope)
-    full = Scope(
-        base.globals, base.local, base.exit_handler, None, False, "tasks", producers,
-        lambda n: producer_fields(producers[n], True), base.outer, base.label,
-    )
+        check_after_call(ctx, job, task, child(tasks_path, i), noun, scopes[i])
+    full = base.for_producers("tasks", producers, lambda n: producer_fields(producers[n], True))
     _check_target(ctx, job, dag, child(dag_path, "target"), full, producers)
     return full
 

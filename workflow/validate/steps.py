@@ -9,12 +9,10 @@ see every step, aggregated for looped ones.
 from __future__ import annotations
 
 from workflow.errors import child
-from workflow.validate.arguments import validate_arguments
-from workflow.validate.calls import check_hooks, check_name, check_when, has_hooks, loop_items, own_fields
+from workflow.validate.calls import check_after_call, check_call_site, check_name, has_hooks, own_fields
 from workflow.validate.context import Ctx, Job
-from workflow.validate.tags import check_tags
 from workflow.validate.templates import call
-from workflow.validate.util import get_list, get_str
+from workflow.validate.util import get_list
 from workflow.validate.variables import Producer, Scope, producer_fields
 
 
@@ -44,10 +42,7 @@ def validate_steps(ctx: Ctx, job: Job, base: Scope) -> Scope:
                 _validate_step(ctx, job, base, step, child(child(steps_path, g), s), (g, s, order),
                                producers, group_of, seen)
             order += 1
-    return Scope(
-        base.globals, base.local, base.exit_handler, None, False, "steps", producers,
-        lambda name: producer_fields(producers[name], True), base.outer, base.label,
-    )
+    return base.for_producers("steps", producers, lambda name: producer_fields(producers[name], True))
 
 
 def _validate_step(ctx: Ctx, job: Job, base: Scope, step: dict, at: str, position: tuple[int, int, int],
@@ -55,26 +50,14 @@ def _validate_step(ctx: Ctx, job: Job, base: Scope, step: dict, at: str, positio
     g, s, order = position
     name = check_name(ctx, job, step, at, "step", seen)
     noun = f'step "{name}"' if name else f"steps[{g}][{s}]"
-    items, any_item, looped = loop_items(ctx, job, step, at, noun)
-    if step.get("arguments") is not None:
-        validate_arguments(ctx, job, step["arguments"], child(at, "arguments"), allow_empty=False)
-    if step.get("when"):
-        check_when(ctx, job, step["when"], child(at, "when"), noun)
-    scope = Scope(
-        base.globals, base.local, base.exit_handler, items, any_item, "steps", producers,
-        _visibility(producers, group_of, order, g, name, has_hooks(step)), base.outer, base.label,
-    )
+    items, any_item, looped = check_call_site(ctx, job, step, at, noun)
+    scope = base.for_producers("steps", producers, _visibility(producers, group_of, order, g, name, has_hooks(step)),
+                               items, any_item)
     res, info = call(ctx, job, step, at, caller=noun, scope=scope)
     if name and producers[name].order == order:
         producers[name].info = info if res.template is not None else None
         producers[name].aggregate = looped
-    if step.get("hooks"):
-        check_hooks(ctx, job, step["hooks"], child(at, "hooks"), noun, scope)
-    on_exit = get_str(step, "onExit")
-    if on_exit:
-        call(ctx, job, {"template": on_exit}, child(at, "onExit"), caller=f"onExit of {noun}", scope=scope,
-             check_args=False, named_at=True)
-    check_tags(ctx, job, {k: v for k, v in step.items() if k != "inline"}, at, scope)
+    check_after_call(ctx, job, step, at, noun, scope)
 
 
 def _visibility(producers: dict[str, Producer], group_of: dict[str, int], order: int, group: int, me: str,

@@ -198,6 +198,18 @@ class Scope:
     outer: Scope | None = None  # the step scope around an inline template
     label: str = "this template"
 
+    def for_producers(
+        self,
+        kind: str,
+        producers: dict[str, Producer],
+        visibility: Callable[[str], Callable[[str], str | None] | str],
+        items: set[str] | None = None,
+        any_item: bool = False,
+    ) -> Scope:
+        """This template's scope as one of its steps or tasks sees it (or, without a loop, its outputs)."""
+        return Scope(self.globals, self.local, self.exit_handler, items, any_item, kind, producers, visibility,
+                     self.outer, self.label)
+
     def check(self, tag: str) -> str | None:
         """None when `tag` resolves here, else why not ("" when there is nothing more to say)."""
         if not tag.startswith(CHECKED_PREFIXES):
