@@ -120,6 +120,8 @@ class ClusterSources:
         self.readiness = readiness
         self.tasks: list[asyncio.Task] = []
         self.api_client: Any = None
+        self.namespace_labels: dict[str, dict[str, str]] = {}
+        policies.namespace_labels = lambda name: self.namespace_labels.get(name, {})
 
     async def start(self) -> None:
         from kubernetes_asyncio import client, config
@@ -144,6 +146,8 @@ class ClusterSources:
             Informer("workflowpolicies", custom.list_cluster_custom_object,
                      {"group": POLICIES[0], "version": POLICIES[1], "plural": POLICIES[2]},
                      on_list=self._policies_listed, on_event=self._policy_event),
+            Informer("namespaces", core.list_namespace, {},
+                     on_list=self._namespaces_listed, on_event=self._namespace_event, to_dict=serialize),
             Informer("defaults", core.list_namespaced_config_map,
                      {"namespace": self.config.namespace,
                       "field_selector": f"metadata.name={self.config.defaults_configmap}"},
@@ -188,6 +192,20 @@ class ClusterSources:
             self.store.remove(obj)
         else:
             self.store.put(obj)
+
+    def _namespaces_listed(self, items: list[dict[str, Any]]) -> None:
+        self.namespace_labels = {
+            (i.get("metadata") or {}).get("name", ""): dict((i.get("metadata") or {}).get("labels") or {}) for i in items
+        }
+
+    def _namespace_event(self, kind: str, obj: dict[str, Any]) -> None:
+        meta = obj.get("metadata") or {}
+        labels = dict(self.namespace_labels)
+        if kind == "DELETED":
+            labels.pop(meta.get("name", ""), None)
+        else:
+            labels[meta.get("name", "")] = dict(meta.get("labels") or {})
+        self.namespace_labels = labels
 
     def _policies_listed(self, items: list[dict[str, Any]]) -> None:
         fresh = PolicySet(self.policies.cel)

@@ -90,3 +90,22 @@ def test_policy_test_command_reports_and_exits(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "policy refused: spec.validations[0].expression: does not compile" in out
     assert main(["policy", "test", str(tmp_path / "missing.yaml"), str(wf)]) == 2
+
+
+def test_namespace_selector_rules_alias_and_rule_names():
+    from webhook.policy.engine import PolicySet
+
+    policy = doc({"match": {"namespaceSelector": {"matchLabels": {"env": "prod"}}},
+                  "rules": [{"name": "never", "expression": "false", "message": "no"}]})
+    labels = {"prod-ns": {"env": "prod"}, "dev-ns": {"env": "dev"}}
+    ps = PolicySet(CEL, namespace_labels=lambda ns: labels.get(ns, {}))
+    assert ps.load(policy) == []
+
+    def run(namespace):
+        return ps.evaluate(kind="Workflow", operation="CREATE", namespace=namespace, obj={"metadata": {}},
+                           expanded=None, containers=[], request={})
+
+    assert [str(p) for p in run("prod-ns").denials] == ["policy p (never): no"]
+    assert run("dev-ns").violations == [] and run("unknown").violations == [] and run(None).violations == []
+    _, problems = parse_policy(doc({"rules": [{"expression": "true"}], "validations": [{"expression": "true"}]}), CEL)
+    assert fields(problems) == ["spec.rules"]

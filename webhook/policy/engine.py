@@ -7,7 +7,7 @@ loop while a worker thread evaluates: a request sees one consistent set.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +25,11 @@ class Violation:
     action: str
     message: str
     field: str = ""
+    rule_name: str = ""
 
     def problem(self) -> Problem:
-        return Problem(self.field, f"policy {self.policy}: {self.message}")
+        who = f"policy {self.policy}" + (f" ({self.rule_name})" if self.rule_name else "")
+        return Problem(self.field, f"{who}: {self.message}")
 
 
 @dataclass(slots=True)
@@ -93,9 +95,12 @@ def reachable_templates(expanded: Any) -> list[Any]:
 
 
 class PolicySet:
-    def __init__(self, cel: Evaluator, policies: Iterable[Policy] = ()) -> None:
+    def __init__(self, cel: Evaluator, policies: Iterable[Policy] = (),
+                 namespace_labels: Callable[[str], dict[str, str]] | None = None) -> None:
         self.cel = cel
         self._policies: dict[str, Policy] = {p.name: p for p in policies}
+        # Labels of a namespace, for namespaceSelector (an informer in a cluster; none offline).
+        self.namespace_labels = namespace_labels
 
     def __len__(self) -> int:
         return len(self._policies)
@@ -141,7 +146,8 @@ class PolicySet:
         matching = [
             p
             for p in policies.values()
-            if p.match.matches(kind=kind, operation=operation, namespace=namespace, labels=labels)
+            if p.match.matches(kind=kind, operation=operation, namespace=namespace, labels=labels,
+                               namespace_labels=self.namespace_labels)
         ]
         outcome = Outcome()
         if not matching:
@@ -172,15 +178,17 @@ class PolicySet:
         except CelError as exc:
             if policy.ignore_errors:
                 return None
-            return Violation(policy.name, rule.index, rule.action, f"rule {rule.index} {exc}", rule.field_path)
+            return Violation(policy.name, rule.index, rule.action, f"rule {rule.index} {exc}", rule.field_path,
+                             rule.name)
         if result is True:
             return None
         if result is not False:
             if policy.ignore_errors:
                 return None
             message = f"rule {rule.index} must evaluate to a bool, got {type(result).__name__}"
-            return Violation(policy.name, rule.index, rule.action, message, rule.field_path)
-        return Violation(policy.name, rule.index, rule.action, self._message(rule, activation), rule.field_path)
+            return Violation(policy.name, rule.index, rule.action, message, rule.field_path, rule.name)
+        return Violation(policy.name, rule.index, rule.action, self._message(rule, activation), rule.field_path,
+                         rule.name)
 
     @staticmethod
     def _message(rule: Rule, activation: Any) -> str:

@@ -11,9 +11,11 @@ spec:
     operations: [CREATE, UPDATE]
     namespaces: [team-a]         # exact names; cluster-scoped objects match only when this is empty
     excludeNamespaces: [sandbox]
+    namespaceSelector: {matchLabels: {...}}   # the namespace's labels (cluster-scoped objects: never)
     objectSelector: {matchLabels: {...}, matchExpressions: [{key, operator, values}]}
-  validations:
-  - expression: "containers.all(c, c.image.startsWith('registry.corp/'))"
+  validations:                   # (`rules` is accepted as another name for it)
+  - name: registries             # optional, shown with the message
+    expression: "containers.all(c, c.image.startsWith('registry.corp/'))"
     message: "images must come from registry.corp/"
     messageExpression: "'...' + ..."   # optional, wins over message when it evaluates to a string
     action: Deny                 # Deny | Warn | Audit
@@ -26,6 +28,7 @@ policy that does not compile is refused when it is submitted, not when it is fir
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,14 +67,22 @@ class Match:
     namespaces: tuple[str, ...] = ()
     exclude_namespaces: tuple[str, ...] = ()
     requirements: tuple[Requirement, ...] = ()
+    namespace_requirements: tuple[Requirement, ...] | None = None  # None: no namespaceSelector
 
-    def matches(self, *, kind: str, operation: str, namespace: str | None, labels: Any) -> bool:
+    def matches(self, *, kind: str, operation: str, namespace: str | None, labels: Any,
+                namespace_labels: Callable[[str], dict[str, str]] | None = None) -> bool:
         if kind not in self.kinds or operation not in self.operations:
             return False
         if self.namespaces and namespace not in self.namespaces:
             return False
         if namespace is not None and namespace in self.exclude_namespaces:
             return False
+        if self.namespace_requirements is not None:
+            if namespace is None:
+                return False
+            ns_labels = namespace_labels(namespace) if namespace_labels else {}
+            if not all(r.holds(ns_labels) for r in self.namespace_requirements):
+                return False
         labels = labels if isinstance(labels, dict) else {}
         return all(r.holds(labels) for r in self.requirements)
 
@@ -84,6 +95,7 @@ class Rule:
     message: str = ""
     message_program: Program | None = None
     field_path: str = ""
+    name: str = ""
 
 
 @dataclass(slots=True)
@@ -163,6 +175,10 @@ def _match(value: Any, problems: Problems) -> Match:
         namespaces=_strings(value.get("namespaces"), "spec.match.namespaces", problems),
         exclude_namespaces=_strings(value.get("excludeNamespaces"), "spec.match.excludeNamespaces", problems),
         requirements=_selector(value.get("objectSelector"), "spec.match.objectSelector", problems),
+        namespace_requirements=(
+            _selector(value["namespaceSelector"], "spec.match.namespaceSelector", problems)
+            if value.get("namespaceSelector") is not None else None
+        ),
     )
 
 
@@ -180,22 +196,22 @@ def _compile(text: Any, path: str, problems: Problems, cel: Evaluator) -> Progra
         return None
 
 
-def _rules(value: Any, problems: Problems, cel: Evaluator) -> list[Rule]:
+def _rules(value: Any, key: str, problems: Problems, cel: Evaluator) -> list[Rule]:
     if not isinstance(value, list) or not value:
-        problems.error("spec.validations", "must be a non-empty list of rules")
+        problems.error(f"spec.{key}", "must be a non-empty list of rules")
         return []
     if len(value) > MAX_RULES:
-        problems.error("spec.validations", f"has {len(value)} rules, over the limit of {MAX_RULES}")
+        problems.error(f"spec.{key}", f"has {len(value)} rules, over the limit of {MAX_RULES}")
         return []
     rules = []
     for i, item in enumerate(value):
-        where = f"spec.validations[{i}]"
+        where = f"spec.{key}[{i}]"
         if not isinstance(item, dict):
             problems.error(where, "must be a mapping with an expression")
             continue
-        unknown = set(item) - {"expression", "message", "messageExpression", "action", "fieldPath"}
-        for key in sorted(unknown):
-            problems.error(f"{where}.{key}", "unknown field")
+        unknown = set(item) - {"name", "expression", "message", "messageExpression", "action", "fieldPath"}
+        for extra in sorted(unknown):
+            problems.error(f"{where}.{extra}", "unknown field")
         action = item.get("action", "Deny")
         if action not in ACTIONS:
             problems.error(f"{where}.action", f"must be one of {', '.join(ACTIONS)}, not {action!r}")
@@ -207,12 +223,16 @@ def _rules(value: Any, problems: Problems, cel: Evaluator) -> list[Rule]:
         if not isinstance(field_path, str):
             problems.error(f"{where}.fieldPath", "must be a string")
             field_path = ""
+        rule_name = item.get("name", "")
+        if not isinstance(rule_name, str):
+            problems.error(f"{where}.name", "must be a string")
+            rule_name = ""
         program = _compile(item.get("expression"), f"{where}.expression", problems, cel)
         message_program = None
         if "messageExpression" in item:
             message_program = _compile(item["messageExpression"], f"{where}.messageExpression", problems, cel)
         if program is not None:
-            rules.append(Rule(i, program, action, message, message_program, field_path))
+            rules.append(Rule(i, program, action, message, message_program, field_path, rule_name))
     return rules
 
 
@@ -234,12 +254,15 @@ def parse_policy(doc: Any, cel: Evaluator) -> tuple[Policy | None, list[Problem]
     if not isinstance(spec, dict):
         problems.error("spec", "is required and must be a mapping")
         return None, problems.errors
-    for key in sorted(set(spec) - {"match", "validations", "failurePolicy"}):
+    for key in sorted(set(spec) - {"match", "validations", "rules", "failurePolicy"}):
         problems.error(f"spec.{key}", "unknown field")
+    rules_key = "rules" if "rules" in spec and "validations" not in spec else "validations"
+    if "rules" in spec and "validations" in spec:
+        problems.error("spec.rules", "give the rules once, as validations or as rules")
     failure = spec.get("failurePolicy", "Fail")
     if failure not in ("Fail", "Ignore"):
         problems.error("spec.failurePolicy", f"must be Fail or Ignore, not {failure!r}")
-    policy = Policy(name, _match(spec.get("match"), problems), _rules(spec.get("validations"), problems, cel))
+    policy = Policy(name, _match(spec.get("match"), problems), _rules(spec.get(rules_key), rules_key, problems, cel))
     policy.ignore_errors = failure == "Ignore"
     if problems.errors:
         return None, problems.errors
