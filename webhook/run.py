@@ -24,7 +24,7 @@ from webhook.defaults import DefaultsError, parse_defaults
 from webhook.metrics import Metrics
 from webhook.policy.cel import evaluator
 from webhook.policy.engine import PolicySet
-from webhook.server import Readiness, Settings, build_app
+from webhook.server import Readiness, Settings, build_app, build_health_app
 from webhook.sources import TemplateStore, documents_in, load_template_dir, yaml_files
 from webhook.tls import CertReloader
 
@@ -35,6 +35,7 @@ log = logging.getLogger("sluice.webhook")
 class WebhookConfig:
     port: int = 8443
     host: str = "0.0.0.0"
+    health_port: int = 0  # plain HTTP /healthz, /readyz, /metrics; 0 = only on the HTTPS port
     cert_dir: Path = Path("/tmp/sluice-webhook-certs")
     hosts: list[str] = field(default_factory=lambda: list(certs.DEFAULT_HOSTS))
     templates: Path | None = None
@@ -148,6 +149,12 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
     site = web.TCPSite(runner, config.host, config.port, ssl_context=reloader.context, backlog=512)
     await site.start()
     log.info("listening", extra={"url": f"https://{config.host}:{config.port}", "evaluator": config.evaluator})
+    health_runner = None
+    if config.health_port:
+        health_runner = web.AppRunner(build_health_app(metrics, readiness), handle_signals=False, access_log=None)
+        await health_runner.setup()
+        await web.TCPSite(health_runner, config.host, config.health_port).start()
+        log.info("health and metrics", extra={"url": f"http://{config.host}:{config.health_port}"})
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -165,4 +172,6 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
             task.cancel()
         if cluster is not None:
             await cluster.stop()
+        if health_runner is not None:
+            await health_runner.cleanup()
         await runner.cleanup()

@@ -170,6 +170,16 @@ def build_app(
     return app
 
 
+def build_health_app(metrics: Metrics, readiness: Readiness) -> web.Application:
+    """/healthz, /readyz and /metrics over plain HTTP on their own port, for probes and Prometheus
+    (manifests/CONVENTIONS.md: probes on a `health` port separate from the traffic port)."""
+    app = web.Application(client_max_size=1024)
+    app[METRICS] = metrics
+    app[READINESS] = readiness
+    app.add_routes([web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics_endpoint)])
+    return app
+
+
 def _pool(workers: int):
     async def ctx(app: web.Application):
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="admission")

@@ -17,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--port", type=int, default=8443)
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    p.add_argument("--health-port", type=int, default=0,
+                   help="also serve /healthz, /readyz and /metrics over plain HTTP on this port (probes)")
     p.add_argument("--cert-dir", type=Path, default=Path("/tmp/sluice-webhook-certs"),
                    help="ca.crt, tls.crt, tls.key; made here (with a new CA) when absent, reloaded on change")
     p.add_argument("--tls-host", action="append", default=[], metavar="NAME",
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.kubeconfig or in_cluster:
         hosts += certs.service_hosts(args.service, args.namespace)
     config = WebhookConfig(
-        port=args.port, host=args.host, cert_dir=args.cert_dir, hosts=hosts,
+        port=args.port, host=args.host, health_port=args.health_port, cert_dir=args.cert_dir, hosts=hosts,
         templates=args.templates, policies=args.policies, defaults=args.defaults,
         kubeconfig=args.kubeconfig, in_cluster=in_cluster, namespace=args.namespace,
         defaults_configmap=args.defaults_configmap,

@@ -13,7 +13,7 @@ import warnings
 import jsonpatch
 import pytest
 import yaml
-from test_webhook_support import Client, WebhookProcess, decode_patch, review
+from test_webhook_support import Client, WebhookProcess, decode_patch, free_port, review
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,10 @@ def webhook(tmp_path_factory):
             "spec": {"activeDeadlineSeconds": 300, "podGC": {"strategy": "OnPodSuccess"}},
         })},
     }))
-    with WebhookProcess(tmp, defaults=defaults, extra=["--max-request-bytes", "200000"]) as proc:
+    health = free_port()
+    with WebhookProcess(tmp, defaults=defaults,
+                        extra=["--max-request-bytes", "200000", "--health-port", str(health)]) as proc:
+        proc.health_port = health
         yield proc
 
 
@@ -96,6 +99,19 @@ def test_health_readiness_and_metrics(client):
     assert status == 200
     assert 'sluice_webhook_requests_total{endpoint="validate",kind="Workflow",operation="DELETE",result="allowed"}' in text
     assert 'sluice_webhook_request_duration_seconds_count{endpoint="validate"}' in text
+
+
+def test_probes_and_metrics_on_the_plain_health_port(webhook):
+    conn = http.client.HTTPConnection("127.0.0.1", webhook.health_port, timeout=10)
+    for path, expected in (("/healthz", b"ok\n"), ("/readyz", b"ok\n")):
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (200, expected)
+    conn.request("GET", "/metrics")
+    assert b"sluice_webhook_requests_total" in conn.getresponse().read()
+    conn.request("POST", "/validate", body=b"{}")
+    assert conn.getresponse().status in (404, 405)  # admission is only served over TLS
+    conn.close()
 
 
 @pytest.mark.parametrize(
