@@ -116,18 +116,24 @@ def check_inputs(ctx: Ctx, job: Job, leaf: bool) -> None:
     check_names(ctx, job, arts, child(path, "artifacts"), True, "input artifact")
     for i, art in named(arts):
         at = child(child(path, "artifacts"), i)
-        name = get_str(art, "name")
-        art_path = get_str(art, "path")
-        if leaf:
-            problem = traversal_problem(name, art_path)
-            if problem:
-                ctx.error(job, child(at, "path"), problem)
-        elif art_path:
-            ctx.error(job, child(at, "path"),
-                      f"{job.label}: inputs.artifacts.{name}.path only valid in container/script templates")
+        check_artifact_path(ctx, job, art, at, leaf, "inputs")
         if get_str(art, "from"):
-            ctx.error(job, child(at, "from"), f"{job.label}: inputs.artifacts.{name}.from not valid in inputs")
+            ctx.error(job, child(at, "from"),
+                      f"{job.label}: inputs.artifacts.{get_str(art, 'name')}.from not valid in inputs")
         artifacts.check_artifact(ctx, job, art, at)
+
+
+def check_artifact_path(ctx: Ctx, job: Job, art: dict[str, Any], at: str, leaf: bool, side: str) -> None:
+    """An input or output artifact's `path` (`side`: "inputs" | "outputs"): only leaf templates have one,
+    and it may not climb out with '..'."""
+    name, art_path = get_str(art, "name"), get_str(art, "path")
+    if leaf:
+        problem = traversal_problem(name, art_path)
+        if problem:
+            ctx.error(job, child(at, "path"), problem)
+    elif art_path:
+        ctx.error(job, child(at, "path"),
+                  f"{job.label}: {side}.artifacts.{name}.path only valid in container/script templates")
 
 
 def traversal_problem(name: str, path: str) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workflow.errors import child
-from workflow.validate.arguments import check_names, traversal_problem
+from workflow.validate.arguments import check_artifact_path, check_names
 from workflow.validate.artifacts import check_artifact
 from workflow.validate.context import Ctx, Job
 from workflow.validate.tags import check_expression, check_tags
@@ -26,7 +26,6 @@ def validate_outputs(ctx: Ctx, job: Job, scope: Scope, kind: str | None) -> None
     if outputs is None:
         return
     path = child(job.path, "outputs")
-    label = job.label
     params_path, arts_path = child(path, "parameters"), child(path, "artifacts")
     check_names(ctx, job, get_list(outputs, "parameters"), params_path, True, "output parameter")
     check_names(ctx, job, get_list(outputs, "artifacts"), arts_path, True, "output artifact")
@@ -34,14 +33,7 @@ def validate_outputs(ctx: Ctx, job: Job, scope: Scope, kind: str | None) -> None
     leaf = kind in LEAF_TYPES
     for i, art in named(get_list(outputs, "artifacts")):
         at = child(arts_path, i)
-        name = get_str(art, "name")
-        art_path = get_str(art, "path")
-        if leaf:
-            problem = traversal_problem(name, art_path)
-            if problem:
-                ctx.error(job, child(at, "path"), problem)
-        elif art_path:
-            ctx.error(job, child(at, "path"), f"{label}: outputs.artifacts.{name}.path only valid in container/script templates")
+        check_artifact_path(ctx, job, art, at, leaf, "outputs")
         _check_global_name(ctx, job, art, at)
         check_expression(ctx, job, art.get("fromExpression"), child(at, "fromExpression"), "fromExpression")
         check_artifact(ctx, job, art, at)
