@@ -361,8 +361,10 @@ def test_controller_and_webhook_rights(kubectl, quick_start):
         assert can_i(kubectl, "watch", "workflowtaskresults.argoproj.io", controller, ns)
         assert not can_i(kubectl, "get", "secrets", controller, ns)
         assert not can_i(kubectl, "create", "pods", controller, ns, "exec")
-    assert can_i(kubectl, "update", "leases.coordination.k8s.io", controller, namespace)
-    assert not can_i(kubectl, "update", "leases.coordination.k8s.io", controller, other)
+    # leader election: its own Lease, in its own namespace only
+    assert can_i(kubectl, "update", "leases.coordination.k8s.io/sluice-controller", controller, namespace)
+    assert not can_i(kubectl, "update", "leases.coordination.k8s.io/someone-else", controller, namespace)
+    assert not can_i(kubectl, "update", "leases.coordination.k8s.io/sluice-controller", controller, other)
     assert can_i(kubectl, "list", "workflowpolicies.sluice.dev", webhook, None)
     assert can_i(kubectl, "list", "namespaces", webhook, None)
     assert can_i(kubectl, "get", "workflowtemplates.argoproj.io", webhook, other)
