@@ -138,7 +138,11 @@ def ensure_minio_image(image: str) -> None:
         )
         archive = Path(tmp) / "image.tar"
         subprocess.run(["tar", "-C", str(store), "-cf", str(archive), "."], check=True)
-        subprocess.run([*CTR, "images", "import", str(archive)], check=True, capture_output=True)
+        subprocess.run(
+            [*CTR, "images", "import", "--snapshotter", "overlayfs", str(archive)],
+            check=True,
+            capture_output=True,
+        )
 
 
 def image_of(docs: list[dict[str, Any]], name: str) -> str:
