@@ -8,11 +8,15 @@ boolean language over task results. Each problem message is the parser's, with i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from workflow.expr import compile_expr, compile_when, parse_depends
 from workflow.expr.errors import ExpressionError
 from workflow.templating import find_tags
+
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -32,43 +36,34 @@ def tags_in(text: str) -> tuple[list[FoundTag], str | None]:
     return [FoundTag(t.kind, t.body.strip()) for t in found], None
 
 
+def _parsed(parse: Callable[[str], _T], source: str) -> tuple[_T | None, str | None]:
+    """What `parse` makes of `source`, or (None, why it refuses it)."""
+    try:
+        return parse(source), None
+    except ExpressionError as exc:
+        return None, str(exc)
+    except RecursionError:
+        return None, "expression is nested too deeply"
+
+
 def expr_error(source: str) -> str | None:
     """Why an expr-lang expression does not parse (None when it does)."""
-    try:
-        compile_expr(source)
-    except ExpressionError as exc:
-        return str(exc)
-    except RecursionError:
-        return "expression is nested too deeply"
-    return None
+    return _parsed(compile_expr, source)[1]
 
 
 def expr_paths(source: str) -> frozenset[str]:
     """The dotted constant paths an expression reads (`inputs.parameters.x`); empty when it does not parse."""
-    try:
-        return compile_expr(source).paths()
-    except ExpressionError:
-        return frozenset()
-    except RecursionError:
-        return frozenset()
+    program, _ = _parsed(compile_expr, source)
+    return program.paths() if program is not None else frozenset()
 
 
 def when_error(source: str) -> str | None:
-    try:
-        compile_when(source)
-    except ExpressionError as exc:
-        return str(exc)
-    except RecursionError:
-        return "expression is nested too deeply"
-    return None
+    return _parsed(compile_when, source)[1]
 
 
 def depends_refs(source: str) -> tuple[list[tuple[str, str | None]], str | None]:
     """The (task, result) pairs a `depends` names (result None for a bare task), and its parse error."""
-    try:
-        parsed = parse_depends(source)
-    except ExpressionError as exc:
-        return [], str(exc)
-    except RecursionError:
-        return [], "expression is nested too deeply"
+    parsed, error = _parsed(parse_depends, source)
+    if parsed is None:
+        return [], error
     return [(task, result) for task, result in parsed.task_results()], None
