@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from webhook.check_cache import CheckCache
 from webhook.defaults import WorkflowDefaults, defaulted, patch_between
 from webhook.policy.engine import Outcome, PolicySet, request_variable
 from webhook.policy.model import GROUP as POLICY_GROUP
@@ -41,6 +42,7 @@ class Admission:
     defaults: DefaultsHolder = field(default_factory=DefaultsHolder)
     checker: Checker = check_object
     options: CheckOptions = field(default_factory=lambda: CheckOptions(missing_reference_is_warning=True))
+    cache: CheckCache | None = None  # reports by object content and template-store generation
 
     # ---- /validate -------------------------------------------------------------------------------
 
@@ -72,7 +74,7 @@ class Admission:
             # The API server sets it; other callers may not. References resolve in this namespace.
             obj = {**obj, "metadata": {**meta, "namespace": req.namespace}}
         try:
-            report = self.checker(obj, self.source, self.options)
+            report = self._report(obj)
         except Exception:
             log.exception("the check failed on %s %s/%s (uid %s)", req.kind, req.namespace, req.name, req.uid)
             return _internal(req)
@@ -93,6 +95,17 @@ class Admission:
             verdict.violations = violations
             return verdict
         return Verdict(warnings=warning_lines(warnings), audit=audit, reason="allowed", violations=violations)
+
+    def _report(self, obj: dict[str, Any]) -> CheckReport:
+        generation = getattr(self.source, "generation", None)
+        if self.cache is None or generation is None:
+            return self.checker(obj, self.source, self.options)
+        key = self.cache.key(obj, generation)
+        report = self.cache.get(key)
+        if report is None:
+            report = self.checker(obj, self.source, self.options)
+            self.cache.put(key, report)
+        return report
 
     def evaluate_policies(self, req: AdmissionRequest, report: CheckReport) -> Outcome:
         if not len(self.policies):

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from webhook import certs
 from webhook.admission import Admission, DefaultsHolder
+from webhook.check_cache import CheckCache
 from webhook.defaults import DefaultsError, parse_defaults
 from webhook.metrics import Metrics
 from webhook.policy.cel import evaluator
@@ -50,6 +51,7 @@ class WebhookConfig:
     poll_seconds: float = 10.0
     shutdown_grace: float = 3.0
     evaluator: str = "cel-rust"
+    check_cache: int = 128  # CheckReports kept by content (0: none)
     settings: Settings = field(default_factory=Settings)
 
 
@@ -118,7 +120,8 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
     store = TemplateStore()
     policies = PolicySet(evaluator(config.evaluator))
     defaults = DefaultsHolder()
-    admission = Admission(source=store, policies=policies, defaults=defaults)
+    admission = Admission(source=store, policies=policies, defaults=defaults,
+                          cache=CheckCache(config.check_cache) if config.check_cache else None)
     tasks: list[asyncio.Task] = []
     cluster = None
 

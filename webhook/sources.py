@@ -25,6 +25,7 @@ class TemplateStore:
     def __init__(self) -> None:
         self._namespaced: dict[tuple[str | None, str], dict[str, Any]] = {}
         self._cluster: dict[str, dict[str, Any]] = {}
+        self.generation = 0  # bumped on every change: cached check results depend on it
 
     # TemplateSource --------------------------------------------------------------------------------
     def workflow_template(self, namespace: str | None, name: str) -> dict[str, Any] | None:
@@ -45,10 +46,12 @@ class TemplateStore:
             index = dict(self._namespaced)
             index[(namespace, name)] = doc
             self._namespaced = index
+            self.generation += 1
         elif kind == "ClusterWorkflowTemplate":
             cluster = dict(self._cluster)
             cluster[name] = doc
             self._cluster = cluster
+            self.generation += 1
         else:
             return False
         return True
@@ -59,10 +62,12 @@ class TemplateStore:
             index = dict(self._namespaced)
             index.pop((namespace, name), None)
             self._namespaced = index
+            self.generation += 1
         elif kind == "ClusterWorkflowTemplate":
             cluster = dict(self._cluster)
             cluster.pop(name or "", None)
             self._cluster = cluster
+            self.generation += 1
 
     def replace(self, kind: str, docs: Iterable[dict[str, Any]]) -> None:
         """The full list of one kind (an informer's initial list or relist)."""
@@ -70,6 +75,7 @@ class TemplateStore:
             self._namespaced = {(ns, n): d for d in docs for k, n, ns in [_identity(d)] if n and k == kind}
         elif kind == "ClusterWorkflowTemplate":
             self._cluster = {n: d for d in docs for k, n, _ in [_identity(d)] if n and k == kind}
+        self.generation += 1
 
     def __len__(self) -> int:
         return len(self._namespaced) + len(self._cluster)

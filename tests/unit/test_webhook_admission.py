@@ -199,3 +199,30 @@ def test_a_cluster_scoped_template_matches_only_policies_without_namespaces():
     req.namespace = None
     causes = a.validate(req).status["details"]["causes"]
     assert [c["message"] for c in causes] == ["policy all: failed expression: false"]
+
+
+def test_check_results_are_cached_by_content_until_a_template_changes():
+    from webhook.check_cache import CheckCache
+
+    check = FakeCheck(warnings=[Problem("spec.x", "w")])
+    store = TemplateStore()
+    a = Admission(source=store, policies=PolicySet(CelPython()), checker=check, cache=CheckCache(2))
+    assert a.validate(request(wf())).warnings == ["spec.x: w"]
+    assert a.validate(request(wf())).warnings == ["spec.x: w"]
+    assert check.calls == 1 and a.cache.hits == 1
+    store.put({"kind": "WorkflowTemplate", "metadata": {"name": "lib", "namespace": "team-a"}, "spec": {}})
+    a.validate(request(wf()))
+    assert check.calls == 2  # a template changed: checked again
+    a.validate(request(wf(parallelism=1)))
+    a.validate(request(wf(parallelism=2)))
+    a.validate(request(wf()))  # evicted (size 2)
+    assert check.calls == 5
+
+
+def test_policies_are_evaluated_even_on_a_cache_hit():
+    from webhook.check_cache import CheckCache
+
+    a = admission(FakeCheck(), rule_policy("who", "request.userInfo.username != 'mallory'"))
+    a.cache = CheckCache()
+    assert a.validate(request(wf(), user="alice")).allowed is True
+    assert a.validate(request(wf(), user="mallory")).allowed is False

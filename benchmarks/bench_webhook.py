@@ -1,0 +1,252 @@
+"""Webhook latency: p50/p99 at a steady 200 requests/s for a 200-task DAG with templateRefs and two
+policies (DESIGN.md target: p99 under 20 ms on one core).
+
+    .venv/bin/python benchmarks/bench_webhook.py [--seconds 15] [--rate 200] [--evaluator cel-python]
+
+It starts `sluice webhook` as a real process pinned to one CPU, with the templates and policies as
+files, and sends AdmissionReviews over HTTPS (keep-alive, like the API server) on an open-loop
+schedule: requests go out at their scheduled time whether or not earlier ones have answered, so a
+slow server shows up as latency, not as a lower rate. Latency is measured at the client, from the
+scheduled send time to the full response. A breakdown of one request in-process comes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TEMPLATES_PER_LIBRARY = 10
+IMAGE = "registry.corp.example/tools/step:1.4"
+
+
+def library(name: str) -> dict:
+    templates = []
+    for i in range(TEMPLATES_PER_LIBRARY):
+        templates.append({
+            "name": f"step-{i}",
+            "inputs": {"parameters": [{"name": "n"}, {"name": "mode", "default": "fast"}]},
+            "container": {
+                "image": IMAGE, "command": ["run"], "args": ["--n", "{{inputs.parameters.n}}",
+                                                         "--mode", "{{inputs.parameters.mode}}"],
+                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+            },
+            "outputs": {"parameters": [{"name": "out", "valueFrom": {"path": "/tmp/out"}}]},
+        })
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
+            "metadata": {"name": name, "namespace": "bench"}, "spec": {"templates": templates}}
+
+
+def dag_workflow(tasks: int = 200, variant: int = 0) -> dict:
+    dag = []
+    for i in range(tasks):
+        task = {
+            "name": f"t{i}",
+            "templateRef": {"name": f"lib-{i % 2}", "template": f"step-{i % TEMPLATES_PER_LIBRARY}"},
+            "arguments": {"parameters": [{"name": "n", "value": f"{i}-{variant}"}]},
+        }
+        if i:
+            deps = {f"t{i - 1}"} | ({f"t{i // 2}"} if i > 2 else set())
+            task["dependencies"] = sorted(deps)
+            task["arguments"]["parameters"].append(
+                {"name": "mode", "value": f"{{{{tasks.t{i - 1}.outputs.parameters.out}}}}"})
+        dag.append(task)
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+            "metadata": {"generateName": "bench-", "namespace": "bench"},
+            "spec": {"entrypoint": "main", "templates": [{"name": "main", "dag": {"tasks": dag}}]}}
+
+
+def review_body(obj: dict) -> bytes:
+    return json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": str(uuid.uuid4()), "kind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Workflow"},
+        "resource": {"group": "argoproj.io", "version": "v1alpha1", "resource": "workflows"},
+        "operation": "CREATE", "namespace": "bench", "userInfo": {"username": "bench"}, "object": obj,
+        "dryRun": False}}).encode()
+
+
+POLICY_FILES = ("allowed-registries.yaml", "memory-limits.yaml")
+
+
+def breakdown(evaluator_name: str, rounds: int = 30) -> dict[str, float]:
+    """CPU milliseconds per step of one /validate, in this process (median of `rounds`), without the
+    check cache (every round is a miss)."""
+    from webhook.admission import Admission
+    from webhook.policy.cel import evaluator
+    from webhook.policy.engine import PolicySet
+    from webhook.review import parse_review
+    from webhook.sources import TemplateStore
+    from workflow.check import CheckOptions, check_object
+
+    store = TemplateStore()
+    for i in range(2):
+        store.put(library(f"lib-{i}"))
+    policies = PolicySet(evaluator(evaluator_name))
+    for name in POLICY_FILES:
+        assert policies.load(yaml.safe_load((REPO / "policies" / name).read_text())) == []
+    admission = Admission(source=store, policies=policies)
+    body = review_body(dag_workflow())
+    times: dict[str, list[float]] = {"parse": [], "check": [], "policies": [], "validate": []}
+    for _ in range(rounds):
+        clock = time.process_time
+        t0 = clock()
+        req = parse_review(body)
+        t1 = clock()
+        report = check_object(req.object, store, CheckOptions(missing_reference_is_warning=True))
+        t2 = clock()
+        outcome = admission.evaluate_policies(req, report)
+        t3 = clock()
+        verdict = admission.validate(req)
+        t4 = clock()
+        assert not report.errors and not outcome.violations and verdict.allowed, (report.errors, outcome)
+        for key, value in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            value *= 1000
+            times[key].append(value)
+    out = {k: round(statistics.median(v), 2) for k, v in times.items()}
+    out["containers"] = len(report.containers)
+    out["body_kib"] = round(len(body) / 1024, 1)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(tmp: Path, evaluator_name: str, cpu: int, cache: int) -> tuple[subprocess.Popen, int]:
+    templates, policies = tmp / "templates", tmp / "policies"
+    templates.mkdir()
+    policies.mkdir()
+    for i in range(2):
+        (templates / f"lib-{i}.yaml").write_text(yaml.safe_dump(library(f"lib-{i}")))
+    for name in POLICY_FILES:
+        (policies / name).write_text((REPO / "policies" / name).read_text())
+    port = free_port()
+    args = [sys.executable, "-m", "sluice", "webhook", "--host", "127.0.0.1", "--port", str(port),
+            "--cert-dir", str(tmp / "certs"), "--templates", str(templates), "--policies", str(policies),
+            "--evaluator", evaluator_name, "--log-level", "warning", "--shutdown-grace", "0",
+            "--check-cache", str(cache)]
+    proc = subprocess.Popen(args, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                            preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+                            stdout=subprocess.DEVNULL, stderr=(tmp / "webhook.log").open("wb"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if (tmp / "certs" / "ca.crt").exists():
+            try:
+                ctx = ssl.create_default_context(cafile=str(tmp / "certs" / "ca.crt"))
+                with socket.create_connection(("127.0.0.1", port), 2) as raw, \
+                        ctx.wrap_socket(raw, server_hostname="localhost"):
+                    return proc, port
+            except OSError:
+                pass
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("webhook did not start:\n" + (tmp / "webhook.log").read_text())
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+async def load(port: int, ca: Path, bodies: list[bytes], rate: float, seconds: float, connections: int,
+               pid: int) -> tuple[list[float], float, float]:
+    import aiohttp
+
+    ctx = ssl.create_default_context(cafile=str(ca))
+    connector = aiohttp.TCPConnector(ssl=ctx, limit=connections)
+    latencies: list[float] = []
+    errors: list[str] = []
+    url = f"https://localhost:{port}/validate"
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def one(scheduled: float, body: bytes) -> None:
+            async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
+                data = await resp.read()
+            done = time.perf_counter()
+            answer = json.loads(data)
+            if resp.status != 200 or not answer["response"]["allowed"]:
+                errors.append(f"{resp.status} {data[:200]!r}")
+            latencies.append(done - scheduled)
+
+        for _ in range(connections * 2):  # warm up: connections, imports
+            await one(time.perf_counter(), bodies[-1])
+        latencies.clear()
+        cpu0 = cpu_seconds(pid)
+        start = time.perf_counter()
+        total = int(rate * seconds)
+        tasks = []
+        for i in range(total):
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(scheduled, bodies[i % len(bodies)])))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+        cpu = cpu_seconds(pid) - cpu0
+    if errors:
+        raise SystemExit(f"{len(errors)} requests failed; first: {errors[0]}")
+    return latencies, elapsed, cpu
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--evaluator", default="cel-python")
+    parser.add_argument("--server-cpu", type=int, default=0)
+    parser.add_argument("--distinct", action="store_true",
+                        help="every request a different workflow (an argument differs): the check cache misses")
+    parser.add_argument("--check-cache", type=int, default=128)
+    args = parser.parse_args()
+
+    parts = breakdown(args.evaluator)
+    print(f"one /validate in-process ({args.evaluator}): {json.dumps(parts)}")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        proc, port = start_server(tmp, args.evaluator, args.server_cpu, args.check_cache)
+        try:
+            total = int(args.rate * args.seconds)
+            # Bodies are made before the run; the last one is for the warm-up only.
+            bodies = [review_body(dag_workflow(variant=i)) for i in range(total + 1)] if args.distinct \
+                else [review_body(dag_workflow())] * 2
+            lat, elapsed, cpu = asyncio.run(load(port, tmp / "certs" / "ca.crt", bodies, args.rate, args.seconds,
+                                                 args.connections, proc.pid))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(10)
+    ms = [v * 1000 for v in lat]
+    scenario = "distinct workflows (cache misses)" if args.distinct else "the same workflow (cache hits)"
+    print(f"{len(ms)} requests, {scenario}, offered {args.rate:g}/s for {args.seconds:g}s, achieved "
+          f"{len(ms) / elapsed:.0f}/s; server on CPU {args.server_cpu}, evaluator {args.evaluator}, "
+          f"check cache {args.check_cache}; load average {os.getloadavg()[0]:.1f}; Python {platform.python_version()}")
+    print(f"server CPU per request: {cpu / len(ms) * 1000:.2f} ms")
+    print(f"latency ms: p50 {percentile(ms, 0.50):.1f}  p90 {percentile(ms, 0.90):.1f}  "
+          f"p99 {percentile(ms, 0.99):.1f}  max {max(ms):.1f}")
+
+
+if __name__ == "__main__":
+    main()
