@@ -9,6 +9,9 @@ parentheses; `not` before `in`/`contains`/`matches`/`startsWith`/`endsWith` nega
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from workflow.expr import ast
 from workflow.expr.errors import ExprSyntaxError
 from workflow.expr.lexer import BRACKET, EOF, IDENT, NUMBER, OP, STRING, WORD_OPERATORS, Token, tokenize
@@ -24,6 +27,7 @@ BINARY: dict[str, tuple[int, bool]] = {  # operator: (precedence, right-associat
 UNARY = {"not": 50, "!": 50, "-": 90, "+": 90}
 NEGATABLE = frozenset({"in", "contains", "matches", "startsWith", "endsWith"})
 COMPARISONS = frozenset(op for op, (prec, _) in BINARY.items() if prec == 20)
+_T = TypeVar("_T")
 
 # Builtins whose arguments are predicates (closures over `#`), and how many arguments each takes.
 PREDICATE_BUILTINS: dict[str, tuple[str, ...]] = {
@@ -228,16 +232,23 @@ class _Parser:
         return ast.Builtin(name.pos, fn, tuple(args))
 
     def arguments(self, args: list[ast.Node]) -> list[ast.Node]:
-        offset = len(args)
         self.expect(BRACKET, "(")
-        while not self.cur.is_(BRACKET, ")"):
-            if len(args) > offset:
+        return self.separated(args, ")", self.item)
+
+    def item(self) -> ast.Node:
+        return self.expression(0)
+
+    def separated(self, out: list[_T], close: str, item: Callable[[], _T]) -> list[_T]:
+        """Appends `item()`s separated by commas (a trailing comma allowed) up to `close`, which it takes."""
+        first = len(out)
+        while not self.cur.is_(BRACKET, close):
+            if len(out) > first:
                 self.expect(OP, ",")
-                if self.cur.is_(BRACKET, ")"):
+                if self.cur.is_(BRACKET, close):
                     break
-            args.append(self.expression(0))
-        self.expect(BRACKET, ")")
-        return args
+            out.append(item())
+        self.expect(BRACKET, close)
+        return out
 
     def predicate(self) -> ast.Node:
         start = self.cur
@@ -255,39 +266,26 @@ class _Parser:
 
     def array(self) -> ast.Node:
         start = self.expect(BRACKET, "[")
-        items: list[ast.Node] = []
-        while not self.cur.is_(BRACKET, "]"):
-            if items:
-                self.expect(OP, ",")
-                if self.cur.is_(BRACKET, "]"):
-                    break
-            items.append(self.expression(0))
-        self.expect(BRACKET, "]")
-        return ast.Array(start.pos, tuple(items))
+        return ast.Array(start.pos, tuple(self.separated([], "]", self.item)))
 
     def map_literal(self) -> ast.Node:
         start = self.expect(BRACKET, "{")
-        pairs: list[tuple[ast.Node, ast.Node]] = []
-        while not self.cur.is_(BRACKET, "}"):
-            if pairs:
-                self.expect(OP, ",")
-                if self.cur.is_(BRACKET, "}"):
-                    break
-            tok = self.cur
-            if tok.kind in (NUMBER, STRING, IDENT):
-                self.advance()
-                key: ast.Node = ast.Literal(tok.pos, tok.text if tok.kind == NUMBER else tok.value)
-            elif tok.is_(BRACKET, "("):
-                key = self.expression(0)
-            else:
-                raise self.error(
-                    "a map key must be a quoted string, a number, a identifier, or an expression enclosed in "
-                    f"parentheses (unexpected token {tok})"
-                )
-            self.expect(OP, ":")
-            pairs.append((key, self.expression(0)))
-        self.expect(BRACKET, "}")
-        return ast.MapLit(start.pos, tuple(pairs))
+        return ast.MapLit(start.pos, tuple(self.separated([], "}", self.map_pair)))
+
+    def map_pair(self) -> tuple[ast.Node, ast.Node]:
+        tok = self.cur
+        if tok.kind in (NUMBER, STRING, IDENT):
+            self.advance()
+            key: ast.Node = ast.Literal(tok.pos, tok.text if tok.kind == NUMBER else tok.value)
+        elif tok.is_(BRACKET, "("):
+            key = self.expression(0)
+        else:
+            raise self.error(
+                "a map key must be a quoted string, a number, a identifier, or an expression enclosed in "
+                f"parentheses (unexpected token {tok})"
+            )
+        self.expect(OP, ":")
+        return key, self.expression(0)
 
     # -- member access, indexes, slices ---------------------------------------------------------------
 
