@@ -376,6 +376,45 @@ def test_controller_and_webhook_rights(kubectl, quick_start):
     assert not can_i(kubectl, "get", "secrets", webhook, namespace)
 
 
+def test_namespaced_install_confines_the_controller(kubectl, quick_start):
+    """overlays/namespaced (its CRDs are the quick-start's): the controller's rights hold in its own
+    namespace only; the webhook keeps its cluster-wide reads."""
+    _, _, suffix = quick_start
+    namespace = f"sluice-ns-{suffix}"
+    docs = [
+        d
+        for d in yaml.safe_load_all(kubectl("kustomize", str(QUICK_START.parent / "namespaced"), timeout=180))
+        if d
+    ]
+    docs = [d for d in isolate(docs, namespace, f"ns{suffix}") if d["kind"] != "CustomResourceDefinition"]
+    manifest = yaml.safe_dump_all(docs)
+    kubectl(
+        "apply", "--server-side", "--field-manager=sluice-e2e-install", "-f", "-", input=manifest, timeout=120
+    )
+    try:
+        controller = f"system:serviceaccount:{namespace}:sluice-controller"
+        webhook = f"system:serviceaccount:{namespace}:sluice-webhook"
+        assert can_i(kubectl, "create", "pods", controller, namespace)
+        assert can_i(kubectl, "patch", "workflows.argoproj.io", controller, namespace, "status")
+        assert not can_i(kubectl, "create", "pods", controller, "default")
+        assert not can_i(kubectl, "list", "workflows.argoproj.io", controller, "default")
+        assert not can_i(kubectl, "list", "clusterworkflowtemplates.argoproj.io", controller, None)
+        assert can_i(kubectl, "list", "workflowpolicies.sluice.dev", webhook, None)
+        assert can_i(kubectl, "get", "workflowtemplates.argoproj.io", webhook, namespace)
+        assert not can_i(kubectl, "get", "workflowtemplates.argoproj.io", webhook, "default")
+    finally:
+        kubectl(
+            "delete",
+            "--ignore-not-found",
+            "--wait=false",
+            "-f",
+            "-",
+            input=manifest,
+            check=False,
+            timeout=120,
+        )
+
+
 # --- removal --------------------------------------------------------------------------------------
 
 
