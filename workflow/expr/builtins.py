@@ -207,24 +207,16 @@ def _numbers(name: str, args: tuple[object, ...]) -> list[object]:
     return flat
 
 
+# Python's max/min keep the first of equal values and replace only on a true `>`/`<`, as expr-lang's loop
+# does (so a NaN is kept only when it comes first).
 @builtin("max", 1, 1 << 16)
 def maximum(*args: object) -> object:
-    nums = _numbers("max", args)
-    best = nums[0]
-    for x in nums[1:]:
-        if x > best:  # type: ignore[operator]
-            best = x
-    return best
+    return max(_numbers("max", args))  # type: ignore[type-var]
 
 
 @builtin("min", 1, 1 << 16)
 def minimum(*args: object) -> object:
-    nums = _numbers("min", args)
-    best = nums[0]
-    for x in nums[1:]:
-        if x < best:  # type: ignore[operator]
-            best = x
-    return best
+    return min(_numbers("min", args))  # type: ignore[type-var]
 
 
 @builtin("mean", 1, 1 << 16)

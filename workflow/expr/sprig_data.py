@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from workflow.expr.errors import ExprRuntimeError
 from workflow.expr.sprig import VARIADIC, empty, need_int, need_str, sprig, strval, to_float64, to_int64
@@ -218,20 +218,18 @@ def _merge(dst: dict[object, object], src: Mapping[object, object], overwrite: b
     return out
 
 
-@sprig("merge", 1, VARIADIC, "mustMerge")
-def merge(dst: object, *srcs: object) -> dict[object, object]:
-    out = _dict("merge", dst)
-    for src in srcs:
-        out = _merge(out, _dict("merge", src), overwrite=False)
-    return out
+def _merger(name: str, overwrite: bool) -> Callable[..., dict[object, object]]:
+    def merge_all(dst: object, *srcs: object) -> dict[object, object]:
+        out = _dict(name, dst)
+        for src in srcs:
+            out = _merge(out, _dict(name, src), overwrite)
+        return out
+
+    return merge_all
 
 
-@sprig("mergeOverwrite", 1, VARIADIC, "mustMergeOverwrite")
-def merge_overwrite(dst: object, *srcs: object) -> dict[object, object]:
-    out = _dict("mergeOverwrite", dst)
-    for src in srcs:
-        out = _merge(out, _dict("mergeOverwrite", src), overwrite=True)
-    return out
+merge = sprig("merge", 1, VARIADIC, "mustMerge")(_merger("merge", overwrite=False))
+merge_overwrite = sprig("mergeOverwrite", 1, VARIADIC, "mustMergeOverwrite")(_merger("mergeOverwrite", overwrite=True))
 
 
 @sprig("dig", 3, VARIADIC)
