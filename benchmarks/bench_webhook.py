@@ -216,7 +216,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--evaluator", default="cel-python")
+    parser.add_argument("--evaluator", default="cel-rust", choices=("cel-rust", "cel-python"))
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--distinct", action="store_true",
                         help="every request a different workflow (an argument differs): the check cache misses")

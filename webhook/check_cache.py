@@ -29,9 +29,13 @@ class CheckCache:
         self.misses = 0
 
     @staticmethod
-    def key(obj: Any, generation: int) -> bytes:
-        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
-        h = hashlib.blake2b(text.encode(), digest_size=20)
+    def key(obj: Any, generation: int, content_key: bytes = b"") -> bytes:
+        """From the review's own digest when there is one (free), else from the object's JSON."""
+        if content_key:
+            h = hashlib.blake2b(content_key, digest_size=20)
+        else:
+            text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+            h = hashlib.blake2b(text.encode(), digest_size=20)
         h.update(generation.to_bytes(8, "little"))
         return h.digest()
 

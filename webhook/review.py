@@ -8,6 +8,7 @@ object means; that is admission.py's job. The response builders produce the exac
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,9 @@ class AdmissionRequest:
     user_info: dict[str, Any] = field(default_factory=dict)
     dry_run: bool = False
     sub_resource: str = ""
+    # A digest of the review as received, without its uid: equal for the same object submitted again
+    # by the same user and operation (the check cache's key; b"" when not built from a body).
+    content_key: bytes = b""
 
     @property
     def username(self) -> str:
@@ -62,17 +66,15 @@ def _finite(text: str) -> float:
     return value
 
 
-def _deeper_than(doc: Any, limit: int) -> bool:
-    """Iterative, so a deep document cannot exhaust the stack while being measured."""
-    stack = [(doc, 1)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, depth = pop()
-        if depth > limit:
+def _deeper_than(node: Any, budget: int) -> bool:
+    """Whether `node` nests more than `budget` levels. Recursive, but never deeper than `budget`
+    (100) frames, so it cannot exhaust the stack; twice as fast as an explicit stack here."""
+    if budget == 0:
+        return True
+    for child in node.values() if type(node) is dict else node:
+        kind = type(child)
+        if (kind is dict or kind is list) and _deeper_than(child, budget - 1):
             return True
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, dict | list):
-                push((child, depth + 1))
     return False
 
 
@@ -144,6 +146,7 @@ def parse_review(body: bytes) -> AdmissionRequest:
         user_info=user_info,
         dry_run=dry_run,
         sub_resource=_text(req.get("subResource"), "request.subResource"),
+        content_key=hashlib.blake2b(body.replace(uid.encode(), b""), digest_size=20).digest(),
     )
 
 

@@ -114,3 +114,12 @@ def test_nesting_up_to_the_limit_is_fine():
         obj = {"d": obj}
     req = parse_review(body(object=obj))
     assert req.object["d"]["d"]
+
+
+def test_content_key_ignores_the_uid_only():
+    a = parse_review(body(uid="u-1", object={"spec": {"x": 1}}, namespace="a"))
+    b = parse_review(body(uid="u-2", object={"spec": {"x": 1}}, namespace="a"))
+    c = parse_review(body(uid="u-3", object={"spec": {"x": 1}}, namespace="b"))
+    d = parse_review(body(uid="u-4", object={"spec": {"x": 2}}, namespace="a"))
+    assert a.content_key == b.content_key
+    assert len({a.content_key, c.content_key, d.content_key}) == 3
