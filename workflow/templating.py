@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from workflow.expr.errors import ExprRuntimeError, ExprSyntaxError, TemplateError, TemplateSyntaxError
@@ -77,17 +78,12 @@ class _Renderer:
         self.strict: tuple[str, ...] = (
             CHECKED_PREFIXES if strict is True else () if strict is False else tuple(strict)
         )
-        self.late_bound = late_bound
+        self.late_bound = late_bound if type(late_bound) is frozenset else frozenset(late_bound)
         self.now = now
         self._envs: dict[frozenset[str] | None, dict[str, Any]] = {}
 
-    def env(self, program: Program) -> dict[str, Any]:
-        """The scope expanded for `program`: only the roots it reads (a scope can hold thousands of keys)."""
-        roots = (
-            None
-            if program.reads_whole_env()
-            else program.names() | {n.split(".")[0] for n in self.late_bound}
-        )
+    def env(self, roots: frozenset[str] | None) -> dict[str, Any]:
+        """The scope expanded under `roots` only (None: all of it); a scope can hold thousands of keys."""
         env = self._envs.get(roots)
         if env is None:
             env = self._envs[roots] = expand_scope(self.scope, roots)
@@ -128,10 +124,11 @@ class _Renderer:
 
     def expression(self, tag: Tag, text: str) -> str:
         program = _compile(tag, text)
-        env = self.env(program)
+        roots, late_reads = _needs(program, self.late_bound)
+        env = self.env(roots)
         unresolved = "{{" + tag.raw + "}}"
-        for name in self.late_bound:
-            if _reads(program, name) and not self.present(name, env):
+        for name in late_reads:
+            if not self.present(name, env):
                 return unresolved
         missing = [p for p in program.paths() if not self.present(p, env)]
         for path in missing:
@@ -185,6 +182,14 @@ def _compile(tag: Tag, text: str) -> Program:
         return compile_expr(tag.body)
     except ExprSyntaxError as e:
         raise TemplateSyntaxError(e.message, text, tag.body_start + e.pos) from None
+
+
+@lru_cache(maxsize=4096)
+def _needs(program: Program, late_bound: frozenset[str]) -> tuple[frozenset[str] | None, tuple[str, ...]]:
+    """What evaluating `program` needs of a scope, worked out once per program (not per tag rendered): the
+    scope roots to expand (None: all of them) and the late-bound names it reads."""
+    roots = None if program.reads_whole_env() else program.names() | {n.split(".")[0] for n in late_bound}
+    return roots, tuple(name for name in late_bound if _reads(program, name))
 
 
 def _reads(program: Program, name: str) -> bool:
