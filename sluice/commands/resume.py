@@ -46,6 +46,13 @@ def run(args: argparse.Namespace) -> int:
     if name not in state.active_runs():
         print(f"sluice resume: no active run named {name!r}", file=sys.stderr)
         return EXIT_FAILED
+    waiting = state.suspended_nodes(name)
+    if waiting is not None:
+        matching = [n for n in waiting if args.node in (None, n.get("id"), n.get("name"), n.get("displayName"))]
+        if not matching:
+            what = f"no suspended node {args.node!r}" if args.node else "nothing suspended"
+            print(f"sluice resume: {name} has {what} right now", file=sys.stderr)
+            return EXIT_FAILED
     state.request_resume(name, args.node, params, "stop" if args.stop else "resume")
     print(f"{'stop' if args.stop else 'resume'} requested for {name}")
     return EXIT_OK

@@ -1,6 +1,6 @@
 """`sluice run FILE`: run a workflow on this machine, no cluster needed.
 
-    sluice run FILE [-p NAME=VALUE]... [--entrypoint T] [-o json|yaml] [--parallelism N]
+    sluice run FILE [-p NAME=VALUE]... [--entrypoint T] [--name N] [-o json|yaml] [--parallelism N]
                [--templates PATH]... [--artifact-dir DIR] [--no-logs] [--quiet]
 
 Exit code 0 when the workflow Succeeded, 1 otherwise, 2 on usage errors.
@@ -26,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                    help="set a global parameter (repeatable)")
     p.add_argument("--entrypoint", help="the template to start from")
+    p.add_argument("--name", help="the workflow's name (instead of metadata.name / generateName)")
     p.add_argument("-o", "--output", choices=["json", "yaml"], help="print the final Workflow object")
     p.add_argument("--parallelism", type=int, help="at most N steps at a time on this machine")
     p.add_argument("--templates", action="append", default=[], type=Path, metavar="PATH",
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         loaded = load(args.file, args.templates)
+        if args.name and isinstance(loaded.workflow.setdefault("metadata", {}), dict):
+            loaded.workflow["metadata"]["name"] = args.name
         workflow = prepare(loaded.workflow, params, args.entrypoint)
     except LoadError as exc:
         print(f"sluice run: {exc}", file=sys.stderr)

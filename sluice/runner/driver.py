@@ -97,10 +97,17 @@ class Runner:
             config_maps=self.options.config_maps,
             locks=dict(self.locks),
             cache=self.cache,
-            resume=tuple(state.take_requests(self.options.run_dir)),
+            resume=tuple(state.take_requests(self.options.run_dir)) if self._suspended() else (),
             templates=self.options.templates,
             config=self.config,
         )
+
+    def _suspended(self) -> bool:
+        """Resume requests wait in their directory until something is suspended."""
+        if (self.workflow.get("spec") or {}).get("suspend"):
+            return True
+        nodes = (self.workflow.get("status") or {}).get("nodes") or {}
+        return any(n.get("type") == "Suspend" and n.get("phase") in ("Pending", "Running") for n in nodes.values())
 
     # --- actions -----------------------------------------------------------------------------------
 

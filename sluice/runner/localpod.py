@@ -342,7 +342,7 @@ class LocalPod:
         started = _stamp(self.started or time.time())
         if self.state == "running":
             return PodObservation(
-                name=self.name, node_id=self.node_id, phase="Running", host_node_name="localhost",
+                name=self.name, node_id=self.node_id, phase="Running", host_node_name="localhost", pod_ip="127.0.0.1",
                 containers=(ContainerObservation("wait", "running", started_at=started),
                             ContainerObservation("main", "running", started_at=started, ready=True)),
             )

@@ -54,6 +54,19 @@ def active_runs() -> list[str]:
     return out
 
 
+def suspended_nodes(name: str) -> list[dict[str, Any]] | None:
+    """The active suspend nodes of a run (from its workflow.json); None when the run cannot be read."""
+    try:
+        workflow = json.loads((run_dir(name) / "workflow.json").read_text())
+    except (OSError, ValueError):
+        return None
+    nodes = ((workflow.get("status") or {}).get("nodes") or {}).values()
+    found = [n for n in nodes if n.get("type") == "Suspend" and n.get("phase") in ("Pending", "Running")]
+    if (workflow.get("spec") or {}).get("suspend"):
+        found.append({"id": name, "name": name, "displayName": name})
+    return found
+
+
 def request_resume(name: str, node: str | None, parameters: dict[str, str], action: str = "resume") -> Path:
     inbox = run_dir(name) / "resume"
     inbox.mkdir(parents=True, exist_ok=True)

@@ -68,8 +68,9 @@ def _pending_message(pod: PodObservation) -> str:
 
 
 def _latest_finish(pod: PodObservation) -> str | None:
+    # RFC 3339 UTC stamps of one format compare as strings.
     stamps = [c.finished_at for c in (*pod.init_containers, *pod.containers) if c.finished_at]
-    return max(stamps, key=lambda s: clock.parse_stamp(s) or 0) if stamps else None
+    return max(stamps) if stamps else None
 
 
 def _merge_outputs(old: dict[str, Any] | None, reported: dict[str, Any] | None, exit_code: str | None):
@@ -148,12 +149,12 @@ def assess(eng, node: dict[str, Any], pod: PodObservation, result: TaskResultObs
         finished = _latest_finish(pod)
         if finished and not node.get("finishedAt"):
             fields["finishedAt"] = finished
-    if fields:
-        node = op.update(node_id, **fields)
-    if any(c.name != "main" for c in pod.containers) and node.get("children"):
-        _container_nodes(eng, node, pod)
     if phase != node.get("phase") or (message and message != node.get("message", "")):
-        node = op.mark(node_id, phase, message if message or phase in COMPLETED else None)
+        node = op.change(node_id, fields, phase, message if message or phase in COMPLETED else None)
+    elif fields:
+        node = op.change(node_id, fields)
+    if node.get("children") and any(c.name not in ("main", "wait") for c in pod.containers):
+        _container_nodes(eng, node, pod)
     if phase == SUCCEEDED and fulfilled(node):
         export_global_outputs(op, node.get("outputs"))
 

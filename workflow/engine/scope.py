@@ -46,6 +46,13 @@ def build_globals(op: Operation, spec: dict[str, Any]) -> None:
     g["workflow.serviceAccountName"] = spec.get("serviceAccountName") or ""
     created = meta.get("creationTimestamp") or op.status.get("startedAt") or op.now_s
     g["workflow.creationTimestamp"] = created
+    started = op.status.get("startedAt")
+    if started:
+        from workflow.engine import clock  # noqa: PLC0415
+
+        begin = clock.parse_stamp(started)
+        if begin is not None:
+            g["workflow.duration"] = f"{clock.seconds_between(begin, op.now):.6f}"
     g["workflow.creationTimestamp.RFC3339"] = created
     if spec.get("priority") is not None:
         g["workflow.priority"] = text(spec["priority"])
@@ -126,11 +133,14 @@ def _upsert_global(op: Operation, key: str, entry: dict[str, Any]) -> None:
 def process_args(
     op: Operation, tmpl: dict[str, Any], args: dict[str, Any] | None, local: dict[str, Any]
 ) -> dict[str, Any]:
-    """The template with its inputs taken from `args` (Argo's precedence) and every known tag substituted."""
+    """The template with its inputs taken from `args` (Argo's precedence) and every known tag substituted.
+
+    Two passes, as Argo's SubstituteParams: globals and locals first (input values may use them), then
+    the inputs themselves.
+    """
     args = args or {}
     tmpl = copy.deepcopy(tmpl)
     inputs = tmpl.get("inputs")
-    scope: dict[str, Any] = {}
     if isinstance(inputs, dict):
         arg_params = {p.get("name"): p for p in args.get("parameters") or () if isinstance(p, dict)}
         new_params = []
@@ -142,30 +152,40 @@ def process_args(
             value = _input_value(op, param, arg_params.get(name))
             if value is None:
                 raise EngineError(f"inputs.parameters.{name} was not supplied")
-            enum = param.get("enum")
-            if enum and value not in [text(e) for e in enum]:
-                raise EngineError(f"inputs.parameters.{name}: value '{value}' is not in the enum {list(map(text, enum))}")
             param["value"] = value
-            param.pop("valueFrom", None)
             new_params.append(param)
-            scope[f"inputs.parameters.{name}"] = value
         if new_params:
             inputs["parameters"] = new_params
-            scope["inputs.parameters"] = json.dumps(new_params, separators=(",", ":"))
         arg_arts = {a.get("name"): a for a in args.get("artifacts") or () if isinstance(a, dict)}
         new_arts = []
         for art in inputs.get("artifacts") or ():
             if not isinstance(art, dict):
                 continue
             merged = _input_artifact(art, arg_arts.get(art.get("name")))
-            if merged is None:
-                continue
-            new_arts.append(merged)
-            scope[f"inputs.artifacts.{art.get('name')}"] = merged
-            if merged.get("path"):
-                scope[f"inputs.artifacts.{art.get('name')}.path"] = merged["path"]
+            if merged is not None:
+                new_arts.append(merged)
         if inputs.get("artifacts") is not None:
             inputs["artifacts"] = new_arts
+    tmpl = subst.render(tmpl, op.globals, local)
+    scope: dict[str, Any] = dict(local)
+    inputs = tmpl.get("inputs")
+    if isinstance(inputs, dict):
+        params = [p for p in inputs.get("parameters") or () if isinstance(p, dict)]
+        for param in params:
+            value = text(param.get("value"))
+            enum = param.get("enum")
+            if enum and value not in [text(e) for e in enum]:
+                raise EngineError(
+                    f"inputs.parameters.{param.get('name')}: value '{value}' is not in the enum {list(map(text, enum))}"
+                )
+            scope[f"inputs.parameters.{param.get('name')}"] = value
+        if params:
+            scope["inputs.parameters"] = json.dumps(params, separators=(",", ":"))
+        for art in inputs.get("artifacts") or ():
+            if isinstance(art, dict) and art.get("name"):
+                scope[f"inputs.artifacts.{art['name']}"] = art
+                if art.get("path"):
+                    scope[f"inputs.artifacts.{art['name']}.path"] = art["path"]
     outputs = tmpl.get("outputs")
     if isinstance(outputs, dict):
         for param in outputs.get("parameters") or ():
@@ -175,7 +195,6 @@ def process_args(
         for art in outputs.get("artifacts") or ():
             if art.get("path"):
                 scope[f"outputs.artifacts.{art.get('name')}.path"] = art["path"]
-    scope.update(local)
     return subst.render(tmpl, op.globals, scope)
 
 

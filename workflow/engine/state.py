@@ -8,7 +8,6 @@ as phases change, so parallelism and failFast checks never rescan the map.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +41,13 @@ def completed(node: dict[str, Any] | None) -> bool:
     return node is not None and node.get("phase") in COMPLETED
 
 
+class _Tally(dict):
+    """A dict of counts whose missing keys read 0 (without collections.Counter's Python-level __missing__)."""
+
+    def __missing__(self, key: str) -> int:
+        return 0
+
+
 class EngineError(Exception):
     """A problem that makes a node Error (message shown on the node); never escapes `step`."""
 
@@ -71,8 +77,8 @@ class Operation:
         self.wake_at: datetime | None = None
         self.globals: dict[str, Any] = {}
         self.active_pods = 0
-        self.active_by_boundary: Counter[str] = Counter()
-        self.unsuccessful_by_boundary: Counter[str] = Counter()
+        self.active_by_boundary = _Tally()
+        self.unsuccessful_by_boundary = _Tally()
         self.by_name: dict[str, str] = {}
         self.daemons: set[str] = set()
         for node_id, node in self.nodes.items():
@@ -85,15 +91,20 @@ class Operation:
 
     def _count(self, node: dict[str, Any], sign: int) -> None:
         phase = node.get("phase")
-        ntype = node.get("type")
-        boundary = node.get("boundaryID") or ""
-        if phase in ACTIVE and not node.get("daemoned"):
+        if phase in ACTIVE:
+            if node.get("daemoned"):
+                return
+            ntype = node.get("type")
             if ntype == "Pod":
                 self.active_pods += sign
             if ntype in ACTIVE_COUNTED:
-                self.active_by_boundary[boundary] += sign
-        elif phase in FAILED_OR_ERROR and ntype not in ("StepGroup", "TaskGroup"):
-            self.unsuccessful_by_boundary[boundary] += sign
+                tally = self.active_by_boundary
+                boundary = node.get("boundaryID") or ""
+                tally[boundary] = tally.get(boundary, 0) + sign
+        elif phase in FAILED_OR_ERROR and node.get("type") not in ("StepGroup", "TaskGroup"):
+            tally = self.unsuccessful_by_boundary
+            boundary = node.get("boundaryID") or ""
+            tally[boundary] = tally.get(boundary, 0) + sign
 
     # --- lookups -----------------------------------------------------------------------------------
 
@@ -199,6 +210,43 @@ class Operation:
             node["finishedAt"] = self.now_s
         self._count(node, +1)
         if phase is not None and phase != old_phase:
+            self.node_event(node, old_phase)
+            if phase == SUCCEEDED and node.get("memoizationStatus"):
+                from workflow.engine.memo import save  # noqa: PLC0415
+
+                save(self, node)
+        return node
+
+    def change(
+        self, node_id: str, fields: dict[str, Any], phase: str | None = None, message: str | None = None
+    ) -> dict[str, Any]:
+        """`update` and `mark` in one write (pod reconciliation changes both at once)."""
+        old = self.nodes[node_id]
+        old_phase = old.get("phase")
+        if phase == old_phase:
+            phase = None
+        if message is not None and message == old.get("message", ""):
+            message = None
+        if not fields and phase is None and message is None:
+            return old
+        self._count(old, -1)
+        node = self.writable(node_id)
+        for key, value in fields.items():
+            if value is None:
+                node.pop(key, None)
+            else:
+                node[key] = value
+        if phase is not None:
+            node["phase"] = phase
+        if message is not None:
+            if message:
+                node["message"] = message
+            else:
+                node.pop("message", None)
+        if fulfilled(node) and not node.get("finishedAt"):
+            node["finishedAt"] = self.now_s
+        self._count(node, +1)
+        if phase is not None:
             self.node_event(node, old_phase)
             if phase == SUCCEEDED and node.get("memoizationStatus"):
                 from workflow.engine.memo import save  # noqa: PLC0415

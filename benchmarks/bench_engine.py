@@ -1,0 +1,186 @@
+"""Engine and local-runner figures (DESIGN.md "Performance targets"; issue 4).
+
+1. one engine step on a workflow whose status already holds 10,000 nodes (target < 50 ms);
+2. a simulated 10,000-pod fan-out with instant fake pods, start to finish: total engine time
+   (target < 10 s) and peak memory (target < 200 MB);
+3. local runner overhead per step beyond the command itself (target < 50 ms).
+
+    .venv/bin/python benchmarks/bench_engine.py [--pods N] [--runner-steps N]
+
+CPU time is reported beside wall time: the development machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from workflow.engine import (  # noqa: E402
+    ContainerObservation,
+    CreatePod,
+    Observed,
+    PodObservation,
+    TaskResultObservation,
+    step,
+)
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def fan_out(n: int, name: str = "fan") -> dict:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name, "namespace": "default"},
+        "spec": {"entrypoint": "main", "templates": [
+            {"name": "main", "steps": [[{"name": "work", "template": "echo", "withSequence": {"count": str(n)},
+                                         "arguments": {"parameters": [{"name": "i", "value": "{{item}}"}]}}],
+                                       [{"name": "after", "template": "echo",
+                                         "arguments": {"parameters": [{"name": "i", "value": "done"}]}}]]},
+            {"name": "echo", "inputs": {"parameters": [{"name": "i"}]},
+             "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters.i}}"]},
+             "outputs": {"parameters": [{"name": "o", "valueFrom": {"path": "/tmp/o"}}]}},
+        ]},
+    }
+
+
+def finished(pod_name: str, node_id: str, now: datetime) -> tuple[PodObservation, TaskResultObservation]:
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    pod = PodObservation(
+        name=pod_name, node_id=node_id, phase="Succeeded",
+        containers=(ContainerObservation("wait", "terminated", 0, finished_at=stamp),
+                    ContainerObservation("main", "terminated", 0, finished_at=stamp)),
+    )
+    result = TaskResultObservation(node_id, {"parameters": [{"name": "o", "value": "x"}]})
+    return pod, result
+
+
+def simulate(n: int, stop_running: int | None = None):
+    """Run the fan-out with instant pods. With `stop_running`, stop when that many pods still run."""
+    wf = fan_out(n)
+    pods: dict[str, PodObservation] = {}
+    results: dict[str, TaskResultObservation] = {}
+    now = T0
+    engine_cpu = engine_wall = 0.0
+    steps = 0
+    while True:
+        observed = Observed(pods=dict(pods), task_results=dict(results))
+        c0, w0 = time.process_time(), time.perf_counter()
+        decision = step(wf, observed, now)
+        engine_cpu += time.process_time() - c0
+        engine_wall += time.perf_counter() - w0
+        steps += 1
+        wf["status"] = decision.status
+        if decision.status.get("phase") in ("Succeeded", "Failed", "Error"):
+            return wf, pods, results, engine_cpu, engine_wall, steps
+        created = [a for a in decision.actions if isinstance(a, CreatePod)]
+        now += timedelta(seconds=1)
+        for index, action in enumerate(created):
+            if stop_running is not None and index >= len(created) - stop_running:
+                pods[action.node_id] = PodObservation(name=action.name, node_id=action.node_id, phase="Running",
+                                                      containers=(ContainerObservation("main", "running"),))
+                continue
+            pods[action.node_id], results[action.node_id] = finished(action.name, action.node_id, now)
+        if stop_running is not None and created:
+            return wf, pods, results, engine_cpu, engine_wall, steps
+
+
+def bench_one_step(n: int, repeats: int) -> dict:
+    """A 10,000-node status, 10 pods still running: one step (nothing changes, the common case)."""
+    wf, pods, results, *_ = simulate(n, stop_running=10)
+    nodes = len(wf["status"]["nodes"])
+    observed = Observed(pods=dict(pods), task_results=dict(results))
+    now = T0 + timedelta(seconds=30)
+    cpu, wall = [], []
+    for _ in range(repeats):
+        c0, w0 = time.process_time(), time.perf_counter()
+        step(wf, observed, now)
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - w0) * 1000)
+    # and one step where the last 10 pods finish (the status changes)
+    for node_id, pod in list(pods.items()):
+        if pod.phase == "Running":
+            pods[node_id], results[node_id] = finished(pod.name, node_id, now)
+    observed = Observed(pods=dict(pods), task_results=dict(results))
+    c0, w0 = time.process_time(), time.perf_counter()
+    step(wf, observed, now)
+    change_cpu = (time.process_time() - c0) * 1000
+    change_wall = (time.perf_counter() - w0) * 1000
+    return {"nodes": nodes, "cpu_ms": statistics.median(cpu), "wall_ms": statistics.median(wall),
+            "change_cpu_ms": change_cpu, "change_wall_ms": change_wall}
+
+
+def bench_fan_out(n: int) -> dict:
+    tracemalloc.start()
+    wf, pods, _results, cpu, wall, steps = simulate(n)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"pods": len(pods), "phase": wf["status"]["phase"], "steps": steps, "engine_cpu_s": cpu,
+            "engine_wall_s": wall, "peak_mb": peak / 2**20,
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def bench_runner(steps: int) -> dict:
+    """N sequential steps of `true` through `sluice run`; overhead = (wall - N * spawn cost) / N."""
+    doc = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "overhead"},
+           "spec": {"entrypoint": "main", "templates": [
+               {"name": "main", "steps": [[{"name": f"s{i}", "template": "t"}] for i in range(steps)]},
+               {"name": "t", "container": {"image": "busybox", "command": ["true"]}}]}}
+    import yaml  # noqa: PLC0415
+
+    spawn = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        subprocess.run(["true"], check=True)
+        spawn.append(time.perf_counter() - t0)
+    spawn_s = statistics.median(spawn)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "wf.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        env = dict(os.environ, SLUICE_HOME=tmp)
+        code = (
+            "import sys, time; from pathlib import Path; from sluice.runner.driver import Runner, RunOptions; "
+            "from sluice.runner.load import load, prepare; "
+            f"loaded = load(Path({str(path)!r})); wf = prepare(loaded.workflow, [], None); "
+            f"opts = RunOptions(Path({tmp!r}) / 'run', Path({tmp!r}) / 'art', handle_signals=False); "
+            "r = Runner(wf, opts); t0 = time.perf_counter(); out = r.run(); wall = time.perf_counter() - t0; "
+            "print(wall, r.engine_seconds, r.steps, out['status']['phase'])"
+        )
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                cwd=Path(__file__).resolve().parents[1], check=True)
+    wall, engine, engine_steps, phase = result.stdout.split()
+    wall, engine = float(wall), float(engine)
+    return {"steps": steps, "phase": phase, "wall_s": wall, "engine_s": engine, "engine_steps": int(engine_steps),
+            "spawn_ms": spawn_s * 1000, "overhead_ms_per_step": (wall - steps * spawn_s) / steps * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pods", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--runner-steps", type=int, default=30)
+    args = parser.parse_args()
+    one = bench_one_step(args.pods, args.repeats)
+    print(f"one step, {one['nodes']} nodes, nothing changes: cpu {one['cpu_ms']:.1f} ms, wall {one['wall_ms']:.1f} ms")
+    print(f"one step, {one['nodes']} nodes, 10 pods finish: cpu {one['change_cpu_ms']:.1f} ms, "
+          f"wall {one['change_wall_ms']:.1f} ms")
+    fan = bench_fan_out(args.pods)
+    print(f"fan-out {fan['pods']} pods -> {fan['phase']} in {fan['steps']} steps: engine cpu {fan['engine_cpu_s']:.2f} s, "
+          f"wall {fan['engine_wall_s']:.2f} s, peak traced {fan['peak_mb']:.0f} MiB, max RSS {fan['max_rss_mb']:.0f} MiB")
+    run = bench_runner(args.runner_steps)
+    print(f"runner: {run['steps']} sequential steps -> {run['phase']}: wall {run['wall_s']:.2f} s, "
+          f"engine {run['engine_s']:.2f} s in {run['engine_steps']} steps, spawn {run['spawn_ms']:.1f} ms, "
+          f"overhead {run['overhead_ms_per_step']:.1f} ms/step")
+
+
+if __name__ == "__main__":
+    main()
