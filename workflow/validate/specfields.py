@@ -10,12 +10,12 @@ from workflow.validate import artifacts, metrics
 from workflow.validate.context import Ctx
 from workflow.validate.durations import duration_error
 from workflow.validate.tags import check_expression
+from workflow.validate.templates import RETRY_POLICIES
 from workflow.validate.util import LABEL_VALUE_RE, get_list, get_map, get_str, key_child, named
 
 POD_GC_STRATEGIES = ("", "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess")
 VOLUME_CLAIM_GC = ("", "OnWorkflowCompletion", "OnWorkflowSuccess")
 SHUTDOWN = ("", "Terminate", "Stop")
-RETRY_POLICIES = ("Always", "OnFailure", "OnError", "OnTransientError", "")
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 MAX_TEMPLATES = 200
 LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"

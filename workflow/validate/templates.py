@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from workflow.errors import child
+from workflow.merge import TEMPLATE_TYPES
+from workflow.names import DISPLAY_NAME_ANNOTATION, DISPLAY_NAME_RE
 from workflow.resolve import Resolution
 from workflow.validate import arguments, artifacts, leaf, metrics, outputs
 from workflow.validate.context import Ctx, Job
 from workflow.validate.tags import check_expression
 from workflow.validate.util import (
     CACHE_KEY_RE,
-    DISPLAY_NAME_ANNOTATION,
-    DISPLAY_NAME_RE,
     get_list,
     get_map,
     get_str,
@@ -34,7 +34,7 @@ from workflow.validate.variables import (
     template_info,
 )
 
-TYPE_FIELDS = ("container", "containerSet", "steps", "script", "resource", "dag", "suspend", "data", "http", "plugin")
+TYPE_FIELDS = TEMPLATE_TYPES
 TYPES_CHOICE = "choose one of: container, containerSet, steps, script, resource, dag, suspend, template, template ref"
 RETRY_POLICIES = ("Always", "OnFailure", "OnError", "OnTransientError", "")
 NO_POD_TYPES = ("steps", "dag", "suspend", "http", "plugin")

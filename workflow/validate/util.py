@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+# The display-name annotation and its pattern are defined with the node names (re-exported here).
+from workflow.names import DISPLAY_NAME_ANNOTATION as DISPLAY_NAME_ANNOTATION
+from workflow.names import DISPLAY_NAME_RE as DISPLAY_NAME_RE
+
 # Template, step and task names (validate.go workflowFieldNameFmt; CRD pattern), at most 128 characters.
 FIELD_NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 FIELD_NAME_MAX = 128
@@ -22,10 +26,8 @@ PARAM_NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 PARAM_NAME_MSG = "Parameter/Artifact name must consist of alpha-numeric characters, '_' or '-' e.g. my_param_1, MY-PARAM-1"
 # A value that is one simple tag, e.g. `{{inputs.parameters.x}}` (validate.go paramRegex).
 PARAM_TAG_RE = re.compile(r"\{\{[-a-zA-Z0-9]+(\.[-a-zA-Z0-9_]+)*\}\}")
-# Memoization keys and the display-name annotation (argo-anchor.md §5.11).
+# Memoization keys (argo-anchor.md §5.11).
 CACHE_KEY_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
-DISPLAY_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-.]{0,61}[a-zA-Z0-9]$")
-DISPLAY_NAME_ANNOTATION = "workflows.argoproj.io/display-name"
 # Prometheus metric names and label keys (no ':').
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 # Kubernetes label values (apimachinery IsValidLabelValue).

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.merge import template_type
+from workflow.templating import CHECKED_PREFIXES
 from workflow.validate.util import get_list, get_map, get_str, is_param_tag, named
 
-CHECKED_PREFIXES = ("item.", "steps.", "inputs.", "outputs.", "pod.", "workflow.", "tasks.")
 # Accepted by prefix whatever the scope (validate.go resolveAllVariables).
 EXEMPT_PREFIXES = (
     "outputs.",
