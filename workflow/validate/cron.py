@@ -8,9 +8,9 @@ from typing import Any
 from workflow.errors import child
 from workflow.validate.context import Ctx
 from workflow.validate.cronspec import CRD_PATTERN, schedule_error
-from workflow.validate.specfields import label_value_error
+from workflow.validate.specfields import check_label_values
 from workflow.validate.tags import check_expression, check_tags
-from workflow.validate.util import get_list, get_map, key_child
+from workflow.validate.util import get_list, get_map
 
 CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace", "")
 MAX_NAME = 52
@@ -72,12 +72,9 @@ def validate_cron(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
             problem = when_error(when)
             if problem:
                 ctx.error(None, child(path, "when"), f"invalid 'when' expression: {problem}")
-    labels = get_map(get_map(spec, "workflowMetadata"), "labels") or {}
-    for key, value in labels.items():
-        problem = label_value_error(value) if isinstance(value, str) else None
-        if problem:
-            ctx.error(None, key_child(child(child(path, "workflowMetadata"), "labels"), str(key)),
-                      f'invalid label value "{value}" for label "{key}": {problem}')
+    # Labels put on every Workflow the cron creates: each value is checked, whatever it holds.
+    check_label_values(ctx, get_map(get_map(spec, "workflowMetadata"), "labels"),
+                       child(child(path, "workflowMetadata"), "labels"), templated=False)
     stop = get_map(spec, "stopStrategy")
     if stop is not None:
         check_expression(ctx, None, stop.get("expression"), child(child(path, "stopStrategy"), "expression"),

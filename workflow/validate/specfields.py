@@ -31,6 +31,16 @@ def label_value_error(value: str) -> str | None:
     return None
 
 
+def check_label_values(ctx: Ctx, labels: dict[str, Any] | None, path: str, *, templated: bool) -> None:
+    """Label values as Kubernetes accepts them. `templated`: a value holding `{{` is only known at runtime."""
+    for key, value in (labels or {}).items():
+        if not isinstance(value, str) or (templated and "{{" in value):
+            continue
+        problem = label_value_error(value)
+        if problem:
+            ctx.error(None, key_child(path, str(key)), f'invalid label value "{value}" for label "{key}": {problem}')
+
+
 def check_spec_fields(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
     """The checks of the spec as the user wrote it (not of templates)."""
     templates = get_list(spec, "templates")
@@ -127,13 +137,7 @@ def _check_plugins(ctx: Ctx, plugins: list[Any] | None, path: str) -> None:
 def _check_workflow_metadata(ctx: Ctx, meta: dict[str, Any] | None, path: str) -> None:
     if meta is None:
         return
-    for key, value in (get_map(meta, "labels") or {}).items():
-        if not isinstance(value, str) or "{{" in value:
-            continue
-        problem = label_value_error(value)
-        if problem:
-            ctx.error(None, key_child(child(path, "labels"), str(key)),
-                      f'invalid label value "{value}" for label "{key}": {problem}')
+    check_label_values(ctx, get_map(meta, "labels"), child(path, "labels"), templated=True)
     for key, source in (get_map(meta, "labelsFrom") or {}).items():
         at = key_child(child(path, "labelsFrom"), str(key))
         if not isinstance(source, dict) or not get_str(source, "expression"):
