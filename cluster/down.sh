@@ -41,6 +41,7 @@ kill_cgroup_procs() {
   return 0
 }
 
+T0=$SECONDS
 for d in "${dirs[@]}"; do
   for c in kubelet kube-proxy kube-scheduler kube-controller-manager; do stop "$d" "$c"; done
 done
@@ -61,6 +62,7 @@ if [[ -S "$sock" ]] && ctr --address "$sock" version >/dev/null 2>&1; then
   done
 fi
 kill_cgroup_procs
+log "pods stopped ($((SECONDS - T0)) s)"
 
 for d in "${dirs[@]}"; do
   for c in minio kube-apiserver etcd registry containerd; do stop "$d" "$c"; done
@@ -70,6 +72,7 @@ for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $sock" 2>/dev/null); d
 kill_cgroup_procs
 sleep 0.5
 
+log "daemons stopped ($((SECONDS - T0)) s)"
 # Mounts under our directories (deepest first), lazily.
 for d in "${dirs[@]}" "$RUN"; do
   awk -v p="$d/" '{ if (index($5, p) == 1) print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
@@ -83,17 +86,19 @@ for d in "${dirs[@]}"; do [[ -x "$d/bin/kube-proxy" ]] && { kp="$d/bin/kube-prox
 if [[ -n "$kp" ]] && { iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1 || iptables -t filter -S KUBE-FORWARD >/dev/null 2>&1; }; then
   timeout 60 "$kp" --cleanup >/dev/null 2>&1 || log "kube-proxy --cleanup reported an error"
 fi
-while iptables -D FORWARD -s "$POD_CIDR" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
-while ip6tables -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
-# The portmap plugin's chains (CNI-HOSTPORT-*), if any.
-for t in nat filter; do
-  for ch in $(iptables -t "$t" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^CNI-/ {print $2}'); do
-    iptables -t "$t" -S 2>/dev/null | grep -- "-j $ch\b" | sed 's/^-A/-D/' | while read -r rule; do
-      eval iptables -t "$t" "$rule" 2>/dev/null
-    done
-    iptables -t "$t" -F "$ch" 2>/dev/null; iptables -t "$t" -X "$ch" 2>/dev/null
+# What kube-proxy --cleanup leaves (the kubelet's KUBE-FIREWALL, KUBE-KUBELET-CANARY, ...) and the
+# portmap plugin's CNI-* chains: jumps to them from the built-in chains, then the chains themselves.
+for ipt in iptables ip6tables; do
+  for t in filter nat mangle; do
+    rules=$("$ipt" -w -t "$t" -S 2>/dev/null) || continue
+    grep -E -- '^-A [A-Z]+ .*-j (KUBE-|CNI-)' <<<"$rules" | grep -Ev -- '^-A (KUBE-|CNI-)' | sed 's/^-A/-D/' |
+      while read -r rule; do eval "$ipt" -w -t "$t" "$rule" 2>/dev/null; done
+    for ch in $(awk '$1 == "-N" && $2 ~ /^(KUBE-|CNI-)/ {print $2}' <<<"$rules"); do "$ipt" -w -t "$t" -F "$ch" 2>/dev/null; done
+    for ch in $(awk '$1 == "-N" && $2 ~ /^(KUBE-|CNI-)/ {print $2}' <<<"$rules"); do "$ipt" -w -t "$t" -X "$ch" 2>/dev/null; done
   done
 done
+while iptables -D FORWARD -s "$POD_CIDR" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
+while ip6tables -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
 ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
 for v in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
   # veths whose master was our bridge (left only if a netns outlived its pod)
@@ -129,10 +134,11 @@ done
 ip link show "$BRIDGE" >/dev/null 2>&1 && left+=("bridge $BRIDGE")
 ip addr show dev lo | grep -q " $NODE_IP/32" && left+=("address $NODE_IP on lo")
 iptables -S FORWARD | grep -q sluice-cluster && left+=("FORWARD rule")
+iptables -S | grep -q -- '-N KUBE-' && left+=("KUBE-* iptables chains")
 pgrep -f "containerd-shim-runc-v2 .*-address $sock" >/dev/null && left+=("containerd shims")
 [[ -n "$cg_root" && -d "/sys/fs/cgroup/memory$cg_root" ]] && left+=("cgroup $cg_root")
 if ((${#left[@]})); then
   log "cluster-down left behind: ${left[*]}"
   exit 1
 fi
-log "cluster down"
+log "cluster down ($((SECONDS - T0)) s)"

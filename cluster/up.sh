@@ -8,9 +8,10 @@
 #
 # Everything lives in $SLUICE_CLUSTER_DIR (default .cluster/): bin/ (links), pki/, conf/, logs/, pids/,
 # state/, and the admin kubeconfig at $SLUICE_CLUSTER_DIR/kubeconfig. Machine-wide: /run/sluice-cluster.
-# Network safety (reference/local-cluster.md): pods get an empty resolv.conf, and an iptables FORWARD
+# Network safety (reference/local-cluster.md): pods get no nameserver, Pod Security "baseline" keeps
+# them out of the host network namespace, and an iptables FORWARD
 # REJECT drops anything from the pod range that would leave through any interface other than the bridge.
-set -euo pipefail
+set -Eeuo pipefail
 . "$(dirname "$0")/lib.sh"
 
 T0=$SECONDS
@@ -154,8 +155,23 @@ ensure_forward_reject() {
 }
 ensure_forward_reject
 
-# Pods get this (empty) file as their resolv.conf: no host nameserver ever reaches a pod.
-: >"$CONF/resolv.conf"
+# The kubelet's resolvConf: no nameserver, so none reaches a pod. Not empty: containerd copies the
+# host's /etc/resolv.conf into a pod when the kubelet's DNS config is empty (servers, searches, options).
+printf '# sluice cluster: pods get no nameserver\noptions timeout:1 attempts:1\n' >"$CONF/resolv.conf"
+# Pod Security "baseline" for every namespace (no hostNetwork, hostPID, hostPath, privileged...): a pod
+# in the host's network namespace would bypass the FORWARD rule. A namespace opts out with the label
+# pod-security.kubernetes.io/enforce=privileged.
+cat >"$CONF/admission.yaml" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  configuration:
+    apiVersion: pod-security.admission.config.k8s.io/v1
+    kind: PodSecurityConfiguration
+    defaults: {enforce: baseline, enforce-version: latest, warn: baseline, warn-version: latest}
+    exemptions: {usernames: [], runtimeClasses: [], namespaces: [kube-system]}
+EOF
 
 # --- certificates and kubeconfigs ---
 CURRENT="PKI"
@@ -264,7 +280,8 @@ start kube-apiserver kube-apiserver \
   --kubelet-certificate-authority "$PKI/ca.crt" --kubelet-preferred-address-types InternalIP \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
-  --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction --allow-privileged=true \
+  --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction,PodSecurity --allow-privileged=true \
+  --admission-control-config-file "$CONF/admission.yaml" \
   --profiling=false --v=1
 must_wait 120 kube-apiserver "the API server's /readyz" kubectl_ get --raw /readyz
 

@@ -9,6 +9,8 @@ import os
 import subprocess
 
 import pytest
+from kubernetes_asyncio import client
+from kubernetes_asyncio.client.rest import ApiException
 
 from .kube import api_client, exit_code, pod_manifest, run_pod
 
@@ -33,16 +35,14 @@ def _rules(cmd: str) -> list[str]:
 def test_forward_rejects_pod_traffic_leaving_the_machine():
     rules = [r for r in _rules("iptables") if r.startswith("-A FORWARD")]
     ours = f"-A FORWARD -s {POD_CIDR} ! -o cni0 -m comment --comment sluice-cluster -j REJECT"
-    assert ours in rules, rules
-    # Nothing before it may accept (kube-proxy's and the CNI's own chains come after it).
-    assert rules.index(ours) == 0, rules
+    # First of all (nothing before it may accept; kube-proxy's chains come after it).
+    assert rules and rules[0].startswith(ours), rules
 
 
 def test_forward_rejects_ipv6_from_the_bridge():
     rules = [r for r in _rules("ip6tables") if r.startswith("-A FORWARD")]
-    assert (
-        rules and rules[0] == "-A FORWARD -i cni0 ! -o cni0 -m comment --comment sluice-cluster -j REJECT"
-    ), rules
+    ours = "-A FORWARD -i cni0 ! -o cni0 -m comment --comment sluice-cluster -j REJECT"
+    assert rules and rules[0].startswith(ours), rules
 
 
 def test_no_masquerade_for_the_pod_range():
@@ -57,7 +57,8 @@ def test_no_masquerade_for_the_pod_range():
     assert not offending, offending
 
 
-async def test_pod_resolv_conf_is_empty(kubeconfig, namespace):
+async def test_pod_resolv_conf_has_no_nameserver(kubeconfig, namespace):
+    """No nameserver reaches a pod: the kubelet passes its (nameserver-less) resolvConf, never the host's."""
     async with api_client(kubeconfig) as api:
         pod, logs = await run_pod(
             api,
@@ -69,6 +70,7 @@ async def test_pod_resolv_conf_is_empty(kubeconfig, namespace):
     assert exit_code(pod) == 0
     body = logs.split("BEGIN", 1)[1].split("END", 1)[0]
     assert "nameserver" not in body, body
+    assert "options" in body, body  # proof that the kubelet's file was used, not a copy of the host's
 
 
 async def test_pod_reaches_the_api_server_service(kubeconfig, namespace):
@@ -101,3 +103,12 @@ async def test_pod_reaches_minio_on_the_node(kubeconfig, namespace):
         )
     assert exit_code(pod) == 0, logs
     assert "minio 200" in logs
+
+
+async def test_host_network_pods_are_refused(kubeconfig, namespace):
+    """Pod Security baseline: a pod in the host's network namespace would bypass the FORWARD rule."""
+    manifest = pod_manifest("hostnet", "busybox:1.36", ["true"], hostNetwork=True)
+    async with api_client(kubeconfig) as api:
+        with pytest.raises(ApiException) as err:
+            await client.CoreV1Api(api).create_namespaced_pod(namespace, manifest)
+    assert err.value.status == 403 and "hostNetwork" in err.value.body, err.value.body
