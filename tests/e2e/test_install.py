@@ -97,7 +97,9 @@ def test_isolated_render_differs_only_in_names(kubectl):
 def ensure_minio_image(image: str) -> None:
     """The quick-start's MinIO image, built from the cluster's MinIO binary when the cluster's own
     image build did not make it (cluster/build-images.sh makes no MinIO image yet)."""
-    listed = subprocess.run([*CTR, "images", "ls", "-q"], capture_output=True, text=True, check=True).stdout
+    proc = subprocess.run([*CTR, "images", "ls", "-q"], capture_output=True, text=True)
+    assert proc.returncode == 0, f"cannot list the cluster's images with ctr: {proc.stderr.strip()}"
+    listed = proc.stdout
     if image in listed.split():
         return
     minio = (CLUSTER_DIR / "bin" / "minio").resolve()
