@@ -104,6 +104,21 @@ def test_the_wrong_api_version_is_an_error():
 
 # ---- no traceback, whatever the input ---------------------------------------------------------------
 
+
+def test_non_finite_numbers_where_a_scalar_is_read_are_reported_never_raised():
+    # YAML's .inf and .nan are floats that no integer conversion takes.
+    for number in (float("inf"), float("-inf"), float("nan")):
+        doc = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "x"}, "spec": {
+            "entrypoint": "main",
+            "arguments": {"parameters": [{"name": "p", "value": number, "enum": [number]}]},
+            "templates": [
+                {"name": "main", "suspend": {"duration": number}},
+                {"name": "t", "inputs": {"parameters": [{"name": "q", "value": "1", "enum": [number]}]},
+                 "retryStrategy": {"backoff": {"duration": number}}, "container": {"image": "busybox"}},
+            ]}}
+        report = check_object(doc, NoSource())
+        assert not any("internal error" in p.message for p in report.errors), report.errors
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 600) | st.sampled_from(["", "x", "{{", "{{inputs.parameters.a}}",
                                                                           "{{= 1 +}}", "main", "a.Succeeded &&"]),

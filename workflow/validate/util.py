@@ -13,6 +13,7 @@ from typing import Any
 # The display-name annotation and its pattern are defined with the node names (re-exported here).
 from workflow.names import DISPLAY_NAME_ANNOTATION as DISPLAY_NAME_ANNOTATION
 from workflow.names import DISPLAY_NAME_RE as DISPLAY_NAME_RE
+from workflow.types.base import go_number_text
 
 # Template, step and task names (validate.go workflowFieldNameFmt; CRD pattern), at most 128 characters.
 FIELD_NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
@@ -69,15 +70,14 @@ def has(obj: Any, key: str) -> bool:
 
 
 def scalar_text(value: Any) -> str | None:
-    """A parameter value as Argo's AnyString reads it: strings, numbers and booleans; else None."""
+    """A parameter value as Argo's AnyString reads it: strings, numbers and booleans; else None.
+    Numbers are rendered by the parser's own AnyString rendering (go_number_text)."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value == int(value) and abs(value) < 1e21 else repr(value)
+    if isinstance(value, (int, float)):
+        return go_number_text(value)
     return None
 
 
