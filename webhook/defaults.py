@@ -111,9 +111,12 @@ def creator_labels(user_info: dict[str, Any]) -> dict[str, str]:
     return labels
 
 
+MISSING: dict[str, Any] = {"__missing__": True}  # compared by identity
+
+
 def _referenced_spec(obj: dict[str, Any], namespace: str | None, source: TemplateSource) -> dict[str, Any] | None:
-    """The spec of the template a Workflow's workflowTemplateRef names; None when there is no ref;
-    {"*": ...} sentinel handled by caller when the template is missing."""
+    """The spec of the template a Workflow's workflowTemplateRef names: None when there is no
+    reference, MISSING when the template cannot be found (yet)."""
     spec = obj.get("spec")
     ref = spec.get("workflowTemplateRef") if isinstance(spec, dict) else None
     if not isinstance(ref, dict):
@@ -130,9 +133,6 @@ def _referenced_spec(obj: dict[str, Any], namespace: str | None, source: Templat
         return MISSING
     found = template.get("spec")
     return found if isinstance(found, dict) else {}
-
-
-MISSING: dict[str, Any] = {"__missing__": True}
 
 
 def defaulted(

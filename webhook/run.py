@@ -28,6 +28,7 @@ from webhook.policy.engine import PolicySet
 from webhook.server import Readiness, Settings, build_app, build_health_app
 from webhook.sources import TemplateStore, documents_in, load_template_dir, yaml_files
 from webhook.tls import CertReloader
+from workflow.check import CheckOptions
 
 log = logging.getLogger("sluice.webhook")
 
@@ -52,6 +53,7 @@ class WebhookConfig:
     shutdown_grace: float = 3.0
     evaluator: str = "cel-rust"
     check_cache: int = 128  # CheckReports kept by content (0: none)
+    template_referencing: str = ""  # "" | Strict | Secure, as the controller's workflowRestrictions
     settings: Settings = field(default_factory=Settings)
 
 
@@ -121,7 +123,9 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
     policies = PolicySet(evaluator(config.evaluator))
     defaults = DefaultsHolder()
     admission = Admission(source=store, policies=policies, defaults=defaults,
-                          cache=CheckCache(config.check_cache) if config.check_cache else None)
+                          cache=CheckCache(config.check_cache) if config.check_cache else None,
+                          options=CheckOptions(missing_reference_is_warning=True,
+                                               template_referencing=config.template_referencing))
     tasks: list[asyncio.Task] = []
     cluster = None
 

@@ -42,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--deadline", type=float, default=4.0, help="seconds per request before a Timeout denial")
     p.add_argument("--max-request-bytes", type=int, default=8 * 1024 * 1024)
     p.add_argument("--workers", type=int, default=2, help="threads that run checks")
+    p.add_argument("--template-referencing", choices=("", "Strict", "Secure"), default="",
+                   help="as the controller's workflowRestrictions: only workflowTemplateRef workflows are admitted")
     p.add_argument("--check-cache", type=int, default=128, metavar="N",
                    help="keep the check results of the last N distinct objects (0: off)")
     p.add_argument("--poll-seconds", type=float, default=10.0, help="how often files and certificates are re-read")
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         defaults_configmap=args.defaults_configmap,
         cert_secret=args.cert_secret, webhook_configurations=args.webhook_configurations,
         poll_seconds=args.poll_seconds, shutdown_grace=args.shutdown_grace, evaluator=args.evaluator,
-        check_cache=args.check_cache,
+        check_cache=args.check_cache, template_referencing=args.template_referencing,
         settings=Settings(deadline=args.deadline, max_body=args.max_request_bytes, workers=args.workers),
     )
     try:

@@ -127,3 +127,33 @@ def test_a_missing_reference_is_a_warning_and_the_workflow_is_admitted(examples_
     response = answer["response"]
     assert status == 200 and response["allowed"] is True
     assert any("synced-later" in w for w in response["warnings"]), response
+
+
+RESTRICTED = [p for p in sorted(FIXTURES.glob("*.yaml")) if header(p.read_text())[0].startswith("template_referencing=")]
+
+
+@pytest.mark.parametrize("path", RESTRICTED, ids=[p.stem for p in RESTRICTED])
+def test_template_referencing_restrictions_are_enforced_when_configured(tmp_path, path):
+    text = path.read_text()
+    options, expected = header(text)
+    mode = options.split("=", 1)[1]
+    docs = list(yaml.safe_load_all(text))
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "t.yaml").write_text(yaml.safe_dump_all(docs[1:]))
+    doc = docs[0]
+    with WebhookProcess(tmp_path, templates=templates, extra=["--template-referencing", mode]) as proc:
+        client = proc.client()
+        status, answer = client.post("/validate", review(doc, kind=doc["kind"], namespace="default"))
+        client.close()
+    assert status == 200 and answer["response"]["allowed"] is False
+    causes = [(c["field"], c["message"]) for c in answer["response"]["status"]["details"]["causes"]]
+    for p, fragment in expected:
+        assert any(field == p and fragment in msg for field, msg in causes), causes
+    # Without the restriction the same object is admitted.
+    (tmp_path / "open").mkdir()
+    with WebhookProcess(tmp_path / "open", templates=templates) as proc:
+        client = proc.client()
+        _, answer = client.post("/validate", review(doc, kind=doc["kind"], namespace="default"))
+        client.close()
+    assert answer["response"]["allowed"] is True
