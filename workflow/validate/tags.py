@@ -21,12 +21,12 @@ def check_tags(ctx: Ctx, job: Job | None, value: Any, path: str, scope: Scope | 
             continue
         for tag in found:
             if tag.kind == "expression":
-                body = tag.body[1:] if tag.body.startswith("=") else tag.body
-                problem = expr_error(body.strip())
+                # The body is the text after `{{=`, trimmed: what the renderer compiles.
+                problem = expr_error(tag.body)
                 if problem:
-                    ctx.error(job, at, f"invalid expression in {{{{={body.strip()}}}}}: {problem}")
+                    ctx.error(job, at, f"invalid expression in {{{{={tag.body}}}}}: {problem}")
                 elif scope is not None:
-                    _check_reads(ctx, job, at, body.strip(), scope)
+                    _check_reads(ctx, job, at, tag.body, scope)
             elif scope is not None:
                 reason = scope.check(tag.body)
                 if reason is not None:
