@@ -27,9 +27,11 @@ from webhook.admission import Admission
 from webhook.metrics import Metrics
 from webhook.review import AdmissionRequest, MalformedReview, Verdict, parse_review, review_response
 from webhook.status import error_status
+from workflow.check import ARGO_KINDS
 
 log = logging.getLogger("sluice.webhook")
 
+KNOWN_KINDS = frozenset({*ARGO_KINDS, "WorkflowPolicy"})
 DEFAULT_MAX_BODY = 8 * 1024 * 1024  # an UPDATE carries object and oldObject, each up to etcd's 1.5 MiB
 DEFAULT_DEADLINE = 4.0  # seconds; below the 5 s timeoutSeconds of manifests/webhook
 
@@ -100,10 +102,11 @@ async def _review(request: web.Request, endpoint: str, decide: Callable[[Admissi
                           reason="error")
     elapsed = time.perf_counter() - started
     result = "allowed" if verdict.allowed else ("error" if verdict.reason in ("error", "timeout") else "denied")
-    metrics.requests.inc(endpoint=endpoint, kind=req.kind, operation=req.operation, result=result)
+    kind = req.kind if req.kind in KNOWN_KINDS else "other"  # label values from a closed set
+    metrics.requests.inc(endpoint=endpoint, kind=kind, operation=req.operation, result=result)
     metrics.latency.observe(elapsed, endpoint=endpoint)
     if not verdict.allowed:
-        metrics.denials.inc(kind=req.kind, reason=verdict.reason)
+        metrics.denials.inc(kind=kind, reason=verdict.reason)
     for policy, action in verdict.violations:
         metrics.policy_results.inc(policy=policy, action=action, dry_run=str(req.dry_run).lower())
     log.info(

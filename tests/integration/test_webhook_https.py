@@ -266,3 +266,12 @@ def test_a_client_can_send_many_reviews_on_one_connection(webhook):
         status, answer = c.post("/mutate", review({"metadata": {"name": f"w{i}"}, "spec": {}}, uid=f"u{i}"))
         assert status == 200 and answer["response"]["uid"] == f"u{i}"
     c.close()
+
+
+def test_metric_labels_come_from_a_closed_set(client):
+    for i in range(20):
+        odd = {"apiVersion": "x/v1", "kind": f"Odd{i}", "metadata": {"name": "o"}}
+        assert client.post("/validate", review(odd, kind=f"Odd{i}", group="x"))[0] == 200
+    text = client.request("GET", "/metrics")[1].decode()
+    assert "Odd" not in text
+    assert 'kind="other",operation="CREATE",result="allowed"} ' in text
