@@ -19,11 +19,18 @@ from typing import Any
 
 from workflow.check import CheckReport
 
+# A report holds the expanded object too: count an entry as a few times the review it came from, and
+# bound the total, so 128 objects near etcd's 1.5 MiB limit cannot take the pod's memory.
+WEIGHT_PER_BYTE = 3
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
 
 class CheckCache:
-    def __init__(self, size: int = 128) -> None:
+    def __init__(self, size: int = 128, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.size = size
-        self._items: OrderedDict[bytes, CheckReport] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[bytes, tuple[CheckReport, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -39,24 +46,34 @@ class CheckCache:
         h.update(generation.to_bytes(8, "little"))
         return h.digest()
 
+    @staticmethod
+    def size_of(obj: Any, known: int = 0) -> int:
+        return known or len(json.dumps(obj, separators=(",", ":"), default=str))
+
     def get(self, key: bytes) -> CheckReport | None:
         with self._lock:
-            report = self._items.get(key)
-            if report is None:
+            entry = self._items.get(key)
+            if entry is None:
                 self.misses += 1
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-            return report
+            return entry[0]
 
-    def put(self, key: bytes, report: CheckReport) -> None:
-        if self.size <= 0:
-            return
+    def put(self, key: bytes, report: CheckReport, size: int) -> None:
+        """`size`: the review's size in bytes (the entry counts WEIGHT_PER_BYTE times that)."""
+        weight = size * WEIGHT_PER_BYTE
+        if self.size <= 0 or weight > self.max_bytes // 4:
+            return  # one huge object is not worth evicting everything else for
         with self._lock:
-            self._items[key] = report
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.bytes -= old[1]
+            self._items[key] = (report, weight)
+            self.bytes += weight
+            while len(self._items) > self.size or self.bytes > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.bytes -= dropped
 
     def __len__(self) -> int:
         return len(self._items)

@@ -40,6 +40,7 @@ class AdmissionRequest:
     # A digest of the review as received, without its uid: equal for the same object submitted again
     # by the same user and operation (the check cache's key; b"" when not built from a body).
     content_key: bytes = b""
+    content_size: int = 0  # bytes of the review as received
 
     @property
     def username(self) -> str:
@@ -147,6 +148,7 @@ def parse_review(body: bytes) -> AdmissionRequest:
         dry_run=dry_run,
         sub_resource=_text(req.get("subResource"), "request.subResource"),
         content_key=hashlib.blake2b(body.replace(uid.encode(), b""), digest_size=20).digest(),
+        content_size=len(body),
     )
 
 

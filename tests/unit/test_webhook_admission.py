@@ -226,3 +226,16 @@ def test_policies_are_evaluated_even_on_a_cache_hit():
     a.cache = CheckCache()
     assert a.validate(request(wf(), user="alice")).allowed is True
     assert a.validate(request(wf(), user="mallory")).allowed is False
+
+
+def test_the_cache_is_bounded_in_bytes_too():
+    from webhook.check_cache import WEIGHT_PER_BYTE, CheckCache
+
+    cache = CheckCache(size=100, max_bytes=10_000 * WEIGHT_PER_BYTE)
+    report = CheckReport("Workflow", "w", None)
+    for i in range(10):
+        cache.put(bytes([i]), report, 2_000)
+    assert len(cache) == 5 and cache.bytes <= cache.max_bytes
+    assert cache.get(bytes([9])) is report and cache.get(bytes([0])) is None
+    cache.put(b"huge", report, 5_000)  # over a quarter of the budget: not kept
+    assert cache.get(b"huge") is None
