@@ -120,7 +120,13 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
     metrics = Metrics()
     readiness = Readiness()
     store = TemplateStore()
-    policies = PolicySet(evaluator(config.evaluator))
+    try:
+        cel = evaluator(config.evaluator)
+    except ImportError as exc:  # an image built without the Rust wheel: slower, but the same answers
+        log.warning("CEL evaluator unavailable; using cel-python", extra={"wanted": config.evaluator,
+                                                                          "error": str(exc)})
+        cel = evaluator("cel-python")
+    policies = PolicySet(cel)
     defaults = DefaultsHolder()
     admission = Admission(source=store, policies=policies, defaults=defaults,
                           cache=CheckCache(config.check_cache) if config.check_cache else None,
