@@ -161,7 +161,7 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, ssl_context=reloader.context, backlog=512)
     await site.start()
-    log.info("listening", extra={"url": f"https://{config.host}:{config.port}", "evaluator": config.evaluator})
+    log.info("listening", extra={"url": f"https://{config.host}:{config.port}", "evaluator": policies.cel.name})
     health_runner = None
     if config.health_port:
         health_runner = web.AppRunner(build_health_app(metrics, readiness), handle_signals=False, access_log=None)
