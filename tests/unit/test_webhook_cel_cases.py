@@ -97,3 +97,13 @@ def test_one_activation_is_reused_across_programs(cel):
     second = cel.compile("containers.exists(c, c.role == 'sidecar')")
     assert first.evaluate(activation) is True
     assert second.evaluate(activation) is True
+
+
+def test_the_one_known_difference_is_pinned():
+    """has() over an absent intermediate field: an error in cel-rust (and the CEL spec), false in
+    cel-python. Policies here test each level instead; this test says so if either side changes."""
+    expression = "has(object.metadata.annotations.x)"
+    rust, python = evaluator("cel-rust"), evaluator("cel-python")
+    with pytest.raises(CelError):
+        rust.compile(expression).evaluate(rust.activation(VARIABLES_COPY()))
+    assert python.compile(expression).evaluate(python.activation(VARIABLES_COPY())) is False
