@@ -134,9 +134,14 @@ class ClusterSources:
         serialize = self.api_client.sanitize_for_serialization
         custom = client.CustomObjectsApi(self.api_client)
         core = client.CoreV1Api(self.api_client)
+        scope = self.config.watch_namespace
+        templates_list, templates_args = (
+            (custom.list_namespaced_custom_object, {"namespace": scope}) if scope
+            else (custom.list_cluster_custom_object, {})
+        )
         informers = [
-            Informer("workflowtemplates", custom.list_cluster_custom_object,
-                     {"group": ARGO[0], "version": ARGO[1], "plural": "workflowtemplates"},
+            Informer("workflowtemplates", templates_list,
+                     {"group": ARGO[0], "version": ARGO[1], "plural": "workflowtemplates", **templates_args},
                      on_list=lambda items: self.store.replace("WorkflowTemplate", items),
                      on_event=self._template_event),
             Informer("clusterworkflowtemplates", custom.list_cluster_custom_object,

@@ -46,6 +46,7 @@ class WebhookConfig:
     kubeconfig: str | None = None
     in_cluster: bool = False
     namespace: str = "sluice"
+    watch_namespace: str = ""  # WorkflowTemplates of this namespace only (a namespaced install); "" = all
     defaults_configmap: str = "sluice-workflow-defaults"  # key workflowDefaults (manifests/CONVENTIONS.md)
     cert_secret: str = ""  # in-cluster: keep the certificates in this Secret (namespace above)
     webhook_configurations: str = "sluice-webhook"  # names of the Validating/Mutating configurations

@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="workflow defaults: a ConfigMap with workflowDefaults, or the defaults Workflow")
     p.add_argument("--namespace", default=os.environ.get("POD_NAMESPACE", "sluice"),
                    help="the webhook's own namespace (in a cluster)")
+    p.add_argument("--watch-namespace", default="",
+                   help="in a cluster: read WorkflowTemplates of this namespace only (namespaced installs)")
     p.add_argument("--defaults-configmap", default="sluice-workflow-defaults",
                    help="in a cluster: the ConfigMap (in --namespace) whose workflowDefaults key holds defaults")
     p.add_argument("--cert-secret", default="",
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port, host=args.host, health_port=args.health_port, cert_dir=args.cert_dir, hosts=hosts,
         templates=args.templates, policies=args.policies, defaults=args.defaults,
         kubeconfig=args.kubeconfig, in_cluster=in_cluster, namespace=args.namespace,
-        defaults_configmap=args.defaults_configmap,
+        defaults_configmap=args.defaults_configmap, watch_namespace=args.watch_namespace,
         cert_secret=args.cert_secret, webhook_configurations=args.webhook_configurations,
         poll_seconds=args.poll_seconds, shutdown_grace=args.shutdown_grace, evaluator=args.evaluator,
         check_cache=args.check_cache, template_referencing=args.template_referencing,
