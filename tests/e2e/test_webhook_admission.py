@@ -232,3 +232,13 @@ def test_policies_from_the_cluster_see_containers_of_referenced_templates(webhoo
         return True
 
     eventually(denied_by_policy, 30)
+
+    # Deleting the policy reaches the webhook through its watch: the same workflow is admitted again.
+    kubectl("delete", "workflowpolicy", f"e2e-registries-{label}")
+
+    def admitted_again():
+        code, _, err = apply(kubectl, ns, wf, "--dry-run=server")
+        assert code == 0, err
+        return True
+
+    eventually(admitted_again, 30)
