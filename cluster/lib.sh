@@ -28,7 +28,7 @@ APISERVER_PORT=6443
 ETCD_PORT=2379
 REGISTRY_PORT=${SLUICE_REGISTRY_PORT:-5111}   # local read-only image registry on 127.0.0.1
 MINIO_PORT=9000
-MINIO_CONSOLE_PORT=9001
+MINIO_CONSOLE_PORT=19001
 # Sysctls the kubelet, kube-proxy or the bridge plugin may change; saved by up, restored by down.
 SAVED_SYSCTLS="net.ipv4.ip_forward kernel.panic kernel.panic_on_oops vm.overcommit_memory
   net.ipv4.conf.all.route_localnet net.netfilter.nf_conntrack_max

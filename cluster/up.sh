@@ -16,7 +16,6 @@ set -Eeuo pipefail
 
 T0=$SECONDS
 [[ $(id -u) == 0 ]] || die "cluster-up needs root"
-lifecycle_lock
 mkdir -p "$BIN" "$PKI" "$LOGS" "$PIDS" "$STATE" "$CONF" "$RUN"
 
 # Which component we are starting, for the failure report.
@@ -64,10 +63,29 @@ import_images() {
   done
 }
 
-# --- already up? Then only rebuild the images (the Sluice image follows the working tree) and import them.
+# --- packages, binaries, images (before the lock: a running cluster is not disturbed meanwhile) ---
+CURRENT="Debian packages"; CURRENT_LOG=/tmp/sluice-apt.log
+"$CLUSTER_SRC/install-deps.sh"
+CURRENT="Kubernetes/etcd build"; CURRENT_LOG=""
+"$CLUSTER_SRC/build-k8s.sh" all
+CURRENT="MinIO build"
+MINIO_BIN=$("$CLUSTER_SRC/build-minio.sh")
+for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
+  ln -sfn "$SLUICE_CACHE_DIR/k8s-$K8S_VERSION/bin/$b" "$BIN/$b"
+done
+for b in etcd etcdctl; do ln -sfn "$SLUICE_CACHE_DIR/etcd-$ETCD_VERSION/bin/$b" "$BIN/$b"; done
+ln -sfn "$MINIO_BIN" "$BIN/minio"
+ln -sfn /usr/bin/ctr "$BIN/ctr"
+CURRENT="images"
+"$CLUSTER_SRC/build-images.sh"
+log "binaries and images ready after $((SECONDS - T0)) s"
+
+# One cluster-up/down at a time on this machine (from here on).
+CURRENT="waiting for the cluster lock"
+lifecycle_lock
+
+# --- already up? Then only import the images just rebuilt (the Sluice image follows the working tree).
 if [[ -f "$RUN/owner" && "$(cat "$RUN/owner")" == "$CLUSTER_DIR" ]] && all_alive && node_ready; then
-  CURRENT="images"
-  "$CLUSTER_SRC/build-images.sh"
   import_images
   log "cluster already up, images refreshed (kubeconfig: $KUBECONFIG_OUT)"
   exit 0
@@ -85,28 +103,16 @@ CURRENT="host checks"
 [[ -d /sys/fs/cgroup/memory && -d /sys/fs/cgroup/cpu && -d /sys/fs/cgroup/cpuset ]] ||
   die "cgroup v1 hierarchies (memory, cpu, cpuset) are required; see reference/local-cluster.md"
 [[ -e /dev/kmsg ]] || die "/dev/kmsg is missing (the kubelet's OOM watcher needs it)"
-for port in $APISERVER_PORT $ETCD_PORT 2380 $REGISTRY_PORT 10250 10257 10259; do
-  if ss -Hltn "sport = :$port" | grep -q .; then
-    die "port $port is in use: $(ss -Hltnp "sport = :$port" | head -1)"
-  fi
+# port_free ADDR:PORT: nothing listens there, nor on the wildcard address of that port.
+port_free() {
+  local addr=${1%:*} port=${1##*:}
+  ! ss -Hltn "sport = :$port" | awk '{print $4}' | grep -qE "^($addr|0\.0\.0\.0|\*|\[::\]):$port\$"
+}
+for ap in "0.0.0.0:$APISERVER_PORT" "127.0.0.1:$APISERVER_PORT" "$NODE_IP:$APISERVER_PORT" "127.0.0.1:$ETCD_PORT" \
+    127.0.0.1:2380 "127.0.0.1:$REGISTRY_PORT" "$NODE_IP:10250" 127.0.0.1:10248 127.0.0.1:10257 127.0.0.1:10259 \
+    127.0.0.1:10249 127.0.0.1:10256 "$NODE_IP:$MINIO_PORT" "127.0.0.1:$MINIO_CONSOLE_PORT"; do
+  port_free "$ap" || die "$ap is in use: $(ss -Hltnp "sport = :${ap##*:}" | head -3)"
 done
-
-# --- packages, binaries, images ---
-CURRENT="Debian packages"; CURRENT_LOG=/tmp/sluice-apt.log
-"$CLUSTER_SRC/install-deps.sh"
-CURRENT="Kubernetes/etcd build"; CURRENT_LOG=""
-"$CLUSTER_SRC/build-k8s.sh" all
-CURRENT="MinIO build"
-MINIO_BIN=$("$CLUSTER_SRC/build-minio.sh")
-for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
-  ln -sfn "$SLUICE_CACHE_DIR/k8s-$K8S_VERSION/bin/$b" "$BIN/$b"
-done
-for b in etcd etcdctl; do ln -sfn "$SLUICE_CACHE_DIR/etcd-$ETCD_VERSION/bin/$b" "$BIN/$b"; done
-ln -sfn "$MINIO_BIN" "$BIN/minio"
-ln -sfn /usr/bin/ctr "$BIN/ctr"
-CURRENT="images"
-"$CLUSTER_SRC/build-images.sh"
-log "binaries and images ready after $((SECONDS - T0)) s"
 
 # --- machine state: sysctls (saved once, restored by down), node address, cgroups, firewall ---
 CURRENT="host network and cgroups"
