@@ -8,3 +8,10 @@ cd "$(dirname "$0")/.."
 
 ruff check .
 python -m pytest -m "not e2e" "$@"
+
+# e2e tier (cluster/e2e.sh: on SLUICE_E2E_KUBECONFIG, or cluster up -> pytest -m e2e tests/e2e -> down).
+if [[ "${SLUICE_SKIP_E2E:-}" == 1 ]]; then
+  echo "SLUICE_SKIP_E2E=1: the e2e tier was NOT run" >&2
+else
+  cluster/e2e.sh
+fi
