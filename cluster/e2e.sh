@@ -23,6 +23,13 @@ if [[ -n "${SLUICE_E2E_KUBECONFIG:-}" ]]; then
   exit
 fi
 
+# Packages and the (cached) builds first, outside the lock: the first run on a machine builds for long.
+t0=$SECONDS
+cluster/install-deps.sh
+cluster/build-k8s.sh all
+cluster/build-minio.sh >/dev/null
+echo "e2e tier: packages and builds ready after $((SECONDS - t0)) s" >&2
+
 # One e2e run on the project's cluster at a time on this machine (its addresses and ports are fixed).
 exec 7>/run/sluice-e2e.lock
 if ! flock -n 7; then echo "e2e tier: waiting for another e2e run on this machine" >&2; flock 7; fi
@@ -37,8 +44,10 @@ if [[ -f "$cluster_dir/kubeconfig" && -f /run/sluice-cluster/owner &&
   exit
 fi
 
-trap 'rc=$?; echo "e2e tier: bringing the cluster down" >&2; cluster/down.sh || echo "cluster-down reported leftovers (see above)" >&2; exit $rc' EXIT
-t0=$SECONDS
+trap 'rc=$?; echo "e2e tier: bringing the cluster down" >&2; t1=$SECONDS; cluster/down.sh || echo "cluster-down reported leftovers (see above)" >&2; echo "e2e tier: cluster down in $((SECONDS - t1)) s" >&2; exit $rc' EXIT
+t1=$SECONDS
 cluster/up.sh
-echo "e2e tier: cluster up after $((SECONDS - t0)) s" >&2
+echo "e2e tier: cluster up in $((SECONDS - t1)) s" >&2
+t1=$SECONDS
 run_tier "$@"
+echo "e2e tier: tests took $((SECONDS - t1)) s" >&2
