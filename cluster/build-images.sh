@@ -119,9 +119,14 @@ if [[ ! -f "$deps_layer" ]]; then
   d="$WORK/sluice-deps"; mkdir -p "$d/opt/sluice/site"
   mapfile -t deps < <("$PY" -c 'import tomllib,sys; print("\n".join(tomllib.load(open(sys.argv[1],"rb"))["project"]["dependencies"]))' "$REPO/pyproject.toml")
   log "pip install of Sluice's dependencies into the image (${#deps[@]} requirements)"
-  "$PY" -m pip install -q --disable-pip-version-check --no-warn-script-location \
-      --target "$d/opt/sluice/site" "${deps[@]}" >"$WORK/pip-deps.log" 2>&1 ||
-    { tail_log "$WORK/pip-deps.log"; die "pip install of the dependencies failed"; }
+  for attempt in 1 2 3; do
+    rm -rf "$d/opt/sluice/site"; mkdir -p "$d/opt/sluice/site"
+    "$PY" -m pip install -q --disable-pip-version-check --no-warn-script-location \
+        --target "$d/opt/sluice/site" "${deps[@]}" >"$WORK/pip-deps.log" 2>&1 && break
+    tail_log "$WORK/pip-deps.log" 15
+    ((attempt < 3)) || die "pip install of the dependencies failed 3 times"
+    log "pip install failed (attempt $attempt); retrying"; sleep 10
+  done
   rm -rf "$d/opt/sluice/site/bin"
   "$PY" -m compileall -q -j 2 "$d/opt/sluice/site" >/dev/null || true
   chmod -R a+rX "$d/opt"

@@ -10,6 +10,15 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/versions.sh"
 
 log() { echo "[build-k8s $(date +%H:%M:%S)] $*" >&2; }
+# retry CMD...: module downloads from the Go proxy can fail transiently.
+retry() {
+  local i
+  for i in 1 2 3; do
+    "$@" && return 0
+    echo "attempt $i of: $* failed; retrying" >&2; sleep $((i * 10))
+  done
+  return 1
+}
 
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0
 JOBS=${SLUICE_BUILD_JOBS:-2}
@@ -29,6 +38,7 @@ build_k8s() {
   (
     cd "$work"
     go mod init local.invalid/k8sbuild
+    retry go mod download "k8s.io/kubernetes@$K8S_VERSION"
     gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
     [[ -f "$gomod" ]] || { echo "no go.mod for k8s.io/kubernetes@$K8S_VERSION" >&2; exit 1; }
     # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with ./staging paths;
@@ -41,7 +51,7 @@ build_k8s() {
       pkgs+=" k8s.io/kubernetes/cmd/$c"
     done
     # shellcheck disable=SC2086
-    go get $(for p in $pkgs; do echo "$p@$K8S_VERSION"; done)
+    retry go get $(for p in $pkgs; do echo "$p@$K8S_VERSION"; done)
     minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
     ldf="-s -w"
     for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -67,7 +77,7 @@ build_etcd() {
     cd "$work"
     go mod init local.invalid/etcdbuild
     # server/v3 has replace lines of its own, so `go install pkg@ver` is refused: build from a wrapper module.
-    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION"
+    retry go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION"
     ldf="-s -w"
     /usr/bin/time -v -o "$ETCD_DIR/build-time.txt" nice -n "$NICE" \
       go build -p "$JOBS" -trimpath -ldflags "$ldf" -o "$ETCD_DIR/bin.tmp/etcd" go.etcd.io/etcd/server/v3
