@@ -19,6 +19,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from workflow.types.base import go_json_number_text
+
 FNV32_OFFSET = 0x811C9DC5
 FNV32_PRIME = 0x01000193
 MAX_POD_NAME_PREFIX = 242  # 253 (k8s name limit) - 10 (hash digits) - 1 (dash)
@@ -109,18 +111,18 @@ def recover_attempt(node_name: str) -> int:
 
 
 def _go_json(value: Any) -> str:
-    """JSON as Go's encoding/json writes it: no spaces, map keys sorted, no HTML escaping kept."""
-    return json.dumps(_normalise_numbers(value), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-
-
-def _normalise_numbers(value: Any) -> Any:
-    if isinstance(value, float) and math.isfinite(value) and value == int(value) and abs(value) < 1e21:
-        return int(value)
+    """JSON as Go's encoding/json writes it: no spaces, map keys sorted, Go's number forms."""
     if isinstance(value, dict):
-        return {str(k): _normalise_numbers(v) for k, v in value.items()}
+        return "{" + ",".join(f"{_go_json(str(k))}:{_go_json(value[k])}" for k in sorted(value, key=str)) + "}"
     if isinstance(value, list):
-        return [_normalise_numbers(v) for v in value]
-    return value
+        return "[" + ",".join(_go_json(v) for v in value) + "]"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isfinite(value) and value == int(value) and abs(value) < 1e21:
+            return str(int(value))
+        return go_json_number_text(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def item_string(value: Any) -> str:

@@ -106,6 +106,11 @@ def test_task_result_name_is_the_node_id():
         (["a", 1, True], "[a 1 true]"),
         ("f(x)", "fx"),
         ({"k": {"z": 1, "a": [1, 2]}}, 'k:{"a":[1,2],"z":1}'),
+        # Go's encoding/json number forms: fixed notation in [1e-6, 1e21), short exponents outside
+        (1e-05, "0.00001"),
+        (1e-07, "1e-7"),
+        (1.5e21, "1.5e+21"),
+        ({"k": 1e-07}, "k:1e-7"),
     ],
 )
 def test_item_description(item, desc):

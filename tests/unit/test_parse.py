@@ -184,7 +184,11 @@ def test_identity_is_read_even_when_the_body_is_bad():
         (2.0, "2"),
         (-7, "-7"),
         ("abc", "abc"),
-        (1e21, "1e+21"),
+        # strconv.FormatFloat(v, 'f', -1, 64): shortest digits, never exponent notation
+        (1e21, "1000000000000000000000"),
+        (1e-07, "0.0000001"),
+        (1.2345e-05, "0.000012345"),
+        (12345678901234567891, "12345678901234567000"),  # through float64, as Go's decoder does
     ],
 )
 def test_any_string_values_are_kept_as_argo_renders_them(given, stored):

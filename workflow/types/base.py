@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -72,17 +73,39 @@ def field(name: str, default: Any = None) -> Any:
 
 
 def go_number_text(value: int | float) -> str:
-    """A JSON number as Go's encoding/json writes it (integral floats without `.0`, no exponent in range)."""
+    """A JSON number as Argo's AnyString keeps it: Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
+
+    Shortest round-trip digits in fixed notation (1e-07 is "0.0000001", 3.0 is "3"); integers beyond
+    float64's exact range go through float64 as Go's JSON decoder does.
+    """
+    if isinstance(value, int) and abs(value) <= 2**53:
+        return str(value)
+    value = float(value)
+    if not math.isfinite(value):
+        return repr(value)
+    return _fixed_shortest(value)
+
+
+def go_json_number_text(value: int | float) -> str:
+    """A JSON number as Go's encoding/json writes it: fixed notation, except exponent notation below
+    1e-6 and from 1e21 on, with a one-digit negative exponent written `e-7` (not `e-07`)."""
     if isinstance(value, int):
         return str(value)
-    if math.isfinite(value) and value == int(value) and abs(value) < 1e21:
-        return str(int(value))
-    if math.isfinite(value) and 1e-6 <= abs(value) < 1e21:
-        text = repr(value)
-        if "e" in text or "E" in text:
-            text = format(value, "f").rstrip("0").rstrip(".")
-        return text
-    return repr(value)
+    if not math.isfinite(value):
+        return repr(value)
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude < 1e-6 or magnitude >= 1e21):
+        mantissa, exponent = repr(value).split("e")  # Python's repr is in exponent form in this range
+        sign, digits = exponent[0], exponent[1:].lstrip("0") or "0"
+        if sign == "-" and len(digits) == 1:
+            return f"{mantissa}e-{digits}"
+        return f"{mantissa}e{sign}{digits.zfill(2)}"
+    return _fixed_shortest(value)
+
+
+def _fixed_shortest(value: float) -> str:
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def yaml_time_text(value: Any) -> str | None:
