@@ -102,9 +102,9 @@ while ip6tables -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment slui
 ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
 for v in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
   # veths whose master was our bridge (left only if a netns outlived its pod)
-  ip -d link show "$v" 2>/dev/null | grep -q "master $BRIDGE" && ip link delete "$v" 2>/dev/null
+  ip -d link show "$v" 2>/dev/null | grep "master $BRIDGE" >/dev/null && ip link delete "$v" 2>/dev/null
 done
-ip addr show dev lo | grep -q " $NODE_IP/32" && ip addr del "$NODE_IP/32" dev lo
+ip addr show dev lo | grep " $NODE_IP/32" >/dev/null && ip addr del "$NODE_IP/32" dev lo
 
 # cgroups: remove the pods' cgroup tree in every hierarchy, deepest first.
 if [[ -n "$cg_root" ]]; then
@@ -129,12 +129,12 @@ rm -rf "$RUN"
 # --- verify ---
 left=()
 for d in "${dirs[@]}"; do
-  awk -v p="$d/" '{ if (index($5, p) == 1) print $5 }' /proc/self/mountinfo | grep -q . && left+=("mounts under $d")
+  awk -v p="$d/" '{ if (index($5, p) == 1) print $5 }' /proc/self/mountinfo | grep . >/dev/null && left+=("mounts under $d")
 done
 ip link show "$BRIDGE" >/dev/null 2>&1 && left+=("bridge $BRIDGE")
-ip addr show dev lo | grep -q " $NODE_IP/32" && left+=("address $NODE_IP on lo")
-iptables -S FORWARD | grep -q sluice-cluster && left+=("FORWARD rule")
-iptables -S | grep -q -- '-N KUBE-' && left+=("KUBE-* iptables chains")
+ip addr show dev lo | grep " $NODE_IP/32" >/dev/null && left+=("address $NODE_IP on lo")
+iptables -S FORWARD | grep sluice-cluster >/dev/null && left+=("FORWARD rule")
+iptables -S | grep -- '-N KUBE-' >/dev/null && left+=("KUBE-* iptables chains")
 pgrep -f "containerd-shim-runc-v2 .*-address $sock" >/dev/null && left+=("containerd shims")
 [[ -n "$cg_root" && -d "/sys/fs/cgroup/memory$cg_root" ]] && left+=("cgroup $cg_root")
 if ((${#left[@]})); then

@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/versions.sh"
 missing=()
 for p in $DEBIAN_PACKAGES; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || missing+=("$p")
 done
 ((${#missing[@]} == 0)) && exit 0
 echo "[install-deps] installing: ${missing[*]}" >&2

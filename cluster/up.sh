@@ -106,7 +106,7 @@ CURRENT="host checks"
 # port_free ADDR:PORT: nothing listens there, nor on the wildcard address of that port.
 port_free() {
   local addr=${1%:*} port=${1##*:}
-  ! ss -Hltn "sport = :$port" | awk '{print $4}' | grep -qE "^($addr|0\.0\.0\.0|\*|\[::\]):$port\$"
+  ! ss -Hltn "sport = :$port" | awk '{print $4}' | grep -E "^($addr|0\.0\.0\.0|\*|\[::\]):$port\$" >/dev/null
 }
 for ap in "0.0.0.0:$APISERVER_PORT" "127.0.0.1:$APISERVER_PORT" "$NODE_IP:$APISERVER_PORT" "127.0.0.1:$ETCD_PORT" \
     127.0.0.1:2380 "127.0.0.1:$REGISTRY_PORT" "$NODE_IP:10250" 127.0.0.1:10248 127.0.0.1:10257 127.0.0.1:10259 \
@@ -124,7 +124,7 @@ if [[ ! -f "$RUN/sysctl.saved" ]]; then
   mv "$RUN/sysctl.saved.tmp" "$RUN/sysctl.saved"
 fi
 echo "$CLUSTER_DIR" >"$RUN/owner"
-ip addr show dev lo | grep -q " $NODE_IP/32" || ip addr add "$NODE_IP/32" dev lo
+ip addr show dev lo | grep " $NODE_IP/32" >/dev/null || ip addr add "$NODE_IP/32" dev lo
 
 # The kubelet's cgroupRoot: beside this job in the memory hierarchy (so the sandbox accounts for pods),
 # created in every v1 hierarchy (cpuset needs cpus/mems copied down at each level).
@@ -357,7 +357,7 @@ iptables: {localhostNodePorts: false, masqueradeAll: false}
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 EOF
 start kube-proxy kube-proxy --config "$CONF/kube-proxy.yaml" --v=1
-proxy_synced() { iptables -t nat -S KUBE-SERVICES 2>/dev/null | grep -q -- "-d $SERVICE_IP/32"; }
+proxy_synced() { iptables -t nat -S KUBE-SERVICES 2>/dev/null | grep -- "-d $SERVICE_IP/32" >/dev/null; }
 must_wait 60 kube-proxy "kube-proxy's Service rules" proxy_synced
 CURRENT="firewall"; CURRENT_LOG=""
 ensure_forward_reject
