@@ -28,6 +28,7 @@ from sluice.runner.paths import SYSTEM_DIRS, isolation_map
 from workflow.engine import ContainerObservation, PodObservation, TaskResultObservation
 
 RESULT_LIMIT = 256 * 1024
+SHIMS = Path(__file__).resolve().parent / "shims"  # programs some example images carry (cowsay)
 SCRIPT_PATH = "/argo/staging/script"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 INTERNAL_MOUNTS = ("var-run-argo", "argo-staging", "input-artifacts")
@@ -165,6 +166,7 @@ class LocalPod:
             if value is not None and entry.get("name"):
                 env[entry["name"]] = self.pathmap.rewrite(value)
         env["TMPDIR"] = str(tmp)
+        env["PATH"] = os.pathsep.join(p for p in (env.get("PATH"), str(SHIMS)) if p)
         argv = images.resolve(str(self.main.get("image") or ""), command, args, env.get("PATH"))
         workdir = self.main.get("workingDir")
         cwd = root

@@ -14,7 +14,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from local_examples import load_examples, run_example
+from local_examples import expected_seconds, load_examples, run_example
 
 REQUIRED_RATIO = 0.90
 WORKERS = int(os.environ.get("SLUICE_CONFORMANCE_WORKERS", "6"))
@@ -36,7 +36,7 @@ def test_blockers_are_decided_from_the_yaml(examples):
 
 @pytest.mark.timeout(3600)
 def test_local_run_matches_expected_phases(examples, argo_examples, tmp_path):
-    runnable = [e for e in examples if e.runnable]
+    runnable = sorted((e for e in examples if e.runnable), key=lambda e: -expected_seconds(argo_examples, e))
     with ThreadPoolExecutor(WORKERS) as pool:
         outcomes = list(pool.map(lambda e: (e, run_example(argo_examples, e, tmp_path)), runnable))
     passed, failed, random_, too_long = [], [], [], []

@@ -116,8 +116,14 @@ def run_lifecycle(eng, hooks: dict[str, dict[str, Any]], parent, ctx, opts, pref
             op.add_child(parent["name"], name)
 
 
+def has_hooks(item: dict[str, Any] | None) -> bool:
+    return isinstance(item, dict) and (bool(item.get("hooks")) or bool(item.get("onExit")))
+
+
 def step_hooks(eng, item, child, ctx, opts, prefix, scope) -> None:
     """Drive the hooks of a step or task whose node is `child`."""
+    if not has_hooks(item):
+        return
     hooks = lifecycle_hooks(item)
     if hooks:
         run_lifecycle(eng, hooks, child, ctx, opts, prefix, scope, opts.boundary_id)
@@ -128,6 +134,8 @@ def step_hooks(eng, item, child, ctx, opts, prefix, scope) -> None:
 
 def hooks_done(eng, item, child) -> bool:
     """A step or task counts as done only once its exit handler and started hooks are fulfilled."""
+    if not has_hooks(item):
+        return True
     op = eng.op
     if exit_holder(item) is not None and completed(child):
         node = op.by(names.on_exit_node_name(child["name"]))

@@ -96,13 +96,28 @@ def item_scope(item: Any) -> dict[str, Any]:
 Copy = tuple[str, Callable[[], dict[str, Any]]]
 
 
+_NAMES: dict[tuple[str, str], list[str]] = {}
+_NAMES_MAX = 64
+
+
+def copy_names(name: str, items: list[Any]) -> list[str]:
+    """`name(i:desc)` for every item; remembered, since a running loop is expanded on every step."""
+    key = (name, json.dumps(items, sort_keys=True, default=str))
+    found = _NAMES.get(key)
+    if found is None:
+        found = [names.item_node_name(name, index, item) for index, item in enumerate(items)]
+        if len(_NAMES) >= _NAMES_MAX:
+            _NAMES.pop(next(iter(_NAMES)))
+        _NAMES[key] = found
+    return found
+
+
 def expand(step: dict[str, Any], items: list[Any]) -> list[Copy]:
     """(copy name, a function rendering the copy) for each item, in order."""
     base = {k: v for k, v in step.items() if k not in LOOP_KEYS}
     name = str(step.get("name") or "")
     out: list[Copy] = []
-    for index, item in enumerate(items):
-        copy_name = names.item_node_name(name, index, item)
+    for copy_name, item in zip(copy_names(name, items), items, strict=True):
 
         def render(item: Any = item, copy_name: str = copy_name) -> dict[str, Any]:
             rendered = subst.render(base, {}, item_scope(item))

@@ -24,35 +24,42 @@ def _parse(text: str | None) -> tuple[int, int] | None:
 
 
 def _own(node: dict) -> tuple[int, int]:
+    reported = node.get("progress")
     if node.get("phase") == SUCCEEDED:
-        reported = _parse(node.get("progress"))
-        return (reported[1], reported[1]) if reported else (1, 1)
-    return _parse(node.get("progress")) or (0, 1)
+        if reported is None or reported == "1/1" or reported == "0/1":
+            return (1, 1)
+        parsed = _parse(reported)
+        return (parsed[1], parsed[1]) if parsed else (1, 1)
+    if reported is None or reported == "0/1":
+        return (0, 1)
+    return _parse(reported) or (0, 1)
 
 
 def update(op: Operation) -> None:
     nodes = op.nodes
     own: dict[str, tuple[int, int]] = {}
-    done_total = [0, 0]
+    done_all = total_all = 0
+    others = []
     for node_id, node in nodes.items():
         if node.get("type") in EXECUTABLE:
             value = own[node_id] = _own(node)
-            done_total[0] += value[0]
-            done_total[1] += value[1]
-            text = f"{value[0]}/{value[1]}"
+            done_all += value[0]
+            total_all += value[1]
+            text = "1/1" if value == (1, 1) else "0/1" if value == (0, 1) else f"{value[0]}/{value[1]}"
             if node.get("progress") != text:
                 op.update(node_id, progress=text)
-    for node_id, node in nodes.items():
-        if node.get("type") in EXECUTABLE:
-            continue
+        else:
+            others.append((node_id, node))
+    for node_id, node in others:
         done = total = 0
         seen: set[str] = set()
         stack = list(node.get("children") or ())
+        pop, push, add = stack.pop, stack.extend, seen.add
         while stack:
-            child_id = stack.pop()
+            child_id = pop()
             if child_id in seen:
                 continue
-            seen.add(child_id)
+            add(child_id)
             child = nodes.get(child_id)
             if child is None:
                 continue
@@ -60,8 +67,10 @@ def update(op: Operation) -> None:
             if value is not None:
                 done += value[0]
                 total += value[1]
-            stack.extend(child.get("children") or ())
+            kids = child.get("children")
+            if kids:
+                push(kids)
         text = f"{done}/{total}" if total else None
         if node.get("progress") != text:
             op.update(node_id, progress=text)
-    op.status["progress"] = f"{done_total[0]}/{done_total[1]}"
+    op.status["progress"] = f"{done_all}/{total_all}"
