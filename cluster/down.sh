@@ -83,7 +83,7 @@ done
 # Network: kube-proxy's rules, our firewall rules, the bridge, the node address.
 kp=""
 for d in "${dirs[@]}"; do [[ -x "$d/bin/kube-proxy" ]] && { kp="$d/bin/kube-proxy"; break; }; done
-if [[ -n "$kp" ]] && { iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1 || iptables -t filter -S KUBE-FORWARD >/dev/null 2>&1; }; then
+if [[ -n "$kp" ]] && { iptables -w -t nat -S KUBE-SERVICES >/dev/null 2>&1 || iptables -w -t filter -S KUBE-FORWARD >/dev/null 2>&1; }; then
   timeout 60 "$kp" --cleanup >/dev/null 2>&1 || log "kube-proxy --cleanup reported an error"
 fi
 # What kube-proxy --cleanup leaves (the kubelet's KUBE-FIREWALL, KUBE-KUBELET-CANARY, ...) and the
@@ -97,8 +97,8 @@ for ipt in iptables ip6tables; do
     for ch in $(awk '$1 == "-N" && $2 ~ /^(KUBE-|CNI-)/ {print $2}' <<<"$rules"); do "$ipt" -w -t "$t" -X "$ch" 2>/dev/null; done
   done
 done
-while iptables -D FORWARD -s "$POD_CIDR" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
-while ip6tables -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
+while iptables -w -D FORWARD -s "$POD_CIDR" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
+while ip6tables -w -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
 ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
 for v in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
   # veths whose master was our bridge (left only if a netns outlived its pod)
@@ -133,8 +133,8 @@ for d in "${dirs[@]}"; do
 done
 ip link show "$BRIDGE" >/dev/null 2>&1 && left+=("bridge $BRIDGE")
 ip addr show dev lo | grep " $NODE_IP/32" >/dev/null && left+=("address $NODE_IP on lo")
-iptables -S FORWARD | grep sluice-cluster >/dev/null && left+=("FORWARD rule")
-iptables -S | grep -- '-N KUBE-' >/dev/null && left+=("KUBE-* iptables chains")
+iptables -w -S FORWARD | grep sluice-cluster >/dev/null && left+=("FORWARD rule")
+iptables -w -S | grep -- '-N KUBE-' >/dev/null && left+=("KUBE-* iptables chains")
 pgrep -f "containerd-shim-runc-v2 .*-address $sock" >/dev/null && left+=("containerd shims")
 [[ -n "$cg_root" && -d "/sys/fs/cgroup/memory$cg_root" ]] && left+=("cgroup $cg_root")
 if ((${#left[@]})); then

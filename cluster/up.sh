@@ -152,11 +152,11 @@ done
 # FORWARD: pods may only talk to each other (out through the bridge); anything else from the pod range
 # that would be forwarded out of this machine is rejected. Re-inserted at the top after kube-proxy starts.
 ensure_forward_reject() {
-  while iptables -D FORWARD -s "$POD_CIDR" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
-  iptables -I FORWARD 1 -s "$POD_CIDR" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT
-  if ip6tables -L FORWARD -n >/dev/null 2>&1; then
-    while ip6tables -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
-    ip6tables -I FORWARD 1 -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT
+  while iptables -w -D FORWARD -s "$POD_CIDR" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
+  iptables -w -I FORWARD 1 -s "$POD_CIDR" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT
+  if ip6tables -w -L FORWARD -n >/dev/null 2>&1; then
+    while ip6tables -w -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
+    ip6tables -w -I FORWARD 1 -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT
   fi
 }
 ensure_forward_reject
@@ -357,7 +357,7 @@ iptables: {localhostNodePorts: false, masqueradeAll: false}
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 EOF
 start kube-proxy kube-proxy --config "$CONF/kube-proxy.yaml" --v=1
-proxy_synced() { iptables -t nat -S KUBE-SERVICES 2>/dev/null | grep -- "-d $SERVICE_IP/32" >/dev/null; }
+proxy_synced() { iptables -w -t nat -S KUBE-SERVICES 2>/dev/null | grep -- "-d $SERVICE_IP/32" >/dev/null; }
 must_wait 60 kube-proxy "kube-proxy's Service rules" proxy_synced
 CURRENT="firewall"; CURRENT_LOG=""
 ensure_forward_reject
