@@ -197,6 +197,14 @@ class PatchObject:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteObject:
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeleteCollection:
     api_version: str
     kind: str
@@ -245,6 +253,7 @@ Action = (
     | TerminatePod
     | CreateObject
     | PatchObject
+    | DeleteObject
     | DeleteCollection
     | Event
     | AcquireLock

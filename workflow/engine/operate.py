@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from workflow import names
-from workflow.engine import clock, hooks, locks, progress, reconcile, suspend
+from workflow.engine import clock, hooks, lifecycle, locks, progress, reconcile, suspend
 from workflow.engine.execute import Engine, Opts
 from workflow.engine.model import (
     Decision,
@@ -215,6 +215,11 @@ def _operate(op: Operation) -> None:
             op.status["synchronization"] = locks.status(op)
             return
     if phase in ("", PENDING):
+        try:
+            lifecycle.on_start(op, spec)
+        except EngineError as exc:
+            _finish(op, FAILED, f"invalid spec: {exc}")
+            return
         op.status["startedAt"] = op.now_s
         _set_phase(op, RUNNING, "")
         _workflow_patch(
@@ -233,6 +238,7 @@ def _operate(op: Operation) -> None:
         op.act(PatchObject("argoproj.io/v1alpha1", "Workflow", op.namespace, op.name, {"spec": {"suspend": None}}))
     eng.suspended = bool(spec.get("suspend")) and not resume_all
     reconcile.reconcile_pods(eng)
+    lifecycle.collect_pods(op, spec)
 
     if shutdown in ("Stop", "Terminate"):
         eng.shutdown = shutdown
@@ -285,6 +291,7 @@ def _operate(op: Operation) -> None:
         final, message = FAILED, f"Stopped with strategy '{shutdown}'"
     elif eng.stop_message == DEADLINE_MESSAGE and final != SUCCEEDED:
         message = DEADLINE_MESSAGE
+    lifecycle.on_complete(op, spec, final)
     _finish(op, final, message)
 
 
