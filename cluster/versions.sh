@@ -11,3 +11,6 @@ DEBIAN_PACKAGES="containerd runc containernetworking-plugins busybox-static debo
 
 # Where built binaries are cached, keyed by version, outside any clone so CI and later runs reuse them.
 SLUICE_CACHE_DIR=${SLUICE_CACHE_DIR:-/var/cache/sluice}
+
+# Go may be installed without being on PATH (e.g. a non-login shell): the usual place last.
+command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
