@@ -57,6 +57,24 @@ def scan(text: str) -> tuple[list[Tag], int | None]:
     return tags, None
 
 
+def tag_bodies(text: str) -> list[tuple[str, str]]:
+    """(kind, body) of every closed tag in `text`: `scan` without positions or Tag objects (validation reads
+    only these, for every tag of a workflow)."""
+    out: list[tuple[str, str]] = []
+    pos = text.find("{{")
+    while pos >= 0:
+        close = text.find("}}", pos + 2)
+        if close < 0:
+            break
+        raw = text[pos + 2 : close]
+        if raw.startswith("="):
+            out.append((EXPRESSION, raw[1:].strip()))
+        else:
+            out.append((SIMPLE, raw.strip(_JSON_RAW_SPACES)))
+        pos = text.find("{{", close + 2)
+    return out
+
+
 def find_tags(text: str, *, strict: bool = False) -> list[Tag]:
     """The tags in `text`. With `strict`, a `{{` without `}}` is a TemplateSyntaxError (Argo refuses the
     template then); without, it is literal text."""

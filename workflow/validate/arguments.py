@@ -28,22 +28,25 @@ MAX_INPUT_PARAMETERS = 500
 
 def check_names(ctx: Ctx, job: Job | None, items: list[Any] | None, path: str, params: bool, what: str) -> None:
     """Names present, valid and unique (validate.go validateWorkflowFieldNames)."""
+    if not items:
+        return
     seen: set[str] = set()
-    for i, item in named(items):
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
         name = item.get("name")
-        at = child(child(path, i), "name")
         if not isinstance(name, str) or not name:
-            ctx.error(job, at, f"{what} name is required")
+            ctx.error(job, f"{path}[{i}].name", f"{what} name is required")
             continue
         if params:
             if not PARAM_NAME_RE.match(name):
-                ctx.error(job, at, f"'{name}' is invalid: {PARAM_NAME_MSG}")
+                ctx.error(job, f"{path}[{i}].name", f"'{name}' is invalid: {PARAM_NAME_MSG}")
         else:
             errs = field_name_errors(name)
             if errs:
-                ctx.error(job, at, f"'{name}' is invalid: {';'.join(errs)}")
+                ctx.error(job, f"{path}[{i}].name", f"'{name}' is invalid: {';'.join(errs)}")
         if name in seen:
-            ctx.error(job, at, f"{what} name '{name}' is not unique")
+            ctx.error(job, f"{path}[{i}].name", f"{what} name '{name}' is not unique")
         seen.add(name)
 
 
@@ -51,23 +54,28 @@ def validate_arguments(ctx: Ctx, job: Job | None, args: Any, path: str, allow_em
     """Names and values of `arguments` (validate.go validateArguments)."""
     if not isinstance(args, dict):
         return
+    params, arts = args.get("parameters"), args.get("artifacts")
+    params = params if isinstance(params, list) else None
+    arts = arts if isinstance(arts, list) else None
     params_path, arts_path = child(path, "parameters"), child(path, "artifacts")
-    check_names(ctx, job, get_list(args, "parameters"), params_path, True, "parameter")
-    check_names(ctx, job, get_list(args, "artifacts"), arts_path, True, "artifact")
-    for i, param in named(get_list(args, "parameters")):
-        at = child(params_path, i)
-        name = get_str(param, "name")
+    check_names(ctx, job, params, params_path, True, "parameter")
+    check_names(ctx, job, arts, arts_path, True, "artifact")
+    for i, param in enumerate(params or ()):
+        if not isinstance(param, dict):
+            continue
         value_from = param.get("valueFrom")
-        if param.get("value") is None and value_from is None and not allow_empty:
-            ctx.error(job, at, f'parameter "{name}": value or valueFrom is required')
-        if isinstance(value_from, dict):
+        if value_from is None:
+            if param.get("value") is None and not allow_empty:
+                ctx.error(job, f"{params_path}[{i}]", f'parameter "{get_str(param, "name")}": value or valueFrom is required')
+        elif isinstance(value_from, dict):
             ok = any(value_from.get(k) is not None and value_from.get(k) != "" for k in ARG_VALUE_FROM_OK)
             bad = [k for k in ARG_VALUE_FROM_BAD if value_from.get(k) not in (None, "")]
             if bad or not ok:
-                ctx.error(job, child(at, "valueFrom"),
-                          f'parameter "{name}": valueFrom only allows: default, configMapKeyRef and supplied')
-        check_enum(ctx, job, param, at, name, allow_empty)
-    for i, art in named(get_list(args, "artifacts")):
+                ctx.error(job, f"{params_path}[{i}].valueFrom",
+                          f'parameter "{get_str(param, "name")}": valueFrom only allows: default, configMapKeyRef and supplied')
+        if param.get("enum") is not None:
+            check_enum(ctx, job, param, f"{params_path}[{i}]", get_str(param, "name"), allow_empty)
+    for i, art in named(arts):
         at = child(arts_path, i)
         name = get_str(art, "name")
         has_from = bool(get_str(art, "from"))

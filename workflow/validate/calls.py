@@ -12,7 +12,7 @@ from workflow.validate.context import Ctx, Job
 from workflow.validate.expressions import when_error
 from workflow.validate.tags import check_expression, check_tags
 from workflow.validate.templates import call
-from workflow.validate.util import field_name_errors, get_map, get_str, key_child
+from workflow.validate.util import field_name_errors, get_str, key_child
 from workflow.validate.variables import NODE_FIELDS, Producer, Scope, producer_fields
 
 
@@ -36,6 +36,8 @@ def check_name(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str, see
 def loop_items(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str) -> tuple[set[str] | None, bool, bool]:
     """(item keys, any item, looped) of a step's or task's withItems/withParam/withSequence."""
     with_items, with_param, with_seq = item.get("withItems"), item.get("withParam"), item.get("withSequence")
+    if with_items is None and with_param is None and with_seq is None:
+        return None, False, False  # the common case: no loop
     defined = [f for f, v in (("withItems", with_items), ("withParam", with_param), ("withSequence", with_seq))
                if v not in (None, "", [])]
     if len(defined) > 1:
@@ -101,7 +103,7 @@ def check_after_call(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: st
     if on_exit:
         call(ctx, job, {"template": on_exit}, child(at, "onExit"), caller=f"onExit of {noun}", scope=scope,
              check_args=False, named_at=True)
-    check_tags(ctx, job, {k: v for k, v in item.items() if k != "inline"}, at, scope)
+    check_tags(ctx, job, {k: v for k, v in item.items() if k != "inline"} if "inline" in item else item, at, scope)
 
 
 def check_hooks(ctx: Ctx, job: Job, hooks: Any, path: str, noun: str, scope: Scope | None) -> None:
@@ -133,4 +135,5 @@ def own_fields(p: Producer, hooked: bool) -> Callable[[str], str | None]:
 
 
 def has_hooks(item: dict[str, Any]) -> bool:
-    return bool(get_map(item, "hooks")) or bool(get_str(item, "onExit"))
+    hooks, on_exit = item.get("hooks"), item.get("onExit")
+    return bool(hooks) and isinstance(hooks, dict) or bool(on_exit) and isinstance(on_exit, str)

@@ -38,20 +38,22 @@ def validate_dag(ctx: Ctx, job: Job, base: Scope) -> Scope:
     using_depends = any(get_str(t, "depends") for _, t in entries)
     seen: set[str] = set()
     names: list[tuple[int, dict[str, Any], str]] = []
+    paths: dict[int, str] = {}
     for i, task in entries:
-        names.append((i, task, check_name(ctx, job, task, child(tasks_path, i), "task", seen)))
+        at = paths[i] = f"{tasks_path}[{i}]"
+        names.append((i, task, check_name(ctx, job, task, at, "task", seen)))
     producers = {name: Producer(name, None, False, i) for i, _, name in names if name}
     looped = {name for _, task, name in names if _is_looped(task)}
     deps: dict[str, list[str]] = {}
     for i, task, name in names:
-        at = child(tasks_path, i)
-        deps[name] = _dependencies(ctx, job, task, at, name, using_depends, producers, looped)
+        deps[name] = _dependencies(ctx, job, label, task, paths[i], name, using_depends, producers, looped)
     _check_cycles(ctx, job, deps, names, tasks_path)
     ancestry = _Ancestry(deps)
     scopes: dict[int, Scope] = {}
+    nouns: dict[int, str] = {}
     for i, task, name in names:
-        at = child(tasks_path, i)
-        noun = f'task "{name}"' if name else f"tasks[{i}]"
+        at = paths[i]
+        noun = nouns[i] = f'task "{name}"' if name else f"tasks[{i}]"
         items, any_item, looped = check_call_site(ctx, job, task, at, noun)
         scope = base.for_producers("tasks", producers, _visibility(producers, ancestry, name, has_hooks(task)),
                                    items, any_item)
@@ -61,22 +63,23 @@ def validate_dag(ctx: Ctx, job: Job, base: Scope) -> Scope:
             producers[name].info = info if res.template is not None else None
             producers[name].aggregate = looped
     # Hooks, onExit and tags once every task's template is known: an ancestor may be listed after the task.
-    for i, task, name in names:
-        noun = f'task "{name}"' if name else f"tasks[{i}]"
-        check_after_call(ctx, job, task, child(tasks_path, i), noun, scopes[i])
+    for i, task, _ in names:
+        check_after_call(ctx, job, task, paths[i], nouns[i], scopes[i])
     full = base.for_producers("tasks", producers, lambda n: producer_fields(producers[n], True))
     _check_target(ctx, job, dag, child(dag_path, "target"), full, producers)
     return full
 
 
 def _dependencies(
-    ctx: Ctx, job: Job, task: dict[str, Any], at: str, name: str, using_depends: bool,
+    ctx: Ctx, job: Job, label: str, task: dict[str, Any], at: str, name: str, using_depends: bool,
     producers: dict[str, Producer], looped: set[str],
 ) -> list[str]:
     """The task's dependencies, after checking how they are written."""
-    label = job.label
-    depends = get_str(task, "depends")
-    dependencies = [d for d in get_list(task, "dependencies") or [] if isinstance(d, str)]
+    depends = task.get("depends")
+    if not isinstance(depends, str):
+        depends = ""
+    dependencies = task.get("dependencies")
+    dependencies = [d for d in dependencies if isinstance(d, str)] if isinstance(dependencies, list) else []
     if name and name[0].isdigit() and (using_depends or dependencies):
         ctx.error(job, child(at, "name"),
                   f"{label}: task name '{name}' cannot begin with a digit when using either 'depends' or 'dependencies'")
@@ -112,7 +115,11 @@ def _dependencies(
 
 
 def _is_looped(task: dict[str, Any]) -> bool:
-    return any(task.get(k) not in (None, "", []) for k in ("withItems", "withParam", "withSequence"))
+    for key in ("withItems", "withParam", "withSequence"):
+        value = task.get(key)
+        if value is not None and value not in ("", []):
+            return True
+    return False
 
 
 def _check_cycles(ctx: Ctx, job: Job, deps: dict[str, list[str]], names, tasks_path: str) -> None:

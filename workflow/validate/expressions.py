@@ -8,13 +8,15 @@ boolean language over task results. Each problem message is the parser's, with i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from workflow.expr import compile_expr, compile_when, parse_depends
+from workflow.expr.depends import BARE, RESULTS
 from workflow.expr.errors import ExpressionError
-from workflow.templating import find_tags
+from workflow.expr.tags import tag_bodies
 
 _T = TypeVar("_T")
 
@@ -29,11 +31,8 @@ def tags_in(text: str) -> tuple[list[FoundTag], str | None]:
     """The tags in `text`, and the syntax error that stopped the scan (if any)."""
     if "{{" not in text:
         return [], None
-    try:
-        found = find_tags(text)
-    except ExpressionError as exc:
-        return [], str(exc)
-    return [FoundTag(t.kind, t.body.strip()) for t in found], None
+    # A `{{` without its `}}` is literal text (find_tags without strict), so the scan never fails.
+    return [FoundTag(kind, body.strip()) for kind, body in tag_bodies(text)], None
 
 
 def _parsed(parse: Callable[[str], _T], source: str) -> tuple[_T | None, str | None]:
@@ -61,8 +60,27 @@ def when_error(source: str) -> str | None:
     return _parsed(compile_when, source)[1]
 
 
+# A `depends` that is only task names (with or without a result) joined by && and ||, tokenised as the
+# parser does (depends._TOKEN): its pairs are read without parsing, and it cannot be malformed.
+_DEP = r"[A-Za-z0-9_][-A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?"
+_PLAIN_DEPENDS = re.compile(rf"\s*{_DEP}(?:\s*(?:&&|\|\|)\s*{_DEP})*\s*")
+_DEP_PAIR = re.compile(r"([A-Za-z0-9_][-A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
+
+
 def depends_refs(source: str) -> tuple[list[tuple[str, str | None]], str | None]:
     """The (task, result) pairs a `depends` names (result None for a bare task), and its parse error."""
+    if _PLAIN_DEPENDS.fullmatch(source):
+        pairs = _DEP_PAIR.findall(source)
+        if all(result in RESULTS for _, result in pairs if result):
+            # Depends.task_results: a bare task reads Succeeded, Skipped and Daemoned; first mention first.
+            out: dict[tuple[str, str], None] = {}
+            for task, result in pairs:
+                if result:
+                    out[(task, result)] = None
+                else:
+                    for bare in BARE:
+                        out[(task, bare)] = None
+            return list(out), None
     parsed, error = _parsed(parse_depends, source)
     if parsed is None:
         return [], error

@@ -4,33 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflow.expr.tags import EXPRESSION, tag_bodies
 from workflow.validate.context import Ctx, Job
-from workflow.validate.expressions import expr_error, expr_paths, tags_in
+from workflow.validate.expressions import expr_error, expr_paths
 from workflow.validate.util import walk_strings
 from workflow.validate.variables import Scope, unresolved_message
 
 
 def check_tags(ctx: Ctx, job: Job | None, value: Any, path: str, scope: Scope | None) -> None:
     """Every tag in `value` (at `path`) must resolve in `scope` (None: only syntax is checked)."""
-    for at, text in walk_strings(value, path):
-        if "{{" not in text:
-            continue
-        found, error = tags_in(text)
-        if error:
-            ctx.error(job, at, error)
-            continue
-        for tag in found:
-            if tag.kind == "expression":
+    for at, text in walk_strings(value, path):  # every text holds `{{`
+        # tags_in without its FoundTags: a `{{` left open is literal text, so the scan cannot fail.
+        for kind, body in tag_bodies(text):
+            body = body.strip()
+            if kind == EXPRESSION:
                 # The body is the text after `{{=`, trimmed: what the renderer compiles.
-                problem = expr_error(tag.body)
+                problem = expr_error(body)
                 if problem:
-                    ctx.error(job, at, f"invalid expression in {{{{={tag.body}}}}}: {problem}")
+                    ctx.error(job, at, f"invalid expression in {{{{={body}}}}}: {problem}")
                 elif scope is not None:
-                    _check_reads(ctx, job, at, tag.body, scope)
+                    _check_reads(ctx, job, at, body, scope)
             elif scope is not None:
-                reason = scope.check(tag.body)
+                reason = scope.check(body)
                 if reason is not None:
-                    ctx.error(job, at, unresolved_message(tag.body, reason))
+                    ctx.error(job, at, unresolved_message(body, reason))
 
 
 def check_expression(ctx: Ctx, job: Job | None, source: Any, path: str, what: str) -> None:

@@ -122,38 +122,40 @@ def walk_strings(value: Any, path: str) -> list[tuple[str, str]]:
     """Every string in a JSON value (map keys included) that holds `{{`, with the path of the value
     that holds it. Paths are only built for what is found: most strings of a workflow hold no tag."""
     found: list[tuple[str, str]] = []
-    keys: list[Any] = []
-
-    def visit(node: Any) -> None:
-        if type(node) is dict:
-            for key, item in node.items():
-                if type(key) is not str:
-                    continue
-                keys.append(key)
-                if "{{" in key:
-                    found.append((_join(path, keys), key))
-                kind = type(item)
-                if kind is str:
-                    if "{{" in item:
-                        found.append((_join(path, keys), item))
-                elif kind is dict or kind is list:
-                    visit(item)
-                keys.pop()
-        elif type(node) is list:
-            for i, item in enumerate(node):
-                keys.append(i)
-                kind = type(item)
-                if kind is str:
-                    if "{{" in item:
-                        found.append((_join(path, keys), item))
-                elif kind is dict or kind is list:
-                    visit(item)
-                keys.pop()
-        elif isinstance(node, str) and "{{" in node:
-            found.append((path, node))
-
-    visit(value)
+    kind = type(value)
+    if kind is dict or kind is list:
+        _visit(value, path, [], found)
+    elif isinstance(value, str) and "{{" in value:
+        found.append((path, value))
     return found
+
+
+def _visit(node: dict[Any, Any] | list[Any], path: str, keys: list[Any], found: list[tuple[str, str]]) -> None:
+    # `keys` is the way down from `path` to `node`; scalars are tested in place (no call, no push).
+    if type(node) is dict:
+        for key, item in node.items():
+            if type(key) is not str:
+                continue
+            if "{{" in key:
+                found.append((_join(path, [*keys, key]), key))
+            kind = type(item)
+            if kind is str:
+                if "{{" in item:
+                    found.append((_join(path, [*keys, key]), item))
+            elif kind is dict or kind is list:
+                keys.append(key)
+                _visit(item, path, keys, found)
+                keys.pop()
+    else:
+        for i, item in enumerate(node):
+            kind = type(item)
+            if kind is str:
+                if "{{" in item:
+                    found.append((_join(path, [*keys, i]), item))
+            elif kind is dict or kind is list:
+                keys.append(i)
+                _visit(item, path, keys, found)
+                keys.pop()
 
 
 # Fields whose value is a map: their keys are entries (`nodeSelector[disk]`), not fields (`.disk`).
@@ -161,15 +163,23 @@ MAP_FIELDS = frozenset({"labels", "annotations", "nodeSelector", "hooks", "label
                         "requests", "data", "stringData", "storedTemplates"})
 
 
+def _is_ident(key: str) -> bool:
+    """`_IDENT.match(key)` without the regex engine: an ASCII identifier (`$` also matches before a final
+    newline, so only such a key needs the regex)."""
+    if key.isascii() and key.isidentifier():
+        return True
+    return key.endswith("\n") and _IDENT.match(key) is not None
+
+
 def _join(path: str, keys: list[Any]) -> str:
     prev: Any = path.rsplit(".", 1)[-1] if path else None
     in_items = False
     for key in keys:
-        if isinstance(key, int) or prev in MAP_FIELDS or in_items or not _IDENT.match(key):
+        if type(key) is int or prev in MAP_FIELDS or in_items or not _is_ident(key):
             path = f"{path}[{key}]"
         else:
             # Struct fields are identifiers (`.args`); other keys are map entries (`[app.kubernetes.io/x]`).
             path = f"{path}.{key}" if path else key
-        in_items = prev == "withItems" and isinstance(key, int)
+        in_items = prev == "withItems" and type(key) is int
         prev = key
     return path
