@@ -8,7 +8,6 @@ applies Argo's precedence rules.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -139,9 +138,10 @@ def process_args(
     the inputs themselves.
     """
     args = args or {}
-    tmpl = copy.deepcopy(tmpl)
+    tmpl = dict(tmpl)  # only `inputs` is changed in place below; rendering builds new structures
     inputs = tmpl.get("inputs")
     if isinstance(inputs, dict):
+        inputs = tmpl["inputs"] = dict(inputs)
         arg_params = {p.get("name"): p for p in args.get("parameters") or () if isinstance(p, dict)}
         new_params = []
         for param in inputs.get("parameters") or ():
@@ -166,7 +166,11 @@ def process_args(
                 new_arts.append(merged)
         if inputs.get("artifacts") is not None:
             inputs["artifacts"] = new_arts
-    tmpl = subst.render(tmpl, op.globals, local)
+    # Argo substitutes globals first (input values may use them), then the inputs. When no input value
+    # holds a tag, one pass with both gives the same text.
+    two_passes = isinstance(inputs, dict) and subst.has_tags(inputs)
+    if two_passes:
+        tmpl = subst.render(tmpl, op.globals, local)
     scope: dict[str, Any] = dict(local)
     inputs = tmpl.get("inputs")
     if isinstance(inputs, dict):

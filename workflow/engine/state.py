@@ -73,6 +73,7 @@ class Operation:
         self.status["nodes"] = self.nodes
         self._owned: set[str] = set()
         self._owned_lists: set[tuple[str, str]] = set()
+        self._child_sets: dict[str, set[str]] = {}
         self.actions: list[Action] = []
         self.wake_at: datetime | None = None
         self.globals: dict[str, Any] = {}
@@ -271,9 +272,12 @@ class Operation:
         if parent_id not in self.nodes:
             return
         child_id = self.node_id(child_name)
-        children = self.nodes[parent_id].get("children") or ()
-        if child_id in children:
+        known = self._child_sets.get(parent_id)
+        if known is None:
+            known = self._child_sets[parent_id] = set(self.nodes[parent_id].get("children") or ())
+        if child_id in known:
             return
+        known.add(child_id)
         parent = self.writable(parent_id)
         self._list(parent, "children").append(child_id)
 

@@ -15,6 +15,10 @@ from workflow.engine.state import EngineError
 NOW = "__now__"  # the step's `now` travels in the globals, for `now()` and sprig's date functions
 
 
+def has_tags(value: Any) -> bool:
+    return _has_tags(value)
+
+
 def _has_tags(value: Any) -> bool:
     if isinstance(value, str):
         return "{{" in value
@@ -23,6 +27,28 @@ def _has_tags(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_tags(v) for v in value)
     return False
+
+
+_TEXT_GLOBALS: dict[int, tuple[dict[str, Any], int, dict[str, Any]]] = {}
+
+
+def _text_scope(globals_: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
+    """Globals and locals without the values that are not text (artifacts, the clock).
+
+    The filtered globals are remembered for as long as the globals dict keeps its size (they only grow).
+    """
+    cached = _TEXT_GLOBALS.get(id(globals_))
+    if cached is None or cached[0] is not globals_ or cached[1] != len(globals_):
+        filtered = {k: v for k, v in globals_.items() if not isinstance(v, (dict, list, datetime))}
+        _TEXT_GLOBALS.clear()
+        _TEXT_GLOBALS[id(globals_)] = cached = (globals_, len(globals_), filtered)
+    if not local:
+        return cached[2]
+    merged = dict(cached[2])
+    for key, value in local.items():
+        if not isinstance(value, (dict, list, datetime)):
+            merged[key] = value
+    return merged
 
 
 def _scope(globals_: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +72,7 @@ def render(value: Any, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
     from workflow.templating import render_json  # noqa: PLC0415
 
     # Artifacts (dicts) are not text: their tags stay for artifact resolution (`from:`), as in Argo.
-    scope = {k: v for k, v in _scope(globals_, local).items() if not isinstance(v, (dict, list, datetime))}
+    scope = _text_scope(globals_, local)
     try:
         return render_json(value, scope, strict=False, now=globals_.get(NOW))
     except ExpressionError as exc:
