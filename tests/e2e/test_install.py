@@ -13,6 +13,7 @@ included.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import os
@@ -32,6 +33,7 @@ QUICK_START = REPO / "manifests" / "overlays" / "quick-start"
 CLUSTER_DIR = Path(os.environ.get("SLUICE_CLUSTER_DIR", REPO / ".cluster"))
 CTR = ["ctr", "--address", "/run/sluice-cluster/containerd/containerd.sock", "-n", "k8s.io"]
 EXCLUSIVE = os.environ.get("SLUICE_E2E_EXCLUSIVE") == "1"
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Namespace"}
 
 
@@ -43,8 +45,20 @@ def bucket_client():
     return module
 
 
-def render(kubectl) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(kubectl("kustomize", str(QUICK_START), timeout=180)) if d]
+_RENDERED: dict[Path, list[dict[str, Any]]] = {}
+
+
+def render(kubectl, overlay: Path = QUICK_START) -> list[dict[str, Any]]:
+    """`kubectl kustomize` of an overlay (cached: the CRDs make each render take tens of seconds)."""
+    if overlay not in _RENDERED:
+        text = kubectl("kustomize", str(overlay), timeout=240)
+        _RENDERED[overlay] = [d for d in yaml.load_all(text, Loader=LOADER) if d]
+    return copy.deepcopy(_RENDERED[overlay])
+
+
+def as_list(docs: list[dict[str, Any]]) -> str:
+    """Objects as one JSON `List` for `kubectl apply/delete -f -` (much faster to write than YAML)."""
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": docs})
 
 
 def isolate(docs: list[dict[str, Any]], namespace: str, suffix: str) -> list[dict[str, Any]]:
@@ -180,7 +194,7 @@ def quick_start(kubectl, own_cluster):
             "--force-conflicts",
             "-f",
             "-",
-            input=yaml.safe_dump_all(applied),
+            input=as_list(applied),
             timeout=300,
         )
     try:
@@ -199,7 +213,7 @@ def quick_start(kubectl, own_cluster):
                 "--ignore-not-found",
                 "-f",
                 "-",
-                input=yaml.safe_dump_all(mine),
+                input=as_list(mine),
                 check=False,
                 timeout=240,
             )
@@ -389,7 +403,7 @@ def test_namespaced_install_confines_the_controller(kubectl, quick_start):
         if d
     ]
     docs = [d for d in isolate(docs, namespace, f"ns{suffix}") if d["kind"] != "CustomResourceDefinition"]
-    manifest = yaml.safe_dump_all(docs)
+    manifest = as_list(docs)
     kubectl(
         "apply", "--server-side", "--field-manager=sluice-e2e-install", "-f", "-", input=manifest, timeout=120
     )
@@ -434,7 +448,7 @@ def test_delete_removes_everything_the_quick_start_added(kubectl, quick_start):
             "--timeout=240s",
             "-f",
             "-",
-            input=yaml.safe_dump_all(removed),
+            input=as_list(removed),
             timeout=300,
         )
     left = []
