@@ -267,17 +267,20 @@ def template_holders(tmpl: dict[str, Any], path: str, paths: bool = True):
             for s, step in enumerate(group):
                 if isinstance(step, dict):
                     at = f"{path}.steps[{g}][{s}]" if paths or "inline" in step else ""
-                    yield from _holder_and_hooks(step, at, "step")
+                    yield at, step, "step"
+                    if "onExit" in step or "hooks" in step:
+                        yield from _exit_and_hooks(step, at)
     dag = tmpl.get("dag")
     if isinstance(dag, dict) and isinstance(dag.get("tasks"), list):
         for t, task in enumerate(dag["tasks"]):
             if isinstance(task, dict):
                 at = f"{path}.dag.tasks[{t}]" if paths or "inline" in task else ""
-                yield from _holder_and_hooks(task, at, "task")
+                yield at, task, "task"
+                if "onExit" in task or "hooks" in task:
+                    yield from _exit_and_hooks(task, at)
 
 
-def _holder_and_hooks(item: dict[str, Any], path: str, kind: str):
-    yield path, item, kind
+def _exit_and_hooks(item: dict[str, Any], path: str):
     on_exit = item.get("onExit")
     if isinstance(on_exit, str) and on_exit:
         yield child(path, "onExit"), {"template": on_exit}, "exit"
@@ -305,14 +308,16 @@ def reachable(resolver: Resolver, roots: list[tuple[Owner, str, dict[str, Any]]]
     out: list[Reached] = []
     seen: set[int] = set()
     queue = list(roots)
-    while queue:
-        owner, path, tmpl = queue.pop(0)
+    resolve = resolver.resolve_holder
+    for owner, path, tmpl in queue:  # first in, first out: the queue grows while it is read
         if id(tmpl) in seen:
             continue
         seen.add(id(tmpl))
         out.append(Reached(owner, path, tmpl))
+        if "steps" not in tmpl and "dag" not in tmpl:
+            continue  # holds no step or task: calls nothing
         for holder_path, holder, _ in template_holders(tmpl, path, paths=False):
-            res = resolver.resolve_holder(holder, owner, holder_path)
+            res = resolve(holder, owner, holder_path)
             if res.template is not None and res.owner is not None and id(res.template) not in seen:
                 queue.append((res.owner, res.path, res.template))
     return out

@@ -159,23 +159,38 @@ def check_supplied(
     """Every input of `target` gets a value from `args` or has its own (common.ProcessArgs)."""
     needs = ctx.needs.get(id(target.tmpl))
     if needs is None:
-        needs = ctx.needs[id(target.tmpl)] = _needs(target.tmpl)
+        needs = ctx.needs[id(target.tmpl)] = template_needs(target.tmpl)
     params, arts = needs
     if not params and not arts:
         return
-    arg_params = {get_str(p, "name") for _, p in named(get_list(args, "parameters"))}
-    arg_arts = {get_str(a, "name") for _, a in named(get_list(args, "artifacts"))}
     at = args_path if isinstance(args, dict) else holder_path
-    for name in params:
-        # An argument given without a value is validate_arguments' to report (lint allows it).
-        if name not in arg_params:
-            ctx.error(job, at, f"inputs.parameters.{name} was not supplied ({target.label} declares it without a default)")
-    for name in arts:
-        if name not in arg_arts:
-            ctx.error(job, at, f"inputs.artifacts.{name} was not supplied ({target.label} needs it)")
+    if params:
+        arg_params = _arg_names(args, "parameters")
+        for name in params:
+            # An argument given without a value is validate_arguments' to report (lint allows it).
+            if name not in arg_params:
+                ctx.error(job, at, f"inputs.parameters.{name} was not supplied ({target.label} declares it without a default)")
+    if arts:
+        arg_arts = _arg_names(args, "artifacts")
+        for name in arts:
+            if name not in arg_arts:
+                ctx.error(job, at, f"inputs.artifacts.{name} was not supplied ({target.label} needs it)")
 
 
-def _needs(tmpl: dict[str, Any]) -> tuple[list[str], list[str]]:
+def _arg_names(args: Any, field: str) -> set[str]:
+    """get_str(item, "name") of every object in `args[field]`."""
+    items = args.get(field) if isinstance(args, dict) else None
+    if not isinstance(items, list):
+        return set()
+    names = set()
+    for item in items:
+        if isinstance(item, dict):
+            name = item.get("name")
+            names.add(name if isinstance(name, str) else "")
+    return names
+
+
+def template_needs(tmpl: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The inputs of a template that have no value of their own: parameters, then artifacts."""
     inputs = get_map(tmpl, "inputs")
     params = [get_str(p, "name") for _, p in named(get_list(inputs, "parameters"))
@@ -183,3 +198,5 @@ def _needs(tmpl: dict[str, Any]) -> tuple[list[str], list[str]]:
     arts = [get_str(a, "name") for _, a in named(get_list(inputs, "artifacts"))
             if a.get("optional") is not True and not artifacts.has_location(a)]
     return params, arts
+
+

@@ -70,8 +70,30 @@ def call(
     site = job.site if job.owner.external else job.target_site or holder_path
     if res.owner.external:
         ctx.owner_problems(res.owner, site)
+    tmpl = res.template
+    target: Job | None = None
+    info = ctx.infos.get(id(tmpl))
+    if info is None:  # not validated yet in this check (validate_template's own test, without a Job)
+        target = _target(ctx, job, holder, res, site, caller, scope)
+        info = validate_template(ctx, target)
+    if check_args:
+        needs = ctx.needs.get(id(tmpl))
+        if needs is None:
+            needs = ctx.needs[id(tmpl)] = arguments.template_needs(tmpl)
+        if needs[0] or needs[1]:  # inputs without a value of their own: the caller must supply them
+            arguments.check_supplied(
+                ctx, job, args if args is not None else holder.get("arguments"),
+                args_path or child(holder_path, "arguments"), holder_path,
+                target or _target(ctx, job, holder, res, site, caller, scope),
+            )
+    return res, info
+
+
+def _target(ctx: Ctx, job: Job, holder: dict[str, Any], res: Resolution, site: str, caller: str,
+            scope: Scope | None) -> Job:
+    assert res.template is not None and res.owner is not None
     inline = holder.get("inline") is res.template
-    target = Job(
+    return Job(
         owner=res.owner,
         tmpl=res.template,
         path=res.path,
@@ -80,13 +102,6 @@ def call(
         outer=scope if inline else None,
         caller=caller,
     )
-    info = validate_template(ctx, target)
-    if check_args:
-        arguments.check_supplied(
-            ctx, job, args if args is not None else holder.get("arguments"),
-            args_path or child(holder_path, "arguments"), holder_path, target,
-        )
-    return res, info
 
 
 def validate_template(ctx: Ctx, job: Job) -> TemplateInfo:
