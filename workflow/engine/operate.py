@@ -306,9 +306,7 @@ def _validate(op: Operation) -> str:
 
 def _running(op: Operation, eng: Engine) -> None:
     """Bookkeeping of a workflow that goes on: conditions, lock status, progress."""
-    any_running = any(
-        n.get("type") == "Pod" and n.get("phase") == RUNNING for n in op.nodes.values()
-    ) if op.active_pods else False
+    any_running = op.running_pods > 0
     conditions = [c for c in op.status.get("conditions") or () if c.get("type") != "PodRunning"]
     conditions.append({"type": "PodRunning", "status": "True" if any_running else "False"})
     op.status["conditions"] = conditions
@@ -319,4 +317,5 @@ def _running(op: Operation, eng: Engine) -> None:
         else:
             op.status.pop("synchronization", None)
     locks.release_finished(op, workflow_done=False)
-    progress.update(op)
+    if op.changed or not op.status.get("progress"):
+        progress.update(op)  # a step that changed no node keeps every progress as it was

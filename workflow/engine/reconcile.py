@@ -167,7 +167,8 @@ def reconcile_pods(eng) -> None:
     for node_id, node in list(op.nodes.items()):
         if node.get("type") != "Pod":
             continue
-        if fulfilled(node) and not node.get("daemoned"):
+        phase = node.get("phase")
+        if phase in COMPLETED and node.get("taskResultSynced") is not False and not node.get("daemoned"):
             continue
         pod = pods.get(node_id)
         if pod is None:

@@ -78,6 +78,7 @@ class Operation:
         self.wake_at: datetime | None = None
         self.globals: dict[str, Any] = {}
         self.active_pods = 0
+        self.running_pods = 0
         self.active_by_boundary = _Tally()
         self.unsuccessful_by_boundary = _Tally()
         self.by_name: dict[str, str] = {}
@@ -98,6 +99,8 @@ class Operation:
             ntype = node.get("type")
             if ntype == "Pod":
                 self.active_pods += sign
+                if phase == RUNNING:
+                    self.running_pods += sign
             if ntype in ACTIVE_COUNTED:
                 tally = self.active_by_boundary
                 boundary = node.get("boundaryID") or ""
@@ -118,6 +121,11 @@ class Operation:
     def by(self, name: str) -> dict[str, Any] | None:
         node_id = self.by_name.get(name)
         return self.nodes.get(node_id) if node_id else None
+
+    @property
+    def changed(self) -> bool:
+        """Whether any node was created or changed in this step."""
+        return bool(self._owned)
 
     def writable(self, node_id: str) -> dict[str, Any]:
         node = self.nodes[node_id]

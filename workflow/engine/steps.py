@@ -34,6 +34,8 @@ from workflow.engine.state import (
     fulfilled,
 )
 
+DONE = frozenset({SUCCEEDED, FAILED, ERROR, SKIPPED, "Omitted"})
+
 
 def continues_on(step: dict[str, Any] | None, phase: str | None) -> bool:
     cont = (step or {}).get("continueOn") or {}
@@ -161,17 +163,25 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
             continue
         else:
             copies = loops.expand(resolved, items)
+        with_hooks = hooks.has_hooks(step)
+        prefix = f"steps.{step['name']}"
+        by_name, nodes_by_id, observed_pods = op.by_name, op.nodes, op.observed.pods
         for copy_name, render in copies:
-            child_name = names.step_node_name(sg_name, copy_name)
+            child_name = f"{sg_name}.{copy_name}"
             by_child[child_name] = step
-            child = op.by(child_name)
-            if child is not None and fulfilled(child):
-                if completed(child):
-                    hooks.step_hooks(eng, step, child, ctx, opts, f"steps.{step['name']}", scope)
-                continue
-            if child is not None and child.get("type") == "Pod" and child["id"] in op.observed.pods:
-                hooks.step_hooks(eng, step, child, ctx, opts, f"steps.{step['name']}", scope)
-                continue
+            child_id = by_name.get(child_name)
+            child = nodes_by_id.get(child_id) if child_id else None
+            if child is not None:
+                # Steady state, kept cheap: a done child, or a pod child that pod reconciliation drives.
+                phase = child.get("phase")
+                if (phase in DONE and child.get("taskResultSynced") is not False) or fulfilled(child):
+                    if with_hooks and completed(child):
+                        hooks.step_hooks(eng, step, child, ctx, opts, prefix, scope)
+                    continue
+                if child.get("type") == "Pod" and child_id in observed_pods:
+                    if with_hooks:
+                        hooks.step_hooks(eng, step, child, ctx, opts, prefix, scope)
+                    continue
             copy = render()
             if child is None:
                 when = copy.get("when")
@@ -203,18 +213,21 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
             op.add_child(sg_name, child_name)
             hooks.step_hooks(eng, step, child, ctx, opts, f"steps.{step['name']}", scope)
     sg = op.get(sg["id"])
-    if any(op.by(child_name) is None for child_name in by_child):
+    if any(name not in op.by_name for name in by_child):
         return sg  # some steps are not started yet (parallelism)
+    failed = None
+    any_hooks = any(hooks.has_hooks(step) for step in group if isinstance(step, dict))
     for child in op.children_of(sg):
-        if not fulfilled(child):
+        phase = child.get("phase")
+        if not ((phase in DONE and child.get("taskResultSynced") is not False) or fulfilled(child)):
             return sg
         step = by_child.get(child["name"])
-        if step is not None and not hooks.hooks_done(eng, step, child):
+        if any_hooks and step is not None and not hooks.hooks_done(eng, step, child):
             return sg
-    for child in op.children_of(sg):
-        step = by_child.get(child["name"])
-        if child.get("phase") in FAILED_OR_ERROR and not continues_on(step, child.get("phase")):
-            return op.mark(sg["id"], FAILED, f"child '{child['id']}' failed")
+        if failed is None and child.get("phase") in FAILED_OR_ERROR and not continues_on(step, child.get("phase")):
+            failed = child
+    if failed is not None:
+        return op.mark(sg["id"], FAILED, f"child '{failed['id']}' failed")
     return op.mark(sg["id"], SUCCEEDED)
 
 
