@@ -165,6 +165,7 @@ def bench_runner(steps: int) -> dict:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser()
     parser.add_argument("--pods", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=9)
