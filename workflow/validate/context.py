@@ -12,6 +12,7 @@ from typing import Any
 
 from workflow.errors import Problems
 from workflow.resolve import Owner, Resolver
+from workflow.validate.memo import ERROR, MISSING, WARNING, Recorder
 from workflow.validate.variables import GlobalScope, Scope, TemplateInfo
 
 
@@ -65,6 +66,7 @@ class Ctx:
     reported: set[tuple[str, str]] = field(default_factory=set)  # relocated problems already reported
     seen_owners: set[int] = field(default_factory=set)  # referenced objects whose parse errors were reported
     needs: dict[int, Any] = field(default_factory=dict)  # id(template) -> inputs a caller must supply
+    recorder: Recorder | None = None  # a referenced template being validated for the memo (memo.py)
 
     def _emit(self, owner: Owner | None, site: str, path: str, message: str, warning: bool) -> None:
         add = self.problems.warn if warning else self.problems.error
@@ -78,13 +80,19 @@ class Ctx:
         add(site, text)
 
     def error(self, job: Job | None, path: str, message: str) -> None:
+        if self.recorder is not None:
+            self.recorder.note(job, ERROR, path, message)
         self._emit(job.owner if job else None, job.site if job else "", path, message, False)
 
     def warn(self, job: Job | None, path: str, message: str) -> None:
+        if self.recorder is not None:
+            self.recorder.note(job, WARNING, path, message)
         self._emit(job.owner if job else None, job.site if job else "", path, message, True)
 
     def missing(self, job: Job | None, path: str, message: str) -> None:
         """A reference to something that does not exist (yet): a warning at admission, else an error."""
+        if self.recorder is not None:
+            self.recorder.note(job, MISSING, path, message)
         self._emit(job.owner if job else None, job.site if job else "", path, message,
                    self.options.missing_reference_is_warning)
 

@@ -63,6 +63,13 @@ def validate_leaf(ctx: Ctx, job: Job, scope: Scope, kind: str) -> None:
 
 
 def _default_image(ctx: Ctx, job: Job, kind: str) -> bool:
+    answer = default_image(ctx, job, kind)
+    if ctx.recorder is not None:  # a question to the world around the template (memo.py)
+        ctx.recorder.images_read[kind] = answer
+    return answer
+
+
+def default_image(ctx: Ctx, job: Job, kind: str) -> bool:
     """templateDefaults of the template's own object, or of the spec the workflow runs with, give an image."""
     for spec in (job.owner.spec, ctx.exec_spec):
         if get_str(get_map(get_map(spec, "templateDefaults"), kind), "image"):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from workflow.errors import child
-from workflow.merge import TEMPLATE_TYPES
+from workflow.merge import TEMPLATE_TYPES, template_type
 from workflow.names import DISPLAY_NAME_ANNOTATION, DISPLAY_NAME_RE
 from workflow.resolve import Resolution
-from workflow.validate import arguments, artifacts, leaf, metrics, outputs
+from workflow.validate import arguments, artifacts, leaf, memo, metrics, outputs
 from workflow.validate.context import Ctx, Job
 from workflow.validate.tags import check_expression
 from workflow.validate.util import (
@@ -38,6 +38,7 @@ TYPE_FIELDS = TEMPLATE_TYPES
 TYPES_CHOICE = "choose one of: container, containerSet, steps, script, resource, dag, suspend, template, template ref"
 RETRY_POLICIES = ("Always", "OnFailure", "OnError", "OnTransientError", "")
 NO_POD_TYPES = ("steps", "dag", "suspend", "http", "plugin")
+CALLERS = ("steps", "dag")  # template types whose validation calls other templates
 
 
 def call(
@@ -108,9 +109,38 @@ def validate_template(ctx: Ctx, job: Job) -> TemplateInfo:
     key = id(job.tmpl)
     if key in ctx.infos:
         return ctx.infos[key]
+    if job.owner.external and job.outer is None and ctx.recorder is None and template_type(job.tmpl) not in CALLERS:
+        return _validate_memoised(ctx, job)
+    return _validate(ctx, job, ctx.globals)
+
+
+def _validate_memoised(ctx: Ctx, job: Job) -> TemplateInfo:
+    """A referenced template that calls no other: its problems replayed from the memo when the workflow
+    at hand answers its questions as before, else validated and recorded (memo.py)."""
+    key = memo.memo_key(job)
+    if key is None:
+        return _validate(ctx, job, ctx.globals)
+    for entry in memo.MEMO.get(key):
+        if memo.holds(entry, ctx, job):
+            ctx.infos[id(job.tmpl)] = entry.info
+            memo.replay(entry, ctx, job)
+            return entry.info
+    rec = memo.Recorder(job)
+    ctx.recorder = rec
+    try:
+        info = _validate(ctx, job, memo.RecordingGlobals(ctx.globals, rec.globals_read))
+    finally:
+        ctx.recorder = None
+    entry = memo.entry_of(rec, info)
+    if entry is not None:
+        memo.MEMO.put(key, entry)
+    return info
+
+
+def _validate(ctx: Ctx, job: Job, globals_: Any) -> TemplateInfo:
     tmpl, path = job.tmpl, job.path
     info = template_info(tmpl)
-    ctx.infos[key] = info  # before descending: recursive templates are validated once
+    ctx.infos[id(tmpl)] = info  # before descending: recursive templates are validated once
     kinds = [k for k in TYPE_FIELDS if tmpl.get(k) is not None]
     if not kinds:
         ctx.error(job, path, f"{job.label}: template type unspecified. {TYPES_CHOICE}")
@@ -121,7 +151,7 @@ def validate_template(ctx: Ctx, job: Job) -> TemplateInfo:
     arguments.check_inputs(ctx, job, leafy)
     _check_fields(ctx, job, kind, leafy)
     scope = Scope(
-        ctx.globals, local_keys(tmpl, kind), job.exit_handler, outer=job.outer, label=job.label,
+        globals_, local_keys(tmpl, kind), job.exit_handler, outer=job.outer, label=job.label,
     )
     out_scope = scope
     if kind == "steps":
