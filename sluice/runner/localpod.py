@@ -84,6 +84,17 @@ class LocalPod:
         except ValueError:
             self.template = {}
         self.main = next((c for c in spec.get("containers") or () if c.get("name") == "main"), None)
+        sidecar_names = {c.get("name") for c in self.template.get("sidecars") or () if isinstance(c, dict)}
+        self.containers = [c for c in spec.get("containers") or ()
+                           if c.get("name") != "wait" and c.get("name") not in sidecar_names]
+        if isinstance(self.template.get("containerSet"), dict):
+            deps = {c.get("name"): c.get("dependencies") for c in self.template["containerSet"].get("containers") or ()
+                    if isinstance(c, dict)}
+            self.containers = [dict(c, dependencies=deps.get(c.get("name")) or []) for c in self.containers]
+        self.result_container = "main" if any(c.get("name") == "main" for c in self.containers) else (
+            self.containers[0].get("name") if self.containers else "main")
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.states: dict[str, tuple[str, int | None, float | None, float | None]] = {}
         main_env = {e.get("name"): e.get("value") for e in (self.main or {}).get("env") or ()}
         self.include_result = main_env.get("ARGO_INCLUDE_SCRIPT_OUTPUT") == "true"
         self.deadline = spec.get("activeDeadlineSeconds")
@@ -105,40 +116,43 @@ class LocalPod:
 
     def _mounts(self) -> dict[str, Path]:
         volumes = {v.get("name"): v for v in self.spec.get("volumes") or ()}
+        own = {v.get("name") for v in self.template.get("volumes") or () if isinstance(v, dict)}
         out: dict[str, Path] = {}
-        for mount in (self.main or {}).get("volumeMounts") or ():
-            name = mount.get("name")
-            if name in INTERNAL_MOUNTS or not mount.get("mountPath"):
-                continue
-            volume = volumes.get(name) or {}
-            if isinstance(volume.get("hostPath"), dict):
-                target = Path(volume["hostPath"].get("path") or "/")
-            elif any(k in volume for k in ("secret", "configMap", "projected", "downwardAPI")):
-                kind = next(k for k in ("secret", "configMap", "projected", "downwardAPI") if k in volume)
-                raise artifacts.ArtifactError(f"volume {name!r} is a {kind} volume, which the local runner cannot provide")
-            else:
-                target = self.paths.volumes / str(name)
-            if mount.get("subPath"):
-                target = target / mount["subPath"]
-            target.mkdir(parents=True, exist_ok=True)
-            out[mount["mountPath"]] = target
+        for container in self.containers:
+            for mount in container.get("volumeMounts") or ():
+                name = mount.get("name")
+                if name in INTERNAL_MOUNTS or not mount.get("mountPath") or mount["mountPath"] in out:
+                    continue
+                volume = volumes.get(name) or {}
+                if isinstance(volume.get("hostPath"), dict):
+                    target = Path(volume["hostPath"].get("path") or "/")
+                elif any(k in volume for k in ("secret", "configMap", "projected", "downwardAPI")):
+                    kind = next(k for k in ("secret", "configMap", "projected", "downwardAPI") if k in volume)
+                    raise artifacts.ArtifactError(
+                        f"volume {name!r} is a {kind} volume, which the local runner cannot provide")
+                elif name in own and "emptyDir" in volume:
+                    target = self.dir / "volumes" / str(name)  # the template's own emptyDir: this pod's
+                else:
+                    target = self.paths.volumes / str(name)
+                if mount.get("subPath"):
+                    target = target / mount["subPath"]
+                target.mkdir(parents=True, exist_ok=True)
+                out[mount["mountPath"]] = target
         return out
 
-    def prepare(self) -> tuple[list[str], dict[str, str], Path]:
-        if self.main is None:
+    def prepare(self) -> None:
+        if not self.containers:
             raise images.MissingProgram("the pod has no main container")
         if isinstance(self.template.get("resource"), dict):
             raise images.MissingProgram("resource templates need a Kubernetes cluster; the local runner cannot run them")
         if isinstance(self.template.get("data"), dict):
             raise images.MissingProgram("data templates read an artifact repository; the local runner cannot run them")
-        if isinstance(self.template.get("containerSet"), dict):
-            raise images.MissingProgram("containerSet templates are not supported by the local runner yet")
         if self.template.get("sidecars"):
             raise images.MissingProgram("sidecars need their images; the local runner cannot run them")
         root = self.dir / "root"
-        tmp = self.dir / "tmp"
+        self.tmp = self.dir / "tmp"
         root.mkdir(parents=True, exist_ok=True)
-        tmp.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
         extra = {SCRIPT_PATH: self.dir / "script", "/var/run/argo": self.dir / "var-run-argo"}
         (self.dir / "var-run-argo").mkdir(exist_ok=True)
         self.pathmap = isolation_map(self.template, self._mounts(), root, extra)
@@ -155,20 +169,24 @@ class LocalPod:
         if isinstance(script, dict):
             (self.dir / "script").write_text(self.pathmap.rewrite(str(script.get("source") or "")))
             (self.dir / "script").chmod(0o755)  # `command: [sh, -c]` runs the file itself
-        command = list(self.main.get("command") or [])
+        self.commands = {c.get("name"): self._command(c) for c in self.containers}
+
+    def _command(self, container: dict[str, Any]) -> tuple[list[str], dict[str, str], Path]:
+        command = list(container.get("command") or [])
         if "--" in command:
             command = command[command.index("--") + 1 :]
         command = [self.pathmap.rewrite(str(c)) for c in command]
-        args = [self.pathmap.rewrite(str(a)) for a in self.main.get("args") or ()]
+        args = [self.pathmap.rewrite(str(a)) for a in container.get("args") or ()]
         env = dict(os.environ)
-        for entry in self.main.get("env") or ():
+        for entry in container.get("env") or ():
             value = _env_value(self.pod, entry)
             if value is not None and entry.get("name"):
                 env[entry["name"]] = self.pathmap.rewrite(value)
-        env["TMPDIR"] = str(tmp)
+        env["TMPDIR"] = str(self.tmp)
         env["PATH"] = os.pathsep.join(p for p in (env.get("PATH"), str(SHIMS)) if p)
-        argv = images.resolve(str(self.main.get("image") or ""), command, args, env.get("PATH"))
-        workdir = self.main.get("workingDir")
+        argv = images.resolve(str(container.get("image") or ""), command, args, env.get("PATH"))
+        root = self.dir / "root"
+        workdir = container.get("workingDir")
         cwd = root
         if isinstance(workdir, str) and workdir:
             local = Path(self.pathmap.rewrite(workdir))
@@ -180,66 +198,100 @@ class LocalPod:
 
     # --- running -------------------------------------------------------------------------------------
 
+    def _fail_to_start(self, message: str, on_exit: Callable[[LocalPod], None]) -> None:
+        self.finished = time.time()
+        self.state = "done"
+        self.message = message
+        self.reason = "LocalRunnerError"
+        self.exit_code = 127
+        on_exit(self)
+
     def start(self, on_exit: Callable[[LocalPod], None], on_line: Callable[[LocalPod, str, str], None]) -> None:
         self.started = time.time()
         self.state = "running"
         try:
-            argv, env, cwd = self.prepare()
+            self.prepare()
         except (images.MissingProgram, artifacts.ArtifactError, OSError) as exc:
-            self.finished = time.time()
-            self.state = "done"
-            self.message = str(exc)
-            self.reason = "LocalRunnerError"
-            self.exit_code = 127
-            on_exit(self)
+            self._fail_to_start(str(exc), on_exit)
             return
         self.dir.mkdir(parents=True, exist_ok=True)
+        thread = threading.Thread(target=self._run_all, args=(on_exit, on_line), daemon=True)
+        thread.start()
+        self._threads = [thread]
+
+    def _run_all(self, on_exit, on_line) -> None:
+        """Run the containers, each once all its `dependencies` succeeded (a containerSet's DAG)."""
+        pending = {c.get("name"): list(c.get("dependencies") or ()) for c in self.containers}
+        running: dict[str, threading.Thread] = {}
+        done = threading.Condition()
+
+        def one(name: str) -> None:
+            code = self._run_one(name, on_line)
+            with done:
+                self.states[name] = ("terminated", code, self.states[name][2], time.time())
+                done.notify_all()
+
+        with done:
+            while pending or running:
+                for name in list(pending):
+                    deps = pending[name]
+                    failed = [d for d in deps if self.states.get(d, ("",))[0] == "terminated" and self.states[d][1] != 0]
+                    if failed or self.terminating:
+                        del pending[name]
+                        self.states[name] = ("terminated", 1 if failed else 143, None, time.time())
+                    elif all(self.states.get(d, ("",))[0] == "terminated" for d in deps):
+                        del pending[name]
+                        self.states[name] = ("running", None, time.time(), None)
+                        thread = running[name] = threading.Thread(target=one, args=(name,), daemon=True)
+                        thread.start()
+                for name in [n for n, t in running.items() if not t.is_alive() and self.states[n][0] == "terminated"]:
+                    running.pop(name).join()
+                if pending or running:
+                    done.wait(timeout=0.5)
+        self.finished = time.time()
+        codes = {n: st[1] for n, st in self.states.items()}
+        main = "main" if "main" in codes else next(iter(codes))
+        self.exit_code = codes[main] if codes[main] is not None else 1
+        if self.exit_code == 0:
+            bad = [code for code in codes.values() if code not in (0, None)]
+            self.exit_code = bad[0] if bad and main != "main" else 0
+        self._collect()
+        self.state = "done"
+        on_exit(self)
+
+    def _run_one(self, name: str, on_line) -> int:
+        argv, env, cwd = self.commands[name]
+        stdout_path = self.dir / ("stdout" if name == self.result_container else f"{name}.stdout")
         try:
-            self.proc = subprocess.Popen(
-                argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, start_new_session=True,
-            )
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
-            self.finished = time.time()
-            self.state = "done"
             self.message = f"cannot start {argv[0]}: {exc}"
             self.reason = "LocalRunnerError"
-            self.exit_code = 127
-            on_exit(self)
-            return
-        combined = open(self.dir / "combined", "ab")  # noqa: SIM115 (closed by the waiter)
+            return 127
+        self.procs[name] = proc
+        if name == self.result_container:
+            self.proc = proc
         lock = threading.Lock()
+        label = "stdout" if len(self.containers) == 1 else name
 
-        def pump(stream, path: Path, label: str) -> None:
+        def pump(stream, path: Path) -> None:
             with open(path, "wb") as out:
                 for line in iter(stream.readline, b""):
                     out.write(line)
-                    with lock:
+                    with lock, open(self.dir / "combined", "ab") as combined:
                         combined.write(line)
                     on_line(self, label, line.decode("utf-8", "replace").rstrip("\n"))
             stream.close()
 
-        readers = [
-            threading.Thread(target=pump, args=(self.proc.stdout, self.dir / "stdout", "stdout"), daemon=True),
-            threading.Thread(target=pump, args=(self.proc.stderr, self.dir / "stderr", "stderr"), daemon=True),
-        ]
+        readers = [threading.Thread(target=pump, args=(proc.stdout, stdout_path), daemon=True),
+                   threading.Thread(target=pump, args=(proc.stderr, self.dir / f"{name}.stderr"), daemon=True)]
         for reader in readers:
             reader.start()
-
-        def waiter() -> None:
-            code = self.proc.wait()
-            for reader in readers:
-                reader.join()
-            combined.close()
-            self.finished = time.time()
-            self.exit_code = 128 - code if code < 0 else code
-            self._collect()
-            self.state = "done"
-            on_exit(self)
-
-        thread = threading.Thread(target=waiter, daemon=True)
-        thread.start()
-        self._threads = [*readers, thread]
+        code = proc.wait()
+        for reader in readers:
+            reader.join()
+        return 128 - code if code < 0 else code
 
     def check_deadline(self, now: float) -> float | None:
         """Enforce `activeDeadlineSeconds`; returns seconds until the deadline (None: none)."""
@@ -252,28 +304,30 @@ class LocalPod:
         return max(left, 0.0)
 
     def terminate(self, grace: float = 10) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
         self.terminating = True
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            return
-        proc = self.proc
-
-        def killer() -> None:
+        for proc in list(self.procs.values()):
+            if proc.poll() is not None:
+                continue
             try:
-                proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                continue
 
-        threading.Thread(target=killer, daemon=True).start()
+            def killer(proc: subprocess.Popen[bytes] = proc) -> None:
+                try:
+                    proc.wait(timeout=grace)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+
+            threading.Thread(target=killer, daemon=True).start()
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.terminating = True
+        for proc in list(self.procs.values()):
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
 
     # --- outputs -------------------------------------------------------------------------------------
 
@@ -338,6 +392,22 @@ class LocalPod:
 
     # --- observations --------------------------------------------------------------------------------
 
+    def _container_observations(self, started: str, finished: str) -> tuple[ContainerObservation, ...]:
+        out = []
+        for container in self.containers:
+            name = container.get("name") or "main"
+            state, code, began, ended = self.states.get(name, ("waiting", None, None, None))
+            if self.state == "done" and state != "terminated":
+                state, code = "terminated", self.exit_code if name == self.result_container else 0
+            out.append(ContainerObservation(
+                name, state, code if state == "terminated" else None,
+                ("Completed" if code == 0 else "Error") if state == "terminated" else "",
+                started_at=_stamp(began) if began else started,
+                finished_at=(_stamp(ended) if ended else finished) if state == "terminated" else None,
+                ready=state == "running",
+            ))
+        return tuple(out)
+
     def observation(self) -> PodObservation:
         if self.state == "pending":
             return PodObservation(name=self.name, node_id=self.node_id, phase="Pending")
@@ -346,20 +416,23 @@ class LocalPod:
             return PodObservation(
                 name=self.name, node_id=self.node_id, phase="Running", host_node_name="localhost", pod_ip="127.0.0.1",
                 containers=(ContainerObservation("wait", "running", started_at=started),
-                            ContainerObservation("main", "running", started_at=started, ready=True)),
+                            *self._container_observations(started, started)),
             )
         finished = _stamp(self.finished or time.time())
         code = self.exit_code if self.exit_code is not None else 1
-        main = ContainerObservation("main", "terminated", code, "Completed" if code == 0 else "Error",
-                                    started_at=started, finished_at=finished)
         wait_code = 1 if self.wait_error else 0
         wait = ContainerObservation("wait", "terminated", wait_code, "Error" if wait_code else "Completed",
                                     message=self.wait_error, started_at=started, finished_at=finished)
+        containers = self._container_observations(started, finished)
+        if not containers:
+            containers = (ContainerObservation("main", "terminated", code, "Completed" if code == 0 else "Error",
+                                               started_at=started, finished_at=finished),)
         message, reason = self.message, self.reason
         if self.deadline_hit:
             message, reason = DEADLINE_MESSAGE, "DeadlineExceeded"
-        phase = "Succeeded" if code == 0 and not self.wait_error and not message else "Failed"
-        return PodObservation(name=self.name, node_id=self.node_id, phase=phase, containers=(wait, main),
+        failed = any(c.exit_code not in (0, None) for c in containers)
+        phase = "Succeeded" if code == 0 and not failed and not self.wait_error and not message else "Failed"
+        return PodObservation(name=self.name, node_id=self.node_id, phase=phase, containers=(wait, *containers),
                               message=message, reason=reason, host_node_name="localhost")
 
     def task_result(self) -> TaskResultObservation | None:

@@ -88,7 +88,6 @@ def blockers(doc: dict[str, Any], support: dict[str, dict[str, Any]]) -> list[st
             ("data", "data templates read an artifact repository"),
             ("http", "http templates run in Argo's agent pod"),
             ("plugin", "plugin templates need an executor plugin"),
-            ("containerSet", "containerSet templates run several images in one pod"),
         ):
             if tmpl.get(kind) is not None:
                 add(reason)

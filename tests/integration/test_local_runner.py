@@ -231,3 +231,19 @@ def test_ctrl_c_stops_steps_and_still_runs_the_exit_handler(tmp_path):
     assert "never" not in by
     exit_node = next(n for n in st["nodes"].values() if n["name"].endswith(".onExit"))
     assert exit_node["phase"] == "Succeeded"
+
+
+def test_container_set_runs_its_containers_in_dependency_order(tmp_path):
+    templates = [{"name": "main", "containerSet": {"containers": [
+        {"name": "a", "image": "busybox", "command": ["sh", "-c", "echo a > /work/a"]},
+        {"name": "b", "image": "busybox", "command": ["sh", "-c", "cat /work/a && exit 2"], "dependencies": ["a"]},
+        {"name": "c", "image": "busybox", "command": ["echo", "never"], "dependencies": ["b"]},
+    ], "volumeMounts": [{"name": "work", "mountPath": "/work"}]}, "volumes": [{"name": "work", "emptyDir": {}}]}]
+    result = run(tmp_path, workflow("cset", templates), "-o", "json", "--quiet")
+    assert result.returncode == 1
+    by = {n["name"]: n for n in status(result)["nodes"].values()}
+    assert by["cset"]["type"] == "Pod"
+    assert by["cset.a"]["type"] == "Container" and by["cset.a"]["phase"] == "Succeeded"
+    assert by["cset.b"]["phase"] == "Failed" and by["cset.b"]["outputs"] == {"exitCode": "2"}
+    assert by["cset.c"]["phase"] == "Failed"
+    assert by["cset"]["message"] == "b: Error (exit code 2)"

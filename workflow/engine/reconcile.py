@@ -153,8 +153,8 @@ def assess(eng, node: dict[str, Any], pod: PodObservation, result: TaskResultObs
         node = op.change(node_id, fields, phase, message if message or phase in COMPLETED else None)
     elif fields:
         node = op.change(node_id, fields)
-    if node.get("children") and any(c.name not in ("main", "wait") for c in pod.containers):
-        _container_nodes(eng, node, pod)
+    if node.get("children"):
+        _container_nodes(eng, node, pod)  # a containerSet's Container nodes (other children are skipped)
     if phase == SUCCEEDED and fulfilled(node):
         export_global_outputs(op, node.get("outputs"))
 
