@@ -123,11 +123,23 @@ def _is_looped(task: dict[str, Any]) -> bool:
 
 
 def _check_cycles(ctx: Ctx, job: Job, deps: dict[str, list[str]], names, tasks_path: str) -> None:
+    if _in_order(deps):
+        return
     cycle = _find_cycle({k: v for k, v in deps.items() if k})
     if cycle:
         index = next(i for i, _, n in names if n == cycle[0])
         ctx.error(job, child(child(tasks_path, index), "depends"),
                   f"{job.label}: tasks dependency cycle detected: {'->'.join(cycle)}")
+
+
+def _in_order(deps: dict[str, list[str]]) -> bool:
+    """Every task depends only on tasks listed before it (DAGs are mostly written so): no cycle."""
+    position = {name: i for i, name in enumerate(deps)}
+    for i, parents in enumerate(deps.values()):
+        for parent in parents:
+            if position.get(parent, i) >= i:
+                return False
+    return True
 
 
 class _Ancestry:

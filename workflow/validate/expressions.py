@@ -69,6 +69,24 @@ _DEP_PAIR = re.compile(r"([A-Za-z0-9_][-A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]
 
 def depends_refs(source: str) -> tuple[list[tuple[str, str | None]], str | None]:
     """The (task, result) pairs a `depends` names (result None for a bare task), and its parse error."""
+    found = _REFS.get(source)
+    if found is None:
+        found = _depends_refs(source)
+        if len(source) <= _REFS_TEXT_MAX:
+            if len(_REFS) >= _REFS_MAX:
+                _REFS.clear()
+            _REFS[source] = found
+    return list(found[0]), found[1]
+
+
+# depends_refs by text, as parse_depends keeps its programs (a DAG is checked again on every admission);
+# bounded in entries and in the length of a text kept.
+_REFS: dict[str, tuple[tuple[tuple[str, str | None], ...], str | None]] = {}
+_REFS_MAX = 4096
+_REFS_TEXT_MAX = 1024
+
+
+def _depends_refs(source: str) -> tuple[tuple[tuple[str, str | None], ...], str | None]:
     if _PLAIN_DEPENDS.fullmatch(source):
         pairs = _DEP_PAIR.findall(source)
         if all(result in RESULTS for _, result in pairs if result):
@@ -80,8 +98,8 @@ def depends_refs(source: str) -> tuple[list[tuple[str, str | None]], str | None]
                 else:
                     for bare in BARE:
                         out[(task, bare)] = None
-            return list(out), None
+            return tuple(out), None
     parsed, error = _parsed(parse_depends, source)
     if parsed is None:
-        return [], error
-    return [(task, result) for task, result in parsed.task_results()], None
+        return (), error
+    return tuple(parsed.task_results()), None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import msgspec
 
 from workflow.expr.tags import EXPRESSION, tag_bodies
 from workflow.validate.context import Ctx, Job
@@ -10,24 +13,60 @@ from workflow.validate.expressions import expr_error, expr_paths
 from workflow.validate.util import walk_strings
 from workflow.validate.variables import Scope, unresolved_message
 
+_encode = msgspec.json.Encoder().encode
+_TAGGED_STRING = re.compile(rb'"([^"]*\{\{[^"]*)"')  # a JSON string holding `{{` (no escapes: see _quiet)
+
 
 def check_tags(ctx: Ctx, job: Job | None, value: Any, path: str, scope: Scope | None) -> None:
     """Every tag in `value` (at `path`) must resolve in `scope` (None: only syntax is checked)."""
+    kind = type(value)
+    if (kind is dict or kind is list) and _quiet(value, scope):
+        return
     for at, text in walk_strings(value, path):  # every text holds `{{`
-        # tags_in without its FoundTags: a `{{` left open is literal text, so the scan cannot fail.
-        for kind, body in tag_bodies(text):
-            body = body.strip()
-            if kind == EXPRESSION:
-                # The body is the text after `{{=`, trimmed: what the renderer compiles.
-                problem = expr_error(body)
-                if problem:
-                    ctx.error(job, at, f"invalid expression in {{{{={body}}}}}: {problem}")
-                elif scope is not None:
-                    _check_reads(ctx, job, at, body, scope)
+        for warning, message in _text_problems(text, scope):
+            if warning:
+                ctx.warn(job, at, message)
+            else:
+                ctx.error(job, at, message)
+
+
+def _quiet(value: dict[Any, Any] | list[Any], scope: Scope | None) -> bool:
+    """No tag in `value` has a problem: then no path needs to be built, nor the value walked in Python.
+
+    The value is encoded to JSON (in C) and every string holding `{{` is checked as the walk would check
+    it. Without a backslash in the JSON no string holds a quote, so each `"..."` is one string, as
+    written. The strings seen are all those walk_strings yields and maybe more (keys under a non-string
+    key, str subclasses), so "quiet" here means quiet there. Anything unusual (escapes, values JSON
+    cannot hold) answers False, and the walk decides, in its own order."""
+    try:
+        data = _encode(value)
+    except Exception:  # non-string keys, surrogates, nesting too deep...: the walk's business
+        return False
+    if b"{{" not in data:
+        return True
+    if b"\\" in data:
+        return False
+    return all(not _text_problems(raw.decode(), scope) for raw in _TAGGED_STRING.findall(data))
+
+
+def _text_problems(text: str, scope: Scope | None) -> list[tuple[bool, str]]:
+    """(warning, message) of every problem of the tags in `text`, in order."""
+    found: list[tuple[bool, str]] = []
+    # tags_in without its FoundTags: a `{{` left open is literal text, so the scan cannot fail.
+    for kind, body in tag_bodies(text):
+        body = body.strip()
+        if kind == EXPRESSION:
+            # The body is the text after `{{=`, trimmed: what the renderer compiles.
+            problem = expr_error(body)
+            if problem:
+                found.append((False, f"invalid expression in {{{{={body}}}}}: {problem}"))
             elif scope is not None:
-                reason = scope.check(body)
-                if reason is not None:
-                    ctx.error(job, at, unresolved_message(body, reason))
+                found.extend((True, message) for message in _read_problems(body, scope))
+        elif scope is not None:
+            reason = scope.check(body)
+            if reason is not None:
+                found.append((False, unresolved_message(body, reason)))
+    return found
 
 
 def check_expression(ctx: Ctx, job: Job | None, source: Any, path: str, what: str) -> None:
@@ -39,9 +78,10 @@ def check_expression(ctx: Ctx, job: Job | None, source: Any, path: str, what: st
         ctx.error(job, path, f"invalid {what}: {problem}")
 
 
-def _check_reads(ctx: Ctx, job: Job | None, at: str, source: str, scope: Scope) -> None:
+def _read_problems(source: str, scope: Scope) -> list[str]:
     """Names an expression reads that cannot exist here: a warning (Argo does not check expressions, and
     an expression may guard a missing name with `??`), with the same reasons as for simple tags."""
+    found = []
     for path in sorted(expr_paths(source)):
         parts = path.split(".")
         if parts[0] in ("inputs", "workflow") and len(parts) >= 3 and parts[1] == "parameters":
@@ -52,4 +92,5 @@ def _check_reads(ctx: Ctx, job: Job | None, at: str, source: str, scope: Scope) 
             continue
         reason = scope.check(name)
         if reason is not None:
-            ctx.warn(job, at, f"expression reads {path}, which will not resolve here" + (f": {reason}" if reason else ""))
+            found.append(f"expression reads {path}, which will not resolve here" + (f": {reason}" if reason else ""))
+    return found

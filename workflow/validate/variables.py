@@ -212,14 +212,17 @@ class Scope:
 
     def check(self, tag: str) -> str | None:
         """None when `tag` resolves here, else why not ("" when there is nothing more to say)."""
-        if not tag.startswith(CHECKED_PREFIXES):
+        if not tag.startswith(CHECKED_PREFIXES) or tag.startswith(EXEMPT_PREFIXES):
             return None
-        if tag.startswith(EXEMPT_PREFIXES) or tag in self.local or self.globals.resolves(tag, self.exit_handler):
-            return None
-        if self.kind and tag.startswith(self.kind + "."):
+        kind = self.kind
+        if kind and tag.startswith(kind) and tag[len(kind) : len(kind) + 1] == ".":
+            # A step's or task's output: never a local name (inputs., pod.name, retries, lastRetry.) nor a
+            # global one (workflow.), so the producer alone decides.
             reason = self._producer(tag)
             if reason is None:
                 return None
+        elif tag in self.local or self.globals.resolves(tag, self.exit_handler):
+            return None
         elif tag.startswith("item."):
             if self.any_item or (self.items is not None and tag in self.items):
                 return None
@@ -233,8 +236,8 @@ class Scope:
     def _producer(self, tag: str) -> str | None:
         rest = tag[len(self.kind) + 1:]
         name, _, tail = rest.partition(".")
-        noun = "step" if self.kind == "steps" else "task"
         if name not in self.producers:
+            noun = "step" if self.kind == "steps" else "task"
             return f'there is no {noun} named "{name}" in {self.label}'
         visible = self.visibility(name) if self.visibility else producer_fields(self.producers[name], True)
         if isinstance(visible, str):
