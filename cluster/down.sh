@@ -3,7 +3,7 @@
 # on this machine left (another clone's directory, a killed session). Stops every tracked process,
 # kills the pods' processes, unmounts, deletes the bridge, the node address and our firewall rules,
 # removes kube-proxy's rules, the pods' cgroups, the state directory, and restores the sysctls saved by up.
-# Keeps logs/, pki/ and the built images. Exits 1 if anything is left behind (and says what).
+# Keeps logs/, pki/ and the built images (up.sh builds them before it tears down an earlier cluster). Exits 1 if anything is left behind (and says what).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 [[ $(id -u) == 0 ]] || die "cluster-down needs root"
@@ -122,7 +122,7 @@ if [[ -f "$RUN/sysctl.saved" ]]; then
 fi
 
 for d in "${dirs[@]}"; do
-  rm -rf "$d/state" "$d/pids" "$d/kubeconfig" "$d/minio.env" "$d/images/store" "$d/images/work"
+  rm -rf "$d/state" "$d/pids" "$d/kubeconfig" "$d/minio.env"
 done
 rm -rf "$RUN"
 
