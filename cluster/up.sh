@@ -267,7 +267,9 @@ must_wait 60 containerd "the containerd socket" "${CTR[@]}" version
 import_images
 
 start registry python3 "$CLUSTER_SRC/images/registry.py" "$CLUSTER_DIR/images/store" --port "$REGISTRY_PORT"
-must_wait 20 registry "the image registry" curl -fsS "http://127.0.0.1:$REGISTRY_PORT/v2/"
+# Ready when it serves the store (the pause image's manifest), not merely when it answers.
+must_wait 20 registry "the image registry" curl -fsS --noproxy '*' -o /dev/null -I \
+  "http://127.0.0.1:$REGISTRY_PORT/v2/pause/manifests/3.10?ns=registry.k8s.io"
 
 # --- etcd ---
 start etcd etcd --name sluice --data-dir "$STATE/etcd" \
@@ -370,7 +372,7 @@ mkdir -p "$STATE/minio"
 start minio env MINIO_ROOT_USER=admin MINIO_ROOT_PASSWORD=password MINIO_BROWSER=off MINIO_UPDATE=off \
   HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost,"$NODE_IP" \
   "$BIN/minio" server "$STATE/minio" --address "$NODE_IP:$MINIO_PORT" --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" --quiet
-must_wait 60 minio "MinIO's health" curl -fsS "http://$NODE_IP:$MINIO_PORT/minio/health/live"
+must_wait 60 minio "MinIO's health" curl -fsS --noproxy '*' "http://$NODE_IP:$MINIO_PORT/minio/health/live"
 CURRENT="MinIO bucket"
 python3 "$CLUSTER_SRC/s3_bucket.py" "http://$NODE_IP:$MINIO_PORT" admin password my-bucket
 cat >"$CLUSTER_DIR/minio.env" <<EOF
