@@ -146,3 +146,9 @@ def test_display_name_override():
     assert names.display_name("wf[0].a", "wf", "my-step") == "my-step"
     assert names.valid_display_name("my-step")
     assert not names.valid_display_name("-bad")
+
+
+def test_ids_can_collide_as_in_argo():
+    # fnv-1a 32 bits: among 10,000 loop items of one step, two names share an ID (Argo shares the node).
+    a, b = "fan[0].work(6058:6058)", "fan[0].work(6496:6496)"
+    assert names.node_id("fan", a) == names.node_id("fan", b)

@@ -119,8 +119,12 @@ class Operation:
         return self.nodes.get(node_id)
 
     def by(self, name: str) -> dict[str, Any] | None:
+        """The node of a name. Like Argo's GetNodeByName, the lookup is by ID, so two names whose IDs collide
+        (fnv-1a 32 bits: likely among tens of thousands of names) share one node, as they do in Argo."""
         node_id = self.by_name.get(name)
-        return self.nodes.get(node_id) if node_id else None
+        if node_id is None:
+            node_id = names.node_id(self.name, name)
+        return self.nodes.get(node_id)
 
     @property
     def changed(self) -> bool:

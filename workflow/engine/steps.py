@@ -169,8 +169,8 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
         for copy_name, render in copies:
             child_name = f"{sg_name}.{copy_name}"
             by_child[child_name] = step
-            child_id = by_name.get(child_name)
-            child = nodes_by_id.get(child_id) if child_id else None
+            child_id = by_name.get(child_name) or names.node_id(op.name, child_name)
+            child = nodes_by_id.get(child_id)
             if child is not None:
                 # Steady state, kept cheap: a done child, or a pod child that pod reconciliation drives.
                 phase = child.get("phase")
@@ -213,7 +213,7 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
             op.add_child(sg_name, child_name)
             hooks.step_hooks(eng, step, child, ctx, opts, f"steps.{step['name']}", scope)
     sg = op.get(sg["id"])
-    if any(name not in op.by_name for name in by_child):
+    if any(op.by(name) is None for name in by_child):
         return sg  # some steps are not started yet (parallelism)
     failed = None
     any_hooks = any(hooks.has_hooks(step) for step in group if isinstance(step, dict))
