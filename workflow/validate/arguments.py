@@ -50,6 +50,18 @@ def check_names(ctx: Ctx, job: Job | None, items: list[Any] | None, path: str, p
         seen.add(name)
 
 
+def _plain_names(items: list[Any]) -> bool:
+    """check_names(..., params=True, ...) would find nothing: every object has a unique, valid name."""
+    seen = set()
+    for item in items:
+        if isinstance(item, dict):
+            name = item.get("name")
+            if not isinstance(name, str) or not name or name in seen or not PARAM_NAME_RE.match(name):
+                return False
+            seen.add(name)
+    return True
+
+
 def validate_arguments(ctx: Ctx, job: Job | None, args: Any, path: str, allow_empty: bool) -> None:
     """Names and values of `arguments` (validate.go validateArguments)."""
     if not isinstance(args, dict):
@@ -58,8 +70,10 @@ def validate_arguments(ctx: Ctx, job: Job | None, args: Any, path: str, allow_em
     params = params if isinstance(params, list) else None
     arts = arts if isinstance(arts, list) else None
     params_path, arts_path = child(path, "parameters"), child(path, "artifacts")
-    check_names(ctx, job, params, params_path, True, "parameter")
-    check_names(ctx, job, arts, arts_path, True, "artifact")
+    if params and not _plain_names(params):
+        check_names(ctx, job, params, params_path, True, "parameter")
+    if arts and not _plain_names(arts):
+        check_names(ctx, job, arts, arts_path, True, "artifact")
     for i, param in enumerate(params or ()):
         if not isinstance(param, dict):
             continue

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from workflow.expr.tags import EXPRESSION, tag_bodies
+from workflow.expr.tags import _JSON_RAW_SPACES, EXPRESSION, tag_bodies
 from workflow.validate.context import Ctx, Job
 from workflow.validate.expressions import expr_error, expr_paths
 from workflow.validate.util import walk_strings
@@ -46,7 +46,16 @@ def _quiet(value: dict[Any, Any] | list[Any], scope: Scope | None) -> bool:
         return True
     if b"\\" in data:
         return False
-    return all(not _text_problems(raw.decode(), scope) for raw in _TAGGED_STRING.findall(data))
+    for raw in _TAGGED_STRING.findall(data):
+        text = raw.decode()
+        # The common text, one simple tag and nothing else, without tag_bodies (same scan, same trim).
+        if (scope is not None and text[:2] == "{{" and text.find("}}", 2) == len(text) - 2
+                and text[2:3] != "="):
+            if scope.check(text[2:-2].strip(_JSON_RAW_SPACES).strip()) is not None:
+                return False
+        elif _text_problems(text, scope):
+            return False
+    return True
 
 
 def _text_problems(text: str, scope: Scope | None) -> list[tuple[bool, str]]:

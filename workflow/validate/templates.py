@@ -69,7 +69,7 @@ def call(
     if res.template is None or res.owner is None:
         return res, None
     site = job.site if job.owner.external else job.target_site or holder_path
-    if res.owner.external:
+    if res.owner.external and res.owner.problems:
         ctx.owner_problems(res.owner, site)
     tmpl = res.template
     target: Job | None = None
