@@ -130,38 +130,48 @@ def bench_fan_out(n: int) -> dict:
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def bench_runner(steps: int) -> dict:
-    """N sequential steps of `true` through `sluice run`; overhead = (wall - N * spawn cost) / N."""
-    doc = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "overhead"},
+def _runner_wall(steps: int, tmp: str) -> tuple[float, float, int, str]:
+    doc = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": f"overhead-{steps}"},
            "spec": {"entrypoint": "main", "templates": [
                {"name": "main", "steps": [[{"name": f"s{i}", "template": "t"}] for i in range(steps)]},
                {"name": "t", "container": {"image": "busybox", "command": ["true"]}}]}}
     import yaml  # noqa: PLC0415
 
+    path = Path(tmp) / f"wf-{steps}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    env = dict(os.environ, SLUICE_HOME=tmp)
+    code = (
+        "import sys, time; from pathlib import Path; from sluice.runner.driver import Runner, RunOptions; "
+        "from sluice.runner.load import load, prepare; "
+        f"loaded = load(Path({str(path)!r})); wf = prepare(loaded.workflow, [], None); "
+        f"opts = RunOptions(Path({tmp!r}) / 'run-{steps}', Path({tmp!r}) / 'art', handle_signals=False); "
+        "r = Runner(wf, opts); t0 = time.perf_counter(); out = r.run(); wall = time.perf_counter() - t0; "
+        "print(wall, r.engine_seconds - r.first_step_seconds, r.steps, out['status']['phase'])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            cwd=Path(__file__).resolve().parents[1], check=True)
+    wall, engine, engine_steps, phase = result.stdout.split()
+    return float(wall), float(engine), int(engine_steps), phase
+
+
+def bench_runner(steps: int) -> dict:
+    """Sequential steps of `true` through the runner. Per-step overhead is the slope between a short and
+    a long run (start-up, including the first step's validation, cancels out) minus spawning `true`."""
     spawn = []
     for _ in range(20):
         t0 = time.perf_counter()
         subprocess.run(["true"], check=True)
         spawn.append(time.perf_counter() - t0)
     spawn_s = statistics.median(spawn)
+    short = max(2, steps // 6)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "wf.yaml"
-        path.write_text(yaml.safe_dump(doc))
-        env = dict(os.environ, SLUICE_HOME=tmp)
-        code = (
-            "import sys, time; from pathlib import Path; from sluice.runner.driver import Runner, RunOptions; "
-            "from sluice.runner.load import load, prepare; "
-            f"loaded = load(Path({str(path)!r})); wf = prepare(loaded.workflow, [], None); "
-            f"opts = RunOptions(Path({tmp!r}) / 'run', Path({tmp!r}) / 'art', handle_signals=False); "
-            "r = Runner(wf, opts); t0 = time.perf_counter(); out = r.run(); wall = time.perf_counter() - t0; "
-            "print(wall, r.engine_seconds, r.steps, out['status']['phase'])"
-        )
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                                cwd=Path(__file__).resolve().parents[1], check=True)
-    wall, engine, engine_steps, phase = result.stdout.split()
-    wall, engine = float(wall), float(engine)
-    return {"steps": steps, "phase": phase, "wall_s": wall, "engine_s": engine, "engine_steps": int(engine_steps),
-            "spawn_ms": spawn_s * 1000, "overhead_ms_per_step": (wall - steps * spawn_s) / steps * 1000}
+        w1, e1, s1, _ = _runner_wall(short, tmp)
+        w2, e2, s2, phase = _runner_wall(steps, tmp)
+    per_step = (w2 - w1) / (steps - short)
+    return {"steps": steps, "phase": phase, "wall_s": w2, "engine_s": e2, "engine_steps": s2,
+            "spawn_ms": spawn_s * 1000, "startup_s": w1 - short * per_step,
+            "engine_ms_per_step": e2 / (s2 - 1) * 1000,
+            "overhead_ms_per_step": (per_step - spawn_s) * 1000}
 
 
 def main() -> None:
@@ -169,18 +179,40 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pods", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--runner-steps", type=int, default=30)
+    parser.add_argument("--runner-steps", type=int, default=60)
+    parser.add_argument("--only", choices=["step", "fanout", "runner"])
     args = parser.parse_args()
+    if args.only in (None, "step"):
+        one_step(args)
+    if args.only in (None, "fanout"):
+        fan_out_figures(args)
+    if args.only in (None, "runner"):
+        runner_figures(args)
+
+
+def one_step(args) -> None:
     one = bench_one_step(args.pods, args.repeats)
     print(f"one step, {one['nodes']} nodes, nothing changes: cpu {one['cpu_ms']:.1f} ms, wall {one['wall_ms']:.1f} ms")
     print(f"one step, {one['nodes']} nodes, 10 pods finish: cpu {one['change_cpu_ms']:.1f} ms, "
           f"wall {one['change_wall_ms']:.1f} ms")
+
+
+
+def fan_out_figures(args) -> None:
+    wf, _pods, _results, cpu, wall, steps = simulate(args.pods)
+    print(f"fan-out {args.pods} pods (untraced) -> {wf['status']['phase']} in {steps} steps: engine cpu {cpu:.2f} s, "
+          f"wall {wall:.2f} s")
     fan = bench_fan_out(args.pods)
     print(f"fan-out {fan['pods']} pods -> {fan['phase']} in {fan['steps']} steps: engine cpu {fan['engine_cpu_s']:.2f} s, "
           f"wall {fan['engine_wall_s']:.2f} s, peak traced {fan['peak_mb']:.0f} MiB, max RSS {fan['max_rss_mb']:.0f} MiB")
+
+
+
+def runner_figures(args) -> None:
     run = bench_runner(args.runner_steps)
     print(f"runner: {run['steps']} sequential steps -> {run['phase']}: wall {run['wall_s']:.2f} s, "
-          f"engine {run['engine_s']:.2f} s in {run['engine_steps']} steps, spawn {run['spawn_ms']:.1f} ms, "
+          f"engine {run['engine_s']:.2f} s in {run['engine_steps']} engine steps ({run['engine_ms_per_step']:.1f} ms "
+          f"each after the first), start-up {run['startup_s']:.2f} s, spawning `true` {run['spawn_ms']:.1f} ms, "
           f"overhead {run['overhead_ms_per_step']:.1f} ms/step")
 
 

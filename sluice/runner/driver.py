@@ -79,6 +79,7 @@ class Runner:
         self.interrupts = 0
         self.steps = 0
         self.engine_seconds = 0.0
+        self.first_step_seconds = 0.0
         self.config = EngineConfig(executor_image="sluice/local")
 
     # --- observations ------------------------------------------------------------------------------
@@ -229,7 +230,10 @@ class Runner:
         while True:
             started = time.perf_counter()
             decision = step(self.workflow, self.observed(), datetime.now(UTC))
-            self.engine_seconds += time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            self.engine_seconds += elapsed
+            if self.steps == 0:
+                self.first_step_seconds = elapsed
             self.steps += 1
             self.workflow["status"] = decision.status
             self.apply(decision.actions)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import re
 from typing import Any
 
 import yaml
@@ -50,11 +49,28 @@ def has_result_ref(step_name: str, parent: dict[str, Any] | None) -> bool:
     """Argo's hasOutputResultRef: does the calling steps/dag template use `<step>.outputs.result`?"""
     if not parent or not step_name:
         return False
-    text = json.dumps(parent)
+    text = _template_text(parent)
     if f"steps.{step_name}.outputs.result" in text or f"tasks.{step_name}.outputs.result" in text:
         return True
-    quoted = re.escape(step_name)
-    return bool(re.search(rf"""(steps|tasks)\[\\?['"]{quoted}\\?['"]\]\.outputs\.result""", text))
+    # expression form: steps['name'].outputs.result / tasks["name"].outputs.result (quotes JSON-escaped)
+    for quote in ("'", '\\"'):
+        for kind in ("steps", "tasks"):
+            if f"{kind}[{quote}{step_name}{quote}].outputs.result" in text:
+                return True
+    return False
+
+
+_TEXTS: dict[int, tuple[dict[str, Any], str]] = {}
+
+
+def _template_text(tmpl: dict[str, Any]) -> str:
+    """The JSON text of a calling template, remembered per object (every child of a loop asks)."""
+    cached = _TEXTS.get(id(tmpl))
+    if cached is None or cached[0] is not tmpl:
+        if len(_TEXTS) > 256:
+            _TEXTS.clear()
+        cached = _TEXTS[id(tmpl)] = (tmpl, json.dumps(tmpl))
+    return cached[1]
 
 
 def _step_name(node: dict[str, Any]) -> str:
@@ -161,7 +177,7 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         "ARGO_DEADLINE": deadline_text,
         "ARGO_PROGRESS_FILE": f"{VAR_RUN_ARGO}/progress",
     }
-    template_json = json.dumps(tmpl, separators=(",", ":"), sort_keys=True)
+    template_json = json.dumps(tmpl, separators=(",", ":"))
     run_mount = {"name": "var-run-argo", "mountPath": VAR_RUN_ARGO}
     executor = {
         "image": config.executor_image,

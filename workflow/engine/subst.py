@@ -7,6 +7,7 @@ errors into EngineError (a node message) and skip the work when there is nothing
 from __future__ import annotations
 
 import json
+from collections import ChainMap
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ def _has_tags(value: Any) -> bool:
 _TEXT_GLOBALS: dict[int, tuple[dict[str, Any], int, dict[str, Any]]] = {}
 
 
-def _text_scope(globals_: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
+def _text_scope(globals_: dict[str, Any], local: dict[str, Any]) -> Any:
     """Globals and locals without the values that are not text (artifacts, the clock).
 
     The filtered globals are remembered for as long as the globals dict keeps its size (they only grow).
@@ -44,11 +45,8 @@ def _text_scope(globals_: dict[str, Any], local: dict[str, Any]) -> dict[str, An
         _TEXT_GLOBALS[id(globals_)] = cached = (globals_, len(globals_), filtered)
     if not local:
         return cached[2]
-    merged = dict(cached[2])
-    for key, value in local.items():
-        if not isinstance(value, (dict, list, datetime)):
-            merged[key] = value
-    return merged
+    text_local = {k: v for k, v in local.items() if not isinstance(v, (dict, list, datetime))}
+    return ChainMap(text_local, cached[2])
 
 
 def _scope(globals_: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +64,7 @@ def render(value: Any, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
 
     Unknown tags are left as they are (later scopes resolve them: `{{item}}`, `{{steps.x...}}`).
     """
-    if not _has_tags(value):
+    if isinstance(value, str) and "{{" not in value:
         return value
     from workflow.expr import ExpressionError  # noqa: PLC0415
     from workflow.templating import render_json  # noqa: PLC0415
