@@ -301,10 +301,18 @@ class Reached:
     template: dict[str, Any]
 
 
-def reachable(resolver: Resolver, roots: list[tuple[Owner, str, dict[str, Any]]]) -> list[Reached]:
+def reachable(
+    resolver: Resolver,
+    roots: list[tuple[Owner, str, dict[str, Any]]],
+    resolutions: dict[int, tuple[dict[str, Any], Owner, Resolution]] | None = None,
+) -> list[Reached]:
     """Every template reachable from `roots` (owner, path, template) through steps, tasks, hooks and
     exit handlers, following templateRefs into other objects; each once, roots first. References that
-    do not resolve are skipped (validation reports them)."""
+    do not resolve are skipped (validation reports them).
+
+    `resolutions`, when given, gets id(holder) -> (holder, owner, resolution) for every holder without an
+    inline template (their resolution does not depend on where they are written), for the caller to
+    reuse while the document is unchanged."""
     out: list[Reached] = []
     seen: set[int] = set()
     queue = list(roots)
@@ -318,6 +326,8 @@ def reachable(resolver: Resolver, roots: list[tuple[Owner, str, dict[str, Any]]]
             continue  # holds no step or task: calls nothing
         for holder_path, holder, _ in template_holders(tmpl, path, paths=False):
             res = resolve(holder, owner, holder_path)
+            if resolutions is not None and holder.get("inline") is None:
+                resolutions[id(holder)] = (holder, owner, res)
             if res.template is not None and res.owner is not None and id(res.template) not in seen:
                 queue.append((res.owner, res.path, res.template))
     return out

@@ -69,28 +69,28 @@ def validate_arguments(ctx: Ctx, job: Job | None, args: Any, path: str, allow_em
     params, arts = args.get("parameters"), args.get("artifacts")
     params = params if isinstance(params, list) else None
     arts = arts if isinstance(arts, list) else None
-    params_path, arts_path = child(path, "parameters"), child(path, "artifacts")
     if params and not _plain_names(params):
-        check_names(ctx, job, params, params_path, True, "parameter")
+        check_names(ctx, job, params, child(path, "parameters"), True, "parameter")
     if arts and not _plain_names(arts):
-        check_names(ctx, job, arts, arts_path, True, "artifact")
+        check_names(ctx, job, arts, child(path, "artifacts"), True, "artifact")
     for i, param in enumerate(params or ()):
         if not isinstance(param, dict):
             continue
         value_from = param.get("valueFrom")
         if value_from is None:
             if param.get("value") is None and not allow_empty:
-                ctx.error(job, f"{params_path}[{i}]", f'parameter "{get_str(param, "name")}": value or valueFrom is required')
+                ctx.error(job, f"{child(path, 'parameters')}[{i}]",
+                          f'parameter "{get_str(param, "name")}": value or valueFrom is required')
         elif isinstance(value_from, dict):
             ok = any(value_from.get(k) is not None and value_from.get(k) != "" for k in ARG_VALUE_FROM_OK)
             bad = [k for k in ARG_VALUE_FROM_BAD if value_from.get(k) not in (None, "")]
             if bad or not ok:
-                ctx.error(job, f"{params_path}[{i}].valueFrom",
+                ctx.error(job, f"{child(path, 'parameters')}[{i}].valueFrom",
                           f'parameter "{get_str(param, "name")}": valueFrom only allows: default, configMapKeyRef and supplied')
         if param.get("enum") is not None:
-            check_enum(ctx, job, param, f"{params_path}[{i}]", get_str(param, "name"), allow_empty)
-    for i, art in named(arts):
-        at = child(arts_path, i)
+            check_enum(ctx, job, param, f"{child(path, 'parameters')}[{i}]", get_str(param, "name"), allow_empty)
+    for i, art in named(arts) if arts else ():
+        at = child(child(path, "artifacts"), i)
         name = get_str(art, "name")
         has_from = bool(get_str(art, "from"))
         has_expr = bool(get_str(art, "fromExpression"))

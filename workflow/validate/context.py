@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.errors import Problems
-from workflow.resolve import Owner, Resolver
+from workflow.resolve import Owner, Resolution, Resolver
 from workflow.validate.memo import ERROR, MISSING, WARNING, Recorder
 from workflow.validate.variables import GlobalScope, Scope, TemplateInfo
 
@@ -67,6 +67,8 @@ class Ctx:
     seen_owners: set[int] = field(default_factory=set)  # referenced objects whose parse errors were reported
     needs: dict[int, Any] = field(default_factory=dict)  # id(template) -> inputs a caller must supply
     recorder: Recorder | None = None  # a referenced template being validated for the memo (memo.py)
+    # id(holder) -> (holder, owner, resolution), from reachable(): what call() would resolve again
+    resolved: dict[int, tuple[dict[str, Any], Owner, Resolution]] = field(default_factory=dict)
 
     def _emit(self, owner: Owner | None, site: str, path: str, message: str, warning: bool) -> None:
         add = self.problems.warn if warning else self.problems.error

@@ -13,7 +13,7 @@ from typing import Any
 from workflow.errors import child
 from workflow.validate.calls import check_after_call, check_call_site, check_name, has_hooks, own_fields
 from workflow.validate.context import Ctx, Job
-from workflow.validate.expressions import depends_refs
+from workflow.validate.expressions import depends_summary
 from workflow.validate.leaf import _find_cycle
 from workflow.validate.tags import check_tags
 from workflow.validate.templates import call
@@ -93,9 +93,12 @@ def _dependencies(
                   f"{label} cannot use 'continueOn' when using 'depends'. Instead use 'dep-task.Failed'/'dep-task.Errored'")
     found: list[str] = []
     if depends:
-        refs, problem = depends_refs(depends)
+        refs, problem, tasks, items = depends_summary(depends)
         if problem:
             ctx.error(job, child(at, "depends"), f'task "{name}": invalid depends: {problem}')
+        elif all(map(producers.__contains__, tasks)) and (not items or all(dep in looped for dep, _ in items)):
+            refs = ()  # the loop below would report nothing and keep every task named, in order
+            found = list(tasks)
         for dep, result in refs:
             if dep not in producers:
                 ctx.error(job, child(at, "depends"), f"{label}: task \"{name}\" dependency '{dep}' not defined")
@@ -115,6 +118,8 @@ def _dependencies(
 
 
 def _is_looped(task: dict[str, Any]) -> bool:
+    if "withItems" not in task and "withParam" not in task and "withSequence" not in task:
+        return False
     for key in ("withItems", "withParam", "withSequence"):
         value = task.get(key)
         if value is not None and value not in ("", []):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from workflow.expr import compile_expr, compile_when, parse_depends
 from workflow.expr.depends import BARE, RESULTS
@@ -69,19 +69,31 @@ _DEP_PAIR = re.compile(r"([A-Za-z0-9_][-A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]
 
 def depends_refs(source: str) -> tuple[list[tuple[str, str | None]], str | None]:
     """The (task, result) pairs a `depends` names (result None for a bare task), and its parse error."""
+    refs, error, _, _ = depends_summary(source)
+    return list(refs), error
+
+
+def depends_summary(
+    source: str,
+) -> tuple[tuple[tuple[str, str | None], ...], str | None, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """depends_refs' pairs and error, with the tasks named (first mention first) and the pairs whose result
+    is items-based (AnySucceeded, AllFailed): what a DAG checks of every pair, once per text."""
     found = _REFS.get(source)
     if found is None:
-        found = _depends_refs(source)
+        refs, error = _depends_refs(source)
+        tasks = tuple(dict.fromkeys(task for task, _ in refs))
+        items = tuple((task, result) for task, result in refs if result in ("AnySucceeded", "AllFailed"))
+        found = (refs, error, tasks, items)
         if len(source) <= _REFS_TEXT_MAX:
             if len(_REFS) >= _REFS_MAX:
                 _REFS.clear()
             _REFS[source] = found
-    return list(found[0]), found[1]
+    return found
 
 
-# depends_refs by text, as parse_depends keeps its programs (a DAG is checked again on every admission);
-# bounded in entries and in the length of a text kept.
-_REFS: dict[str, tuple[tuple[tuple[str, str | None], ...], str | None]] = {}
+# depends_summary by text, as parse_depends keeps its programs (a DAG is checked again on every
+# admission); bounded in entries and in the length of a text kept.
+_REFS: dict[str, tuple[Any, ...]] = {}
 _REFS_MAX = 4096
 _REFS_TEXT_MAX = 1024
 

@@ -117,7 +117,7 @@ def validate_spec(
         _check_template_arguments(ctx, spec, eff, spec_path)
     if eff.base is not None:
         metadata_sources = [*metadata_sources, get_map(eff.base.spec, "workflowMetadata")]
-    everything = reachable(resolver, spec_roots(eff.owner, resolver, eff.spec))
+    everything = reachable(resolver, spec_roots(eff.owner, resolver, eff.spec), ctx.resolved)
     ctx.globals = build_globals(eff.spec, metadata_sources, [r.template for r in everything], ctx.template_validation)
     ctx.exit_ids = {id(r.template) for r in reachable(resolver, spec_roots(eff.owner, resolver, eff.spec, exit_only=True))}
     wtr_site = ref_path if eff.base is not None else None

@@ -58,7 +58,12 @@ def call(
 
     `named_at`: the holder is a bare template name written at `holder_path` (an entrypoint, an onExit).
     """
-    res = ctx.resolver.resolve_holder(holder, job.scope_owner or job.owner, holder_path)
+    owner = job.scope_owner or job.owner
+    seen = ctx.resolved.get(id(holder))
+    if seen is not None and seen[0] is holder and seen[1] is owner:
+        res = seen[2]  # resolved by reachable() in this check
+    else:
+        res = ctx.resolver.resolve_holder(holder, owner, holder_path)
     if res.message:
         where = child(holder_path, res.problem_field) if res.problem_field and not named_at else holder_path
         text = f"{caller}: {res.message}" if caller else res.message
