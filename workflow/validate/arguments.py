@@ -191,6 +191,14 @@ def check_supplied(
                 ctx.error(job, at, f"inputs.artifacts.{name} was not supplied ({target.label} needs it)")
 
 
+def all_supplied(args: Any, needs: tuple[list[str], list[str]]) -> bool:
+    """check_supplied would report nothing: `args` names every input in `needs` (template_needs)."""
+    params, arts = needs
+    if params and not _arg_names(args, "parameters").issuperset(params):
+        return False
+    return not arts or _arg_names(args, "artifacts").issuperset(arts)
+
+
 def _arg_names(args: Any, field: str) -> set[str]:
     """get_str(item, "name") of every object in `args[field]`."""
     items = args.get(field) if isinstance(args, dict) else None

@@ -87,11 +87,12 @@ def call(
         if needs is None:
             needs = ctx.needs[id(tmpl)] = arguments.template_needs(tmpl)
         if needs[0] or needs[1]:  # inputs without a value of their own: the caller must supply them
-            arguments.check_supplied(
-                ctx, job, args if args is not None else holder.get("arguments"),
-                args_path or child(holder_path, "arguments"), holder_path,
-                target or _target(ctx, job, holder, res, site, caller, scope),
-            )
+            given = args if args is not None else holder.get("arguments")
+            if not arguments.all_supplied(given, needs):
+                arguments.check_supplied(
+                    ctx, job, given, args_path or child(holder_path, "arguments"), holder_path,
+                    target or _target(ctx, job, holder, res, site, caller, scope),
+                )
     return res, info
 
 
