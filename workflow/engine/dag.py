@@ -193,7 +193,7 @@ class DagRun:
                 self.connect(task_name, node_name, None)
             return
         if items is None:
-            copies = [(task_name, lambda: resolved)]
+            copies = loops.expand(resolved, None)
         elif not items:
             if node is None:
                 self._skipped(node_name, task, SKIPPED, "Skipped, empty params")
@@ -204,7 +204,7 @@ class DagRun:
                 group = self.eng._init(node_name, "TaskGroup", task, self.ctx, {}, self.opts, RUNNING)
                 self.connect(task_name, node_name, None)
             copies = loops.expand(resolved, items)
-        for copy_name, render in copies:
+        for index, copy_name in enumerate(copies.names):
             child_name = names.task_node_name(self.name, copy_name)
             child = op.by(child_name)
             if child is not None and fulfilled(child):
@@ -214,7 +214,7 @@ class DagRun:
             if child is not None and child.get("type") == "Pod" and child["id"] in op.observed.pods:
                 hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
                 continue
-            copy = render()
+            copy = copies.render(index)
             if child is None:
                 when = copy.get("when")
                 if when not in (None, ""):
@@ -244,7 +244,7 @@ class DagRun:
             hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
         if group is not None:
             phase = SUCCEEDED
-            for copy_name, _ in copies:
+            for copy_name in copies.names:
                 child = op.by(names.task_node_name(self.name, copy_name))
                 if child is None or not fulfilled(child):
                     return

@@ -8,7 +8,6 @@ fan-out proportional to the items that change.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from workflow import names
@@ -20,6 +19,9 @@ LOOP_KEYS = ("withItems", "withParam", "withSequence")
 
 def has_loop(step: dict[str, Any]) -> bool:
     return any(step.get(k) not in (None, "") for k in LOOP_KEYS)
+
+
+_SEQUENCES: dict[tuple[int, int, str], list[str]] = {}
 
 
 def expand_sequence(seq: Any) -> list[str]:
@@ -43,6 +45,9 @@ def expand_sequence(seq: Any) -> list[str]:
     else:
         raise EngineError("neither end nor count was specified in withSequence")
     fmt = seq.get("format") or "%d"
+    cached = _SEQUENCES.get((start, end, fmt))
+    if cached is not None:
+        return cached
     step = 1 if start <= end else -1
     out = []
     for i in range(start, end + step, step):
@@ -50,6 +55,9 @@ def expand_sequence(seq: Any) -> list[str]:
             out.append(fmt % i)
         except (TypeError, ValueError):
             raise EngineError(f"withSequence.format {fmt!r} cannot format {i}") from None
+    if len(_SEQUENCES) > 64:
+        _SEQUENCES.clear()
+    _SEQUENCES[(start, end, fmt)] = out  # callers only read it
     return out
 
 
@@ -93,16 +101,22 @@ def item_scope(item: Any) -> dict[str, Any]:
     return scope
 
 
-Copy = tuple[str, Callable[[], dict[str, Any]]]
-
-
 _NAMES: dict[tuple[str, str], list[str]] = {}
 _NAMES_MAX = 64
 
 
-def copy_names(name: str, items: list[Any]) -> list[str]:
+def _source_key(step: dict[str, Any], items: list[Any]) -> str:
+    """What the items came from, cheaply: the sequence spec, the withParam text, or the items as JSON."""
+    if step.get("withSequence") is not None and not step.get("withItems") and not step.get("withParam"):
+        return "seq:" + json.dumps(step["withSequence"], sort_keys=True, default=str)
+    if isinstance(step.get("withParam"), str) and not step.get("withItems"):
+        return "param:" + step["withParam"]
+    return "items:" + json.dumps(items, sort_keys=True, default=str)
+
+
+def copy_names(name: str, items: list[Any], source: str | None = None) -> list[str]:
     """`name(i:desc)` for every item; remembered, since a running loop is expanded on every step."""
-    key = (name, json.dumps(items, sort_keys=True, default=str))
+    key = (name, source if source is not None else "items:" + json.dumps(items, sort_keys=True, default=str))
     found = _NAMES.get(key)
     if found is None:
         found = [names.item_node_name(name, index, item) for index, item in enumerate(items)]
@@ -112,17 +126,34 @@ def copy_names(name: str, items: list[Any]) -> list[str]:
     return found
 
 
-def expand(step: dict[str, Any], items: list[Any]) -> list[Copy]:
-    """(copy name, a function rendering the copy) for each item, in order."""
-    base = {k: v for k, v in step.items() if k not in LOOP_KEYS}
-    name = str(step.get("name") or "")
-    out: list[Copy] = []
-    for copy_name, item in zip(copy_names(name, items), items, strict=True):
+class Expansion:
+    """The copies of a looped step or task: `names[i]`, and `render(i)` for the copy itself."""
 
-        def render(item: Any = item, copy_name: str = copy_name) -> dict[str, Any]:
-            rendered = subst.render(base, {}, item_scope(item))
-            rendered["name"] = copy_name
-            return rendered
+    __slots__ = ("base", "items", "names")
 
-        out.append((copy_name, render))
-    return out
+    def __init__(self, step: dict[str, Any], items: list[Any]):
+        self.base = {k: v for k, v in step.items() if k not in LOOP_KEYS}
+        self.items = items
+        self.names = copy_names(str(step.get("name") or ""), items, _source_key(step, items))
+
+    def render(self, index: int) -> dict[str, Any]:
+        rendered = subst.render(self.base, {}, item_scope(self.items[index]))
+        rendered["name"] = self.names[index]
+        return rendered
+
+
+class Single:
+    """A step or task without a loop, with the same face as an Expansion."""
+
+    __slots__ = ("names", "step")
+
+    def __init__(self, step: dict[str, Any]):
+        self.step = step
+        self.names = [str(step.get("name") or "")]
+
+    def render(self, index: int) -> dict[str, Any]:
+        return self.step
+
+
+def expand(step: dict[str, Any], items: list[Any] | None) -> Expansion | Single:
+    return Single(step) if items is None else Expansion(step, items)

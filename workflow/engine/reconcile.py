@@ -164,12 +164,8 @@ def reconcile_pods(eng) -> None:
     grace = op.config.recently_started_pod_seconds
     pods = op.observed.pods
     results = op.observed.task_results
-    for node_id, node in list(op.nodes.items()):
-        if node.get("type") != "Pod":
-            continue
-        phase = node.get("phase")
-        if phase in COMPLETED and node.get("taskResultSynced") is not False and not node.get("daemoned"):
-            continue
+    for node_id in op.live_pods:
+        node = op.nodes[node_id]
         pod = pods.get(node_id)
         if pod is None:
             if node.get("phase") == RUNNING or (node.get("phase") in COMPLETED and node.get("taskResultSynced") is False):

@@ -83,9 +83,19 @@ class Operation:
         self.unsuccessful_by_boundary = _Tally()
         self.by_name: dict[str, str] = {}
         self.daemons: set[str] = set()
+        # Pod nodes that pod reconciliation must look at: not completed (or completed without its task
+        # result yet), or daemons. Collected in the one pass every step makes anyway.
+        self.live_pods: list[str] = []
+        by_name, live = self.by_name, self.live_pods
         for node_id, node in self.nodes.items():
-            self.by_name[node["name"]] = node_id
-            self._count(node, +1)
+            by_name[node["name"]] = node_id
+            phase = node.get("phase")
+            if phase in ACTIVE or phase in FAILED_OR_ERROR:
+                self._count(node, +1)
+            if node.get("type") == "Pod" and (
+                phase not in COMPLETED or node.get("taskResultSynced") is False or node.get("daemoned")
+            ):
+                live.append(node_id)
             if node.get("daemoned"):
                 self.daemons.add(node_id)
 
@@ -352,7 +362,7 @@ class Operation:
             return []
         ntype = node.get("type")
         if ntype in ("Pod", "Skipped", "Suspend", "HTTP", "Plugin", "Container"):
-            if ntype == "Pod":
+            if ntype == "Pod" and node.get("children"):
                 containers = [c for c in self.children_of(node) if c.get("type") == "Container"]
                 if containers:
                     out: list[str] = []

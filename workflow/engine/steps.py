@@ -135,11 +135,15 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
     if fulfilled(sg):
         return sg
     sg_name = sg["name"]
-    by_child: dict[str, dict[str, Any]] = {}
+    by_child: dict[str, dict[str, Any]] = {}  # child name -> step, for steps without a loop
+    by_step: dict[str, dict[str, Any]] = {}  # step name -> step
+    expected: list[str] = []  # every child name this group should have
+    missing = False
     for step in group:
         if not isinstance(step, dict) or not step.get("name"):
             continue
         base_name = names.step_node_name(sg_name, step["name"])
+        by_step[step["name"]] = step
         try:
             resolved = subst.render(mark_absent(step, scope), op.globals, scope)
             items = loops.items_of(resolved)
@@ -148,9 +152,10 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
                 eng._error_node(base_name, step, ctx, opts, str(exc), ERROR)
                 op.add_child(sg_name, base_name)
             by_child[base_name] = step
+            expected.append(base_name)
             continue
         if items is None:
-            copies = [(step["name"], lambda resolved=resolved: resolved)]
+            copies = loops.expand(resolved, None)
         elif not items:
             if op.by(base_name) is None:
                 op.init_node(
@@ -160,18 +165,22 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
                 )
                 op.add_child(sg_name, base_name)
             by_child[base_name] = step
+            expected.append(base_name)
             continue
         else:
             copies = loops.expand(resolved, items)
         with_hooks = hooks.has_hooks(step)
         prefix = f"steps.{step['name']}"
         by_name, nodes_by_id, observed_pods = op.by_name, op.nodes, op.observed.pods
-        for copy_name, render in copies:
+        if items is None:
+            by_child[base_name] = step
+        present = 0
+        for index, copy_name in enumerate(copies.names):
             child_name = f"{sg_name}.{copy_name}"
-            by_child[child_name] = step
             child_id = by_name.get(child_name) or names.node_id(op.name, child_name)
             child = nodes_by_id.get(child_id)
             if child is not None:
+                present += 1
                 # Steady state, kept cheap: a done child, or a pod child that pod reconciliation drives.
                 phase = child.get("phase")
                 if (phase in DONE and child.get("taskResultSynced") is not False) or fulfilled(child):
@@ -182,7 +191,7 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
                     if with_hooks:
                         hooks.step_hooks(eng, step, child, ctx, opts, prefix, scope)
                     continue
-            copy = render()
+            copy = copies.render(index)
             if child is None:
                 when = copy.get("when")
                 if when not in (None, ""):
@@ -209,11 +218,14 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
                 continue
             child = eng.execute(child_name, copy, ctx, args, opts)
             if child is None:
+                missing = True
                 continue
             op.add_child(sg_name, child_name)
             hooks.step_hooks(eng, step, child, ctx, opts, f"steps.{step['name']}", scope)
+        if present < len(copies.names):
+            expected.extend(f"{sg_name}.{n}" for n in copies.names)
     sg = op.get(sg["id"])
-    if any(op.by(name) is None for name in by_child):
+    if missing or any(op.by(name) is None for name in expected):
         return sg  # some steps are not started yet (parallelism)
     failed = None
     any_hooks = any(hooks.has_hooks(step) for step in group if isinstance(step, dict))
@@ -221,7 +233,7 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
         phase = child.get("phase")
         if not ((phase in DONE and child.get("taskResultSynced") is not False) or fulfilled(child)):
             return sg
-        step = by_child.get(child["name"])
+        step = by_child.get(child["name"]) or _step_of(child["name"], sg_name, by_step)
         if any_hooks and step is not None and not hooks.hooks_done(eng, step, child):
             return sg
         if failed is None and child.get("phase") in FAILED_OR_ERROR and not continues_on(step, child.get("phase")):
@@ -229,6 +241,12 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
     if failed is not None:
         return op.mark(sg["id"], FAILED, f"child '{failed['id']}' failed")
     return op.mark(sg["id"], SUCCEEDED)
+
+
+def _step_of(child_name: str, sg_name: str, by_step: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The step a looped child was expanded from: `<group>.<step>(i:item)` -> the step named <step>."""
+    rest = child_name[len(sg_name) + 1 :]
+    return by_step.get(rest.split("(", 1)[0])
 
 
 def _resolve_artifacts(eng, step: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
