@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
@@ -14,7 +13,6 @@ from workflow.validate.util import walk_strings
 from workflow.validate.variables import Scope, unresolved_message
 
 _encode = msgspec.json.Encoder().encode
-_TAGGED_STRING = re.compile(rb'"([^"]*\{\{[^"]*)"')  # a JSON string holding `{{` (no escapes: see _quiet)
 
 
 def check_tags(ctx: Ctx, job: Job | None, value: Any, path: str, scope: Scope | None) -> None:
@@ -46,8 +44,13 @@ def _quiet(value: dict[Any, Any] | list[Any], scope: Scope | None) -> bool:
         return True
     if b"\\" in data:
         return False
-    for raw in _TAGGED_STRING.findall(data):
-        text = raw.decode()
+    # `{{` is only ever inside a string (JSON's own braces are never doubled): the quotes around it are
+    # the string's. Each string is read once, however many tags it holds.
+    pos = data.find(b"{{")
+    while pos >= 0:
+        end = data.find(b'"', pos)
+        text = data[data.rfind(b'"', 0, pos) + 1 : end].decode()
+        pos = data.find(b"{{", end)
         # The common text, one simple tag and nothing else, without tag_bodies (same scan, same trim).
         if (scope is not None and text[:2] == "{{" and text.find("}}", 2) == len(text) - 2
                 and text[2:3] != "="):
