@@ -146,7 +146,8 @@ def _failures(op: Operation) -> str:
                     "finishedAt": node.get("finishedAt"),
                 }
             )
-    return json.dumps(failures or None, separators=(",", ":"))
+    # Argo stores the list strconv.Quote'd (consumers decode twice); no failures gives "null" in quotes.
+    return json.dumps(json.dumps(failures or None, separators=(",", ":")), ensure_ascii=False)
 
 
 def _workflow_status(root: dict[str, Any]) -> str:

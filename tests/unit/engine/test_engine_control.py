@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from engine_world import World
 
 from workflow.engine import ResumeRequest, TerminatePod
@@ -33,7 +35,9 @@ def test_exit_handler_sees_status_and_failures():
     assert exit_node["id"] not in (world.node("exit-status").get("children") or [])
     main = world.pod_specs[exit_node["id"]]["spec"]["containers"][1]
     assert main["command"][-1] == "Failed"
-    assert '"displayName":"a"' in main["args"][0] and '"phase":"Failed"' in main["args"][0]
+    failures = json.loads(json.loads(main["args"][0]))  # quoted, as Argo writes it: decode twice
+    assert [(f["displayName"], f["phase"]) for f in failures if f["displayName"] == "a"] == [("a", "Failed")]
+    assert failures[-1]["podName"].startswith("exit-status-c-")
     labels = world.pod_specs[exit_node["id"]]["metadata"]["labels"]
     assert labels["workflows.argoproj.io/on-exit"] == "true"
 
