@@ -60,10 +60,12 @@ def when_error(source: str) -> str | None:
     return _parsed(compile_when, source)[1]
 
 
-# A `depends` that is only task names (with or without a result) joined by && and ||, tokenised as the
-# parser does (depends._TOKEN): its pairs are read without parsing, and it cannot be malformed.
+# A `depends` made of operands joined by && and ||, each operand a task name (with or without a result,
+# tokenised as depends._TOKEN does) after any `!` and `(` and before any `)`: with its parentheses
+# balanced it is a well-formed expression of the parser's grammar, so its pairs are read without parsing.
 _DEP = r"[A-Za-z0-9_][-A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?"
-_PLAIN_DEPENDS = re.compile(rf"\s*{_DEP}(?:\s*(?:&&|\|\|)\s*{_DEP})*\s*")
+_OPERAND = rf"(?:[!(]\s*)*{_DEP}(?:\s*\))*"
+_PLAIN_DEPENDS = re.compile(rf"\s*{_OPERAND}(?:\s*(?:&&|\|\|)\s*{_OPERAND})*\s*")
 _DEP_PAIR = re.compile(r"([A-Za-z0-9_][-A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
 
 
@@ -98,8 +100,22 @@ _REFS_MAX = 4096
 _REFS_TEXT_MAX = 1024
 
 
+def _balanced(source: str) -> bool:
+    if "(" not in source and ")" not in source:
+        return True
+    depth = 0
+    for char in source:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
 def _depends_refs(source: str) -> tuple[tuple[tuple[str, str | None], ...], str | None]:
-    if _PLAIN_DEPENDS.fullmatch(source):
+    if _PLAIN_DEPENDS.fullmatch(source) and _balanced(source):
         pairs = _DEP_PAIR.findall(source)
         if all(result in RESULTS for _, result in pairs if result):
             # Depends.task_results: a bare task reads Succeeded, Skipped and Daemoned; first mention first.
