@@ -12,7 +12,7 @@ from workflow.validate.context import Ctx, Job
 from workflow.validate.expressions import when_error
 from workflow.validate.tags import check_expression, check_tags
 from workflow.validate.templates import call
-from workflow.validate.util import field_name_errors, get_str, key_child
+from workflow.validate.util import FIELD_NAME_MAX, FIELD_NAME_RE, field_name_errors, get_str, key_child
 from workflow.validate.variables import NODE_FIELDS, Producer, Scope, producer_fields
 
 
@@ -26,7 +26,8 @@ def check_name(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str, see
         ctx.error(job, child(at, "name"), f"{job.label}: {noun} name '{name}' is not unique")
         return ""
     seen.add(name)
-    if "{{" not in name:  # placeholders in names are tolerated (validate.go)
+    # placeholders in names are tolerated (validate.go); a short name matching the pattern is fine
+    if "{{" not in name and (len(name) > FIELD_NAME_MAX or not FIELD_NAME_RE.match(name)):
         errs = field_name_errors(name)
         if errs:
             ctx.error(job, child(at, "name"), f"{job.label}: {noun} name '{name}' is invalid: {';'.join(errs)}")
@@ -35,9 +36,9 @@ def check_name(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str, see
 
 def loop_items(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str) -> tuple[set[str] | None, bool, bool]:
     """(item keys, any item, looped) of a step's or task's withItems/withParam/withSequence."""
-    with_items, with_param, with_seq = item.get("withItems"), item.get("withParam"), item.get("withSequence")
-    if with_items is None and with_param is None and with_seq is None:
+    if "withItems" not in item and "withParam" not in item and "withSequence" not in item:
         return None, False, False  # the common case: no loop
+    with_items, with_param, with_seq = item.get("withItems"), item.get("withParam"), item.get("withSequence")
     defined = [f for f, v in (("withItems", with_items), ("withParam", with_param), ("withSequence", with_seq))
                if v not in (None, "", [])]
     if len(defined) > 1:
@@ -135,5 +136,7 @@ def own_fields(p: Producer, hooked: bool) -> Callable[[str], str | None]:
 
 
 def has_hooks(item: dict[str, Any]) -> bool:
+    if "hooks" not in item and "onExit" not in item:
+        return False
     hooks, on_exit = item.get("hooks"), item.get("onExit")
     return bool(hooks) and isinstance(hooks, dict) or bool(on_exit) and isinstance(on_exit, str)
