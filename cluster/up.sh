@@ -152,11 +152,17 @@ done
 # FORWARD: pods may only talk to each other (out through the bridge); anything else from the pod range
 # that would be forwarded out of this machine is rejected. Re-inserted at the top after kube-proxy starts.
 ensure_forward_reject() {
-  while iptables -w -D FORWARD -s "$POD_CIDR" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
+  # Insert at the top first, then remove older copies by number: the rule is never absent meanwhile.
+  local n
   iptables -w -I FORWARD 1 -s "$POD_CIDR" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT
+  for n in $(iptables -w -L FORWARD -n --line-numbers | awk '/sluice-cluster/ && $1 != 1 {print $1}' | sort -rn); do
+    iptables -w -D FORWARD "$n"
+  done
   if ip6tables -w -L FORWARD -n >/dev/null 2>&1; then
-    while ip6tables -w -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT 2>/dev/null; do :; done
     ip6tables -w -I FORWARD 1 -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment sluice-cluster -j REJECT
+    for n in $(ip6tables -w -L FORWARD -n --line-numbers | awk '/sluice-cluster/ && $1 != 1 {print $1}' | sort -rn); do
+      ip6tables -w -D FORWARD "$n"
+    done
   fi
 }
 ensure_forward_reject
@@ -361,6 +367,9 @@ EOF
 start kube-proxy kube-proxy --config "$CONF/kube-proxy.yaml" --v=1
 proxy_synced() { iptables -w -t nat -S KUBE-SERVICES 2>/dev/null | grep -- "-d $SERVICE_IP/32" >/dev/null; }
 must_wait 60 kube-proxy "kube-proxy's Service rules" proxy_synced
+# kube-proxy adds its IPv6 chains on its own schedule: wait for them (briefly), then put ours back on top.
+proxy6_synced() { ip6tables -w -S FORWARD 2>/dev/null | grep -- '-j KUBE-FORWARD' >/dev/null; }
+if ip6tables -w -L FORWARD -n >/dev/null 2>&1; then wait_for 30 "kube-proxy's IPv6 rules" proxy6_synced || true; fi
 CURRENT="firewall"; CURRENT_LOG=""
 ensure_forward_reject
 
@@ -408,6 +417,8 @@ data:
       secretKeySecret: {name: my-minio-cred, key: secretkey}
 EOF
 
+CURRENT="firewall"; CURRENT_LOG=""
+ensure_forward_reject   # once more, last: nothing may have been put before it meanwhile
 cp "$PKI/admin.conf" "$KUBECONFIG_OUT.tmp"; chmod 600 "$KUBECONFIG_OUT.tmp"; mv "$KUBECONFIG_OUT.tmp" "$KUBECONFIG_OUT"
 trap - ERR
 log "cluster up in $((SECONDS - T0)) s: node $NODE_NAME Ready, Kubernetes $K8S_VERSION"
