@@ -221,7 +221,12 @@ class Operation:
         if unchanged and not (fulfilled(node) and not node.get("finishedAt")):
             return node
         self._count(node, -1)
-        node = self.writable(node_id)
+        return self._write_phase(self.writable(node_id), old_phase, phase, message)
+
+    def _write_phase(
+        self, node: dict[str, Any], old_phase: str | None, phase: str | None, message: str | None
+    ) -> dict[str, Any]:
+        """The common end of `mark` and `change`: phase, message, finishedAt, counters, event, memo save."""
         if phase is not None:
             node["phase"] = phase
         if message is not None:
@@ -259,23 +264,7 @@ class Operation:
                 node.pop(key, None)
             else:
                 node[key] = value
-        if phase is not None:
-            node["phase"] = phase
-        if message is not None:
-            if message:
-                node["message"] = message
-            else:
-                node.pop("message", None)
-        if fulfilled(node) and not node.get("finishedAt"):
-            node["finishedAt"] = self.now_s
-        self._count(node, +1)
-        if phase is not None:
-            self.node_event(node, old_phase)
-            if phase == SUCCEEDED and node.get("memoizationStatus"):
-                from workflow.engine.memo import save  # noqa: PLC0415
-
-                save(self, node)
-        return node
+        return self._write_phase(node, old_phase, phase, message)
 
     def update(self, node_id: str, **fields: Any) -> dict[str, Any]:
         """Set plain fields (outputs, hostNodeName, ...) on a node; None removes a field."""
