@@ -25,9 +25,9 @@ from typing import Any
 
 from sluice.runner import artifacts, images
 from sluice.runner.paths import SYSTEM_DIRS, isolation_map
+from workflow import outputs as output_rules
 from workflow.engine import ContainerObservation, PodObservation, TaskResultObservation
 
-RESULT_LIMIT = 256 * 1024
 SHIMS = Path(__file__).resolve().parent / "shims"  # programs some example images carry (cowsay)
 SCRIPT_PATH = "/argo/staging/script"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
@@ -49,6 +49,16 @@ class RunPaths:
 
 def _stamp(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _tail(path: Path, size: int) -> bytes:
+    """The last `size` bytes of a file (b"" when it is missing): never the whole of a big stdout."""
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(max(0, stream.seek(0, os.SEEK_END) - size))
+            return stream.read()
+    except FileNotFoundError:
+        return b""
 
 
 def _env_value(pod: dict[str, Any], entry: dict[str, Any]) -> str | None:
@@ -291,7 +301,7 @@ class LocalPod:
         code = proc.wait()
         for reader in readers:
             reader.join()
-        return 128 - code if code < 0 else code
+        return output_rules.exit_code(code)
 
     def check_deadline(self, now: float) -> float | None:
         """Enforce `activeDeadlineSeconds`; returns seconds until the deadline (None: none)."""
@@ -343,35 +353,13 @@ class LocalPod:
         outputs: dict[str, Any] = {}
         errors: list[str] = []
         if self.include_result:
-            data = (self.dir / "stdout").read_bytes() if (self.dir / "stdout").exists() else b""
-            text = data[-RESULT_LIMIT:].decode("utf-8", "replace")
-            outputs["result"] = text[:-1] if text.endswith("\n") else text
+            outputs["result"] = output_rules.result(_tail(self.dir / "stdout", output_rules.RESULT_TAIL))
         declared = self.template.get("outputs") or {}
-        params = []
-        for param in declared.get("parameters") or ():
-            value_from = param.get("valueFrom") or {}
-            path = value_from.get("path")
-            if not path:
-                continue
-            local = self._output_path(path)
-            value = None
-            try:
-                if local.is_file():
-                    value = local.read_text()
-                    value = value[:-1] if value.endswith("\n") else value
-            except OSError:
-                value = None
-            if value is None:
-                if value_from.get("default") is not None:
-                    value = str(value_from["default"])
-                else:
-                    errors.append(f"output parameter {param.get('name')}: {path}: no such file or directory")
-                    continue
-            out = {k: v for k, v in param.items() if k != "value"}
-            out["value"] = value
-            params.append(out)
-        if params:
-            outputs["parameters"] = params
+        params = output_rules.output_parameters(declared.get("parameters"),
+                                                lambda path: self._output_path(path).read_bytes())
+        errors.extend(params.errors)
+        if params.parameters:
+            outputs["parameters"] = params.parameters
         arts = []
         for art in declared.get("artifacts") or ():
             if not art.get("path"):
