@@ -67,7 +67,11 @@ def file_parameters(declared: Any) -> list[dict[str, Any]]:
     """The declared output parameters the executor fills from files (`valueFrom.path`)."""
     out = []
     for param in declared or ():
-        if isinstance(param, dict) and isinstance(param.get("valueFrom"), dict) and param["valueFrom"].get("path"):
+        if (
+            isinstance(param, dict)
+            and isinstance(param.get("valueFrom"), dict)
+            and param["valueFrom"].get("path")
+        ):
             out.append(param)
     return out
 

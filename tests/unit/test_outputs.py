@@ -26,8 +26,19 @@ KIB = 1024
         (b"head" + b"y" * (256 * KIB), "y" * (256 * KIB)),  # over the cap: the last 256 KiB
         (b"head" + b"y" * (256 * KIB - 1) + b"z\n", "y" * (256 * KIB - 1) + "z"),
     ],
-    ids=["empty", "newline", "no-newline", "two-newlines", "crlf", "utf8", "invalid-utf8", "at-cap",
-         "at-cap-newline", "over-cap", "over-cap-newline"],
+    ids=[
+        "empty",
+        "newline",
+        "no-newline",
+        "two-newlines",
+        "crlf",
+        "utf8",
+        "invalid-utf8",
+        "at-cap",
+        "at-cap-newline",
+        "over-cap",
+        "over-cap-newline",
+    ],
 )
 def test_result(stdout, expected):
     assert outputs.result(stdout) == expected
@@ -48,8 +59,17 @@ def test_exit_code(returncode, expected):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("0", 0), ("1\n", 1), (" 137 ", 137), ("64", 64), ("", None), ("\n", None), ("x", None), ("1x", None),
-     ("-1", -1)],
+    [
+        ("0", 0),
+        ("1\n", 1),
+        (" 137 ", 137),
+        ("64", 64),
+        ("", None),
+        ("\n", None),
+        ("x", None),
+        ("1x", None),
+        ("-1", -1),
+    ],
 )
 def test_parse_exit_code(text, expected):
     assert outputs.parse_exit_code(text) == expected
@@ -84,8 +104,12 @@ PARAM_CASES = {
     "file": ([param("p", "/tmp/p")], {"/tmp/p": b"hello\n"}, {"p": "hello"}, []),
     "file-two-newlines": ([param("p", "/tmp/p")], {"/tmp/p": b"a\n\n"}, {"p": "a\n"}, []),
     "empty-file": ([param("p", "/tmp/p")], {"/tmp/p": b""}, {"p": ""}, []),
-    "missing-no-default": ([param("p", "/tmp/p")], {}, {},
-                           ["output parameter p: cannot read /tmp/p: No such file or directory"]),
+    "missing-no-default": (
+        [param("p", "/tmp/p")],
+        {},
+        {},
+        ["output parameter p: cannot read /tmp/p: No such file or directory"],
+    ),
     "missing-default": ([param("p", "/tmp/p", default="fallback")], {}, {"p": "fallback"}, []),
     "missing-empty-default": ([param("p", "/tmp/p", default="")], {}, {"p": ""}, []),
     "missing-default-bool": ([param("p", "/tmp/p", default=True)], {}, {"p": "true"}, []),
@@ -95,8 +119,12 @@ PARAM_CASES = {
     "supplied-not-read": ([param("p", supplied={})], {}, {}, []),
     "expression-not-read": ([param("p", expression="1")], {}, {}, []),
     "no-value-from": ([{"name": "p", "value": "x"}], {}, {}, []),
-    "two-one-missing": ([param("a", "/a"), param("b", "/b")], {"/a": b"1"}, {"a": "1"},
-                        ["output parameter b: cannot read /b"]),
+    "two-one-missing": (
+        [param("a", "/a"), param("b", "/b")],
+        {"/a": b"1"},
+        {"a": "1"},
+        ["output parameter b: cannot read /b"],
+    ),
 }
 
 
@@ -112,11 +140,25 @@ def test_output_parameters(case):
 
 
 def test_reported_parameter_keeps_declared_fields():
-    declared = [{"name": "p", "globalName": "g", "description": "d", "value": "stale",
-                 "valueFrom": {"path": "/p", "default": "x"}}]
+    declared = [
+        {
+            "name": "p",
+            "globalName": "g",
+            "description": "d",
+            "value": "stale",
+            "valueFrom": {"path": "/p", "default": "x"},
+        }
+    ]
     got = outputs.output_parameters(declared, _files({"/p": b"v\n"}))
-    assert got.parameters == [{"name": "p", "globalName": "g", "description": "d",
-                               "valueFrom": {"path": "/p", "default": "x"}, "value": "v"}]
+    assert got.parameters == [
+        {
+            "name": "p",
+            "globalName": "g",
+            "description": "d",
+            "valueFrom": {"path": "/p", "default": "x"},
+            "value": "v",
+        }
+    ]
 
 
 def test_directory_without_default_names_the_reason():
