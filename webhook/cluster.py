@@ -18,12 +18,13 @@ import contextlib
 import logging
 from typing import Any
 
+from kube.client import api_client
+from kube.health import Readiness
+from kube.informer import Informer
 from webhook import cert_secret
 from webhook.admission import DefaultsHolder
 from webhook.defaults import DefaultsError, parse_defaults
-from webhook.informer import Informer
 from webhook.policy.engine import PolicySet
-from webhook.server import Readiness
 from webhook.sources import TemplateStore
 
 log = logging.getLogger("sluice.webhook")
@@ -124,13 +125,9 @@ class ClusterSources:
         policies.namespace_labels = lambda name: self.namespace_labels.get(name, {})
 
     async def start(self) -> None:
-        from kubernetes_asyncio import client, config
+        from kubernetes_asyncio import client
 
-        if self.config.kubeconfig:
-            await config.load_kube_config(config_file=self.config.kubeconfig)
-        else:
-            config.load_incluster_config()
-        self.api_client = client.ApiClient()
+        self.api_client = await api_client(self.config.kubeconfig)
         serialize = self.api_client.sanitize_for_serialization
         custom = client.CustomObjectsApi(self.api_client)
         core = client.CoreV1Api(self.api_client)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from kube.health import Readiness
 from webhook import certs
 from webhook.admission import Admission, DefaultsHolder
 from webhook.check_cache import CheckCache
@@ -25,7 +26,7 @@ from webhook.defaults import DefaultsError, parse_defaults
 from webhook.metrics import Metrics
 from webhook.policy.cel import evaluator
 from webhook.policy.engine import PolicySet
-from webhook.server import Readiness, Settings, build_app, build_health_app
+from webhook.server import Settings, build_app, build_health_app
 from webhook.sources import TemplateStore, documents_in, load_template_dir, yaml_files
 from webhook.tls import CertReloader
 from workflow.check import CheckOptions

@@ -18,11 +18,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from kube import health
+from kube.health import Readiness, add_health_routes
 from webhook.admission import Admission
 from webhook.metrics import Metrics
 from webhook.review import AdmissionRequest, MalformedReview, Verdict, parse_review, review_response
@@ -43,25 +45,9 @@ class Settings:
     workers: int = 2
 
 
-@dataclass(slots=True)
-class Readiness:
-    """Named conditions that must all hold before /readyz says yes (certificates, caches)."""
-
-    conditions: dict[str, bool] = field(default_factory=dict)
-    stopping: bool = False
-
-    def set(self, name: str, value: bool) -> None:
-        self.conditions[name] = value
-
-    @property
-    def ready(self) -> bool:
-        return not self.stopping and all(self.conditions.values())
-
-
 ADMISSION = web.AppKey("admission", Admission)
 METRICS = web.AppKey("metrics", Metrics)
 SETTINGS = web.AppKey("settings", Settings)
-READINESS = web.AppKey("readiness", Readiness)
 POOL = web.AppKey("pool", concurrent.futures.ThreadPoolExecutor)
 
 
@@ -129,24 +115,6 @@ async def mutate(request: web.Request) -> web.Response:
     return await _review(request, "mutate", request.app[ADMISSION].mutate)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.Response(text="ok\n")
-
-
-async def readyz(request: web.Request) -> web.Response:
-    readiness = request.app[READINESS]
-    if readiness.ready:
-        return web.Response(text="ok\n")
-    waiting = sorted(name for name, ok in readiness.conditions.items() if not ok)
-    reason = "stopping" if readiness.stopping else "waiting for " + ", ".join(waiting)
-    return web.Response(status=503, text=f"not ready: {reason}\n")
-
-
-async def metrics_endpoint(request: web.Request) -> web.Response:
-    return web.Response(text=request.app[METRICS].render(), content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type-Options": "nosniff"})
-
-
 def build_app(
     admission: Admission,
     *,
@@ -159,28 +127,15 @@ def build_app(
     app[ADMISSION] = admission
     app[SETTINGS] = settings
     app[METRICS] = Metrics() if metrics is None else metrics
-    app[READINESS] = Readiness() if readiness is None else readiness
-    app.add_routes(
-        [
-            web.post("/validate", validate),
-            web.post("/mutate", mutate),
-            web.get("/healthz", healthz),
-            web.get("/readyz", readyz),
-            web.get("/metrics", metrics_endpoint),
-        ]
-    )
+    add_health_routes(app, app[METRICS].render, Readiness() if readiness is None else readiness)
+    app.add_routes([web.post("/validate", validate), web.post("/mutate", mutate)])
     app.cleanup_ctx.append(_pool(settings.workers))
     return app
 
 
 def build_health_app(metrics: Metrics, readiness: Readiness) -> web.Application:
-    """/healthz, /readyz and /metrics over plain HTTP on their own port, for probes and Prometheus
-    (manifests/CONVENTIONS.md: probes on a `health` port separate from the traffic port)."""
-    app = web.Application(client_max_size=1024)
-    app[METRICS] = metrics
-    app[READINESS] = readiness
-    app.add_routes([web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics_endpoint)])
-    return app
+    """/healthz, /readyz and /metrics over plain HTTP on their own port (kube/health.py)."""
+    return health.build_health_app(metrics.render, readiness)
 
 
 def _pool(workers: int):

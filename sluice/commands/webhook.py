@@ -58,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from webhook import certs, logs
+    from kube import logs
+    from webhook import certs
     from webhook.run import WebhookConfig, serve
     from webhook.server import Settings
 

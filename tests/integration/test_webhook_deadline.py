@@ -13,8 +13,8 @@ import aiohttp
 from aiohttp import web
 from test_webhook_support import free_port, review
 
+from kube.logs import JsonFormatter
 from webhook.admission import Admission
-from webhook.logs import JsonFormatter
 from webhook.policy.cel import CelPython
 from webhook.policy.engine import PolicySet
 from webhook.server import Settings, build_app

@@ -109,8 +109,8 @@ def _app_routes():
 
 
 def test_health_app_serves_the_probe_paths():
+    from kube.health import Readiness
     from webhook.metrics import Metrics
-    from webhook.server import Readiness
 
     paths = {r.resource.canonical for r in build_health_app(Metrics(), Readiness()).router.routes()}
     assert {"/healthz", "/readyz", "/metrics"} <= paths

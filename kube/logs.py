@@ -1,7 +1,8 @@
 """Structured logs: one line per event, JSON on request (`--log-format json`), secrets never written.
 
-The webhook never logs request bodies (they may carry parameters with credentials) nor key material;
-as a second line of defence the formatter drops any `extra` field whose name looks like a secret.
+Shared by the webhook and the controller. Neither logs request bodies nor objects' specs (they may
+carry parameters with credentials) nor key material; as a second line of defence the formatter drops
+any `extra` field whose name looks like a secret.
 """
 
 from __future__ import annotations
