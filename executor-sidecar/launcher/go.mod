@@ -1,0 +1,3 @@
+module sluice.local/launcher
+
+go 1.22
