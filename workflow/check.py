@@ -103,8 +103,10 @@ def _check(doc: Any, source: Any, options: CheckOptions, make_resolver: Any, cac
     report.warnings.extend(parsed.warnings)
     if api_version != ARGO_GROUP + "v1alpha1":
         return report  # the parser said which version it expects; the rest would be noise
+    # Validation reads the normalised form (workflow/normalise.py); its problems point at what the user wrote.
+    norm = parsed.normalised
     try:
-        _validate(doc, make_resolver(source, parsed.namespace), options, report)
+        _validate(parsed.doc if norm is not None else doc, make_resolver(source, parsed.namespace), options, report, norm)
     except RecursionError:
         report.errors.append(Problem("", "the document is nested too deeply to check"))
     except Exception as exc:  # a bug of ours must not become a traceback for the user (or a 500 in admission)
@@ -114,7 +116,7 @@ def _check(doc: Any, source: Any, options: CheckOptions, make_resolver: Any, cac
     return report
 
 
-def _validate(doc: dict[str, Any], resolver: Any, options: CheckOptions, report: CheckReport) -> None:
+def _validate(doc: dict[str, Any], resolver: Any, options: CheckOptions, report: CheckReport, norm: Any) -> None:
     from workflow.expand import containers, expand
     from workflow.validate.context import Options
     from workflow.validate.object import validate_object
@@ -122,8 +124,9 @@ def _validate(doc: dict[str, Any], resolver: Any, options: CheckOptions, report:
     opts = Options(options.lint, options.missing_reference_is_warning, options.template_referencing,
                    frozenset(options.user_override_allowlist))
     outcome = validate_object(doc, resolver, opts)
-    report.errors.extend(outcome.ctx.problems.errors)
-    report.warnings.extend(outcome.ctx.problems.warnings)
+    errors, warnings = outcome.ctx.problems.errors, outcome.ctx.problems.warnings
+    report.errors.extend(norm.raw_problems(errors) if norm is not None else errors)
+    report.warnings.extend(norm.raw_problems(warnings) if norm is not None else warnings)
     eff = outcome.effective
     reached = outcome.reached
     report.expanded = expand(doc, eff, reached)

@@ -5,8 +5,11 @@
     wf = parsed.obj                  # a workflow.types.Workflow (or WorkflowTemplate, CronWorkflow, ...)
     to_dict(wf) == doc               # back to Argo's JSON, absent fields omitted
 
-The fast path is one `msgspec.convert`; only when it fails does the walker (parse_walk.py) go over the raw
-document to collect all problems. Nothing here raises on bad input.
+The document is first normalised (workflow/normalise.py: Argo v3's removed fields upgraded, once); the
+fast path is then one `msgspec.convert`; only when it fails does the walker (parse_walk.py) go over the
+document to collect all problems, with paths mapped back to what the user wrote. `Parsed.doc` is the
+normalised JSON form (numbers and booleans given for strings rendered as Argo renders them) that
+everything downstream reads. Nothing here raises on bad input.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from typing import Any
 import msgspec
 
 from workflow.errors import Problem, Problems
-from workflow.parse_legacy import upgrade_cron_spec, upgrade_template, upgrade_workflow_spec
-from workflow.parse_walk import collect, describe, map_child, problem_from_msgspec
+from workflow.normalise import Normalised, normalise_object
+from workflow.parse_walk import collect, describe, problem_from_msgspec
 from workflow.types import (
     API_VERSION,
     ClusterWorkflowTemplate,
@@ -56,10 +59,17 @@ class Parsed:
     obj: Any = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # The normalised JSON form (an Argo kind only; set even when there are errors) and its path map.
+    normalised: Normalised | None = None
 
     @property
     def ok(self) -> bool:
         return not self.errors and self.obj is not None
+
+    @property
+    def doc(self) -> Any:
+        """The normalised object that validation, resolution, expansion and the engine read."""
+        return self.normalised.doc if self.normalised is not None else None
 
 
 def parse_object(doc: Any) -> Parsed:
@@ -80,11 +90,13 @@ def parse_object(doc: Any) -> Parsed:
     if api_version != API_VERSION:
         parsed.errors.append(Problem("apiVersion", f'expected "{API_VERSION}", got "{api_version}"'))
         return parsed
+    norm = normalise_object(doc)
     problems = Problems()
-    obj = decode(doc, cls, "", problems)
-    if obj is not None:
-        _upgrade_legacy(obj, problems)
-    parsed.errors, parsed.warnings = problems.errors, problems.warnings
+    obj, rendered = _decode(norm.doc, cls, "", problems)
+    norm.doc = rendered
+    parsed.normalised = norm
+    parsed.errors = norm.raw_problems(problems.errors)
+    parsed.warnings = norm.warnings + [w for w in norm.raw_problems(problems.warnings) if w not in norm.warnings]
     parsed.obj = obj if problems.ok else None
     return parsed
 
@@ -100,34 +112,35 @@ def parse_workflow_status(doc: Any) -> Parsed:
 
 def decode(value: Any, cls: type, path: str, problems: Problems) -> Any:
     """`value` as a `cls`, or None with every problem appended (paths under `path`)."""
+    return _decode(value, cls, path, problems)[0]
+
+
+def _decode(value: Any, cls: type, path: str, problems: Problems) -> tuple[Any, Any]:
+    """(`value` as a `cls` or None, `value` with AnyString numbers and booleans rendered as text)."""
     try:
-        return msgspec.convert(value, cls, strict=True, dec_hook=dec_hook)
+        return msgspec.convert(value, cls, strict=True, dec_hook=dec_hook), value
     except msgspec.ValidationError as exc:
         first = exc
     except RecursionError:
         problems.error(path, "the document is nested too deeply")
-        return None
+        return None, value
     # Slow path: collect every problem; numbers and booleans given as AnyString are not problems, the
     # walker renders them as strings, and the normalised document decodes on a second try.
-    before, warned = len(problems.errors), len(problems.warnings)
+    before = len(problems.errors)
     try:
-        normalised = collect(value, cls, path, problems)
+        rendered = collect(value, cls, path, problems)
     except RecursionError:
         problems.error(path, "the document is nested too deeply")
-        return None
+        return None, value
     if len(problems.errors) > before:
-        return None
+        return None, rendered
     try:
-        obj = msgspec.convert(normalised, cls, strict=True, dec_hook=dec_hook)
+        return msgspec.convert(rendered, cls, strict=True, dec_hook=dec_hook), rendered
     except msgspec.ValidationError as exc:
         first = exc
-    else:
-        # The typed legacy pass (parse_legacy.py) reports these again on the decoded object.
-        del problems.warnings[warned:]
-        return obj
     # The walker must find what msgspec found; if not, msgspec's own message still has a path.
     problems.error(*problem_from_msgspec(first, path))
-    return None
+    return None, rendered
 
 
 def decode_compressed_nodes(text: str) -> tuple[dict[str, NodeStatus] | None, list[Problem]]:
@@ -166,21 +179,3 @@ def to_dict(obj: Any) -> Any:
 
 def to_json(obj: Any) -> bytes:
     return msgspec.json.encode(obj, enc_hook=enc_hook)
-
-
-def _upgrade_legacy(obj: Any, problems: Problems) -> None:
-    if isinstance(obj, CronWorkflow):
-        if obj.spec is not None:
-            upgrade_cron_spec(obj.spec, "spec", problems)
-        return
-    spec = getattr(obj, "spec", None)
-    if spec is not None:
-        upgrade_workflow_spec(spec, "spec", problems)
-    status = getattr(obj, "status", None)
-    if isinstance(status, WorkflowStatus):
-        # Copies the controller made: converted the same way, but not the user's to fix.
-        quiet = Problems()
-        if status.stored_workflow_template_spec is not None:
-            upgrade_workflow_spec(status.stored_workflow_template_spec, "", quiet)
-        for key, template in (status.stored_templates or {}).items():
-            upgrade_template(template, map_child("status.storedTemplates", key), quiet)

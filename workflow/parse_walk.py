@@ -16,16 +16,6 @@ from msgspec import inspect as mi
 from workflow.errors import Problems, child
 from workflow.types.base import any_string_text, dec_hook, describe, is_any_string, yaml_time_text
 
-# Fields that Argo v3 had and v4.0 removed: accepted with a warning (parse_legacy.py converts them).
-# Keyed by (class name, JSON name).
-LEGACY_FIELDS: dict[tuple[str, str], str] = {
-    ("CronWorkflowSpec", "schedule"): '"schedule" was removed in Argo v4.0; converted into "schedules"',
-    ("Synchronization", "semaphore"): '"semaphore" was removed in Argo v4.0; converted into "semaphores"',
-    ("Synchronization", "mutex"): '"mutex" was removed in Argo v4.0; converted into "mutexes"',
-    ("WorkflowSpec", "podPriority"): '"podPriority" was removed in Argo v4.0; use "podPriorityClassName"',
-    ("Template", "priority"): '"priority" is deprecated (removed in Argo v4.0); use "priorityClassName"',
-}
-
 _info_cache: dict[type, mi.Type] = {}
 
 
@@ -189,7 +179,6 @@ def _walk_struct(value: Any, t: mi.StructType, path: str, problems: Problems) ->
         problems.error(path, f"expected an object, got {describe(value)}")
         return value
     fields = _fields_by_name(t)
-    class_name = t.cls.__name__
     changed = {}
     for key, item in value.items():
         name = key if isinstance(key, str) else str(key)
@@ -197,9 +186,6 @@ def _walk_struct(value: Any, t: mi.StructType, path: str, problems: Problems) ->
         if field is None:
             problems.error(child(path, name), f'unknown field "{name}"')
             continue
-        legacy = LEGACY_FIELDS.get((class_name, name))
-        if legacy is not None:
-            problems.warn(child(path, name), legacy)
         new = _walk(item, field.type, child(path, name), problems)
         if new is not item:
             changed[key] = new

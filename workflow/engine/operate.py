@@ -17,6 +17,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from workflow import names
 from workflow.engine import clock, hooks, lifecycle, locks, progress, reconcile, suspend
 from workflow.engine.execute import Engine, Opts
@@ -43,6 +45,7 @@ from workflow.engine.state import (
     fulfilled,
 )
 from workflow.engine.templates import Templates, execution_spec
+from workflow.normalise import normalise_object
 
 LABEL_PHASE = "workflows.argoproj.io/phase"
 LABEL_COMPLETED = "workflows.argoproj.io/completed"
@@ -53,11 +56,11 @@ RAISE_INTERNAL_ERRORS = False
 
 
 def _as_dict(workflow: Any) -> dict[str, Any]:
-    if isinstance(workflow, dict):
-        return workflow
-    import msgspec  # noqa: PLC0415
-
-    return msgspec.to_builtins(workflow)
+    """The workflow in its normalised JSON form (workflow/normalise.py): Argo v3's fields upgraded, so
+    `synchronization.mutex` takes its lock like `mutexes`. Walks the templates only, never the nodes."""
+    if not isinstance(workflow, dict):
+        workflow = msgspec.to_builtins(workflow)
+    return normalise_object(workflow).doc
 
 
 def step(workflow: Any, observed: Observed | None, now: datetime) -> Decision:

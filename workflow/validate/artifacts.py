@@ -96,9 +96,8 @@ def check_pod_resources(ctx: Ctx, job: Job | None, resources: Any, path: str) ->
 def check_synchronization(ctx: Ctx, job: Job | None, sync: dict[str, Any] | None, path: str) -> None:
     if sync is None:
         return
+    # v3's `semaphore` / `mutex` are already in the lists (workflow/normalise.py; paths map back).
     semaphores = [(child(child(path, "semaphores"), i), s) for i, s in named(get_list(sync, "semaphores"))]
-    if get_map(sync, "semaphore") is not None:
-        semaphores.append((child(path, "semaphore"), sync["semaphore"]))
     for at, sem in semaphores:
         sources = [k for k in ("configMapKeyRef", "database") if sem.get(k) is not None]
         if len(sources) != 1:
@@ -107,8 +106,6 @@ def check_synchronization(ctx: Ctx, job: Job | None, sync: dict[str, Any] | None
         if ref is not None and not get_str(ref, "key"):
             ctx.error(job, child(child(at, "configMapKeyRef"), "key"), "configMapKeyRef.key is required")
     mutexes = [(child(child(path, "mutexes"), i), m) for i, m in named(get_list(sync, "mutexes"))]
-    if get_map(sync, "mutex") is not None:
-        mutexes.append((child(path, "mutex"), sync["mutex"]))
     for at, mutex in mutexes:
         if not get_str(mutex, "name"):
             ctx.error(job, child(at, "name"), "a mutex needs a name")

@@ -27,11 +27,8 @@ def timezone_error(name: str) -> str | None:
 
 
 def validate_cron(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
-    schedules = get_list(spec, "schedules")
-    legacy = spec.get("schedule")
+    schedules = get_list(spec, "schedules")  # v3's `schedule` is already in it (workflow/normalise.py)
     items: list[tuple[str, Any]] = [(child(child(path, "schedules"), i), s) for i, s in enumerate(schedules or [])]
-    if isinstance(legacy, str) and legacy:
-        items.append((child(path, "schedule"), legacy))
     if not items:
         ctx.error(None, child(path, "schedules"), "cron workflow must have at least one schedule")
     for at, schedule in items:

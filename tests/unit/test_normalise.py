@@ -1,0 +1,181 @@
+"""The normalised form (workflow/normalise.py): upgraded once, raw object untouched, paths mapped back."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from workflow.check import check_object
+from workflow.normalise import normalise_object
+from workflow.parse import parse_object
+from workflow.sources import NoSource
+
+CM_SEM = {"configMapKeyRef": {"name": "c", "key": "k"}}
+
+
+def workflow(spec, status=None):
+    doc = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "w"}, "spec": spec}
+    if status is not None:
+        doc["status"] = status
+    return doc
+
+
+def cron(**spec):
+    body = {"workflowSpec": {"entrypoint": "main", "templates": [{"name": "main", "suspend": {}}]}, **spec}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "CronWorkflow",
+        "metadata": {"name": "c"},
+        "spec": body,
+    }
+
+
+def test_nothing_to_upgrade_is_the_same_object():
+    doc = workflow(
+        {
+            "entrypoint": "m",
+            "templates": [{"name": "m", "synchronization": {"mutexes": [{"name": "x"}]}, "suspend": {}}],
+        }
+    )
+    out = normalise_object(doc)
+    assert out.doc is doc
+    assert out.warnings == [] and out.moves == []
+
+
+def test_the_raw_object_is_never_modified_and_untouched_parts_are_shared():
+    other = {"name": "other", "suspend": {}}
+    doc = workflow(
+        {
+            "entrypoint": "m",
+            "templates": [{"name": "m", "synchronization": {"mutex": {"name": "x"}}, "suspend": {}}, other],
+        }
+    )
+    before = copy.deepcopy(doc)
+    out = normalise_object(doc)
+    assert doc == before
+    assert out.doc["spec"]["templates"][0]["synchronization"] == {"mutexes": [{"name": "x"}]}
+    assert out.doc["spec"]["templates"][1] is other
+    assert out.doc["metadata"] is doc["metadata"]
+
+
+def test_normalising_twice_changes_nothing_more():
+    doc = cron(schedule="0 1 * * *", schedules=["0 2 * * *"])
+    once = normalise_object(doc).doc
+    twice = normalise_object(once)
+    assert twice.doc is once and twice.warnings == []
+    assert once["spec"]["schedules"] == ["0 1 * * *", "0 2 * * *"]
+
+
+def test_parsed_doc_is_the_normalised_form_with_scalars_rendered():
+    doc = workflow(
+        {
+            "entrypoint": "m",
+            "synchronization": {"mutex": {"name": "x"}},
+            "arguments": {"parameters": [{"name": "n", "value": 3}, {"name": "b", "value": True}]},
+            "templates": [{"name": "m", "suspend": {}}],
+        }
+    )
+    parsed = parse_object(doc)
+    assert parsed.errors == []
+    assert parsed.doc["spec"]["synchronization"] == {"mutexes": [{"name": "x"}]}
+    assert parsed.doc["spec"]["arguments"]["parameters"] == [
+        {"name": "n", "value": "3"},
+        {"name": "b", "value": "true"},
+    ]
+    assert doc["spec"]["arguments"]["parameters"][0]["value"] == 3
+
+
+@pytest.mark.parametrize(
+    ("sync", "field"),
+    [
+        ({"mutex": {}}, "spec.templates[0].synchronization.mutex.name"),
+        ({"mutex": {"name": "a"}, "mutexes": [{}]}, "spec.templates[0].synchronization.mutexes[0].name"),
+        ({"semaphore": {}}, "spec.templates[0].synchronization.semaphore"),
+        (
+            {"semaphore": CM_SEM, "semaphores": [CM_SEM, {}]},
+            "spec.templates[0].synchronization.semaphores[1]",
+        ),
+    ],
+)
+def test_validation_errors_point_at_what_the_user_wrote(sync, field):
+    doc = workflow({"entrypoint": "m", "templates": [{"name": "m", "synchronization": sync, "suspend": {}}]})
+    report = check_object(doc, NoSource())
+    assert [p.field for p in report.errors] == [field]
+
+
+def test_cron_schedule_errors_point_at_schedule():
+    report = check_object(cron(schedule="not a schedule", schedules=["0 2 * * *"]), NoSource())
+    assert [p.field for p in report.errors] == ["spec.schedule"]
+    assert [p.field for p in report.warnings] == ["spec.schedule"]
+
+
+def test_parse_errors_beside_a_legacy_field_keep_the_users_paths():
+    doc = workflow(
+        {
+            "entrypoint": "m",
+            "templates": [
+                {
+                    "name": "m",
+                    "suspend": {},
+                    "synchronization": {"mutex": {"name": "a"}, "mutexes": [{"name": 5, "x": 1}]},
+                }
+            ],
+        }
+    )
+    parsed = parse_object(doc)
+    assert sorted(p.field for p in parsed.errors) == [
+        "spec.templates[0].synchronization.mutexes[0].name",
+        "spec.templates[0].synchronization.mutexes[0].x",
+    ]
+    assert [p.field for p in parsed.warnings] == ["spec.templates[0].synchronization.mutex"]
+
+
+def test_stored_copies_are_upgraded_without_warnings():
+    status = {
+        "storedTemplates": {
+            "namespaced/t/work": {"name": "work", "synchronization": {"mutex": {"name": "m"}}, "suspend": {}}
+        },
+        "storedWorkflowTemplateSpec": {
+            "entrypoint": "m",
+            "synchronization": {"semaphore": {"database": {"key": "k"}}},
+            "templates": [{"name": "m", "suspend": {}}],
+        },
+    }
+    out = normalise_object(workflow({"entrypoint": "m", "templates": [{"name": "m", "suspend": {}}]}, status))
+    assert out.warnings == []
+    assert out.doc["status"]["storedTemplates"]["namespaced/t/work"]["synchronization"] == {
+        "mutexes": [{"name": "m"}]
+    }
+    assert out.doc["status"]["storedWorkflowTemplateSpec"]["synchronization"] == {
+        "semaphores": [{"database": {"key": "k"}}]
+    }
+
+
+def test_shapes_argo_does_not_accept_are_left_for_the_parser():
+    doc = workflow(
+        {
+            "entrypoint": "m",
+            "synchronization": {"mutex": {"name": "a"}, "mutexes": "nope"},
+            "templates": "nope",
+        }
+    )
+    out = normalise_object(doc)
+    assert out.doc is doc
+    assert [w.field for w in out.warnings] == ["spec.synchronization.mutex"]
+    assert normalise_object([1, 2]).doc == [1, 2]
+    assert normalise_object({"kind": "ConfigMap", "data": {"mutex": "x"}}).warnings == []
+
+
+def test_expand_object_reads_the_normalised_form():
+    from workflow.expand import expand_object
+
+    doc = workflow(
+        {
+            "entrypoint": "m",
+            "templates": [{"name": "m", "synchronization": {"mutex": {"name": "x"}}, "suspend": {}}],
+        }
+    )
+    out = expand_object(doc, NoSource())
+    assert out["spec"]["templates"][0]["synchronization"] == {"mutexes": [{"name": "x"}]}
+    assert doc["spec"]["templates"][0]["synchronization"] == {"mutex": {"name": "x"}}
