@@ -1,0 +1,71 @@
+"""`python -m sluice_executor {init,wait}` (also `sluice executor ...`): the pod's executor entry points."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from sluice_executor.drivers import MountedSecrets, driver_for
+from sluice_executor.podenv import PodEnv, PodEnvError
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    parser = parser or argparse.ArgumentParser(prog="sluice executor")
+    parser.add_argument("phase", choices=["init", "wait"], help="init: before main; wait: after main")
+    parser.add_argument(
+        "--kubeconfig",
+        default=os.environ.get("SLUICE_KUBECONFIG"),
+        help="talk to this cluster instead of using the pod's service account",
+    )
+    parser.add_argument(
+        "--launcher",
+        type=Path,
+        default=Path(os.environ.get("SLUICE_LAUNCHER", "/usr/local/bin/sluice-launcher")),
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        env = PodEnv.from_env()
+    except PodEnvError as exc:
+        print(f"executor: {exc}", file=sys.stderr)
+        return 1
+    secrets = MountedSecrets(env.layout.secrets)
+
+    def drivers(kind: str):
+        return driver_for(kind, secrets)
+
+    if args.phase == "init":
+        from sluice_executor.init import run_init
+
+        return run_init(env, drivers, args.launcher)
+    return asyncio.run(_wait(env, drivers, args.kubeconfig))
+
+
+async def _wait(env: PodEnv, drivers, kubeconfig: str | None) -> int:
+    from sluice_executor.taskresult import KubeResultAPI
+    from sluice_executor.wait import Waiter, write_termination_log
+
+    try:
+        api = await KubeResultAPI.connect(kubeconfig)
+    except Exception as exc:  # no service account token, a bad kubeconfig: say so where the node shows it
+        message = f"cannot reach the Kubernetes API to report outputs: {exc}"
+        write_termination_log(env.layout.termination_log, [message])
+        print(f"wait: {message}", file=sys.stderr)
+        return 1
+    try:
+        return await Waiter(env, api, drivers).run()
+    finally:
+        await api.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""`wait`: after `main` ends, collect its outputs and report them in the node's WorkflowTaskResult.
+
+Order (argo-anchor.md §1.11 "wait"): create the task result with `report-outputs-completed=false`;
+wait for the exitcode file of every main container (the launcher writes it last, after copying the
+declared output paths into the shared volume), reporting `ARGO_PROGRESS_FILE` changes meanwhile; read
+`result`, output parameters and the exit code (rules: workflow/outputs.py), upload output artifacts and,
+with `archiveLogs`, main's log as `main-logs` (rules: workflow/artifact_rules.py); patch the outputs in;
+and always finish by setting the label to `true`. Any error is written to the termination log (the
+node's message) and makes `wait` exit 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sluice_executor import transfer
+from sluice_executor.podenv import PodEnv
+from sluice_executor.taskresult import Reporter, ResultAPI, ResultAPIError
+from workflow import artifact_rules as rules
+from workflow import outputs as output_rules
+
+POLL_SECONDS = 0.02  # a stat() per container per poll: cheap, and the delay it adds is what we measure
+PROGRESS_SECONDS = 3.0
+PROGRESS = re.compile(r"^\d+/\d+$")
+TERMINATION_LIMIT = 4096  # the kubelet keeps at most 4 KiB of a termination message
+
+
+@dataclass(slots=True)
+class Collected:
+    outputs: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def read_tail(path: Path, size: int) -> bytes:
+    try:
+        with open(path, "rb") as stream:
+            end = stream.seek(0, 2)
+            stream.seek(max(0, end - size))
+            return stream.read()
+    except FileNotFoundError:
+        return b""
+
+
+def exit_codes(env: PodEnv) -> dict[str, int] | None:
+    """Every main container's exit code, or None while one is still running."""
+    codes = {}
+    for name in env.main_containers:
+        try:
+            code = output_rules.parse_exit_code((env.layout.ctr(name) / "exitcode").read_text())
+        except OSError:
+            return None
+        if code is None:
+            return None
+        codes[name] = code
+    return codes
+
+
+def _source(env: PodEnv, kind: str, path: str) -> Path:
+    """Where an output is readable from `wait`: the launcher's copy, else main's volume mirrored at
+    /mainctrfs."""
+    copy = env.layout.output_copy(kind, path)
+    if copy.exists() or copy.is_symlink():
+        return copy
+    mirrored = env.layout.mainctrfs / path.lstrip("/")
+    return mirrored if mirrored.exists() else copy
+
+
+def collect(env: PodEnv, codes: dict[str, int], drivers: transfer.DriverFor) -> Collected:
+    """Read and upload what main left (blocking: run it in a thread)."""
+    got = Collected()
+    result_ctr = "main" if "main" in codes else next(iter(codes))
+    main_code = codes[result_ctr]
+    got.outputs["exitCode"] = str(main_code)
+    if env.include_result:
+        tail = read_tail(env.layout.ctr(result_ctr) / "stdout", output_rules.RESULT_TAIL)
+        got.outputs["result"] = output_rules.result(tail)
+    declared = env.template.get("outputs") or {}
+    params = output_rules.output_parameters(
+        declared.get("parameters"), lambda path: _source(env, "parameters", path).read_bytes()
+    )
+    got.errors.extend(params.errors)
+    if params.parameters:
+        got.outputs["parameters"] = params.parameters
+    location = env.template.get("archiveLocation")
+    location = location if isinstance(location, dict) else None
+    scratch = env.layout.run / "outputs" / ".packing"
+    artifacts = []
+    for art in declared.get("artifacts") or ():
+        if not isinstance(art, dict) or not art.get("path"):
+            continue
+        try:
+            saved = transfer.save_output(
+                art, _source(env, "artifacts", str(art["path"])), location, drivers, scratch
+            )
+        except transfer.ArtifactError as exc:
+            got.errors.append(str(exc))
+            continue
+        if saved is not None:
+            artifacts.append(saved)
+    if location is not None and rules.archive_logs(env.template):
+        try:
+            artifacts.append(transfer.save_logs(env.layout.ctr(result_ctr) / "combined", location, drivers))
+        except transfer.ArtifactError as exc:
+            got.errors.append(str(exc))
+    if artifacts:
+        got.outputs["artifacts"] = artifacts
+    if main_code != 0 and got.errors:
+        # main failed: the node is Failed for that; missing outputs are expected and only logged.
+        for error in got.errors:
+            print(f"wait: {error} (main exited {main_code})", file=sys.stderr)
+        got.errors = []
+    return got
+
+
+class Waiter:
+    def __init__(
+        self,
+        env: PodEnv,
+        api: ResultAPI,
+        drivers: transfer.DriverFor,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self.env = env
+        self.reporter = Reporter(api, env, sleep)
+        self.drivers = drivers
+        self.sleep = sleep
+        self.progress = ""
+
+    async def _wait_for_main(self) -> dict[str, int]:
+        ticks_per_progress = max(1, int(PROGRESS_SECONDS / POLL_SECONDS))
+        tick = 0
+        while (codes := exit_codes(self.env)) is None:
+            if tick % ticks_per_progress == 0:
+                await self._report_progress()
+            tick += 1
+            await self.sleep(POLL_SECONDS)
+        return codes
+
+    async def _report_progress(self) -> None:
+        if not self.env.progress_file:
+            return
+        try:
+            text = Path(self.env.progress_file).read_text().strip()
+        except OSError:
+            return
+        if PROGRESS.match(text) and text != self.progress:
+            self.progress = text
+            try:
+                await self.reporter.report(progress=text)
+            except ResultAPIError as exc:
+                print(f"wait: reporting progress: {exc}", file=sys.stderr)
+
+    async def run(self) -> int:
+        errors: list[str] = []
+        try:
+            await self.reporter.start()
+        except ResultAPIError as exc:
+            errors.append(f"creating the task result {self.env.node_id}: {exc}")
+        try:
+            codes = await self._wait_for_main()
+            got = await asyncio.to_thread(collect, self.env, codes, self.drivers)
+            errors.extend(got.errors)
+            await self._report_progress()
+            await self.reporter.report(got.outputs)
+        except ResultAPIError as exc:
+            errors.append(f"reporting the outputs: {exc}")
+        except Exception as exc:  # anything unforeseen still ends in a finished task result and a message
+            errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            try:
+                await self.reporter.finish()
+            except ResultAPIError as exc:
+                errors.append(f"finishing the task result {self.env.node_id}: {exc}")
+        if errors:
+            write_termination_log(self.env.layout.termination_log, errors)
+            for error in errors:
+                print(f"wait: {error}", file=sys.stderr)
+            return 1
+        return 0
+
+
+def write_termination_log(path: Path, errors: list[str]) -> None:
+    message = "; ".join(errors).encode()[:TERMINATION_LIMIT].decode("utf-8", "ignore")
+    try:
+        path.write_text(message)
+    except OSError as exc:
+        print(f"wait: cannot write {path}: {exc}", file=sys.stderr)
