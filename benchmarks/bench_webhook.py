@@ -87,20 +87,23 @@ POLICY_FILES = ("allowed-registries.yaml", "memory-limits.yaml")
 def breakdown(evaluator_name: str, rounds: int = 30) -> dict[str, float]:
     """CPU milliseconds per step of one /validate, in this process (median of `rounds`), without the
     check cache (every round is a miss)."""
+    import functools
+
     from webhook.admission import Admission
     from webhook.policy.cel import evaluator
     from webhook.policy.engine import PolicySet
     from webhook.review import parse_review
     from webhook.sources import TemplateStore
-    from workflow.check import CheckOptions, check_object
+    from workflow.check import CheckCaches, CheckOptions, check_object
 
+    caches = CheckCaches.create()  # as `sluice webhook` keeps them (webhook/run.py), here without threads
     store = TemplateStore()
     for i in range(2):
         store.put(library(f"lib-{i}"))
     policies = PolicySet(evaluator(evaluator_name))
     for name in POLICY_FILES:
         assert policies.load(yaml.safe_load((REPO / "policies" / name).read_text())) == []
-    admission = Admission(source=store, policies=policies)
+    admission = Admission(source=store, policies=policies, checker=functools.partial(check_object, caches=caches))
     body = review_body(dag_workflow())
     times: dict[str, list[float]] = {"parse": [], "check": [], "policies": [], "validate": []}
     for _ in range(rounds):
@@ -108,7 +111,7 @@ def breakdown(evaluator_name: str, rounds: int = 30) -> dict[str, float]:
         t0 = clock()
         req = parse_review(body)
         t1 = clock()
-        report = check_object(req.object, store, CheckOptions(missing_reference_is_warning=True))
+        report = check_object(req.object, store, CheckOptions(missing_reference_is_warning=True), caches)
         t2 = clock()
         outcome = admission.evaluate_policies(req, report)
         t3 = clock()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,7 @@ from webhook.policy.engine import PolicySet
 from webhook.server import Settings, build_app, build_health_app
 from webhook.sources import TemplateStore, documents_in, load_template_dir, yaml_files
 from webhook.tls import CertReloader
-from workflow.check import CheckOptions
+from workflow.check import CheckCaches, CheckOptions, check_object
 
 log = logging.getLogger("sluice.webhook")
 
@@ -130,7 +132,11 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
         cel = evaluator("cel-python")
     policies = PolicySet(cel)
     defaults = DefaultsHolder()
+    # The core's caches (parsed templates, referenced templates' validations) are this program's, shared
+    # by the worker threads that run checks: locked.
+    caches = CheckCaches.create(threading.Lock)
     admission = Admission(source=store, policies=policies, defaults=defaults,
+                          checker=functools.partial(check_object, caches=caches),
                           cache=CheckCache(config.check_cache) if config.check_cache else None,
                           options=CheckOptions(missing_reference_is_warning=True,
                                                template_referencing=config.template_referencing))

@@ -10,10 +10,20 @@ over a directory, the conformance corpus). The dataclasses are the contract the 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from workflow.errors import Problem
+from workflow.expand import containers, expand
+from workflow.parse import parse_object
+from workflow.resolve import ParseCache, Resolver
+from workflow.sources import ListSource
+from workflow.validate.context import Options
+from workflow.validate.memo import TemplateMemo
+from workflow.validate.object import validate_object
 
 ARGO_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
 ARGO_GROUP = "argoproj.io/"
@@ -59,11 +69,39 @@ class CheckReport:
         return not self.errors
 
 
-def check_object(doc: Any, source: TemplateSource, options: CheckOptions | None = None) -> CheckReport:
-    """Parse, resolve and validate one object; every problem, never an exception."""
-    from workflow.resolve import Resolver
+@dataclass(slots=True)
+class CheckCaches:
+    """What a program keeps between checks: parsed referenced objects (by resourceVersion) and referenced
+    templates' validations (workflow/validate/memo.py). Owned by the program (the webhook keeps one for
+    its life, `check_objects` one per call); nothing is shared behind the caller's back.
 
-    return _check(doc, source, options or CheckOptions(), Resolver)
+    Threads that share one must give it locks: `CheckCaches.create(threading.Lock)` (the core imports no
+    threading, so the program passes the lock type in).
+    """
+
+    parse: ParseCache
+    memo: TemplateMemo
+
+    @classmethod
+    def create(
+        cls, lock: Callable[[], AbstractContextManager[Any]] | None = None, parse_entries: int = 256
+    ) -> CheckCaches:
+        return cls(
+            ParseCache(parse_entries, lock() if lock is not None else None),
+            TemplateMemo(lock=lock() if lock is not None else None),
+        )
+
+
+def check_object(
+    doc: Any, source: TemplateSource, options: CheckOptions | None = None, caches: CheckCaches | None = None
+) -> CheckReport:
+    """Parse, resolve and validate one object; every problem, never an exception.
+
+    Without `caches`, nothing outlives the call (correct, but every referenced template is parsed and
+    validated again): a program that checks many objects passes its own CheckCaches.
+    """
+    caches = caches if caches is not None else CheckCaches(ParseCache(), TemplateMemo())
+    return _check(doc, source, options or CheckOptions(), caches)
 
 
 def check_objects(docs: list[Any], options: CheckOptions | None = None) -> list[CheckReport]:
@@ -72,24 +110,15 @@ def check_objects(docs: list[Any], options: CheckOptions | None = None) -> list[
     Documents that are not Argo objects come back `skipped` without problems; Argo kinds sluice does not
     handle (WorkflowEventBinding, WorkflowTaskSet, ...) come back `skipped` with a warning.
     """
-    from workflow.resolve import ParseCache, Resolver
-    from workflow.sources import ListSource
-
     source = ListSource(docs)
-    cache = ParseCache(max_entries=max(1024, 2 * len(docs)))
-
-    def resolver(src: Any, namespace: str | None) -> Resolver:
-        return Resolver(src, namespace, cache)
-
-    return [_check(doc, source, options or CheckOptions(), resolver, cache) for doc in docs]
+    caches = CheckCaches.create(parse_entries=max(1024, 2 * len(docs)))
+    return [_check(doc, source, options or CheckOptions(), caches, parse_cached=True) for doc in docs]
 
 
-def _check(doc: Any, source: Any, options: CheckOptions, make_resolver: Any, cache: Any = None) -> CheckReport:
-    from workflow.parse import parse_object
-
+def _check(doc: Any, source: Any, options: CheckOptions, caches: CheckCaches, parse_cached: bool = False) -> CheckReport:
     # Among several objects, each is parsed once whether checked or referenced; a lone object (an
     # admission request) is parsed and forgotten.
-    parsed = cache.parse(doc) if cache is not None and isinstance(doc, dict) else parse_object(doc)
+    parsed = caches.parse.parse(doc) if parse_cached and isinstance(doc, dict) else parse_object(doc)
     report = CheckReport(parsed.kind or "", parsed.name or "", parsed.namespace)
     api_version = parsed.api_version or ""
     if parsed.kind not in ARGO_KINDS or not api_version.startswith(ARGO_GROUP):
@@ -106,7 +135,8 @@ def _check(doc: Any, source: Any, options: CheckOptions, make_resolver: Any, cac
     # Validation reads the normalised form (workflow/normalise.py); its problems point at what the user wrote.
     norm = parsed.normalised
     try:
-        _validate(parsed.doc if norm is not None else doc, make_resolver(source, parsed.namespace), options, report, norm)
+        resolver = Resolver(source, parsed.namespace, caches.parse)
+        _validate(parsed.doc if norm is not None else doc, resolver, options, report, norm, caches.memo)
     except RecursionError:
         report.errors.append(Problem("", "the document is nested too deeply to check"))
     except Exception as exc:  # a bug of ours must not become a traceback for the user (or a 500 in admission)
@@ -116,14 +146,12 @@ def _check(doc: Any, source: Any, options: CheckOptions, make_resolver: Any, cac
     return report
 
 
-def _validate(doc: dict[str, Any], resolver: Any, options: CheckOptions, report: CheckReport, norm: Any) -> None:
-    from workflow.expand import containers, expand
-    from workflow.validate.context import Options
-    from workflow.validate.object import validate_object
-
+def _validate(
+    doc: dict[str, Any], resolver: Resolver, options: CheckOptions, report: CheckReport, norm: Any, memo: TemplateMemo
+) -> None:
     opts = Options(options.lint, options.missing_reference_is_warning, options.template_referencing,
                    frozenset(options.user_override_allowlist))
-    outcome = validate_object(doc, resolver, opts)
+    outcome = validate_object(doc, resolver, opts, memo)
     errors, warnings = outcome.ctx.problems.errors, outcome.ctx.problems.warnings
     report.errors.extend(norm.raw_problems(errors) if norm is not None else errors)
     report.warnings.extend(norm.raw_problems(warnings) if norm is not None else warnings)
@@ -136,8 +164,6 @@ def _validate(doc: dict[str, Any], resolver: Any, options: CheckOptions, report:
 
 def _document_order(problem: Problem) -> list[tuple[int, Any]]:
     """Paths in document order: `spec.templates[2]` before `spec.templates[10]`."""
-    import re
-
     return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"\[(\d+)\]", problem.field)]
 
 

@@ -13,6 +13,7 @@ Everything works on plain JSON (dicts as loaded from YAML), so field paths are t
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,11 +93,16 @@ class ParseCache:
 
     Objects from an informer carry a resourceVersion: an unchanged template is parsed once across checks.
     Identity entries keep their document alive, so an id is never reused while its entry is cached.
+
+    Owned by the program that keeps it between checks (workflow.check.CheckCaches); a program that
+    shares it between threads passes a `lock` (a `threading.Lock()`: the core imports no threading).
+    Parsing happens outside the lock: two threads may parse the same object once each, never corrupt it.
     """
 
-    def __init__(self, max_entries: int = 1024):
+    def __init__(self, max_entries: int = 1024, lock: AbstractContextManager[Any] | None = None):
         self.max_entries = max_entries
         self._entries: OrderedDict[Any, tuple[dict[str, Any], Parsed]] = OrderedDict()
+        self._lock = lock if lock is not None else nullcontext()
 
     def parse(self, doc: dict[str, Any]) -> Parsed:
         meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
@@ -105,18 +111,20 @@ class ParseCache:
             key: Any = ("rv", doc.get("kind"), meta.get("namespace"), meta.get("name"), meta.get("uid"), rv)
         else:
             key = ("id", id(doc))
-        entry = self._entries.get(key)
-        if entry is not None and (key[0] == "rv" or entry[0] is doc):
-            self._entries.move_to_end(key)
-            return entry[1]
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and (key[0] == "rv" or entry[0] is doc):
+                self._entries.move_to_end(key)
+                return entry[1]
         parsed = parse_object(doc)
-        self._entries[key] = (doc, parsed)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[key] = (doc, parsed)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
         return parsed
 
-
-DEFAULT_CACHE = ParseCache(max_entries=256)  # informer objects: keyed by resourceVersion
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class Resolver:
@@ -125,7 +133,8 @@ class Resolver:
     def __init__(self, source: Any, namespace: str | None, cache: ParseCache | None = None):
         self.source = source
         self.namespace = namespace
-        self.cache = cache or DEFAULT_CACHE
+        # Without a cache of the caller's, referenced objects are parsed once for this resolver's life.
+        self.cache = cache if cache is not None else ParseCache()
         self._owners: dict[tuple[str, str], Owner | None] = {}
         self._resolved: dict[tuple[Any, ...], Resolution] = {}  # holders that name a template, by what they name
 

@@ -8,7 +8,7 @@ import copy
 import pytest
 import yaml
 
-from workflow.check import CheckOptions, check_object
+from workflow.check import CheckCaches, CheckOptions, check_object
 from workflow.sources import ListSource
 from workflow.validate import memo
 
@@ -45,16 +45,19 @@ def _workflow(name: str, *, params: bool = False, labels: bool = False, image: b
     return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": meta, "spec": spec}
 
 
+CACHES = CheckCaches.create()  # what a program keeps between checks (the webhook's, for its life)
+
+
 def _problems(doc: dict, source: ListSource) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    report = check_object(copy.deepcopy(doc), source, CheckOptions())
+    report = check_object(copy.deepcopy(doc), source, CheckOptions(), CACHES)
     return [(p.field, p.message) for p in report.errors], [(p.field, p.message) for p in report.warnings]
 
 
 @pytest.fixture(autouse=True)
 def empty_memo():
-    memo.MEMO.clear()
+    CACHES.memo.clear()
     yield
-    memo.MEMO.clear()
+    CACHES.memo.clear()
 
 
 VARIANTS = [
@@ -70,13 +73,13 @@ def test_a_hit_gives_what_validating_again_gives_whatever_the_workflow_around_it
     source = ListSource([LIB])
     fresh = []
     for doc in VARIANTS:
-        memo.MEMO.clear()
+        CACHES.memo.clear()
         fresh.append(_problems(doc, source))
     assert len({str(f) for f in fresh}) == len(VARIANTS), "each variant answers the template's questions differently"
     # In turns, the memo warm: every check is the same as on an empty memo.
     for i in [0, 1, 0, 2, 3, 1, 4, 4, 0, 3, 2, 1]:
         assert _problems(VARIANTS[i], source) == fresh[i]
-    assert len(memo.MEMO) == 3  # one key per referenced template, with its variants
+    assert len(CACHES.memo) == 3  # one key per referenced template, with its variants
 
 
 def test_problems_are_reported_at_each_reference_once():
@@ -102,7 +105,7 @@ def test_the_memo_is_bounded_and_holds_no_document():
     small = memo.TemplateMemo(max_entries=4)
     source = ListSource([LIB])
     _problems(VARIANTS[1], source)
-    entries = [e for key in list(memo.MEMO._entries) for e in memo.MEMO.get(key)]
+    entries = CACHES.memo.entries()
     assert entries
     for i in range(10):
         small.put((i,), entries[0])

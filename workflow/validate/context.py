@@ -12,7 +12,7 @@ from typing import Any
 
 from workflow.errors import Problems
 from workflow.resolve import Owner, Resolution, Resolver
-from workflow.validate.memo import ERROR, MISSING, WARNING, Recorder
+from workflow.validate.memo import ERROR, MISSING, WARNING, Recorder, TemplateMemo
 from workflow.validate.variables import GlobalScope, Scope, TemplateInfo
 
 
@@ -67,6 +67,7 @@ class Ctx:
     seen_owners: set[int] = field(default_factory=set)  # referenced objects whose parse errors were reported
     needs: dict[int, Any] = field(default_factory=dict)  # id(template) -> inputs a caller must supply
     recorder: Recorder | None = None  # a referenced template being validated for the memo (memo.py)
+    memo: TemplateMemo | None = None  # the caller's, kept between checks (workflow.check.CheckCaches)
     # id(holder) -> (holder, owner, resolution), from reachable(): what call() would resolve again
     resolved: dict[int, tuple[dict[str, Any], Owner, Resolution]] = field(default_factory=dict)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -79,34 +80,38 @@ class Entry:
 
 class TemplateMemo:
     """A bounded map of keys, each with a few Entries (workflows that answer the questions differently),
-    oldest key out first. Shared by the webhook's worker threads without a lock (the core imports no
-    threading): each operation is one dict operation under the GIL, and an eviction that races another
-    gives up rather than fail."""
+    oldest key out first.
 
-    def __init__(self, max_entries: int = MAX_ENTRIES):
+    Owned by the program that keeps it between checks (workflow.check.CheckCaches); a program that
+    shares it between threads passes a `lock` (a `threading.Lock()`: the core imports no threading).
+    """
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, lock: AbstractContextManager[Any] | None = None):
         self.max_entries = max_entries
         self._entries: dict[tuple[Any, ...], tuple[Entry, ...]] = {}
+        self._lock = lock if lock is not None else nullcontext()
 
     def get(self, key: tuple[Any, ...]) -> tuple[Entry, ...]:
-        return self._entries.get(key, ())
+        with self._lock:
+            return self._entries.get(key, ())
 
     def put(self, key: tuple[Any, ...], entry: Entry) -> None:
-        entries = self._entries
-        entries[key] = (entry, *entries.get(key, ())[: MAX_VARIANTS - 1])
-        while len(entries) > self.max_entries:
-            try:
+        with self._lock:
+            entries = self._entries
+            entries[key] = (entry, *entries.get(key, ())[: MAX_VARIANTS - 1])
+            while len(entries) > self.max_entries:
                 del entries[next(iter(entries))]
-            except (KeyError, RuntimeError, StopIteration):  # another thread got there first
-                break
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            return [e for variants in self._entries.values() for e in variants]
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-MEMO = TemplateMemo()
 
 
 def memo_key(job: Job) -> tuple[Any, ...] | None:

@@ -22,6 +22,7 @@ from workflow.validate import cron
 from workflow.validate.arguments import check_names, validate_arguments
 from workflow.validate.calls import check_hooks
 from workflow.validate.context import Ctx, Job, Options
+from workflow.validate.memo import TemplateMemo
 from workflow.validate.specfields import check_spec_fields
 from workflow.validate.templates import call, validate_template
 from workflow.validate.util import get_list, get_map, get_str, named
@@ -42,7 +43,9 @@ class Outcome:
     reached: list[Reached] = field(default_factory=list)  # every template the spec holds or reaches
 
 
-def validate_object(doc: dict[str, Any], resolver: Resolver, options: Options) -> Outcome:
+def validate_object(
+    doc: dict[str, Any], resolver: Resolver, options: Options, memo: TemplateMemo | None = None
+) -> Outcome:
     kind = doc.get("kind")
     meta = get_map(doc, "metadata") or {}
     name = get_str(meta, "name")
@@ -55,6 +58,7 @@ def validate_object(doc: dict[str, Any], resolver: Resolver, options: Options) -
     else:
         wf_spec = spec
     ctx = Ctx(options, resolver, build_globals({}, [], [], template_validation), wf_spec or {}, template_validation)
+    ctx.memo = memo
     if kind in NAME_NOUNS and len(name) > MAX_NAME:
         ctx.error(None, "metadata.name",
                     f'{NAME_NOUNS[kind]} "{name}" must not be more than {MAX_NAME} characters long (currently {len(name)})')

@@ -123,10 +123,10 @@ def validate_template(ctx: Ctx, job: Job) -> TemplateInfo:
 def _validate_memoised(ctx: Ctx, job: Job) -> TemplateInfo:
     """A referenced template that calls no other: its problems replayed from the memo when the workflow
     at hand answers its questions as before, else validated and recorded (memo.py)."""
-    key = memo.memo_key(job)
-    if key is None:
+    key = memo.memo_key(job) if ctx.memo is not None else None
+    if key is None or ctx.memo is None:
         return _validate(ctx, job, ctx.globals)
-    for entry in memo.MEMO.get(key):
+    for entry in ctx.memo.get(key):
         if memo.holds(entry, ctx, job):
             ctx.infos[id(job.tmpl)] = entry.info
             memo.replay(entry, ctx, job)
@@ -139,7 +139,7 @@ def _validate_memoised(ctx: Ctx, job: Job) -> TemplateInfo:
         ctx.recorder = None
     entry = memo.entry_of(rec, info)
     if entry is not None:
-        memo.MEMO.put(key, entry)
+        ctx.memo.put(key, entry)
     return info
 
 
