@@ -32,6 +32,7 @@ class ContainerObservation:
     started_at: str | None = None
     finished_at: str | None = None
     ready: bool = False
+    image: str = ""  # spec image, so an image-pull message can name it even when the kubelet's does not
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,10 @@ class PodObservation:
     host_node_name: str = ""
     pod_ip: str = ""
     started_at: str | None = None
-    deleting: bool = False
+    deleting: bool = False  # metadata.deletionTimestamp is set
+    # The PodScheduled condition's message when its reason is Unschedulable (e.g. "0/1 nodes are
+    # available: 1 Insufficient memory."); "Unschedulable" alone when that condition has no message.
+    unschedulable: str = ""
     # Resource durations the driver measured (e.g. {"cpu": 3, "memory": 3}); optional.
     resources_duration: dict[str, int] | None = None
 
@@ -133,6 +137,10 @@ class EngineConfig:
     workflow_events: bool = True
     # Extra transient-error regex (TRANSIENT_ERROR_PATTERN).
     transient_error_pattern: str = ""
+    # How long a finished pod's WorkflowTaskResult may stay incomplete before the node stops waiting for
+    # it (Argo's TASK_RESULT_TIMEOUT_DURATION, 10m; RECENTLY_DELETED_POD_DURATION, 2m, once the pod is gone).
+    task_result_timeout_seconds: float = 600.0
+    recently_deleted_pod_seconds: float = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +168,8 @@ class CreatePod:
 
     @property
     def name(self) -> str:
-        return self.pod["metadata"]["name"]
+        name: str = self.pod["metadata"]["name"]
+        return name
 
 
 @dataclass(frozen=True, slots=True)
