@@ -1,4 +1,4 @@
-.PHONY: install test lint fmt cluster-up cluster-down cluster-build cluster-images test-e2e
+.PHONY: install test lint fmt unit types check cluster-up cluster-down cluster-build cluster-images test-e2e
 
 install:
 	python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'
@@ -11,6 +11,16 @@ lint:
 
 fmt:
 	ruff format . && ruff check --fix .
+
+# The inner loop: the unit tier without the tests marked slow (under a minute), the type checker
+# (mypy, configured in pyproject.toml), and both with the linter.
+unit:
+	python -m pytest -q -m "unit and not slow" tests/unit
+
+types:
+	mypy
+
+check: lint types unit
 
 # The project's single-node Kubernetes (cluster/, README "End-to-end tests"); needs root.
 cluster-up:

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The project's test command (README): every tier this machine can run.
-#   fast tiers: ruff, then unit + integration + conformance in one pytest run
+#   fast tiers: ruff, mypy, then unit + integration + conformance in one pytest run
 #   e2e tier:   on SLUICE_E2E_KUBECONFIG when set, else on the project's own cluster (make cluster-up)
 # pytest's exit code 5 (no tests collected) is a failure here, never hidden.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ruff check .
+mypy  # the type checker, configured in pyproject.toml ([tool.mypy])
 python -m pytest -m "not e2e" "$@"
 
 # e2e tier (cluster/e2e.sh: on SLUICE_E2E_KUBECONFIG, or cluster up -> pytest -m e2e tests/e2e -> down).
