@@ -50,9 +50,6 @@ class PodObservation:
     pod_ip: str = ""
     started_at: str | None = None
     deleting: bool = False  # metadata.deletionTimestamp is set
-    # The PodScheduled condition's message when its reason is Unschedulable (e.g. "0/1 nodes are
-    # available: 1 Insufficient memory."); "Unschedulable" alone when that condition has no message.
-    unschedulable: str = ""
     # Resource durations the driver measured (e.g. {"cpu": 3, "memory": 3}); optional.
     resources_duration: dict[str, int] | None = None
 

@@ -4,9 +4,10 @@ Pure conversions, used by the controller (controller/) on what its informers hol
 
 * `pod_observation(pod)`: a Pod -> `PodObservation`, found by its `workflows.argoproj.io/node-id`
   annotation (workflow/engine/pods.py writes it); container states as `containerStatuses[]` and
-  `initContainerStatuses[]` say; a pod being deleted (`deletionTimestamp`) is `deleting`. A Pending pod
-  with no waiting container takes its message from an Unschedulable `PodScheduled` condition, as
-  Argo's getPendingReason does (argo-anchor.md §2.7), so the node shows why it waits.
+  `initContainerStatuses[]` say, with each container's image from the spec (so an image-pull message
+  can name it); a pod being deleted (`deletionTimestamp`) is `deleting`. A Pending pod with no waiting
+  container takes its message from an Unschedulable `PodScheduled` condition, as Argo's
+  getPendingReason does (argo-anchor.md §2.7), so the node shows why it waits.
 * `task_result_observation(obj)`: a WorkflowTaskResult (named by node ID, outputs and progress at the
   top level, label `workflows.argoproj.io/report-outputs-completed`) -> `TaskResultObservation`
   (argo-anchor.md §1.11).
@@ -17,6 +18,7 @@ controller does not control.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from workflow.engine.model import ContainerObservation, PodObservation, TaskResultObservation
@@ -72,6 +74,12 @@ def container_observation(status: dict[str, Any]) -> ContainerObservation:
     )
 
 
+def _with_image(observation: ContainerObservation, images: dict[str, str]) -> ContainerObservation:
+    # The spec's image, so an image-pull message can name it (workflow/engine/reconcile.py).
+    image = images.get(observation.name)
+    return replace(observation, image=image) if image else observation
+
+
 def _unschedulable(status: dict[str, Any]) -> str:
     for cond in _list(status.get("conditions")):
         if cond.get("reason") == "Unschedulable":
@@ -100,8 +108,12 @@ def pod_observation(pod: dict[str, Any]) -> PodObservation | None:
     phase = _str(status.get("phase")) or "Pending"
     if phase not in PHASES:
         phase = "Unknown"
-    containers = tuple(container_observation(c) for c in _list(status.get("containerStatuses")))
-    inits = tuple(container_observation(c) for c in _list(status.get("initContainerStatuses")))
+    images = {
+        _str(c.get("name")): _str(c.get("image"))
+        for c in (*_list(spec.get("initContainers")), *_list(spec.get("containers")))
+    }
+    containers = tuple(_with_image(container_observation(c), images) for c in _list(status.get("containerStatuses")))
+    inits = tuple(_with_image(container_observation(c), images) for c in _list(status.get("initContainerStatuses")))
     message = _str(status.get("message"))
     if phase == "Pending" and not message:
         message = _unschedulable(status)

@@ -1,8 +1,8 @@
 """How an observed pod (and its task result) updates its node (argo-anchor.md §2.2 Pod, §2.7, §1.11).
 
 Pod phase → node phase: Pending → Pending (message: the first waiting container's reason, else the
-Unschedulable condition), Running → Running (a daemon becomes `daemoned` once every container is ready),
-Succeeded → Succeeded, Failed → Argo's inferFailedReason (`infer_failure`: the pod's own message, e.g.
+pod's message, where observe.py puts the Unschedulable condition), Running → Running (a daemon becomes
+`daemoned` once every container is ready), Succeeded → Succeeded, Failed → Argo's inferFailedReason (`infer_failure`: the pod's own message, e.g.
 Evicted or DeadlineExceeded, wins; then init containers, the main containers, `wait`, sidecars), any other
 phase → Error. The node stays at its old phase while `wait` still runs; outputs come from the
 WorkflowTaskResult named by the node ID, `outputs.exitCode` from `main`'s terminated state.
@@ -104,13 +104,14 @@ def infer_failure(pod: PodObservation, main_names: Collection[str] = MAIN, names
 
 def pending_message(pod: PodObservation) -> str:
     """Why a Pending pod is not running yet: a stuck container (init containers first: an executor image
-    that cannot be pulled shows as such, not as `PodInitializing`), else the Unschedulable condition, else
-    the first container's ordinary reason (ContainerCreating, PodInitializing), as Argo shows it."""
+    that cannot be pulled shows as such, not as `PodInitializing`), else the pod's message (observe.py puts
+    the Unschedulable condition there), else the first container's ordinary reason (ContainerCreating,
+    PodInitializing), as Argo shows it."""
     for c in (*pod.init_containers, *pod.containers):
         if c.state == "waiting" and c.reason and c.reason not in QUIET_WAITING:
             return _waiting_message(c)
-    if pod.unschedulable:
-        return pod.unschedulable if pod.unschedulable.startswith("Unschedulable") else f"Unschedulable: {pod.unschedulable}"
+    if pod.message:
+        return pod.message
     for c in pod.containers:
         if c.state == "waiting" and c.reason:
             return _waiting_message(c)

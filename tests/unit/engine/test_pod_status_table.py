@@ -23,6 +23,7 @@ from workflow.engine import (
     PodObservation,
     TaskResultObservation,
 )
+from workflow.engine.observe import pod_observation
 from workflow.engine.reconcile import infer_failure
 
 IMAGE = "registry.example/team/tool:1.2"
@@ -154,13 +155,13 @@ CASES = [
     ),
     Case(
         "unschedulable",
-        once(pod("Pending", unschedulable=UNSCHEDULABLE)),
+        once(pod("Pending", message=f"Unschedulable: {UNSCHEDULABLE}")),
         "Pending",
         f"Unschedulable: {UNSCHEDULABLE}",
     ),
     Case(
         "unschedulable-no-message",
-        once(pod("Pending", unschedulable="Unschedulable")),
+        once(pod("Pending", message="Unschedulable")),
         "Pending",
         "Unschedulable",
     ),
@@ -570,3 +571,30 @@ def test_container_set_members_are_main_containers():
         "Failed",
         "build: Error (exit code 137)",
     )  # ...but a member's 137 fails the pod
+
+
+def test_an_api_pod_pulling_a_missing_image_names_it_on_the_node():
+    """From the Pod the API returns (observe.py) to the node: the kubelet's message here lacks the image."""
+    world = World(
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "metadata": {"name": "pods"},
+            "spec": {"entrypoint": "main", "templates": [CONTAINER]},
+        }
+    )
+    world.step()
+    [created] = [a for a in world.decisions[0].actions if isinstance(a, CreatePod)]
+    api_pod = dict(created.pod)
+    api_pod["status"] = {
+        "phase": "Pending",
+        "containerStatuses": [
+            {"name": "wait", "state": {"waiting": {"reason": "PodInitializing"}}},
+            {"name": "main", "state": {"waiting": {"reason": "ErrImagePull", "message": "manifest unknown"}}},
+        ],
+    }
+    observed = pod_observation(api_pod)
+    assert observed is not None
+    world.pods[created.node_id] = observed
+    world.step()
+    assert world.node("pods")["message"] == f'ErrImagePull: manifest unknown (image "{IMAGE}")'
