@@ -13,7 +13,7 @@ import sys
 
 from sluice import __version__
 
-COMMANDS: list[str] = ["lint", "webhook", "policy", "run", "resume", "executor"]
+COMMANDS: list[str] = ["lint", "webhook", "controller", "policy", "run", "resume", "executor"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

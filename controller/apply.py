@@ -1,0 +1,203 @@
+"""Applying the engine's actions (workflow/engine/model.py) to the cluster, each one idempotent.
+
+* CreatePod: deterministic names; AlreadyExists is success; an expectation is recorded so the pod is
+  never asked for again before the informer shows it (controller/expectations.py).
+* DeletePod / DeleteObject / DeleteCollection: NotFound is success.
+* TerminatePod: without `pods/exec`: `spec.activeDeadlineSeconds` is lowered to 1, so the kubelet stops
+  the pod's containers (SIGTERM, then SIGKILL after the pod's grace period) and the pod fails with
+  DeadlineExceeded; its logs stay readable.
+* CreateObject (PVCs, PDBs) / PatchObject (merge patches: the Workflow's labels, pods' completed label).
+* Event: a core/v1 Event with the Workflow as involved object (the node in annotations, as Argo does).
+* AcquireLock / ReleaseLock: the lock manager (controller/locks.py); workflows whose turn came are
+  requeued at once.
+* SaveCache: the memoization ConfigMap (label `workflows.argoproj.io/configmap-type: Cache`), created
+  when missing, `data[key]` merge-patched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from kube.rest import ApiError
+from workflow.engine import (
+    AcquireLock,
+    CreateObject,
+    CreatePod,
+    DeleteCollection,
+    DeleteObject,
+    DeletePod,
+    Event,
+    PatchObject,
+    ReleaseLock,
+    SaveCache,
+    TerminatePod,
+)
+
+if TYPE_CHECKING:
+    from controller.reconciler import Controller
+
+log = logging.getLogger("sluice.controller")
+
+CACHE_LABEL = "workflows.argoproj.io/configmap-type"
+
+
+def _stamp(now: datetime) -> str:
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def _ignore(status: int, call) -> bool:
+    """Run `call`; True when it succeeded, False when the API said `status` (already done)."""
+    try:
+        await call
+        return True
+    except ApiError as exc:
+        if exc.status == status:
+            return False
+        raise
+
+
+async def apply_actions(ctl: Controller, wf: dict[str, Any], actions: list[Any], now: datetime) -> None:
+    meta = wf["metadata"]
+    ns, name = meta["namespace"], meta["name"]
+    key = f"{ns}/{name}"
+    rest = ctl.rest
+    for action in actions:
+        if isinstance(action, CreatePod):
+            await create_pod(ctl, key, ns, action)
+        elif isinstance(action, DeletePod):
+            grace = ctl.config.pod_gc_grace_seconds
+            await _ignore(404, rest.delete("v1", "Pod", ns, action.name, grace=grace))
+            ctl.metrics.pods_deleted.inc()
+        elif isinstance(action, TerminatePod):
+            patch = {"spec": {"activeDeadlineSeconds": 1}}
+            try:
+                await rest.merge_patch("v1", "Pod", ns, action.name, patch)
+            except ApiError as exc:
+                if exc.status == 404:
+                    continue
+                if exc.status == 422:  # already at or below 1 second, or finished: nothing left to stop
+                    log.info(
+                        "pod not terminated",
+                        extra={"workflow": key, "pod": action.name, "error": exc.message},
+                    )
+                    continue
+                raise
+        elif isinstance(action, CreateObject):
+            obj = action.obj
+            await _ignore(409, rest.create(obj, (obj.get("metadata") or {}).get("namespace") or ns))
+        elif isinstance(action, PatchObject):
+            if action.kind == "Workflow" and action.name == name:
+                updated = await rest.merge_patch(action.api_version, "Workflow", ns, name, action.patch)
+                ctl.wrote(key, updated)
+            else:
+                await _ignore(
+                    404,
+                    rest.merge_patch(
+                        action.api_version, action.kind, action.namespace or ns, action.name, action.patch
+                    ),
+                )
+        elif isinstance(action, DeleteObject):
+            await _ignore(
+                404, rest.delete(action.api_version, action.kind, action.namespace or ns, action.name)
+            )
+        elif isinstance(action, DeleteCollection):
+            await _ignore(
+                404,
+                rest.delete_collection(
+                    action.api_version, action.kind, action.namespace or ns, action.label_selector
+                ),
+            )
+        elif isinstance(action, Event):
+            await emit_event(ctl, wf, action, now)
+        elif isinstance(action, AcquireLock):
+            if ctl.locks.acquire(action.lock, action.holder, action.limit, action.priority):
+                ctl.queue.add(key)
+        elif isinstance(action, ReleaseLock):
+            for other in ctl.locks.release(action.lock, action.holder):
+                ctl.queue.add(other)
+        elif isinstance(action, SaveCache):
+            await save_cache(ctl, action.namespace or ns, action)
+
+
+async def create_pod(ctl: Controller, key: str, ns: str, action: CreatePod) -> None:
+    pod = action.pod
+    pod_name = pod["metadata"]["name"]
+    if action.node_id in ctl.expectations.pending(key, ctl.monotonic()) or ctl.pods.get(ns, pod_name):
+        return
+    try:
+        await ctl.rest.create(pod, ns)
+        ctl.metrics.pods_created.inc()
+        ctl.first_pod(key)
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+        ctl.metrics.pods_already_existed.inc()
+    ctl.expectations.expect(key, action.node_id, pod_name, ctl.monotonic())
+
+
+async def emit_event(ctl: Controller, wf: dict[str, Any], ev: Event, now: datetime) -> None:
+    meta = wf["metadata"]
+    stamp = _stamp(now)
+    annotations = dict(ev.annotations)
+    if ev.node_id:
+        node = ((wf.get("status") or {}).get("nodes") or {}).get(ev.node_id) or {}
+        annotations.setdefault("workflows.argoproj.io/node-id", ev.node_id)
+        if node.get("name"):
+            annotations.setdefault("workflows.argoproj.io/node-name", node["name"])
+        if node.get("type"):
+            annotations.setdefault("workflows.argoproj.io/node-type", node["type"])
+    body = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": f"{meta['name']}.{secrets.token_hex(8)}",
+            "namespace": meta["namespace"],
+            "annotations": annotations,
+        },
+        "involvedObject": {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "uid": meta.get("uid", ""),
+            "resourceVersion": meta.get("resourceVersion", ""),
+        },
+        "reason": ev.reason,
+        "message": ev.message[:1024],
+        "type": ev.type if ev.type in ("Normal", "Warning") else "Normal",
+        "firstTimestamp": stamp,
+        "lastTimestamp": stamp,
+        "count": 1,
+        "source": {"component": "workflow-controller"},
+        "reportingComponent": "workflow-controller",
+        "reportingInstance": ctl.identity,
+    }
+    try:
+        await ctl.rest.create(body, meta["namespace"])
+    except ApiError as exc:  # events are best effort: a workflow never waits for one
+        log.warning(
+            "event not recorded", extra={"workflow": meta["name"], "reason": ev.reason, "error": exc.message}
+        )
+
+
+async def save_cache(ctl: Controller, ns: str, action: SaveCache) -> None:
+    value = json.dumps(action.entry, separators=(",", ":"))
+    patch = {"metadata": {"labels": {CACHE_LABEL: "Cache"}}, "data": {action.key: value}}
+    try:
+        await ctl.rest.merge_patch("v1", "ConfigMap", ns, action.config_map, patch)
+        return
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": action.config_map, "namespace": ns, "labels": {CACHE_LABEL: "Cache"}},
+        "data": {action.key: value},
+    }
+    if not await _ignore(409, ctl.rest.create(body, ns)):  # created meanwhile by another workflow
+        await ctl.rest.merge_patch("v1", "ConfigMap", ns, action.config_map, patch)

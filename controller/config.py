@@ -1,0 +1,155 @@
+"""The controller's configuration: the `sluice-controller-config` ConfigMap, in the format of Argo's
+workflow-controller-configmap (argo-anchor.md §1.13): either one key `config` holding the whole YAML,
+or one data key per top-level field whose value is a YAML fragment. Mixing both is an error.
+
+Parsing is strict where a mistake would silently change behaviour (numbers, booleans); unknown keys are
+kept (an Argo configuration carries UI-only keys) and reported as warnings. A ConfigMap that does not
+parse leaves the previous configuration in force (controller/run.py logs why).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from workflow.engine import EngineConfig
+
+KNOWN = {
+    "instanceID",
+    "namespace",
+    "parallelism",
+    "namespaceParallelism",
+    "executor",
+    "executorImage",
+    "mainContainer",
+    "nodeEvents",
+    "workflowEvents",
+    "podGCGracePeriodSeconds",
+    "podGCDeleteDelayDuration",
+    "workflowDefaults",
+    "artifactRepository",
+    "workflowRestrictions",
+    "initialDelay",
+    "retentionPolicy",
+    "resourceRateLimit",
+    "links",
+    "columns",
+    "navColor",
+    "images",
+    "metricsConfig",
+    "telemetryConfig",
+}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerConfig:
+    instance_id: str = ""
+    parallelism: int = 0
+    namespace_parallelism: int = 0
+    executor_image: str = ""
+    executor: dict[str, Any] = field(default_factory=dict)
+    main_container: dict[str, Any] = field(default_factory=dict)
+    node_events: bool = True
+    workflow_events: bool = True
+    pod_gc_grace_seconds: int | None = None
+    workflow_defaults: dict[str, Any] | None = None
+    artifact_repository: dict[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
+
+    def engine(self, executor_image: str) -> EngineConfig:
+        return EngineConfig(
+            instance_id=self.instance_id,
+            executor_image=self.executor_image or executor_image,
+            executor_image_pull_policy=str(self.executor.get("imagePullPolicy") or ""),
+            node_events=self.node_events,
+            workflow_events=self.workflow_events,
+        )
+
+
+def _fragment(key: str, text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"data.{key}: not YAML: {' '.join(str(exc).split())[:200]}") from None
+
+
+def _int(doc: dict[str, Any], key: str) -> int:
+    value = doc.get(key)
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ConfigError(f"{key}: must be a whole number, got {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{key}: must be a whole number, got {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{key}: must not be negative, got {number}")
+    return number
+
+
+def _enabled(doc: dict[str, Any], key: str) -> bool:
+    value = doc.get(key)
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: must be a mapping like {{enabled: true}}")
+    enabled = value.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{key}.enabled: must be true or false, got {enabled!r}")
+    return enabled
+
+
+def _mapping(doc: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: must be a mapping")
+    return value
+
+
+def parse(data: dict[str, Any] | None) -> ControllerConfig:
+    """A ConfigMap's `data` -> ControllerConfig; ConfigError names the field."""
+    data = dict(data or {})
+    if "config" in data:
+        if len(data) > 1:
+            raise ConfigError("data: `config` holds the whole configuration; do not mix it with other keys")
+        doc = _fragment("config", data["config"]) or {}
+        if not isinstance(doc, dict):
+            raise ConfigError("data.config: must be a mapping")
+    else:
+        doc = {k: _fragment(k, v) for k, v in data.items()}
+    warnings = tuple(f"{k}: unknown key, ignored" for k in sorted(doc) if k not in KNOWN)
+    defaults = _mapping(doc, "workflowDefaults")
+    if defaults is not None and not isinstance(defaults.get("spec", {}), dict):
+        raise ConfigError("workflowDefaults.spec: must be a mapping")
+    grace = doc.get("podGCGracePeriodSeconds")
+    image = doc.get("executorImage") or ""
+    if not isinstance(image, str):
+        raise ConfigError("executorImage: must be a string")
+    instance = doc.get("instanceID") or ""
+    if not isinstance(instance, str):
+        raise ConfigError("instanceID: must be a string")
+    return ControllerConfig(
+        instance_id=instance,
+        parallelism=_int(doc, "parallelism"),
+        namespace_parallelism=_int(doc, "namespaceParallelism"),
+        executor_image=image,
+        executor=_mapping(doc, "executor") or {},
+        main_container=_mapping(doc, "mainContainer") or {},
+        node_events=_enabled(doc, "nodeEvents"),
+        workflow_events=_enabled(doc, "workflowEvents"),
+        pod_gc_grace_seconds=_int(doc, "podGCGracePeriodSeconds") if grace not in (None, "") else None,
+        workflow_defaults=defaults,
+        artifact_repository=_mapping(doc, "artifactRepository"),
+        warnings=warnings,
+    )

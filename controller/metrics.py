@@ -1,0 +1,94 @@
+"""The controller's Prometheus series: Argo's names where Argo has one (argo-anchor.md §1.10,
+`argo_workflows_*`), ours (`sluice_controller_*`) for what Argo does not measure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kube.metrics import Counter, Gauge, Histogram, render
+
+STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+@dataclass(slots=True)
+class Metrics:
+    gauge: Gauge = field(
+        default_factory=lambda: Gauge("argo_workflows_gauge", "Workflows the controller holds, by phase.")
+    )
+    workers_busy: Gauge = field(
+        default_factory=lambda: Gauge("argo_workflows_workers_busy_count", "Workers busy reconciling.")
+    )
+    queue_depth: Gauge = field(
+        default_factory=lambda: Gauge(
+            "argo_workflows_queue_depth_gauge", "Keys waiting in the work queue (ready and delayed)."
+        )
+    )
+    queue_adds: Counter = field(
+        default_factory=lambda: Counter("argo_workflows_queue_adds_count", "Keys added to the work queue.")
+    )
+    total: Counter = field(
+        default_factory=lambda: Counter(
+            "argo_workflows_total_count", "Workflows that reached a phase, by phase."
+        )
+    )
+    errors: Counter = field(
+        default_factory=lambda: Counter("argo_workflows_error_count", "Reconciles that failed, by cause.")
+    )
+    operation_duration: Histogram = field(
+        default_factory=lambda: Histogram(
+            "argo_workflows_operation_duration_seconds",
+            "Time of one reconcile (engine step and writes).",
+            bounds=STEP_BUCKETS,
+        )
+    )
+    pods_created: Counter = field(
+        default_factory=lambda: Counter("sluice_controller_pods_created_total", "Pods created.")
+    )
+    pods_already_existed: Counter = field(
+        default_factory=lambda: Counter(
+            "sluice_controller_pods_already_existed_total", "Pod creations answered AlreadyExists (success)."
+        )
+    )
+    pods_deleted: Counter = field(
+        default_factory=lambda: Counter("sluice_controller_pods_deleted_total", "Pods deleted (pod GC).")
+    )
+    status_conflicts: Counter = field(
+        default_factory=lambda: Counter(
+            "sluice_controller_status_conflicts_total", "Status writes refused for a stale resourceVersion."
+        )
+    )
+    step_delay: Histogram = field(
+        default_factory=lambda: Histogram(
+            "sluice_controller_step_delay_seconds",
+            "From an observed change (pod or task result event) to the reconcile that acted on it.",
+            bounds=STEP_BUCKETS,
+        )
+    )
+    engine_seconds: Histogram = field(
+        default_factory=lambda: Histogram(
+            "sluice_controller_engine_step_seconds", "Time inside workflow.engine.step.", bounds=STEP_BUCKETS
+        )
+    )
+    leader: Gauge = field(
+        default_factory=lambda: Gauge(
+            "sluice_controller_leader", "1 while this replica holds the leader Lease."
+        )
+    )
+
+    def render(self) -> str:
+        return render(
+            self.gauge,
+            self.workers_busy,
+            self.queue_depth,
+            self.queue_adds,
+            self.total,
+            self.errors,
+            self.operation_duration,
+            self.pods_created,
+            self.pods_already_existed,
+            self.pods_deleted,
+            self.status_conflicts,
+            self.step_delay,
+            self.engine_seconds,
+            self.leader,
+        )

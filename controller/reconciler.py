@@ -1,0 +1,382 @@
+"""reconcile(key) = `workflow.engine.step` on what the informers hold, then write and apply
+(DESIGN.md contract 1; argo-anchor.md §0.1 for Argo's order).
+
+1. The Workflow from the cache (hydrated: `compressedNodes` read back), workflowDefaults merged under
+   its spec. A workflow the core finds invalid before it ever ran fails with the same messages
+   admission gives (the webhook may have been off).
+2. Observations: its pods and task results (informer indexes by the workflow label), pods created
+   but not yet seen (expectations) as Pending, ConfigMaps, locks, the memoization caches, templates.
+3. `step(workflow, observed, now)`.
+4. The new status is written first, through the status subresource with the resourceVersion read
+   (optimistic concurrency): a conflict means the cache was stale, so nothing is applied and the key
+   is retried on the fresher object. Without a status subresource (Argo-shaped CRDs) the whole object
+   is replaced, with the same check. Big status is compressed (controller/status.py).
+5. Then the actions (controller/apply.py), so a pod is deleted or a lock released only once the
+   status that says why is stored.
+6. `requeue_after` schedules the next look; pod and task-result events bring it sooner.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from controller.apply import CACHE_LABEL, apply_actions
+from controller.config import ControllerConfig
+from controller.expectations import Expectations
+from controller.locks import LockManager
+from controller.metrics import Metrics
+from controller.queue import WorkQueue
+from controller.status import TooLarge, hydrate, pack
+from kube.informer import Store
+from kube.rest import ApiError, Rest
+from workflow.check import CheckOptions, check_object
+from workflow.engine import CacheEntry, Observed, PodObservation, step
+from workflow.engine.observe import node_id_of, pod_observation, task_result_observation, workflow_of
+from workflow.merge import join_workflow_spec
+
+log = logging.getLogger("sluice.controller")
+
+DONE = ("Succeeded", "Failed", "Error")
+ARGO = "argoproj.io/v1alpha1"
+POSTPONED = "Workflow processing has been postponed because too many workflows are already running"
+
+
+def _wf_index(obj: dict[str, Any]) -> str | None:
+    wf = workflow_of(obj)
+    return f"{(obj.get('metadata') or {}).get('namespace') or ''}/{wf}" if wf else None
+
+
+class Templates:
+    """workflow.engine.TemplateSource over the template informers' stores."""
+
+    def __init__(self, namespaced: Store, cluster: Store) -> None:
+        self.namespaced, self.cluster = namespaced, cluster
+
+    def workflow_template(self, namespace: str | None, name: str) -> dict[str, Any] | None:
+        return self.namespaced.get(namespace or "", name)
+
+    def cluster_workflow_template(self, name: str) -> dict[str, Any] | None:
+        return self.cluster.get("", name)
+
+
+class Controller:
+    def __init__(
+        self,
+        rest: Rest,
+        *,
+        executor_image: str,
+        identity: str = "sluice-controller",
+        status_subresource: str = "auto",
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.rest = rest
+        self.executor_image = executor_image
+        self.identity = identity
+        self.status_subresource = status_subresource  # "auto" | "on" | "off"
+        self.metrics = metrics or Metrics()
+        self.config = ControllerConfig()
+        self.workflows = Store()
+        self.pods = Store(indexers={"wf": _wf_index})
+        self.results = Store(indexers={"wf": _wf_index})
+        self.templates = Templates(Store(), Store())
+        self.config_maps = Store(
+            indexers={
+                "cache": lambda o: (
+                    "1"
+                    if ((o.get("metadata") or {}).get("labels") or {}).get(CACHE_LABEL) == "Cache"
+                    else None
+                )
+            }
+        )
+        self.queue = WorkQueue()
+        self.expectations = Expectations()
+        self.locks = LockManager()
+        self._written: dict[str, str] = {}  # key -> resourceVersion this controller wrote last
+        self._changed_at: dict[str, float] = {}  # key -> monotonic time of the first unhandled pod change
+        self._checked: dict[str, str] = {}  # key -> uid whose spec passed the core's check
+        self._created_at: dict[str, float] = {}
+        self.postponed: set[str] = set()
+        self.workflows.handlers.append(self._on_workflow)
+        self.pods.handlers.append(self._on_pod)
+        self.results.handlers.append(self._on_child)
+
+    # --- clocks (one place, so tests and benchmarks can see them) -------------------------------------
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    # --- events -----------------------------------------------------------------------------------
+
+    def _on_workflow(self, kind: str, obj: dict[str, Any]) -> None:
+        meta = obj.get("metadata") or {}
+        key = f"{meta.get('namespace')}/{meta.get('name')}"
+        if kind == "DELETED":
+            self.expectations.forget(key)
+            self._checked.pop(key, None)
+            self._written.pop(key, None)
+            self.postponed.discard(key)
+            for other in self.locks.drop_workflow(key):
+                self.queue.add(other)
+            return
+        if self._written.get(key) == meta.get("resourceVersion"):
+            return  # the echo of our own write: nothing new to look at
+        if kind == "ADDED":
+            self._created_at.setdefault(key, self.monotonic())
+        self.queue.add(key)
+        self.metrics.queue_adds.inc()
+
+    def _on_pod(self, kind: str, obj: dict[str, Any]) -> None:
+        key = _wf_index(obj)
+        node_id = node_id_of(obj)
+        if key is not None and node_id:
+            self.expectations.observed(key, node_id)
+        self._on_child(kind, obj)
+
+    def _on_child(self, kind: str, obj: dict[str, Any]) -> None:
+        key = _wf_index(obj)
+        if key is None:
+            return
+        self._changed_at.setdefault(key, self.monotonic())
+        self.queue.add(key)
+        self.metrics.queue_adds.inc()
+
+    def wrote(self, key: str, obj: dict[str, Any]) -> None:
+        """Write-through: the object the API server returned replaces the cached one at once."""
+        meta = obj.get("metadata") or {}
+        if not meta.get("name"):
+            return
+        self._written[key] = meta.get("resourceVersion") or ""
+        self.workflows.objects[(meta.get("namespace") or "", meta["name"])] = obj
+
+    def first_pod(self, key: str) -> None:
+        self._created_at.pop(key, None)
+
+    # --- reconcile --------------------------------------------------------------------------------
+
+    def observed(self, key: str, ns: str) -> Observed:
+        pods: dict[str, PodObservation] = {}
+        for obj in self.pods.by_index("wf", key):
+            obs = pod_observation(obj)
+            if obs is not None:
+                pods[obs.node_id] = obs
+        for node_id, pod_name in self.expectations.pending(key, self.monotonic()).items():
+            pods.setdefault(node_id, PodObservation(name=pod_name, node_id=node_id, phase="Pending"))
+        results = {}
+        for obj in self.results.by_index("wf", key):
+            obs = task_result_observation(obj)
+            if obs is not None:
+                results[obs.node_id] = obs
+        config_maps = {
+            f"{o['metadata'].get('namespace')}/{o['metadata'].get('name')}": dict(o.get("data") or {})
+            for o in self.config_maps
+        }
+        cache: dict[str, dict[str, CacheEntry]] = {}
+        for cm in self.config_maps.by_index("cache", "1"):
+            if cm["metadata"].get("namespace") != ns:
+                continue
+            entries = {}
+            for k, text in (cm.get("data") or {}).items():
+                try:
+                    entry = json.loads(text)
+                except (TypeError, ValueError):
+                    continue
+                if isinstance(entry, dict):
+                    entries[k] = CacheEntry(
+                        node_id=str(entry.get("nodeID") or ""),
+                        outputs=entry.get("outputs"),
+                        creation_timestamp=str(entry.get("creationTimestamp") or ""),
+                        last_hit_timestamp=entry.get("lastHitTimestamp"),
+                    )
+            cache[cm["metadata"]["name"]] = entries
+        return Observed(
+            pods=pods,
+            task_results=results,
+            config_maps=config_maps,
+            locks=self.locks.observation(),
+            cache=cache,
+            templates=self.templates,
+            config=self.config.engine(self.executor_image),
+        )
+
+    def _running_count(self, ns: str | None = None) -> int:
+        return sum(
+            1
+            for wf in self.workflows
+            if (wf.get("status") or {}).get("phase") == "Running"
+            and (ns is None or wf["metadata"].get("namespace") == ns)
+        )
+
+    def _postpone(self, key: str, wf: dict[str, Any]) -> bool:
+        """Parallelism (global and per namespace): a workflow that has not started waits its turn."""
+        cfg = self.config
+        if (wf.get("status") or {}).get("phase") not in (None, "", "Pending"):
+            return False
+        ns = wf["metadata"]["namespace"]
+        if cfg.parallelism and self._running_count() >= cfg.parallelism:
+            self.postponed.add(key)
+            return True
+        if cfg.namespace_parallelism and self._running_count(ns) >= cfg.namespace_parallelism:
+            self.postponed.add(key)
+            return True
+        self.postponed.discard(key)
+        return False
+
+    def _invalid(self, key: str, wf: dict[str, Any]) -> str | None:
+        """The core's check, once per workflow before it first runs: the error text, or None."""
+        uid = wf["metadata"].get("uid") or ""
+        if self._checked.get(key) == uid or (wf.get("status") or {}).get("phase"):
+            return None
+        report = check_object(wf, self.templates, CheckOptions())
+        if report.ok:
+            self._checked[key] = uid
+            return None
+        return "; ".join(str(p) for p in report.errors)
+
+    def _engine_view(self, wf: dict[str, Any]) -> dict[str, Any]:
+        view = copy.deepcopy(hydrate(wf))
+        defaults = self.config.workflow_defaults
+        if defaults and isinstance(defaults.get("spec"), dict) and isinstance(view.get("spec"), dict):
+            view["spec"] = join_workflow_spec(view["spec"], None, defaults["spec"])
+        return view
+
+    async def reconcile(self, key: str) -> None:
+        ns, name = key.split("/", 1)
+        wf = self.workflows.get(ns, name)
+        if wf is None:
+            return
+        started = self.monotonic()
+        phase = (wf.get("status") or {}).get("phase") or ""
+        labels = wf["metadata"].get("labels") or {}
+        if (
+            phase in DONE
+            and labels.get("workflows.argoproj.io/completed") == "true"
+            and not self.locks.holds(key)
+        ):
+            await self._after_completion(key, wf)
+            return
+        now = self.now()
+        problems = self._invalid(key, wf)
+        if problems is not None:
+            status = {
+                **(wf.get("status") or {}),
+                "phase": "Failed",
+                "message": f"invalid spec: {problems}",
+                "startedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "finishedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+            if await self._write_status(key, wf, status):
+                await self.rest.merge_patch(
+                    ARGO,
+                    "Workflow",
+                    ns,
+                    name,
+                    {
+                        "metadata": {
+                            "labels": {
+                                "workflows.argoproj.io/phase": "Failed",
+                                "workflows.argoproj.io/completed": "true",
+                            }
+                        }
+                    },
+                )
+            return
+        if self._postpone(key, wf):
+            if (wf.get("status") or {}).get("message") != POSTPONED:
+                await self._write_status(
+                    key, wf, {**(wf.get("status") or {}), "phase": "Pending", "message": POSTPONED}
+                )
+            return
+        view = self._engine_view(wf)
+        t0 = time.perf_counter()
+        decision = step(view, self.observed(key, ns), now)
+        self.metrics.engine_seconds.observe(time.perf_counter() - t0)
+        changed_at = self._changed_at.pop(key, None)
+        if changed_at is not None:
+            self.metrics.step_delay.observe(self.monotonic() - changed_at)
+        old_status = view.get("status") or {}
+        if decision.status != old_status and not await self._write_status(key, wf, decision.status):
+            return  # stale: retried on the fresher object; nothing applied
+        await apply_actions(self, view, decision.actions, now)
+        new_phase = decision.status.get("phase") or ""
+        if new_phase != phase and new_phase:
+            self.metrics.total.inc(phase=new_phase)
+            if new_phase in DONE or (phase in ("", "Pending") and new_phase == "Running"):
+                for other in list(self.postponed):  # a slot may have opened
+                    self.queue.add(other)
+        if decision.requeue_after is not None:
+            self.queue.add(key, after=max(decision.requeue_after, 0.05))
+        if new_phase in DONE:
+            await self._after_completion(key, self.workflows.get(ns, name) or wf)
+        self.metrics.operation_duration.observe(self.monotonic() - started)
+
+    async def _write_status(self, key: str, wf: dict[str, Any], status: dict[str, Any]) -> bool:
+        body = {**wf, "status": status}
+        try:
+            body = pack(body)
+        except TooLarge as exc:
+            packed_status = {k: v for k, v in status.items() if k not in ("nodes", "compressedNodes")}
+            body = {**wf, "status": {**packed_status, "phase": "Error", "message": str(exc)}}
+        try:
+            written = await self._put_status(body)
+        except ApiError as exc:
+            if exc.status == 409:
+                self.metrics.status_conflicts.inc()
+                self.queue.add(key)
+                return False
+            raise
+        self.wrote(key, written)
+        return True
+
+    async def _put_status(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.status_subresource != "off":
+            try:
+                return await self.rest.replace(body, subresource="status")
+            except ApiError as exc:
+                if exc.status != 404 or self.status_subresource == "on":
+                    raise
+                # No status subresource (Argo-shaped CRDs): write the whole object from now on.
+                log.info("the Workflow CRD has no status subresource; writing whole objects")
+                self.status_subresource = "off"
+        return await self.rest.replace(body)
+
+    async def _after_completion(self, key: str, wf: dict[str, Any]) -> None:
+        """ttlStrategy: delete the workflow once its time after completion has passed."""
+        self.expectations.forget(key)
+        status = wf.get("status") or {}
+        ttl = (wf.get("spec") or {}).get("ttlStrategy") or {}
+        phase = status.get("phase")
+        seconds = None
+        if phase == "Succeeded" and ttl.get("secondsAfterSuccess") is not None:
+            seconds = ttl["secondsAfterSuccess"]
+        elif phase in ("Failed", "Error") and ttl.get("secondsAfterFailure") is not None:
+            seconds = ttl["secondsAfterFailure"]
+        elif ttl.get("secondsAfterCompletion") is not None:
+            seconds = ttl["secondsAfterCompletion"]
+        finished = status.get("finishedAt")
+        if seconds is None or not finished or not isinstance(seconds, int):
+            return
+        try:
+            done_at = datetime.strptime(finished, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            return
+        left = seconds - (self.now() - done_at).total_seconds()
+        if left > 0:
+            self.queue.add(key, after=left)
+            return
+        ns, name = key.split("/", 1)
+        try:
+            await self.rest.delete(ARGO, "Workflow", ns, name)
+            log.info("workflow deleted by its ttlStrategy", extra={"workflow": key})
+        except ApiError as exc:
+            if exc.status != 404:
+                raise

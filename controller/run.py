@@ -1,0 +1,290 @@
+"""Running the controller: health server, leader election, informers, workers, clean shutdown.
+
+`sluice controller` builds a `Settings` and calls `serve`:
+
+1. /healthz, /readyz, /metrics on the health port at once (a standby replica is ready: it is healthy
+   and waiting for the Lease).
+2. Leader election on the Lease `sluice-controller` in the controller's namespace (`--no-leader-elect`
+   for a single replica outside a cluster).
+3. Informers: Workflows and Pods (with the instance-ID selector), WorkflowTaskResults, WorkflowTemplates,
+   ClusterWorkflowTemplates, ConfigMaps; all namespaces, or one with `--namespaced`.
+4. Once every informer has listed: locks are rebuilt from the workflows' status, every workflow is
+   queued, and N workers reconcile (controller/reconciler.py).
+5. SIGTERM: stop taking keys, let running reconciles finish (bounded), release the Lease, exit 0. A
+   lost Lease exits 1 at once: another replica is about to lead, and two must never act together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import uuid
+from dataclasses import dataclass
+
+from controller import config as config_mod
+from controller.leader import LeaderElector
+from controller.metrics import Metrics
+from controller.reconciler import Controller
+from kube.client import api_client
+from kube.health import Readiness, build_health_app, serve_health
+from kube.informer import Informer
+from kube.rest import Rest
+
+log = logging.getLogger("sluice.controller")
+
+ARGO = ("argoproj.io", "v1alpha1")
+LABEL_INSTANCE = "workflows.argoproj.io/controller-instanceid"
+MAX_OPERATION_SECONDS = 30.0  # Argo's MAX_OPERATION_TIME
+
+
+@dataclass(slots=True)
+class Settings:
+    kubeconfig: str | None = None
+    namespace: str = "sluice"  # the controller's own namespace: Lease and configuration
+    namespaced: bool = False  # watch only `managed_namespace`
+    managed_namespace: str = ""
+    configmap: str = "sluice-controller-config"
+    instance_id: str = ""
+    executor_image: str = "sluice.local/sluice:dev"
+    workers: int = 8
+    health_host: str = "0.0.0.0"
+    health_port: int = 9090
+    leader_elect: bool = True
+    lease_name: str = "sluice-controller"
+    identity: str = ""
+    status_subresource: str = "auto"
+    shutdown_grace: float = 10.0
+
+
+def _instance_selector(instance_id: str) -> str:
+    return f"{LABEL_INSTANCE}={instance_id}" if instance_id else f"!{LABEL_INSTANCE}"
+
+
+class Runner:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.readiness = Readiness()
+        self.tasks: list[asyncio.Task] = []
+        self.workers: list[asyncio.Task] = []
+        self.ctl: Controller | None = None
+
+    def _load_config(self, kind: str, obj: dict) -> None:
+        meta = obj.get("metadata") or {}
+        if meta.get("name") != self.settings.configmap or meta.get("namespace") != self.settings.namespace:
+            return
+        assert self.ctl is not None
+        if kind == "DELETED":
+            self.ctl.config = config_mod.ControllerConfig(instance_id=self.settings.instance_id)
+            return
+        try:
+            cfg = config_mod.parse(obj.get("data"))
+        except config_mod.ConfigError as exc:
+            log.error(
+                "controller configuration refused; keeping the previous one", extra={"problem": str(exc)}
+            )
+            return
+        for warning in cfg.warnings:
+            log.warning("controller configuration", extra={"problem": warning})
+        if cfg.instance_id != self.settings.instance_id and cfg.instance_id:
+            log.warning(
+                "instanceID changes need a restart; keeping the one started with",
+                extra={"configured": cfg.instance_id, "running": self.settings.instance_id},
+            )
+        self.ctl.config = cfg
+        log.info(
+            "controller configuration loaded",
+            extra={"parallelism": cfg.parallelism, "namespace_parallelism": cfg.namespace_parallelism},
+        )
+
+    def informers(self, api) -> list[Informer]:
+        from kubernetes_asyncio import client
+
+        ctl = self.ctl
+        assert ctl is not None
+        s = self.settings
+        custom = client.CustomObjectsApi(api)
+        core = client.CoreV1Api(api)
+        serialize = api.sanitize_for_serialization
+        ns = s.managed_namespace if s.namespaced else ""
+        instance = _instance_selector(s.instance_id)
+
+        def custom_args(plural: str, selector: str | None = None):
+            args = {"group": ARGO[0], "version": ARGO[1], "plural": plural}
+            if selector:
+                args["label_selector"] = selector
+            if ns:
+                return custom.list_namespaced_custom_object, {**args, "namespace": ns}
+            return custom.list_cluster_custom_object, args
+
+        def core_args(namespaced_fn, cluster_fn, selector: str | None = None):
+            args = {"label_selector": selector} if selector else {}
+            if ns:
+                return namespaced_fn, {**args, "namespace": ns}
+            return cluster_fn, args
+
+        wf_fn, wf_args = custom_args("workflows", instance)
+        tr_fn, tr_args = custom_args("workflowtaskresults", "workflows.argoproj.io/workflow")
+        wft_fn, wft_args = custom_args("workflowtemplates")
+        pod_fn, pod_args = core_args(
+            core.list_namespaced_pod,
+            core.list_pod_for_all_namespaces,
+            f"workflows.argoproj.io/workflow,{instance}",
+        )
+        cm_fn, cm_args = core_args(core.list_namespaced_config_map, core.list_config_map_for_all_namespaces)
+        ctl.config_maps.handlers.append(self._load_config)
+        out = [
+            Informer.into("workflows", wf_fn, wf_args, ctl.workflows),
+            Informer.into("pods", pod_fn, pod_args, ctl.pods, to_dict=serialize),
+            Informer.into("workflowtaskresults", tr_fn, tr_args, ctl.results),
+            Informer.into("workflowtemplates", wft_fn, wft_args, ctl.templates.namespaced),
+            Informer.into("configmaps", cm_fn, cm_args, ctl.config_maps, to_dict=serialize),
+        ]
+        if not s.namespaced:
+            cwft_fn, cwft_args = custom_args("clusterworkflowtemplates")
+            out.append(Informer.into("clusterworkflowtemplates", cwft_fn, cwft_args, ctl.templates.cluster))
+        if ns and ns != s.namespace:  # the configuration lives in the controller's own namespace
+            out.append(
+                Informer.into(
+                    "controller-config",
+                    core.list_namespaced_config_map,
+                    {"namespace": s.namespace, "field_selector": f"metadata.name={s.configmap}"},
+                    ctl.config_maps,
+                    to_dict=serialize,
+                )
+            )
+        return out
+
+    async def _worker(self) -> None:
+        ctl = self.ctl
+        assert ctl is not None
+        queue = ctl.queue
+        while (key := await queue.get()) is not None:
+            self.metrics.workers_busy.set(self.metrics.workers_busy.get() + 1)
+            try:
+                await asyncio.wait_for(ctl.reconcile(key), MAX_OPERATION_SECONDS)
+                queue.forget(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                cause = type(exc).__name__
+                self.metrics.errors.inc(cause=cause)
+                delay = queue.retry(key)
+                log.warning(
+                    "reconcile failed; retrying",
+                    extra={
+                        "workflow": key,
+                        "error": str(exc)[:300],
+                        "cause": cause,
+                        "retry_seconds": round(delay, 3),
+                    },
+                )
+            finally:
+                self.metrics.workers_busy.set(self.metrics.workers_busy.get() - 1)
+                queue.done(key)
+
+    async def _lead(self, api) -> None:
+        ctl = self.ctl
+        assert ctl is not None
+        informers = self.informers(api)
+        synced = asyncio.Event()
+
+        def on_synced(name: str) -> None:
+            self.readiness.set(name, True)
+            if all(i.synced for i in informers):
+                synced.set()
+
+        for inf in informers:
+            self.readiness.set(inf.name, False)
+            inf.on_synced = lambda ok, name=inf.name: on_synced(name)
+            self.tasks.append(asyncio.create_task(inf.run(), name=f"informer-{inf.name}"))
+        await synced.wait()
+        ctl.locks.rebuild(list(ctl.workflows))
+        for wf in ctl.workflows:
+            ctl.queue.add(f"{wf['metadata'].get('namespace')}/{wf['metadata'].get('name')}")
+        log.info(
+            "informers synced; reconciling",
+            extra={"workflows": len(ctl.workflows), "pods": len(ctl.pods), "workers": self.settings.workers},
+        )
+        self.workers = [
+            asyncio.create_task(self._worker(), name=f"worker-{i}") for i in range(self.settings.workers)
+        ]
+
+    async def serve(self, stop: asyncio.Event) -> int:
+        s = self.settings
+        api = await api_client(s.kubeconfig)
+        rest = Rest(api)
+        identity = s.identity or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
+        self.ctl = Controller(
+            rest,
+            executor_image=s.executor_image,
+            identity=identity,
+            status_subresource=s.status_subresource,
+            metrics=self.metrics,
+        )
+        self.ctl.config = config_mod.ControllerConfig(instance_id=s.instance_id)
+        self.metrics.queue_depth.read = self.ctl.queue.depth
+        health = await serve_health(
+            build_health_app(self.metrics.render, self.readiness), s.health_host, s.health_port
+        )
+        log.info("health and metrics", extra={"url": f"http://{s.health_host}:{s.health_port}"})
+        elector = LeaderElector(rest, s.namespace, s.lease_name, identity) if s.leader_elect else None
+        code = 0
+        try:
+            if elector is not None:
+                acquiring = asyncio.create_task(elector.acquire())
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait({acquiring, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not acquiring.done():
+                    acquiring.cancel()
+                    return 0
+                stopping.cancel()
+            self.metrics.leader.set(1)
+            await self._lead(api)
+            waits = {asyncio.create_task(stop.wait())}
+            if elector is not None:
+                waits.add(asyncio.create_task(elector.hold()))
+            done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            if not stop.is_set():
+                code = 1  # lost the Lease: stop acting now
+                self.metrics.leader.set(0)
+        finally:
+            self.readiness.stopping = True
+            assert self.ctl is not None
+            self.ctl.queue.close()
+            if self.workers and code == 0:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(
+                        asyncio.gather(*self.workers, return_exceptions=True), s.shutdown_grace
+                    )
+            for task in [*self.workers, *self.tasks]:
+                task.cancel()
+            await asyncio.gather(*self.workers, *self.tasks, return_exceptions=True)
+            if elector is not None and code == 0:
+                await elector.release()
+            await health.cleanup()
+            await api.close()
+        return code
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return await Runner(settings).serve(stop)
+
+
+def default_namespace() -> str:
+    path = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+    if os.path.exists(path):
+        with open(path) as f:
+            return f.read().strip() or "sluice"
+    return os.environ.get("POD_NAMESPACE", "sluice")

@@ -1,0 +1,67 @@
+"""Status size management (argo-anchor.md §2.10): `status.nodes` goes into `compressedNodes`
+(gzip, then base64, as Argo writes it) before the Workflow nears etcd's object limit; readers hydrate.
+
+`pack(workflow)` returns the object to write: unchanged while its JSON is under `threshold`, with
+nodes compressed above it, and `TooLarge` when even compressed it is over `limit`, so the caller fails
+the workflow with a clear message instead of writing something the API server refuses.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from typing import Any
+
+MAX_WORKFLOW_SIZE = 1024 * 1024  # Argo's MAX_WORKFLOW_SIZE
+COMPRESS_AT = 768 * 1024  # well below the limit: the next step's growth must not cross it unseen
+
+
+class TooLarge(Exception):
+    pass
+
+
+def size(obj: dict[str, Any]) -> int:
+    return len(json.dumps(obj, separators=(",", ":")))
+
+
+def compress_nodes(nodes: dict[str, Any]) -> str:
+    raw = json.dumps(nodes, separators=(",", ":")).encode()
+    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode()
+
+
+def decompress_nodes(text: str) -> dict[str, Any]:
+    nodes = json.loads(gzip.decompress(base64.b64decode(text)))
+    if not isinstance(nodes, dict):
+        raise ValueError("compressedNodes does not hold a node map")
+    return nodes
+
+
+def hydrate(workflow: dict[str, Any]) -> dict[str, Any]:
+    """The workflow with `status.nodes` readable (a copy of status when it was compressed)."""
+    status = workflow.get("status")
+    if not isinstance(status, dict) or not status.get("compressedNodes"):
+        return workflow
+    status = dict(status)
+    status["nodes"] = decompress_nodes(status.pop("compressedNodes"))
+    return {**workflow, "status": status}
+
+
+def pack(
+    workflow: dict[str, Any], threshold: int = COMPRESS_AT, limit: int = MAX_WORKFLOW_SIZE
+) -> dict[str, Any]:
+    status = workflow.get("status")
+    if not isinstance(status, dict) or not status.get("nodes"):
+        return workflow
+    total = size(workflow)
+    if total < threshold:
+        return workflow
+    packed_status = {k: v for k, v in status.items() if k != "nodes"}
+    packed_status["compressedNodes"] = compress_nodes(status["nodes"])
+    packed = {**workflow, "status": packed_status}
+    packed_size = size(packed)
+    if packed_size > limit:
+        raise TooLarge(
+            f"workflow is longer than maximum allowed size. compressed size {packed_size} > maxSize {limit}"
+        )
+    return packed

@@ -1,0 +1,86 @@
+"""The controller's configuration ConfigMap (controller/config.py) and status compression (controller/status.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from controller.config import ConfigError, parse
+from controller.status import TooLarge, decompress_nodes, hydrate, pack
+
+
+def test_one_key_per_field_as_argo_writes_it():
+    cfg = parse(
+        {
+            "parallelism": "3",
+            "namespaceParallelism": "2",
+            "instanceID": "blue",
+            "executor": "imagePullPolicy: IfNotPresent\nresources: {limits: {memory: 256Mi}}\n",
+            "nodeEvents": "enabled: false\n",
+            "workflowDefaults": "spec:\n  podGC: {strategy: OnPodCompletion}\n",
+            "podGCGracePeriodSeconds": "30",
+            "navColor": "red",
+        }
+    )
+    assert (cfg.parallelism, cfg.namespace_parallelism, cfg.instance_id) == (3, 2, "blue")
+    assert cfg.node_events is False and cfg.workflow_events is True
+    assert cfg.workflow_defaults == {"spec": {"podGC": {"strategy": "OnPodCompletion"}}}
+    assert cfg.pod_gc_grace_seconds == 30
+    engine = cfg.engine("img:1")
+    assert (engine.executor_image, engine.executor_image_pull_policy, engine.instance_id) == (
+        "img:1",
+        "IfNotPresent",
+        "blue",
+    )
+    assert cfg.warnings == ()
+
+
+def test_the_whole_configuration_under_config():
+    cfg = parse({"config": "parallelism: 5\nexecutorImage: reg/sluice:2\nsomethingNew: 1\n"})
+    assert cfg.parallelism == 5 and cfg.engine("x").executor_image == "reg/sluice:2"
+    assert cfg.warnings == ("somethingNew: unknown key, ignored",)
+
+
+@pytest.mark.parametrize(
+    "data,field",
+    [
+        ({"config": "parallelism: 1", "parallelism": "2"}, "data"),
+        ({"parallelism": "many"}, "parallelism"),
+        ({"namespaceParallelism": "-1"}, "namespaceParallelism"),
+        ({"nodeEvents": "enabled: maybe"}, "nodeEvents.enabled"),
+        ({"executor": "[a"}, "data.executor"),
+        ({"workflowDefaults": "spec: 3"}, "workflowDefaults.spec"),
+    ],
+)
+def test_mistakes_name_their_field(data, field):
+    with pytest.raises(ConfigError) as err:
+        parse(data)
+    assert str(err.value).startswith(field)
+
+
+def _wf(n_nodes: int, blob: int = 200) -> dict:
+    nodes = {
+        f"wf-{i}": {"id": f"wf-{i}", "name": f"wf[{i}]", "phase": "Succeeded", "message": "x" * blob}
+        for i in range(n_nodes)
+    }
+    return {"metadata": {"name": "wf"}, "status": {"phase": "Running", "nodes": nodes}}
+
+
+def test_small_status_is_written_as_is_and_big_status_is_compressed():
+    small = _wf(3)
+    assert pack(small) is small
+    big = _wf(5000)
+    packed = pack(big, threshold=100_000)
+    assert "nodes" not in packed["status"] and packed["status"]["phase"] == "Running"
+    assert decompress_nodes(packed["status"]["compressedNodes"]) == big["status"]["nodes"]
+    assert hydrate(packed)["status"]["nodes"] == big["status"]["nodes"]
+    assert "compressedNodes" in packed["status"]  # hydrate copies; the packed object is unchanged
+
+
+def test_status_too_big_even_compressed_is_refused():
+    import os
+
+    wf = _wf(10)
+    for node in wf["status"]["nodes"].values():
+        node["message"] = os.urandom(60_000).hex()  # incompressible
+    with pytest.raises(TooLarge, match="compressed size"):
+        pack(wf, threshold=1000, limit=500_000)
