@@ -108,7 +108,9 @@ def test_pods_are_restricted_and_bounded(overlay):
         assert pod_sc.get("runAsNonRoot") is True, where
         assert isinstance(pod_sc.get("runAsUser"), int) and pod_sc["runAsUser"] > 0, where
         assert pod_sc.get("seccompProfile", {}).get("type") == "RuntimeDefault", where
-        assert spec.get("automountServiceAccountToken") is False, where
+        # Only the programs that talk to the API server mount a token (CONVENTIONS.md).
+        talks_to_api = where in ("Deployment/sluice-controller", "Deployment/sluice-webhook")
+        assert spec.get("automountServiceAccountToken") is talks_to_api, where
         selector = doc["spec"].get("selector", {}).get("matchLabels")
         if selector is not None:
             assert set(selector) <= {"app.kubernetes.io/name", "app.kubernetes.io/component"}, where
@@ -132,12 +134,16 @@ def test_pods_are_restricted_and_bounded(overlay):
                 assert volume["emptyDir"].get("sizeLimit"), f"{where}: emptyDir {volume['name']}"
 
 
-def test_no_placeholder_programs_yet():
-    """The controller's and webhook's Deployments come with their programs (their own issues)."""
+def test_each_overlay_runs_the_programs_it_promises():
+    """Every install runs the controller; quick-start adds the webhook and MinIO (issue 11)."""
     for overlay in ("cluster-wide", "namespaced"):
-        assert not [d for d in render(overlay) if d["kind"] in WORKLOADS], overlay
+        assert {d["metadata"]["name"] for d in render(overlay) if d["kind"] in WORKLOADS} == {"sluice-controller"}
     workloads = {d["metadata"]["name"] for d in render("quick-start") if d["kind"] in WORKLOADS}
-    assert workloads == {"minio", "minio-create-bucket"}
+    assert workloads == {"sluice-controller", "sluice-webhook", "minio", "minio-create-bucket"}
+    controller = by_kind(render("quick-start"), "Deployment")["sluice-controller"]
+    (container,) = controller["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["SLUICE_EXECUTOR_IMAGE"] == container["image"]  # the executor is the controller's image
 
 
 def rules(role: dict[str, Any]) -> set[tuple[str, str, str]]:
@@ -158,7 +164,10 @@ def test_rbac_has_no_wildcards_and_no_secrets(overlay):
         for name, role in by_kind(docs, kind).items():
             for group, resource, verb in rules(role):
                 assert "*" not in (group, resource, verb), f"{kind}/{name}"
-                assert resource != "secrets", f"{kind}/{name} may touch secrets"
+                # The one exception: the webhook keeps its own certificate Secret (manifests/webhook).
+                if resource == "secrets":
+                    assert (kind, name) == ("Role", "sluice-webhook-tls"), f"{kind}/{name} may touch secrets"
+                    assert verb in ("create", "get", "update"), f"{kind}/{name}: {verb} secrets"
                 assert not resource.startswith("pods/exec"), f"{kind}/{name}"
 
 
@@ -198,6 +207,11 @@ def test_controller_rights():
     ]:
         assert needed in granted, needed
     assert ("", "configmaps", "update") not in granted
+    # Memoization caches are created and patched; Events recorded; no exec (pods are stopped by deadline).
+    assert {("", "configmaps", "create"), ("", "configmaps", "patch"), ("", "events", "create")} <= granted
+    assert ("", "pods/exec", "create") not in granted
+    lease = by_kind(render("cluster-wide"), "Role")["sluice-controller-leader-election"]
+    assert ("coordination.k8s.io", "leases", "update") in rules(lease)
     assert ("argoproj.io", "workflowtemplates", "update") not in granted
     assert ("argoproj.io", "workflowtaskresults", "create") not in granted
 
