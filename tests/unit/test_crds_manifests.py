@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-OVERLAYS = ("cluster-wide", "namespaced", "quick-start")
+OVERLAYS = ("cluster-wide", "namespaced", "quick-start", "argo-crds")
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 WORKLOADS = {"Deployment", "Job", "StatefulSet", "DaemonSet"}
 
@@ -40,11 +40,14 @@ def light_tree(tmp_path_factory):
     shutil.copy(REPO / "crds" / "kustomization.yaml", root / "crds")
     for name in yaml.safe_load((REPO / "crds" / "kustomization.yaml").read_text())["resources"]:
         head = []
-        with open(REPO / "crds" / name) as f:
-            for line in f:
-                if line.startswith("spec:"):
-                    break
-                head.append(line)
+        text = (REPO / "crds" / name).read_text()
+        for line in text.splitlines(keepends=True):
+            if line.startswith("spec:"):
+                break
+            head.append(line)
+        # Keep whether the version has a status subresource (overlays/argo-crds removes it).
+        subresources = "    subresources:\n      status: {}\n" if "\n    subresources:\n" in text else ""
+        head.append(f"spec:\n  versions:\n  - name: v1alpha1\n{subresources}")
         (root / "crds" / name).write_text("".join(head))
     _TREE.append(root)
     yield
@@ -136,8 +139,10 @@ def test_pods_are_restricted_and_bounded(overlay):
 
 def test_each_overlay_runs_the_programs_it_promises():
     """Every install runs the controller; quick-start adds the webhook and MinIO (issue 11)."""
-    for overlay in ("cluster-wide", "namespaced"):
-        assert {d["metadata"]["name"] for d in render(overlay) if d["kind"] in WORKLOADS} == {"sluice-controller"}
+    for overlay in ("cluster-wide", "namespaced", "argo-crds"):
+        assert {d["metadata"]["name"] for d in render(overlay) if d["kind"] in WORKLOADS} == {
+            "sluice-controller"
+        }
     workloads = {d["metadata"]["name"] for d in render("quick-start") if d["kind"] in WORKLOADS}
     assert workloads == {"sluice-controller", "sluice-webhook", "minio", "minio-create-bucket"}
     controller = by_kind(render("quick-start"), "Deployment")["sluice-controller"]
@@ -234,6 +239,23 @@ def test_scope_is_chosen_by_the_bindings():
     config = by_kind(narrow, "ConfigMap")["sluice-controller-config"]
     assert config["data"]["namespace"] == "sluice"
     assert "namespace" not in by_kind(wide, "ConfigMap")["sluice-controller-config"]["data"]
+
+
+def test_argo_crds_overlay_only_turns_the_status_subresource_off():
+    def shape(overlay):
+        return {
+            d["metadata"]["name"]: [v.get("subresources") for v in d["spec"]["versions"]]
+            for d in by_kind(render(overlay), "CustomResourceDefinition").values()
+        }
+
+    ours, argo = shape("cluster-wide"), shape("argo-crds")
+    assert ours["workflows.argoproj.io"] == ours["cronworkflows.argoproj.io"] == [{"status": {}}]
+    assert argo["workflows.argoproj.io"] == argo["cronworkflows.argoproj.io"] == [None]
+    assert {k: v for k, v in argo.items() if not k.startswith(("workflows.", "cronworkflows."))} == {
+        k: v for k, v in ours.items() if not k.startswith(("workflows.", "cronworkflows."))
+    }
+    strip = [d for d in render("argo-crds") if d["kind"] != "CustomResourceDefinition"]
+    assert strip == [d for d in render("cluster-wide") if d["kind"] != "CustomResourceDefinition"]
 
 
 def test_quick_start_makes_minio_the_default_repository():
