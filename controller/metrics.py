@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kube.metrics import Counter, Gauge, Histogram, render
@@ -75,7 +76,12 @@ class Metrics:
         )
     )
 
+    # Called before each scrape (the workflow gauge counts the informer's cache then, not on every event).
+    before_render: Callable[[], None] | None = None
+
     def render(self) -> str:
+        if self.before_render is not None:
+            self.before_render()
         return render(
             self.gauge,
             self.workers_busy,

@@ -350,9 +350,14 @@ class Controller:
         return await self.rest.replace(body)
 
     async def _after_completion(self, key: str, wf: dict[str, Any]) -> None:
-        """ttlStrategy: delete the workflow once its time after completion has passed."""
+        """Locks shown as held are cleared once released; ttlStrategy deletes the workflow when due."""
         self.expectations.forget(key)
         status = wf.get("status") or {}
+        if status.get("synchronization") and not self.locks.holds(key):
+            cleared = {k: v for k, v in status.items() if k != "synchronization"}
+            if await self._write_status(key, wf, cleared):
+                wf = self.workflows.get(*key.split("/", 1)) or wf
+                status = wf.get("status") or {}
         ttl = (wf.get("spec") or {}).get("ttlStrategy") or {}
         phase = status.get("phase")
         seconds = None

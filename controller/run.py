@@ -159,6 +159,17 @@ class Runner:
             )
         return out
 
+    def _count_phases(self) -> None:
+        if self.ctl is None:
+            return
+        counts = dict.fromkeys(("Pending", "Running", "Succeeded", "Failed", "Error"), 0)
+        for wf in self.ctl.workflows:
+            phase = (wf.get("status") or {}).get("phase") or "Pending"
+            if phase in counts:
+                counts[phase] += 1
+        for phase, n in counts.items():
+            self.metrics.gauge.set(n, phase=phase)
+
     async def _worker(self) -> None:
         ctl = self.ctl
         assert ctl is not None
@@ -228,6 +239,7 @@ class Runner:
         )
         self.ctl.config = config_mod.ControllerConfig(instance_id=s.instance_id)
         self.metrics.queue_depth.read = self.ctl.queue.depth
+        self.metrics.before_render = self._count_phases
         health = await serve_health(
             build_health_app(self.metrics.render, self.readiness), s.health_host, s.health_port
         )

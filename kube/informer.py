@@ -147,9 +147,12 @@ class Informer:
                 log.info("watch expired; relisting", extra={"resource": self.name})
                 continue
             except Exception as exc:
+                # An ApiException's text carries every response header: its status and reason suffice.
+                status = getattr(exc, "status", None)
+                error = f"{status} {getattr(exc, 'reason', '')}" if status else str(exc)[:300]
                 log.warning(
                     "list/watch failed; retrying",
-                    extra={"resource": self.name, "error": str(exc)[:300], "retry_seconds": backoff},
+                    extra={"resource": self.name, "error": error, "retry_seconds": backoff},
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)

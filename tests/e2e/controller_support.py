@@ -1,0 +1,168 @@
+"""Running `sluice controller` on this host against the e2e cluster, for the controller's e2e tests.
+
+Each controller is a real process (`python -m sluice controller --kubeconfig ...`) confined to one
+test namespace (`--namespaced`) and one instance ID, so it never touches workflows of other tests or
+of an installed controller; its health/metrics server listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+INSTANCE_LABEL = "workflows.argoproj.io/controller-instanceid"
+DONE = ("Succeeded", "Failed", "Error")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def eventually(check, seconds: float = 120, every: float = 0.5, what: str = ""):
+    deadline = time.monotonic() + seconds
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+            last = result
+        except AssertionError as exc:
+            last = exc
+        time.sleep(every)
+    raise AssertionError(f"{what or 'condition'} not true within {seconds}s: {last}")
+
+
+class LocalController:
+    def __init__(
+        self,
+        kubeconfig: Path,
+        namespace: str,
+        instance_id: str,
+        log_dir: Path,
+        *,
+        leader_elect: bool = False,
+        lease: str = "sluice-controller",
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        self.port = free_port()
+        self.log_path = log_dir / f"controller-{self.port}.log"
+        args = [
+            sys.executable,
+            "-m",
+            "sluice",
+            "controller",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--namespaced",
+            "--managed-namespace",
+            namespace,
+            "--namespace",
+            namespace,
+            "--instance-id",
+            instance_id,
+            "--health-host",
+            "127.0.0.1",
+            "--health-port",
+            str(self.port),
+            "--lease-name",
+            lease,
+            "--log-format",
+            "json",
+            "--workflow-workers",
+            "4",
+            *extra,
+        ]
+        if not leader_elect:
+            args.append("--no-leader-elect")
+        env = {k: v for k, v in os.environ.items() if k not in ("KUBERNETES_SERVICE_HOST",)}
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            args, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO, env=env, start_new_session=True
+        )
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def metric(self, name: str) -> float:
+        _, text = self.get("/metrics")
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def wait_serving(self, timeout: float = 60) -> None:
+        def up():
+            assert self.proc.poll() is None, f"controller exited: {self.tail()}"
+            try:
+                return self.get("/healthz")[0] == 200
+            except OSError:
+                return False
+
+        eventually(up, timeout, 0.2, "controller /healthz")
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        self.wait_serving(timeout)
+        eventually(
+            lambda: self.get("/readyz")[0] == 200 and self.metric("sluice_controller_leader") == 1,
+            timeout,
+            0.2,
+            f"controller leading and ready ({self.log_path})",
+        )
+
+    def tail(self, lines: int = 30) -> str:
+        self.log.flush()
+        return "\n".join(self.log_path.read_text().splitlines()[-lines:])
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self, timeout: float = 30) -> int | None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+        return self.proc.returncode
+
+
+def workflow(name: str, instance_id: str, spec: dict[str, Any], **meta: Any) -> dict[str, Any]:
+    labels = {INSTANCE_LABEL: instance_id, **meta.pop("labels", {})}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name, "labels": labels, **meta},
+        "spec": spec,
+    }
+
+
+def get_wf(kubectl, namespace: str, name: str) -> dict[str, Any]:
+    return json.loads(kubectl("get", "workflow", name, "-n", namespace, "-o", "json"))
+
+
+def wait_done(kubectl, namespace: str, name: str, timeout: float = 180) -> dict[str, Any]:
+    def done():
+        wf = get_wf(kubectl, namespace, name)
+        return wf if (wf.get("status") or {}).get("phase") in DONE else None
+
+    return eventually(done, timeout, 0.5, f"workflow {namespace}/{name} completed")

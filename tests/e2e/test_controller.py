@@ -1,0 +1,288 @@
+"""The controller against the real kube-apiserver: `sluice controller` runs on this host (one process per
+test module, confined to the test namespace and an instance ID), workflows are created with kubectl,
+and what the controller wrote is read back from the API server.
+
+What needs no executor (suspend nodes, locks, validation, status size, leadership) is checked to the
+final phase; pod workflows are checked for what the controller owns: one pod per node, named
+deterministically, owned by the workflow, and the node following the pod to a final phase.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from workflow.check import CheckOptions, check_object
+from workflow.names import pod_name
+
+from .controller_support import LocalController, eventually, get_wf, wait_done, workflow
+
+
+@pytest.fixture(scope="module")
+def instance() -> str:
+    return f"e2e-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def controller(kubeconfig: Path, namespace: str, instance: str, tmp_path):
+    ctl = LocalController(kubeconfig, namespace, instance, tmp_path)
+    try:
+        ctl.wait_ready()
+        yield ctl
+    finally:
+        code = ctl.stop()
+        assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"
+
+
+def create(kubectl, namespace: str, obj: dict) -> None:
+    kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(obj))
+
+
+def suspend_steps(*durations: str) -> dict:
+    return {
+        "entrypoint": "main",
+        "templates": [
+            {
+                "name": "main",
+                "steps": [
+                    [
+                        {
+                            "name": f"s{i}",
+                            "template": "pause",
+                            "arguments": {"parameters": [{"name": "d", "value": d}]},
+                        }
+                    ]
+                    for i, d in enumerate(durations)
+                ],
+            },
+            {
+                "name": "pause",
+                "inputs": {"parameters": [{"name": "d"}]},
+                "suspend": {"duration": "{{inputs.parameters.d}}"},
+            },
+        ],
+    }
+
+
+def test_a_workflow_runs_to_succeeded_with_argo_status_labels_and_events(
+    kubectl, namespace, instance, controller
+):
+    name = f"steps-{uuid.uuid4().hex[:5]}"
+    create(kubectl, namespace, workflow(name, instance, suspend_steps("1", "1")))
+    wf = wait_done(kubectl, namespace, name)
+    status = wf["status"]
+    assert status["phase"] == "Succeeded", status.get("message")
+    assert wf["metadata"]["labels"]["workflows.argoproj.io/phase"] == "Succeeded"
+    assert wf["metadata"]["labels"]["workflows.argoproj.io/completed"] == "true"
+    nodes = status["nodes"]
+    assert nodes[name]["type"] == "Steps" and nodes[name]["phase"] == "Succeeded"
+    suspends = sorted((n for n in nodes.values() if n["type"] == "Suspend"), key=lambda n: n["name"])
+    assert [n["displayName"] for n in suspends] == ["s0", "s1"]
+    assert suspends[1]["startedAt"] >= suspends[0]["finishedAt"]  # in order, one after the other
+    assert status["progress"] == "2/2" and status["startedAt"] <= status["finishedAt"]
+    assert {"type": "Completed", "status": "True"} in status["conditions"]
+    # Events name the Workflow as their object (kubectl describe / argo get show them).
+    events = json.loads(
+        kubectl(
+            "get", "events", "-n", namespace, "--field-selector", f"involvedObject.name={name}", "-o", "json"
+        )
+    )["items"]
+    reasons = {e["reason"] for e in events}
+    assert {"WorkflowRunning", "WorkflowSucceeded"} <= reasons, reasons
+    assert all(
+        e["involvedObject"]["kind"] == "Workflow" and e["involvedObject"]["uid"] == wf["metadata"]["uid"]
+        for e in events
+    )
+    # kubectl's printer columns read the status the controller wrote.
+    row = kubectl("get", "workflow", name, "-n", namespace, "--no-headers").split()
+    assert row[:2] == [name, "Succeeded"]
+
+
+def test_each_pod_is_created_once_by_its_deterministic_name(kubectl, namespace, instance, controller):
+    name = f"pods-{uuid.uuid4().hex[:5]}"
+    spec = {
+        "entrypoint": "main",
+        "templates": [
+            {
+                "name": "main",
+                "steps": [[{"name": "a", "template": "echo"}, {"name": "b", "template": "echo"}]],
+            },
+            {"name": "echo", "container": {"image": "busybox:1.36", "command": ["echo", "hi"]}},
+        ],
+    }
+    create(kubectl, namespace, workflow(name, instance, spec))
+    wf = wait_done(kubectl, namespace, name, timeout=240)
+    nodes = wf["status"]["nodes"]
+    pod_nodes = {n["id"]: n for n in nodes.values() if n["type"] == "Pod"}
+    assert len(pod_nodes) == 2
+    pods = json.loads(
+        kubectl("get", "pods", "-n", namespace, "-l", f"workflows.argoproj.io/workflow={name}", "-o", "json")
+    )["items"]
+    by_node = {}
+    for pod in pods:
+        node_id = pod["metadata"]["annotations"]["workflows.argoproj.io/node-id"]
+        assert node_id not in by_node, f"two pods for node {node_id}"
+        by_node[node_id] = pod
+    assert set(by_node) == set(pod_nodes)
+    for node_id, pod in by_node.items():
+        node = pod_nodes[node_id]
+        assert pod["metadata"]["name"] == pod_name(name, node["name"], node.get("templateName") or "echo")
+        (owner,) = pod["metadata"]["ownerReferences"]
+        assert (owner["kind"], owner["name"], owner["uid"]) == ("Workflow", name, wf["metadata"]["uid"])
+        assert pod["metadata"]["labels"]["workflows.argoproj.io/completed"] == "true"
+        # The node follows its pod: Succeeded with it, else a failure with the pod's reason.
+        if pod["status"]["phase"] == "Succeeded":
+            assert node["phase"] == "Succeeded"
+        else:
+            assert node["phase"] in ("Failed", "Error") and node.get("message"), node
+    assert controller.metric("sluice_controller_pods_created_total") >= 2
+
+
+def test_a_workflow_admission_never_saw_fails_with_the_cores_messages(
+    kubectl, namespace, instance, controller
+):
+    name = f"invalid-{uuid.uuid4().hex[:5]}"
+    obj = workflow(
+        name,
+        instance,
+        {
+            "entrypoint": "nowhere",
+            "templates": [{"name": "main", "steps": [[{"name": "a", "template": "missing"}]]}],
+        },
+    )
+    create(kubectl, namespace, obj)
+    wf = wait_done(kubectl, namespace, name)
+    report = check_object(
+        {**obj, "metadata": {**obj["metadata"], "namespace": namespace}}, _NoTemplates(), CheckOptions()
+    )
+    assert report.errors
+    assert wf["status"]["phase"] == "Failed"
+    for problem in report.errors:
+        assert str(problem) in wf["status"]["message"]
+    assert not kubectl(
+        "get", "pods", "-n", namespace, "-l", f"workflows.argoproj.io/workflow={name}", "-o", "name"
+    )
+
+
+class _NoTemplates:
+    def workflow_template(self, namespace, name):
+        return None
+
+    def cluster_workflow_template(self, name):
+        return None
+
+
+def test_a_mutex_lets_one_workflow_run_at_a_time(kubectl, namespace, instance, controller):
+    mutex = f"m-{uuid.uuid4().hex[:5]}"
+    names = [f"mutex-{i}-{uuid.uuid4().hex[:4]}" for i in range(2)]
+    for name in names:
+        spec = {**suspend_steps("2"), "synchronization": {"mutexes": [{"name": mutex}]}}
+        create(kubectl, namespace, workflow(name, instance, spec))
+    done = [wait_done(kubectl, namespace, n) for n in names]
+    assert [wf["status"]["phase"] for wf in done] == ["Succeeded", "Succeeded"]
+    spans = sorted(
+        (
+            wf["status"]["nodes"][wf["metadata"]["name"]]["startedAt"],
+            wf["status"]["nodes"][wf["metadata"]["name"]]["finishedAt"],
+        )
+        for wf in done
+    )
+    assert spans[1][0] >= spans[0][1], f"the two workflows overlapped: {spans}"
+    for wf in done:
+        assert not (wf["status"].get("synchronization") or {}).get("mutex", {}).get("holding")
+
+
+def test_a_status_near_the_size_limit_is_compressed_and_the_workflow_finishes(
+    kubectl, namespace, instance, controller
+):
+    name = f"big-{uuid.uuid4().hex[:5]}"
+    spec = {
+        "entrypoint": "main",
+        "templates": [
+            {
+                "name": "main",
+                "steps": [
+                    [
+                        {
+                            "name": "wait-a-moment-with-a-long-step-name",
+                            "template": "pause",
+                            "withSequence": {"count": "2500"},
+                        }
+                    ]
+                ],
+            },
+            {"name": "pause", "suspend": {"duration": "1"}},
+        ],
+    }
+    create(kubectl, namespace, workflow(name, instance, spec))
+    wf = wait_done(kubectl, namespace, name, timeout=300)
+    status = wf["status"]
+    assert status["phase"] == "Succeeded", status.get("message")
+    assert "compressedNodes" in status and "nodes" not in status
+    from controller.status import decompress_nodes
+
+    nodes = decompress_nodes(status["compressedNodes"])
+    assert len(nodes) == 2502 and all(n["phase"] == "Succeeded" for n in nodes.values())
+    assert len(json.dumps(wf)) < 1024 * 1024
+
+
+def test_the_controller_serves_argo_metrics_and_probes(kubectl, namespace, instance, controller):
+    name = f"metrics-{uuid.uuid4().hex[:5]}"
+    create(kubectl, namespace, workflow(name, instance, suspend_steps("0")))
+    assert wait_done(kubectl, namespace, name)["status"]["phase"] == "Succeeded"
+    code, text = controller.get("/metrics")
+    assert code == 200
+    for name in (
+        "argo_workflows_queue_depth_gauge",
+        "argo_workflows_operation_duration_seconds_bucket",
+        "argo_workflows_total_count",
+    ):
+        assert name in text, name
+    assert "# TYPE sluice_controller_step_delay_seconds histogram" in text
+    assert controller.metric('argo_workflows_gauge{phase="Succeeded"}') >= 1
+    assert controller.metric('argo_workflows_total_count{phase="Succeeded"}') >= 1
+    assert controller.get("/healthz")[0] == 200 and controller.get("/readyz")[0] == 200
+
+
+def test_kill_9_mid_run_and_a_standby_takes_over(kubeconfig, kubectl, namespace, instance, tmp_path):
+    """Two replicas on one Lease: the standby waits; killing the leader mid-run hands over and every
+    workflow still finishes."""
+    lease = f"lease-{uuid.uuid4().hex[:5]}"
+    first = LocalController(kubeconfig, namespace, instance, tmp_path, leader_elect=True, lease=lease)
+    second = None
+    try:
+        first.wait_ready()
+        second = LocalController(kubeconfig, namespace, instance, tmp_path, leader_elect=True, lease=lease)
+        second.wait_serving()
+        time.sleep(3)  # give the standby time to try (it must not lead while the Lease is held)
+        assert second.metric("sluice_controller_leader") == 0
+        names = [f"handover-{i}-{uuid.uuid4().hex[:4]}" for i in range(3)]
+        for name in names:
+            create(kubectl, namespace, workflow(name, instance, suspend_steps("2", "2", "2")))
+        eventually(
+            lambda: all(
+                (get_wf(kubectl, namespace, n).get("status") or {}).get("phase") == "Running" for n in names
+            ),
+            60,
+            0.3,
+            "workflows running",
+        )
+        first.kill()
+        second.wait_ready(timeout=120)
+        for name in names:
+            wf = wait_done(kubectl, namespace, name, timeout=180)
+            assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
+        lease_obj = json.loads(kubectl("get", "lease", lease, "-n", namespace, "-o", "json"))
+        assert lease_obj["spec"]["leaseTransitions"] >= 1
+        assert second.stop() == 0
+        # A clean stop hands the Lease back at once.
+        lease_obj = json.loads(kubectl("get", "lease", lease, "-n", namespace, "-o", "json"))
+        assert not lease_obj["spec"].get("holderIdentity")
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
