@@ -80,7 +80,7 @@ class Runner:
         self.steps = 0
         self.engine_seconds = 0.0
         self.first_step_seconds = 0.0
-        self.config = EngineConfig(executor_image="sluice/local")
+        self.config = EngineConfig(executor_image="sluice/local", require_command=False)  # images.py knows entrypoints
 
     # --- observations ------------------------------------------------------------------------------
 

@@ -127,6 +127,14 @@ class EngineConfig:
     instance_id: str = ""
     executor_image: str = "sluice/executor:latest"
     executor_image_pull_policy: str = ""
+    # The executor's containers (init, wait) and main (workflow/engine/pods.py; argo-anchor.md §1.13
+    # `executor`, `mainContainer`, `images`, `artifactRepository`). None: pods.py's defaults.
+    executor_resources: dict[str, Any] | None = None
+    executor_security_context: dict[str, Any] | None = None
+    main_container: dict[str, Any] | None = None  # strategically merged under every main container
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)  # image -> {entrypoint, cmd}
+    require_command: bool = True  # False: the driver knows entrypoints itself (sluice run)
+    artifact_repository: dict[str, Any] | None = None  # the default; the workflow's resolved ref wins
     max_recursion_depth: int = 100
     recently_started_pod_seconds: float = 10.0
     default_requeue_seconds: float = 10.0

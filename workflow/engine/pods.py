@@ -1,12 +1,19 @@
 """The pod a leaf node needs, as data (argo-anchor.md §1.11 "Pod object written by the controller", App. A).
 
-Shape: `initContainers: [init, ...user]`, `containers: [wait, main, ...sidecars]`, the user's command run
-under the launcher (`/var/run/argo/argoexec emissary -- <command>`), labels
+Shape: `initContainers: [init, ...user]`, `containers: [wait, main, ...sidecars]`; `init` and `wait` run
+Sluice's executor (`sluice executor init|wait`, executor-sidecar/sluice_executor), the user's command runs
+under the static launcher `init` stages (`/var/run/argo/launcher -- <command>`,
+executor-sidecar/launcher), labels
 `workflows.argoproj.io/workflow|completed|on-exit`, annotations `workflows.argoproj.io/node-name|node-id`,
 `kubectl.kubernetes.io/default-container: main`, owner reference to the Workflow, `restartPolicy: Never`,
 `activeDeadlineSeconds` from the template deadline/timeout and the workflow's remaining time.
 The processed template travels in `ARGO_TEMPLATE` on `init` and `wait`: the executor (and the local
-runner) read the script source, output paths and input artifacts from it.
+runner) read the script source, output paths and input artifacts from it; it carries the
+`archiveLocation` (the artifact repository with the key prefix resolved from its `keyFormat`, and
+`archiveLogs`). The executor's containers run with a restricted security context and bounded resources
+unless the controller's config says otherwise; Secrets named by artifact credentials are mounted
+read-only at /argo/secret/<name> in `init` and `wait` only. A container with no `command` takes its
+image's entrypoint from the config's `images`; without it the node fails saying how to fix it.
 """
 
 from __future__ import annotations
@@ -18,14 +25,16 @@ from typing import Any
 
 import yaml
 
-from workflow import names
+from workflow import artifact_rules, names
 from workflow.engine import clock
 from workflow.engine.model import CreatePod, TerminatePod
-from workflow.engine.state import SUCCEEDED
+from workflow.engine.state import ERROR, SUCCEEDED
 from workflow.merge import strategic_merge
 
-LAUNCHER = "/var/run/argo/argoexec"
+LAUNCHER = "/var/run/argo/launcher"
+EXECUTOR_COMMAND = ["sluice", "executor"]
 VAR_RUN_ARGO = "/var/run/argo"
+SECRETS = "/argo/secret"
 STAGING = "/argo/staging"
 SCRIPT_PATH = "/argo/staging/script"
 INPUT_ARTIFACTS = "/argo/inputs/artifacts"
@@ -43,6 +52,24 @@ POD_FIELDS = (
     "dnsConfig", "dnsPolicy", "hostNetwork",
 )
 NO_DEADLINE = "0001-01-01T00:00:00Z"
+# Pod Security Standards "restricted" for the executor's containers (its image runs as user 1000).
+EXECUTOR_SECURITY_CONTEXT: dict[str, Any] = {
+    "runAsNonRoot": True,
+    "runAsUser": 1000,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+EXECUTOR_RESOURCES: dict[str, Any] = {
+    "requests": {"cpu": "10m", "memory": "64Mi"},
+    "limits": {"cpu": "1", "memory": "512Mi"},
+}
+CREDENTIAL_FIELDS = ("Secret", "SecretRef")  # `accessKeySecret`, `passwordSecretRef`, `sshPrivateKeySecret`...
+
+
+class PodSpecError(ValueError):
+    """The template cannot become a pod (the node fails with this message)."""
 
 
 def has_result_ref(step_name: str, parent: dict[str, Any] | None) -> bool:
@@ -108,11 +135,96 @@ def _env(pairs: dict[str, str]) -> list[dict[str, str]]:
     return [{"name": k, "value": v} for k, v in pairs.items()]
 
 
-def _wrap(container: dict[str, Any]) -> dict[str, Any]:
+def _image_repo(image: str) -> str:
+    """`docker.io/library/busybox:1.36` -> `busybox` (digest and tag dropped), for the `images` lookup."""
+    name = image.strip().rsplit("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+    return name
+
+
+def _entrypoint(container: dict[str, Any], config) -> tuple[list[str], list[str]] | None:
+    """(command, args) from the image's entrypoint/cmd in the config's `images`, as Argo's controller finds
+    them; None when the image is not listed."""
+    image = str(container.get("image") or "")
+    known = config.images.get(image) or config.images.get(_image_repo(image))
+    if not isinstance(known, dict):
+        return None
+    command = [str(c) for c in known.get("entrypoint") or known.get("command") or ()]
+    args = [str(a) for a in container.get("args") or known.get("cmd") or ()]
+    if not command:
+        command, args = args[:1], args[1:]
+    return command, args
+
+
+def _wrap(container: dict[str, Any], config, where: str) -> dict[str, Any]:
+    """Run the container's command under the launcher; args stay as the user wrote them."""
     container = dict(container)
-    command = list(container.get("command") or [])
-    container["command"] = [LAUNCHER, "emissary", "--loglevel", "info", "--log-format", "text", "--", *command]
+    command = [str(c) for c in container.get("command") or ()]
+    if not command:
+        found = _entrypoint(container, config)
+        if found is not None:
+            command, args = found
+            if args:
+                container["args"] = args
+        elif config.require_command:
+            raise PodSpecError(
+                f"{where}: image {container.get('image')!r} has no `command` and its entrypoint is unknown: "
+                "set `command` in the template, or list the image's entrypoint in the controller's `images` config"
+            )
+    container["command"] = [LAUNCHER, "--", *command]
     return container
+
+
+def _credential_secrets(value: Any, found: set[str]) -> set[str]:
+    """Names of the Secrets an artifact location's credentials refer to (`accessKeySecret: {name, key}`)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and key.endswith(CREDENTIAL_FIELDS) and isinstance(item, dict):
+                if isinstance(item.get("name"), str) and item["name"]:
+                    found.add(item["name"])
+            else:
+                _credential_secrets(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _credential_secrets(item, found)
+    return found
+
+
+def archive_location(eng, tmpl: dict[str, Any], pod_name: str) -> dict[str, Any] | None:
+    """The template's `archiveLocation` as the executor needs it: the template's own when it names a
+    location, else the repository (the workflow's resolved `artifactRepositoryRef`, else the config's)
+    with its `keyFormat` resolved to this pod's key prefix; `archiveLogs` from the template, the
+    workflow or the repository (argo-anchor.md §1.4)."""
+    op = eng.op
+    own = tmpl.get("archiveLocation") if isinstance(tmpl.get("archiveLocation"), dict) else {}
+    if artifact_rules.location_kind(own) is not None:
+        location = copy.deepcopy(own)
+    else:
+        ref = (op.status.get("artifactRepositoryRef") or {}) if isinstance(op.status, dict) else {}
+        repo = ref.get("artifactRepository") if isinstance(ref, dict) else None
+        if not isinstance(repo, dict):
+            repo = op.config.artifact_repository
+        kind = artifact_rules.repository_kind(repo)
+        if kind is None:
+            return {"archiveLogs": True} if own.get("archiveLogs") is True else None
+        assert repo is not None
+        values = {k: v for k, v in op.globals.items() if isinstance(k, str) and isinstance(v, str)}
+        values["pod.name"] = pod_name
+        base = {k: copy.deepcopy(v) for k, v in repo[kind].items() if k not in ("keyFormat", "keyPrefix")}
+        base[artifact_rules.KEY_FIELD[kind]] = artifact_rules.resolve_key_format(repo[kind].get("keyFormat"), values)
+        location = {kind: base}
+        if repo.get("archiveLogs") is True:
+            location["archiveLogs"] = True
+    for flag in (own.get("archiveLogs"), eng.spec.get("archiveLogs")):
+        if isinstance(flag, bool):
+            location["archiveLogs"] = flag
+            break
+    return location
 
 
 def _mount(container: dict[str, Any], mount: dict[str, Any]) -> None:
@@ -122,7 +234,7 @@ def _mount(container: dict[str, Any], mount: dict[str, Any]) -> None:
     container["volumeMounts"] = mounts
 
 
-def main_containers(tmpl: dict[str, Any]) -> list[dict[str, Any]]:
+def main_containers(tmpl: dict[str, Any], executor_image: str = "") -> list[dict[str, Any]]:
     """The user containers of a leaf template, `main` first (containerSet: its members)."""
     if isinstance(tmpl.get("containerSet"), dict):
         return [dict(c) for c in tmpl["containerSet"].get("containers") or () if isinstance(c, dict)]
@@ -137,10 +249,16 @@ def main_containers(tmpl: dict[str, Any]) -> list[dict[str, Any]]:
         return [main]
     if isinstance(tmpl.get("resource"), dict):
         action = str(tmpl["resource"].get("action") or "")
-        return [{"name": "main", "image": "", "command": ["argoexec", "resource", action]}]
+        return [{"name": "main", "image": executor_image, "command": [*EXECUTOR_COMMAND, "resource", action]}]
     if isinstance(tmpl.get("data"), dict):
-        return [{"name": "main", "image": "", "command": ["argoexec", "data", json.dumps(tmpl["data"])]}]
+        return [{"name": "main", "image": executor_image, "command": [*EXECUTOR_COMMAND, "data"]}]
     return []
+
+
+def _container_field(tmpl: dict[str, Any], index: int) -> str:
+    if isinstance(tmpl.get("containerSet"), dict):
+        return f"containerSet.containers[{index}]"
+    return "script" if isinstance(tmpl.get("script"), dict) else "container"
 
 
 def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[str, Any]:
@@ -177,22 +295,44 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         "ARGO_DEADLINE": deadline_text,
         "ARGO_PROGRESS_FILE": f"{VAR_RUN_ARGO}/progress",
     }
-    template_json = json.dumps(tmpl, separators=(",", ":"))
+    where = f"templates.{tmpl.get('name') or node['name']}"
+    location = archive_location(eng, tmpl, pod_name)
+    carried = dict(tmpl)
+    if location is not None:
+        carried["archiveLocation"] = location
+    template_json = json.dumps(carried, separators=(",", ":"))
     run_mount = {"name": "var-run-argo", "mountPath": VAR_RUN_ARGO}
-    executor = {
+    tmp_mount = {"name": "tmp-dir-argo", "mountPath": "/tmp"}  # the read-only root's only scratch space
+    executor_env = [
+        *_env({**common_env, "ARGO_TEMPLATE": template_json}),
+        {"name": "ARGO_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        {"name": "ARGO_POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}},
+    ]
+    if config.instance_id:
+        executor_env.append({"name": "ARGO_INSTANCE_ID", "value": config.instance_id})
+    executor: dict[str, Any] = {
         "image": config.executor_image,
-        "env": _env({**common_env, "ARGO_TEMPLATE": template_json}),
-        "volumeMounts": [run_mount],
+        "env": executor_env,
+        "volumeMounts": [run_mount, tmp_mount],
+        "securityContext": copy.deepcopy(config.executor_security_context or EXECUTOR_SECURITY_CONTEXT),
+        "resources": copy.deepcopy(config.executor_resources or EXECUTOR_RESOURCES),
     }
     if config.executor_image_pull_policy:
         executor["imagePullPolicy"] = config.executor_image_pull_policy
-    init = {"name": "init", "command": ["argoexec", "init", "--loglevel", "info", "--log-format", "text"], **executor}
-    wait = {"name": "wait", "command": ["argoexec", "wait", "--loglevel", "info", "--log-format", "text"], **executor}
+    init = {"name": "init", "command": [*EXECUTOR_COMMAND, "init"], **copy.deepcopy(executor)}
+    wait = {"name": "wait", "command": [*EXECUTOR_COMMAND, "wait"], **copy.deepcopy(executor)}
 
-    volumes: list[dict[str, Any]] = [{"name": "var-run-argo", "emptyDir": {}}]
+    volumes: list[dict[str, Any]] = [{"name": "var-run-argo", "emptyDir": {}}, {"name": "tmp-dir-argo", "emptyDir": {}}]
     user_containers = []
-    for container in main_containers(tmpl):
-        container = _wrap(container)
+    runs_executor = isinstance(tmpl.get("resource"), dict) or isinstance(tmpl.get("data"), dict)
+    for index, container in enumerate(main_containers(tmpl, config.executor_image)):
+        if runs_executor:  # resource/data: main is the executor itself, with its own security
+            container.setdefault("securityContext", copy.deepcopy(executor["securityContext"]))
+            container.setdefault("resources", copy.deepcopy(executor["resources"]))
+        else:
+            if isinstance(config.main_container, dict) and config.main_container:
+                container = strategic_merge(copy.deepcopy(config.main_container), container)
+            container = _wrap(container, config, f"{where}.{_container_field(tmpl, index)}")
         env = list(container.get("env") or [])
         env.extend(_env({"ARGO_CONTAINER_NAME": container.get("name") or "main", **common_env}))
         container["env"] = env
@@ -200,6 +340,7 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         user_containers.append(container)
     if isinstance(tmpl.get("script"), dict) and user_containers:
         volumes.append({"name": "argo-staging", "emptyDir": {}})
+        _mount(init, {"name": "argo-staging", "mountPath": STAGING})
         _mount(user_containers[0], {"name": "argo-staging", "mountPath": STAGING})
     in_arts = [a for a in ((tmpl.get("inputs") or {}).get("artifacts") or ()) if isinstance(a, dict) and a.get("path")]
     if in_arts and user_containers:
@@ -207,9 +348,19 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         _mount(init, {"name": "input-artifacts", "mountPath": INPUT_ARTIFACTS})
         for art in in_arts:
             _mount(user_containers[0], {"name": "input-artifacts", "mountPath": art["path"], "subPath": art["name"]})
+    secrets = _credential_secrets([tmpl.get("inputs"), tmpl.get("outputs"), location], set())
+    for secret in sorted(secrets):
+        volume = f"argo-secret-{secret}"[:63]
+        volumes.append({"name": volume, "secret": {"secretName": secret, "defaultMode": 0o400}})
+        for container in (init, wait):
+            _mount(container, {"name": volume, "mountPath": f"{SECRETS}/{secret}", "readOnly": True})
 
-    sidecars = [_wrap(dict(s)) for s in tmpl.get("sidecars") or () if isinstance(s, dict)]
-    needs_wait = not (isinstance(tmpl.get("resource"), dict) or isinstance(tmpl.get("data"), dict))
+    sidecars = [
+        _wrap(dict(s), config, f"{where}.sidecars[{i}]")
+        for i, s in enumerate(tmpl.get("sidecars") or ())
+        if isinstance(s, dict)
+    ]
+    needs_wait = not runs_executor
     containers = ([wait] if needs_wait else []) + user_containers + sidecars
     init_containers = [init] + [dict(c) for c in tmpl.get("initContainers") or () if isinstance(c, dict)]
     mounted = {m.get("name") for c in containers + init_containers for m in c.get("volumeMounts") or ()}
@@ -272,8 +423,13 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
 
 
 def request_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> None:
-    """Ask for the pod of a Pending pod node that is not observed yet (AlreadyExists counts as done)."""
-    pod = render_pod(eng, node, tmpl, opts)
+    """Ask for the pod of a Pending pod node that is not observed yet (AlreadyExists counts as done); a
+    template that cannot become a pod fails the node with the reason."""
+    try:
+        pod = render_pod(eng, node, tmpl, opts)
+    except PodSpecError as exc:
+        eng.op.mark(node["id"], ERROR, str(exc))
+        return
     eng.op.act(CreatePod(node_id=node["id"], pod=pod))
     if isinstance(tmpl.get("containerSet"), dict):
         for container in tmpl["containerSet"].get("containers") or ():

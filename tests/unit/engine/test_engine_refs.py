@@ -116,7 +116,7 @@ def test_pod_shape_labels_annotations_and_containers():
     assert [c["name"] for c in spec_["initContainers"]] == ["init"]
     assert [c["name"] for c in spec_["containers"]] == ["wait", "main"]
     main = spec_["containers"][1]
-    assert main["command"][:2] == ["/var/run/argo/argoexec", "emissary"]
+    assert main["command"][:2] == ["/var/run/argo/launcher", "--"]
     assert main["command"][main["command"].index("--") + 1 :] == ["sh", "-c"]
     assert main["args"] == ["echo hi"] and main["workingDir"] == "/w"
     env = {e["name"]: e["value"] for e in main["env"]}
@@ -134,4 +134,4 @@ def test_pod_spec_patch_is_merged():
     assert pod["terminationGracePeriodSeconds"] == 7
     main = next(c for c in pod["containers"] if c["name"] == "main")
     assert main["resources"] == {"limits": {"cpu": "1"}}
-    assert main["command"][0] == "/var/run/argo/argoexec"
+    assert main["command"][0] == "/var/run/argo/launcher"

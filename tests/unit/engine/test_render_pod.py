@@ -1,0 +1,305 @@
+"""render_pod (workflow/engine/pods.py) as tables: the pod each template type becomes, and the executor's
+part in it (commands, mounts, security, resources, credentials, archive location, entrypoints)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.unit.engine.engine_world import World
+from workflow.engine import EngineConfig
+from workflow.engine.pods import EXECUTOR_RESOURCES, EXECUTOR_SECURITY_CONTEXT, LAUNCHER
+
+REPO = {
+    "archiveLogs": True,
+    "s3": {
+        "endpoint": "minio.sluice.svc:9000",
+        "bucket": "art",
+        "insecure": True,
+        "accessKeySecret": {"name": "minio-creds", "key": "accesskey"},
+        "secretKeySecret": {"name": "minio-creds", "key": "secretkey"},
+        "keyFormat": "{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}",
+    },
+}
+
+
+def render(template: dict, config: EngineConfig | None = None, **spec) -> tuple[dict, World]:
+    wf = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "wf", "namespace": "ns", "uid": "u1"},
+        "spec": {"entrypoint": template["name"], "templates": [template], **spec},
+    }
+    world = World(wf, config=config or EngineConfig(executor_image="sluice.local/sluice:dev"))
+    world.step()
+    pods = list(world.pod_specs.values())
+    return (pods[0] if pods else {}), world
+
+
+def containers(pod: dict) -> dict[str, dict]:
+    spec = pod["spec"]
+    return {c["name"]: c for c in spec.get("initContainers", []) + spec["containers"]}
+
+
+def template_of(pod: dict) -> dict:
+    env = {e["name"]: e.get("value") for e in containers(pod)["init"]["env"]}
+    return json.loads(env["ARGO_TEMPLATE"])
+
+
+# template -> (init containers, containers, main command after the launcher, main args)
+TYPES = {
+    "container": (
+        {"name": "t", "container": {"image": "alpine", "command": ["sh", "-c"], "args": ["echo hi"]}},
+        ["init"],
+        ["wait", "main"],
+        ["sh", "-c"],
+        ["echo hi"],
+    ),
+    "script": (
+        {"name": "t", "script": {"image": "python", "command": ["python"], "source": "print(1)"}},
+        ["init"],
+        ["wait", "main"],
+        ["python"],
+        ["/argo/staging/script"],
+    ),
+    "containerSet": (
+        {
+            "name": "t",
+            "containerSet": {
+                "containers": [
+                    {"name": "a", "image": "alpine", "command": ["true"]},
+                    {
+                        "name": "main",
+                        "image": "alpine",
+                        "command": ["echo"],
+                        "args": ["x"],
+                        "dependencies": ["a"],
+                    },
+                ]
+            },
+        },
+        ["init"],
+        ["wait", "a", "main"],
+        ["echo"],
+        ["x"],
+    ),
+    "sidecars": (
+        {
+            "name": "t",
+            "container": {"image": "alpine", "command": ["true"]},
+            "sidecars": [{"name": "db", "image": "redis", "command": ["redis-server"]}],
+        },
+        ["init"],
+        ["wait", "main", "db"],
+        ["true"],
+        None,
+    ),
+    "user-init": (
+        {
+            "name": "t",
+            "container": {"image": "alpine", "command": ["true"]},
+            "initContainers": [{"name": "prep", "image": "alpine", "command": ["true"]}],
+        },
+        ["init", "prep"],
+        ["wait", "main"],
+        ["true"],
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TYPES))
+def test_template_types(case):
+    tmpl, init_names, names, command, args = TYPES[case]
+    pod, _ = render(tmpl)
+    spec = pod["spec"]
+    assert [c["name"] for c in spec["initContainers"]] == init_names
+    assert [c["name"] for c in spec["containers"]] == names
+    main = containers(pod)["main"]
+    assert main["command"] == [LAUNCHER, "--", *command]
+    assert main.get("args") == args
+    assert {"name": "var-run-argo", "mountPath": "/var/run/argo"} in main["volumeMounts"]
+    for name in ("init", "wait"):
+        executor = containers(pod)[name]
+        assert executor["command"] == ["sluice", "executor", name]
+        assert executor["image"] == "sluice.local/sluice:dev"
+        assert executor["securityContext"] == EXECUTOR_SECURITY_CONTEXT
+        assert executor["resources"] == EXECUTOR_RESOURCES
+        assert {"name": "tmp-dir-argo", "mountPath": "/tmp"} in executor["volumeMounts"]
+    for sidecar in names[names.index("main") + 1 :]:
+        assert containers(pod)[sidecar]["command"][:2] == [LAUNCHER, "--"]
+
+
+def test_script_source_is_staged_by_init_and_read_by_main():
+    pod, _ = render(TYPES["script"][0])
+    staging = {"name": "argo-staging", "mountPath": "/argo/staging"}
+    assert staging in containers(pod)["init"]["volumeMounts"]
+    assert staging in containers(pod)["main"]["volumeMounts"]
+    assert staging not in containers(pod)["wait"]["volumeMounts"]
+    assert template_of(pod)["script"]["source"] == "print(1)"
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("resource", {"action": "create", "manifest": "kind: ConfigMap"}),
+        ("data", {"source": {}, "transformation": []}),
+    ],
+)
+def test_resource_and_data_run_the_executor_image_without_wait(kind, body):
+    pod, _ = render({"name": "t", kind: body})
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["main"]
+    main = containers(pod)["main"]
+    assert main["image"] == "sluice.local/sluice:dev"
+    assert main["command"][:3] == ["sluice", "executor", kind]
+    assert main["securityContext"] == EXECUTOR_SECURITY_CONTEXT
+
+
+def test_input_artifacts_are_downloaded_by_init_and_mounted_at_their_paths():
+    tmpl = {
+        "name": "t",
+        "container": {"image": "alpine", "command": ["true"]},
+        "inputs": {"artifacts": [{"name": "data", "path": "/in/data.csv", "s3": {"key": "k"}}]},
+    }
+    pod, _ = render(tmpl)
+    assert {"name": "input-artifacts", "mountPath": "/argo/inputs/artifacts"} in containers(pod)["init"][
+        "volumeMounts"
+    ]
+    assert {"name": "input-artifacts", "mountPath": "/in/data.csv", "subPath": "data"} in containers(pod)[
+        "main"
+    ]["volumeMounts"]
+
+
+def test_args_only_takes_the_entrypoint_from_the_images_config():
+    tmpl = {"name": "t", "container": {"image": "argoproj/argosay:v2", "args": ["echo", "hi"]}}
+    config = EngineConfig(images={"argoproj/argosay": {"entrypoint": ["/argosay"]}})
+    pod, _ = render(tmpl, config)
+    main = containers(pod)["main"]
+    assert main["command"] == [LAUNCHER, "--", "/argosay"]
+    assert main["args"] == ["echo", "hi"]
+    # the image's cmd is the default args
+    config = EngineConfig(images={"python:3": {"entrypoint": ["python3"], "cmd": ["-V"]}})
+    pod, _ = render({"name": "t", "container": {"image": "python:3"}}, config)
+    assert containers(pod)["main"]["command"][2:] == ["python3"] and containers(pod)["main"]["args"] == ["-V"]
+
+
+def test_args_only_with_an_unknown_image_fails_the_node_naming_the_fix():
+    pod, world = render({"name": "t", "container": {"image": "registry.corp/tool:1", "args": ["run"]}})
+    assert pod == {}
+    node = world.node("wf")
+    assert node["phase"] == "Error"
+    assert "templates.t.container: image 'registry.corp/tool:1' has no `command`" in node["message"]
+    assert "set `command` in the template" in node["message"]
+
+
+def test_the_local_runner_resolves_entrypoints_itself():
+    pod, _ = render(
+        {"name": "t", "container": {"image": "busybox", "args": ["true"]}},
+        EngineConfig(require_command=False),
+    )
+    assert containers(pod)["main"]["command"] == [LAUNCHER, "--"]
+
+
+def test_archive_location_from_the_repository_with_its_key_format():
+    tmpl = {
+        "name": "t",
+        "container": {"image": "alpine", "command": ["true"]},
+        "outputs": {"artifacts": [{"name": "a", "path": "/tmp/a"}]},
+    }
+    pod, _ = render(tmpl, EngineConfig(artifact_repository=REPO))
+    location = template_of(pod)["archiveLocation"]
+    assert location["archiveLogs"] is True
+    assert location["s3"]["key"] == f"ns/wf/{pod['metadata']['name']}"
+    assert location["s3"]["bucket"] == "art" and "keyFormat" not in location["s3"]
+    # credentials: the Secret is mounted for the executor only, read-only
+    mount = {"name": "argo-secret-minio-creds", "mountPath": "/argo/secret/minio-creds", "readOnly": True}
+    assert (
+        mount in containers(pod)["init"]["volumeMounts"] and mount in containers(pod)["wait"]["volumeMounts"]
+    )
+    assert mount not in containers(pod)["main"]["volumeMounts"]
+    assert {
+        "name": "argo-secret-minio-creds",
+        "secret": {"secretName": "minio-creds", "defaultMode": 0o400},
+    } in pod["spec"]["volumes"]
+
+
+def test_workflow_repository_ref_wins_and_archive_logs_can_be_turned_off():
+    tmpl = {
+        "name": "t",
+        "container": {"image": "alpine", "command": ["true"]},
+        "archiveLocation": {"archiveLogs": False},
+    }
+    other = {"s3": {"bucket": "theirs", "endpoint": "127.0.0.1:9000"}}
+    wf_status = {"artifactRepositoryRef": {"artifactRepository": other}}
+    world_wf = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "wf", "namespace": "ns", "uid": "u1"},
+        "spec": {"entrypoint": "t", "templates": [tmpl]},
+        "status": wf_status,
+    }
+    world = World(world_wf, config=EngineConfig(artifact_repository=REPO))
+    world.step()
+    pod = next(iter(world.pod_specs.values()))
+    location = template_of(pod)["archiveLocation"]
+    assert location["s3"]["bucket"] == "theirs"
+    assert location["s3"]["key"] == f"wf/{pod['metadata']['name']}"  # the default keyFormat
+    assert location["archiveLogs"] is False
+
+
+def test_no_repository_no_archive_location():
+    pod, _ = render({"name": "t", "container": {"image": "alpine", "command": ["true"]}})
+    assert "archiveLocation" not in template_of(pod)
+
+
+def test_executor_and_main_defaults_come_from_the_config():
+    config = EngineConfig(
+        executor_resources={"limits": {"memory": "1Gi"}},
+        executor_security_context={"runAsUser": 2000},
+        main_container={
+            "resources": {"requests": {"cpu": "100m"}},
+            "env": [{"name": "FROM_CONFIG", "value": "1"}],
+        },
+        executor_image_pull_policy="IfNotPresent",
+        instance_id="i1",
+    )
+    pod, _ = render(
+        {
+            "name": "t",
+            "container": {
+                "image": "alpine",
+                "command": ["true"],
+                "resources": {"requests": {"memory": "1Mi"}},
+            },
+        },
+        config,
+    )
+    wait = containers(pod)["wait"]
+    assert wait["resources"] == {"limits": {"memory": "1Gi"}}
+    assert wait["securityContext"] == {"runAsUser": 2000}
+    assert wait["imagePullPolicy"] == "IfNotPresent"
+    assert {"name": "ARGO_INSTANCE_ID", "value": "i1"} in wait["env"]
+    main = containers(pod)["main"]
+    assert main["resources"] == {
+        "requests": {"cpu": "100m", "memory": "1Mi"}
+    }  # the template's own wins per key
+    assert {"name": "FROM_CONFIG", "value": "1"} in main["env"]
+
+
+def test_executor_env_names_the_pod():
+    pod, _ = render({"name": "t", "container": {"image": "alpine", "command": ["true"]}})
+    env = {e["name"]: e for e in containers(pod)["wait"]["env"]}
+    for name in (
+        "ARGO_POD_NAME",
+        "ARGO_WORKFLOW_NAME",
+        "ARGO_WORKFLOW_UID",
+        "ARGO_NODE_ID",
+        "ARGO_TEMPLATE",
+        "ARGO_INCLUDE_SCRIPT_OUTPUT",
+        "ARGO_DEADLINE",
+        "ARGO_PROGRESS_FILE",
+    ):
+        assert name in env
+    assert env["ARGO_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+    assert env["ARGO_POD_NAME"]["value"] == pod["metadata"]["name"]
