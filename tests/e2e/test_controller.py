@@ -286,3 +286,56 @@ def test_kill_9_mid_run_and_a_standby_takes_over(kubeconfig, kubectl, namespace,
         first.stop()
         if second is not None:
             second.stop()
+
+
+def _suspend_node(wf: dict) -> dict | None:
+    nodes = (wf.get("status") or {}).get("nodes") or {}
+    return next((n for n in nodes.values() if n["type"] == "Suspend" and n["phase"] == "Running"), None)
+
+
+def test_an_approver_resumes_a_gate_through_the_status_subresource(kubectl, namespace, instance, controller):
+    name = f"gate-{uuid.uuid4().hex[:5]}"
+    spec = {
+        "entrypoint": "main",
+        "templates": [
+            {
+                "name": "main",
+                "steps": [[{"name": "approve", "template": "gate"}], [{"name": "after", "template": "p"}]],
+            },
+            {"name": "gate", "suspend": {}},
+            {"name": "p", "suspend": {"duration": "0"}},
+        ],
+    }
+    create(kubectl, namespace, workflow(name, instance, spec))
+    node = eventually(lambda: _suspend_node(get_wf(kubectl, namespace, name)), 60, 0.3, "the gate waiting")
+    # What `argo resume` does to the node, through the subresource an approver may write.
+    patch = {"status": {"nodes": {node["id"]: {"phase": "Succeeded", "message": "approved"}}}}
+    kubectl(
+        "patch",
+        "workflow",
+        name,
+        "-n",
+        namespace,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps(patch),
+    )
+    wf = wait_done(kubectl, namespace, name)
+    assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
+    names = {n["displayName"]: n["phase"] for n in wf["status"]["nodes"].values()}
+    assert names["approve"] == "Succeeded" and names["after"] == "Succeeded"
+
+
+def test_spec_shutdown_terminate_stops_a_running_workflow(kubectl, namespace, instance, controller):
+    name = f"stop-{uuid.uuid4().hex[:5]}"
+    create(kubectl, namespace, workflow(name, instance, suspend_steps("600")))
+    eventually(lambda: _suspend_node(get_wf(kubectl, namespace, name)), 60, 0.3, "the step running")
+    kubectl(
+        "patch", "workflow", name, "-n", namespace, "--type=merge", "-p", '{"spec":{"shutdown":"Terminate"}}'
+    )
+    wf = wait_done(kubectl, namespace, name, timeout=60)
+    assert wf["status"]["phase"] == "Failed"
+    assert "Terminate" in (wf["status"].get("message") or "") or any(
+        "Terminate" in (n.get("message") or "") for n in wf["status"]["nodes"].values()
+    )
