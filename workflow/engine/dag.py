@@ -14,6 +14,7 @@ from typing import Any
 
 from workflow import names
 from workflow.engine import hooks, loops, subst
+from workflow.engine.defs import Opts, template_type
 from workflow.engine.scope import (
     add_node,
     aggregate,
@@ -35,12 +36,11 @@ from workflow.engine.state import (
     fulfilled,
 )
 from workflow.engine.steps import _resolve_artifacts, continues_on
+from workflow.expr import TaskState
 
 
 class DagRun:
     def __init__(self, eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts):
-        from workflow.engine.execute import Opts  # noqa: PLC0415
-
         self.eng = eng
         self.op = eng.op
         self.node = node
@@ -99,8 +99,6 @@ class DagRun:
         return scope
 
     def add_task(self, scope: dict[str, Any], task_name: str) -> None:
-        from workflow.engine.execute import template_type  # noqa: PLC0415
-
         node = self.task_node(task_name)
         if node is None:
             return
@@ -137,8 +135,6 @@ class DagRun:
 
     def evaluate(self, task_name: str) -> tuple[bool, bool]:
         """(proceed, execute): proceed once every dependency (and its exit handler) is fulfilled."""
-        from workflow.expr import TaskState  # noqa: PLC0415
-
         deps, logic = self.deps(task_name)
         results: dict[str, Any] = {}
         for dep in deps:

@@ -9,11 +9,12 @@ reconciliation, a pending pod node whose pod is not observed yet asks for it aga
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from workflow import names
-from workflow.engine import locks, memo, pods, retry, subst
+from workflow.engine import dag, locks, memo, pods, retry, steps, subst, suspend
+from workflow.engine.defs import LEAF_POD_TYPES, NODE_TYPES, Opts, template_type
 from workflow.engine.scope import export_global_outputs, process_args
 from workflow.engine.state import (
     ERROR,
@@ -27,31 +28,6 @@ from workflow.engine.state import (
     fulfilled,
 )
 from workflow.engine.templates import Ctx, Templates
-
-LEAF_POD_TYPES = ("container", "script", "resource", "data", "containerSet")
-TYPES = (*LEAF_POD_TYPES, "steps", "dag", "suspend", "http", "plugin")
-NODE_TYPES = {
-    "container": "Pod", "script": "Pod", "resource": "Pod", "data": "Pod", "containerSet": "Pod",
-    "steps": "Steps", "dag": "DAG", "suspend": "Suspend", "http": "HTTP", "plugin": "Plugin",
-}
-
-
-def template_type(tmpl: dict[str, Any]) -> str | None:
-    for kind in TYPES:
-        if tmpl.get(kind) is not None:
-            return kind
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Opts:
-    boundary_id: str = ""
-    on_exit: bool = False
-    flag: dict[str, bool] | None = None
-    depth: int = 0
-    # The steps/dag template that called this node (to decide whether stdout is captured as a result).
-    parent: dict[str, Any] | None = None
-    step_name: str = ""
 
 
 class Engine:
@@ -185,8 +161,6 @@ class Engine:
     # --- dispatch by template type -----------------------------------------------------------------
 
     def dispatch(self, name, holder, new_ctx, ctx, tmpl, kind, opts, node, memo_status):
-        from workflow.engine import dag, steps, suspend  # noqa: PLC0415 (mutual recursion)
-
         op = self.op
         if kind in LEAF_POD_TYPES:
             if node is None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from workflow import names
 from workflow.engine import subst
+from workflow.engine.defs import Opts
 from workflow.engine.scope import add_node, resolve_artifact
 from workflow.engine.state import EngineError, completed, fulfilled
 
@@ -58,8 +59,6 @@ def hook_args(eng, hook: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any
 
 
 def _hook_opts(opts, boundary_id: str, on_exit: bool):
-    from workflow.engine.execute import Opts  # noqa: PLC0415
-
     return Opts(boundary_id=boundary_id, on_exit=on_exit or opts.on_exit, flag={"hooked": True},
                 depth=opts.depth, parent=opts.parent)
 

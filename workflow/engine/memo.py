@@ -47,8 +47,16 @@ def lookup(op: Operation, tmpl: dict[str, Any]) -> tuple[dict[str, Any] | None, 
     return entry.outputs, status
 
 
-def save(op: Operation, node: dict[str, Any]) -> None:
-    """Store a just-succeeded memoized node's outputs (called when its phase becomes Succeeded)."""
+def save_succeeded(op: Operation) -> None:
+    """A SaveCache for each memoized node that became Succeeded in this step (a miss that ran), with the
+    outputs it ended the step with. Called once per step by operate.py, after the tree was executed."""
+    for node_id in op.succeeded:
+        node = op.get(node_id)
+        if node is not None:
+            _save(op, node)
+
+
+def _save(op: Operation, node: dict[str, Any]) -> None:
     status = node.get("memoizationStatus") or {}
     if status.get("hit") or not status.get("key") or node.get("phase") != SUCCEEDED:
         return

@@ -20,8 +20,10 @@ from typing import Any
 import msgspec
 
 from workflow import names
-from workflow.engine import clock, hooks, lifecycle, locks, progress, reconcile, suspend
-from workflow.engine.execute import Engine, Opts
+from workflow.check import check_object
+from workflow.engine import clock, hooks, lifecycle, locks, memo, progress, reconcile, suspend
+from workflow.engine.defs import Opts
+from workflow.engine.execute import Engine
 from workflow.engine.model import (
     Decision,
     DeleteCollection,
@@ -46,6 +48,7 @@ from workflow.engine.state import (
 )
 from workflow.engine.templates import Templates, execution_spec
 from workflow.normalise import normalise_object
+from workflow.sources import NoSource
 
 LABEL_PHASE = "workflows.argoproj.io/phase"
 LABEL_COMPLETED = "workflows.argoproj.io/completed"
@@ -75,6 +78,7 @@ def step(workflow: Any, observed: Observed | None, now: datetime) -> Decision:
         if RAISE_INTERNAL_ERRORS:
             raise
         _finish(op, ERROR, f"internal error: {type(exc).__name__}: {exc}")
+    memo.save_succeeded(op)  # the side effects of this step's phase changes, once the tree is done
     requeue = None
     if op.wake_at is not None and op.status.get("phase") not in COMPLETED:
         requeue = max(0.0, clock.seconds_between(now, op.wake_at))
@@ -301,9 +305,6 @@ def _operate(op: Operation) -> None:
 
 def _validate(op: Operation) -> str:
     """Argo validates once, at the first reconcile: the first error, or ""."""
-    from workflow.check import check_object  # noqa: PLC0415
-    from workflow.sources import NoSource  # noqa: PLC0415
-
     report = check_object(op.workflow, op.observed.templates or NoSource())
     return str(report.errors[0]) if report.errors else ""
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from workflow.engine import subst
+from workflow.engine import clock, subst
 from workflow.engine.state import SUCCEEDED, EngineError, Operation
+from workflow.expr import ExpressionError
 from workflow.names import item_string, recover_index
+from workflow.templating import resolve_var
 
 ABSENT = "__argo-internal.absent-optional-output__"
 # Argo's Template.HasOutput: the types whose `outputs.result` exists.
@@ -47,8 +49,6 @@ def build_globals(op: Operation, spec: dict[str, Any]) -> None:
     g["workflow.creationTimestamp"] = created
     started = op.status.get("startedAt")
     if started:
-        from workflow.engine import clock  # noqa: PLC0415
-
         begin = clock.parse_stamp(started)
         if begin is not None:
             g["workflow.duration"] = f"{clock.seconds_between(begin, op.now):.6f}"
@@ -402,9 +402,6 @@ def _go_json(value: Any) -> str:
 
 def resolve_reference(scope: dict[str, Any], globals_: dict[str, Any], ref: str) -> Any:
     """The value of a field that is one whole tag (`{{steps.a.outputs.parameters.x}}`, `{{= ... }}`)."""
-    from workflow.expr import ExpressionError  # noqa: PLC0415
-    from workflow.templating import resolve_var  # noqa: PLC0415
-
     merged = dict(globals_)
     merged.update(scope)
     try:

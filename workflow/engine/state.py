@@ -83,6 +83,7 @@ class Operation:
         self.unsuccessful_by_boundary = _Tally()
         self.by_name: dict[str, str] = {}
         self.daemons: set[str] = set()
+        self.succeeded: list[str] = []  # IDs of nodes that became Succeeded in this step, in order
         # Pod nodes that pod reconciliation must look at: not completed (or completed without its task
         # result yet), or daemons. Collected in the one pass every step makes anyway.
         self.live_pods: list[str] = []
@@ -226,7 +227,8 @@ class Operation:
     def _write_phase(
         self, node: dict[str, Any], old_phase: str | None, phase: str | None, message: str | None
     ) -> dict[str, Any]:
-        """The common end of `mark` and `change`: phase, message, finishedAt, counters, event, memo save."""
+        """The common end of `mark` and `change`: phase, message, finishedAt, counters, event; a node that
+        became Succeeded is listed in `succeeded` (memoization saves it afterwards: engine/memo.py)."""
         if phase is not None:
             node["phase"] = phase
         if message is not None:
@@ -239,10 +241,8 @@ class Operation:
         self._count(node, +1)
         if phase is not None and phase != old_phase:
             self.node_event(node, old_phase)
-            if phase == SUCCEEDED and node.get("memoizationStatus"):
-                from workflow.engine.memo import save  # noqa: PLC0415
-
-                save(self, node)
+            if phase == SUCCEEDED:
+                self.succeeded.append(node["id"])
         return node
 
     def change(

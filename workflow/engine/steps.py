@@ -13,6 +13,7 @@ from typing import Any
 
 from workflow import names
 from workflow.engine import hooks, loops, subst
+from workflow.engine.defs import Opts, template_type
 from workflow.engine.scope import (
     add_node,
     aggregate,
@@ -43,8 +44,6 @@ def continues_on(step: dict[str, Any] | None, phase: str | None) -> bool:
 
 
 def execute_steps(eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts) -> dict[str, Any]:
-    from workflow.engine.execute import Opts, template_type  # noqa: PLC0415
-
     op = eng.op
     if fulfilled(node):
         return node

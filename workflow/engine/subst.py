@@ -12,6 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from workflow.engine.state import EngineError
+from workflow.expr import (
+    ExpressionError,
+    compile_expr,
+    dependencies_as_depends,
+    evaluate_when,
+    expand_scope,
+    parse_depends,
+)
+from workflow.templating import render_json
 
 NOW = "__now__"  # the step's `now` travels in the globals, for `now()` and sprig's date functions
 
@@ -66,8 +75,6 @@ def render(value: Any, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
     """
     if isinstance(value, str) and "{{" not in value:
         return value
-    from workflow.expr import ExpressionError  # noqa: PLC0415
-    from workflow.templating import render_json  # noqa: PLC0415
 
     # Artifacts (dicts) are not text: their tags stay for artifact resolution (`from:`), as in Argo.
     scope = _text_scope(globals_, local)
@@ -79,7 +86,6 @@ def render(value: Any, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
 
 def evaluate(source: str, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
     """An expr-lang expression over the scope (dotted keys expanded into maps)."""
-    from workflow.expr import ExpressionError, compile_expr, expand_scope  # noqa: PLC0415
 
     env = expand_scope(_scope(globals_, local))
     item = local.get("__item__") if local else None
@@ -100,7 +106,6 @@ def evaluate_bool(source: str, globals_: dict[str, Any], local: dict[str, Any]) 
 
 def when(text: str) -> bool:
     """A step's or task's `when`, already substituted, evaluated with govaluate's rules."""
-    from workflow.expr import ExpressionError, evaluate_when  # noqa: PLC0415
 
     try:
         return bool(evaluate_when(text))
@@ -110,7 +115,6 @@ def when(text: str) -> bool:
 
 def task_dependencies(task: dict[str, Any], continue_on: dict[str, Any]) -> tuple[list[str], Any]:
     """(the tasks a DAG task depends on, its parsed depends logic or None)."""
-    from workflow.expr import ExpressionError, dependencies_as_depends, parse_depends  # noqa: PLC0415
 
     depends = task.get("depends")
     deps = task.get("dependencies")
@@ -127,7 +131,6 @@ def task_dependencies(task: dict[str, Any], continue_on: dict[str, Any]) -> tupl
 
 
 def evaluate_depends(logic: Any, results: dict[str, Any]) -> bool:
-    from workflow.expr import ExpressionError  # noqa: PLC0415
 
     try:
         return bool(logic.evaluate(results.get))
