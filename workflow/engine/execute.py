@@ -27,7 +27,7 @@ from workflow.engine.state import (
     Operation,
     fulfilled,
 )
-from workflow.engine.templates import Ctx, Templates
+from workflow.engine.templates import TemplateBase, Templates
 
 
 class Engine:
@@ -47,7 +47,7 @@ class Engine:
     # --- the entry point ---------------------------------------------------------------------------
 
     def execute(
-        self, name: str, holder: dict[str, Any], ctx: Ctx, args: dict[str, Any] | None, opts: Opts
+        self, name: str, holder: dict[str, Any], ctx: TemplateBase, args: dict[str, Any] | None, opts: Opts
     ) -> dict[str, Any] | None:
         op = self.op
         node = op.by(name)
@@ -296,7 +296,7 @@ class Engine:
                 holder["template"] = node["templateName"]
             scope = str(node.get("templateScope") or "local/")
             kind, _, owner = scope.partition("/")
-            ctx = Ctx(kind, owner) if kind in ("namespaced", "cluster") else self.templates.local
+            ctx = TemplateBase(kind, owner) if kind in ("namespaced", "cluster") else self.templates.local
             try:
                 tmpl = self.templates.resolve(holder, ctx)[1] if holder else {}
             except EngineError:

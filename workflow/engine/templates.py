@@ -24,7 +24,7 @@ from workflow.sources import NoSource
 
 
 @dataclass(frozen=True, slots=True)
-class Ctx:
+class TemplateBase:
     """A template base: the workflow itself ("local") or a (Cluster)WorkflowTemplate."""
 
     kind: str  # "local" | "namespaced" | "cluster"
@@ -39,7 +39,7 @@ class Templates:
     def __init__(self, op: Operation, spec: dict[str, Any]):
         self.op = op
         self.spec = spec
-        self.local = Ctx("local", op.name)
+        self.local = TemplateBase("local", op.name)
         self.defaults = spec.get("templateDefaults") if isinstance(spec.get("templateDefaults"), dict) else None
         self._local: dict[str, dict[str, Any]] = {}
         for tmpl in spec.get("templates") or ():
@@ -83,13 +83,13 @@ class Templates:
         self._store(kind, owner_name, name, tmpl)
         return tmpl
 
-    def resolve(self, holder: dict[str, Any], ctx: Ctx) -> tuple[Ctx, dict[str, Any]]:
+    def resolve(self, holder: dict[str, Any], ctx: TemplateBase) -> tuple[TemplateBase, dict[str, Any]]:
         """(the context the template runs in, the template with defaults applied) or EngineError."""
         key = (ctx.kind, ctx.name, "")
         ref = holder.get("templateRef")
         if isinstance(ref, dict) and ref.get("name") and ref.get("template"):
             kind = "cluster" if ref.get("clusterScope") is True else "namespaced"
-            new_ctx = Ctx(kind, str(ref["name"]))
+            new_ctx = TemplateBase(kind, str(ref["name"]))
             key = (kind, new_ctx.name, str(ref["template"]))
             tmpl = self._cache.get(key)
             if tmpl is None:
