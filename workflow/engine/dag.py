@@ -13,7 +13,7 @@ from collections import deque
 from typing import Any
 
 from workflow import names
-from workflow.engine import hooks, loops, subst
+from workflow.engine import calls, hooks, loops, subst
 from workflow.engine.defs import Opts, template_type
 from workflow.engine.scope import (
     add_node,
@@ -35,7 +35,6 @@ from workflow.engine.state import (
     completed,
     fulfilled,
 )
-from workflow.engine.steps import _resolve_artifacts, continues_on
 from workflow.expr import TaskState
 
 
@@ -185,7 +184,7 @@ class DagRun:
             items = loops.items_of(resolved)
         except EngineError as exc:
             if node is None:
-                self.eng._error_node(node_name, task, self.ctx, self.opts, str(exc), ERROR)
+                self.eng.error_node(node_name, task, self.ctx, self.opts, str(exc), ERROR)
                 self.connect(task_name, node_name, None)
             return
         if items is None:
@@ -197,9 +196,13 @@ class DagRun:
             return
         else:
             if group is None:
-                group = self.eng._init(node_name, "TaskGroup", task, self.ctx, {}, self.opts, RUNNING)
+                group = self.eng.new_node(node_name, "TaskGroup", task, self.ctx, {}, self.opts, RUNNING)
                 self.connect(task_name, node_name, None)
             copies = loops.expand(resolved, items)
+
+        def link(child_name: str) -> None:
+            self.connect(task_name, child_name, group)
+
         for index, copy_name in enumerate(copies.names):
             child_name = names.task_node_name(self.name, copy_name)
             child = op.by(child_name)
@@ -210,30 +213,9 @@ class DagRun:
             if child is not None and child.get("type") == "Pod" and child["id"] in op.observed.pods:
                 hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
                 continue
-            copy = copies.render(index)
-            if child is None:
-                when = copy.get("when")
-                if when not in (None, ""):
-                    try:
-                        proceed = subst.when(str(when))
-                    except EngineError as exc:
-                        self.eng._error_node(child_name, copy, self.ctx, self.opts, str(exc), ERROR)
-                        self.connect(task_name, child_name, group)
-                        continue
-                    if not proceed:
-                        self._skipped(child_name, copy, SKIPPED, f"when '{when}' evaluated false")
-                        self.connect(task_name, child_name, group)
-                        continue
-            try:
-                args = _resolve_artifacts(self.eng, copy, scope)
-            except EngineError as exc:
-                if child is None:
-                    self.eng._error_node(child_name, copy, self.ctx, self.opts, str(exc), ERROR)
-                    self.connect(task_name, child_name, group)
-                continue
             fresh = child is None
-            child = self.eng.execute(child_name, copy, self.ctx, args, self.opts)
-            if child is None:
+            child, ran = calls.call(self.eng, child_name, copies.render(index), child, self.ctx, self.opts, scope, link)
+            if not ran or child is None:
                 continue
             if fresh:
                 self.connect(task_name, child_name, group)
@@ -249,12 +231,7 @@ class DagRun:
             op.mark(group["id"], phase)
 
     def _skipped(self, name: str, task: dict[str, Any], phase: str, message: str) -> None:
-        self.op.init_node(
-            name, "Skipped", self.node["id"], phase,
-            template_name=task.get("template") if isinstance(task.get("template"), str) else None,
-            template_ref=task.get("templateRef") if isinstance(task.get("templateRef"), dict) else None,
-            template_scope=self.ctx.scope, message=message,
-        )
+        calls.skipped_node(self.op, name, task, self.ctx, self.node["id"], phase, message)
 
     # --- phase -------------------------------------------------------------------------------------
 
@@ -294,7 +271,7 @@ class DagRun:
                 if not self.fail_fast:
                     break
             elif phase in FAILED_OR_ERROR:
-                if continues_on(self.tasks.get(t), phase):
+                if calls.continues_on(self.tasks.get(t), phase):
                     continue
                 result = phase
                 if self.fail_fast:

@@ -57,11 +57,11 @@ class Engine:
             return node  # pod reconciliation keeps it up to date
         if node is None:
             if self.stop_message and (not opts.on_exit or self.stop_applies_to_exit):
-                return self._error_node(name, holder, ctx, opts, self.stop_message, FAILED)
+                return self.error_node(name, holder, ctx, opts, self.stop_message, FAILED)
             if self.suspended and not opts.on_exit:
                 return None
         if opts.depth > op.config.max_recursion_depth:
-            return self._error_node(name, holder, ctx, opts, "Maximum recursion depth exceeded", ERROR, node)
+            return self.error_node(name, holder, ctx, opts, "Maximum recursion depth exceeded", ERROR, node)
         try:
             new_ctx, tmpl = self.templates.resolve(holder, ctx)
             kind = template_type(tmpl)
@@ -70,19 +70,19 @@ class Engine:
                 local["pod.name"] = names.pod_name(op.name, name, tmpl.get("name"), op.config.pod_name_version)
             tmpl = process_args(op, tmpl, args, local)
         except EngineError as exc:
-            return self._error_node(name, holder, ctx, opts, str(exc), ERROR, node)
+            return self.error_node(name, holder, ctx, opts, str(exc), ERROR, node)
         if kind is None:
             message = f"Template '{tmpl.get('name', '')}' missing specification"
-            return self._error_node(name, holder, ctx, opts, message, ERROR, node)
+            return self.error_node(name, holder, ctx, opts, message, ERROR, node)
 
         memo_status = None
         if node is None and isinstance(tmpl.get("memoize"), dict):
             try:
                 hit, memo_status = memo.lookup(op, tmpl)
             except EngineError as exc:
-                return self._error_node(name, holder, ctx, opts, str(exc), ERROR, node)
+                return self.error_node(name, holder, ctx, opts, str(exc), ERROR, node)
             if hit is not None:
-                node = self._init(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, SUCCEEDED)
+                node = self.new_node(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, SUCCEEDED)
                 node = op.update(node["id"], outputs=hit, memoizationStatus=memo_status)
                 export_global_outputs(op, hit)
                 return node
@@ -96,7 +96,7 @@ class Engine:
             held, waiting, message = locks.try_acquire_node(op, node_id, tmpl["synchronization"], self.spec)
             if not held:
                 if node is None:
-                    node = self._init(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, PENDING, message=message)
+                    node = self.new_node(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, PENDING, message=message)
                 else:
                     node = op.mark(node["id"], message=message)
                 return op.update(node["id"], synchronizationStatus={"waiting": waiting})
@@ -121,7 +121,7 @@ class Engine:
     def _execute_with_retries(self, name, holder, new_ctx, ctx, tmpl, kind, opts, node, strategy, memo_status):
         op = self.op
         if node is None:
-            node = self._init(name, "Retry", holder, ctx, tmpl, opts, RUNNING)
+            node = self.new_node(name, "Retry", holder, ctx, tmpl, opts, RUNNING)
             if memo_status is not None:
                 node = op.update(node["id"], memoizationStatus=memo_status)
         retry_id = node["id"]
@@ -164,7 +164,7 @@ class Engine:
         op = self.op
         if kind in LEAF_POD_TYPES:
             if node is None:
-                node = self._init(name, "Pod", holder, ctx, tmpl, opts, PENDING)
+                node = self.new_node(name, "Pod", holder, ctx, tmpl, opts, PENDING)
                 if memo_status is not None:
                     node = op.update(node["id"], memoizationStatus=memo_status)
             if node.get("phase") == PENDING and node["id"] not in op.observed.pods:
@@ -172,7 +172,7 @@ class Engine:
             return node
         if kind in ("steps", "dag"):
             if node is None:
-                node = self._init(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, RUNNING)
+                node = self.new_node(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, RUNNING)
                 if memo_status is not None:
                     node = op.update(node["id"], memoizationStatus=memo_status)
             run = steps.execute_steps if kind == "steps" else dag.execute_dag
@@ -182,18 +182,29 @@ class Engine:
             return node
         if kind == "suspend":
             if node is None:
-                node = self._init(name, "Suspend", holder, ctx, tmpl, opts, PENDING)
+                node = self.new_node(name, "Suspend", holder, ctx, tmpl, opts, PENDING)
                 if isinstance(tmpl.get("outputs"), dict) and tmpl["outputs"]:
                     node = op.update(node["id"], outputs=suspend.raw_outputs(tmpl["outputs"]))
             return suspend.execute_suspend(self, node, tmpl, opts)
         message = f"{kind} templates need an agent, which this engine does not run yet"
         if node is None:
-            node = self._init(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, ERROR, message=message)
+            node = self.new_node(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, ERROR, message=message)
         return node
 
     # --- node creation -----------------------------------------------------------------------------
 
-    def _init(self, name, node_type, holder, ctx, tmpl, opts, phase, message=""):
+    def new_node(
+        self,
+        name: str,
+        node_type: str,
+        holder: dict[str, Any],
+        ctx: TemplateBase,
+        tmpl: dict[str, Any],
+        opts: Opts,
+        phase: str,
+        message: str = "",
+    ) -> dict[str, Any]:
+        """A node for `holder` calling `tmpl` (display name and inputs from the template)."""
         annotations = tmpl.get("annotations") if isinstance(tmpl.get("annotations"), dict) else {}
         display = annotations.get(names.DISPLAY_NAME_ANNOTATION)
         if display is not None and not names.valid_display_name(str(display)):
@@ -214,7 +225,18 @@ class Engine:
             inputs=inputs,
         )
 
-    def _error_node(self, name, holder, ctx, opts, message, phase, node=None):
+    def error_node(
+        self,
+        name: str,
+        holder: dict[str, Any],
+        ctx: TemplateBase,
+        opts: Opts,
+        message: str,
+        phase: str,
+        node: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """`node` marked `phase` with `message`, or a new Skipped-type node in that phase when there is
+        none (a call that failed before its template could run)."""
         if node is not None:
             return self.op.mark(node["id"], phase, message)
         return self.op.init_node(

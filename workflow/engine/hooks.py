@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from workflow import names
-from workflow.engine import subst
+from workflow.engine import calls, subst
 from workflow.engine.defs import Opts
-from workflow.engine.scope import add_node, resolve_artifact
+from workflow.engine.scope import add_node
 from workflow.engine.state import EngineError, completed, fulfilled
 
 
@@ -42,20 +42,7 @@ def hook_args(eng, hook: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any
     args = hook.get("arguments") if isinstance(hook.get("arguments"), dict) else {}
     if not args:
         return {}
-    args = subst.render(args, eng.op.globals, scope)
-    arts = []
-    for art in args.get("artifacts") or ():
-        if isinstance(art, dict) and (art.get("from") or art.get("fromExpression")):
-            try:
-                art = resolve_artifact(eng.op, art, scope)
-            except EngineError:
-                if art.get("optional"):
-                    continue
-                raise
-        arts.append(art)
-    if args.get("artifacts") is not None:
-        args["artifacts"] = arts
-    return args
+    return calls.resolve_artifacts(eng.op, subst.render(args, eng.op.globals, scope), scope)
 
 
 def _hook_opts(opts, boundary_id: str, on_exit: bool):
@@ -78,7 +65,7 @@ def run_exit(eng, holder, parent: dict[str, Any], ctx, opts, prefix: str, scope:
     try:
         args = hook_args(eng, holder, local)
     except EngineError as exc:
-        node = eng._error_node(name, holder, ctx, _hook_opts(opts, opts.boundary_id, True), str(exc), "Error")
+        node = eng.error_node(name, holder, ctx, _hook_opts(opts, opts.boundary_id, True), str(exc), "Error")
     else:
         node = eng.execute(name, holder, ctx, args, _hook_opts(opts, opts.boundary_id, True))
     if node is not None:
@@ -108,7 +95,7 @@ def run_lifecycle(eng, hooks: dict[str, dict[str, Any]], parent, ctx, opts, pref
         try:
             args = hook_args(eng, hook, local)
         except EngineError as exc:
-            node = eng._error_node(name, hook, ctx, _hook_opts(opts, boundary_id, False), str(exc), "Error")
+            node = eng.error_node(name, hook, ctx, _hook_opts(opts, boundary_id, False), str(exc), "Error")
         else:
             node = eng.execute(name, hook, ctx, args, _hook_opts(opts, boundary_id, False))
         if node is not None:

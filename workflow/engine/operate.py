@@ -285,7 +285,7 @@ def _operate(op: Operation) -> None:
         try:
             exit_args = hooks.hook_args(eng, exit_holder, {})
         except EngineError as exc:
-            exit_node = op.by(exit_name) or eng._error_node(exit_name, exit_holder, ctx, Opts(on_exit=True), str(exc), ERROR)
+            exit_node = op.by(exit_name) or eng.error_node(exit_name, exit_holder, ctx, Opts(on_exit=True), str(exc), ERROR)
         else:
             exit_node = eng.execute(exit_name, exit_holder, ctx, exit_args, Opts(on_exit=True))
         if exit_node is None or not fulfilled(exit_node):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from workflow import names
-from workflow.engine import hooks, loops, subst
+from workflow.engine import calls, hooks, loops, subst
 from workflow.engine.defs import Opts, template_type
 from workflow.engine.scope import (
     add_node,
@@ -20,7 +20,6 @@ from workflow.engine.scope import (
     export_global_outputs,
     mark_absent,
     outputs_from_scope,
-    resolve_artifact,
     template_inputs,
 )
 from workflow.engine.state import (
@@ -36,11 +35,6 @@ from workflow.engine.state import (
 )
 
 DONE = frozenset({SUCCEEDED, FAILED, ERROR, SKIPPED, "Omitted"})
-
-
-def continues_on(step: dict[str, Any] | None, phase: str | None) -> bool:
-    cont = (step or {}).get("continueOn") or {}
-    return bool((phase == FAILED and cont.get("failed")) or (phase == ERROR and cont.get("error")))
 
 
 def execute_steps(eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts) -> dict[str, Any]:
@@ -134,6 +128,10 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
     if fulfilled(sg):
         return sg
     sg_name = sg["name"]
+
+    def link(child_name: str) -> None:
+        op.add_child(sg_name, child_name)
+
     by_child: dict[str, dict[str, Any]] = {}  # child name -> step, for steps without a loop
     by_step: dict[str, dict[str, Any]] = {}  # step name -> step
     expected: list[str] = []  # every child name this group should have
@@ -148,7 +146,7 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
             items = loops.items_of(resolved)
         except EngineError as exc:
             if op.by(base_name) is None:
-                eng._error_node(base_name, step, ctx, opts, str(exc), ERROR)
+                eng.error_node(base_name, step, ctx, opts, str(exc), ERROR)
                 op.add_child(sg_name, base_name)
             by_child[base_name] = step
             expected.append(base_name)
@@ -157,11 +155,7 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
             copies = loops.expand(resolved, None)
         elif not items:
             if op.by(base_name) is None:
-                op.init_node(
-                    base_name, "Skipped", opts.boundary_id, SKIPPED,
-                    template_name=step.get("template") if isinstance(step.get("template"), str) else None,
-                    template_scope=ctx.scope, message="Skipped, empty params",
-                )
+                calls.skipped_node(op, base_name, step, ctx, opts.boundary_id, SKIPPED, "Skipped, empty params")
                 op.add_child(sg_name, base_name)
             by_child[base_name] = step
             expected.append(base_name)
@@ -190,32 +184,9 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
                     if with_hooks:
                         hooks.step_hooks(eng, step, child, ctx, opts, prefix, scope)
                     continue
-            copy = copies.render(index)
-            if child is None:
-                when = copy.get("when")
-                if when not in (None, ""):
-                    try:
-                        proceed = subst.when(str(when))
-                    except EngineError as exc:
-                        eng._error_node(child_name, copy, ctx, opts, str(exc), ERROR)
-                        op.add_child(sg_name, child_name)
-                        continue
-                    if not proceed:
-                        op.init_node(
-                            child_name, "Skipped", opts.boundary_id, SKIPPED,
-                            template_name=copy.get("template") if isinstance(copy.get("template"), str) else None,
-                            template_scope=ctx.scope, message=f"when '{when}' evaluated false",
-                        )
-                        op.add_child(sg_name, child_name)
-                        continue
-            try:
-                args = _resolve_artifacts(eng, copy, scope)
-            except EngineError as exc:
-                if child is None:
-                    eng._error_node(child_name, copy, ctx, opts, str(exc), ERROR)
-                    op.add_child(sg_name, child_name)
+            child, ran = calls.call(eng, child_name, copies.render(index), child, ctx, opts, scope, link)
+            if not ran:
                 continue
-            child = eng.execute(child_name, copy, ctx, args, opts)
             if child is None:
                 missing = True
                 continue
@@ -235,7 +206,7 @@ def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[st
         step = by_child.get(child["name"]) or _step_of(child["name"], sg_name, by_step)
         if any_hooks and step is not None and not hooks.hooks_done(eng, step, child):
             return sg
-        if failed is None and child.get("phase") in FAILED_OR_ERROR and not continues_on(step, child.get("phase")):
+        if failed is None and child.get("phase") in FAILED_OR_ERROR and not calls.continues_on(step, child.get("phase")):
             failed = child
     if failed is not None:
         return op.mark(sg["id"], FAILED, f"child '{failed['id']}' failed")
@@ -246,25 +217,3 @@ def _step_of(child_name: str, sg_name: str, by_step: dict[str, dict[str, Any]]) 
     """The step a looped child was expanded from: `<group>.<step>(i:item)` -> the step named <step>."""
     rest = child_name[len(sg_name) + 1 :]
     return by_step.get(rest.split("(", 1)[0])
-
-
-def _resolve_artifacts(eng, step: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
-    args = step.get("arguments") if isinstance(step.get("arguments"), dict) else {}
-    arts = args.get("artifacts")
-    if not arts:
-        return args
-    resolved = []
-    for art in arts:
-        if not isinstance(art, dict):
-            continue
-        if art.get("from") or art.get("fromExpression"):
-            try:
-                art = resolve_artifact(eng.op, art, scope)
-            except EngineError:
-                if art.get("optional"):
-                    continue
-                raise
-        resolved.append(art)
-    args = dict(args)
-    args["artifacts"] = resolved
-    return args
