@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import Any
 
 from workflow.expr.errors import ExprRuntimeError, ExprSyntaxError, TemplateError, TemplateSyntaxError
+from workflow.expr.govaluate import evaluate_when
 from workflow.expr.program import Program, compile_expr
 from workflow.expr.scope import expand_scope, has_path
 from workflow.expr.tags import EXPRESSION, SIMPLE, Tag, find_tags, scan
@@ -245,3 +246,9 @@ def resolve_var(text: str, scope: Mapping[str, Any], *, now: datetime | None = N
     if inner not in scope:
         raise TemplateError(f"Unable to resolve: {inner!r}")
     return scope[inner]
+
+
+def when_holds(source: str, scope: Mapping[str, Any], **render_options: Any) -> bool:
+    """A step's or task's `when`: its tags substituted from `scope` (as `render`), then decided with
+    govaluate's rules (workflow/expr/govaluate.py). Here, not in expr: templating builds on expr."""
+    return evaluate_when(render(source, scope, **render_options))

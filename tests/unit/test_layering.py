@@ -86,3 +86,83 @@ def test_the_check_sees_a_violation(tmp_path):
     sample = tmp_path / "x.py"
     sample.write_text("import subprocess\nfrom aiohttp import web\n")
     assert {m for _, m in _imports(sample)} & FORBIDDEN["workflow"] == {"subprocess", "aiohttp"}
+
+
+# --- inside workflow/: the pipeline's direction (issue 9) ------------------------------------------------
+
+# (package or module, what it must not import): full dotted prefixes.
+INNER_RULES = [
+    # expr is the expression language; {{ }} templating is built on it, never the other way round.
+    ("workflow.expr", ("workflow.templating", "workflow.engine", "workflow.validate", "workflow.check")),
+    # The engine reaches validation only through the one entry point, workflow.check.
+    ("workflow.engine", ("workflow.validate",)),
+    # The shared definitions of the engine are a leaf.
+    ("workflow.engine.defs", ("workflow.engine",)),
+    # Parsing and normalising know nothing of what reads their result.
+    ("workflow.normalise", ("workflow.engine", "workflow.validate", "workflow.check", "workflow.resolve")),
+    ("workflow.parse", ("workflow.engine", "workflow.validate", "workflow.check", "workflow.resolve")),
+    # Validation does not run the engine.
+    ("workflow.validate", ("workflow.engine",)),
+]
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(REPO).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _full_imports(path: Path):
+    """(line, dotted module, inside a function) for every absolute import of a file."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    nested: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    nested.add(id(inner))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name, id(node) in nested
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module, id(node) in nested
+            for alias in node.names:  # `from workflow import templating` imports workflow.templating
+                yield node.lineno, f"{node.module}.{alias.name}", id(node) in nested
+
+
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+@pytest.mark.parametrize(("owner", "banned"), INNER_RULES, ids=[rule[0] for rule in INNER_RULES])
+def test_inner_layers_keep_their_direction(owner, banned):
+    bad = [
+        f"{path.relative_to(REPO)}:{line} imports {module}"
+        for path in _files("workflow")
+        if _within(_module_name(path), owner)
+        for line, module, _ in _full_imports(path)
+        if any(_within(module, b) for b in banned)
+    ]
+    assert not bad, "layering inside workflow/ violated:\n" + "\n".join(bad)
+
+
+def test_the_engine_imports_nothing_lazily():
+    """Imports inside functions hide cycles between the engine's modules; it has none to hide."""
+    bad = [
+        f"{path.relative_to(REPO)}:{line} imports {module} inside a function"
+        for path in sorted((REPO / "workflow" / "engine").rglob("*.py"))
+        for line, module, nested in _full_imports(path)
+        if nested
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_inner_checks_see_a_violation(tmp_path):
+    sample = tmp_path / "x.py"
+    sample.write_text("from workflow import templating\n\ndef f():\n    import workflow.validate.memo\n")
+    found = list(_full_imports(sample))
+    assert (1, "workflow.templating", False) in found
+    assert (4, "workflow.validate.memo", True) in found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workflow.expr import ExprSyntaxError, WhenError, WhenSyntaxError, compile_when, evaluate_when
+from workflow.templating import when_holds
 
 # (substituted when, result)
 CASES = [
@@ -167,7 +168,7 @@ def test_compile_when_checks_expression_tags():
 
 def test_when_program_substitutes_then_decides():
     program = compile_when("{{steps.flip-coin.outputs.result}} == heads")
-    assert program.evaluate({"steps.flip-coin.outputs.result": "heads"}) is True
-    assert program.evaluate({"steps.flip-coin.outputs.result": "tails"}) is False
+    assert when_holds(program.source, {"steps.flip-coin.outputs.result": "heads"}) is True
+    assert when_holds(program.source, {"steps.flip-coin.outputs.result": "tails"}) is False
     with pytest.raises(WhenError, match="Cannot transition token types"):
-        program.evaluate({"steps.flip-coin.outputs.result": "two words"})
+        when_holds(program.source, {"steps.flip-coin.outputs.result": "two words"})

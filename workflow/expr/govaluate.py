@@ -391,12 +391,6 @@ class WhenProgram:
         """The simple tags it substitutes (`steps.flip-coin.outputs.result`...)."""
         return tuple(t.body for t in self.tags if t.kind != EXPRESSION)
 
-    def evaluate(self, scope, **render_options) -> bool:  # noqa: ANN001
-        """Substitute the tags from `scope` (see workflow.templating.render), then decide."""
-        from workflow.templating import render  # templating builds on this package
-
-        return evaluate_when(render(self.source, scope, **render_options))
-
 
 @lru_cache(maxsize=4096)
 def compile_when(src: str) -> WhenProgram:
