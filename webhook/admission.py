@@ -21,10 +21,10 @@ from webhook.status import error_status, invalid_status, warning_lines
 from webhook.update import is_running, running_update_problems
 from workflow.check import ARGO_KINDS, CheckOptions, CheckReport, TemplateSource, check_object
 from workflow.errors import Problem
+from workflow.types import ARGO_GROUP
 
 log = logging.getLogger("sluice.webhook")
 
-ARGO_GROUP = "argoproj.io"
 Checker = Callable[[Any, TemplateSource, CheckOptions], CheckReport]
 
 

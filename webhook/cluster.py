@@ -26,10 +26,11 @@ from webhook.admission import DefaultsHolder
 from webhook.defaults import DefaultsError, parse_defaults
 from webhook.policy.engine import PolicySet
 from webhook.sources import TemplateStore
+from workflow.types import ARGO_GROUP, ARGO_VERSION
 
 log = logging.getLogger("sluice.webhook")
 
-ARGO = ("argoproj.io", "v1alpha1")
+ARGO = (ARGO_GROUP, ARGO_VERSION)
 POLICIES = ("sluice.dev", "v1alpha1", "workflowpolicies")
 
 

@@ -7,12 +7,13 @@ import uuid
 from pathlib import Path
 from typing import Any, TextIO
 
-from webhook.admission import ARGO_GROUP, Admission
+from webhook.admission import Admission
 from webhook.policy.cel import evaluator
 from webhook.policy.engine import PolicySet
 from webhook.review import AdmissionRequest
 from webhook.sources import TemplateStore, documents_in, load_template_dir, yaml_files
 from workflow.check import ARGO_KINDS
+from workflow.types import ARGO_GROUP
 
 
 def _request(doc: dict[str, Any], *, namespace: str, user: str, operation: str) -> AdmissionRequest:

@@ -14,27 +14,30 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from workflow.errors import Problem
 from workflow.expand import containers, expand
 from workflow.parse import parse_object
 from workflow.resolve import ParseCache, Resolver
-from workflow.sources import ListSource
+from workflow.sources import ListSource, TemplateSource
+from workflow.types import API_VERSION, ARGO_GROUP
 from workflow.validate.context import Options
 from workflow.validate.memo import TemplateMemo
 from workflow.validate.object import validate_object
 
+__all__ = [
+    "ARGO_GROUP",
+    "ARGO_KINDS",
+    "CheckCaches",
+    "CheckOptions",
+    "CheckReport",
+    "TemplateSource",
+    "check_object",
+    "check_objects",
+]
+
 ARGO_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
-ARGO_GROUP = "argoproj.io/"
-
-
-class TemplateSource(Protocol):
-    """Where templateRef / workflowTemplateRef are looked up (files, an informer cache, a test table)."""
-
-    def workflow_template(self, namespace: str | None, name: str) -> dict[str, Any] | None: ...
-
-    def cluster_workflow_template(self, name: str) -> dict[str, Any] | None: ...
 
 
 @dataclass(slots=True)
@@ -121,16 +124,16 @@ def _check(doc: Any, source: Any, options: CheckOptions, caches: CheckCaches, pa
     parsed = caches.parse.parse(doc) if parse_cached and isinstance(doc, dict) else parse_object(doc)
     report = CheckReport(parsed.kind or "", parsed.name or "", parsed.namespace)
     api_version = parsed.api_version or ""
-    if parsed.kind not in ARGO_KINDS or not api_version.startswith(ARGO_GROUP):
+    if parsed.kind not in ARGO_KINDS or not api_version.startswith(ARGO_GROUP + "/"):
         report.skipped = True
-        if api_version.startswith(ARGO_GROUP):
+        if api_version.startswith(ARGO_GROUP + "/"):
             report.warnings.append(Problem("kind", f"{parsed.kind or 'an object without a kind'} is not checked by sluice; skipped"))
         elif not isinstance(doc, dict):
             report.errors.extend(parsed.errors)
         return report
     report.errors.extend(parsed.errors)
     report.warnings.extend(parsed.warnings)
-    if api_version != ARGO_GROUP + "v1alpha1":
+    if api_version != API_VERSION:
         return report  # the parser said which version it expects; the rest would be noise
     # Validation reads the normalised form (workflow/normalise.py); its problems point at what the user wrote.
     norm = parsed.normalised

@@ -26,6 +26,7 @@ from workflow.normalise import Normalised, normalise_object
 from workflow.parse_walk import collect, describe, problem_from_msgspec
 from workflow.types import (
     API_VERSION,
+    ARGO_GROUP,
     ClusterWorkflowTemplate,
     CronWorkflow,
     NodeStatus,
@@ -44,7 +45,6 @@ KINDS: dict[str, type] = {
     "CronWorkflow": CronWorkflow,
     "WorkflowTaskResult": WorkflowTaskResult,
 }
-GROUP = API_VERSION.split("/")[0]
 
 
 @dataclass(slots=True)
@@ -85,7 +85,7 @@ def parse_object(doc: Any) -> Parsed:
         namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
     parsed = Parsed(kind=kind, api_version=api_version, name=name, namespace=namespace)
     cls = KINDS.get(kind or "")
-    if cls is None or api_version is None or not api_version.startswith(GROUP + "/"):
+    if cls is None or api_version is None or not api_version.startswith(ARGO_GROUP + "/"):
         return parsed  # not an Argo object
     if api_version != API_VERSION:
         parsed.errors.append(Problem("apiVersion", f'expected "{API_VERSION}", got "{api_version}"'))

@@ -1,14 +1,23 @@
-"""TemplateSource implementations: where templateRef / workflowTemplateRef are looked up.
+"""Where templateRef / workflowTemplateRef are looked up: the one `TemplateSource` protocol and two sources.
 
 `ListSource` serves the (Cluster)WorkflowTemplates found among a list of documents (`sluice lint` over
 files, `check_objects`, tests). `NoSource` knows no templates (a lone object). The webhook and the
 controller bring their own source over an informer cache; all they need is the two methods of
-`workflow.check.TemplateSource`.
+`TemplateSource` (re-exported as `workflow.check.TemplateSource` and `workflow.engine.TemplateSource`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
+
+
+class TemplateSource(Protocol):
+    """Where templateRef / workflowTemplateRef are looked up (files, an informer cache, a test table).
+    Each returns the object as JSON (as the API server or a file gives it), or None when there is none."""
+
+    def workflow_template(self, namespace: str | None, name: str) -> dict[str, Any] | None: ...
+
+    def cluster_workflow_template(self, name: str) -> dict[str, Any] | None: ...
 
 
 def _meta(doc: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -17,9 +17,9 @@ from typing import Any
 from workflow.check import ARGO_KINDS, CheckOptions, check_objects
 from workflow.documents import MAX_BYTES, load_documents
 from workflow.errors import Problem
+from workflow.types import ARGO_GROUP
 
 SUFFIXES = {".yaml", ".yml", ".json"}
-ARGO_GROUP = "argoproj.io/"
 
 
 @dataclass(slots=True)
@@ -82,7 +82,7 @@ def lint_files(files: list[str]) -> list[Entry]:
             continue
         for doc in loaded.documents:
             data = doc.data
-            if not isinstance(data, dict) or not str(data.get("apiVersion", "")).startswith(ARGO_GROUP):
+            if not isinstance(data, dict) or not str(data.get("apiVersion", "")).startswith(ARGO_GROUP + "/"):
                 continue  # a ConfigMap, a PVC, a JSON file that is not a Kubernetes object: not ours
             kind = str(data.get("kind", ""))
             name = _name(data)

@@ -18,12 +18,13 @@ from workflow import names
 from workflow.engine import subst
 from workflow.engine.model import CreateObject, DeleteObject, DeletePod, PatchObject
 from workflow.engine.state import SUCCEEDED, EngineError, Operation, fulfilled
+from workflow.types import API_VERSION
 
 WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
 
 
 def _owner(op: Operation) -> list[dict[str, Any]]:
-    return [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": op.name, "uid": op.uid,
+    return [{"apiVersion": API_VERSION, "kind": "Workflow", "name": op.name, "uid": op.uid,
              "controller": True, "blockOwnerDeletion": True}]
 
 
@@ -45,7 +46,7 @@ def on_start(op: Operation, spec: dict[str, Any]) -> None:
         if annotations:
             patch["annotations"] = annotations
         if patch:
-            op.act(PatchObject("argoproj.io/v1alpha1", "Workflow", op.namespace, op.name, {"metadata": patch}))
+            op.act(PatchObject(API_VERSION, "Workflow", op.namespace, op.name, {"metadata": patch}))
     claims = []
     for claim in spec.get("volumeClaimTemplates") or ():
         if not isinstance(claim, dict):

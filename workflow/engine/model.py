@@ -15,7 +15,9 @@ Everything is frozen dataclasses over JSON-ready values, so a driver can log, di
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
+
+from workflow.sources import TemplateSource  # the one protocol (re-exported by workflow.engine)
 
 # --- observations ---------------------------------------------------------------------------------------
 
@@ -109,14 +111,6 @@ class ResumeRequest:
     action: str = "resume"
     parameters: dict[str, str] = field(default_factory=dict)
     message: str = ""
-
-
-class TemplateSource(Protocol):
-    """Where templateRef / workflowTemplateRef are looked up (as in workflow.check)."""
-
-    def workflow_template(self, namespace: str | None, name: str) -> dict[str, Any] | None: ...
-
-    def cluster_workflow_template(self, name: str) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from workflow.engine.state import (
 from workflow.engine.templates import Templates, execution_spec
 from workflow.normalise import normalise_object
 from workflow.sources import NoSource
+from workflow.types import API_VERSION
 
 LABEL_PHASE = "workflows.argoproj.io/phase"
 LABEL_COMPLETED = "workflows.argoproj.io/completed"
@@ -100,7 +101,7 @@ def _workflow_patch(op: Operation, labels: dict[str, str], annotations: dict[str
         patch["labels"] = labels
     if annotations:
         patch["annotations"] = annotations
-    op.act(PatchObject("argoproj.io/v1alpha1", "Workflow", op.namespace, op.name, {"metadata": patch}))
+    op.act(PatchObject(API_VERSION, "Workflow", op.namespace, op.name, {"metadata": patch}))
 
 
 def _set_phase(op: Operation, phase: str, message: str | None = None) -> None:
@@ -131,7 +132,7 @@ def _finish(op: Operation, phase: str, message: str) -> None:
     _workflow_patch(op, {LABEL_PHASE: phase, LABEL_COMPLETED: "true"})
     op.act(
         DeleteCollection(
-            "argoproj.io/v1alpha1", "WorkflowTaskResult", op.namespace, f"workflows.argoproj.io/workflow={op.name}"
+            API_VERSION, "WorkflowTaskResult", op.namespace, f"workflows.argoproj.io/workflow={op.name}"
         )
     )
     locks.release_finished(op, workflow_done=True)
@@ -243,7 +244,7 @@ def _operate(op: Operation) -> None:
     shutdown = str(spec.get("shutdown") or "")
     resume_all = suspend.apply_requests(op)
     if resume_all and spec.get("suspend"):
-        op.act(PatchObject("argoproj.io/v1alpha1", "Workflow", op.namespace, op.name, {"spec": {"suspend": None}}))
+        op.act(PatchObject(API_VERSION, "Workflow", op.namespace, op.name, {"spec": {"suspend": None}}))
     eng.suspended = bool(spec.get("suspend")) and not resume_all
     reconcile.reconcile_pods(eng)
     lifecycle.collect_pods(op, spec)

@@ -166,6 +166,8 @@ from workflow.types.template import (
 )
 from workflow.types.workflow import (
     API_VERSION,
+    ARGO_GROUP,
+    ARGO_VERSION,
     ClusterWorkflowTemplate,
     NodeResult,
     Workflow,
@@ -175,6 +177,8 @@ from workflow.types.workflow import (
 
 __all__ = [
     "API_VERSION",
+    "ARGO_GROUP",
+    "ARGO_VERSION",
     "Amount",
     "AnyString",
     "ArchiveStrategy",

@@ -8,7 +8,9 @@ from workflow.types.params import Outputs
 from workflow.types.spec import WorkflowSpec
 from workflow.types.status import WorkflowStatus
 
-API_VERSION = "argoproj.io/v1alpha1"
+ARGO_GROUP = "argoproj.io"  # the API group of every Argo kind (sluice's own is sluice.dev)
+ARGO_VERSION = "v1alpha1"
+API_VERSION = f"{ARGO_GROUP}/{ARGO_VERSION}"
 
 
 class Workflow(ArgoStruct):
