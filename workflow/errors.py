@@ -28,6 +28,11 @@ def child(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+def map_child(path: str, key: str) -> str:
+    """The path of a map entry: `status.nodes[wf-123]`, `metadata.labels[app.kubernetes.io/name]`."""
+    return f"{path}[{key}]"
+
+
 @dataclass(slots=True)
 class Problems:
     errors: list[Problem] = field(default_factory=list)

@@ -23,8 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.errors import Problem, child
-from workflow.parse_walk import map_child
+from workflow.errors import Problem, child, map_child
 
 # Fields that Argo v3 had and v4.0 removed, keyed by (the type's class name, JSON name).
 LEGACY_FIELDS: dict[tuple[str, str], str] = {

@@ -6,7 +6,7 @@
     to_dict(wf) == doc               # back to Argo's JSON, absent fields omitted
 
 The document is first normalised (workflow/normalise.py: Argo v3's removed fields upgraded, once); the
-fast path is then one `msgspec.convert`; only when it fails does the walker (parse_walk.py) go over the
+fast path is then one `msgspec.convert`; only when it fails does the walker (parse/walk.py) go over the
 document to collect all problems, with paths mapped back to what the user wrote. `Parsed.doc` is the
 normalised JSON form (numbers and booleans given for strings rendered as Argo renders them) that
 everything downstream reads. Nothing here raises on bad input.
@@ -23,7 +23,7 @@ import msgspec
 
 from workflow.errors import Problem, Problems
 from workflow.normalise import Normalised, normalise_object
-from workflow.parse_walk import collect, describe, problem_from_msgspec
+from workflow.parse.walk import collect, describe, problem_from_msgspec
 from workflow.types import (
     API_VERSION,
     ARGO_GROUP,

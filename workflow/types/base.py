@@ -46,7 +46,7 @@ AnyString = Annotated[str, msgspec.Meta(extra={"argo": ANY_STRING})]
 
 Stored as a plain `str`, rendered the way Go's encoding/json prints the value (true → "true", 3 → "3",
 1.5 → "1.5"), which is what Argo stores. msgspec decodes strings natively; a document that gives a number
-or boolean takes the walker's path (parse_walk.py), which normalises it and decodes again.
+or boolean takes the walker's path (parse/walk.py), which normalises it and decodes again.
 """
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from msgspec import inspect as mi
 
-from workflow.errors import Problems, child
+from workflow.errors import Problems, child, map_child
 from workflow.types.base import any_string_text, dec_hook, describe, is_any_string, yaml_time_text
 
 _info_cache: dict[type, mi.Type] = {}
@@ -24,11 +24,6 @@ def type_info(cls: type) -> mi.Type:
     if info is None:
         info = _info_cache[cls] = mi.type_info(cls)
     return info
-
-
-def map_child(path: str, key: str) -> str:
-    """The path of a map entry: `status.nodes[wf-123]`, `metadata.labels[app.kubernetes.io/name]`."""
-    return f"{path}[{key}]"
 
 
 def collect(value: Any, cls: type, path: str, problems: Problems) -> Any:
