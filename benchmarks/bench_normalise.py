@@ -1,4 +1,4 @@
-"""Benchmark: the one normalised form (workflow/normalise.py), typed objects against a normalised dict.
+"""Benchmark: the one normalised form (workflow/parse/normalise.py), typed objects against a normalised dict.
 
 Issue 9 asks for one model of a document that validation, resolution, expansion and the engine read,
 chosen by measurement. Two candidates:
@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_parse import workflow_doc  # noqa: E402
 from bench_validate import workflow as dag_workflow  # noqa: E402
 
-from workflow.normalise import normalise_object  # noqa: E402
 from workflow.parse import parse_object, parse_workflow_status, to_dict  # noqa: E402
+from workflow.parse.normalise import normalise_object  # noqa: E402
 
 
 def per_call_ms(fn, repeat: int) -> float:

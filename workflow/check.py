@@ -135,7 +135,7 @@ def _check(doc: Any, source: Any, options: CheckOptions, caches: CheckCaches, pa
     report.warnings.extend(parsed.warnings)
     if api_version != API_VERSION:
         return report  # the parser said which version it expects; the rest would be noise
-    # Validation reads the normalised form (workflow/normalise.py); its problems point at what the user wrote.
+    # Validation reads the normalised form (workflow/parse/normalise.py); its problems point at what the user wrote.
     norm = parsed.normalised
     try:
         resolver = Resolver(source, parsed.namespace, caches.parse)

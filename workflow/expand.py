@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from workflow.merge import apply_template_defaults, template_type
-from workflow.normalise import normalise_object
+from workflow.parse.normalise import normalise_object
 from workflow.resolve import Effective, Owner, Reached, Resolver, effective_spec, reachable, spec_roots
 
 LEAF_CONTAINER_TYPES = ("container", "script", "containerSet")
@@ -64,7 +64,7 @@ def expand_object(
     doc: dict[str, Any], source: Any, template_referencing: str = "", extra_allowed: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
     """The expanded form of one object without validating it (the controller's and the engine's view):
-    references that do not resolve are left as written; Argo v3 fields upgraded (workflow/normalise.py)."""
+    references that do not resolve are left as written; Argo v3 fields upgraded (workflow/parse/normalise.py)."""
     doc = normalise_object(doc).doc
     kind = doc.get("kind")
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}

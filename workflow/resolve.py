@@ -156,7 +156,7 @@ class Resolver:
         if not isinstance(doc, dict):
             return None
         parsed = self.cache.parse(doc)
-        # The template's normalised form (v3 fields upgraded, workflow/normalise.py) is what callers run.
+        # The template's normalised form (v3 fields upgraded, workflow/parse/normalise.py) is what callers run.
         if parsed.doc is not None:
             doc = parsed.doc
         spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}

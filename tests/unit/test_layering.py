@@ -99,7 +99,6 @@ INNER_RULES = [
     # The shared definitions of the engine are a leaf.
     ("workflow.engine.defs", ("workflow.engine",)),
     # Parsing and normalising know nothing of what reads their result.
-    ("workflow.normalise", ("workflow.engine", "workflow.validate", "workflow.check", "workflow.resolve")),
     ("workflow.parse", ("workflow.engine", "workflow.validate", "workflow.check", "workflow.resolve")),
     # Validation does not run the engine.
     ("workflow.validate", ("workflow.engine",)),

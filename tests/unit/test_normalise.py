@@ -1,4 +1,4 @@
-"""The normalised form (workflow/normalise.py): upgraded once, raw object untouched, paths mapped back."""
+"""The normalised form (workflow/parse/normalise.py): upgraded once, raw object untouched, paths mapped back."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import copy
 import pytest
 
 from workflow.check import check_object
-from workflow.normalise import normalise_object
 from workflow.parse import parse_object
+from workflow.parse.normalise import normalise_object
 from workflow.sources import NoSource
 
 CM_SEM = {"configMapKeyRef": {"name": "c", "key": "k"}}

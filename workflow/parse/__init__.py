@@ -5,7 +5,7 @@
     wf = parsed.obj                  # a workflow.types.Workflow (or WorkflowTemplate, CronWorkflow, ...)
     to_dict(wf) == doc               # back to Argo's JSON, absent fields omitted
 
-The document is first normalised (workflow/normalise.py: Argo v3's removed fields upgraded, once); the
+The document is first normalised (workflow/parse/normalise.py: Argo v3's removed fields upgraded, once); the
 fast path is then one `msgspec.convert`; only when it fails does the walker (parse/walk.py) go over the
 document to collect all problems, with paths mapped back to what the user wrote. `Parsed.doc` is the
 normalised JSON form (numbers and booleans given for strings rendered as Argo renders them) that
@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from workflow.errors import Problem, Problems
-from workflow.normalise import Normalised, normalise_object
+from workflow.parse.normalise import Normalised, normalise_object
 from workflow.parse.walk import collect, describe, problem_from_msgspec
 from workflow.types import (
     API_VERSION,

@@ -96,7 +96,7 @@ def check_pod_resources(ctx: Ctx, job: Job | None, resources: Any, path: str) ->
 def check_synchronization(ctx: Ctx, job: Job | None, sync: dict[str, Any] | None, path: str) -> None:
     if sync is None:
         return
-    # v3's `semaphore` / `mutex` are already in the lists (workflow/normalise.py; paths map back).
+    # v3's `semaphore` / `mutex` are already in the lists (workflow/parse/normalise.py; paths map back).
     semaphores = [(child(child(path, "semaphores"), i), s) for i, s in named(get_list(sync, "semaphores"))]
     for at, sem in semaphores:
         sources = [k for k in ("configMapKeyRef", "database") if sem.get(k) is not None]

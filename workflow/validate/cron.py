@@ -27,7 +27,7 @@ def timezone_error(name: str) -> str | None:
 
 
 def validate_cron(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
-    schedules = get_list(spec, "schedules")  # v3's `schedule` is already in it (workflow/normalise.py)
+    schedules = get_list(spec, "schedules")  # v3's `schedule` is already in it (workflow/parse/normalise.py)
     items: list[tuple[str, Any]] = [(child(child(path, "schedules"), i), s) for i, s in enumerate(schedules or [])]
     if not items:
         ctx.error(None, child(path, "schedules"), "cron workflow must have at least one schedule")

@@ -1,4 +1,4 @@
-"""Every Argo v3 spelling that workflow/normalise.py upgrades: the engine decides exactly as for the v4
+"""Every Argo v3 spelling that workflow/parse/normalise.py upgrades: the engine decides exactly as for the v4
 spelling (same actions, same status, step after step), and lint warns at the path the user wrote.
 
 Each case is (id, legacy workflow, modern workflow, referenced templates). A run grants every lock the
@@ -132,7 +132,7 @@ CASES = [
 
 def _modern_templates(templates):
     """The referenced templates as a v4 user would write them (the legacy run gets them as written)."""
-    from workflow.normalise import normalise_object
+    from workflow.parse.normalise import normalise_object
 
     return [normalise_object(t).doc for t in templates]
 
