@@ -20,7 +20,7 @@ from typing import Any
 from workflow.errors import Problem, child
 from workflow.merge import join_workflow_spec
 from workflow.parse import Parsed, parse_object
-from workflow.restrictions import is_restricted, sanitize_user_spec
+from workflow.resolve.restrictions import is_restricted, sanitize_user_spec
 
 WFT = "WorkflowTemplate"
 CWFT = "ClusterWorkflowTemplate"

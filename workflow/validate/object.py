@@ -17,7 +17,7 @@ from workflow.resolve import (
     spec_roots,
     workflow_template_ref,
 )
-from workflow.restrictions import NEEDS_REF_MESSAGE, is_restricted, override_violations
+from workflow.resolve.restrictions import NEEDS_REF_MESSAGE, is_restricted, override_violations
 from workflow.validate import cron
 from workflow.validate.arguments import check_names, validate_arguments
 from workflow.validate.calls import check_hooks
