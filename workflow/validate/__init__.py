@@ -1,4 +1,5 @@
-"""Argo's validation rules (argo-anchor.md §5), on the document as written, collecting every problem.
+"""Argo's validation rules (argo-anchor.md §5), on the normalised document (workflow/parse/normalise.py:
+Argo v3 fields already upgraded; problems point back at what the user wrote), collecting every problem.
 
 Entry point: `workflow.validate.object.validate_object`; `workflow.check.check_object` is the facade.
 Split by concept: object.py and specfields.py (the object and its spec), arguments.py, templates.py
