@@ -68,8 +68,8 @@ def resolve_artifacts(op: Operation, args: dict[str, Any], scope: dict[str, Any]
 
 def call_arguments(op: Operation, holder: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
     """The arguments a step or task passes (already substituted), artifacts resolved."""
-    args = holder.get("arguments") if isinstance(holder.get("arguments"), dict) else {}
-    return resolve_artifacts(op, args, scope)
+    args = holder.get("arguments")
+    return resolve_artifacts(op, args if isinstance(args, dict) else {}, scope)
 
 
 def skipped_node(
