@@ -10,7 +10,7 @@ Omitted task inheriting the phase of the last completed node of its branch.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow import names
 from workflow.engine import calls, hooks, loops, subst
@@ -35,11 +35,15 @@ from workflow.engine.state import (
     completed,
     fulfilled,
 )
+from workflow.engine.templates import TemplateBase
 from workflow.expr import TaskState
+
+if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
+    from workflow.engine.execute import Engine
 
 
 class DagRun:
-    def __init__(self, eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts):
+    def __init__(self, eng: Engine, node: dict[str, Any], ctx: TemplateBase, tmpl: dict[str, Any], opts: Opts):
         self.eng = eng
         self.op = eng.op
         self.node = node
@@ -325,7 +329,9 @@ class DagRun:
         self.op.set_list(self.node["id"], "outboundNodes", outbound)
 
 
-def execute_dag(eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts) -> dict[str, Any]:
+def execute_dag(
+    eng: Engine, node: dict[str, Any], ctx: TemplateBase, tmpl: dict[str, Any], opts: Opts
+) -> dict[str, Any]:
     if fulfilled(node):
         return node
     eng.remember_boundary(node["id"], tmpl)

@@ -118,7 +118,19 @@ class Engine:
             strategy = self.spec.get("retryStrategy")
         return strategy if isinstance(strategy, dict) else None
 
-    def _execute_with_retries(self, name, holder, new_ctx, ctx, tmpl, kind, opts, node, strategy, memo_status):
+    def _execute_with_retries(
+        self,
+        name: str,
+        holder: dict[str, Any],
+        new_ctx: TemplateBase,
+        ctx: TemplateBase,
+        tmpl: dict[str, Any],
+        kind: str,
+        opts: Opts,
+        node: dict[str, Any] | None,
+        strategy: dict[str, Any],
+        memo_status: dict[str, Any] | None,
+    ) -> dict[str, Any] | None:
         op = self.op
         if node is None:
             node = self.new_node(name, "Retry", holder, ctx, tmpl, opts, RUNNING)
@@ -160,7 +172,18 @@ class Engine:
 
     # --- dispatch by template type -----------------------------------------------------------------
 
-    def dispatch(self, name, holder, new_ctx, ctx, tmpl, kind, opts, node, memo_status):
+    def dispatch(
+        self,
+        name: str,
+        holder: dict[str, Any],
+        new_ctx: TemplateBase,
+        ctx: TemplateBase,
+        tmpl: dict[str, Any],
+        kind: str,
+        opts: Opts,
+        node: dict[str, Any] | None,
+        memo_status: dict[str, Any] | None,
+    ) -> dict[str, Any] | None:
         op = self.op
         if kind in LEAF_POD_TYPES:
             if node is None:
@@ -253,7 +276,9 @@ class Engine:
 
     # --- parallelism and failFast ------------------------------------------------------------------
 
-    def check_parallelism(self, tmpl, kind, node, boundary_id) -> bool:
+    def check_parallelism(
+        self, tmpl: dict[str, Any], kind: str, node: dict[str, Any] | None, boundary_id: str
+    ) -> bool:
         """Argo's checkParallelism: False means "not now" (a silent wait), never an error."""
         op = self.op
         limit = self.spec.get("parallelism")

@@ -11,13 +11,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow import names
 from workflow.engine import calls, subst
 from workflow.engine.defs import Opts
 from workflow.engine.scope import add_node
 from workflow.engine.state import EngineError, completed, fulfilled
+from workflow.engine.templates import TemplateBase
+
+if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
+    from workflow.engine.execute import Engine
 
 
 def exit_holder(item: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -38,19 +42,27 @@ def lifecycle_hooks(item: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in hooks.items() if k != "exit" and isinstance(v, dict)}
 
 
-def hook_args(eng, hook: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+def hook_args(eng: Engine, hook: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
     args = hook.get("arguments") if isinstance(hook.get("arguments"), dict) else {}
     if not args:
         return {}
     return calls.resolve_artifacts(eng.op, subst.render(args, eng.op.globals, scope), scope)
 
 
-def _hook_opts(opts, boundary_id: str, on_exit: bool):
+def _hook_opts(opts: Opts, boundary_id: str, on_exit: bool) -> Opts:
     return Opts(boundary_id=boundary_id, on_exit=on_exit or opts.on_exit, flag={"hooked": True},
                 depth=opts.depth, parent=opts.parent)
 
 
-def run_exit(eng, holder, parent: dict[str, Any], ctx, opts, prefix: str, scope: dict[str, Any]):
+def run_exit(
+    eng: Engine,
+    holder: dict[str, Any] | None,
+    parent: dict[str, Any],
+    ctx: TemplateBase,
+    opts: Opts,
+    prefix: str,
+    scope: dict[str, Any],
+) -> dict[str, Any] | None:
     """The exit handler of a completed node; returns its node (or None when there is none)."""
     op = eng.op
     if holder is None or not completed(parent):
@@ -73,7 +85,16 @@ def run_exit(eng, holder, parent: dict[str, Any], ctx, opts, prefix: str, scope:
     return node
 
 
-def run_lifecycle(eng, hooks: dict[str, dict[str, Any]], parent, ctx, opts, prefix, scope, boundary_id):
+def run_lifecycle(
+    eng: Engine,
+    hooks: dict[str, dict[str, Any]],
+    parent: dict[str, Any],
+    ctx: TemplateBase,
+    opts: Opts,
+    prefix: str,
+    scope: dict[str, Any],
+    boundary_id: str,
+) -> None:
     op = eng.op
     for hook_name, hook in hooks.items():
         name = names.hook_node_name(parent["name"], hook_name)
@@ -106,7 +127,15 @@ def has_hooks(item: dict[str, Any] | None) -> bool:
     return isinstance(item, dict) and (bool(item.get("hooks")) or bool(item.get("onExit")))
 
 
-def step_hooks(eng, item, child, ctx, opts, prefix, scope) -> None:
+def step_hooks(
+    eng: Engine,
+    item: dict[str, Any] | None,
+    child: dict[str, Any],
+    ctx: TemplateBase,
+    opts: Opts,
+    prefix: str,
+    scope: dict[str, Any],
+) -> None:
     """Drive the hooks of a step or task whose node is `child`."""
     if not has_hooks(item):
         return
@@ -118,7 +147,7 @@ def step_hooks(eng, item, child, ctx, opts, prefix, scope) -> None:
         run_exit(eng, holder, child, ctx, opts, prefix, scope)
 
 
-def hooks_done(eng, item, child) -> bool:
+def hooks_done(eng: Engine, item: dict[str, Any] | None, child: dict[str, Any]) -> bool:
     """A step or task counts as done only once its exit handler and started hooks are fulfilled."""
     if not has_hooks(item):
         return True

@@ -9,7 +9,7 @@ with the group's message. The outputs of finished groups are in scope as `steps.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow import names
 from workflow.engine import calls, hooks, loops, subst
@@ -30,14 +30,21 @@ from workflow.engine.state import (
     SKIPPED,
     SUCCEEDED,
     EngineError,
+    Operation,
     completed,
     fulfilled,
 )
+from workflow.engine.templates import TemplateBase
+
+if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
+    from workflow.engine.execute import Engine
 
 DONE = frozenset({SUCCEEDED, FAILED, ERROR, SKIPPED, "Omitted"})
 
 
-def execute_steps(eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts) -> dict[str, Any]:
+def execute_steps(
+    eng: Engine, node: dict[str, Any], ctx: TemplateBase, tmpl: dict[str, Any], opts: Opts
+) -> dict[str, Any]:
     op = eng.op
     if fulfilled(node):
         return node
@@ -93,14 +100,14 @@ def execute_steps(eng, node: dict[str, Any], ctx, tmpl: dict[str, Any], opts) ->
     return op.mark(node["id"], SUCCEEDED)
 
 
-def _called_template(eng, step: dict[str, Any], ctx) -> dict[str, Any] | None:
+def _called_template(eng: Engine, step: dict[str, Any], ctx: TemplateBase) -> dict[str, Any] | None:
     try:
         return eng.templates.resolve(step, ctx)[1]
     except EngineError:
         return None
 
 
-def _connect_group(op, steps_name: str, index: int, sg_name: str) -> None:
+def _connect_group(op: Operation, steps_name: str, index: int, sg_name: str) -> None:
     if index == 0:
         op.add_child(steps_name, sg_name)
         return
@@ -116,14 +123,16 @@ def _connect_group(op, steps_name: str, index: int, sg_name: str) -> None:
             op.add_child(op.nodes[outbound]["name"], sg_name)
 
 
-def _set_outbound(op, node: dict[str, Any], group: dict[str, Any]) -> None:
+def _set_outbound(op: Operation, node: dict[str, Any], group: dict[str, Any]) -> None:
     outbound: list[str] = []
     for child in op.children_of(group):
         outbound.extend(op.outbound_nodes(child["id"]))
     op.set_list(node["id"], "outboundNodes", outbound)
 
 
-def execute_group(eng, group: list[Any], sg: dict[str, Any], ctx, scope: dict[str, Any], opts) -> dict[str, Any]:
+def execute_group(
+    eng: Engine, group: list[Any], sg: dict[str, Any], ctx: TemplateBase, scope: dict[str, Any], opts: Opts
+) -> dict[str, Any]:
     op = eng.op
     if fulfilled(sg):
         return sg
