@@ -10,6 +10,7 @@ reconciliation, a pending pod node whose pod is not observed yet asks for it aga
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from workflow import names
@@ -31,6 +32,10 @@ from workflow.engine.templates import TemplateBase, Templates
 
 
 class Engine:
+    """Executes the tree of one step. operate.py sets the run's conditions (the public attributes below)
+    before calling `execute` on the entrypoint; steps.py, dag.py, hooks.py and calls.py call back into
+    `execute`, `new_node` and `error_node`."""
+
     def __init__(self, op: Operation, spec: dict[str, Any], templates: Templates):
         self.op = op
         self.spec = spec
@@ -40,7 +45,7 @@ class Engine:
         self.shutdown = ""  # spec.shutdown: Stop | Terminate
         self.suspended = False
         self.boundary_templates: dict[str, dict[str, Any]] = {}
-        self.workflow_deadline = None  # datetime | None: startedAt + spec.activeDeadlineSeconds
+        self.workflow_deadline: datetime | None = None  # startedAt + spec.activeDeadlineSeconds
         self.uses_sync = False
         self._daemon_cache: dict[str, bool] = {}
 
