@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +91,9 @@ def collect(env: PodEnv, codes: dict[str, int], drivers: transfer.DriverFor) -> 
         got.outputs["parameters"] = params.parameters
     location = env.template.get("archiveLocation")
     location = location if isinstance(location, dict) else None
-    scratch = env.layout.run / "outputs" / ".packing"
+    # Archives are built in /tmp (the pod's tmp-dir-argo volume): the shared volume's directories belong
+    # to main's user, which need not be wait's.
+    scratch = Path(tempfile.mkdtemp(prefix="sluice-packing-"))
     artifacts = []
     for art in declared.get("artifacts") or ():
         if not isinstance(art, dict) or not art.get("path"):
@@ -108,6 +112,7 @@ def collect(env: PodEnv, codes: dict[str, int], drivers: transfer.DriverFor) -> 
             artifacts.append(transfer.save_logs(env.layout.ctr(result_ctr) / "combined", location, drivers))
         except transfer.ArtifactError as exc:
             got.errors.append(str(exc))
+    shutil.rmtree(scratch, ignore_errors=True)
     if artifacts:
         got.outputs["artifacts"] = artifacts
     if main_code != 0 and got.errors:

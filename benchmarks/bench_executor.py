@@ -1,0 +1,179 @@
+"""Time from `main` exiting to the task result completed, and the executor's memory.
+
+For each output size, every iteration runs the pod's two halves on this machine for real: a `wait`
+process (sluice_executor.wait.Waiter, the S3 driver against a real MinIO on 127.0.0.1) is started, then
+`main` runs under the real launcher and writes an output artifact and an output parameter of the
+given size. The delay is measured from main's command ending (its last act writes a timestamp) to the
+moment wait's last API call (`report-outputs-completed=true`) returns: the launcher copying the outputs
+into the shared volume, wait noticing the exitcode file, reading and uploading, and reporting; the part
+spent by the launcher's copy is shown on its own. The task result API is an in-memory recorder here (no
+API server round trip; a real one adds a few ms per call). Memory is the wait process's peak RSS.
+
+    .venv/bin/python benchmarks/bench_executor.py [--runs-small 40] [--runs-big 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "executor-sidecar"))
+
+
+def wait_child() -> None:
+    """Run wait with a timestamping in-memory API; print one JSON line when done."""
+    from sluice_executor.drivers import MountedSecrets, driver_for
+    from sluice_executor.podenv import PodEnv
+    from sluice_executor.wait import Waiter
+
+    from tests.integration.executor_support import RecordingAPI
+
+    class Timed(RecordingAPI):
+        finished_at = 0.0
+
+        async def patch(self, namespace, name, patch):
+            await super().patch(namespace, name, patch)
+            labels = (patch.get("metadata") or {}).get("labels") or {}
+            if labels.get("workflows.argoproj.io/report-outputs-completed") == "true":
+                Timed.finished_at = time.time()
+
+    env = PodEnv.from_env()
+    secrets = MountedSecrets(env.layout.secrets)
+    api = Timed()
+    code = asyncio.run(Waiter(env, api, lambda kind: driver_for(kind, secrets)).run())
+    outputs = api.result(env.node_id, env.namespace).get("outputs") or {}
+    print(
+        json.dumps(
+            {
+                "code": code,
+                "finished_at": Timed.finished_at,
+                "artifacts": len(outputs.get("artifacts") or []),
+                "rss_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def run_once(launcher: Path, minio, root: Path, size: int, index: str) -> dict:
+    from tests.integration.minio_server import ACCESS_KEY, SECRET_KEY
+
+    work = root / f"run-{index}"
+    run_dir = work / "run"
+    secrets = work / "secrets" / "minio-creds"
+    secrets.mkdir(parents=True)
+    (secrets / "accesskey").write_text(ACCESS_KEY)
+    (secrets / "secretkey").write_text(SECRET_KEY)
+    template = {
+        "name": "bench",
+        "outputs": {
+            "parameters": [{"name": "p", "valueFrom": {"path": f"{work}/param"}}],
+            "artifacts": [{"name": "out", "path": f"{work}/out.bin", "archive": {"none": {}}}],
+        },
+        "archiveLocation": {
+            "s3": {
+                "endpoint": minio.endpoint,
+                "bucket": "bench",
+                "insecure": True,
+                "accessKeySecret": {"name": "minio-creds", "key": "accesskey"},
+                "secretKeySecret": {"name": "minio-creds", "key": "secretkey"},
+                "key": f"bench/run-{index}",
+            }
+        },
+    }
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SLUICE_RUN_DIR": str(run_dir),
+        "ARGO_TEMPLATE": json.dumps(template),
+        "ARGO_NODE_ID": f"bench-{index}",
+        "ARGO_WORKFLOW_NAME": "bench",
+        "ARGO_POD_NAME": f"bench-{index}",
+        "ARGO_NAMESPACE": "bench",
+        "ARGO_INCLUDE_SCRIPT_OUTPUT": "true",
+        "SLUICE_SECRETS_DIR": str(work / "secrets"),
+        "SLUICE_TERMINATION_LOG": str(work / "termination-log"),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    wait = subprocess.Popen(
+        [sys.executable, __file__, "--wait-child"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.5)  # wait is up and polling before main ends, as in a pod
+    script = f"head -c {size} /dev/urandom > {work}/out.bin && echo -n value > {work}/param && date +%s.%N > {work}/ended"
+    main = subprocess.run(
+        [str(launcher), "--", "sh", "-c", script], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert main.returncode == 0, main.stderr
+    out, err = wait.communicate(timeout=600)
+    assert wait.returncode == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["code"] == 0 and result["artifacts"] == 1, result
+    ended = float((work / "ended").read_text())  # the command's last act, before the launcher copies outputs
+    recorded = (run_dir / "ctr" / "main" / "exitcode").stat().st_mtime
+    return {
+        "delay_ms": (result["finished_at"] - ended) * 1000,
+        "copy_ms": (recorded - ended) * 1000,
+        "rss_peak_mib": result["rss_peak_mib"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--wait-child", action="store_true")
+    parser.add_argument("--runs-small", type=int, default=40)
+    parser.add_argument("--runs-big", type=int, default=10)
+    args = parser.parse_args()
+    if args.wait_child:
+        wait_child()
+        return
+    from tests.integration.launcher_build import build
+    from tests.integration.minio_server import make_bucket, start_minio
+
+    with tempfile.TemporaryDirectory(prefix="bench-executor-") as tmp:
+        root = Path(tmp)
+        launcher = build(root / "bin")
+        minio = start_minio(root / "minio")
+        try:
+            make_bucket(minio, "bench")
+            print(f"load {os.getloadavg()[0]:.1f}")
+            print(
+                "| output | runs | p50 ms | p99 ms | max ms | of which launcher copy, p50 ms | wait peak RSS MiB |"
+            )
+            print("|---|---:|---:|---:|---:|---:|---:|")
+            for label, size, runs in (
+                ("1 KiB", 1024, args.runs_small),
+                ("100 MiB", 100 * 1024 * 1024, args.runs_big),
+            ):
+                results = [run_once(launcher, minio, root, size, f"{size}-{i}") for i in range(runs)]
+                delays = [r["delay_ms"] for r in results]
+                rss = max(r["rss_peak_mib"] for r in results)
+                copy = statistics.median(r["copy_ms"] for r in results)
+                print(
+                    f"| {label} | {runs} | {statistics.median(delays):.0f} | {percentile(delays, 0.99):.0f} | "
+                    f"{max(delays):.0f} | {copy:.0f} | {rss:.0f} |"
+                )
+        finally:
+            minio.stop()
+
+
+if __name__ == "__main__":
+    main()

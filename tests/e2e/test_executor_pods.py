@@ -1,0 +1,142 @@
+"""Pods rendered by the engine, created directly on the cluster (no controller): the executor stages the
+launcher, runs main in the example's own image, and reports the task result the engine expects.
+
+For each Argo example, the Workflow is stored (so the task result has a real owner; an instance ID keeps
+every controller away), the engine's first step renders its first pod, the test creates that pod and
+waits for it to finish, then hands the pod and the task result back to the engine, which must take the
+outputs into the node (argo-anchor.md §1.11, §2.7).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+import yaml
+
+from workflow.engine import EngineConfig, Observed, step
+from workflow.engine.observe import pod_observation, task_result_observation
+
+EXECUTOR_IMAGE = "sluice.local/sluice:dev"
+INSTANCE = "e2e-executor-pods"
+RBAC = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: sluice-executor}
+rules:
+- apiGroups: [argoproj.io]
+  resources: [workflowtaskresults]
+  verbs: [create, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: sluice-executor}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: sluice-executor}
+subjects:
+- {kind: ServiceAccount, name: default}
+"""
+
+
+@pytest.fixture(scope="module")
+def executor_rbac(kubectl, namespace) -> str:
+    """What the executor's service account may do: create and patch task results, nothing else."""
+    kubectl("apply", "-n", namespace, "-f", "-", input=RBAC)
+    return namespace
+
+
+def stored_workflow(kubectl, namespace: str, example: dict, name: str) -> dict:
+    wf = copy.deepcopy(example)
+    meta = wf.setdefault("metadata", {})
+    meta.pop("generateName", None)
+    meta.update(name=name, namespace=namespace)
+    meta.setdefault("labels", {})["workflows.argoproj.io/controller-instanceid"] = INSTANCE
+    kubectl("apply", "-f", "-", input=json.dumps(wf))
+    meta["uid"] = kubectl(
+        "get", "workflows.argoproj.io", name, "-n", namespace, "-o", "jsonpath={.metadata.uid}"
+    )
+    return wf
+
+
+def wait_for_pod(kubectl, namespace: str, name: str, timeout: float = 240) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        pod = json.loads(kubectl("get", "pod", name, "-n", namespace, "-o", "json"))
+        if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+            return pod
+        if time.monotonic() > deadline:
+            logs = kubectl("logs", name, "-n", namespace, "--all-containers", "--prefix", check=False)
+            raise AssertionError(
+                f"pod {name} still {pod.get('status', {}).get('phase')}: {pod.get('status')}\n{logs}"
+            )
+        time.sleep(1)
+
+
+def run_first_pod(kubectl, namespace: str, argo_examples, file: str, name: str):
+    example = yaml.safe_load((argo_examples / file).read_text())
+    wf = stored_workflow(kubectl, namespace, example, name)
+    config = EngineConfig(executor_image=EXECUTOR_IMAGE, executor_image_pull_policy="IfNotPresent")
+    now = datetime.now(UTC)
+    first = step(wf, Observed(config=config), now)
+    creates = first.pods_to_create()
+    assert creates, f"the engine asked for no pod: {first.status}"
+    create = creates[0]
+    kubectl("create", "-f", "-", input=json.dumps(create.pod))
+    pod = wait_for_pod(kubectl, namespace, create.name)
+    result = json.loads(
+        kubectl("get", "workflowtaskresults.argoproj.io", create.node_id, "-n", namespace, "-o", "json")
+    )
+    wf["status"] = first.status
+    after = step(
+        wf,
+        Observed(
+            pods={create.node_id: pod_observation(pod)},
+            task_results={create.node_id: task_result_observation(result)},
+            config=config,
+        ),
+        now,
+    )
+    return pod, result, after.nodes[create.node_id]
+
+
+def containers(pod: dict) -> dict[str, dict]:
+    status = pod["status"]
+    return {
+        c["name"]: c for c in status.get("initContainerStatuses", []) + status.get("containerStatuses", [])
+    }
+
+
+def test_output_parameter_example(kubectl, executor_rbac, argo_examples):
+    pod, result, node = run_first_pod(
+        kubectl, executor_rbac, argo_examples, "output-parameter.yaml", "exec-outparam"
+    )
+    assert pod["status"]["phase"] == "Succeeded", containers(pod)
+    assert result["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"] == "true"
+    assert result["outputs"]["parameters"][0]["value"] == "hello world"
+    assert node["phase"] == "Succeeded"
+    assert node["outputs"]["parameters"][0]["value"] == "hello world"
+    assert node["outputs"]["exitCode"] == "0"
+
+
+def test_script_example_result(kubectl, executor_rbac, argo_examples):
+    pod, result, node = run_first_pod(
+        kubectl, executor_rbac, argo_examples, "scripts-bash.yaml", "exec-script"
+    )
+    assert pod["status"]["phase"] == "Succeeded", containers(pod)
+    number = int(result["outputs"]["result"])
+    assert 1 <= number <= 101
+    assert node["phase"] == "Succeeded" and node["outputs"]["result"] == str(number)
+
+
+def test_failing_main_keeps_its_exit_code_and_the_result_completes(kubectl, executor_rbac, argo_examples):
+    pod, result, node = run_first_pod(
+        kubectl, executor_rbac, argo_examples, "exit-code-output-variable.yaml", "exec-exitcode"
+    )
+    assert pod["status"]["phase"] == "Failed"
+    assert containers(pod)["main"]["state"]["terminated"]["exitCode"] == 123
+    assert containers(pod)["wait"]["state"]["terminated"]["exitCode"] == 0
+    assert result["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"] == "true"
+    assert result["outputs"]["exitCode"] == "123"
+    assert node["phase"] == "Failed"
