@@ -300,3 +300,17 @@ def test_containerset_reports_main_of_the_set(launcher_bin, tmp_path, store):
     outputs = api.result("wf-1-123")["outputs"]
     assert outputs["result"] == "from-a\nlast"
     assert outputs["parameters"][0]["value"] == "from-a"
+
+
+def test_progress_file_is_reported(launcher_bin, tmp_path, store):
+    env = pod_env(tmp_path, script_template(""))
+    assert run_init(env, drivers_for(store), launcher_bin) == 0
+    run_main(env.layout.launcher, env, "sh", "-c", f"echo 2/3 > {env.progress_file}")
+    api = RecordingAPI()
+    assert wait(env, api, store) == 0
+    assert api.result("wf-1-123")["progress"] == "2/3"
+    # anything that is not N/M is ignored
+    (tmp_path / "var-run-argo" / "progress").write_text("almost done")
+    api2 = RecordingAPI()
+    assert wait(env, api2, store) == 0
+    assert "progress" not in api2.result("wf-1-123")
