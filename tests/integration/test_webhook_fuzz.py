@@ -139,6 +139,7 @@ def webhook(tmp_path_factory):
 
 
 @pytest.mark.timeout(1800)
+@pytest.mark.slow  # long fuzzing: CI runs it, `make unit` does not
 def test_ten_thousand_random_reviews(webhook, argo_examples):
     docs = corpus(argo_examples)
     assert len(docs) > 150
