@@ -43,7 +43,9 @@ EXPECTED = _read_expected()
 RUN = sorted(f for f, row in EXPECTED.items() if row["outcome"] not in ("too-long", "cannot-run"))
 LIKELY_RUNS = 3
 
-pytestmark = [pytest.mark.slow]
+# One xdist worker runs every example (scripts/test.sh uses --dist loadgroup): the fixture below runs
+# the session's selected examples at once, so spreading the tests would run them on each worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("local-run")]
 
 
 @pytest.fixture(scope="module")
