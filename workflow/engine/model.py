@@ -17,7 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.sources import TemplateSource  # the one protocol (re-exported by workflow.engine)
+from workflow.sources import (
+    TemplateSource as TemplateSource,  # the one protocol, re-exported (workflow.engine)
+)
 
 # --- observations ---------------------------------------------------------------------------------------
 

@@ -203,7 +203,7 @@ def archive_location(eng, tmpl: dict[str, Any], pod_name: str) -> dict[str, Any]
     op = eng.op
     own = tmpl.get("archiveLocation") if isinstance(tmpl.get("archiveLocation"), dict) else {}
     if artifact_rules.location_kind(own) is not None:
-        location = copy.deepcopy(own)
+        location: dict[str, Any] = copy.deepcopy(own)
     else:
         ref = (op.status.get("artifactRepositoryRef") or {}) if isinstance(op.status, dict) else {}
         repo = ref.get("artifactRepository") if isinstance(ref, dict) else None
