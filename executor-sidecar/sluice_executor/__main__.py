@@ -14,7 +14,12 @@ from sluice_executor.podenv import PodEnv, PodEnvError
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(prog="sluice executor")
-    parser.add_argument("phase", choices=["init", "wait"], help="init: before main; wait: after main")
+    parser.add_argument(
+        "phase",
+        choices=["init", "wait", "resource", "data"],
+        help="init: before main; wait: after main; resource ACTION / data: main of those templates",
+    )
+    parser.add_argument("action", nargs="?", default="", help="the resource template's action")
     parser.add_argument(
         "--kubeconfig",
         default=os.environ.get("SLUICE_KUBECONFIG"),
@@ -43,7 +48,37 @@ def run(args: argparse.Namespace) -> int:
         from sluice_executor.init import run_init
 
         return run_init(env, drivers, args.launcher)
+    if args.phase == "resource":
+        return asyncio.run(_resource(env, args.action, args.kubeconfig))
+    if args.phase == "data":
+        from sluice_executor.wait import write_termination_log
+
+        message = "data templates are not supported by this executor yet"
+        write_termination_log(env.layout.termination_log, [message])
+        print(f"data: {message}", file=sys.stderr)
+        return 1
     return asyncio.run(_wait(env, drivers, args.kubeconfig))
+
+
+async def _resource(env: PodEnv, action: str, kubeconfig: str | None) -> int:
+    from sluice_executor.kube_resources import KubeResources
+    from sluice_executor.resource import run_resource
+    from sluice_executor.taskresult import KubeResultAPI
+    from sluice_executor.wait import write_termination_log
+
+    try:
+        results = await KubeResultAPI.connect(kubeconfig)
+        resources = await KubeResources.connect(kubeconfig)
+    except Exception as exc:  # no service account token, a bad kubeconfig: say so where the node shows it
+        message = f"cannot reach the Kubernetes API: {exc}"
+        write_termination_log(env.layout.termination_log, [message])
+        print(f"resource: {message}", file=sys.stderr)
+        return 1
+    try:
+        return await run_resource(env, action, resources, results)
+    finally:
+        await resources.close()
+        await results.close()
 
 
 async def _wait(env: PodEnv, drivers, kubeconfig: str | None) -> int:

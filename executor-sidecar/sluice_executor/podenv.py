@@ -72,15 +72,20 @@ class PodEnv:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PodEnv:
         env = os.environ if env is None else env
-        missing = [
-            k
-            for k in ("ARGO_TEMPLATE", "ARGO_NODE_ID", "ARGO_WORKFLOW_NAME", "ARGO_POD_NAME")
-            if not env.get(k)
-        ]
+        layout = Layout.from_env(env)
+        text = env.get("ARGO_TEMPLATE")
+        if not text:  # main of a resource template: init wrote the template into the shared volume
+            try:
+                text = layout.template.read_text()
+            except OSError:
+                text = ""
+        missing = [k for k in ("ARGO_NODE_ID", "ARGO_WORKFLOW_NAME", "ARGO_POD_NAME") if not env.get(k)]
+        if not text:
+            missing.insert(0, "ARGO_TEMPLATE")
         if missing:
             raise PodEnvError(f"the pod does not set {', '.join(missing)} on this container")
         try:
-            template = json.loads(env["ARGO_TEMPLATE"])
+            template = json.loads(text)
         except ValueError as exc:
             raise PodEnvError(f"ARGO_TEMPLATE is not JSON: {exc}") from exc
         if not isinstance(template, dict):
@@ -91,7 +96,7 @@ class PodEnv:
             names = [c.get("name") for c in container_set.get("containers") or () if isinstance(c, dict)]
             members = tuple(str(n) for n in names if n) or members
         return cls(
-            layout=Layout.from_env(env),
+            layout=layout,
             template=template,
             pod_name=env["ARGO_POD_NAME"],
             namespace=env.get("ARGO_NAMESPACE") or _namespace_file(),

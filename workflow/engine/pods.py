@@ -329,6 +329,8 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         if runs_executor:  # resource/data: main is the executor itself, with its own security
             container.setdefault("securityContext", copy.deepcopy(executor["securityContext"]))
             container.setdefault("resources", copy.deepcopy(executor["resources"]))
+            container["env"] = [e for e in executor_env if e["name"] != "ARGO_TEMPLATE"]
+            _mount(container, tmp_mount)
         else:
             if isinstance(config.main_container, dict) and config.main_container:
                 container = strategic_merge(copy.deepcopy(config.main_container), container)

@@ -154,6 +154,10 @@ def test_resource_and_data_run_the_executor_image_without_wait(kind, body):
     assert main["image"] == "sluice.local/sluice:dev"
     assert main["command"][:3] == ["sluice", "executor", kind]
     assert main["securityContext"] == EXECUTOR_SECURITY_CONTEXT
+    env = {e["name"]: e for e in main["env"]}
+    assert env["ARGO_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+    assert "ARGO_TEMPLATE" not in env  # main reads the template init wrote into the shared volume
+    assert {"name": "tmp-dir-argo", "mountPath": "/tmp"} in main["volumeMounts"]
 
 
 def test_input_artifacts_are_downloaded_by_init_and_mounted_at_their_paths():

@@ -1,0 +1,266 @@
+"""Resource templates' flow (executor-sidecar/sluice_executor/resource.py) with an in-memory API:
+actions, owner references, conditions polled until they hold, outputs, clear errors, and the task result
+always finished. The real API path is tests/e2e/test_executor_resource.py."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+
+import pytest
+from sluice_executor.podenv import PodEnv
+from sluice_executor.resource import NotFoundError, ResourceError, run_resource
+
+from tests.integration.executor_support import RecordingAPI, merge_patch
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: '1'\n"
+
+
+class MemoryResources:
+    """Objects by (kind, namespace, name); `evolve` changes an object on each get (a Job progressing)."""
+
+    def __init__(self, evolve=None):
+        self.objects: dict[tuple, dict] = {}
+        self.calls: list[str] = []
+        self.evolve = evolve or []
+
+    def _key(self, obj):
+        meta = obj.get("metadata") or {}
+        return (str(obj.get("kind")).lower(), meta.get("namespace"), meta.get("name"))
+
+    async def get(self, obj):
+        self.calls.append("get")
+        key = self._key(obj)
+        if key not in self.objects:
+            raise NotFoundError(f"get {key}: not found")
+        if self.evolve:
+            self.objects[key] = merge_patch(self.objects[key], self.evolve.pop(0))
+        return copy.deepcopy(self.objects[key])
+
+    async def create(self, obj):
+        self.calls.append("create")
+        key = self._key(obj)
+        if key in self.objects:
+            raise ResourceError(f"create {key}: already exists")
+        self.objects[key] = copy.deepcopy(obj)
+        return copy.deepcopy(obj)
+
+    async def apply(self, obj):
+        self.calls.append("apply")
+        self.objects[self._key(obj)] = merge_patch(self.objects.get(self._key(obj), {}), obj)
+        return copy.deepcopy(self.objects[self._key(obj)])
+
+    async def replace(self, obj):
+        self.calls.append("replace")
+        if self._key(obj) not in self.objects:
+            raise NotFoundError("replace: not found")
+        self.objects[self._key(obj)] = copy.deepcopy(obj)
+        return copy.deepcopy(obj)
+
+    async def patch(self, obj, body, patch_type):
+        self.calls.append(f"patch:{patch_type}")
+        key = self._key(obj)
+        if key not in self.objects:
+            raise NotFoundError("patch: not found")
+        if patch_type == "json":
+            for op in body:
+                assert op["op"] == "add"
+                node = self.objects[key]
+                parts = op["path"].strip("/").split("/")
+                for part in parts[:-1]:
+                    node = node.setdefault(part, {})
+                node[parts[-1]] = op["value"]
+        else:
+            self.objects[key] = merge_patch(self.objects[key], body)
+        return copy.deepcopy(self.objects[key])
+
+    async def delete(self, obj):
+        self.calls.append("delete")
+        if self.objects.pop(self._key(obj), None) is None:
+            raise NotFoundError("delete: not found")
+
+
+def env_for(tmp_path, resource: dict, outputs: dict | None = None) -> PodEnv:
+    template = {"name": "r", "resource": resource}
+    if outputs:
+        template["outputs"] = outputs
+    return PodEnv.from_env(
+        {
+            "ARGO_TEMPLATE": json.dumps(template),
+            "ARGO_NODE_ID": "wf-9",
+            "ARGO_WORKFLOW_NAME": "wf",
+            "ARGO_WORKFLOW_UID": "uid-wf",
+            "ARGO_POD_NAME": "wf-r-9",
+            "ARGO_NAMESPACE": "ns",
+            "SLUICE_TERMINATION_LOG": str(tmp_path / "termination-log"),
+        }
+    )
+
+
+def run(env, action, api, results=None):
+    results = results or RecordingAPI()
+
+    async def no_sleep(seconds):
+        await asyncio.sleep(0)
+
+    return asyncio.run(run_resource(env, action, api, results, sleep=no_sleep)), results
+
+
+def test_create_with_owner_and_json_path_output(tmp_path):
+    env = env_for(
+        tmp_path,
+        {"action": "create", "manifest": CM, "setOwnerReference": True},
+        {
+            "parameters": [
+                {"name": "n", "valueFrom": {"jsonPath": "{.metadata.name}"}},
+                {"name": "a", "valueFrom": {"jsonPath": "{.data.a}"}},
+            ]
+        },
+    )
+    api = MemoryResources()
+    code, results = run(env, "create", api)
+    assert code == 0
+    created = api.objects[("configmap", "ns", "cm")]
+    assert created["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "name": "wf",
+            "uid": "uid-wf",
+            "blockOwnerDeletion": True,
+        }
+    ]
+    result = results.result("wf-9", "ns")
+    assert [p["value"] for p in result["outputs"]["parameters"]] == ["cm", "1"]
+    assert result["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"] == "true"
+
+
+def test_success_condition_is_polled_until_it_holds(tmp_path):
+    job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n"
+    env = env_for(
+        tmp_path,
+        {
+            "action": "create",
+            "manifest": job,
+            "successCondition": "status.succeeded > 0",
+            "failureCondition": "status.failed > 3",
+        },
+    )
+    api = MemoryResources(
+        evolve=[{"status": {"active": 1}}, {"status": {"active": 1}}, {"status": {"succeeded": 1}}]
+    )
+    code, _ = run(env, "create", api)
+    assert code == 0
+    assert api.calls == ["create", "get", "get", "get"]
+
+
+def test_failure_condition_fails_the_node_with_its_text(tmp_path):
+    job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n"
+    env = env_for(
+        tmp_path,
+        {
+            "action": "create",
+            "manifest": job,
+            "successCondition": "status.succeeded > 0",
+            "failureCondition": "status.failed > 3",
+        },
+    )
+    api = MemoryResources(evolve=[{"status": {"failed": 4}}])
+    code, results = run(env, "create", api)
+    assert code == 1
+    assert (
+        tmp_path / "termination-log"
+    ).read_text() == "Job ns/j: failure condition 'status.failed > 3' evaluated true"
+    assert (
+        results.result("wf-9", "ns")["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"]
+        == "true"
+    )
+
+
+def test_patch_targets_from_flags_json_and_merge(tmp_path):
+    api = MemoryResources()
+    api.objects[("pod", "ns", "wf-r-9")] = {"kind": "Pod", "metadata": {"name": "wf-r-9", "namespace": "ns"}}
+    json_patch = "- op: add\n  path: /metadata/annotations\n  value: {foo: bar}\n"
+    env = env_for(
+        tmp_path,
+        {"action": "patch", "mergeStrategy": "json", "flags": ["pod", "wf-r-9"], "manifest": json_patch},
+    )
+    assert run(env, "patch", api)[0] == 0
+    merge = "metadata:\n  labels:\n    x: y\n"
+    env = env_for(
+        tmp_path, {"action": "patch", "mergeStrategy": "merge", "flags": ["pod/wf-r-9"], "manifest": merge}
+    )
+    assert run(env, "patch", api)[0] == 0
+    pod = api.objects[("pod", "ns", "wf-r-9")]
+    assert pod["metadata"]["annotations"] == {"foo": "bar"} and pod["metadata"]["labels"] == {"x": "y"}
+    assert api.calls == ["patch:json", "patch:merge"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "action", "message"),
+    [
+        (
+            {"action": "create", "manifest": "kind: ConfigMap"},
+            "create",
+            "must be one object with apiVersion and kind",
+        ),
+        ({"action": "create", "manifest": "a: [b"}, "create", "the manifest is not YAML"),
+        ({"action": "create"}, "create", "has no manifest"),
+        ({"action": "launch", "manifest": CM}, "launch", "action 'launch': must be one of"),
+        (
+            {"action": "patch", "mergeStrategy": "json", "manifest": CM},
+            "patch",
+            "json patch manifest must be a list",
+        ),
+        (
+            {"action": "patch", "mergeStrategy": "three-way", "manifest": CM},
+            "patch",
+            "mergeStrategy 'three-way'",
+        ),
+        ({"action": "delete", "manifest": CM}, "delete", "not found"),
+        (
+            {"action": "create", "manifest": CM, "successCondition": "status.phase in Failed"},
+            "create",
+            "cannot parse condition",
+        ),
+    ],
+)
+def test_errors_are_clear(tmp_path, resource, action, message):
+    code, results = run(env_for(tmp_path, resource), action, MemoryResources())
+    assert code == 1
+    assert message in (tmp_path / "termination-log").read_text()
+    assert (
+        results.result("wf-9", "ns")["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"]
+        == "true"
+    )
+
+
+def test_delete_ignore_not_found_and_other_actions(tmp_path):
+    api = MemoryResources()
+    env = env_for(tmp_path, {"action": "delete", "manifest": CM, "flags": ["--ignore-not-found"]})
+    assert run(env, "delete", api)[0] == 0
+    for action in ("apply", "replace", "get", "delete"):
+        env = env_for(tmp_path, {"action": action, "manifest": CM})
+        assert run(env, action, api)[0] == 0, (tmp_path / "termination-log").read_text()
+    assert api.calls == ["delete", "apply", "replace", "get", "delete"]
+
+
+def test_jq_filter_is_refused_and_default_applies(tmp_path):
+    outputs = {
+        "parameters": [
+            {"name": "q", "valueFrom": {"jqFilter": ".metadata.name"}},
+            {"name": "d", "valueFrom": {"jsonPath": "{.data.none}", "default": "dflt"}},
+        ]
+    }
+    code, results = run(
+        env_for(tmp_path, {"action": "create", "manifest": CM}, outputs), "create", MemoryResources()
+    )
+    assert code == 1
+    assert (
+        "output parameter q: jqFilter is not supported here; use jsonPath"
+        in (tmp_path / "termination-log").read_text()
+    )
+    assert results.result("wf-9", "ns")["outputs"]["parameters"] == [
+        {"name": "d", "valueFrom": {"jsonPath": "{.data.none}", "default": "dflt"}, "value": "dflt"}
+    ]
