@@ -303,7 +303,7 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
     template_json = json.dumps(carried, separators=(",", ":"))
     run_mount = {"name": "var-run-argo", "mountPath": VAR_RUN_ARGO}
     tmp_mount = {"name": "tmp-dir-argo", "mountPath": "/tmp"}  # the read-only root's only scratch space
-    executor_env = [
+    executor_env: list[dict[str, Any]] = [
         *_env({**common_env, "ARGO_TEMPLATE": template_json}),
         {"name": "ARGO_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
         {"name": "ARGO_POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}},
