@@ -60,6 +60,7 @@ class ControllerConfig:
     pod_gc_grace_seconds: int | None = None
     workflow_defaults: dict[str, Any] | None = None
     artifact_repository: dict[str, Any] | None = None
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)  # image -> {entrypoint, cmd}
     warnings: tuple[str, ...] = ()
 
     def engine(self, executor_image: str) -> EngineConfig:
@@ -69,6 +70,12 @@ class ControllerConfig:
             executor_image_pull_policy=str(self.executor.get("imagePullPolicy") or ""),
             node_events=self.node_events,
             workflow_events=self.workflow_events,
+            # the pod's executor and main containers (workflow/engine/pods.py)
+            executor_resources=self.executor.get("resources") or None,
+            executor_security_context=self.executor.get("securityContext") or None,
+            main_container=self.main_container or None,
+            images=self.images,
+            artifact_repository=self.artifact_repository,
         )
 
 
@@ -151,5 +158,22 @@ def parse(data: dict[str, Any] | None) -> ControllerConfig:
         pod_gc_grace_seconds=_int(doc, "podGCGracePeriodSeconds") if grace not in (None, "") else None,
         workflow_defaults=defaults,
         artifact_repository=_mapping(doc, "artifactRepository"),
+        images=_images(doc),
         warnings=warnings,
     )
+
+
+def _images(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`images: {IMAGE: {entrypoint: [...], cmd: [...]}}`: what a container with no `command` runs."""
+    images = _mapping(doc, "images") or {}
+    out = {}
+    for image, entry in images.items():
+        if not isinstance(entry, dict):
+            raise ConfigError(f"images.{image}: must be a mapping with entrypoint and/or cmd")
+        for key in ("entrypoint", "cmd"):
+            if key in entry and not (
+                isinstance(entry[key], list) and all(isinstance(x, str) for x in entry[key])
+            ):
+                raise ConfigError(f"images.{image}.{key}: must be a list of strings")
+        out[str(image)] = {k: list(entry[k]) for k in ("entrypoint", "cmd") if k in entry}
+    return out

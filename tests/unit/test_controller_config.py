@@ -84,3 +84,25 @@ def test_status_too_big_even_compressed_is_refused():
         node["message"] = os.urandom(60_000).hex()  # incompressible
     with pytest.raises(TooLarge, match="compressed size"):
         pack(wf, threshold=1000, limit=500_000)
+
+
+def test_executor_main_container_images_and_repository_reach_the_engine():
+    cfg = parse(
+        {
+            "executor": "resources: {limits: {memory: 1Gi}}\nsecurityContext: {runAsUser: 2000}\n",
+            "mainContainer": "resources: {requests: {cpu: 100m}}\n",
+            "images": "argoproj/argosay:v2:\n  entrypoint: [/argosay]\npython:3: {cmd: [python3]}\n",
+            "artifactRepository": "s3: {bucket: b, endpoint: 'minio:9000'}\n",
+        }
+    )
+    engine = cfg.engine("img:1")
+    assert engine.executor_resources == {"limits": {"memory": "1Gi"}}
+    assert engine.executor_security_context == {"runAsUser": 2000}
+    assert engine.main_container == {"resources": {"requests": {"cpu": "100m"}}}
+    assert engine.images == {
+        "argoproj/argosay:v2": {"entrypoint": ["/argosay"]},
+        "python:3": {"cmd": ["python3"]},
+    }
+    assert engine.artifact_repository == {"s3": {"bucket": "b", "endpoint": "minio:9000"}}
+    with pytest.raises(ConfigError, match=r"^images.busybox.cmd: must be a list of strings"):
+        parse({"images": "busybox: {cmd: sh}\n"})
