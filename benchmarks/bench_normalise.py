@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_parse import workflow_doc  # noqa: E402
 from bench_validate import workflow as dag_workflow  # noqa: E402
 
-from workflow.parse import parse_object, parse_workflow_status, to_dict  # noqa: E402
+from workflow.parse import normalised_workflow, parse_object, parse_workflow_status, to_dict  # noqa: E402
 from workflow.parse.normalise import normalise_object  # noqa: E402
 
 
@@ -93,6 +93,13 @@ def main() -> None:
             (label, "normalise_object (dict)", per_call_ms(lambda d=doc: normalise_object(d), repeat))
         )
         rows.append((label, "parse_object (typed)", per_call_ms(lambda d=doc: parse_object(d), repeat)))
+        rows.append(
+            (
+                label,
+                "normalised_workflow (engine input)",
+                per_call_ms(lambda d=doc: normalised_workflow(d), repeat),
+            )
+        )
     parsed = parse_object(dag)
     rows.append(
         ("200-task DAG", "to_dict(typed) back to JSON", per_call_ms(lambda: to_dict(parsed.obj), repeat))

@@ -47,7 +47,7 @@ from workflow.engine.state import (
     fulfilled,
 )
 from workflow.engine.templates import Templates, execution_spec
-from workflow.parse.normalise import normalise_object
+from workflow.parse import normalised_workflow
 from workflow.sources import NoSource
 from workflow.types import API_VERSION
 
@@ -60,11 +60,12 @@ RAISE_INTERNAL_ERRORS = False
 
 
 def _as_dict(workflow: Any) -> dict[str, Any]:
-    """The workflow in its normalised JSON form (workflow/parse/normalise.py): Argo v3's fields upgraded, so
-    `synchronization.mutex` takes its lock like `mutexes`. Walks the templates only, never the nodes."""
+    """The workflow in its normalised JSON form (workflow/parse/__init__.py `normalised_workflow`): Argo v3's
+    fields upgraded, so `synchronization.mutex` takes its lock like `mutexes`, and numbers given for
+    strings rendered as Argo renders them. Reads the spec only, never the nodes."""
     if not isinstance(workflow, dict):
         workflow = msgspec.to_builtins(workflow)
-    return normalise_object(workflow).doc
+    return normalised_workflow(workflow)
 
 
 def step(workflow: Any, observed: Observed | None, now: datetime) -> Decision:

@@ -31,6 +31,7 @@ from workflow.types import (
     CronWorkflow,
     NodeStatus,
     Workflow,
+    WorkflowSpec,
     WorkflowStatus,
     WorkflowTaskResult,
     WorkflowTemplate,
@@ -99,6 +100,27 @@ def parse_object(doc: Any) -> Parsed:
     parsed.warnings = norm.warnings + [w for w in norm.raw_problems(problems.warnings) if w not in norm.warnings]
     parsed.obj = obj if problems.ok else None
     return parsed
+
+
+def normalised_workflow(doc: dict[str, Any]) -> dict[str, Any]:
+    """The normalised form of a Workflow that is run rather than checked (the engine's input, on every
+    step): v3 fields upgraded and the spec's numbers and booleans given for strings rendered as Argo
+    renders them (as in `Parsed.doc`), while the status is left as the controller wrote it (its nodes are
+    never walked or decoded). Never raises; the input is never modified."""
+    doc = normalise_object(doc).doc
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        return doc
+    try:
+        msgspec.convert(spec, WorkflowSpec, strict=True, dec_hook=dec_hook)
+        return doc  # every string field is a string already: nothing to render
+    except (msgspec.ValidationError, RecursionError):
+        pass
+    try:
+        rendered = collect(spec, WorkflowSpec, "spec", Problems())
+    except RecursionError:
+        return doc
+    return doc if rendered is spec else {**doc, "spec": rendered}
 
 
 def parse_workflow_status(doc: Any) -> Parsed:

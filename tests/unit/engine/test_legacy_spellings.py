@@ -207,3 +207,39 @@ def test_lint_warns_where_the_user_wrote_it_and_checks_the_same(legacy, modern, 
         assert old.warnings and all("removed in Argo v4.0" in w.message for w in old.warnings)
     assert old.expanded["spec"] == new.expanded["spec"]
     assert old.containers == new.containers
+
+
+# --- scalars: numbers and booleans given where Argo expects a string (AnyString) --------------------------
+
+SCALARS = [
+    # (YAML value, Argo's AnyString text: strconv.FormatFloat(v, 'f', -1, 64) for numbers)
+    (3, "3"),
+    (1.0, "1"),
+    (2.50, "2.5"),
+    (True, "true"),
+    (1e-7, "0.0000001"),
+    (1e21, "1000000000000000000000"),
+    (12345678901234567890, "12345678901234567000"),
+]
+
+
+def scalar_workflow(value, default):
+    main = {
+        "name": "main",
+        "inputs": {"parameters": [{"name": "x"}, {"name": "y", "default": default}]},
+        "container": {
+            "image": "busybox",
+            "command": ["echo", "{{inputs.parameters.x}}", "{{inputs.parameters.y}}"],
+        },
+    }
+    return wf([main], name="scalars", arguments={"parameters": [{"name": "x", "value": value}]})
+
+
+@pytest.mark.parametrize(("value", "text"), SCALARS, ids=[t for _, t in SCALARS])
+def test_scalars_are_rendered_as_argo_renders_them(value, text):
+    as_number = _run(scalar_workflow(value, value), [])
+    as_text = _run(scalar_workflow(text, text), [])
+    assert as_number == as_text
+    pod = next(a.pod for a in as_number[0].actions if isinstance(a, CreatePod))
+    main = next(c for c in pod["spec"]["containers"] if c["name"] == "main")
+    assert main["command"][-2:] == [text, text]
