@@ -20,6 +20,7 @@ import jsonpatch
 import yaml
 
 from workflow.check import TemplateSource
+from workflow.parse.normalise import normalise_workflow_spec
 
 CREATOR = "workflows.argoproj.io/creator"
 CREATOR_EMAIL = "workflows.argoproj.io/creator-email"
@@ -135,6 +136,25 @@ def _referenced_spec(obj: dict[str, Any], namespace: str | None, source: Templat
     return found if isinstance(found, dict) else {}
 
 
+def _present_in_v4(spec: dict[str, Any], referenced: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What keeps a default out: the referenced template's spec, and fields written in Argo v3's spelling
+    counted in v4's (workflow/parse/normalise.py): a v3 `synchronization.mutex` is a `mutexes` already, so
+    a default `mutexes` would add a second lock. The object itself is still patched as the user wrote it."""
+    own = normalise_workflow_spec(spec)
+    ref = normalise_workflow_spec(referenced) if referenced is not None else None
+    if own is spec:
+        return ref
+    return _union(ref, own) if ref is not None else own
+
+
+def _union(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for key, value in b.items():
+        mine = out.get(key)
+        out[key] = _union(mine, value) if isinstance(mine, dict) and isinstance(value, dict) else value
+    return out
+
+
 def defaulted(
     obj: dict[str, Any],
     *,
@@ -155,7 +175,7 @@ def defaulted(
         if isinstance(spec, dict):
             blocked = _referenced_spec(out, namespace, source)
             if blocked is not MISSING:  # unknown template: its fields are unknown, add nothing to spec
-                fill_absent(spec, defaults.spec, blocked)
+                fill_absent(spec, defaults.spec, _present_in_v4(spec, blocked))
         for key in ("labels", "annotations"):
             extra = defaults.metadata.get(key)
             if isinstance(extra, dict) and isinstance(metadata.get(key, {}), dict):

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflow.parse.normalise import normalise_workflow_spec
+
 # patchMergeKey of every merged list in WorkflowSpec, Template and the Kubernetes types they embed.
 MERGE_KEYS = {
     "templates": "name",
@@ -109,7 +111,13 @@ def _override_artifact(base: dict[str, Any], override: dict[str, Any]) -> dict[s
 def join_workflow_spec(
     wf_spec: dict[str, Any], wft_spec: dict[str, Any] | None, defaults_spec: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The spec a Workflow runs with: Workflow over WorkflowTemplate over workflowDefaults."""
+    """The spec a Workflow runs with: Workflow over WorkflowTemplate over workflowDefaults.
+
+    Each side is joined in its normalised form (workflow/parse/normalise.py): a v3 `synchronization.mutex`
+    in the Workflow is its `mutexes`, which replaces the lower sides' list as a v4 one would."""
+    wf_spec = normalise_workflow_spec(wf_spec)
+    wft_spec = normalise_workflow_spec(wft_spec) if wft_spec is not None else None
+    defaults_spec = normalise_workflow_spec(defaults_spec) if defaults_spec is not None else None
     target = dict(wf_spec)
     for lower in (wft_spec, defaults_spec):
         if isinstance(lower, dict):

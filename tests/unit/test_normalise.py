@@ -179,3 +179,20 @@ def test_expand_object_reads_the_normalised_form():
     out = expand_object(doc, NoSource())
     assert out["spec"]["templates"][0]["synchronization"] == {"mutexes": [{"name": "x"}]}
     assert doc["spec"]["templates"][0]["synchronization"] == {"mutex": {"name": "x"}}
+
+
+def test_joined_specs_are_joined_in_their_normalised_form():
+    """workflowDefaults and workflowTemplateRef joins (workflow/merge.py): a v3 `mutex` replaces the lower
+    side's `mutexes` list as a v4 `mutexes` would, instead of adding a second lock beside it."""
+    from workflow.merge import join_workflow_spec
+
+    defaults = {"synchronization": {"mutexes": [{"name": "d"}]}, "parallelism": 2}
+    for sync in ({"mutex": {"name": "mine"}}, {"mutexes": [{"name": "mine"}]}):
+        joined = join_workflow_spec({"synchronization": sync}, None, defaults)
+        assert joined == {"synchronization": {"mutexes": [{"name": "mine"}]}, "parallelism": 2}
+    template = {"synchronization": {"semaphore": {"database": {"key": "t"}}}}
+    joined = join_workflow_spec({}, template, defaults)
+    assert joined["synchronization"] == {
+        "semaphores": [{"database": {"key": "t"}}],
+        "mutexes": [{"name": "d"}],
+    }

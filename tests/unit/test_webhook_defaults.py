@@ -110,3 +110,33 @@ def test_parse_defaults_shapes():
         parse_defaults({"kind": "ConfigMap", "data": {"workflowDefaults": "a: [b"}})
     with pytest.raises(DefaultsError):
         parse_defaults(["not", "a", "mapping"])
+
+
+LOCK_DEFAULTS = WorkflowDefaults(spec={"synchronization": {"mutexes": [{"name": "default"}]}, "parallelism": 3})
+
+
+@pytest.mark.parametrize(
+    "sync",
+    [{"mutex": {"name": "mine"}}, {"mutexes": [{"name": "mine"}]}],
+    ids=["v3 mutex", "v4 mutexes"],
+)
+def test_a_lock_written_in_either_spelling_keeps_the_default_lock_out(sync):
+    """A v3 `mutex` is the workflow's `mutexes` (workflow/parse/normalise.py): a default list must not add
+    a second lock beside it, and the user's spelling is never rewritten."""
+    wf = {"metadata": {"name": "w"}, "spec": {"synchronization": sync}}
+    out, patch = run(wf, defaults=LOCK_DEFAULTS)
+    assert out["spec"]["synchronization"] == sync
+    assert out["spec"]["parallelism"] == 3
+    assert all(not op["path"].startswith("/spec/synchronization") for op in patch)
+
+
+def test_a_v3_lock_in_the_referenced_template_keeps_the_default_lock_out():
+    store = TemplateStore()
+    store.put({"kind": "WorkflowTemplate", "metadata": {"name": "lib", "namespace": "ns"},
+               "spec": {"synchronization": {"semaphore": {"configMapKeyRef": {"name": "c", "key": "k"}}}}})
+    defaults = WorkflowDefaults(spec={"synchronization": {"semaphores": [{"database": {"key": "d"}}]}})
+    wf = {"metadata": {"name": "w"}, "spec": {"workflowTemplateRef": {"name": "lib"}}}
+    out, _ = run(wf, defaults=defaults, store=store)
+    assert "synchronization" not in out["spec"]
+    plain, _ = run({"metadata": {"name": "w"}, "spec": {}}, defaults=defaults)
+    assert plain["spec"]["synchronization"] == {"semaphores": [{"database": {"key": "d"}}]}
