@@ -71,6 +71,10 @@ def driver_for(kind: str, secrets: Secrets) -> Driver:
         from sluice_executor.drivers.s3 import S3Driver
 
         return S3Driver(secrets)
+    if kind == "azure":
+        from sluice_executor.drivers.azure import AzureDriver
+
+        return AzureDriver(secrets)
     if kind == "http":
         from sluice_executor.drivers.http import HTTPDriver
 
@@ -85,5 +89,5 @@ def driver_for(kind: str, secrets: Secrets) -> Driver:
         return RawDriver()
     raise Unsupported(
         f"{kind} artifacts are not supported by this executor (supported: s3 and S3-compatible stores, "
-        "http, git, raw; see README.md)"
+        "azure, http, git, raw; see README.md)"
     )

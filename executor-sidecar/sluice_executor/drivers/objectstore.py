@@ -1,0 +1,109 @@
+"""Object stores through `obstore`: the streaming, directory and error handling S3 and Azure share.
+
+A driver says how to open its store for a location (`_store`), which key it names (`_key`) and how to
+show it (`_where`); this base moves the bytes. Downloads stream in chunks to a temporary file renamed
+into place; uploads are multipart from the file (atomic: an interrupted upload leaves no object). A key
+that names no object but a prefix is a directory (`archive: none` of a directory): every object under
+`key/` is fetched, and a directory is uploaded as one object per file.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sluice_executor.drivers import DriverError, NotFound, Secrets
+
+CHUNK = 8 * 1024 * 1024  # multipart part size and download chunk
+CONCURRENCY = 4  # parts in flight: memory stays near CHUNK x CONCURRENCY whatever the object's size
+CLIENT_OPTIONS = {"connect_timeout": "10s", "timeout": "3600s"}  # a whole request: one part, or a big GET
+RETRY = {"max_retries": 3, "retry_timeout": timedelta(seconds=20)}  # an unreachable store fails in ~20 s
+
+
+def first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class ObjectStoreDriver:
+    kind = "object store"
+
+    def __init__(self, secrets: Secrets):
+        self.secrets = secrets
+
+    def _store(self, location: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _key(self, location: dict[str, Any]) -> str:
+        return str(location.get("key") or "").strip("/")
+
+    def _where(self, location: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def _errors(self, location: dict[str, Any], exc: Exception) -> DriverError:
+        from obstore.exceptions import NotFoundError, PermissionDeniedError, UnauthenticatedError
+
+        where = self._where(location)
+        if isinstance(exc, (NotFoundError, FileNotFoundError)):  # obstore raises either, by call
+            return NotFound(f"{where} not found")
+        if isinstance(exc, (PermissionDeniedError, UnauthenticatedError, PermissionError)):
+            return DriverError(f"{where}: access denied (check the artifact repository's credentials)")
+        text = first_line(exc)
+        if any(word in text.lower() for word in ("connect", "dns", "error sending request", "timed out")):
+            return DriverError(f"cannot reach the {self.kind} store for {where}: {text}")
+        return DriverError(f"{where}: {text}")
+
+    def get(self, location: dict[str, Any], dest: Path) -> None:
+        import obstore
+        from obstore.exceptions import NotFoundError
+
+        store = self._store(location)
+        key = self._key(location)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            try:
+                self._download(obstore, store, key, dest)
+                return
+            except (NotFoundError, FileNotFoundError):
+                objects = [o["path"] for batch in obstore.list(store, prefix=f"{key}/") for o in batch]
+            if not objects:
+                raise NotFound(f"{self._where(location)} not found")
+            for path in objects:
+                rel = path[len(key) + 1 :]
+                target = (dest / rel).resolve()
+                if not target.is_relative_to(dest.resolve()):
+                    raise DriverError(f"object {path} leaves the artifact's directory")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._download(obstore, store, path, target)
+        except DriverError:
+            raise
+        except Exception as exc:  # obstore's errors (its own classes and OSError subclasses)
+            raise self._errors(location, exc) from None
+
+    @staticmethod
+    def _download(obstore, store, key: str, dest: Path) -> None:
+        result = obstore.get(store, key)
+        tmp = dest.with_name(f".{dest.name}.part")
+        with open(tmp, "wb") as out:
+            for chunk in result.stream(min_chunk_size=CHUNK):
+                out.write(chunk)
+        os.replace(tmp, dest)
+
+    def put(self, source: Path, location: dict[str, Any]) -> None:
+        import obstore
+
+        store = self._store(location)
+        key = self._key(location)
+        if not key:
+            raise DriverError(f"{self._where(location)}: no key to write to")
+        try:
+            if source.is_dir():
+                for path in sorted(p for p in source.rglob("*") if p.is_file()):
+                    rel = path.relative_to(source).as_posix()
+                    obstore.put(store, f"{key}/{rel}", path, chunk_size=CHUNK, max_concurrency=CONCURRENCY)
+            else:
+                obstore.put(store, key, source, chunk_size=CHUNK, max_concurrency=CONCURRENCY)
+        except Exception as exc:  # obstore's errors (its own classes and OSError subclasses)
+            raise self._errors(location, exc) from None
