@@ -2,7 +2,7 @@
 
 Pod phase → node phase: Pending → Pending (message: the first waiting container's reason, else the
 pod's message, where observe.py puts the Unschedulable condition), Running → Running (a daemon becomes
-`daemoned` once every container is ready), Succeeded → Succeeded, Failed → Argo's inferFailedReason (`infer_failure`: the pod's own message, e.g.
+`daemoned` once every container is ready), Succeeded → Succeeded (Failed for a daemon), Failed → Argo's inferFailedReason (`infer_failure`: the pod's own message, e.g.
 Evicted or DeadlineExceeded, wins; then init containers, the main containers, `wait`, sidecars), any other
 phase → Error. The node stays at its old phase while `wait` still runs; outputs come from the
 WorkflowTaskResult named by the node ID, `outputs.exitCode` from `main`'s terminated state.
@@ -44,6 +44,7 @@ IMAGE_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName
 # Exit codes of a sidecar that was killed after main finished (SIGKILL, SIGTERM): not a failure.
 KILLED_EXIT_CODES = (137, 143)
 MAIN = ("main",)
+DAEMON_EXITED = "daemon exited before the steps or DAG it serves ended"
 
 
 def _exit_message(c: ContainerObservation) -> str:
@@ -194,6 +195,9 @@ def assess(eng: Engine, node: dict[str, Any], pod: PodObservation, result: TaskR
     elif pod.phase == "Running":
         # Leaving Pending clears the pending reason (Argo clears an unchanged message).
         phase, message = RUNNING, "" if old_phase == PENDING else None
+    elif pod.phase == "Succeeded" and eng.is_daemon(node):
+        # A daemon serves until its steps or DAG end (then the engine stops it): exiting is a failure.
+        phase, message = FAILED, DAEMON_EXITED
     elif pod.phase == "Succeeded":
         phase, message = SUCCEEDED, ""
     elif pod.phase == "Failed":

@@ -598,3 +598,48 @@ def test_an_api_pod_pulling_a_missing_image_names_it_on_the_node():
     world.pods[created.node_id] = observed
     world.step()
     assert world.node("pods")["message"] == f'ErrImagePull: manifest unknown (image "{IMAGE}")'
+
+
+def test_a_daemon_that_exits_fails():
+    """Argo: a daemon pod that Succeeded is a Failed node (it was to serve until its steps end)."""
+    doc = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "pods"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "steps": [
+                        [{"name": "server", "template": "srv"}],
+                        [{"name": "client", "template": "cli"}],
+                    ],
+                },
+                {"name": "srv", "daemon": True, "container": {"image": "nginx", "command": ["nginx"]}},
+                {"name": "cli", "container": {"image": "busybox", "command": ["true"]}},
+            ],
+        },
+    }
+    world = World(doc)
+    world.step()
+    server = world.node("pods[0].server")
+    world.pods[server["id"]] = dataclasses.replace(
+        pod("Running", running("wait"), running("main")), name="srv-pod", node_id=server["id"]
+    )
+    world.tick(1)
+    world.step()
+    assert world.node("pods[0].server").get("daemoned") is True
+    client = world.node("pods[1].client")  # the next group started: the daemon serves it
+    assert client["phase"] == "Pending"
+    world.pods[server["id"]] = dataclasses.replace(
+        pod("Succeeded", WAIT_OK, MAIN_OK), name="srv-pod", node_id=server["id"]
+    )
+    world.tick(1)
+    world.step()
+    server = world.node("pods[0].server")
+    assert (server["phase"], server.get("message")) == (
+        "Failed",
+        "daemon exited before the steps or DAG it serves ended",
+    )
+    assert not server.get("daemoned")
