@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 
 ruff check .
 mypy  # the type checker, configured in pyproject.toml ([tool.mypy])
-# Several processes (pytest-xdist): the local conformance run (one group, on one worker) mostly waits
-# on its examples' sleeps, the other tiers run beside it. SLUICE_TEST_WORKERS=0 runs in this process.
-python -m pytest -m "not e2e" -n "${SLUICE_TEST_WORKERS:-3}" --dist loadgroup "$@"
+# Several processes (pytest-xdist, each test file on one worker): the local conformance run (one file)
+# mostly waits on its examples' sleeps, the other tiers run beside it. SLUICE_TEST_WORKERS=0: one process.
+python -m pytest -m "not e2e" -n "${SLUICE_TEST_WORKERS:-3}" --dist loadfile "$@"
 
 # e2e tier (cluster/e2e.sh: on SLUICE_E2E_KUBECONFIG, or cluster up -> pytest -m e2e tests/e2e -> down).
 if [[ "${SLUICE_SKIP_E2E:-}" == 1 ]]; then
