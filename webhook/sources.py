@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from workflow.documents import load_documents
+from workflow.load import load_documents
 
 log = logging.getLogger("sluice.webhook")
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from workflow.check import ARGO_KINDS, CheckOptions, check_objects
-from workflow.documents import MAX_BYTES, load_documents
 from workflow.errors import Problem
+from workflow.load import MAX_BYTES, load_documents
 from workflow.types import ARGO_GROUP
 
 SUFFIXES = {".yaml", ".yml", ".json"}

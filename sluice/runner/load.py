@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from workflow.documents import load_documents
+from workflow.load import load_documents
 from workflow.sources import ListSource
 
 SUFFIXES = (".yaml", ".yml", ".json")

@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from workflow.check import ARGO_KINDS, CheckOptions, check_objects
-from workflow.documents import load_documents
+from workflow.load import load_documents
 
 
 def _corpus(root):

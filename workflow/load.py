@@ -1,4 +1,4 @@
-"""Turning untrusted text into plain documents, with bounds on time and memory.
+"""The load stage: untrusted text turned into plain documents, with bounds on time and memory.
 
 Used by `sluice lint`, `sluice run` and the webhook before anything else looks at the data. A document
 that is too big, too deep, or an alias bomb is refused with one clear line, never a traceback:

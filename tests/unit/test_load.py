@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.documents import MAX_BYTES, MAX_DEPTH, DocumentError, check_shape, load_documents
+from workflow.load import MAX_BYTES, MAX_DEPTH, DocumentError, check_shape, load_documents
 
 
 def _bomb(levels: int = 9) -> str:
