@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workflow.check import CheckCaches, CheckOptions, check_object  # noqa: E402
-from workflow.sources import ListSource  # noqa: E402
+from workflow.resolve.sources import ListSource  # noqa: E402
 
 LIB = {
     "apiVersion": "argoproj.io/v1alpha1",

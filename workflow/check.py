@@ -20,7 +20,7 @@ from workflow.errors import Problem
 from workflow.expand import containers, expand
 from workflow.parse import parse_object
 from workflow.resolve import ParseCache, Resolver
-from workflow.sources import ListSource, TemplateSource
+from workflow.resolve.sources import ListSource, TemplateSource
 from workflow.types import API_VERSION, ARGO_GROUP
 from workflow.validate.context import Options
 from workflow.validate.memo import TemplateMemo

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow.load import load_documents
-from workflow.sources import ListSource
+from workflow.resolve.sources import ListSource
 
 SUFFIXES = (".yaml", ".yml", ".json")
 MAX_GENERATED_PREFIX = 58  # 63 - 5 random characters

@@ -17,7 +17,7 @@ import pytest
 
 from workflow.check import CheckCaches, CheckOptions, check_object
 from workflow.resolve import ParseCache
-from workflow.sources import ListSource
+from workflow.resolve.sources import ListSource
 from workflow.validate.memo import TemplateMemo
 
 THREADS = 8

@@ -9,7 +9,7 @@ import pytest
 from workflow.check import check_object
 from workflow.parse import parse_object
 from workflow.parse.normalise import normalise_object
-from workflow.sources import NoSource
+from workflow.resolve.sources import NoSource
 
 CM_SEM = {"configMapKeyRef": {"name": "c", "key": "k"}}
 

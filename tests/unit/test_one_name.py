@@ -7,15 +7,15 @@ from pathlib import Path
 
 import workflow.check
 import workflow.engine
-import workflow.sources
+import workflow.resolve.sources
 import workflow.types
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_one_template_source_protocol():
-    assert workflow.check.TemplateSource is workflow.sources.TemplateSource
-    assert workflow.engine.TemplateSource is workflow.sources.TemplateSource
+    assert workflow.check.TemplateSource is workflow.resolve.sources.TemplateSource
+    assert workflow.engine.TemplateSource is workflow.resolve.sources.TemplateSource
 
 
 def test_one_argo_group():

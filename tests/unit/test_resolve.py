@@ -9,7 +9,7 @@ from workflow.check import CheckOptions, check_object, check_objects
 from workflow.merge import apply_template_defaults, join_workflow_spec, strategic_merge
 from workflow.resolve import Owner, ParseCache, Resolver
 from workflow.resolve.restrictions import override_violations, sanitize_user_spec
-from workflow.sources import ListSource, NoSource
+from workflow.resolve.sources import ListSource, NoSource
 
 
 def docs(text: str) -> list[dict]:

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from workflow.check import check_object
-from workflow.sources import NoSource
+from workflow.resolve.sources import NoSource
 from workflow.validate.cronspec import CRD_PATTERN, schedule_error
 from workflow.validate.durations import duration_error, parse_duration
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from workflow.check import CheckCaches, CheckOptions, check_object
-from workflow.sources import ListSource
+from workflow.resolve.sources import ListSource
 from workflow.validate import memo
 
 LIB = yaml.safe_load("""

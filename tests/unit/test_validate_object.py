@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workflow.check import CheckOptions, check_object, check_objects
-from workflow.sources import NoSource
+from workflow.resolve.sources import NoSource
 
 SEVERAL_FAULTS = """
 apiVersion: argoproj.io/v1alpha1

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from workflow.check import check_object, check_objects
-from workflow.sources import NoSource
+from workflow.resolve.sources import NoSource
 
 
 def check(text: str):

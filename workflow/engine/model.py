@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.sources import (
+from workflow.resolve.sources import (
     TemplateSource as TemplateSource,  # the one protocol, re-exported (workflow.engine)
 )
 

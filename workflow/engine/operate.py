@@ -48,7 +48,7 @@ from workflow.engine.state import (
 )
 from workflow.engine.templates import Templates, execution_spec
 from workflow.parse import normalised_workflow
-from workflow.sources import NoSource
+from workflow.resolve.sources import NoSource
 from workflow.types import API_VERSION
 
 LABEL_PHASE = "workflows.argoproj.io/phase"

@@ -20,7 +20,7 @@ from typing import Any
 from workflow.engine.state import EngineError, Operation
 from workflow.merge import apply_template_defaults
 from workflow.resolve import CWFT, Owner, Resolver, effective_spec, workflow_template_ref
-from workflow.sources import NoSource
+from workflow.resolve.sources import NoSource
 
 
 @dataclass(frozen=True, slots=True)

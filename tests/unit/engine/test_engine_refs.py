@@ -6,7 +6,7 @@ import copy
 
 from engine_world import World
 
-from workflow.sources import ListSource
+from workflow.resolve.sources import ListSource
 
 C = {"image": "busybox", "command": ["true"]}
 WFT = {

@@ -15,7 +15,7 @@ from engine_world import World
 
 from workflow.check import check_object
 from workflow.engine import AcquireLock, CreatePod, LockObservation, ReleaseLock
-from workflow.sources import ListSource
+from workflow.resolve.sources import ListSource
 
 C = {"image": "busybox", "command": ["true"]}
 SEM = {"configMapKeyRef": {"name": "locks", "key": "build"}}
