@@ -9,6 +9,7 @@ account, documented by Microsoft; not a secret).
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import os
@@ -48,15 +49,17 @@ class Azurite:
 def azurite_binary() -> Path:
     binary = CACHE / "node_modules" / ".bin" / "azurite-blob"
     installed = CACHE / "node_modules" / "azurite" / "package.json"
-    if not binary.exists() or f'"version": "{VERSION}"' not in installed.read_text():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), f"azurite@{VERSION}"],
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert done.returncode == 0, f"npm install azurite@{VERSION} failed:\n{done.stderr[-2000:]}"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one install at a time (parallel test workers)
+        if not binary.exists() or f'"version": "{VERSION}"' not in installed.read_text():
+            done = subprocess.run(
+                ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), f"azurite@{VERSION}"],
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            assert done.returncode == 0, f"npm install azurite@{VERSION} failed:\n{done.stderr[-2000:]}"
     return binary
 
 
