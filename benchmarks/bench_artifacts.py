@@ -3,7 +3,7 @@
 
 Each library runs in a fresh child process that uploads a file of SIZE bytes from disk and downloads it
 back to disk, streaming both ways; the child reports wall time per direction and its peak RSS
-(ru_maxrss), and the RSS right after importing the library (the cost of the import alone).
+(VmHWM), and the RSS right after importing the library (the cost of the import alone).
 
     .venv/bin/python benchmarks/bench_artifacts.py [--size-mib 1024] [--libs obstore,boto3,minio]
 
@@ -31,6 +31,16 @@ CHUNK = 8 * 1024 * 1024
 
 
 def rss_mib() -> float:
+    """Peak RSS of this process since it started its program (VmHWM). Not ru_maxrss: Linux carries that
+    over from the parent across fork and exec, so a child of a big process (a pytest worker) would
+    report the parent's size."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

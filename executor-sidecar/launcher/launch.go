@@ -198,7 +198,9 @@ func forward(env settings, ctr *ctrDir, tmpl *template, pid int, signals <-chan 
 		case sig := <-signals:
 			_ = syscall.Kill(-pid, sig.(syscall.Signal))
 		case now := <-ticker.C:
-			if data, err := os.ReadFile(signalFile); err == nil {
+			// A file caught between its creation and its write reads empty: it stays for the next tick
+			// (removing it then would lose the signal written into it a moment later).
+			if data, err := os.ReadFile(signalFile); err == nil && strings.TrimSpace(string(data)) != "" {
 				_ = os.Remove(signalFile)
 				if n, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && n > 0 {
 					_ = syscall.Kill(-pid, syscall.Signal(n))
