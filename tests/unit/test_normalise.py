@@ -196,3 +196,31 @@ def test_joined_specs_are_joined_in_their_normalised_form():
         "semaphores": [{"database": {"key": "t"}}],
         "mutexes": [{"name": "d"}],
     }
+
+
+def test_problems_inside_a_referenced_template_point_at_what_its_author_wrote():
+    from workflow.resolve.sources import ListSource
+
+    library = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": "lib"},
+        "spec": {
+            "templates": [{"name": "work", "synchronization": {"mutex": {}}, "container": {"image": "b"}}]
+        },
+    }
+    doc = workflow(
+        {
+            "entrypoint": "m",
+            "templates": [
+                {"name": "m", "steps": [[{"name": "a", "templateRef": {"name": "lib", "template": "work"}}]]}
+            ],
+        }
+    )
+    report = check_object(doc, ListSource([library]))
+    assert [(p.field, p.message) for p in report.errors] == [
+        (
+            "spec.templates[0].steps[0][0]",
+            'WorkflowTemplate "lib": spec.templates[0].synchronization.mutex.name: a mutex needs a name',
+        )
+    ]

@@ -13,6 +13,7 @@ Everything works on plain JSON (dicts as loaded from YAML), so field paths are t
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,8 @@ class Owner:
     spec_path: str = "spec"
     external: bool = False  # a referenced object, not the one being checked
     problems: list[Problem] = field(default_factory=list)  # its parser errors
+    # Paths in its normalised form -> paths as written (workflow/parse/normalise.py), for its problems.
+    raw_path: Callable[[str], str] = str
     _by_name: dict[str, tuple[int, dict[str, Any]]] | None = None
 
     @property
@@ -162,7 +165,8 @@ class Resolver:
         spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
         meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
         ns = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
-        return Owner(kind, name, ns, spec, external=True, problems=list(parsed.errors))
+        raw_path = parsed.normalised.raw_path if parsed.normalised is not None else str
+        return Owner(kind, name, ns, spec, external=True, problems=list(parsed.errors), raw_path=raw_path)
 
     def not_found(self, cluster: bool, name: str) -> str:
         return f'{RESOURCE_NAMES[CWFT if cluster else WFT]} "{name}" not found'

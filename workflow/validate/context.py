@@ -76,6 +76,7 @@ class Ctx:
         if owner is None or not owner.external:
             add(path, message)
             return
+        path = owner.raw_path(path)  # as written in the referenced object (a v3 `mutex`, not `mutexes[0]`)
         text = f"{owner.label}: {path}: {message}" if path else f"{owner.label}: {message}"
         if (site, text) in self.reported:
             return
