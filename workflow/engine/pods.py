@@ -353,7 +353,8 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
     secrets = _credential_secrets([tmpl.get("inputs"), tmpl.get("outputs"), location], set())
     for secret in sorted(secrets):
         volume = f"argo-secret-{secret}"[:63]
-        volumes.append({"name": volume, "secret": {"secretName": secret, "defaultMode": 0o400}})
+        # readable by the executor's user (1000): only init and wait mount it, main never sees it
+        volumes.append({"name": volume, "secret": {"secretName": secret, "defaultMode": 0o444}})
         for container in (init, wait):
             _mount(container, {"name": volume, "mountPath": f"{SECRETS}/{secret}", "readOnly": True})
 

@@ -22,6 +22,25 @@ CLIENT_OPTIONS = {"connect_timeout": "10s", "timeout": "3600s"}  # a whole reque
 RETRY = {"max_retries": 3, "retry_timeout": timedelta(seconds=20)}  # an unreachable store fails in ~20 s
 
 
+SYSTEM_CA_FILES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+)
+
+
+def ensure_ca_bundle() -> None:
+    """obstore's HTTP client refuses to start without CA certificates, even for a plain-HTTP store; an
+    image without a system bundle gets certifi's (a dependency of kubernetes_asyncio, so always here)."""
+    if os.environ.get("SSL_CERT_FILE") or any(os.path.exists(path) for path in SYSTEM_CA_FILES):
+        return
+    try:
+        import certifi
+    except ImportError:
+        return
+    os.environ["SSL_CERT_FILE"] = certifi.where()
+
+
 def first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -32,6 +51,7 @@ class ObjectStoreDriver:
 
     def __init__(self, secrets: Secrets):
         self.secrets = secrets
+        ensure_ca_bundle()
 
     def _store(self, location: dict[str, Any]) -> Any:
         raise NotImplementedError

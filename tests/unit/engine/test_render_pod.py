@@ -224,7 +224,7 @@ def test_archive_location_from_the_repository_with_its_key_format():
     assert mount not in containers(pod)["main"]["volumeMounts"]
     assert {
         "name": "argo-secret-minio-creds",
-        "secret": {"secretName": "minio-creds", "defaultMode": 0o400},
+        "secret": {"secretName": "minio-creds", "defaultMode": 0o444},
     } in pod["spec"]["volumes"]
 
 
