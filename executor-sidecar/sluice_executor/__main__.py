@@ -51,13 +51,26 @@ def run(args: argparse.Namespace) -> int:
     if args.phase == "resource":
         return asyncio.run(_resource(env, args.action, args.kubeconfig))
     if args.phase == "data":
-        from sluice_executor.wait import write_termination_log
+        return asyncio.run(_data(env, drivers, args.kubeconfig))
+    return asyncio.run(_wait(env, drivers, args.kubeconfig))
 
-        message = "data templates are not supported by this executor yet"
+
+async def _data(env: PodEnv, drivers, kubeconfig: str | None) -> int:
+    from sluice_executor.data import run_data
+    from sluice_executor.taskresult import KubeResultAPI
+    from sluice_executor.wait import write_termination_log
+
+    try:
+        results = await KubeResultAPI.connect(kubeconfig)
+    except Exception as exc:  # no service account token, a bad kubeconfig: say so where the node shows it
+        message = f"cannot reach the Kubernetes API to report outputs: {exc}"
         write_termination_log(env.layout.termination_log, [message])
         print(f"data: {message}", file=sys.stderr)
         return 1
-    return asyncio.run(_wait(env, drivers, args.kubeconfig))
+    try:
+        return await run_data(env, drivers, results)
+    finally:
+        await results.close()
 
 
 async def _resource(env: PodEnv, action: str, kubeconfig: str | None) -> int:

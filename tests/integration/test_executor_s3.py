@@ -253,3 +253,31 @@ def test_big_artifact_moves_with_flat_memory(tmp_path, minio):
     figures = json.loads(done.stdout)
     assert figures["rss_peak_mib"] < 160, figures  # measured ~67 MiB; the object is 256 MiB
     assert (tmp_path / "back.bin").stat().st_size == src.stat().st_size
+
+
+def test_data_template_lists_and_filters_the_bucket(tmp_path, minio):
+    from sluice_executor.data import run_data
+
+    for key in ("logs/a/main.log", "logs/a/other.txt", "logs/b/main.log", "elsewhere/main.log"):
+        (tmp_path / "f").write_text(key)
+        location = {**repository(minio)["s3"], "key": key}
+        secrets_dir = tmp_path / "creds"
+        (secrets_dir / "minio-creds").mkdir(parents=True, exist_ok=True)
+        (secrets_dir / "minio-creds" / "accesskey").write_text(minio.access_key)
+        (secrets_dir / "minio-creds" / "secretkey").write_text(minio.secret_key)
+        driver_for("s3", MountedSecrets(secrets_dir)).put(tmp_path / "f", location)
+    tmpl = {
+        "name": "list",
+        "archiveLocation": repository(minio),
+        "data": {
+            "source": {"artifactPaths": {"name": "logs", "s3": {"key": "logs"}}},
+            "transformation": [{"expression": 'filter(data, {# endsWith "main.log"})'}],
+        },
+    }
+    env = pod_env(tmp_path / "pod", tmpl)
+    with_secrets(env, minio)
+    api = RecordingAPI()
+    assert asyncio.run(run_data(env, drivers(env), api)) == 0, env.layout.termination_log.read_text()
+    result = api.result("wf-1-123")
+    assert json.loads(result["outputs"]["result"]) == ["logs/a/main.log", "logs/b/main.log"]
+    assert result["metadata"]["labels"][LABEL_COMPLETED] == "true"

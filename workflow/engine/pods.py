@@ -350,12 +350,15 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         _mount(init, {"name": "input-artifacts", "mountPath": INPUT_ARTIFACTS})
         for art in in_arts:
             _mount(user_containers[0], {"name": "input-artifacts", "mountPath": art["path"], "subPath": art["name"]})
-    secrets = _credential_secrets([tmpl.get("inputs"), tmpl.get("outputs"), location], set())
+    secrets = _credential_secrets([tmpl.get("inputs"), tmpl.get("outputs"), tmpl.get("data"), location], set())
+    # the executor's containers: init and wait, and main when main is the executor (data templates list
+    # a store); a user's main never sees them
+    readers = [init, wait] + (user_containers[:1] if runs_executor else [])
     for secret in sorted(secrets):
         volume = f"argo-secret-{secret}"[:63]
-        # readable by the executor's user (1000): only init and wait mount it, main never sees it
+        # readable by the executor's user (1000)
         volumes.append({"name": volume, "secret": {"secretName": secret, "defaultMode": 0o444}})
-        for container in (init, wait):
+        for container in readers:
             _mount(container, {"name": volume, "mountPath": f"{SECRETS}/{secret}", "readOnly": True})
 
     sidecars = [

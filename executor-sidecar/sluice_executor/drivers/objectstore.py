@@ -127,3 +127,15 @@ class ObjectStoreDriver:
                 obstore.put(store, key, source, chunk_size=CHUNK, max_concurrency=CONCURRENCY)
         except Exception as exc:  # obstore's errors (its own classes and OSError subclasses)
             raise self._errors(location, exc) from None
+
+    def list(self, location: dict[str, Any]) -> list[str]:
+        """Every object key under the location's key (a prefix; empty: the whole bucket), sorted."""
+        import obstore
+
+        store = self._store(location)
+        prefix = self._key(location)
+        try:
+            keys = [o["path"] for batch in obstore.list(store, prefix=prefix or None) for o in batch]
+        except Exception as exc:  # obstore's errors (its own classes and OSError subclasses)
+            raise self._errors(location, exc) from None
+        return sorted(keys)

@@ -307,3 +307,14 @@ def test_executor_env_names_the_pod():
         assert name in env
     assert env["ARGO_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
     assert env["ARGO_POD_NAME"]["value"] == pod["metadata"]["name"]
+
+
+def test_a_data_template_main_reads_the_repository_credentials():
+    tmpl = {
+        "name": "t",
+        "data": {"source": {"artifactPaths": {"name": "a", "s3": {"key": "logs"}}}, "transformation": []},
+    }
+    pod, _ = render(tmpl, EngineConfig(executor_image="sluice.local/sluice:dev", artifact_repository=REPO))
+    mount = {"name": "argo-secret-minio-creds", "mountPath": "/argo/secret/minio-creds", "readOnly": True}
+    assert mount in containers(pod)["main"]["volumeMounts"]
+    assert containers(pod)["main"]["command"] == ["sluice", "executor", "data"]
