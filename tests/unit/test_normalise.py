@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workflow.check import check_object
 from workflow.parse import parse_object
@@ -224,3 +226,81 @@ def test_problems_inside_a_referenced_template_point_at_what_its_author_wrote():
             'WorkflowTemplate "lib": spec.templates[0].synchronization.mutex.name: a mutex needs a name',
         )
     ]
+
+
+# --- any input: never raises, never mutates, idempotent ---------------------------------------------------
+
+
+_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+_json = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["mutex", "mutexes", "semaphore", "semaphores", "name", "x"]), inner, max_size=3
+        )
+    ),
+    max_leaves=12,
+)
+_sync = st.dictionaries(st.sampled_from(["mutex", "mutexes", "semaphore", "semaphores"]), _json, max_size=4)
+_template = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.text(max_size=3),
+        "synchronization": _sync | _json,
+        "priority": _json,
+        "steps": st.lists(
+            st.lists(st.fixed_dictionaries({}, optional={"inline": _json}) | _json, max_size=2), max_size=2
+        )
+        | _json,
+        "dag": st.fixed_dictionaries(
+            {},
+            optional={
+                "tasks": st.lists(st.fixed_dictionaries({}, optional={"inline": _json}), max_size=2) | _json
+            },
+        )
+        | _json,
+    },
+)
+_spec = st.fixed_dictionaries(
+    {},
+    optional={
+        "synchronization": _sync | _json,
+        "templates": st.lists(_template, max_size=3) | _json,
+        "templateDefaults": _template | _json,
+        "podPriority": _json,
+        "schedule": _json,
+        "schedules": _json,
+        "workflowSpec": _json,
+    },
+)
+_objects = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(
+            ["Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow", "Other"]
+        )
+    },
+    optional={
+        "spec": _spec | _json,
+        "status": st.fixed_dictionaries(
+            {},
+            optional={
+                "storedTemplates": st.dictionaries(st.text(max_size=3), _template | _json, max_size=2),
+                "storedWorkflowTemplateSpec": _spec | _json,
+            },
+        )
+        | _json,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_objects)
+def test_any_object_normalises_without_raising_or_mutating_and_only_once(doc):
+    before = copy.deepcopy(doc)
+    out = normalise_object(doc)
+    assert doc == before
+    again = normalise_object(out.doc)
+    assert again.doc == out.doc and again.moves == []
+    for move in out.moves:  # every moved path maps back to where it was written
+        assert out.raw_path(move.plural + "[0]") == (move.single if move.inserted else move.plural + "[0]")
