@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workflow.check import check_object
-from workflow.parse import parse_object
+from workflow.parse import normalised_workflow, parse_object
 from workflow.parse.normalise import normalise_object
 from workflow.resolve.sources import NoSource
 
@@ -302,5 +302,9 @@ def test_any_object_normalises_without_raising_or_mutating_and_only_once(doc):
     assert doc == before
     again = normalise_object(out.doc)
     assert again.doc == out.doc and again.moves == []
+    if doc["kind"] == "Workflow":  # the engine's input: the same, and the spec's scalars rendered
+        engine_input = normalised_workflow(doc)
+        assert doc == before
+        assert normalise_object(engine_input).moves == []
     for move in out.moves:  # every moved path maps back to where it was written
         assert out.raw_path(move.plural + "[0]") == (move.single if move.inserted else move.plural + "[0]")
