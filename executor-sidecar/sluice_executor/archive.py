@@ -76,7 +76,34 @@ def unpack(downloaded: Path, target: Path, unzip: bool = False) -> None:
 
 def _untar(source: Path, into: Path) -> None:
     with tarfile.open(source, "r:gz") as tar:
-        tar.extractall(into, filter="data")  # no links or paths leaving `into`
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(into, filter="data")  # no links or paths leaving `into`
+        else:  # Python < 3.11.4 (Debian 12's 3.11.2, the image's): the same refusals, checked here
+            tar.extractall(into, members=_safe_members(tar, into))
+
+
+def _safe_members(tar: tarfile.TarFile, into: Path):
+    root = into.resolve()
+    for member in tar:
+        target = (root / member.name).resolve()
+        if member.name.startswith("/") or not target.is_relative_to(root):
+            raise ValueError(f"archive entry {member.name!r} leaves the artifact's directory")
+        if member.issym() or member.islnk():
+            link = (
+                (target.parent / member.linkname).resolve()
+                if member.issym()
+                else (root / member.linkname).resolve()
+            )
+            if member.linkname.startswith("/") or not link.is_relative_to(root):
+                raise ValueError(
+                    f"archive link {member.name!r} -> {member.linkname!r} leaves the artifact's directory"
+                )
+        if member.isdev() or member.isfifo():
+            continue  # devices and pipes are not artifacts' content
+        member.mode &= 0o755  # no set-id bits, as the data filter does
+        member.uid = member.gid = 0
+        member.uname = member.gname = ""
+        yield member
 
 
 def _unzip(source: Path, into: Path) -> None:

@@ -56,6 +56,9 @@ def load_inputs(env: PodEnv, drivers: transfer.DriverFor) -> list[str]:
         except transfer.ArtifactError as exc:
             errors.append(str(exc))
             continue
+        except Exception as exc:  # anything unforeseen still names the artifact, never a bare traceback
+            errors.append(f"input artifact {art['name']}: {type(exc).__name__}: {exc}")
+            continue
         if not loaded:
             print(f"init: optional input artifact {art['name']} is absent", file=sys.stderr)
     shutil.rmtree(env.layout.inputs / ".scratch", ignore_errors=True)

@@ -105,6 +105,9 @@ def collect(env: PodEnv, codes: dict[str, int], drivers: transfer.DriverFor) -> 
         except transfer.ArtifactError as exc:
             got.errors.append(str(exc))
             continue
+        except Exception as exc:  # anything unforeseen still names the artifact and keeps the others
+            got.errors.append(f"output artifact {art.get('name')}: {type(exc).__name__}: {exc}")
+            continue
         if saved is not None:
             artifacts.append(saved)
     if location is not None and rules.archive_logs(env.template):
