@@ -1,6 +1,6 @@
 """What a steps group's step and a DAG's task share when they call a template (argo-anchor.md §1.2):
-`when`, artifact arguments taken `from` earlier outputs, Skipped nodes, nodes that end in an error before
-they run, and `continueOn`. steps.py, dag.py and hooks.py use these; each keeps only what differs (where
+substitution and loop expansion, `when`, artifact arguments taken `from` earlier outputs, Skipped nodes,
+nodes that end in an error before they run, and `continueOn`. steps.py, dag.py and hooks.py use these; each keeps only what differs (where
 a new node hangs in the tree: `link`).
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from workflow.engine import subst
+from workflow.engine import loops, subst
 from workflow.engine.defs import Opts
-from workflow.engine.scope import resolve_artifact
-from workflow.engine.state import ERROR, FAILED, EngineError, Operation
+from workflow.engine.scope import mark_absent, resolve_artifact
+from workflow.engine.state import ERROR, FAILED, SKIPPED, EngineError, Operation
 from workflow.engine.templates import TemplateBase
 
 Link = Callable[[str], None]  # hangs a new node (by name) in the tree
@@ -132,3 +132,33 @@ def call(
             link(name)
         return node, False
     return eng.execute(name, holder, ctx, args, opts), True
+
+
+def copies_of(
+    eng: Executor,
+    name: str,
+    holder: dict[str, Any],
+    scope: dict[str, Any],
+    ctx: TemplateBase,
+    opts: Opts,
+    link: Link,
+    exists: bool,
+) -> tuple[loops.Expansion | loops.Single, bool] | None:
+    """What a step or task becomes once substituted: (its copies, whether it loops). None when it ends
+    here: a substitution or loop that fails (an Error node) or a loop over nothing (a Skipped node), the
+    node made and linked under `name` unless it `exists` already."""
+    op = eng.op
+    try:
+        resolved = subst.render(mark_absent(holder, scope), op.globals, scope)
+        items = loops.items_of(resolved)
+    except EngineError as exc:
+        if not exists:
+            eng.error_node(name, holder, ctx, opts, str(exc), ERROR)
+            link(name)
+        return None
+    if items is not None and not items:
+        if not exists:
+            skipped_node(op, name, holder, ctx, opts.boundary_id, SKIPPED, "Skipped, empty params")
+            link(name)
+        return None
+    return loops.expand(resolved, items), items is not None

@@ -13,13 +13,12 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from workflow import names
-from workflow.engine import calls, hooks, loops, subst
+from workflow.engine import calls, hooks, subst
 from workflow.engine.defs import Opts, template_type
 from workflow.engine.scope import (
     add_node,
     aggregate,
     export_global_outputs,
-    mark_absent,
     outputs_from_scope,
     template_inputs,
 )
@@ -183,26 +182,16 @@ class DagRun:
                 self.connect(task_name, node_name, None)
                 return
         scope = self.scope_for(task_name)
-        try:
-            resolved = subst.render(mark_absent(task, scope), op.globals, scope)
-            items = loops.items_of(resolved)
-        except EngineError as exc:
-            if node is None:
-                self.eng.error_node(node_name, task, self.ctx, self.opts, str(exc), ERROR)
-                self.connect(task_name, node_name, None)
+        expanded = calls.copies_of(
+            self.eng, node_name, task, scope, self.ctx, self.opts,
+            lambda name: self.connect(task_name, name, None), node is not None,
+        )  # fmt: skip
+        if expanded is None:  # an Error or Skipped node stands for the task
             return
-        if items is None:
-            copies = loops.expand(resolved, None)
-        elif not items:
-            if node is None:
-                self._skipped(node_name, task, SKIPPED, "Skipped, empty params")
-                self.connect(task_name, node_name, None)
-            return
-        else:
-            if group is None:
-                group = self.eng.new_node(node_name, "TaskGroup", task, self.ctx, {}, self.opts, RUNNING)
-                self.connect(task_name, node_name, None)
-            copies = loops.expand(resolved, items)
+        copies, looped = expanded
+        if looped and group is None:
+            group = self.eng.new_node(node_name, "TaskGroup", task, self.ctx, {}, self.opts, RUNNING)
+            self.connect(task_name, node_name, None)
 
         def link(child_name: str) -> None:
             self.connect(task_name, child_name, group)

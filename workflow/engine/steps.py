@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from workflow import names
-from workflow.engine import calls, hooks, loops, subst
+from workflow.engine import calls, hooks
 from workflow.engine.defs import Opts, template_type
 from workflow.engine.scope import (
     add_node,
     aggregate,
     export_global_outputs,
-    mark_absent,
     outputs_from_scope,
     template_inputs,
 )
@@ -150,31 +149,16 @@ def execute_group(
             continue
         base_name = names.step_node_name(sg_name, step["name"])
         by_step[step["name"]] = step
-        try:
-            resolved = subst.render(mark_absent(step, scope), op.globals, scope)
-            items = loops.items_of(resolved)
-        except EngineError as exc:
-            if op.by(base_name) is None:
-                eng.error_node(base_name, step, ctx, opts, str(exc), ERROR)
-                op.add_child(sg_name, base_name)
+        expanded = calls.copies_of(eng, base_name, step, scope, ctx, opts, link, op.by(base_name) is not None)
+        if expanded is None:  # an Error or Skipped node stands for the step
             by_child[base_name] = step
             expected.append(base_name)
             continue
-        if items is None:
-            copies = loops.expand(resolved, None)
-        elif not items:
-            if op.by(base_name) is None:
-                calls.skipped_node(op, base_name, step, ctx, opts.boundary_id, SKIPPED, "Skipped, empty params")
-                op.add_child(sg_name, base_name)
-            by_child[base_name] = step
-            expected.append(base_name)
-            continue
-        else:
-            copies = loops.expand(resolved, items)
+        copies, looped = expanded
         with_hooks = hooks.has_hooks(step)
         prefix = f"steps.{step['name']}"
         by_name, nodes_by_id, observed_pods = op.by_name, op.nodes, op.observed.pods
-        if items is None:
+        if not looped:
             by_child[base_name] = step
         present = 0
         for index, copy_name in enumerate(copies.names):
