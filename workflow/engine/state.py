@@ -57,6 +57,20 @@ class ParallelismReached(Exception):
 
 
 class Operation:
+    """One step's working state; every module of the engine reads and writes the workflow through it.
+
+    Its public surface, by role (everything else is private to this module):
+    - what the step is about: `workflow` (normalised, never mutated), `name`, `namespace`, `uid`,
+      `observed`, `config`, `now` / `now_s`;
+    - what it decides: `status` (under construction), `actions` (`act`), `wake_at` (`wake`);
+    - the node store: `nodes`, `by_name`, lookups (`node_id`, `get`, `by`, `children_of`,
+      `outbound_nodes`, `attempts`), writes (`init_node`, `mark`, `change`, `update`, `add_child`,
+      `set_list`, `writable`), `changed`, and `succeeded` (nodes that became Succeeded this step, for
+      the side effects operate.py runs afterwards: memoization);
+    - counters kept as phases change: `active_pods`, `running_pods`, `active_by_boundary`,
+      `unsuccessful_by_boundary`; and what the step gathers: `globals`, `daemons`, `live_pods`.
+    """
+
     def __init__(self, workflow: dict[str, Any], observed: Observed, now: datetime):
         meta = workflow.get("metadata") or {}
         self.workflow = workflow
