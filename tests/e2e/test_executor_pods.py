@@ -74,8 +74,8 @@ def wait_for_pod(kubectl, namespace: str, name: str, timeout: float = 240) -> di
         time.sleep(1)
 
 
-def run_first_pod(kubectl, namespace: str, argo_examples, file: str, name: str):
-    example = yaml.safe_load((argo_examples / file).read_text())
+def run_first_pod(kubectl, namespace: str, argo_examples, file: str | dict, name: str):
+    example = file if isinstance(file, dict) else yaml.safe_load((argo_examples / file).read_text())
     wf = stored_workflow(kubectl, namespace, example, name)
     config = EngineConfig(executor_image=EXECUTOR_IMAGE, executor_image_pull_policy="IfNotPresent")
     now = datetime.now(UTC)
@@ -140,3 +140,35 @@ def test_failing_main_keeps_its_exit_code_and_the_result_completes(kubectl, exec
     assert result["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"] == "true"
     assert result["outputs"]["exitCode"] == "123"
     assert node["phase"] == "Failed"
+
+
+def test_user_sidecar_is_stopped_when_main_ends(kubectl, executor_rbac, argo_examples):
+    """A sidecar that would run for ten minutes is stopped by its launcher once main has exited; the pod
+    completes and main's result is reported."""
+    workflow = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "exec-sidecar"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "container": {
+                        "image": "alpine:3.23",
+                        "command": ["sh", "-c"],
+                        "args": ["sleep 2; echo done"],
+                    },
+                    "sidecars": [{"name": "helper", "image": "busybox:1.36", "command": ["sleep", "600"]}],
+                }
+            ],
+        },
+    }
+    started = time.monotonic()
+    pod, result, node = run_first_pod(kubectl, executor_rbac, argo_examples, workflow, "exec-sidecar")
+    assert time.monotonic() - started < 300  # far less than the sidecar's 600 s
+    states = containers(pod)
+    assert states["main"]["state"]["terminated"]["exitCode"] == 0
+    assert states["helper"]["state"]["terminated"]["exitCode"] == 143  # SIGTERM from its launcher
+    assert result["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"] == "true"
+    assert node["phase"] == "Succeeded", node.get("message")

@@ -361,11 +361,17 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         for container in readers:
             _mount(container, {"name": volume, "mountPath": f"{SECRETS}/{secret}", "readOnly": True})
 
-    sidecars = [
-        _wrap(dict(s), config, f"{where}.sidecars[{i}]")
-        for i, s in enumerate(tmpl.get("sidecars") or ())
-        if isinstance(s, dict)
-    ]
+    sidecars = []
+    for i, sidecar in enumerate(tmpl.get("sidecars") or ()):
+        if not isinstance(sidecar, dict):
+            continue
+        # under the launcher too: it stops the sidecar once main has exited (argo-anchor.md §1.11)
+        sidecar = _wrap(dict(sidecar), config, f"{where}.sidecars[{i}]")
+        env = list(sidecar.get("env") or [])
+        env.extend(_env({"ARGO_CONTAINER_NAME": sidecar.get("name") or "", **common_env}))
+        sidecar["env"] = env
+        _mount(sidecar, run_mount)
+        sidecars.append(sidecar)
     needs_wait = not runs_executor
     containers = ([wait] if needs_wait else []) + user_containers + sidecars
     init_containers = [init] + [dict(c) for c in tmpl.get("initContainers") or () if isinstance(c, dict)]
