@@ -74,10 +74,12 @@ def wait_for_pod(kubectl, namespace: str, name: str, timeout: float = 240) -> di
         time.sleep(1)
 
 
-def run_first_pod(kubectl, namespace: str, argo_examples, file: str | dict, name: str):
+def run_first_pod(kubectl, namespace: str, argo_examples, file: str | dict, name: str, **config_fields):
     example = file if isinstance(file, dict) else yaml.safe_load((argo_examples / file).read_text())
     wf = stored_workflow(kubectl, namespace, example, name)
-    config = EngineConfig(executor_image=EXECUTOR_IMAGE, executor_image_pull_policy="IfNotPresent")
+    config = EngineConfig(
+        executor_image=EXECUTOR_IMAGE, executor_image_pull_policy="IfNotPresent", **config_fields
+    )
     now = datetime.now(UTC)
     first = step(wf, Observed(config=config), now)
     creates = first.pods_to_create()
@@ -170,5 +172,30 @@ def test_user_sidecar_is_stopped_when_main_ends(kubectl, executor_rbac, argo_exa
     states = containers(pod)
     assert states["main"]["state"]["terminated"]["exitCode"] == 0
     assert states["helper"]["state"]["terminated"]["exitCode"] == 143  # SIGTERM from its launcher
+    assert result["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"] == "true"
+    assert node["phase"] == "Succeeded", node.get("message")
+
+
+def test_container_set_graph_with_image_entrypoints(kubectl, executor_rbac, argo_examples):
+    """Argo's containerSet graph: four argosay containers with no `command` (the entrypoint comes from the
+    `images` config) run in dependency order under their launchers; the engine's container nodes succeed."""
+    images = {"argoproj/argosay:v2": {"entrypoint": ["/argosay"]}}
+    pod, result, node = run_first_pod(
+        kubectl,
+        executor_rbac,
+        argo_examples,
+        "container-set-template/graph-workflow.yaml",
+        "exec-graph",
+        images=images,
+    )
+    states = containers(pod)
+    assert pod["status"]["phase"] == "Succeeded", states
+    started = {n: states[n]["state"]["terminated"]["startedAt"] for n in "abcd"}
+    finished = {n: states[n]["state"]["terminated"]["finishedAt"] for n in "abcd"}
+    assert all(states[n]["state"]["terminated"]["exitCode"] == 0 for n in "abcd")
+    assert (
+        finished["a"] <= started["b"] or finished["a"] <= finished["b"]
+    )  # b waited for a (second resolution)
+    assert max(finished["b"], finished["c"]) <= finished["d"]
     assert result["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"] == "true"
     assert node["phase"] == "Succeeded", node.get("message")

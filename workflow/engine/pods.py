@@ -237,7 +237,12 @@ def _mount(container: dict[str, Any], mount: dict[str, Any]) -> None:
 def main_containers(tmpl: dict[str, Any], executor_image: str = "") -> list[dict[str, Any]]:
     """The user containers of a leaf template, `main` first (containerSet: its members)."""
     if isinstance(tmpl.get("containerSet"), dict):
-        return [dict(c) for c in tmpl["containerSet"].get("containers") or () if isinstance(c, dict)]
+        # `dependencies` is the launcher's business (it reads the template), not a Pod field
+        return [
+            {k: v for k, v in c.items() if k != "dependencies"}
+            for c in tmpl["containerSet"].get("containers") or ()
+            if isinstance(c, dict)
+        ]
     if isinstance(tmpl.get("script"), dict):
         script = {k: v for k, v in tmpl["script"].items() if k != "source"}
         script["name"] = "main"

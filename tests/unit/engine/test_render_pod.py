@@ -120,6 +120,7 @@ def test_template_types(case):
     assert main["command"] == [LAUNCHER, "--", *command]
     assert main.get("args") == args
     assert {"name": "var-run-argo", "mountPath": "/var/run/argo"} in main["volumeMounts"]
+    assert all("dependencies" not in c for c in spec["containers"])  # not a Pod field
     for name in ("init", "wait"):
         executor = containers(pod)[name]
         assert executor["command"] == ["sluice", "executor", name]
