@@ -284,7 +284,7 @@ class Compiler:
                 value = left(ctx)
                 if not isinstance(value, str):
                     raise ops.mismatch("matches", value, node.right.value)  # type: ignore[union-attr]
-                return rx.search(value) is not None
+                return rx.matches(value)
 
             return match_const
         fn = _BINARY[op]

@@ -305,7 +305,7 @@ def _apply(op: str, a: object, b: object) -> object:
         if not isinstance(b, str):
             raise _type_error(b, "comparator", op, "string")
         try:
-            found = go_regex(b).search(a) is not None
+            found = go_regex(b).matches(a)
         except ExprRuntimeError as e:
             raise WhenError(e.message) from None
         return found if op == "=~" else not found

@@ -395,7 +395,7 @@ def _compare(op: str, a: object, b: object) -> bool:
     if op == "!=":
         return not equal(a, b)
     if op == "=~":
-        return isinstance(a, str) and isinstance(b, str) and go_regex(b).search(a) is not None
+        return isinstance(a, str) and isinstance(b, str) and go_regex(b).matches(a)
     if is_number(a) and is_number(b) or (isinstance(a, str) and isinstance(b, str)):
         return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]  # type: ignore[operator]
     return False

@@ -163,7 +163,7 @@ def ends_with(a: object, b: object) -> bool:
 
 def matches(a: object, b: object) -> bool:
     x, y = _strings("matches", a, b)
-    return go_regex(y).search(x) is not None
+    return go_regex(y).matches(x)
 
 
 def make_range(a: object, b: object) -> list[int]:

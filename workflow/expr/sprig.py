@@ -259,21 +259,19 @@ sprig("adler32sum", 1)(lambda s: str(zlib.adler32(strval(s).encode())))
 # ---- regular expressions ------------------------------------------------------------------------------
 
 sprig("regexMatch", 2, None, "mustRegexMatch")(
-    lambda rx, s: go_regex(need_str("regexMatch", rx)).search(need_str("regexMatch", s)) is not None
+    lambda rx, s: go_regex(need_str("regexMatch", rx)).matches(need_str("regexMatch", s))
 )
 
 
 @sprig("regexFind", 2, None, "mustRegexFind")
 def regex_find(rx: object, s: object) -> str:
-    m = go_regex(need_str("regexFind", rx)).search(need_str("regexFind", s))
-    return m.group() if m else ""
+    return go_regex(need_str("regexFind", rx)).find(need_str("regexFind", s)) or ""
 
 
 @sprig("regexFindAll", 3, None, "mustRegexFindAll")
 def regex_find_all(rx: object, s: object, n: object) -> list[str]:
-    found = [m.group() for m in go_regex(need_str("regexFindAll", rx)).finditer(need_str("regexFindAll", s))]
     limit = need_int("regexFindAll", n)
-    return found if limit < 0 else found[:limit]
+    return go_regex(need_str("regexFindAll", rx)).find_all(need_str("regexFindAll", s), limit)
 
 
 sprig("regexReplaceAll", 3, None, "mustRegexReplaceAll")(
@@ -294,9 +292,7 @@ sprig("regexReplaceAllLiteral", 3, None, "mustRegexReplaceAllLiteral")(
 @sprig("regexSplit", 3, None, "mustRegexSplit")
 def regex_split(rx: object, s: object, n: object) -> list[str]:
     limit, text = need_int("regexSplit", n), need_str("regexSplit", s)
-    if limit == 0:
-        return []
-    return go_regex(need_str("regexSplit", rx)).split(text, maxsplit=0 if limit < 0 else limit - 1)
+    return go_regex(need_str("regexSplit", rx)).split(text, limit)
 
 
 sprig("regexQuoteMeta", 1)(lambda s: re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", need_str("regexQuoteMeta", s)))
