@@ -10,13 +10,17 @@ def in_cluster() -> bool:
     return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
 
 
-async def api_client(kubeconfig: str | None = None) -> Any:
-    """A kubernetes_asyncio ApiClient for `kubeconfig`, or the in-cluster service account without one."""
+async def api_client(kubeconfig: str | None = None, context: str | None = None) -> Any:
+    """A kubernetes_asyncio ApiClient for `kubeconfig` (its `context`, default the current one), or the
+    in-cluster service account without one. `kubeconfig` may list several files joined by ':' as
+    KUBECONFIG does."""
     from kubernetes_asyncio import client, config
 
     configuration = client.Configuration()
     if kubeconfig:
-        await config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        await config.load_kube_config(
+            config_file=kubeconfig, context=context, client_configuration=configuration
+        )
     else:
         config.load_incluster_config(client_configuration=configuration)
     return client.ApiClient(configuration)

@@ -38,9 +38,11 @@ KNOWN_PLURALS = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, reason: str, message: str) -> None:
+    def __init__(self, status: int, reason: str, message: str, causes: list[dict[str, Any]] | None = None) -> None:
         super().__init__(f"{status} {reason}: {message}")
         self.status, self.reason, self.message = status, reason, message
+        # Status.details.causes: one per field path (a webhook's 422 lists every problem there)
+        self.causes = causes or []
 
 
 def _guess_plural(kind: str) -> str:
@@ -83,14 +85,15 @@ class Rest:
                 _request_timeout=self.timeout,
             )
         except ApiException as exc:
-            reason, message = exc.reason or "", ""
+            reason, message, causes = exc.reason or "", "", []
             try:
                 status_body = json.loads(exc.body or "{}")
                 reason = status_body.get("reason") or reason
                 message = status_body.get("message") or ""
-            except (TypeError, ValueError):
+                causes = (status_body.get("details") or {}).get("causes") or []
+            except (TypeError, ValueError, AttributeError):
                 message = str(exc.body or "")[:300]
-            raise ApiError(exc.status or 0, reason, message) from None
+            raise ApiError(exc.status or 0, reason, message, causes if isinstance(causes, list) else []) from None
         return result if isinstance(result, dict) else {}
 
     # --- paths --------------------------------------------------------------------------------------

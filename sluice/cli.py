@@ -2,7 +2,15 @@
 
 Each sub-command lives in its own module under sluice/commands/ and exposes `register(subparsers)`;
 the module is imported only when listed here, so `sluice lint` never pays for aiohttp.
-Exit codes: 0 success, 1 the work failed (invalid object, failed workflow), 2 usage error.
+One module may register several verbs (sluice/commands/control.py: suspend, stop, terminate).
+
+Exit codes (scripts may rely on them):
+  0  success (for `submit --wait`, `wait`, `watch`: the workflow Succeeded)
+  1  the work failed: the workflow ended Failed or Error, an object is invalid (lint, the API server's
+     or the webhook's 422), or the server refused the change (conflict, already exists)
+  2  usage error: bad flags or arguments, unreadable or unparsable input files
+  3  not found: the named workflow, template or node does not exist
+  4  the cluster could not be used: no kubeconfig, unreachable, timed out, unauthorized or forbidden
 """
 
 from __future__ import annotations
@@ -13,9 +21,11 @@ import sys
 
 from sluice import __version__
 
-COMMANDS: list[str] = ["lint", "webhook", "controller", "policy", "run", "resume", "executor"]
+COMMANDS: list[str] = ["lint", "webhook", "controller", "policy", "run", "resume", "executor",
+                       # the cluster verbs (sluice/cluster.py)
+                       "submit", "list", "get", "delete", "wait", "control", "logs", "retry", "template", "cron"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,103 @@
+"""`sluice cron create|list|get|delete|suspend|resume|lint`: CronWorkflows on a cluster.
+
+suspend/resume set `spec.suspend` (the controller then creates no children); `list` shows argo's
+columns with the next run computed from the schedules and timezone (croniter).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+
+from sluice.cli import EXIT_OK
+from sluice.cluster import ARGO, Cluster, add_cluster_args, run_verb
+from sluice.output import age, human, stamp
+from sluice.resources import Verbs
+
+
+def schedules(cron: dict[str, Any]) -> list[str]:
+    spec = cron.get("spec") or {}
+    found = list(spec.get("schedules") or [])
+    if spec.get("schedule"):
+        found.insert(0, spec["schedule"])
+    return found
+
+
+def next_run(cron: dict[str, Any], now: float) -> float | None:
+    """The earliest next time any schedule fires (None if none parses)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
+    from croniter import croniter  # noqa: PLC0415
+
+    tz_name = (cron.get("spec") or {}).get("timezone") or "UTC"
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    start = datetime.fromtimestamp(now, tz)
+    times = []
+    for expr in schedules(cron):
+        try:
+            times.append(croniter(expr, start).get_next(datetime).timestamp())
+        except (ValueError, KeyError):
+            continue
+    return min(times) if times else None
+
+
+def rows(items: list[dict[str, Any]], now: float) -> list[list[str]]:
+    out = [["NAME", "AGE", "LAST RUN", "NEXT RUN", "SCHEDULES", "TIMEZONE", "SUSPENDED"]]
+    for cron in items:
+        spec, status = cron.get("spec") or {}, cron.get("status") or {}
+        last = stamp(status.get("lastScheduledTime"))
+        upcoming = None if spec.get("suspend") else next_run(cron, now)
+        out.append(
+            [
+                cron["metadata"]["name"],
+                age(cron, now),
+                human(now - last) if last else "N/A",
+                human(upcoming - now) if upcoming else "N/A",
+                ",".join(schedules(cron)),
+                spec.get("timezone") or "",
+                "true" if spec.get("suspend") else "false",
+            ]
+        )
+    return out
+
+
+VERBS = Verbs("cron", "CronWorkflow", "cron workflow", rows)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("cron", help="manage CronWorkflows on a cluster")
+    sub = p.add_subparsers(dest="cron_verb", metavar="VERB", required=True)
+    VERBS.register(sub)
+    for verb, value in (("suspend", True), ("resume", None)):
+        s = sub.add_parser(verb, help=f"{verb} cron workflows (spec.suspend)")
+        s.add_argument("names", nargs="+", metavar="NAME")
+        add_cluster_args(s)
+        s.set_defaults(
+            run=lambda args, verb=verb, value=value: run_verb(
+                f"cron {verb}", args, lambda c: set_suspend(c, args.names, value, verb)
+            )
+        )
+    lint = sub.add_parser("lint", help="validate CronWorkflow files (as `sluice lint`)")
+    lint.add_argument("paths", nargs="+", metavar="PATH")
+    lint.add_argument("-o", "--output", choices=["pretty", "json"], default="pretty")
+    lint.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    lint.set_defaults(run=_lint)
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from sluice.commands import lint  # noqa: PLC0415
+
+    return lint.run(args)
+
+
+async def set_suspend(cluster: Cluster, names: list[str], value: bool | None, verb: str) -> int:
+    for name in names:
+        await cluster.rest.merge_patch(
+            ARGO, "CronWorkflow", cluster.namespace, name, {"spec": {"suspend": value}}
+        )
+        print(f"cronworkflow.argoproj.io/{name} {verb}{'ed' if verb == 'suspend' else 'd'}")
+    return EXIT_OK

@@ -1,0 +1,167 @@
+"""`sluice logs NAME [NODE]`: the logs of a workflow's pods (all of them, or one node's), as `argo logs`.
+
+    sluice logs NAME [NODE] [-n NS] [-c CONTAINER] [-f] [--since 10m] [--tail N] [--timestamps]
+
+Pods are found by the label the controller sets (`workflows.argoproj.io/workflow=NAME`), a node by its
+pod's `workflows.argoproj.io/node-id|node-name` annotations (ID, name or display name given). Lines are
+prefixed with the pod's node (display) name when several pods are shown. With `-f` new pods are picked
+up until the workflow ends; every request is bounded (a read timeout, no unbounded buffering).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+from urllib.parse import quote
+
+from sluice.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE
+from sluice.cluster import ARGO, CliError, Cluster, add_cluster_args, run_verb
+
+WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
+ANN_NODE_ID = "workflows.argoproj.io/node-id"
+ANN_NODE_NAME = "workflows.argoproj.io/node-name"
+POLL_SECONDS = 2.0
+READ_TIMEOUT = 300.0  # a followed stream quiet this long is reopened
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("logs", help="print the logs of a workflow's pods on a cluster")
+    p.add_argument("name", help="the workflow")
+    p.add_argument("node", nargs="?", help="only this node's pod (node ID, name, display name or pod name)")
+    p.add_argument("-c", "--container", default="main", help="the container (default main)")
+    p.add_argument("-f", "--follow", action="store_true", help="follow until the workflow ends")
+    p.add_argument("--since", help="only lines newer than this (e.g. 10m, 1h)")
+    p.add_argument("--tail", type=int, help="only the last N lines of each pod")
+    p.add_argument("--timestamps", action="store_true", help="prefix each line with its time")
+    add_cluster_args(p)
+    p.set_defaults(run=lambda args: run_verb("logs", args, lambda c: logs(c, args)))
+
+
+def pod_matches(pod: dict[str, Any], node: str | None, display: dict[str, str]) -> bool:
+    if node is None:
+        return True
+    ann = pod["metadata"].get("annotations") or {}
+    node_id = ann.get(ANN_NODE_ID)
+    return node in (pod["metadata"]["name"], node_id, ann.get(ANN_NODE_NAME), display.get(node_id or ""))
+
+
+async def _pods(cluster: Cluster, name: str) -> list[dict[str, Any]]:
+    page = await cluster.rest.request(
+        "GET",
+        f"/api/v1/namespaces/{quote(cluster.namespace, safe='')}/pods",
+        query={"labelSelector": f"{WORKFLOW_LABEL}={name}"},
+    )
+    items = page.get("items") or []
+    items.sort(key=lambda p: p["metadata"].get("creationTimestamp") or "")
+    return items
+
+
+async def _stream(
+    cluster: Cluster,
+    pod: dict[str, Any],
+    prefix: str,
+    args: argparse.Namespace,
+    follow: bool,
+    since_seconds: int | None,
+    lock: asyncio.Lock,
+) -> None:
+    import aiohttp  # noqa: PLC0415
+
+    path = f"/api/v1/namespaces/{quote(cluster.namespace, safe='')}/pods/{quote(pod['metadata']['name'], safe='')}/log"
+    query = [("container", args.container), ("follow", "true" if follow else "false")]
+    if since_seconds:
+        query.append(("sinceSeconds", str(since_seconds)))
+    if args.tail is not None:
+        query.append(("tailLines", str(args.tail)))
+    if args.timestamps:
+        query.append(("timestamps", "true"))
+    timeout = aiohttp.ClientTimeout(sock_connect=30, sock_read=READ_TIMEOUT if follow else 60)
+    from kubernetes_asyncio.client.exceptions import ApiException  # noqa: PLC0415
+
+    try:
+        resp = await cluster.api_client.call_api(
+            path,
+            "GET",
+            query_params=query,
+            header_params={"Accept": "*/*"},
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _request_timeout=timeout,
+        )
+    except ApiException as exc:
+        if exc.status == 400:  # container not started yet, or no such container
+            async with lock:
+                print(f"{prefix}: (no logs: {(exc.body or b'')[:200]!r})", file=sys.stderr)
+            return
+        raise
+    try:
+        async for raw in resp.content:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            async with lock:
+                sys.stdout.write(f"{prefix}: {line}\n" if prefix else f"{line}\n")
+                sys.stdout.flush()
+    except TimeoutError:
+        pass
+    finally:
+        resp.release()
+
+
+async def print_logs(
+    cluster: Cluster,
+    name: str,
+    node: str | None,
+    *,
+    container: str,
+    since: str | None,
+    follow: bool,
+    tail: int | None = None,
+    timestamps: bool = False,
+) -> int:
+    args = argparse.Namespace(container=container, tail=tail, timestamps=timestamps)
+    from sluice.output import DONE, parse_age, phase  # noqa: PLC0415
+
+    try:
+        since_seconds = int(parse_age(since)) if since else None
+    except ValueError as exc:
+        raise CliError(f"--since: {exc}", EXIT_USAGE) from None
+    lock = asyncio.Lock()
+    started: dict[str, asyncio.Task[None]] = {}
+    while True:
+        wf = await cluster.rest.get(ARGO, "Workflow", cluster.namespace, name)
+        nodes = (wf.get("status") or {}).get("nodes") or {}
+        display = {i: n.get("displayName") or n.get("name", "") for i, n in nodes.items()}
+        pods = [p for p in await _pods(cluster, name) if pod_matches(p, node, display)]
+        for pod in pods:
+            pod_name = pod["metadata"]["name"]
+            if pod_name in started:
+                continue
+            if follow and (pod.get("status") or {}).get("phase") == "Pending":
+                continue  # no log yet: picked up on a later round
+            node_id = (pod["metadata"].get("annotations") or {}).get(ANN_NODE_ID, "")
+            prefix = "" if node is not None else display.get(node_id) or pod_name
+            started[pod_name] = asyncio.create_task(
+                _stream(cluster, pod, prefix, args, follow, since_seconds, lock)
+            )
+        if not follow or phase(wf) in DONE:
+            break
+        await asyncio.sleep(POLL_SECONDS)
+    if started:
+        await asyncio.gather(*started.values())
+    elif node is not None:
+        raise CliError(f"workflow {name} has no pod for node {node!r}", EXIT_NOT_FOUND)
+    return EXIT_OK
+
+
+async def logs(cluster: Cluster, args: argparse.Namespace) -> int:
+    return await print_logs(
+        cluster,
+        args.name,
+        args.node,
+        container=args.container,
+        since=args.since,
+        follow=args.follow,
+        tail=args.tail,
+        timestamps=args.timestamps,
+    )
