@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -119,6 +120,14 @@ async def _every(seconds: float, step: Callable[[], None]) -> None:
             log.exception("background refresh failed")
 
 
+async def _policy_workers_started(workers: Any, readiness: Readiness) -> None:
+    """Ready only once every policy worker process has started (a request before would wait for one)."""
+    readiness.set("policy-workers", False)
+    while workers.started < workers.size:
+        await asyncio.sleep(0.1)
+    readiness.set("policy-workers", True)
+
+
 async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set or SIGTERM/SIGINT arrives."""
     metrics = Metrics()
@@ -131,6 +140,14 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
                                                                           "error": str(exc)})
         cel = evaluator("cel-python")
     policies = PolicySet(cel)
+    settings = config.settings
+    if settings.policy_workers > 0:
+        from webhook.policy.worker import PolicyWorkers
+
+        policies.runner = PolicyWorkers(
+            cel.name, settings.policy_workers, timeout=min(settings.policy_timeout, settings.deadline * 0.8),
+            memory=settings.policy_memory, input_budget=settings.policy_input_budget,
+        )
     defaults = DefaultsHolder()
     # The core's caches (parsed templates, referenced templates' validations) are this program's, shared
     # by the worker threads that run checks: locked.
@@ -154,6 +171,8 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
         files.refresh()
         tasks.append(asyncio.create_task(_every(config.poll_seconds, files.refresh)))
 
+    if policies.runner is not None:
+        tasks.append(asyncio.create_task(_policy_workers_started(policies.runner, readiness)))
     reloader = CertReloader(
         config.cert_dir, config.hosts,
         on_change=lambda source, outcome: metrics.cert_reloads.inc(source=source, outcome=outcome),
@@ -189,6 +208,8 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
         log.info("stopping", extra={"grace_seconds": config.shutdown_grace})
         await asyncio.sleep(config.shutdown_grace)
     finally:
+        if policies.runner is not None:
+            policies.runner.close()  # stops any evaluation still running, so threads waiting on it return
         for task in tasks:
             task.cancel()
         if cluster is not None:

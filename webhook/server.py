@@ -43,6 +43,12 @@ class Settings:
     deadline: float = DEFAULT_DEADLINE
     max_body: int = DEFAULT_MAX_BODY
     workers: int = 2
+    # Policy rules run in this many worker processes, each stopped (killed) past policy_timeout or
+    # over policy_memory bytes of address space; 0: in the request's thread (webhook/policy/worker.py).
+    policy_workers: int = 2
+    policy_timeout: float = 3.0
+    policy_memory: int = 768 * 1024 * 1024
+    policy_input_budget: int = 4 * 1024 * 1024
 
 
 ADMISSION = web.AppKey("admission", Admission)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from webhook.policy.cel import CelError, Evaluator, one_line
 from webhook.policy.model import Policy, Rule, parse_policy
@@ -101,6 +101,9 @@ class PolicySet:
         self._policies: dict[str, Policy] = {p.name: p for p in policies}
         # Labels of a namespace, for namespaceSelector (an informer in a cluster; none offline).
         self.namespace_labels = namespace_labels
+        # Where rules run: None in this thread; the webhook server sets worker processes that can be
+        # stopped at a time and memory limit (webhook/policy/worker.py).
+        self.runner: RuleRunner | None = None
 
     def __len__(self) -> int:
         return len(self._policies)
@@ -143,60 +146,106 @@ class PolicySet:
         policies = self._policies  # one consistent snapshot
         metadata = obj.get("metadata")
         labels = metadata.get("labels") if isinstance(metadata, dict) else None
-        matching = [
-            p
-            for p in policies.values()
-            if p.match.matches(kind=kind, operation=operation, namespace=namespace, labels=labels,
-                               namespace_labels=self.namespace_labels)
-        ]
+        matching = sorted(
+            (
+                p
+                for p in policies.values()
+                if p.match.matches(kind=kind, operation=operation, namespace=namespace, labels=labels,
+                                   namespace_labels=self.namespace_labels)
+            ),
+            key=lambda p: p.name,
+        )
         outcome = Outcome()
         if not matching:
             return outcome
-        full = expanded if expanded is not None else obj
-        needed = frozenset().union(*(r.program.variables for p in matching for r in p.rules))
-        activation = self.cel.activation(
-            {
-                "object": obj,
-                "expanded": full,
-                "containers": containers,
-                "request": request,
-                "spec": lambda: effective_spec(full),
-                "templates": lambda: reachable_templates(full),
-            },
-            needed,
-        )
-        for policy in sorted(matching, key=lambda p: p.name):
-            for rule in policy.rules:
-                violation = self._check(policy, rule, activation)
-                if violation is not None:
-                    outcome.violations.append(violation)
+        pairs = [(policy, rule) for policy in matching for rule in policy.rules]
+        values = {"object": obj, "expanded": expanded if expanded is not None else obj, "containers": containers,
+                  "request": request}
+        if self.runner is None:
+            results = evaluate_rules(self.cel, values, [(r.program, r.message_program) for _, r in pairs])
+        else:
+            # Only what the rules read crosses to the worker (spec and templates derive from expanded).
+            reads = frozenset().union(*(_reads(r) for _, r in pairs))
+            if reads & {"spec", "templates"}:
+                reads |= {"expanded"}
+            sent = {name: value for name, value in values.items() if name in reads}
+            try:
+                results = self.runner.run(sent, [(r.program.expression, _expression(r.message_program))
+                                                 for _, r in pairs])
+            except PolicyStopped as exc:
+                results = [("error", str(exc), None)] * len(pairs)
+        for (policy, rule), result in zip(pairs, results, strict=True):
+            violation = self._check(policy, rule, result)
+            if violation is not None:
+                outcome.violations.append(violation)
         return outcome
 
-    def _check(self, policy: Policy, rule: Rule, activation: Any) -> Violation | None:
-        try:
-            result = rule.program.evaluate(activation)
-        except CelError as exc:
-            if policy.ignore_errors:
-                return None
-            return Violation(policy.name, rule.index, rule.action, f"rule {rule.index} {exc}", rule.field_path,
-                             rule.name)
-        if result is True:
-            return None
-        if result is not False:
-            if policy.ignore_errors:
-                return None
-            message = f"rule {rule.index} must evaluate to a bool, got {type(result).__name__}"
-            return Violation(policy.name, rule.index, rule.action, message, rule.field_path, rule.name)
-        return Violation(policy.name, rule.index, rule.action, self._message(rule, activation), rule.field_path,
-                         rule.name)
-
     @staticmethod
-    def _message(rule: Rule, activation: Any) -> str:
-        if rule.message_program is not None:
+    def _check(policy: Policy, rule: Rule, result: RuleResult) -> Violation | None:
+        status, value, message = result
+        if status == "error":
+            if policy.ignore_errors:
+                return None
+            return Violation(policy.name, rule.index, rule.action, f"rule {rule.index} {value}", rule.field_path,
+                             rule.name)
+        if value is True:
+            return None
+        if value is not False:
+            if policy.ignore_errors:
+                return None
+            text = f"rule {rule.index} must evaluate to a bool, got {value}"
+            return Violation(policy.name, rule.index, rule.action, text, rule.field_path, rule.name)
+        text = message or rule.message or f"failed expression: {one_line(rule.program.expression, 200)}"
+        return Violation(policy.name, rule.index, rule.action, text, rule.field_path, rule.name)
+
+
+# One rule's result: ("ok", True | False | the type name of a non-bool result, the messageExpression's text
+# when the rule failed and it gave one) or ("error", the CelError's text, None). Plain data, so a worker
+# process can send it back (webhook/policy/worker.py).
+RuleResult = tuple[str, Any, str | None]
+
+
+class PolicyStopped(Exception):
+    """The evaluation was stopped (time or memory limit); str() says why, as a rule error would."""
+
+
+class RuleRunner(Protocol):
+    def run(self, values: dict[str, Any], rules: list[tuple[str, str | None]]) -> list[RuleResult]: ...
+
+    def close(self) -> None: ...
+
+
+def _reads(rule: Rule) -> frozenset[str]:
+    return rule.program.variables | (rule.message_program.variables if rule.message_program else frozenset())
+
+
+def _expression(program: Any) -> str | None:
+    return None if program is None else program.expression
+
+
+def evaluate_rules(cel: Evaluator, values: dict[str, Any], rules: list[tuple[Any, Any]]) -> list[RuleResult]:
+    """Evaluate compiled (rule, messageExpression) programs on one request's variables (object, expanded,
+    containers, request; spec and templates are derived from expanded when a program reads them)."""
+    expanded = values.get("expanded")
+    needed = frozenset().union(*(program.variables for program, _ in rules)) if rules else frozenset()
+    activation = cel.activation(
+        {**values, "spec": lambda: effective_spec(expanded), "templates": lambda: reachable_templates(expanded)},
+        needed,
+    )
+    out: list[RuleResult] = []
+    for program, message_program in rules:
+        try:
+            result = program.evaluate(activation)
+        except CelError as exc:
+            out.append(("error", str(exc), None))
+            continue
+        message = None
+        if result is False and message_program is not None:
             try:
-                text = rule.message_program.evaluate(activation)
+                text = message_program.evaluate(activation)
                 if isinstance(text, str) and text.strip():
-                    return one_line(text, 1000)
+                    message = one_line(text, 1000)
             except CelError:
                 pass
-        return rule.message or f"failed expression: {one_line(rule.program.expression, 200)}"
+        out.append(("ok", result if isinstance(result, bool) else type(result).__name__, message))
+    return out

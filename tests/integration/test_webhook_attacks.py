@@ -1,0 +1,199 @@
+"""Issue 13's attacks on a real `sluice webhook` process over HTTPS, each with its bounded outcome:
+policy evaluation that is stopped (items 1, 2), probes answered meanwhile, a free pool afterwards,
+SIGTERM that ends the evaluation, and memory under the Deployment's limit (item 3).
+
+The bodies are built here, small enough to read; benchmarks/RESULTS.md has the measured figures."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from test_webhook_support import WebhookProcess, review
+
+REPO = Path(__file__).resolve().parents[2]
+POLICIES = REPO / "policies"
+DEADLINE = 4.0  # the server's default (webhook/server.py)
+LIMIT_MIB = 512  # manifests: the webhook Deployment's memory limit
+
+
+def many_templates(n_templates: int, n_env: int, *, labels: dict | None = None) -> dict:
+    """Item 1: templateDefaults.container.env of n_env entries, applied to every one of n_templates."""
+    env = [{"name": f"E{i}", "value": "x"} for i in range(n_env)]
+    steps = [[{"name": f"s{i}", "template": f"t{i}"} for i in range(n_templates)]]
+    templates = [{"name": "main", "steps": steps}]
+    templates += [
+        {"name": f"t{i}", "container": {"image": "evil.example/x", "command": ["true"]}}
+        for i in range(n_templates)
+    ]
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "wide", "namespace": "default", "labels": labels or {}},
+        "spec": {
+            "entrypoint": "main",
+            "templateDefaults": {"container": {"env": env}},
+            "templates": templates,
+        },
+    }
+
+
+def small(name: str = "ok") -> dict:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "container": {
+                        "image": "registry.corp.example/a:1",
+                        "command": ["true"],
+                        "resources": {"limits": {"memory": "64Mi"}},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def tree_kib(pid: int) -> int:
+    """RSS of the server and its worker processes."""
+    total = 0
+    for status in [Path(f"/proc/{pid}/status")] + [Path(f"/proc/{c}/status") for c in children(pid)]:
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue
+        total += next(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+    return total
+
+
+def children(pid: int) -> list[int]:
+    out: list[int] = []
+    for f in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            out += [int(c) for c in f.read_text().split()]
+    return out
+
+
+def answer(client, obj, **kw) -> dict:
+    status, body = client.post("/validate", review(obj, **kw))
+    assert status == 200, body
+    return body["response"]
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("attacks")
+    with WebhookProcess(tmp, policies=POLICIES) as proc:
+        yield proc
+
+
+def test_item1_wide_workflow_under_shipped_policies_is_answered_and_probes_stay_up(shipped):
+    """47 KB: 200 templates x 1,000 inherited env. Took ~50 s and 584 MB; /healthz waited."""
+    body = many_templates(199, 1000)
+    assert len(json.dumps(body)) < 60_000
+    probes: list[int] = []
+    done = threading.Event()
+
+    def probe():
+        client = shipped.client()
+        while not done.is_set():
+            status, _ = client.request("GET", "/healthz")
+            probes.append(status)
+
+    t = threading.Thread(target=probe)
+    t.start()
+    try:
+        r = answer(shipped.client(), body)
+    finally:
+        done.set()
+        t.join(30)
+    # Denied either by the registry rule (evaluated in time) or as a rule stopped at its limit; never
+    # allowed, never the server's generic timeout.
+    assert r["allowed"] is False
+    message = r["status"]["message"]
+    assert "allowed-registries" in message, message
+    assert probes and set(probes) == {200}
+    assert tree_kib(shipped.proc.pid) < LIMIT_MIB * 1024
+    # The pool is free again: a good workflow is allowed.
+    assert answer(shipped.client(), small())["allowed"] is True
+
+
+EXPENSIVE = {
+    "apiVersion": "sluice.dev/v1alpha1",
+    "kind": "WorkflowPolicy",
+    "metadata": {"name": "cubic"},
+    "spec": {
+        "match": {"objectSelector": {"matchLabels": {"attack": "yes"}}},
+        "validations": [
+            {
+                "action": "Deny",
+                "message": "never reached",
+                "expression": "templates.all(a, templates.all(b, templates.all(c, templates.all(d, true))))",
+            }
+        ],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def expensive(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("expensive")
+    policies = tmp / "policies"
+    policies.mkdir()
+    (policies / "cubic.yaml").write_text(yaml.safe_dump(EXPENSIVE))
+    with WebhookProcess(tmp, policies=policies) as proc:
+        yield proc
+
+
+def test_item2_timed_out_evaluations_are_stopped_and_do_not_keep_the_pool_busy(expensive):
+    attack = many_templates(199, 0, labels={"attack": "yes"})
+    results: list[dict] = []
+
+    def attacker():
+        results.append(answer(expensive.client(), attack))
+
+    threads = [threading.Thread(target=attacker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(results) == 2
+    for r in results:
+        assert r["allowed"] is False
+        assert "policy cubic" in r["status"]["message"]
+        assert "stopped after" in r["status"]["message"] or "within" in r["status"]["message"]
+    # Before: every request for the next 15+ s was denied "could not check within 4s". Now the workers
+    # were killed and replaced: the next requests are checked (they do not match the policy).
+    for i in range(3):
+        r = answer(expensive.client(), small(f"after-{i}"))
+        assert r["allowed"] is True, r
+
+
+def test_item2_sigterm_during_an_evaluation_stops_the_server_and_its_workers(tmp_path):
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "cubic.yaml").write_text(yaml.safe_dump(EXPENSIVE))
+    proc = WebhookProcess(tmp_path, policies=policies, extra=["--deadline", "30"])
+    with proc:
+        workers = children(proc.proc.pid)
+        assert workers
+        attack = many_templates(199, 0, labels={"attack": "yes"})
+        t = threading.Thread(target=lambda: proc.client().post("/validate", review(attack)), daemon=True)
+        t.start()
+        time.sleep(1)  # let the evaluation begin (no assertion depends on this timing)
+        proc.proc.send_signal(signal.SIGTERM)
+        proc.proc.wait(30)  # before: kept burning a core until SIGKILL
+        assert proc.proc.returncode is not None
+        for pid in workers:
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
