@@ -1,0 +1,595 @@
+"""The `sluice` cluster verbs against the real kube-apiserver (sluice/commands/*, sluice/cluster.py).
+
+Each test runs the CLI as a user would (`python -m sluice VERB ... --kubeconfig K -n NS`) in this module's
+own namespace, deleted afterwards. No controller runs these workflows: they carry a controller
+instance ID no controller has (an installed controller ignores them), and where a test needs a phase
+or a waiting suspend node it writes the status itself through the status subresource, as a controller
+would. So the tests show what the CLI sends and reads, quickly and without depending on pods being run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+INSTANCE = "sluice-cli-e2e-nobody"  # no controller has this instance ID
+LABEL = f"workflows.argoproj.io/controller-instanceid={INSTANCE}"
+
+
+@pytest.fixture(scope="module")
+def ns(kubectl) -> str:
+    name = f"sluice-cli-{uuid.uuid4().hex[:8]}"
+    kubectl("create", "namespace", name)
+    kubectl(
+        "wait",
+        "--for=jsonpath={.metadata.name}=default",
+        "serviceaccount/default",
+        "-n",
+        name,
+        "--timeout=60s",
+    )
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="module")
+def sluice(kubeconfig, ns):
+    def run(
+        *argv: str, kubeconfig_path: Path | None = None, timeout: float = 60, namespace: str | None = None
+    ):
+        cmd = [
+            sys.executable,
+            "-m",
+            "sluice",
+            *argv,
+            "--kubeconfig",
+            str(kubeconfig_path or kubeconfig),
+            "-n",
+            namespace or ns,
+        ]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+    return run
+
+
+def workflow_file(tmp_path: Path, name: str, **spec) -> Path:
+    doc = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name, "labels": {"workflows.argoproj.io/controller-instanceid": INSTANCE}},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "suspend": {},
+                    "outputs": {"parameters": [{"name": "answer", "valueFrom": {"supplied": {}}}]},
+                }
+            ],
+            **spec,
+        },
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def get(kubectl, ns, name, kind="workflow"):
+    return json.loads(kubectl("get", kind, name, "-n", ns, "-o", "json"))
+
+
+def set_status(kubectl, ns, name, status):
+    kubectl(
+        "patch",
+        "workflow",
+        name,
+        "-n",
+        ns,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps({"status": status}),
+    )
+
+
+def suspended_at_gate(kubectl, ns, name):
+    """The status a controller writes while the workflow waits on its `approve` suspend node."""
+    set_status(
+        kubectl,
+        ns,
+        name,
+        {
+            "phase": "Running",
+            "startedAt": "2026-12-06T06:00:00Z",
+            "nodes": {
+                name: {
+                    "id": name,
+                    "name": name,
+                    "displayName": name,
+                    "type": "Steps",
+                    "phase": "Running",
+                    "templateName": "main",
+                    "children": [f"{name}-1"],
+                },
+                f"{name}-1": {
+                    "id": f"{name}-1",
+                    "name": f"{name}[0].approve",
+                    "displayName": "approve",
+                    "type": "Suspend",
+                    "phase": "Running",
+                    "boundaryID": name,
+                    "templateName": "gate",
+                    "startedAt": "2026-12-06T06:00:00Z",
+                    "outputs": {"parameters": [{"name": "answer", "valueFrom": {"supplied": {}}}]},
+                },
+            },
+        },
+    )
+
+
+def test_submit_from_a_file_then_get_list_and_json(sluice, kubectl, ns, tmp_path):
+    path = workflow_file(tmp_path, "from-file", arguments={"parameters": [{"name": "who", "value": "a"}]})
+    result = sluice("submit", str(path), "-p", "who=b", "-l", "team=cli", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    created = json.loads(result.stdout)
+    stored = get(kubectl, ns, "from-file")
+    assert created["metadata"]["uid"] == stored["metadata"]["uid"]
+    assert stored["spec"]["arguments"]["parameters"] == [{"name": "who", "value": "b"}]
+    assert stored["metadata"]["labels"]["team"] == "cli"
+
+    suspended_at_gate(kubectl, ns, "from-file")
+    tree = sluice("get", "from-file")
+    assert tree.returncode == 0, tree.stderr
+    assert "Name:     from-file" in tree.stdout and "Status:   Running" in tree.stdout
+    assert "  ● approve" in tree.stdout and "who: b" in tree.stdout
+    as_json = sluice("get", "from-file", "-o", "json")
+    assert json.loads(as_json.stdout)["status"]["nodes"]["from-file-1"]["displayName"] == "approve"
+
+    listed = sluice("list", "-l", "team=cli")
+    assert listed.returncode == 0 and listed.stdout.splitlines()[0].split()[:3] == ["NAME", "STATUS", "AGE"]
+    assert listed.stdout.splitlines()[1].split()[:2] == ["from-file", "Running"]
+    assert "from-file" in sluice("list", "--running", "-o", "name").stdout.split()
+    assert "from-file" not in sluice("list", "--completed", "-o", "name").stdout.split()
+
+
+def test_invalid_workflows_are_one_line_with_every_field_path_and_exit_1(sluice, ns, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Workflow",
+                "metadata": {"generateName": "bad-"},
+                "spec": {"entrypoint": 5, "templates": "not-a-list", "parallelism": "x"},
+            }
+        )
+    )
+    result = sluice("submit", str(path))
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sluice submit: 422 Invalid: "), lines
+    for field in ("spec.entrypoint", "spec.templates", "spec.parallelism"):
+        assert field in lines[0]
+    assert sluice("get", "no-such-workflow").returncode == 3
+
+
+def test_submit_from_a_workflow_template_and_template_verbs(sluice, kubectl, ns, tmp_path):
+    tmpl = tmp_path / "tmpl.yaml"
+    tmpl.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "WorkflowTemplate",
+                "metadata": {"name": "greeter"},
+                "spec": {
+                    "entrypoint": "main",
+                    "arguments": {"parameters": [{"name": "who", "value": "x"}]},
+                    "templates": [{"name": "main", "suspend": {}}],
+                },
+            }
+        )
+    )
+    lint = subprocess.run(
+        [sys.executable, "-m", "sluice", "template", "lint", str(tmpl)], cwd=REPO, timeout=60
+    )
+    assert lint.returncode == 0  # offline, as `sluice lint`
+    created = sluice("template", "create", str(tmpl))
+    assert created.returncode == 0, created.stderr
+    assert sluice("template", "list").stdout.splitlines()[1].split()[0] == "greeter"
+    assert yaml.safe_load(sluice("template", "get", "greeter").stdout)["spec"]["entrypoint"] == "main"
+
+    result = sluice("submit", "--from", "workflowtemplate/greeter", "-p", "who=y", "-l", LABEL, "-o", "name")
+    assert result.returncode == 0, result.stderr
+    wf = get(kubectl, ns, result.stdout.strip())
+    assert wf["metadata"]["name"].startswith("greeter-")
+    assert wf["spec"]["workflowTemplateRef"] == {"name": "greeter"}
+    assert wf["spec"]["arguments"]["parameters"] == [{"name": "who", "value": "y"}]
+    assert wf["metadata"]["labels"]["workflows.argoproj.io/workflow-template"] == "greeter"
+
+    assert sluice("template", "delete", "greeter").returncode == 0
+    assert sluice("template", "get", "greeter").returncode == 3
+
+
+def test_server_dry_run_stores_nothing(sluice, kubectl, ns, tmp_path):
+    result = sluice("submit", str(workflow_file(tmp_path, "dry")), "--server-dry-run", "-o", "name")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "dry"
+    assert "workflow.argoproj.io/dry" not in kubectl("get", "workflows", "-n", ns, "-o", "name").split()
+
+
+def test_wait_exit_code_follows_the_phase(sluice, kubectl, ns, tmp_path):
+    for name, phase, code in (
+        ("ends-ok", "Succeeded", 0),
+        ("ends-failed", "Failed", 1),
+        ("ends-error", "Error", 1),
+    ):
+        assert sluice("submit", str(workflow_file(tmp_path, name))).returncode == 0
+        set_status(kubectl, ns, name, {"phase": phase, "finishedAt": "2026-12-06T06:01:00Z"})
+        result = sluice("wait", name)
+        assert result.returncode == code, (name, result.stdout, result.stderr)
+        assert result.stdout.startswith(f"{name} {phase}")
+    # still running after --timeout: exit 1
+    assert sluice("submit", str(workflow_file(tmp_path, "still"))).returncode == 0
+    assert sluice("wait", "still", "--timeout", "2").returncode == 1
+
+
+def test_submit_wait_returns_when_the_workflow_fails(sluice, kubectl, ns, tmp_path, kubeconfig):
+    path = workflow_file(tmp_path, "waited")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sluice",
+            "submit",
+            str(path),
+            "--wait",
+            "--kubeconfig",
+            str(kubeconfig),
+            "-n",
+            ns,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "waited" not in kubectl("get", "workflows", "-n", ns, "-o", "name"):
+            assert time.monotonic() < deadline, "the workflow was never created"
+            time.sleep(0.2)
+        set_status(kubectl, ns, "waited", {"phase": "Failed", "message": "child failed"})
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err
+    assert "waited Failed: child failed" in out
+
+
+def test_suspend_resume_stop_terminate(sluice, kubectl, ns, tmp_path):
+    assert sluice("submit", str(workflow_file(tmp_path, "ctl"))).returncode == 0
+    assert sluice("suspend", "ctl").returncode == 0
+    assert get(kubectl, ns, "ctl")["spec"]["suspend"] is True
+    assert "Pending (Suspended)" in sluice("list").stdout
+    resumed = sluice("resume", "ctl")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "suspend" not in get(kubectl, ns, "ctl")["spec"]
+    assert sluice("resume", "ctl").returncode == 1  # nothing suspended any more
+    assert sluice("stop", "ctl").returncode == 0
+    assert get(kubectl, ns, "ctl")["spec"]["shutdown"] == "Stop"
+    assert sluice("terminate", "ctl").returncode == 0
+    assert get(kubectl, ns, "ctl")["spec"]["shutdown"] == "Terminate"
+    set_status(kubectl, ns, "ctl", {"phase": "Failed"})
+    refused = sluice("stop", "ctl")
+    assert refused.returncode == 1 and "already finished" in refused.stderr
+
+
+def _service_account_kubeconfig(
+    kubectl, kubeconfig: Path, ns: str, account: str, rules: list, out: Path
+) -> Path:
+    kubectl("create", "serviceaccount", account, "-n", ns)
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": account, "namespace": ns},
+        "rules": rules,
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": account, "namespace": ns},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": account},
+        "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": ns}],
+    }
+    kubectl("apply", "-f", "-", input=yaml.safe_dump_all([role, binding]))
+    token = kubectl("create", "token", account, "-n", ns, "--duration=15m").strip()
+    admin = yaml.safe_load(kubeconfig.read_text())
+    context = next(c for c in admin["contexts"] if c["name"] == admin["current-context"])
+    cluster = next(c for c in admin["clusters"] if c["name"] == context["context"]["cluster"])
+    out.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [cluster],
+                "current-context": account,
+                "contexts": [
+                    {
+                        "name": account,
+                        "context": {"cluster": cluster["name"], "user": account, "namespace": ns},
+                    }
+                ],
+                "users": [{"name": account, "user": {"token": token}}],
+            }
+        )
+    )
+    return out
+
+
+def test_an_approver_resumes_a_suspend_node_through_the_status_subresource(
+    sluice, kubectl, kubeconfig, ns, tmp_path
+):
+    assert sluice("submit", str(workflow_file(tmp_path, "gate"))).returncode == 0
+    suspended_at_gate(kubectl, ns, "gate")
+    read = {"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["get", "list"]}
+    approver = _service_account_kubeconfig(
+        kubectl,
+        kubeconfig,
+        ns,
+        "approver",
+        [
+            read,
+            {"apiGroups": ["argoproj.io"], "resources": ["workflows/status"], "verbs": ["update", "patch"]},
+        ],
+        tmp_path / "approver",
+    )
+    viewer = _service_account_kubeconfig(kubectl, kubeconfig, ns, "viewer", [read], tmp_path / "viewer")
+
+    # the approver may not edit the Workflow itself
+    assert (
+        kubectl(
+            "auth",
+            "can-i",
+            "patch",
+            "workflows.argoproj.io",
+            "-n",
+            ns,
+            f"--as=system:serviceaccount:{ns}:approver",
+            check=False,
+        ).strip()
+        == "no"
+    )
+
+    refused = sluice("resume", "gate", "--node", "approve", "-p", "answer=yes", kubeconfig_path=viewer)
+    assert refused.returncode == 4, refused.stderr
+    assert refused.stderr.startswith("sluice resume: 403 Forbidden") and len(refused.stderr.splitlines()) == 1
+    assert get(kubectl, ns, "gate")["status"]["nodes"]["gate-1"]["phase"] == "Running"
+
+    wrong = sluice("resume", "gate", "--node", "nope", kubeconfig_path=approver)
+    assert wrong.returncode == 3 and "no waiting suspend node matching 'nope'" in wrong.stderr
+
+    done = sluice("resume", "gate", "--node", "approve", "-p", "answer=yes", kubeconfig_path=approver)
+    assert done.returncode == 0, done.stderr
+    node = get(kubectl, ns, "gate")["status"]["nodes"]["gate-1"]
+    assert node["phase"] == "Succeeded" and node["finishedAt"]
+    assert node["outputs"]["parameters"][0]["value"] == "yes"
+    assert (
+        get(kubectl, ns, "gate")["status"]["nodes"]["gate"]["phase"] == "Running"
+    )  # the controller's to end
+
+
+def test_retry_resets_the_failed_nodes_and_resubmit_makes_a_new_workflow(sluice, kubectl, ns, tmp_path):
+    assert sluice("submit", str(workflow_file(tmp_path, "flaky"))).returncode == 0
+    set_status(
+        kubectl,
+        ns,
+        "flaky",
+        {
+            "phase": "Failed",
+            "message": "child 'b' failed",
+            "startedAt": "2026-12-06T06:00:00Z",
+            "finishedAt": "2026-12-06T06:01:00Z",
+            "nodes": {
+                "flaky": {
+                    "id": "flaky",
+                    "name": "flaky",
+                    "displayName": "flaky",
+                    "type": "Steps",
+                    "phase": "Failed",
+                    "children": ["flaky-0"],
+                },
+                "flaky-0": {
+                    "id": "flaky-0",
+                    "name": "flaky[0]",
+                    "displayName": "[0]",
+                    "type": "StepGroup",
+                    "phase": "Failed",
+                    "boundaryID": "flaky",
+                    "children": ["flaky-a", "flaky-b"],
+                },
+                "flaky-a": {
+                    "id": "flaky-a",
+                    "name": "flaky[0].a",
+                    "displayName": "a",
+                    "type": "Pod",
+                    "phase": "Succeeded",
+                    "boundaryID": "flaky",
+                },
+                "flaky-b": {
+                    "id": "flaky-b",
+                    "name": "flaky[0].b",
+                    "displayName": "b",
+                    "type": "Pod",
+                    "phase": "Failed",
+                    "boundaryID": "flaky",
+                },
+            },
+        },
+    )
+    kubectl(
+        "patch",
+        "workflow",
+        "flaky",
+        "-n",
+        ns,
+        "--type=merge",
+        "-p",
+        json.dumps({"metadata": {"labels": {"workflows.argoproj.io/completed": "true"}}}),
+    )
+    result = sluice("retry", "flaky")
+    assert result.returncode == 0, result.stderr
+    wf = get(kubectl, ns, "flaky")
+    assert wf["status"]["phase"] == "Running" and "finishedAt" not in wf["status"]
+    assert set(wf["status"]["nodes"]) == {"flaky", "flaky-0", "flaky-a"}
+    assert wf["status"]["nodes"]["flaky-0"]["phase"] == "Running"
+    assert wf["metadata"]["labels"]["workflows.argoproj.io/completed"] == "false"
+    again = sluice("retry", "flaky")
+    assert again.returncode == 1 and "only a Failed or Error workflow" in again.stderr
+
+    resub = sluice("resubmit", "flaky", "-o", "name")
+    assert resub.returncode == 0, resub.stderr
+    new = get(kubectl, ns, resub.stdout.strip())
+    assert new["metadata"]["name"].startswith("flaky-")
+    assert new["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"] == "flaky"
+    assert new["metadata"]["labels"]["workflows.argoproj.io/controller-instanceid"] == INSTANCE
+
+
+def test_delete_completed_keeps_the_running_ones(sluice, kubectl, tmp_path, kubeconfig):
+    own = f"sluice-cli-del-{uuid.uuid4().hex[:6]}"
+    kubectl("create", "namespace", own)
+    try:
+        for name, phase in (("d-ok", "Succeeded"), ("d-bad", "Failed"), ("d-run", "Running")):
+            assert sluice("submit", str(workflow_file(tmp_path, name)), namespace=own).returncode == 0
+            set_status(kubectl, own, name, {"phase": phase})
+        result = sluice("delete", "--completed", namespace=own)
+        assert result.returncode == 0, result.stderr
+        assert sorted(result.stdout.split("\n")[:-1]) == [
+            "workflow.argoproj.io/d-bad deleted",
+            "workflow.argoproj.io/d-ok deleted",
+        ]
+        left = kubectl("get", "workflows", "-n", own, "-o", "name").split()
+        assert left == ["workflow.argoproj.io/d-run"]
+        assert sluice("delete", "d-run", namespace=own).returncode == 0
+        assert sluice("delete", "d-run", namespace=own).returncode == 3
+    finally:
+        kubectl("delete", "namespace", own, "--wait=false", check=False)
+
+
+def test_logs_follow_a_running_step(sluice, kubectl, ns, tmp_path, kubeconfig):
+    assert sluice("submit", str(workflow_file(tmp_path, "logged"))).returncode == 0
+    set_status(
+        kubectl,
+        ns,
+        "logged",
+        {
+            "phase": "Running",
+            "nodes": {
+                "logged": {
+                    "id": "logged",
+                    "name": "logged",
+                    "displayName": "say",
+                    "type": "Pod",
+                    "phase": "Running",
+                }
+            },
+        },
+    )
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "logged",
+            "labels": {"workflows.argoproj.io/workflow": "logged"},
+            "annotations": {"workflows.argoproj.io/node-id": "logged"},
+        },
+        "spec": {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "busybox:1.36",
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": [
+                        "sh",
+                        "-c",
+                        "echo first; while [ ! -f /tmp/go ]; do sleep 0.2; done; echo second",
+                    ],
+                }
+            ],
+        },
+    }
+    kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(pod))
+    kubectl("wait", "--for=condition=Ready", "pod/logged", "-n", ns, "--timeout=120s", timeout=130)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sluice", "logs", "logged", "-f", "--kubeconfig", str(kubeconfig), "-n", ns],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert proc.stdout.readline() == "say: first\n"
+        # the step is still running: only now does it print its second line
+        kubectl("exec", "logged", "-n", ns, "--", "touch", "/tmp/go")
+        assert proc.stdout.readline() == "say: second\n"
+        set_status(kubectl, ns, "logged", {"phase": "Succeeded"})
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    node_logs = sluice("logs", "logged", "say")
+    assert node_logs.returncode == 0 and node_logs.stdout == "first\nsecond\n"
+    assert sluice("logs", "logged", "no-such-node").returncode == 3
+
+
+def test_cron_verbs(sluice, kubectl, ns, tmp_path):
+    path = tmp_path / "cron.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "CronWorkflow",
+                "metadata": {"name": "nightly"},
+                "spec": {
+                    "schedules": ["0 2 * * *"],
+                    "timezone": "Europe/London",
+                    "workflowMetadata": {"labels": {"workflows.argoproj.io/controller-instanceid": INSTANCE}},
+                    "workflowSpec": {"entrypoint": "main", "templates": [{"name": "main", "suspend": {}}]},
+                },
+            }
+        )
+    )
+    assert sluice("cron", "create", str(path)).returncode == 0
+    listed = sluice("cron", "list").stdout.splitlines()
+    assert listed[0].split() == [
+        "NAME",
+        "AGE",
+        "LAST",
+        "RUN",
+        "NEXT",
+        "RUN",
+        "SCHEDULES",
+        "TIMEZONE",
+        "SUSPENDED",
+    ]
+    assert listed[1].startswith("nightly ") and listed[1].endswith("0 2 * * *   Europe/London   false")
+    assert sluice("cron", "suspend", "nightly").returncode == 0
+    assert get(kubectl, ns, "nightly", "cronworkflow")["spec"]["suspend"] is True
+    assert sluice("cron", "resume", "nightly").returncode == 0
+    assert "suspend" not in get(kubectl, ns, "nightly", "cronworkflow")["spec"]
+    submitted = sluice("submit", "--from", "cronwf/nightly", "-o", "name")
+    assert submitted.returncode == 0, submitted.stderr
+    child = get(kubectl, ns, submitted.stdout.strip())
+    assert child["metadata"]["labels"]["workflows.argoproj.io/cron-workflow"] == "nightly"
+    assert child["metadata"]["ownerReferences"][0]["kind"] == "CronWorkflow"
+    assert sluice("cron", "delete", "nightly").returncode == 0
+    assert sluice("cron", "get", "nightly").returncode == 3
