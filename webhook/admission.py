@@ -74,7 +74,7 @@ class Admission:
             # The API server sets it; other callers may not. References resolve in this namespace.
             obj = {**obj, "metadata": {**meta, "namespace": req.namespace}}
         try:
-            report = self._report(obj, req.content_key, req.content_size)
+            report = self._report(obj)
         except Exception:
             log.exception("the check failed on %s %s/%s (uid %s)", req.kind, req.namespace, req.name, req.uid)
             return _internal(req)
@@ -96,15 +96,15 @@ class Admission:
             return verdict
         return Verdict(warnings=warning_lines(warnings), audit=audit, reason="allowed", violations=violations)
 
-    def _report(self, obj: dict[str, Any], content_key: bytes = b"", content_size: int = 0) -> CheckReport:
+    def _report(self, obj: dict[str, Any]) -> CheckReport:
         generation = getattr(self.source, "generation", None)
         if self.cache is None or generation is None:
             return self.checker(obj, self.source, self.options)
-        key = self.cache.key(obj, generation, content_key)
+        key = self.cache.key(obj, generation)
         report = self.cache.get(key)
         if report is None:
             report = self.checker(obj, self.source, self.options)
-            self.cache.put(key, report, self.cache.size_of(obj, content_size))
+            self.cache.put(key, report, self.cache.size_of(report))
         return report
 
     def evaluate_policies(self, req: AdmissionRequest, report: CheckReport) -> Outcome:

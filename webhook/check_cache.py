@@ -12,16 +12,15 @@ they depend on the request (user, operation) and are cheap.
 from __future__ import annotations
 
 import hashlib
-import json
+import sys
 import threading
 from collections import OrderedDict
 from typing import Any
 
+import msgspec
+
 from workflow.check import CheckReport
 
-# A report holds the expanded object too: count an entry as a few times the review it came from, and
-# bound the total, so 128 objects near etcd's 1.5 MiB limit cannot take the pod's memory.
-WEIGHT_PER_BYTE = 3
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -36,19 +35,33 @@ class CheckCache:
         self.misses = 0
 
     @staticmethod
-    def key(obj: Any, generation: int, content_key: bytes = b"") -> bytes:
-        """From the review's own digest when there is one (free), else from the object's JSON."""
-        if content_key:
-            h = hashlib.blake2b(content_key, digest_size=20)
-        else:
-            text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
-            h = hashlib.blake2b(text.encode(), digest_size=20)
+    def key(obj: Any, generation: int) -> bytes:
+        """From the object alone (its namespace included; the review's uid, user and dry-run left out, as
+        they do not change the check) and the template store's generation."""
+        h = hashlib.blake2b(msgspec.json.encode(obj), digest_size=20)
         h.update(generation.to_bytes(8, "little"))
         return h.digest()
 
-    @staticmethod
-    def size_of(obj: Any, known: int = 0) -> int:
-        return known or len(json.dumps(obj, separators=(",", ":"), default=str))
+    def size_of(self, report: CheckReport) -> int:
+        """The bytes a report keeps alive (its expanded object, containers and problems), measured object
+        by object with sys.getsizeof, shared parts once; counting stops past what put() would keep.
+        (The JSON size undercounted ~20x: a small JSON object is a few hundred bytes as Python objects.)"""
+        limit = self.max_bytes // 4
+        seen: set[int] = set()
+        total = 0
+        stack: list[Any] = [report.expanded, report.containers, report.errors, report.warnings]
+        while stack and total <= limit:
+            item = stack.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            total += sys.getsizeof(item)
+            if isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, (list, tuple)):
+                stack.extend(item)
+        return total
 
     def get(self, key: bytes) -> CheckReport | None:
         with self._lock:
@@ -61,8 +74,8 @@ class CheckCache:
             return entry[0]
 
     def put(self, key: bytes, report: CheckReport, size: int) -> None:
-        """`size`: the review's size in bytes (the entry counts WEIGHT_PER_BYTE times that)."""
-        weight = size * WEIGHT_PER_BYTE
+        """`size`: what the report keeps alive, in bytes (size_of)."""
+        weight = size
         if self.size <= 0 or weight > self.max_bytes // 4:
             return  # one huge object is not worth evicting everything else for
         with self._lock:

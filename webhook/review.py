@@ -8,7 +8,6 @@ object means; that is admission.py's job. The response builders produce the exac
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,9 +36,6 @@ class AdmissionRequest:
     user_info: dict[str, Any] = field(default_factory=dict)
     dry_run: bool = False
     sub_resource: str = ""
-    # A digest of the review as received, without its uid: equal for the same object submitted again
-    # by the same user and operation (the check cache's key; b"" when not built from a body).
-    content_key: bytes = b""
     content_size: int = 0  # bytes of the review as received
 
     @property
@@ -147,7 +143,6 @@ def parse_review(body: bytes) -> AdmissionRequest:
         user_info=user_info,
         dry_run=dry_run,
         sub_resource=_text(req.get("subResource"), "request.subResource"),
-        content_key=hashlib.blake2b(body.replace(uid.encode(), b""), digest_size=20).digest(),
         content_size=len(body),
     )
 

@@ -147,6 +147,7 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
         policies.runner = PolicyWorkers(
             cel.name, settings.policy_workers, timeout=min(settings.policy_timeout, settings.deadline * 0.8),
             memory=settings.policy_memory, input_budget=settings.policy_input_budget,
+            max_values=settings.policy_max_values,
         )
     defaults = DefaultsHolder()
     # The core's caches (parsed templates, referenced templates' validations) are this program's, shared

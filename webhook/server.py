@@ -45,10 +45,12 @@ class Settings:
     workers: int = 2
     # Policy rules run in this many worker processes, each stopped (killed) past policy_timeout or
     # over policy_memory bytes of address space; 0: in the request's thread (webhook/policy/worker.py).
+    # The cost budget: at most policy_max_values JSON values in the variables the rules read.
     policy_workers: int = 2
     policy_timeout: float = 3.0
     policy_memory: int = 768 * 1024 * 1024
-    policy_input_budget: int = 4 * 1024 * 1024
+    policy_input_budget: int = 16 * 1024 * 1024
+    policy_max_values: int = 200_000
 
 
 ADMISSION = web.AppKey("admission", Admission)

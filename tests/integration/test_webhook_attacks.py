@@ -20,7 +20,19 @@ from test_webhook_support import WebhookProcess, review
 REPO = Path(__file__).resolve().parents[2]
 POLICIES = REPO / "policies"
 DEADLINE = 4.0  # the server's default (webhook/server.py)
-LIMIT_MIB = 512  # manifests: the webhook Deployment's memory limit
+
+
+def _deployment_limit_mib() -> int:
+    """The memory limit of the webhook container in manifests/webhook/deployment.yaml."""
+    for doc in yaml.safe_load_all((REPO / "manifests" / "webhook" / "deployment.yaml").read_text()):
+        if isinstance(doc, dict) and doc.get("kind") == "Deployment":
+            limit = doc["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
+            assert limit.endswith("Mi"), limit
+            return int(limit[:-2])
+    raise AssertionError("no Deployment")
+
+
+LIMIT_MIB = _deployment_limit_mib()
 
 
 def many_templates(n_templates: int, n_env: int, *, labels: dict | None = None) -> dict:
@@ -197,3 +209,63 @@ def test_item2_sigterm_during_an_evaluation_stops_the_server_and_its_workers(tmp
         assert proc.proc.returncode is not None
         for pid in workers:
             assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def with_items(n: int) -> dict:
+    """Item 3: one task looping over n small objects (300,000: a 2.9 MiB review)."""
+    items = [{"a": i % 10} for i in range(n)]
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "big", "namespace": "default"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {"name": "main", "steps": [[{"name": "s", "template": "t", "withItems": items}]]},
+                {
+                    "name": "t",
+                    "container": {
+                        "image": "registry.corp.example/a:1",
+                        "command": ["true"],
+                        "resources": {"limits": {"memory": "64Mi"}},
+                    },
+                },
+            ],
+        },
+    }
+
+
+def peak_kib(pid: int) -> int:
+    """The peak RSS (VmHWM) of the server plus that of each worker process alive now."""
+    total = 0
+    for p in [pid, *children(pid)]:
+        with contextlib.suppress(OSError, StopIteration):
+            lines = Path(f"/proc/{p}/status").read_text().splitlines()
+            total += next(int(line.split()[1]) for line in lines if line.startswith("VmHWM:"))
+    return total
+
+
+@pytest.mark.slow  # two 2.9 MiB reviews on a loaded machine: tens of seconds
+def test_item3_a_3_mib_review_stays_under_the_memory_limit(tmp_path):
+    body = json.dumps(review(with_items(300_000))).encode()
+    assert 2.5 * 2**20 < len(body) < 3 * 2**20  # what kube-apiserver forwards at most
+    with WebhookProcess(tmp_path, policies=POLICIES) as proc:
+        results: list[dict] = []
+
+        def send():
+            status, data = proc.client().post("/validate", body)
+            assert status == 200
+            results.append(data["response"])
+
+        threads = [threading.Thread(target=send) for _ in range(2)]  # both admission threads at once
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert len(results) == 2
+        for r in results:
+            # Bounded, not allowed unchecked: the policies' input is over the cost budget (or their time).
+            assert r["allowed"] is False
+            assert "policy allowed-registries" in r["status"]["message"]
+        # Before: one request took a fresh server from 70 MB to 702 MB.
+        assert peak_kib(proc.proc.pid) < LIMIT_MIB * 1024

@@ -229,9 +229,9 @@ def test_policies_are_evaluated_even_on_a_cache_hit():
 
 
 def test_the_cache_is_bounded_in_bytes_too():
-    from webhook.check_cache import WEIGHT_PER_BYTE, CheckCache
+    from webhook.check_cache import CheckCache
 
-    cache = CheckCache(size=100, max_bytes=10_000 * WEIGHT_PER_BYTE)
+    cache = CheckCache(size=100, max_bytes=10_000)
     report = CheckReport("Workflow", "w", None)
     for i in range(10):
         cache.put(bytes([i]), report, 2_000)
@@ -239,3 +239,23 @@ def test_the_cache_is_bounded_in_bytes_too():
     assert cache.get(bytes([9])) is report and cache.get(bytes([0])) is None
     cache.put(b"huge", report, 5_000)  # over a quarter of the budget: not kept
     assert cache.get(b"huge") is None
+
+
+def test_the_cache_counts_what_a_report_keeps_alive():
+    """Issue 13 item 3: the size was the review's JSON times 3, ~20x under the Python objects' size."""
+    import json
+    import sys
+
+    from webhook.check_cache import CheckCache
+
+    items = [{"a": i} for i in range(10_000)]
+    expanded = {"spec": {"templates": [{"name": "main", "steps": [[{"name": "s", "withItems": items}]]}]}}
+    report = CheckReport("Workflow", "w", None, expanded=expanded)
+    cache = CheckCache(max_bytes=1 << 30)
+    size = cache.size_of(report)
+    at_least = sum(sys.getsizeof(item) for item in items)
+    assert size >= at_least > 5 * len(json.dumps(expanded))
+    small = CheckCache(max_bytes=400_000)  # counting stops past a quarter of the budget: not kept
+    assert 100_000 < small.size_of(report) < at_least
+    small.put(b"k", report, small.size_of(report))
+    assert small.get(b"k") is None

@@ -116,10 +116,16 @@ def test_nesting_up_to_the_limit_is_fine():
     assert req.object["d"]["d"]
 
 
-def test_content_key_ignores_the_uid_only():
-    a = parse_review(body(uid="u-1", object={"spec": {"x": 1}}, namespace="a"))
-    b = parse_review(body(uid="u-2", object={"spec": {"x": 1}}, namespace="a"))
-    c = parse_review(body(uid="u-3", object={"spec": {"x": 1}}, namespace="b"))
-    d = parse_review(body(uid="u-4", object={"spec": {"x": 2}}, namespace="a"))
-    assert a.content_key == b.content_key
-    assert len({a.content_key, c.content_key, d.content_key}) == 3
+def test_the_check_cache_key_is_the_object_alone():
+    """Issue 13 item 9: the key was the body with every occurrence of the uid string removed, so two
+    different objects (one holding the uid as a value) could share a key."""
+    from webhook.check_cache import CheckCache
+
+    def key(uid, obj, namespace="a"):
+        req = parse_review(body(uid=uid, object=obj, namespace=namespace))
+        return CheckCache.key(req.object, 1)
+
+    assert key("u-1", {"spec": {"x": 1}}) == key("u-2", {"spec": {"x": 1}})  # the uid does not count
+    assert key("u-3", {"spec": {"x": "u-3"}}) != key("u-4", {"spec": {"x": ""}})
+    assert key("u-5", {"spec": {"x": 1}}) != key("u-5", {"spec": {"x": 2}})
+    assert CheckCache.key({"spec": {}}, 1) != CheckCache.key({"spec": {}}, 2)  # the template generation counts

@@ -29,7 +29,7 @@ from typing import Any
 
 import msgspec
 
-from webhook.policy.engine import PolicyStopped, RuleResult, evaluate_rules
+from webhook.policy.engine import MAX_VALUES, PolicyStopped, RuleResult, evaluate_rules
 
 log = logging.getLogger("sluice.webhook")
 
@@ -38,10 +38,9 @@ DEFAULT_TIMEOUT = 3.0  # seconds; under the server's 4 s deadline (webhook/serve
 # The child's address-space limit (RLIMIT_AS). Measured (benchmarks/RESULTS.md): an idle child maps
 # ~150 MB; the CEL copy of the biggest review the API server forwards stays well under this.
 DEFAULT_MEMORY = 768 * 1024 * 1024
-# The cost budget: the JSON size of the variables the rules read. Converting them to CEL values costs
-# time and memory in proportion (~100x the JSON in memory for many small objects: benchmarks/RESULTS.md);
-# over it the rules are not evaluated and count as errors.
-DEFAULT_INPUT_BUDGET = 4 * 1024 * 1024
+# The size of what is sent to a worker (JSON of the variables the rules read): a guard on the pipe and
+# on the child's decoding; the cost budget proper counts values (webhook/policy/engine.py MAX_VALUES).
+DEFAULT_INPUT_BUDGET = 16 * 1024 * 1024
 _COMPILED_KEEP = 512
 
 
@@ -50,7 +49,7 @@ class _Request(msgspec.Struct, array_like=True):
     rules: list[tuple[str, str | None]]
 
 
-def _child(conn: Connection, evaluator_name: str, memory: int) -> None:
+def _child(conn: Connection, evaluator_name: str, memory: int, max_values: int) -> None:
     """The worker process: answer requests until the pipe closes."""
     _die_with_parent()
     if memory > 0:
@@ -80,7 +79,7 @@ def _child(conn: Connection, evaluator_name: str, memory: int) -> None:
             req = decoder.decode(data)
             del data
             rules = [(program(e), None if m is None else program(m)) for e, m in req.rules]
-            answer = evaluate_rules(cel, req.values, rules)
+            answer = evaluate_rules(cel, req.values, rules, max_values)
             del req, rules
         except MemoryError:
             answer = None
@@ -101,10 +100,13 @@ def _die_with_parent() -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, evaluator_name: str, memory: int) -> None:
+    def __init__(self, ctx: Any, evaluator_name: str, memory: int, max_values: int) -> None:
         self.conn, child_conn = ctx.Pipe()
         self.process = ctx.Process(
-            target=_child, args=(child_conn, evaluator_name, memory), daemon=True, name="sluice-policy-worker"
+            target=_child,
+            args=(child_conn, evaluator_name, memory, max_values),
+            daemon=True,
+            name="sluice-policy-worker",
         )
         self.process.start()
         child_conn.close()
@@ -140,9 +142,10 @@ class PolicyWorkers:
         timeout: float = DEFAULT_TIMEOUT,
         memory: int = DEFAULT_MEMORY,
         input_budget: int = DEFAULT_INPUT_BUDGET,
+        max_values: int = MAX_VALUES,
         start_timeout: float = 120.0,
     ) -> None:
-        self.input_budget = input_budget
+        self.input_budget, self.max_values = input_budget, max_values
         self.evaluator_name, self.timeout, self.memory = evaluator_name, timeout, memory
         self.start_timeout = start_timeout
         self._ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
@@ -170,7 +173,7 @@ class PolicyWorkers:
             if self._closed:
                 return
             try:
-                worker = _Worker(self._ctx, self.evaluator_name, self.memory)
+                worker = _Worker(self._ctx, self.evaluator_name, self.memory, self.max_values)
             except Exception:
                 log.exception("could not start a policy worker")
                 continue
