@@ -593,3 +593,146 @@ def test_cron_verbs(sluice, kubectl, ns, tmp_path):
     assert child["metadata"]["ownerReferences"][0]["kind"] == "CronWorkflow"
     assert sluice("cron", "delete", "nightly").returncode == 0
     assert sluice("cron", "get", "nightly").returncode == 3
+
+
+# --- with a controller running the workflows (a local `sluice controller` confined to this namespace) -----
+
+GATE_SPEC = {
+    "entrypoint": "main",
+    "templates": [
+        {
+            "name": "main",
+            "steps": [
+                [{"name": "approve", "template": "gate"}],
+                [
+                    {
+                        "name": "after",
+                        "template": "echo",
+                        "arguments": {
+                            "parameters": [
+                                {"name": "v", "value": "{{steps.approve.outputs.parameters.answer}}"}
+                            ]
+                        },
+                    }
+                ],
+            ],
+        },
+        {
+            "name": "gate",
+            "suspend": {},
+            "outputs": {"parameters": [{"name": "answer", "valueFrom": {"supplied": {}}}]},
+        },
+        {"name": "echo", "inputs": {"parameters": [{"name": "v"}]}, "suspend": {"duration": "0"}},
+    ],
+}
+
+
+@pytest.fixture
+def controlled(kubeconfig, ns, tmp_path):
+    """(instance ID, the controller): workflows labelled with the ID are run by it."""
+    from .controller_support import LocalController
+
+    instance = f"cli-{uuid.uuid4().hex[:6]}"
+    ctl = LocalController(kubeconfig, ns, instance, tmp_path)
+    try:
+        ctl.wait_ready()
+        yield instance, ctl
+    finally:
+        assert ctl.stop() == 0, ctl.tail()
+
+
+def gate_file(tmp_path: Path, name: str, instance: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Workflow",
+                "metadata": {
+                    "name": name,
+                    "labels": {"workflows.argoproj.io/controller-instanceid": instance},
+                },
+                "spec": GATE_SPEC,
+            }
+        )
+    )
+    return path
+
+
+def waiting_gate(kubectl, ns, name):
+    from .controller_support import eventually
+
+    def check():
+        nodes = (get(kubectl, ns, name).get("status") or {}).get("nodes") or {}
+        return any(
+            n["displayName"] == "approve" and n["type"] == "Suspend" and n["phase"] == "Running"
+            for n in nodes.values()
+        )
+
+    eventually(check, 120, 0.5, f"{name} waiting at its gate")
+
+
+def test_an_approval_with_the_controller_and_submit_wait_exit_code(
+    sluice, kubectl, kubeconfig, ns, tmp_path, controlled
+):
+    instance, _ = controlled
+    waiter = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sluice",
+            "submit",
+            str(gate_file(tmp_path, "approved", instance)),
+            "--wait",
+            "--timeout",
+            "240",
+            "--kubeconfig",
+            str(kubeconfig),
+            "-n",
+            ns,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        waiting_gate(kubectl, ns, "approved")
+        done = sluice("resume", "approved", "--node", "approve", "-p", "answer=ship-it")
+        assert done.returncode == 0, done.stderr
+        out, err = waiter.communicate(timeout=260)
+    finally:
+        waiter.kill()
+    assert waiter.returncode == 0, (out, err)
+    assert "approved Succeeded" in out
+    nodes = {n["displayName"]: n for n in get(kubectl, ns, "approved")["status"]["nodes"].values()}
+    assert nodes["after"]["inputs"]["parameters"][0]["value"] == "ship-it"
+
+
+def test_retry_reaches_succeeded_on_the_second_attempt(sluice, kubectl, ns, tmp_path, controlled):
+    from .controller_support import wait_done
+
+    instance, _ = controlled
+    assert sluice("submit", str(gate_file(tmp_path, "second", instance))).returncode == 0
+    waiting_gate(kubectl, ns, "second")
+    assert sluice("resume", "second", "--node", "approve", "--stop").returncode == 0  # first attempt fails
+    first = wait_done(kubectl, ns, "second", timeout=120)
+    assert first["status"]["phase"] == "Failed"
+    assert sluice("wait", "second").returncode == 1
+
+    retried = sluice("retry", "second")
+    assert retried.returncode == 0, retried.stderr
+    waiting_gate(kubectl, ns, "second")  # the controller runs the failed node again
+    assert sluice("resume", "second", "--node", "approve", "-p", "answer=ok").returncode == 0
+    final = sluice("wait", "second", "--timeout", "180", timeout=200)
+    assert final.returncode == 0, (final.stdout, final.stderr)
+    assert final.stdout.startswith("second Succeeded")
+
+
+def test_terminate_with_the_controller_fails_the_workflow(sluice, kubectl, ns, tmp_path, controlled):
+    instance, _ = controlled
+    assert sluice("submit", str(gate_file(tmp_path, "ended", instance))).returncode == 0
+    waiting_gate(kubectl, ns, "ended")
+    assert sluice("terminate", "ended").returncode == 0
+    result = sluice("wait", "ended", "--timeout", "120", timeout=140)
+    assert result.returncode == 1 and result.stdout.startswith("ended Failed"), result.stdout
