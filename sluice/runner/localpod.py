@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sluice.runner import artifacts, images
-from sluice.runner.paths import SYSTEM_DIRS, isolation_map
+from sluice.runner.paths import SYSTEM_DIRS, isolation_map, normal
 from workflow import outputs as output_rules
 from workflow.engine import ContainerObservation, PodObservation, TaskResultObservation
 
@@ -49,6 +51,22 @@ class RunPaths:
 
 def _stamp(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _readable_by_all(path: Path) -> bool:
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return False
+    if stat.S_ISLNK(mode):
+        return True  # copied as a link, never followed
+    if stat.S_ISDIR(mode):
+        return bool(mode & stat.S_IROTH and mode & stat.S_IXOTH)
+    return stat.S_ISREG(mode) and bool(mode & stat.S_IROTH)
+
+
+def _not_readable_by_all(directory: str, names: list[str]) -> list[str]:
+    return [name for name in names if not _readable_by_all(Path(directory) / name)]
 
 
 def _tail(path: Path, size: int) -> bytes:
@@ -342,12 +360,20 @@ class LocalPod:
     # --- outputs -------------------------------------------------------------------------------------
 
     def _output_path(self, path: str) -> Path:
-        """Where an output was written: the node's own copy, or else a path the host already has (`/etc`)."""
+        """Where an output was written: the node's own copy, or else a path the host already has (`/etc`,
+        as an image would). From the host only what every user may read is taken: a file readable by
+        all, a directory copied without the entries that are not (no /etc/shadow in a status)."""
+        path = normal(path)
         local = self.pathmap.local(path)
         top = "/" + path.strip("/").split("/", 1)[0]
-        if not local.exists() and local != Path(path) and top in SYSTEM_DIRS and Path(path).exists():
-            return Path(path)
-        return local
+        host = Path(path)
+        if local.exists() or local == host or top not in SYSTEM_DIRS or not host.exists():
+            return local
+        if host.is_dir() and _readable_by_all(host):
+            with contextlib.suppress(shutil.Error, OSError):  # what could not be copied is left out
+                shutil.copytree(host, local, symlinks=True, ignore=_not_readable_by_all, dirs_exist_ok=True)
+            return local
+        return host if host.is_file() and _readable_by_all(host) else local
 
     def _collect(self) -> None:
         outputs: dict[str, Any] = {}

@@ -17,6 +17,7 @@ host as it would without isolation. The node also gets its own TMPDIR.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 
@@ -38,7 +39,9 @@ class PathMap:
             self._pattern = None
 
     def local(self, path: str) -> Path:
-        """Where an absolute container path lives on this machine (unmapped paths stay as they are)."""
+        """Where an absolute container path lives on this machine (unmapped paths stay as they are).
+        The path is normalised first, so `..` cannot climb out of the directory it is mapped to."""
+        path = normal(path)
         for prefix, target in self.mapping.items():
             if path == prefix:
                 return target
@@ -52,20 +55,28 @@ class PathMap:
         return self._pattern.sub(lambda m: str(self.mapping[m.group(1)]), text)
 
 
+def normal(path: str) -> str:
+    """An absolute container path without `.`, `..` or doubled slashes (`..` stops at `/`, as in a
+    container's filesystem); other strings as they are."""
+    if not path.startswith("/"):
+        return path
+    return "/" + posixpath.normpath(path).lstrip("/")
+
+
 def declared_paths(template: dict) -> list[str]:
-    """The absolute paths a leaf template declares: outputs, input artifacts."""
+    """The absolute paths a leaf template declares (outputs, input artifacts), normalised."""
     paths: list[str] = []
     outputs = template.get("outputs") or {}
     for param in outputs.get("parameters") or ():
         path = (param.get("valueFrom") or {}).get("path")
         if isinstance(path, str) and path.startswith("/"):
-            paths.append(path)
+            paths.append(normal(path))
     for art in outputs.get("artifacts") or ():
         if isinstance(art.get("path"), str) and art["path"].startswith("/"):
-            paths.append(art["path"])
+            paths.append(normal(art["path"]))
     for art in (template.get("inputs") or {}).get("artifacts") or ():
         if isinstance(art.get("path"), str) and art["path"].startswith("/"):
-            paths.append(art["path"])
+            paths.append(normal(art["path"]))
     return paths
 
 

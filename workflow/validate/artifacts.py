@@ -13,6 +13,9 @@ from workflow.validate.util import get_list, get_map, get_str, has, key_child, n
 ARCHIVE_KINDS = ("tar", "none", "zip")
 GC_STRATEGIES = ("", "OnWorkflowCompletion", "OnWorkflowDeletion", "Never")
 ADDRESSING_STYLES = ("", "path", "virtual-hosted")
+# The field of each store that names an object by a `/`-separated key (issue 13 item 5: `..` in a key
+# reached outside a directory-backed repository).
+_KEY_FIELDS = (("s3", "key"), ("oss", "key"), ("gcs", "key"), ("azure", "blob"))
 
 
 def has_location(art: dict[str, Any]) -> bool:
@@ -27,6 +30,13 @@ def check_location(ctx: Ctx, job: Job | None, loc: dict[str, Any] | None, path: 
     kinds = [k for k in ARTIFACT_LOCATIONS if loc.get(k) is not None]
     if len(kinds) > 1:
         ctx.error(job, path, f"at most one artifact location can be specified (found {', '.join(kinds)})")
+    for kind, field in _KEY_FIELDS:
+        store = get_map(loc, kind)
+        key = get_str(store, field) if store is not None else ""
+        if key and ".." in key.split("/"):
+            ctx.error(job, child(child(path, kind), field),
+                      f"{kind}.{field} may not contain '..' segments: a key names an object in the repository, "
+                      f"it cannot climb out of its prefix")
     git = get_map(loc, "git")
     if git is not None and not get_str(git, "repo"):
         ctx.error(job, child(child(path, "git"), "repo"), "git.repo is required")

@@ -79,4 +79,8 @@ def _check_parameter(ctx: Ctx, job: Job, param: dict, at: str, kind: str | None)
             ctx.error(job, vf_path, f"{ref}.parameter or expression must be specified for {kind} templates")
         elif has_param and has_expr:
             ctx.error(job, vf_path, f"{ref} shouldn't have both `from` and `expression` specified in `ValueFrom` for {kind} templates")
+    file = get_str(value_from, "path")
+    if file and ".." in file.split("/"):
+        # Argo accepts it (the container resolves it); it is never needed and reads as an attempt to climb out.
+        ctx.warn(job, child(vf_path, "path"), f"{ref}.valueFrom.path contains '..': write the path without it")
     check_expression(ctx, job, value_from.get("expression"), child(vf_path, "expression"), "valueFrom.expression")
