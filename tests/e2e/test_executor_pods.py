@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import time
 from datetime import UTC, datetime
 
@@ -20,7 +21,8 @@ import yaml
 from workflow.engine import EngineConfig, Observed, step
 from workflow.engine.observe import pod_observation, task_result_observation
 
-EXECUTOR_IMAGE = "sluice.local/sluice:dev"
+# The cluster's Sluice image (cluster/build-images.sh builds it from this tree); another tag may be named.
+EXECUTOR_IMAGE = os.environ.get("SLUICE_E2E_EXECUTOR_IMAGE", "sluice.local/sluice:dev")
 INSTANCE = "e2e-executor-pods"
 RBAC = """
 apiVersion: rbac.authorization.k8s.io/v1
