@@ -182,3 +182,12 @@ def parse_parameters(values: list[str], flag: str = "-p") -> dict[str, str]:
             raise CliError(f"{flag} expects NAME=VALUE, got {value!r}", EXIT_USAGE)
         out[key] = text
     return out
+
+
+def run_local(verb: str, body: Callable[[], int]) -> int:
+    """`--local` verbs (sluice/localruns.py): the same one-line errors and exit codes, no cluster."""
+    try:
+        return body()
+    except CliError as exc:
+        print(f"sluice {verb}: {exc.message}", file=sys.stderr)
+        return exc.code

@@ -13,7 +13,7 @@ import sys
 import time
 
 from sluice.cli import EXIT_OK, EXIT_USAGE
-from sluice.cluster import ARGO, Cluster, add_cluster_args, run_verb
+from sluice.cluster import ARGO, CliError, Cluster, add_cluster_args, run_verb
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--since", help=argparse.SUPPRESS)
     p.add_argument("-l", "--selector", help="label selector")
     p.add_argument("--dry-run", action="store_true", help="print what would be deleted")
+    p.add_argument(
+        "--local", action="store_true", help="runs of `sluice run` on this machine (their directories)"
+    )
     add_cluster_args(p)
     p.set_defaults(run=run)
 
@@ -38,7 +41,31 @@ def run(args: argparse.Namespace) -> int:
             "sluice delete: give NAME(s) or one of --all, --completed, --status, --older, -l", file=sys.stderr
         )
         return EXIT_USAGE
+    if args.local:
+        from sluice.cluster import run_local  # noqa: PLC0415
+
+        return run_local("delete", lambda: delete_local(args))
     return run_verb("delete", args, lambda c: delete(c, args))
+
+
+def delete_local(args: argparse.Namespace) -> int:
+    from sluice import localruns  # noqa: PLC0415
+    from sluice.commands.list import select  # noqa: PLC0415
+    from sluice.runner import state  # noqa: PLC0415
+
+    if args.selector:
+        raise CliError("--local takes no -l (local runs have no labels)", EXIT_USAGE)
+    if args.names:
+        names = list(args.names)
+    else:
+        active = set(state.active_runs())
+        found = select(localruns.all_runs(), args, time.time())
+        names = [wf["metadata"]["name"] for wf in found if wf["metadata"]["name"] not in active]
+    for name in names:
+        if not args.dry_run:
+            localruns.delete(name)
+        print(f"local run {name} deleted{' (dry run)' if args.dry_run else ''}")
+    return EXIT_OK
 
 
 async def delete(cluster: Cluster, args: argparse.Namespace) -> int:

@@ -19,8 +19,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("name")
     p.add_argument("-o", "--output", choices=["yaml", "json", "wide", "name"])
     p.add_argument("--no-color", action="store_true")
+    p.add_argument("--local", action="store_true", help="a run of `sluice run` on this machine")
     add_cluster_args(p)
-    p.set_defaults(run=lambda args: run_verb("get", args, lambda c: get(c, args)))
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.local:
+        from sluice.cluster import run_local  # noqa: PLC0415
+        from sluice.localruns import load  # noqa: PLC0415
+
+        return run_local("get", lambda: show(args, load(args.name)))
+    return run_verb("get", args, lambda c: get(c, args))
 
 
 def summary(wf: dict, now: float, wide: bool = False) -> list[str]:
@@ -47,9 +57,12 @@ def summary(wf: dict, now: float, wide: bool = False) -> list[str]:
 
 
 async def get(cluster: Cluster, args: argparse.Namespace) -> int:
+    return show(args, await cluster.rest.get(ARGO, "Workflow", cluster.namespace, args.name))
+
+
+def show(args: argparse.Namespace, wf: dict) -> int:
     from sluice.runner.display import render_tree  # noqa: PLC0415
 
-    wf = await cluster.rest.get(ARGO, "Workflow", cluster.namespace, args.name)
     if args.output in ("yaml", "json", "name"):
         sys.stdout.write(render([wf], args.output, as_list=False))
         return EXIT_OK

@@ -30,8 +30,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--since", help="only workflows created less than this long ago (e.g. 10m)")
     p.add_argument("-o", "--output", choices=["wide", "name", "json", "yaml"])
     p.add_argument("--no-headers", action="store_true")
+    p.add_argument("--local", action="store_true", help="the runs of `sluice run` on this machine")
     add_cluster_args(p)
-    p.set_defaults(run=lambda args: run_verb("list", args, lambda c: list_verb(c, args)))
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.local:
+        from sluice.cluster import run_local  # noqa: PLC0415
+
+        if args.selector or args.all_namespaces:
+            print(
+                "sluice list: --local takes no -l or -A (local runs have no labels or namespaces)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+
+        return run_local("list", lambda: show(args, _local(), _local_dir()))
+    return run_verb("list", args, lambda c: list_verb(c, args))
+
+
+def _local_dir() -> str:
+    from sluice.runner import state  # noqa: PLC0415
+
+    return str(state.home() / "runs")
+
+
+def _local() -> list[dict[str, Any]]:
+    from sluice.localruns import all_runs  # noqa: PLC0415
+
+    return all_runs()
 
 
 def select(workflows: list[dict[str, Any]], args: argparse.Namespace, now: float) -> list[dict[str, Any]]:
@@ -86,19 +114,21 @@ async def fetch(cluster: Cluster, selector: str | None, all_namespaces: bool = F
 
 
 async def list_verb(cluster: Cluster, args: argparse.Namespace) -> int:
+    where = "any namespace" if args.all_namespaces else cluster.namespace
+    return show(args, await fetch(cluster, args.selector, args.all_namespaces), where)
+
+
+def show(args: argparse.Namespace, workflows: list[dict[str, Any]], where: str) -> int:
     now = time.time()
-    found = select(await fetch(cluster, args.selector, args.all_namespaces), args, now)
+    found = select(workflows, args, now)
     if args.output in ("name", "json", "yaml"):
         sys.stdout.write(render(found, args.output, as_list=True))
         return EXIT_OK
     if not found:
-        print(
-            f"No workflows found in {'any namespace' if args.all_namespaces else cluster.namespace}.",
-            file=sys.stderr,
-        )
+        print(f"No workflows found in {where}.", file=sys.stderr)
         return EXIT_OK
     rows = workflow_rows(found, now, wide=args.output == "wide")
-    if args.all_namespaces:
+    if getattr(args, "all_namespaces", False):
         rows = [
             ("NAMESPACE".ljust(20) if i == 0 else found[i - 1]["metadata"]["namespace"].ljust(20)) + "   " + r
             for i, r in enumerate(rows)

@@ -35,8 +35,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--since", help="only lines newer than this (e.g. 10m, 1h)")
     p.add_argument("--tail", type=int, help="only the last N lines of each pod")
     p.add_argument("--timestamps", action="store_true", help="prefix each line with its time")
+    p.add_argument("--local", action="store_true", help="a run of `sluice run` on this machine")
     add_cluster_args(p)
-    p.set_defaults(run=lambda args: run_verb("logs", args, lambda c: logs(c, args)))
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.local:
+        from sluice.cluster import run_local  # noqa: PLC0415
+
+        return run_local("logs", lambda: logs_local(args))
+    return run_verb("logs", args, lambda c: logs(c, args))
+
+
+def logs_local(args: argparse.Namespace) -> int:
+    """A local run's step outputs, as written (`-f`, `--since`, `--timestamps` need a cluster's pods)."""
+    from sluice.localruns import load, pod_logs  # noqa: PLC0415
+
+    if args.follow or args.since or args.timestamps:
+        raise CliError(
+            "--local shows finished output: -f, --since and --timestamps need a cluster", EXIT_USAGE
+        )
+    found = pod_logs(load(args.name), args.node, args.container)
+    if not found and args.node is not None:
+        raise CliError(f"local run {args.name} has no output for node {args.node!r}", EXIT_NOT_FOUND)
+    from collections import deque  # noqa: PLC0415
+
+    for label, path in found:
+        with path.open(encoding="utf-8", errors="replace") as fh:  # streamed: outputs may be large
+            lines = deque(fh, maxlen=args.tail) if args.tail is not None else fh
+            for line in lines:
+                line = line.rstrip("\n")
+                sys.stdout.write(f"{line}\n" if args.node is not None else f"{label}: {line}\n")
+    return EXIT_OK
 
 
 def pod_matches(pod: dict[str, Any], node: str | None, display: dict[str, str]) -> bool:

@@ -1,0 +1,84 @@
+"""`sluice list|get|logs|delete --local` on runs that `sluice run` keeps (sluice/localruns.py): real
+`sluice run` processes, their run directories under a test-owned SLUICE_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def sluice(home: Path, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ, SLUICE_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "sluice", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def workflow(name: str, exit_code: int) -> dict:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {"name": "main", "steps": [[{"name": "hello", "template": "say"}]]},
+                {
+                    "name": "say",
+                    "container": {
+                        "image": "busybox",
+                        "command": ["sh", "-c"],
+                        "args": [f"echo one; echo two from {name}; exit {exit_code}"],
+                    },
+                },
+            ],
+        },
+    }
+
+
+def test_local_runs_are_listed_shown_logged_and_deleted(tmp_path):
+    home = tmp_path / "home"
+    for name, code in (("good", 0), ("bad", 3)):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(workflow(name, code)))
+        assert sluice(home, "run", str(path)).returncode == (0 if code == 0 else 1)
+
+    listed = sluice(home, "list", "--local")
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[0]: line.split()[1] for line in listed.stdout.splitlines()[1:]}
+    assert rows == {"good": "Succeeded", "bad": "Failed"}
+    assert (
+        sluice(home, "list", "--local", "--completed", "--status", "Failed", "-o", "name").stdout == "bad\n"
+    )
+
+    shown = sluice(home, "get", "good", "--local")
+    assert shown.returncode == 0 and "Status:   Succeeded" in shown.stdout and "✔ hello" in shown.stdout
+    assert (
+        json.loads(sluice(home, "get", "bad", "--local", "-o", "json").stdout)["status"]["phase"] == "Failed"
+    )
+
+    logs = sluice(home, "logs", "good", "--local")
+    assert logs.returncode == 0 and logs.stdout == "hello: one\nhello: two from good\n"
+    assert sluice(home, "logs", "bad", "hello", "--local", "--tail", "1").stdout == "two from bad\n"
+    assert sluice(home, "logs", "bad", "nope", "--local").returncode == 3
+
+    deleted = sluice(home, "delete", "--local", "--completed", "--status", "Failed")
+    assert deleted.returncode == 0 and deleted.stdout == "local run bad deleted\n"
+    assert not (home / "runs" / "bad").exists() and (home / "runs" / "good").is_dir()
+    missing = sluice(home, "get", "bad", "--local")
+    assert missing.returncode == 3 and missing.stderr.startswith("sluice get: no local run named 'bad'")
+    assert sluice(home, "delete", "good", "--local").returncode == 0
+    assert sluice(home, "list", "--local").stderr == f"No workflows found in {home / 'runs'}.\n"
