@@ -46,6 +46,11 @@ _BINARY: dict[str, Callable[[object, object], object]] = {
 }  # fmt: skip
 
 
+# Operators a run of which is evaluated in a loop (Compiler._operator_run): every plain one, and the logical
+# ones; not `??` nor `matches` (compiled on their own: a constant pattern is checked when compiled).
+_FOLDABLE = (frozenset(_BINARY) - {"matches"}) | {"&&", "and", "||", "or"}
+
+
 def _bool(op: str, v: object) -> bool:
     if v is True or v is False:
         return v  # type: ignore[return-value]
@@ -262,6 +267,8 @@ class Compiler:
         return lambda ctx: fn(operand(ctx))
 
     def _binary(self, node: ast.Binary) -> Fn:
+        if node.op in _FOLDABLE and isinstance(node.left, ast.Binary) and node.left.op in _FOLDABLE:
+            return self._operator_run(node)
         left, right, op = self.compile(node.left), self.compile(node.right), node.op
         if op in ("&&", "and"):
             return lambda ctx: _bool(op, left(ctx)) and _bool(op, right(ctx))
@@ -289,6 +296,30 @@ class Compiler:
             return match_const
         fn = _BINARY[op]
         return lambda ctx: fn(left(ctx), right(ctx))
+
+    def _operator_run(self, node: ast.Binary) -> Fn:
+        """A left-leaning run of operators (`1 + 1 + ...`, `a && b && ...`) compiled and evaluated in a
+        loop, left to right as the tree says: 500 terms are flat for expr-lang, not nested too deeply."""
+        steps: list[tuple[str, ast.Node]] = []
+        start: ast.Node = node
+        while isinstance(start, ast.Binary) and start.op in _FOLDABLE:
+            steps.append((start.op, start.right))
+            start = start.left
+        first = self.compile(start)
+        compiled = [(op, _BINARY.get(op), self.compile(right)) for op, right in reversed(steps)]
+
+        def run(ctx: Context) -> object:
+            acc = first(ctx)
+            for op, fn, right in compiled:
+                if fn is not None:
+                    acc = fn(acc, right(ctx))
+                elif op in ("&&", "and"):
+                    acc = _bool(op, acc) and _bool(op, right(ctx))
+                else:
+                    acc = _bool(op, acc) or _bool(op, right(ctx))
+            return acc
+
+        return run
 
     def _conditional(self, node: ast.Conditional) -> Fn:
         cond, then, otherwise = self.compile(node.cond), self.compile(node.then), self.compile(node.otherwise)

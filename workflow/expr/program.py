@@ -86,29 +86,32 @@ def _constant_path(node: ast.Node) -> list[str] | None:
 
 
 def _collect(node: ast.Node, bound: frozenset[str], names: set[str], paths: set[str]) -> None:
-    if isinstance(node, ast.Ident):
-        _add_path([node.name], bound, names, paths)
-        return
-    if isinstance(node, (ast.Member, ast.Chain)):
-        path = _constant_path(node)
-        if path is not None:
-            _add_path(path, bound, names, paths)
-            return
-    if isinstance(node, ast.Let):
-        _collect(node.value, bound, names, paths)
-        _collect(node.body, bound | {node.name}, names, paths)
-        return
-    if isinstance(node, ast.Call):
-        callee = node.callee
-        if isinstance(callee, ast.Member):  # a method call: the receiver is read, the method name is not
-            _collect(callee.obj, bound, names, paths)
-        elif not isinstance(callee, ast.Ident):
-            _collect(callee, bound, names, paths)
-        for arg in node.args:
-            _collect(arg, bound, names, paths)
-        return
-    for child in ast.children(node):
-        _collect(child, bound, names, paths)
+    # With a stack, not recursion: a flat run of 1,000 operators is a tree 1,000 deep.
+    stack: list[tuple[ast.Node, frozenset[str]]] = [(node, bound)]
+    while stack:
+        node, bound = stack.pop()
+        if isinstance(node, ast.Ident):
+            _add_path([node.name], bound, names, paths)
+            continue
+        if isinstance(node, (ast.Member, ast.Chain)):
+            path = _constant_path(node)
+            if path is not None:
+                _add_path(path, bound, names, paths)
+                continue
+        if isinstance(node, ast.Let):
+            stack.append((node.body, bound | {node.name}))
+            stack.append((node.value, bound))
+            continue
+        if isinstance(node, ast.Call):
+            callee = node.callee
+            for arg in reversed(node.args):
+                stack.append((arg, bound))
+            if isinstance(callee, ast.Member):  # a method call: the receiver is read, the method name is not
+                stack.append((callee.obj, bound))
+            elif not isinstance(callee, ast.Ident):
+                stack.append((callee, bound))
+            continue
+        stack.extend((child, bound) for child in reversed(list(ast.children(node))))
 
 
 def _add_path(path: list[str], bound: frozenset[str], names: set[str], paths: set[str]) -> None:
