@@ -433,3 +433,18 @@ spec:
     assert [w.field for w in report.warnings] == ["spec.templates[0].steps[0][0].templateRef.name"]
     # A local template name is never "synced later": it stays an error.
     assert [e.field for e in report.errors] == ["spec.templates[0].steps[0][1].template"]
+
+
+def test_a_missing_workflow_template_ref_with_an_entrypoint_is_only_a_warning_at_admission(argo_examples):
+    # Issue 14: Argo's workflow-template/workflow-template-ref-with-entrypoint-arg-passing.yaml, exactly.
+    path = argo_examples / "workflow-template" / "workflow-template-ref-with-entrypoint-arg-passing.yaml"
+    wf = yaml.safe_load(path.read_text())
+    lenient = check_object(wf, NoSource(), CheckOptions(missing_reference_is_warning=True))
+    assert lenient.ok, [(e.field, e.message) for e in lenient.errors]
+    assert [(w.field, w.message) for w in lenient.warnings] == [
+        ("spec.workflowTemplateRef.name",
+         'workflowtemplates.argoproj.io "workflow-template-print-message" not found')
+    ]
+    # Outside admission the absence is one error, at the reference, not a second one at the entrypoint.
+    strict = check_object(wf, NoSource())
+    assert [e.field for e in strict.errors] == ["spec.workflowTemplateRef.name"]

@@ -150,6 +150,11 @@ def _validate_entry_points(ctx: Ctx, job: Job, eff: Effective, spec_path: str, w
     """The entrypoint, onExit and hooks: resolved among the templates the workflow runs (the referenced
     template's, with a workflowTemplateRef), reported at the Workflow's own paths when it wrote them."""
     spec = eff.spec
+    if eff.ref_missing:
+        # The referenced template (which holds the entrypoint's, onExit's and hooks' templates) is not
+        # visible yet: its absence is reported once, at workflowTemplateRef.name (a warning at admission,
+        # as Argo CD may sync the Workflow first); names resolved against it would only repeat that.
+        return
     if wtr_site:
         job = Job(job.owner, job.tmpl, job.path, job.site, scope_owner=eff.owner, target_site=wtr_site)
     check_args = not ctx.template_validation
