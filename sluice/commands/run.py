@@ -76,7 +76,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_FAILED
     name = workflow["metadata"]["name"]
-    run_dir = state.run_dir(name)
+    problem = state.name_problem(name) if isinstance(name, str) else "metadata.name must be a string"
+    if problem:
+        print(f"sluice run: {args.file}: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        run_dir, replaced = state.claim(name)
+    except state.NameInUse as exc:
+        print(f"sluice run: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if replaced and not args.quiet:
+        print(f'sluice run: starting clean: the files of the previous run "{name}" were removed', file=sys.stderr)
     options = RunOptions(
         run_dir=run_dir,
         artifact_dir=args.artifact_dir or run_dir / "artifacts",

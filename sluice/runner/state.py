@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,42 @@ def home() -> Path:
 
 def run_dir(name: str) -> Path:
     return home() / "runs" / name
+
+
+# The API server's rule for object names (a DNS-1123 subdomain): a name is also a directory here.
+_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+MAX_NAME = 253
+
+
+class NameInUse(Exception):
+    pass
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a Workflow (the API server's message), or None."""
+    if len(name) > MAX_NAME:
+        return f"metadata.name: must be no more than {MAX_NAME} characters"
+    if not _NAME_RE.match(name):
+        return (f'metadata.name: Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower '
+                "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")
+    return None
+
+
+def claim(name: str) -> tuple[Path, bool]:
+    """The run directory of a new run named `name`, empty: a finished run of the same name is removed
+    (never mixed with: its volumes would leak into this one); a running one makes this raise NameInUse.
+    Returns the directory and whether a previous run was removed. `name` must pass `name_problem`."""
+    directory = run_dir(name)
+    if not directory.exists():
+        return directory, False
+    try:
+        pid = int((directory / "pid").read_text().strip())
+    except (OSError, ValueError):
+        pid = 0
+    if pid and _alive(pid):
+        raise NameInUse(f'workflow "{name}" is already running (pid {pid}): choose another --name')
+    shutil.rmtree(directory)
+    return directory, True
 
 
 def _alive(pid: int) -> bool:

@@ -172,6 +172,9 @@ def process_args(
     if two_passes:
         tmpl = subst.render(tmpl, op.globals, local)
     scope: dict[str, Any] = dict(local)
+    # `{{inputs.parameters}}` (the whole list as JSON) is set in every template, as Argo's ProcessArgs
+    # does: Go marshals an absent list as `null` (Hera's runner scripts use it with no inputs).
+    scope["inputs.parameters"] = "null"
     inputs = tmpl.get("inputs")
     if isinstance(inputs, dict):
         params = [p for p in inputs.get("parameters") or () if isinstance(p, dict)]
@@ -183,7 +186,7 @@ def process_args(
                     f"inputs.parameters.{param.get('name')}: value '{value}' is not in the enum {list(map(text, enum))}"
                 )
             scope[f"inputs.parameters.{param.get('name')}"] = value
-        if params:
+        if isinstance(inputs.get("parameters"), list):
             scope["inputs.parameters"] = json.dumps(params, separators=(",", ":"))
         for art in inputs.get("artifacts") or ():
             if isinstance(art, dict) and art.get("name"):

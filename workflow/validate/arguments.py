@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Any
 
 from workflow.errors import child
@@ -26,8 +27,15 @@ ARG_VALUE_FROM_BAD = ("path", "jsonPath", "jqFilter", "parameter", "expression")
 MAX_INPUT_PARAMETERS = 500
 
 
-def check_names(ctx: Ctx, job: Job | None, items: list[Any] | None, path: str, params: bool, what: str) -> None:
-    """Names present, valid and unique (validate.go validateWorkflowFieldNames)."""
+# A `{{...}}` tag inside a name; `check_tags` checks that it resolves.
+_NAME_TAG_RE = re.compile(r"\{\{[^{}]*\}\}")
+
+
+def check_names(
+    ctx: Ctx, job: Job | None, items: list[Any] | None, path: str, params: bool, what: str, tags: bool = False
+) -> None:
+    """Names present, valid and unique (validate.go validateWorkflowFieldNames). `tags`: a name may hold
+    `{{...}}` tags, valid once substituted (output artifacts named `result-{{inputs.parameters.x}}`)."""
     if not items:
         return
     seen: set[str] = set()
@@ -39,7 +47,7 @@ def check_names(ctx: Ctx, job: Job | None, items: list[Any] | None, path: str, p
             ctx.error(job, f"{path}[{i}].name", f"{what} name is required")
             continue
         if params:
-            if not PARAM_NAME_RE.match(name):
+            if not PARAM_NAME_RE.match(_NAME_TAG_RE.sub("x", name) if tags else name):
                 ctx.error(job, f"{path}[{i}].name", f"'{name}' is invalid: {PARAM_NAME_MSG}")
         else:
             errs = field_name_errors(name)

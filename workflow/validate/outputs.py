@@ -28,7 +28,7 @@ def validate_outputs(ctx: Ctx, job: Job, scope: Scope, kind: str | None) -> None
     path = child(job.path, "outputs")
     params_path, arts_path = child(path, "parameters"), child(path, "artifacts")
     check_names(ctx, job, get_list(outputs, "parameters"), params_path, True, "output parameter")
-    check_names(ctx, job, get_list(outputs, "artifacts"), arts_path, True, "output artifact")
+    check_names(ctx, job, get_list(outputs, "artifacts"), arts_path, True, "output artifact", tags=True)
     check_tags(ctx, job, outputs, path, scope)
     leaf = kind in LEAF_TYPES
     for i, art in named(get_list(outputs, "artifacts")):

@@ -128,8 +128,9 @@ def local_keys(tmpl: dict[str, Any], kind: str | None) -> set[str]:
     params = named(get_list(inputs, "parameters"))
     for _, param in params:
         keys.add("inputs.parameters." + get_str(param, "name"))
-    if params:
-        keys.add("inputs.parameters")
+    # The whole list as JSON is substituted in every template, declared parameters or not (Argo's
+    # ProcessArgs; Hera's runner scripts write `source: '{{inputs.parameters}}'` with no inputs).
+    keys.add("inputs.parameters")
     leaf = is_leaf(kind)
     for _, art in named(get_list(inputs, "artifacts")):
         name = get_str(art, "name")

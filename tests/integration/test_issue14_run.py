@@ -1,0 +1,168 @@
+"""Issue 14's wrong answers under `sluice run`, with real processes: `{{inputs.parameters}}` everywhere,
+tagged artifact names, and a reused `--name` that starts clean instead of mixing two runs' files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def sluice(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ, SLUICE_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "sluice", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "wf.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_whole_input_list_is_json_even_without_inputs(tmp_path):
+    # Hera's runner constructor reads its arguments from `source: '{{inputs.parameters}}'`.
+    path = write(
+        tmp_path,
+        """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: runner}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: none, template: none}
+      - {name: some, template: some, arguments: {parameters: [{name: a, value: "1"}]}}
+  - name: none
+    script: {image: python:3.9, command: [cat], source: '{{inputs.parameters}}'}
+  - name: some
+    inputs: {parameters: [{name: a}]}
+    script: {image: python:3.9, command: [cat], source: '{{inputs.parameters}}'}
+""",
+    )
+    result = sluice(tmp_path / "home", "run", str(path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert any(line.endswith(": null") for line in lines), result.stderr
+    assert any(line.endswith(': [{"name":"a","value":"1"}]') for line in lines), result.stderr
+
+
+def test_an_output_artifact_named_with_an_input_tag_is_saved_under_the_substituted_name(tmp_path):
+    path = write(
+        tmp_path,
+        """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: tagged}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: gen
+        template: gen
+        arguments: {parameters: [{name: variable, value: one}]}
+  - name: gen
+    inputs: {parameters: [{name: variable}]}
+    container: {image: busybox, command: [sh, -c], args: ["echo hi > /tmp/out.txt"]}
+    outputs:
+      artifacts:
+      - name: result-{{inputs.parameters.variable}}
+        path: /tmp/out.txt
+""",
+    )
+    result = sluice(tmp_path / "home", "run", str(path), "-o", "json", "--quiet")
+    assert result.returncode == 0, result.stderr
+    nodes = {n["displayName"]: n for n in json.loads(result.stdout)["status"]["nodes"].values()}
+    assert [a["name"] for a in nodes["gen"]["outputs"]["artifacts"]] == ["result-one"]
+
+
+VOLUME = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: workdir-}
+spec:
+  entrypoint: main
+  volumes:
+  - {name: workdir, emptyDir: {}}
+  templates:
+  - name: main
+    container:
+      image: busybox
+      command: [sh, -c]
+      args: ["mkdir /mnt/work/out && echo made"]
+      volumeMounts:
+      - {name: workdir, mountPath: /mnt/work}
+"""
+
+
+def test_reusing_a_name_starts_clean_and_never_sees_the_previous_runs_volumes(tmp_path):
+    # Issue 14: the second run failed with "mkdir: can't create directory '.../volumes/workdir/out':
+    # File exists", the first run's emptyDir still there.
+    path = write(tmp_path, VOLUME)
+    home = tmp_path / "home"
+    first = sluice(home, "run", str(path), "--name", "again")
+    assert first.returncode == 0, first.stderr
+    second = sluice(home, "run", str(path), "--name", "again")
+    assert second.returncode == 0, second.stderr
+    assert 'starting clean: the files of the previous run "again" were removed' in second.stderr
+    assert "File exists" not in second.stderr and str(home) not in second.stderr
+
+
+def test_a_name_that_is_running_is_refused_and_the_running_one_is_untouched(tmp_path):
+    home = tmp_path / "home"
+    env = dict(os.environ, SLUICE_HOME=str(home))
+    gate = REPO / "examples" / "suspend-gate.yaml"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sluice", "run", str(gate), "--name", "busy", "--quiet", "-o", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        status = home / "runs" / "busy" / "workflow.json"
+        deadline = time.time() + 90
+        while not status.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert status.exists(), "the first run never wrote its status"
+        second = sluice(home, "run", str(gate), "--name", "busy")
+        assert second.returncode == 1
+        assert second.stderr.startswith('sluice run: workflow "busy" is already running (pid ')
+        assert second.stderr.rstrip().endswith("choose another --name")
+        assert status.exists()
+    finally:
+        proc.kill()
+        proc.communicate(timeout=60)
+
+
+def test_a_name_the_api_server_would_refuse_is_refused_before_anything_is_written(tmp_path):
+    path = write(tmp_path, VOLUME)
+    home = tmp_path / "home"
+    result = sluice(home, "run", str(path), "--name", "../escape")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f'sluice run: {path}: metadata.name: Invalid value: "../escape": a lowercase RFC 1123 subdomain must '
+        "consist of lower case alphanumeric characters, '-' or '.', and must start and end with an "
+        "alphanumeric character\n"
+    )
+    assert not (tmp_path / "escape").exists() and not home.exists()
+    assert yaml.safe_load(path.read_text())["metadata"] == {"generateName": "workdir-"}
