@@ -23,7 +23,8 @@ from sluice import __version__
 
 COMMANDS: list[str] = ["lint", "webhook", "controller", "policy", "run", "resume", "executor",
                        # the cluster verbs (sluice/cluster.py)
-                       "submit", "list", "get", "delete", "wait", "control", "logs", "retry", "template", "cron"]
+                       "submit", "list", "get", "delete", "wait", "control", "logs", "retry", "template", "cron",
+                       "completion"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
 

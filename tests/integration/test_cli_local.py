@@ -82,3 +82,25 @@ def test_local_runs_are_listed_shown_logged_and_deleted(tmp_path):
     assert missing.returncode == 3 and missing.stderr.startswith("sluice get: no local run named 'bad'")
     assert sluice(home, "delete", "good", "--local").returncode == 0
     assert sluice(home, "list", "--local").stderr == f"No workflows found in {home / 'runs'}.\n"
+
+
+def test_bash_completion_completes_verbs_sub_verbs_and_flags(tmp_path):
+    script = sluice(tmp_path, "completion", "bash")
+    assert script.returncode == 0
+    (tmp_path / "c.bash").write_text(script.stdout)
+
+    def complete(*words: str) -> list[str]:
+        line = " ".join(f"'{w}'" for w in words)
+        probe = (
+            f"source {tmp_path / 'c.bash'}; COMP_WORDS=(sluice {line}); COMP_CWORD={len(words)}; "
+            '_sluice; printf "%s\\n" "${COMPREPLY[@]}"'
+        )
+        return subprocess.run(
+            ["bash", "-c", probe], capture_output=True, text=True, timeout=30
+        ).stdout.split()
+
+    assert complete("subm") == ["submit"]
+    assert set(complete("cron", "s")) == {"suspend"}
+    assert set(complete("submit", "--w")) == {"--wait", "--watch"}
+    assert "--node-field-selector" in complete("retry", "x", "--no")
+    assert "-n" in complete("template", "list", "-")
