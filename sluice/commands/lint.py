@@ -82,6 +82,9 @@ def lint_files(files: list[str]) -> list[Entry]:
             continue
         for doc in loaded.documents:
             data = doc.data
+            if isinstance(data, dict) and data.get("kind") == "WorkflowPolicy":
+                entries.append(_lint_policy(_display(file), data))
+                continue
             if not isinstance(data, dict) or not str(data.get("apiVersion", "")).startswith(ARGO_GROUP + "/"):
                 continue  # a ConfigMap, a PVC, a JSON file that is not a Kubernetes object: not ours
             kind = str(data.get("kind", ""))
@@ -100,6 +103,15 @@ def lint_files(files: list[str]) -> list[Entry]:
         entry.errors.extend(report.errors)
         entry.warnings.extend(report.warnings)
     return entries
+
+
+def _lint_policy(file: str, data: dict[str, Any]) -> Entry:
+    """A WorkflowPolicy checked as the webhook admits it (webhook/policy/model.py: fields and CEL)."""
+    from webhook.policy.cel import evaluator  # noqa: PLC0415 (only when a policy is linted)
+    from webhook.policy.model import parse_policy  # noqa: PLC0415
+
+    _, problems = parse_policy(data, evaluator())
+    return Entry(file, "WorkflowPolicy", _name(data), errors=list(problems))
 
 
 def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -157,7 +169,7 @@ def _print_pretty(entries: list[Entry], color: bool) -> None:
             print(f"{subject}: {red}{p}{reset}")
         for p in e.warnings:
             print(f"{subject}: {yellow}warning: {p}{reset}")
-        checked += e.kind in ARGO_KINDS
+        checked += e.kind in ARGO_KINDS or e.kind == "WorkflowPolicy"
         errors += bool(e.errors)
     if errors:
         print(f"{red}✖ {errors} of {len(entries)} found with errors{reset}", file=sys.stderr)

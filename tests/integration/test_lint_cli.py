@@ -145,3 +145,18 @@ def test_bad_files_get_one_line_and_exit_one(tmp_path, content, fragment):
 def test_usage_errors_exit_two(tmp_path):
     assert lint(str(tmp_path / "missing.yaml")).returncode == 2
     assert lint().returncode == 2
+
+
+def test_lint_checks_workflow_policies_as_admission_does(tmp_path):
+    """WorkflowPolicies are checked by the webhook's own parser (fields and CEL), with field paths."""
+    bad = tmp_path / "bad-policy.yaml"
+    bad.write_text("apiVersion: sluice.dev/v1alpha1\nkind: WorkflowPolicy\nmetadata: {name: bad}\n"
+                   "spec:\n  rules:\n  - expression: 'object.spec.(('\n    message: x\n")
+    repo = Path(__file__).resolve().parents[2]
+    good = subprocess.run([sys.executable, "-m", "sluice", "lint", str(repo / "policies")], capture_output=True,
+                  text=True, cwd=repo, timeout=120)
+    assert good.returncode == 0, good.stdout + good.stderr
+    result = subprocess.run([sys.executable, "-m", "sluice", "lint", str(bad)], capture_output=True, text=True,
+                    cwd=repo, timeout=120)
+    assert result.returncode == 1
+    assert "WorkflowPolicy/bad: spec.rules[0].expression: does not compile" in result.stdout
