@@ -18,7 +18,7 @@ from webhook.policy.model import GROUP as POLICY_GROUP
 from webhook.policy.model import KIND as POLICY_KIND
 from webhook.review import AdmissionRequest, Verdict
 from webhook.status import error_status, invalid_status, warning_lines
-from webhook.update import is_running, running_update_problems
+from webhook.update import is_running, is_stop_only, running_update_problems
 from workflow.check import ARGO_KINDS, CheckOptions, CheckReport, TemplateSource, check_object
 from workflow.errors import Problem
 from workflow.types import ARGO_GROUP
@@ -62,7 +62,10 @@ class Admission:
                 problems = running_update_problems(old, obj)
                 if problems:
                     return self._deny(req, problems, "immutable")
-                return Verdict(reason="running-update")
+                if is_stop_only(old, obj):
+                    return Verdict(reason="running-stop")  # stopping is never refused, even by a new policy
+                # Then checked in full like any UPDATE (issue 13 item 6: `shutdown: Nonsense` or a policy
+                # capping activeDeadlineSeconds were let through on a running workflow).
             if obj.get("spec") == old.get("spec"):
                 return Verdict(reason="metadata-only")  # admitted before; labels and finalizers may move
         return self._check(req)

@@ -39,3 +39,13 @@ def running_update_problems(old: dict[str, Any], new: dict[str, Any]) -> list[Pr
                 Problem(f"spec.{key}", f"may not change while the workflow is running (only {allowed} may)")
             )
     return problems
+
+
+def is_stop_only(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """The update only sets spec.shutdown to Stop or Terminate (what `argo stop` / `terminate` send)."""
+    old_spec = old.get("spec") if isinstance(old.get("spec"), dict) else {}
+    new_spec = new.get("spec")
+    if not isinstance(new_spec, dict) or new_spec.get("shutdown") not in ("Stop", "Terminate"):
+        return False
+    changed = {k for k in set(old_spec) | set(new_spec) if old_spec.get(k) != new_spec.get(k)}
+    return changed == {"shutdown"}

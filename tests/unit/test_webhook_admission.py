@@ -259,3 +259,38 @@ def test_the_cache_counts_what_a_report_keeps_alive():
     assert 100_000 < small.size_of(report) < at_least
     small.put(b"k", report, small.size_of(report))
     assert small.get(b"k") is None
+
+
+def test_updates_of_a_running_workflow_are_validated_and_policed_like_a_create():
+    """Issue 13 item 6: on a running workflow, allowed-to-change fields were not checked at all."""
+    from workflow.check import check_object
+
+    cap = rule_policy("deadline", "!has(object.spec.activeDeadlineSeconds) || object.spec.activeDeadlineSeconds <= 3600")
+    ps = PolicySet(CelPython())
+    assert ps.load(cap) == []
+    a = Admission(source=TemplateStore(), policies=ps, checker=check_object)
+    old = wf(templates=[{"name": "main", "container": {"image": "alpine", "command": ["true"]}}])
+    old["status"] = {"phase": "Running"}
+    for field, value, message in [
+        ("shutdown", "Nonsense", "shutdown"),
+        ("activeDeadlineSeconds", {"a": [1, 2]}, "activeDeadlineSeconds"),
+        ("suspend", "yes", "suspend"),
+        ("activeDeadlineSeconds", 86400, "policy deadline"),
+    ]:
+        new = copy.deepcopy(old)
+        new["spec"][field] = value
+        verdict = a.validate(request(new, operation="UPDATE", old=old))
+        assert verdict.allowed is False, (field, value)
+        assert any(message in c["message"] or message in c.get("field", "") for c in verdict.status["details"]["causes"])
+    fine = copy.deepcopy(old)
+    fine["spec"].update(shutdown="Stop", activeDeadlineSeconds=60, suspend=True)
+    assert a.validate(request(fine, operation="UPDATE", old=old)).allowed is True
+    only_labels = copy.deepcopy(old)
+    only_labels["metadata"]["labels"] = {"x": "y"}
+    assert a.validate(request(only_labels, operation="UPDATE", old=old)).reason == "metadata-only"
+    # Stopping is never refused, even when a policy added later would deny the workflow as it stands.
+    over = copy.deepcopy(old)
+    over["spec"]["activeDeadlineSeconds"] = 86400
+    stop = copy.deepcopy(over)
+    stop["spec"]["shutdown"] = "Terminate"
+    assert a.validate(request(stop, operation="UPDATE", old=over)).allowed is True
