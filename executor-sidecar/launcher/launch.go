@@ -53,6 +53,27 @@ func (c *ctrDir) appendCombined(p []byte) {
 	_, _ = c.comb.Write(p)
 }
 
+// holdRunning creates ctr/<name>/running holding an exclusive flock for as long as this process lives.
+// `wait` reads a "running" file it can lock, with no exitcode, as a launcher that was killed before it
+// could write one (the container OOM-killed): it then reports instead of waiting for ever. The file is
+// locked before it is renamed into place, so `wait` never sees it unlocked while the launcher lives.
+func (c *ctrDir) holdRunning() (*os.File, error) {
+	tmp := filepath.Join(c.path, ".running.tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := os.Rename(tmp, filepath.Join(c.path, "running")); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // writeExitCode writes the exitcode file atomically: `wait` reads it as soon as it exists.
 func (c *ctrDir) writeExitCode(code int) {
 	tmp := filepath.Join(c.path, ".exitcode.tmp")
@@ -78,6 +99,9 @@ func launch(env settings, args []string) int {
 		return fail(env, nil, "cannot create %s/ctr/%s: %v", env.runDir, env.container, err)
 	}
 	defer ctr.comb.Close()
+	if alive, err := ctr.holdRunning(); err == nil {
+		defer alive.Close() // released by the kernel however the launcher ends, even SIGKILL (OOM)
+	}
 	if len(args) == 0 {
 		return fail(env, ctr, "no command to run (the pod gives the launcher `-- COMMAND [ARGS...]`)")
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -154,7 +155,9 @@ func TestContainerSetDependencies(t *testing.T) {
 	envB := envA
 	envB.container = "b"
 	started := make(chan int)
-	go func() { started <- launch(envB, []string{"--", "cat", filepath.Join(envA.runDir, "ctr", "a", "stdout")}) }()
+	go func() {
+		started <- launch(envB, []string{"--", "cat", filepath.Join(envA.runDir, "ctr", "a", "stdout")})
+	}()
 	select {
 	case code := <-started:
 		t.Fatalf("b ran before a: exit %d", code)
@@ -242,5 +245,26 @@ func TestGraceThenKill(t *testing.T) {
 	got := launch(env, []string{"--", "sh", "-c", "trap '' TERM; while :; do sleep 0.1 || :; done"})
 	if got != 137 {
 		t.Errorf("exit %d, want 137 (SIGKILL after the grace period)", got)
+	}
+}
+
+func TestRunningLockIsHeldWhileTheCommandRuns(t *testing.T) {
+	env, _ := testEnv(t, "main", "")
+	running := filepath.Join(env.runDir, "ctr", "main", "running")
+	done := make(chan int)
+	go func() { done <- launch(env, []string{"--", "sleep", "1"}) }()
+	for !fileExists(running) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	f, err := os.Open(running)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err == nil {
+		t.Fatalf("the running file was not locked while the command ran")
+	}
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
 	}
 }

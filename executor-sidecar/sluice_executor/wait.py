@@ -12,6 +12,8 @@ node's message) and makes `wait` exit 1.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import re
 import shutil
 import sys
@@ -49,16 +51,41 @@ def read_tail(path: Path, size: int) -> bytes:
         return b""
 
 
+KILLED = 137  # 128 + SIGKILL: what the kubelet reports for a container killed outright (OOMKilled)
+
+
+def launcher_died(ctr: Path) -> bool:
+    """Did this container's launcher die without writing its exit code? It holds an exclusive lock on
+    `running` while it lives (executor-sidecar/launcher/launch.go holdRunning); the kernel drops the lock
+    however it ends, also when the container is OOM-killed."""
+    try:
+        fd = os.open(ctr / "running", os.O_RDONLY)
+    except OSError:
+        return False  # not started yet
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return False  # locked: the launcher lives
+    finally:
+        os.close(fd)
+    return not (ctr / "exitcode").exists()
+
+
 def exit_codes(env: PodEnv) -> dict[str, int] | None:
-    """Every main container's exit code, or None while one is still running."""
+    """Every main container's exit code, or None while one is still running. A launcher killed before
+    it could write one (OOMKilled) counts as 137 rather than leaving `wait`, and the pod, running for ever."""
     codes = {}
     for name in env.main_containers:
+        ctr = env.layout.ctr(name)
         try:
-            code = output_rules.parse_exit_code((env.layout.ctr(name) / "exitcode").read_text())
+            code = output_rules.parse_exit_code((ctr / "exitcode").read_text())
         except OSError:
-            return None
+            code = None
         if code is None:
-            return None
+            if not launcher_died(ctr):
+                return None
+            print(f"wait: {name} ended without an exit code (its launcher was killed)", file=sys.stderr)
+            code = KILLED
         codes[name] = code
     return codes
 

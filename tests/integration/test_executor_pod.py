@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import signal
+import subprocess
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -314,3 +318,46 @@ def test_progress_file_is_reported(launcher_bin, tmp_path, store):
     api2 = RecordingAPI()
     assert wait(env, api2, store) == 0
     assert "progress" not in api2.result("wf-1-123")
+
+
+def test_a_killed_launcher_does_not_leave_wait_running(launcher_bin, tmp_path, store):
+    """main OOM-killed: its launcher dies with it and writes no exit code; wait sees the launcher's lock
+    released, reports 137 and finishes the task result instead of waiting for ever."""
+    env = pod_env(
+        tmp_path, script_template("", outputs={"parameters": [{"name": "p", "valueFrom": {"path": "/x"}}]})
+    )
+    assert run_init(env, drivers_for(store), launcher_bin) == 0
+    proc = subprocess.Popen(
+        [str(env.layout.launcher), "--", "sleep", "120"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "SLUICE_RUN_DIR": str(env.layout.run),
+            "ARGO_CONTAINER_NAME": "main",
+            "SLUICE_TERMINATION_LOG": str(tmp_path / "main-termination"),
+        },
+        start_new_session=True,
+    )
+    try:
+        running = env.layout.ctr("main") / "running"
+        deadline = time.monotonic() + 60
+        while not running.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert running.exists()
+        api = RecordingAPI()
+
+        async def scenario() -> int:
+            task = asyncio.create_task(Waiter(env, api, drivers_for(store)).run())
+            await asyncio.sleep(0.5)
+            assert not task.done()  # the launcher lives: wait waits
+            os.killpg(proc.pid, signal.SIGKILL)  # the whole container, launcher included
+            return await asyncio.wait_for(task, timeout=60)
+
+        assert asyncio.run(scenario()) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    result = api.result("wf-1-123")
+    assert result["outputs"]["exitCode"] == "137"
+    assert result["metadata"]["labels"][LABEL_COMPLETED] == "true"
+    assert not (env.layout.ctr("main") / "exitcode").exists()
