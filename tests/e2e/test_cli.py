@@ -239,6 +239,14 @@ def test_wait_exit_code_follows_the_phase(sluice, kubectl, ns, tmp_path):
     # still running after --timeout: exit 1
     assert sluice("submit", str(workflow_file(tmp_path, "still"))).returncode == 0
     assert sluice("wait", "still", "--timeout", "2").returncode == 1
+    # watch draws the tree and follows the phase too
+    watched = sluice("watch", "ends-failed")
+    assert (
+        watched.returncode == 1
+        and "Name:     ends-failed" in watched.stdout
+        and "Status:   Failed" in watched.stdout
+    )
+    assert sluice("watch", "ends-ok").returncode == 0
 
 
 def test_submit_wait_returns_when_the_workflow_fails(sluice, kubectl, ns, tmp_path, kubeconfig):
@@ -444,8 +452,37 @@ def test_retry_resets_the_failed_nodes_and_resubmit_makes_a_new_workflow(sluice,
         "-p",
         json.dumps({"metadata": {"labels": {"workflows.argoproj.io/completed": "true"}}}),
     )
+    for node_id in ("flaky-a", "flaky-b"):  # the pods of both steps (a controller's labels and annotations)
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": node_id,
+                "labels": {"workflows.argoproj.io/workflow": "flaky"},
+                "annotations": {"workflows.argoproj.io/node-id": node_id},
+            },
+            "spec": {
+                "restartPolicy": "Never",
+                "terminationGracePeriodSeconds": 0,
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "busybox:1.36",
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": ["true"],
+                    }
+                ],
+            },
+        }
+        kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(pod))
     result = sluice("retry", "flaky")
     assert result.returncode == 0, result.stderr
+    # the failed step's pod is deleted so the controller can run it again; the succeeded one stays
+    pods = json.loads(
+        kubectl("get", "pods", "-n", ns, "-l", "workflows.argoproj.io/workflow=flaky", "-o", "json")
+    )
+    live = {p["metadata"]["name"] for p in pods["items"] if not p["metadata"].get("deletionTimestamp")}
+    assert live == {"flaky-a"}
     wf = get(kubectl, ns, "flaky")
     assert wf["status"]["phase"] == "Running" and "finishedAt" not in wf["status"]
     assert set(wf["status"]["nodes"]) == {"flaky", "flaky-0", "flaky-a"}
