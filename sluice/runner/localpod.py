@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pty
 import shutil
 import signal
 import stat
 import subprocess
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -177,6 +179,10 @@ class LocalPod:
             raise images.MissingProgram("data templates read an artifact repository; the local runner cannot run them")
         if self.template.get("sidecars"):
             raise images.MissingProgram("sidecars need their images; the local runner cannot run them")
+        if self.spec.get("hostAliases"):
+            # The names would resolve through this machine's DNS instead: a different answer, not a run.
+            raise images.MissingProgram(
+                "hostAliases add names to the pod's /etc/hosts, which the local runner cannot provide")
         root = self.dir / "root"
         self.tmp = self.dir / "tmp"
         root.mkdir(parents=True, exist_ok=True)
@@ -290,9 +296,13 @@ class LocalPod:
     def _run_one(self, name: str, on_line) -> int:
         argv, env, cwd = self.commands[name]
         stdout_path = self.dir / ("stdout" if name == self.result_container else f"{name}.stdout")
+        container = next((c for c in self.containers if c.get("name") == name), {})
         try:
-            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, start_new_session=True)
+            if container.get("tty") is True:
+                proc, terminal = _start_on_a_terminal(argv, cwd, env)
+            else:
+                proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             self.message = f"cannot start {argv[0]}: {exc}"
             self.reason = "LocalRunnerError"
@@ -304,7 +314,8 @@ class LocalPod:
         label = "stdout" if len(self.containers) == 1 else name
 
         def pump(stream, path: Path) -> None:
-            with open(path, "wb") as out:
+            # A terminal's reader gets EIO once the last process holding it exits: the end of output.
+            with open(path, "wb") as out, contextlib.suppress(OSError):
                 for line in iter(stream.readline, b""):
                     out.write(line)
                     with lock, open(self.dir / "combined", "ab") as combined:
@@ -312,8 +323,11 @@ class LocalPod:
                     on_line(self, label, line.decode("utf-8", "replace").rstrip("\n"))
             stream.close()
 
-        readers = [threading.Thread(target=pump, args=(proc.stdout, stdout_path), daemon=True),
-                   threading.Thread(target=pump, args=(proc.stderr, self.dir / f"{name}.stderr"), daemon=True)]
+        if proc.stdout is None:  # on a terminal: stdout and stderr are one stream, as with a pod's tty
+            readers = [threading.Thread(target=pump, args=(terminal, stdout_path), daemon=True)]
+        else:
+            readers = [threading.Thread(target=pump, args=(proc.stdout, stdout_path), daemon=True),
+                       threading.Thread(target=pump, args=(proc.stderr, self.dir / f"{name}.stderr"), daemon=True)]
         for reader in readers:
             reader.start()
         code = proc.wait()
@@ -453,3 +467,21 @@ class LocalPod:
         if self.state != "done":
             return None
         return TaskResultObservation(node_id=self.node_id, outputs=self.outputs, completed=True)
+
+
+def _start_on_a_terminal(argv: list[str], cwd: Path, env: dict[str, str]):
+    """A container with `tty: true`: the process gets a pseudo-terminal as stdin, stdout and stderr, as
+    the kubelet gives it one. Output processing is off so its bytes (and `outputs.result`) keep `\n`."""
+    leader, follower = pty.openpty()
+    try:
+        attrs = termios.tcgetattr(follower)
+        attrs[1] &= ~termios.OPOST
+        termios.tcsetattr(follower, termios.TCSANOW, attrs)
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=follower, stdout=follower, stderr=follower,
+                                start_new_session=True)
+    except BaseException:
+        os.close(leader)
+        raise
+    finally:
+        os.close(follower)
+    return proc, open(leader, "rb")  # noqa: SIM115 (closed by the reader thread)

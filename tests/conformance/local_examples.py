@@ -4,7 +4,7 @@ An example can run locally unless it needs something only a cluster or a remote 
 reasons are decided from the YAML alone (`blockers`), so the list is the same on every machine:
 resource/data/http/plugin templates (a Kubernetes API, an artifact repository, the agent), sidecars and
 daemons (their images' servers), containerSet templates (several images in one pod), artifacts in a
-remote store (git, http, a named S3 bucket, GCS, Azure...), secret/ConfigMap volumes, Windows images,
+remote store (git, http, a named S3 bucket, GCS, Azure...), secret/ConfigMap volumes, hostAliases, Windows images,
 commands that reach the internet. Examples Argo labels `no-test: duration` that outlast the time budget
 are reported as too long, not as failures.
 """
@@ -99,6 +99,8 @@ def blockers(doc: dict[str, Any], support: dict[str, dict[str, Any]]) -> list[st
             if any(k in vol for k in ("secret", "configMap", "projected")):
                 add("secret/ConfigMap volumes need a cluster")
     spec = doc.get("spec") or {}
+    if spec.get("hostAliases") or any(t.get("hostAliases") for t in templates):
+        add("hostAliases need the pod's /etc/hosts")
     for vol in spec.get("volumes") or ():
         if any(k in vol for k in ("secret", "configMap", "projected")):
             add("secret/ConfigMap volumes need a cluster")

@@ -166,3 +166,80 @@ def test_a_name_the_api_server_would_refuse_is_refused_before_anything_is_writte
     )
     assert not (tmp_path / "escape").exists() and not home.exists()
     assert yaml.safe_load(path.read_text())["metadata"] == {"generateName": "workdir-"}
+
+
+TTY = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: tty}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: with, template: with}
+      - {name: without, template: without}
+    - - name: show
+        template: show
+        arguments: {parameters: [{name: r, value: "{{steps.with.outputs.result}}"}]}
+  - name: with
+    container:
+      image: busybox
+      tty: true
+      command: [sh, -c]
+      args: ["if [ -t 0 ] && [ -t 1 ] && [ -t 2 ]; then echo on a terminal; else exit 3; fi; echo to-stderr >&2"]
+  - name: without
+    container:
+      image: busybox
+      command: [sh, -c]
+      args: ["if [ -t 1 ]; then exit 3; fi; echo no terminal"]
+  - name: show
+    inputs: {parameters: [{name: r}]}
+    container: {image: busybox, command: [echo, "{{inputs.parameters.r}}"]}
+"""
+
+
+def test_a_tty_container_gets_a_terminal_and_one_output_stream(tmp_path):
+    result = sluice(tmp_path / "home", "run", str(write(tmp_path, TTY)), "-o", "json", "--quiet")
+    assert result.returncode == 0, result.stderr
+    nodes = {n["displayName"]: n for n in json.loads(result.stdout)["status"]["nodes"].values()}
+    assert nodes["with"]["phase"] == nodes["without"]["phase"] == "Succeeded"
+    # A pod's tty merges stderr into stdout; output processing is off, so lines end in "\n" only.
+    assert nodes["show"]["inputs"]["parameters"][0]["value"] == "on a terminal\nto-stderr"
+
+
+HOST_ALIASES = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: host-aliases}
+spec:
+  entrypoint: main
+  hostAliases:
+  - ip: "127.0.0.1"
+    hostnames: [foo.local, bar.local]
+  templates:
+  - name: main
+    container: {image: alpine:3.23, command: [sh, -c], args: ["ping -c 1 foo.local"]}
+"""
+
+
+def test_host_aliases_cannot_run_locally_and_say_why(tmp_path):
+    result = sluice(tmp_path / "home", "run", str(write(tmp_path, HOST_ALIASES)), "-o", "json", "--quiet")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    nodes = {n["displayName"]: n for n in json.loads(result.stdout)["status"]["nodes"].values()}
+    assert nodes["host-aliases"]["message"] == (
+        "hostAliases add names to the pod's /etc/hosts, which the local runner cannot provide"
+    )
+
+
+def test_the_conformance_list_puts_host_aliases_among_what_cannot_run_locally():
+    sys.path.insert(0, str(REPO / "tests" / "conformance"))
+    try:
+        from local_examples import blockers
+    finally:
+        sys.path.pop(0)
+    doc = yaml.safe_load(HOST_ALIASES)
+    assert blockers(doc, {}) == ["hostAliases need the pod's /etc/hosts"]
+    doc["spec"]["templates"][0]["hostAliases"] = doc["spec"].pop("hostAliases")
+    assert blockers(doc, {}) == ["hostAliases need the pod's /etc/hosts"]
