@@ -347,19 +347,21 @@ def test_an_approver_resumes_a_suspend_node_through_the_status_subresource(
 ):
     assert sluice("submit", str(workflow_file(tmp_path, "gate"))).returncode == 0
     suspended_at_gate(kubectl, ns, "gate")
-    read = {"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["get", "list"]}
+    # the rules of the roles the project ships (manifests/base/rbac-users.yaml), bound in this namespace
+    shipped = {
+        r["metadata"]["name"]: r["rules"]
+        for r in yaml.safe_load_all((REPO / "manifests" / "base" / "rbac-users.yaml").read_text())
+        if r
+    }
     approver = _service_account_kubeconfig(
-        kubectl,
-        kubeconfig,
-        ns,
-        "approver",
-        [
-            read,
-            {"apiGroups": ["argoproj.io"], "resources": ["workflows/status"], "verbs": ["update", "patch"]},
-        ],
-        tmp_path / "approver",
+        kubectl, kubeconfig, ns, "approver", shipped["sluice-workflows-approve"], tmp_path / "approver"
     )
-    viewer = _service_account_kubeconfig(kubectl, kubeconfig, ns, "viewer", [read], tmp_path / "viewer")
+    editor = _service_account_kubeconfig(
+        kubectl, kubeconfig, ns, "editor", shipped["sluice-workflows-edit"], tmp_path / "editor"
+    )
+    viewer = _service_account_kubeconfig(
+        kubectl, kubeconfig, ns, "viewer", shipped["sluice-workflows-view"], tmp_path / "viewer"
+    )
 
     # the approver may not edit the Workflow itself
     assert (
@@ -379,6 +381,11 @@ def test_an_approver_resumes_a_suspend_node_through_the_status_subresource(
     refused = sluice("resume", "gate", "--node", "approve", "-p", "answer=yes", kubeconfig_path=viewer)
     assert refused.returncode == 4, refused.stderr
     assert refused.stderr.startswith("sluice resume: 403 Forbidden") and len(refused.stderr.splitlines()) == 1
+    assert get(kubectl, ns, "gate")["status"]["nodes"]["gate-1"]["phase"] == "Running"
+
+    # an editor may change the Workflow but not resume its gate (no workflows/status)
+    edited = sluice("resume", "gate", "--node", "approve", "-p", "answer=yes", kubeconfig_path=editor)
+    assert edited.returncode == 4 and "403 Forbidden" in edited.stderr, edited.stderr
     assert get(kubectl, ns, "gate")["status"]["nodes"]["gate-1"]["phase"] == "Running"
 
     wrong = sluice("resume", "gate", "--node", "nope", kubeconfig_path=approver)
