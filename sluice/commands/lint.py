@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workflow.check import ARGO_KINDS, CheckOptions, check_objects
 from workflow.errors import Problem
 from workflow.load import MAX_BYTES, load_documents
 from workflow.types import ARGO_GROUP
@@ -70,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def lint_files(files: list[str]) -> list[Entry]:
+    # imported here, not at the top: every `sluice` verb imports this module to build the parser, and
+    # the checker is ~0.4 s of imports (benchmarks/bench_cli.py)
+    from workflow.check import ARGO_KINDS, CheckOptions, check_objects  # noqa: PLC0415
+
     entries: list[Entry] = []
     argo_docs: list[Any] = []
     argo_entries: list[Entry] = []
@@ -161,6 +164,8 @@ def _use_color(mode: str) -> bool:
 
 
 def _print_pretty(entries: list[Entry], color: bool) -> None:
+    from workflow.check import ARGO_KINDS  # noqa: PLC0415
+
     red, yellow, green, reset = ("\033[31m", "\033[33m", "\033[32m", "\033[0m") if color else ("",) * 4
     checked = errors = 0
     for e in entries:
