@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from workflow.positions import node_positions
+
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_EXPANDED_VALUES = 1_000_000
@@ -32,6 +34,8 @@ class Document:
     data: Any
     index: int  # position in a multi-document stream, from 0
     line: int  # 1-based line where the document starts (1 for JSON)
+    # Field path -> (line, column), when asked for (`marks=True`): workflow/positions.py.
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -40,11 +44,12 @@ class Loaded:
     error: str | None = None
 
 
-def load_documents(raw: bytes | str, *, json_only: bool = False) -> Loaded:
-    """Every non-empty document in `raw` (YAML, multi-document, or JSON), or one error line."""
+def load_documents(raw: bytes | str, *, json_only: bool = False, marks: bool = False) -> Loaded:
+    """Every non-empty document in `raw` (YAML, multi-document, or JSON), or one error line. `marks`:
+    record where each field is written (YAML only), for `file:line:col` in messages."""
     try:
         text = _decode(raw)
-        docs = _parse_json(text) if json_only else _parse_yaml(text)
+        docs = _parse_json(text) if json_only else _parse_yaml(text, marks)
         for doc in docs:
             check_shape(doc.data)
         return Loaded(documents=docs)
@@ -116,7 +121,7 @@ def _parse_json(text: str) -> list[Document]:
         raise DocumentError(f"document is nested deeper than {MAX_DEPTH} levels") from None
 
 
-def _parse_yaml(text: str) -> list[Document]:
+def _parse_yaml(text: str, marks: bool = False) -> list[Document]:
     docs: list[Document] = []
     loader = _Loader(text)
     try:
@@ -126,13 +131,11 @@ def _parse_yaml(text: str) -> list[Document]:
             data = loader.construct_document(node)
             if data is not None:
                 start = node.start_mark
-                docs.append(Document(data, index, (start.line + 1) if start else 1))
+                docs.append(Document(data, index, (start.line + 1) if start else 1,
+                                     node_positions(node) if marks else {}))
             index += 1
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = (exc.problem or exc.context or "malformed").strip()
-        raise DocumentError(f"invalid YAML{where}: {problem}") from None
+        raise DocumentError(_yaml_error(text, exc)) from None
     except yaml.YAMLError as exc:
         raise DocumentError(f"invalid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
@@ -144,3 +147,19 @@ def _parse_yaml(text: str) -> list[Document]:
     finally:
         loader.dispose()
     return docs
+
+
+def _yaml_error(text: str, exc: yaml.MarkedYAMLError) -> str:
+    """One line: where, what, and PyYAML's context (what it was parsing, from where). A tab where a
+    token should start is named: libyaml's "cannot start any token" does not say it is a tab."""
+    mark = exc.problem_mark or exc.context_mark
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = (exc.problem or exc.context or "malformed").strip()
+    lines = text.splitlines()
+    if mark and mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t":
+        problem = "a tab character: YAML indents with spaces, never tabs"
+    context, at = (exc.context or "").strip(), exc.context_mark
+    if exc.problem and context and at and (not mark or (at.line, at.column) != (mark.line, mark.column)):
+        problem += f" ({context} at line {at.line + 1}, column {at.column + 1})"
+    return f"invalid YAML{where}: {problem}"
+

@@ -16,6 +16,7 @@ from typing import Any
 
 from workflow.errors import Problem
 from workflow.load import MAX_BYTES, load_documents
+from workflow.positions import Position, locate
 from workflow.types import ARGO_GROUP
 
 SUFFIXES = {".yaml", ".yml", ".json"}
@@ -30,15 +31,28 @@ class Entry:
     name: str | None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    positions: dict[str, Position] = field(default_factory=dict)  # workflow/positions.py
+
+    def where(self, problem: Problem) -> str:
+        """`file:line:col` of the problem's field (its nearest written ancestor), else the file."""
+        at = locate(self.positions, problem.field)
+        return f"{self.file}:{at[0]}:{at[1]}" if at else self.file
 
     def as_json(self) -> dict[str, Any]:
         return {
             "file": self.file,
             "kind": self.kind,
             "name": self.name,
-            "errors": [p.as_dict() for p in self.errors],
-            "warnings": [p.as_dict() for p in self.warnings],
+            "errors": [self._problem(p) for p in self.errors],
+            "warnings": [self._problem(p) for p in self.warnings],
         }
+
+    def _problem(self, problem: Problem) -> dict[str, Any]:
+        out: dict[str, Any] = dict(problem.as_dict())
+        at = locate(self.positions, problem.field)
+        if at:
+            out["line"], out["column"] = at
+        return out
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -78,7 +92,7 @@ def lint_files(files: list[str]) -> list[Entry]:
     argo_entries: list[Entry] = []
     for file in files:
         raw, error = _read(file)
-        loaded = load_documents(raw, json_only=file.endswith(".json")) if error is None else None
+        loaded = load_documents(raw, json_only=file.endswith(".json"), marks=True) if error is None else None
         error = error or (loaded.error if loaded else None)
         if error is not None:
             entries.append(Entry(_display(file), None, None, errors=[Problem("", error)]))
@@ -87,6 +101,7 @@ def lint_files(files: list[str]) -> list[Entry]:
             data = doc.data
             if isinstance(data, dict) and data.get("kind") == "WorkflowPolicy":
                 entries.append(_lint_policy(_display(file), data))
+                entries[-1].positions = doc.positions
                 continue
             if not isinstance(data, dict) or not str(data.get("apiVersion", "")).startswith(ARGO_GROUP + "/"):
                 continue  # a ConfigMap, a PVC, a JSON file that is not a Kubernetes object: not ours
@@ -97,7 +112,7 @@ def lint_files(files: list[str]) -> list[Entry]:
                     Problem("kind", f"{kind or 'an object without a kind'} is not checked by sluice yet; skipped")
                 ]))
                 continue
-            entry = Entry(_display(file), kind, name)
+            entry = Entry(_display(file), kind, name, positions=doc.positions)
             entries.append(entry)
             argo_entries.append(entry)
             argo_docs.append(data)
@@ -169,11 +184,11 @@ def _print_pretty(entries: list[Entry], color: bool) -> None:
     red, yellow, green, reset = ("\033[31m", "\033[33m", "\033[32m", "\033[0m") if color else ("",) * 4
     checked = errors = 0
     for e in entries:
-        subject = f"{e.file}: {e.kind}/{e.name}" if e.kind else e.file
+        subject = f": {e.kind}/{e.name}" if e.kind else ""
         for p in e.errors:
-            print(f"{subject}: {red}{p}{reset}")
+            print(f"{e.where(p)}{subject}: {red}{p}{reset}")
         for p in e.warnings:
-            print(f"{subject}: {yellow}warning: {p}{reset}")
+            print(f"{e.where(p)}{subject}: {yellow}warning: {p}{reset}")
         checked += e.kind in ARGO_KINDS or e.kind == "WorkflowPolicy"
         errors += bool(e.errors)
     if errors:

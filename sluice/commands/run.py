@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from sluice.runner.driver import Runner, RunOptions  # noqa: PLC0415
     from sluice.runner.load import LoadError, load, prepare  # noqa: PLC0415
     from workflow.check import check_object  # noqa: PLC0415
+    from workflow.positions import locate  # noqa: PLC0415
 
     params = _parameters(args.parameter)
     if params is None:
@@ -73,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if report.errors:
         print(f"sluice run: {args.file}: the workflow is not valid:", file=sys.stderr)
         for problem in report.errors:
-            print(f"  {problem}", file=sys.stderr)
+            at = locate(loaded.positions, problem.field)
+            print(f"  {args.file}:{at[0]}:{at[1]}: {problem}" if at else f"  {problem}", file=sys.stderr)
         return EXIT_FAILED
     name = workflow["metadata"]["name"]
     problem = state.name_problem(name) if isinstance(name, str) else "metadata.name must be a string"

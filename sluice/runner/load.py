@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from workflow.load import load_documents
+from workflow.load import Document, load_documents
 from workflow.resolve.sources import ListSource
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -33,6 +33,7 @@ class Loaded:
     source: ListSource
     config_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     others: list[dict[str, Any]] = field(default_factory=list)
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # the Workflow's (workflow/positions.py)
 
 
 def _files(path: Path) -> list[Path]:
@@ -41,22 +42,28 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def read_documents(path: Path) -> list[dict[str, Any]]:
+def _documents(path: Path, marks: bool = False) -> list[Document]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"{path}: {exc.strerror or exc}") from None
-    loaded = load_documents(raw)
+    loaded = load_documents(raw, marks=marks)
     if loaded.error:
         raise LoadError(f"{path}: {loaded.error}")
-    return [d.data for d in loaded.documents if isinstance(d.data, dict)]
+    return [d for d in loaded.documents if isinstance(d.data, dict)]
+
+
+def read_documents(path: Path) -> list[dict[str, Any]]:
+    return [d.data for d in _documents(path)]
 
 
 def load(file: Path, extra: list[Path] | None = None) -> Loaded:
-    docs = read_documents(file)
+    documents = _documents(file, marks=True)
+    docs = [d.data for d in documents]
     workflows = [d for d in docs if d.get("kind") == "Workflow"]
     if not workflows:
         raise LoadError(f"{file}: no Workflow in this file")
+    positions = next(d.positions for d in documents if d.data is workflows[0])
     others = [d for d in docs if d is not workflows[0]]
     for path in extra or ():
         for f in _files(path):
@@ -67,7 +74,7 @@ def load(file: Path, extra: list[Path] | None = None) -> Loaded:
             meta = doc.get("metadata") or {}
             data = {str(k): str(v) for k, v in (doc.get("data") or {}).items()}
             config_maps[f"{meta.get('namespace') or 'default'}/{meta.get('name')}"] = data
-    return Loaded(copy.deepcopy(workflows[0]), ListSource(others), config_maps, others)
+    return Loaded(copy.deepcopy(workflows[0]), ListSource(others), config_maps, others, positions)
 
 
 def prepare(

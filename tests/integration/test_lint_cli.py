@@ -80,7 +80,7 @@ def test_unknown_field_is_reported_with_file_kind_name_and_path(tmp_path):
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert any(
-        line.startswith(f"{path}: Workflow/hello-: spec.templates[0].contianer") for line in lines
+        line.startswith(f"{path}:9:7: Workflow/hello-: spec.templates[0].contianer") for line in lines
     ), result.stdout
 
 
@@ -93,7 +93,7 @@ def test_json_output_has_one_entry_per_object(tmp_path):
         ("Workflow", "hello-", True),
     ]
     assert set(entries[1]) == {"file", "kind", "name", "errors", "warnings"}
-    assert {"field", "message"} == set(entries[1]["errors"][0])
+    assert {"field", "message", "line", "column"} == set(entries[1]["errors"][0])
 
 
 def test_stdin(tmp_path):
