@@ -168,13 +168,21 @@ def test_runs_in_an_image_holding_nothing_else(launcher_bin, tmp_path):
     """No shell, no libc, no /proc: a root with the launcher and one static program only (chroot)."""
     if os.geteuid() != 0:
         pytest.skip("chroot needs root (CI runs as root)")
-    busybox = shutil.which("busybox")
-    assert busybox, "busybox-static is installed by cluster/install-deps.sh"
+    # the one program: the repository's own static argosay (Go, CGO off), built here
     root = tmp_path / "root"
     (root / "var/run/argo").mkdir(parents=True)
+    build_env = dict(os.environ, CGO_ENABLED="0", GOTOOLCHAIN="local", GOFLAGS="-buildvcs=false")
+    built = subprocess.run(
+        ["go", "build", "-o", str(root / "argosay"), "."],
+        cwd=REPO / "cluster/images/argosay",
+        env=build_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr
     shutil.copy(launcher_bin, root / "launcher")
-    shutil.copy(busybox, root / "busybox")
-    assert sorted(p.name for p in root.iterdir()) == ["busybox", "launcher", "var"]
+    assert sorted(p.name for p in root.iterdir()) == ["argosay", "launcher", "var"]
     env = {"ARGO_CONTAINER_NAME": "main", "SLUICE_TERMINATION_LOG": "/var/run/argo/termination-log"}
 
     def enter() -> None:
@@ -182,7 +190,7 @@ def test_runs_in_an_image_holding_nothing_else(launcher_bin, tmp_path):
         os.chdir("/")
 
     done = subprocess.run(
-        ["/launcher", "--", "/busybox", "echo", "hello from nothing"],
+        ["/launcher", "--", "/argosay", "echo", "hello from nothing"],
         env=env,
         preexec_fn=enter,
         capture_output=True,
@@ -193,14 +201,15 @@ def test_runs_in_an_image_holding_nothing_else(launcher_bin, tmp_path):
     assert done.stdout == "hello from nothing\n"
     assert (root / "var/run/argo/ctr/main/exitcode").read_text() == "0"
     failed = subprocess.run(
-        ["/launcher", "--", "/busybox", "false"],
+        ["/launcher", "--", "/argosay", "exit", "3"],
         env=env,
         preexec_fn=enter,
         capture_output=True,
         text=True,
         timeout=WAIT,
     )
-    assert failed.returncode == 1
+    assert failed.returncode == 3
+    assert (root / "var/run/argo/ctr/main/exitcode").read_text() == "3"
 
 
 def test_go_tests_of_the_launcher_pass():
