@@ -26,6 +26,7 @@ from webhook import certs
 from webhook.admission import Admission, DefaultsHolder
 from webhook.check_cache import CheckCache
 from webhook.defaults import DefaultsError, parse_defaults
+from webhook.limits import LimitedSite
 from webhook.metrics import Metrics
 from webhook.policy.cel import evaluator
 from webhook.policy.engine import PolicySet
@@ -185,9 +186,10 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
         await cluster.after_certificates(reloader)
 
     app = build_app(admission, settings=config.settings, metrics=metrics, readiness=readiness)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    limits = config.settings.limits
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, keepalive_timeout=limits.keepalive)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port, ssl_context=reloader.context, backlog=512)
+    site = LimitedSite(runner, config.host, config.port, ssl_context=reloader.context, backlog=512, limits=limits)
     await site.start()
     log.info("listening", extra={"url": f"https://{config.host}:{config.port}", "evaluator": policies.cel.name})
     health_runner = None

@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +26,7 @@ from aiohttp import web
 from kube import health
 from kube.health import Readiness, add_health_routes
 from webhook.admission import Admission
+from webhook.limits import Limits
 from webhook.metrics import Metrics
 from webhook.review import AdmissionRequest, MalformedReview, Verdict, parse_review, review_response
 from webhook.status import error_status
@@ -51,6 +52,8 @@ class Settings:
     policy_memory: int = 768 * 1024 * 1024
     policy_input_budget: int = 16 * 1024 * 1024
     policy_max_values: int = 200_000
+    body_timeout: float = 10.0  # seconds to receive a request's body (a slow sender gets 408)
+    limits: Limits = field(default_factory=Limits)  # connections: cap, handshake and first-request deadlines
 
 
 ADMISSION = web.AppKey("admission", Admission)
@@ -73,10 +76,14 @@ async def _review(request: web.Request, endpoint: str, decide: Callable[[Admissi
     metrics, settings = app[METRICS], app[SETTINGS]
     started = time.perf_counter()
     try:
-        body = await request.read()
+        async with asyncio.timeout(settings.body_timeout):
+            body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         metrics.requests.inc(endpoint=endpoint, kind="", operation="", result="malformed")
         return _bad_request(f"request body is over the {settings.max_body:,}-byte limit", status=413)
+    except TimeoutError:
+        metrics.requests.inc(endpoint=endpoint, kind="", operation="", result="malformed")
+        return _bad_request(f"request body not received within {settings.body_timeout:g}s", status=408)
     try:
         req = parse_review(body)
     except MalformedReview as exc:
