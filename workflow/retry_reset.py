@@ -176,3 +176,54 @@ def reset_for_retry(
         labels[COMPLETED_LABEL] = "false"
     labels.pop("workflows.argoproj.io/phase", None)
     return wf, pods
+
+
+def memoized_nodes(
+    nodes: dict[str, Any], old_name: str, new_name: str, node_id: Any, now: str
+) -> dict[str, Any]:
+    """The nodes a `resubmit --memoized` workflow starts with (Argo's rules), renamed for `new_name`.
+
+    Succeeded and Skipped nodes are kept (a pod node becomes a Succeeded `Skipped` node saying which pod
+    ran it, so nothing runs again); failed group nodes (Steps, DAG, StepGroup, TaskGroup) are kept as
+    Running; every other failed node, and the exit handler, is left out so it runs again. `node_id` is
+    workflow/names.py's node_id(workflow name, node name), passed in to keep this module free of it.
+    """
+    exit_prefix = f"{old_name}.onExit"
+
+    def renamed(name: str) -> str:
+        return new_name + name[len(old_name) :] if name.startswith(old_name) else name
+
+    ids = {old_id: node_id(new_name, renamed(n["name"])) for old_id, n in nodes.items()}
+    out: dict[str, Any] = {}
+    for old_id, node in nodes.items():
+        if node.get("name", "").startswith(exit_prefix):
+            continue
+        phase = node.get("phase")
+        new = copy.deepcopy(node)
+        if phase in ("Succeeded", "Skipped"):
+            if new.get("type") == "Pod":
+                new["type"], new["message"] = "Skipped", f"original pod: {old_id}"
+                new["phase"] = "Succeeded"
+        elif phase in FAILED_PHASES and new.get("type") in GROUP_TYPES and new.get("type") != "Retry":
+            new["phase"] = "Running"
+            for key in ("finishedAt", "message", "outputs"):
+                new.pop(key, None)
+        elif phase in FAILED_PHASES:
+            continue
+        new["name"] = renamed(node["name"])
+        new["id"] = ids[old_id]
+        if node.get("displayName") == old_name:
+            new["displayName"] = new_name
+        for key in ("boundaryID",):
+            if new.get(key) in ids:
+                new[key] = ids[new[key]]
+        for key in ("children", "outboundNodes"):
+            if new.get(key):
+                new[key] = [ids[c] for c in new[key] if c in ids]
+        new.setdefault("startedAt", now)
+        out[new["id"]] = new
+    for new in out.values():  # links to nodes left out
+        for key in ("children", "outboundNodes"):
+            if new.get(key):
+                new[key] = [c for c in new[key] if c in out]
+    return out

@@ -56,7 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="change a workflow argument",
     )
-    r.add_argument("--memoized", action="store_true", help=argparse.SUPPRESS)
+    r.add_argument(
+        "--memoized",
+        action="store_true",
+        help="keep the succeeded steps of a Failed/Error workflow: only the rest runs again",
+    )
     r.add_argument("-o", "--output", choices=["name", "json", "yaml"])
     add_follow(r)
     add_cluster_args(r)
@@ -183,22 +187,72 @@ def resubmitted(wf: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
     return {"apiVersion": ARGO, "kind": "Workflow", "metadata": new_meta, "spec": spec}
 
 
+HOLD_LABEL = "workflows.argoproj.io/controller-instanceid"
+
+
 async def resubmit(cluster: Cluster, args: argparse.Namespace) -> int:
     from sluice.output import render  # noqa: PLC0415
 
-    if args.memoized:
-        raise CliError("--memoized is not supported yet: resubmit runs every step again", EXIT_USAGE)
     params = parse_parameters(args.parameter)
     created = []
     for name in args.names:
         wf = await cluster.rest.get(ARGO, "Workflow", cluster.namespace, name)
-        new = await cluster.rest.create(resubmitted(wf, params), cluster.namespace)
+        new = resubmitted(wf, params)
+        if args.memoized:
+            new = await _create_memoized(cluster, wf, new)
+        else:
+            new = await cluster.rest.create(new, cluster.namespace)
         created.append(new)
         if not args.output:
             print(f"workflow.argoproj.io/{new['metadata']['name']} created (resubmitted from {name})")
     if args.output:
         sys.stdout.write(render(created, args.output, as_list=len(created) > 1))
     return await _maybe_wait(cluster, args, [w["metadata"]["name"] for w in created])
+
+
+async def _create_memoized(cluster: Cluster, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Create `new` with the old run's succeeded nodes in its status (workflow/retry_reset.py).
+
+    The status subresource drops a status sent with the create, so the workflow is created held (an
+    instance ID no controller has), its nodes written through /status, then handed to its controller by
+    restoring the instance label: no controller ever sees it without its nodes.
+    """
+    import secrets  # noqa: PLC0415
+    import string  # noqa: PLC0415
+
+    from sluice.commands.control import now_stamp  # noqa: PLC0415
+    from workflow.names import node_id  # noqa: PLC0415
+    from workflow.retry_reset import memoized_nodes  # noqa: PLC0415
+
+    phase = (old.get("status") or {}).get("phase")
+    if phase not in ("Failed", "Error"):
+        raise CliError(
+            f"workflow {old['metadata']['name']} is {phase or 'Pending'}: --memoized resubmits only "
+            "a Failed or Error workflow",
+            EXIT_FAILED,
+        )
+    meta = new["metadata"]
+    suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(5))
+    meta["name"] = meta.pop("generateName") + suffix
+    labels = meta.setdefault("labels", {})
+    instance = labels.get(HOLD_LABEL)
+    labels[HOLD_LABEL] = f"sluice-resubmit-hold-{suffix}"
+    created = await cluster.rest.create(new, cluster.namespace)
+    nodes = memoized_nodes(
+        _nodes_of(old.get("status") or {}), old["metadata"]["name"], meta["name"], node_id, now_stamp()
+    )
+    created["status"] = {"nodes": nodes}
+    try:
+        created = await cluster.rest.replace(created, "status")
+    finally:  # hand it over even if the status could not be written: it then runs from the start
+        created = await cluster.rest.merge_patch(
+            ARGO,
+            "Workflow",
+            cluster.namespace,
+            meta["name"],
+            {"metadata": {"labels": {HOLD_LABEL: instance}}},
+        )
+    return created
 
 
 async def _maybe_wait(cluster: Cluster, args: argparse.Namespace, names: list[str]) -> int:

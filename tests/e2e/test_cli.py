@@ -780,3 +780,61 @@ def test_terminate_with_the_controller_fails_the_workflow(sluice, kubectl, ns, t
     assert sluice("terminate", "ended").returncode == 0
     result = sluice("wait", "ended", "--timeout", "120", timeout=140)
     assert result.returncode == 1 and result.stdout.startswith("ended Failed"), result.stdout
+
+
+def test_resubmit_memoized_runs_only_what_had_not_succeeded(sluice, kubectl, ns, tmp_path, controlled):
+    from .controller_support import eventually, wait_done
+
+    instance, _ = controlled
+    spec = {
+        "entrypoint": "main",
+        "templates": [
+            {
+                "name": "main",
+                "steps": [[{"name": "first", "template": "gate"}], [{"name": "second", "template": "gate"}]],
+            },
+            {"name": "gate", "suspend": {}},
+        ],
+    }
+    path = tmp_path / "twice.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Workflow",
+                "metadata": {
+                    "name": "twice",
+                    "labels": {"workflows.argoproj.io/controller-instanceid": instance},
+                },
+                "spec": spec,
+            }
+        )
+    )
+    assert sluice("submit", str(path)).returncode == 0
+
+    def waiting(name, step):
+        def check():
+            nodes = (get(kubectl, ns, name).get("status") or {}).get("nodes") or {}
+            return any(n["displayName"] == step and n["phase"] == "Running" for n in nodes.values())
+
+        eventually(check, 120, 0.5, f"{name} waiting at {step}")
+
+    waiting("twice", "first")
+    assert sluice("resume", "twice", "--node", "first").returncode == 0
+    waiting("twice", "second")
+    assert sluice("resume", "twice", "--node", "second", "--stop").returncode == 0
+    assert wait_done(kubectl, ns, "twice", timeout=120)["status"]["phase"] == "Failed"
+
+    resub = sluice("resubmit", "twice", "--memoized", "-o", "name")
+    assert resub.returncode == 0, resub.stderr
+    new = resub.stdout.strip()
+    assert new.startswith("twice-")
+    waiting(new, "second")  # straight to the second gate: the first one is remembered
+    nodes = {n["displayName"]: n for n in get(kubectl, ns, new)["status"]["nodes"].values()}
+    assert nodes["first"]["phase"] == "Succeeded"
+    assert (
+        get(kubectl, ns, new)["metadata"]["labels"]["workflows.argoproj.io/controller-instanceid"] == instance
+    )
+    assert sluice("resume", new, "--node", "second").returncode == 0
+    done = sluice("wait", new, "--timeout", "120", timeout=140)
+    assert done.returncode == 0, (done.stdout, done.stderr)

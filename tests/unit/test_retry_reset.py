@@ -255,3 +255,29 @@ def test_node_field_selectors(selector, expected):
 def test_bad_selectors_are_refused_naming_the_term(selector):
     with pytest.raises(SelectorError, match="node selector term"):
         parse_selector(selector)
+
+
+def test_memoized_resubmit_keeps_succeeded_nodes_renamed_for_the_new_workflow():
+    from workflow.names import node_id
+    from workflow.retry_reset import memoized_nodes
+
+    wf = steps_workflow(c_phase="Failed", exit_handler=True)  # b succeeded; a, g1, c failed
+    nodes = wf["status"]["nodes"]
+    nodes["a"]["phase"] = "Succeeded"
+    out = memoized_nodes(nodes, "wf", "wf-new12", node_id, NOW)
+    by_name = {n["name"]: n for n in out.values()}
+    # kept: the groups (Running again where failed), both pods of group 0 as Skipped/Succeeded; not c
+    assert set(by_name) == {"wf-new12", "wf-new12[0]", "wf-new12[0].a", "wf-new12[0].b", "wf-new12[1]"}
+    assert by_name["wf-new12[1]"]["phase"] == "Running" and by_name["wf-new12[1]"].get("children") == []
+    for n in out.values():
+        assert n["id"] == node_id("wf-new12", n["name"])
+    root = by_name["wf-new12"]
+    assert root["phase"] == "Running" and root["displayName"] == "wf-new12"
+    pod = by_name["wf-new12[0].b"]
+    assert (pod["type"], pod["phase"], pod["message"]) == ("Skipped", "Succeeded", "original pod: b")
+    assert pod["boundaryID"] == root["id"] and pod["outputs"] == nodes["b"]["outputs"]
+    assert pod["children"] == [by_name["wf-new12[1]"]["id"]]
+    assert by_name["wf-new12[0]"]["children"] == sorted(
+        [by_name["wf-new12[0].a"]["id"], by_name["wf-new12[0].b"]["id"]],
+        key=[by_name["wf-new12[0].a"]["id"], by_name["wf-new12[0].b"]["id"]].index,
+    )
