@@ -213,19 +213,21 @@ class ClusterSources:
     def _policies_listed(self, items: list[dict[str, Any]]) -> None:
         fresh = PolicySet(self.policies.cel)
         for item in items:
-            self._load_policy(fresh, item)
+            self._load_policy(fresh, item, previous=self.policies)
         self.policies.replace_all(fresh)
 
     def _policy_event(self, kind: str, obj: dict[str, Any]) -> None:
         name = (obj.get("metadata") or {}).get("name", "")
         if kind == "DELETED":
             self.policies.remove(name)
-        elif not self._load_policy(self.policies, obj):
-            self.policies.remove(name)  # an update that does not compile drops the old version too
+        else:
+            # An update that does not compile keeps the last good version in force (and is counted in
+            # sluice_webhook_policies_refused): dropping it would fail open.
+            self._load_policy(self.policies, obj)
 
     @staticmethod
-    def _load_policy(target: PolicySet, obj: dict[str, Any]) -> bool:
-        problems = target.load(obj)
+    def _load_policy(target: PolicySet, obj: dict[str, Any], previous: PolicySet | None = None) -> bool:
+        problems = target.load_or_keep(obj, previous=previous)
         for p in problems:
             log.warning("policy refused", extra={"policy": (obj.get("metadata") or {}).get("name"), "problem": str(p)})
         return not problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kube.metrics import Counter, Histogram, render
+from kube.metrics import Counter, Gauge, Histogram, render
 
 
 @dataclass(slots=True)
@@ -37,5 +37,14 @@ class Metrics:
         )
     )
 
+    policies_refused: Gauge = field(
+        default_factory=lambda: Gauge(
+            "sluice_webhook_policies_refused",
+            "WorkflowPolicies whose latest version was refused (invalid); their last good version stays in force.",
+            read=lambda: 0.0,
+        )
+    )
+
     def render(self) -> str:
-        return render(self.requests, self.denials, self.policy_results, self.latency, self.cert_reloads)
+        return render(self.requests, self.denials, self.policy_results, self.latency, self.cert_reloads,
+                      self.policies_refused)

@@ -98,7 +98,7 @@ class FileSources:
         if files is not None:
             fresh = PolicySet(self.policies.cel)
             for path, doc in documents_in(files):
-                problems = fresh.load(doc)
+                problems = fresh.load_or_keep(doc, previous=self.policies)
                 for p in problems:
                     log.warning("policy refused", extra={"file": str(path), "problem": str(p)})
             self.policies.replace_all(fresh)
@@ -141,6 +141,7 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
                                                                           "error": str(exc)})
         cel = evaluator("cel-python")
     policies = PolicySet(cel)
+    metrics.policies_refused.read = lambda: len(policies.refused)
     settings = config.settings
     if settings.policy_workers > 0:
         from webhook.policy.worker import PolicyWorkers

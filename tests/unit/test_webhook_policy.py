@@ -109,3 +109,25 @@ def test_namespace_selector_rules_alias_and_rule_names():
     assert run("dev-ns").violations == [] and run("unknown").violations == [] and run(None).violations == []
     _, problems = parse_policy(doc({"rules": [{"expression": "true"}], "validations": [{"expression": "true"}]}), CEL)
     assert fields(problems) == ["spec.rules"]
+
+
+def test_a_refused_version_keeps_the_last_good_one_in_force():
+    """Issue 13 item 8 (the informer's path: webhook/cluster.py calls load_or_keep on each event)."""
+    from webhook.policy.cel import CelPython
+    from webhook.policy.engine import PolicySet
+
+    def doc(expression):
+        return {"apiVersion": "sluice.dev/v1alpha1", "kind": "WorkflowPolicy", "metadata": {"name": "p"},
+                "spec": {"validations": [{"expression": expression}]}}
+
+    ps = PolicySet(CelPython())
+    assert ps.load_or_keep(doc("true")) == []
+    assert ps.load_or_keep(doc("((")) != []
+    assert ps.names == ["p"] and "p" in ps.refused
+    assert ps._policies["p"].rules[0].program.expression == "true"
+    fresh = PolicySet(ps.cel)  # a relist: the last good version comes from the set in force
+    assert fresh.load_or_keep(doc("(("), previous=ps) != []
+    assert fresh.names == ["p"]
+    assert PolicySet(ps.cel).load_or_keep(doc("((")) != []  # never good: nothing to keep
+    ps.remove("p")
+    assert ps.names == [] and ps.refused == {}

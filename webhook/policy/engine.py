@@ -104,6 +104,9 @@ class PolicySet:
         # Where rules run: None in this thread; the webhook server sets worker processes that can be
         # stopped at a time and memory limit (webhook/policy/worker.py).
         self.runner: RuleRunner | None = None
+        # Policies whose latest version was refused (name -> the first problem); the last good version,
+        # if any, stays in force (issue 13 item 8: an edit into invalid CEL silently dropped the policy).
+        self.refused: dict[str, str] = {}
 
     def __len__(self) -> int:
         return len(self._policies)
@@ -121,9 +124,28 @@ class PolicySet:
         policies = dict(self._policies)
         policies.pop(name, None)
         self._policies = policies
+        self.refused.pop(name, None)
 
     def replace_all(self, other: PolicySet) -> None:
         self._policies = dict(other._policies)
+        self.refused = dict(other.refused)
+
+    def load_or_keep(self, doc: Any, previous: PolicySet | None = None) -> list[Problem]:
+        """load(), but a refused version keeps the last good one (from `previous`, else this set) in
+        force and is remembered in `refused`, for the log and the metric."""
+        problems = self.load(doc)
+        metadata = doc.get("metadata") if isinstance(doc, dict) else None
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        if not isinstance(name, str) or not name:
+            return problems
+        if problems:
+            self.refused[name] = str(problems[0])
+            last_good = (previous if previous is not None else self)._policies.get(name)
+            if last_good is not None:
+                self.put(last_good)
+        else:
+            self.refused.pop(name, None)
+        return problems
 
     def load(self, doc: Any) -> list[Problem]:
         """Parse, compile and add one WorkflowPolicy document; its problems when it is refused."""
