@@ -119,6 +119,18 @@ def repository_kind(repo: dict[str, Any] | None) -> str | None:
     return next((kind for kind in KEYED_KINDS if isinstance(repo.get(kind), dict)), None)
 
 
+def repository_location(kind: str, repo: dict[str, Any], key: str) -> dict[str, Any]:
+    """A repository's settings (`artifactRepository.<kind>`) as an archive location whose key is `key`:
+    the key in the kind's key field; Artifactory's `repoURL` becomes the `url` `<repoURL>/<key>`."""
+    base = {k: copy.deepcopy(v) for k, v in repo.items() if k not in ("keyFormat", "keyPrefix", "blobNameFormat")}
+    if kind == "artifactory":
+        root = str(base.pop("repoURL", "") or "").rstrip("/")
+        base["url"] = f"{root}/{key}" if root else key
+    else:
+        base[KEY_FIELD[kind]] = key
+    return base
+
+
 def relocate(art: dict[str, Any], repo: dict[str, Any] | None) -> dict[str, Any]:
     """A key-only artifact completed from the repository (`archiveLocation`): its key, the repository's
     bucket, endpoint and credentials. Other artifacts come back unchanged."""
@@ -179,6 +191,8 @@ def place_output(art: dict[str, Any], archive_location: dict[str, Any] | None) -
     location[KEY_FIELD[repo_kind]] = key
     reported = dict(declared)
     reported[repo_kind] = {KEY_FIELD[repo_kind]: key}
+    if repo_kind == "artifactory":  # a url names no repository to take credentials from: keep their refs
+        reported[repo_kind].update({k: location[k] for k in ("usernameSecret", "passwordSecret") if k in location})
     return Placement(repo_kind, key, location, reported)
 
 

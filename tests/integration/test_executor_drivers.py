@@ -3,6 +3,7 @@ Git repository), through init as a pod would use them, and the clear refusal of 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import subprocess
 import threading
@@ -12,8 +13,9 @@ from pathlib import Path
 import pytest
 from sluice_executor.drivers import DriverError, MountedSecrets, NotFound, Unsupported, driver_for
 from sluice_executor.init import run_init
+from sluice_executor.wait import Waiter
 
-from tests.integration.executor_support import pod_env
+from tests.integration.executor_support import RecordingAPI, pod_env, run_main
 from tests.integration.launcher_build import build
 
 USER, PASSWORD = "reader", "s3cret-pw"
@@ -207,7 +209,7 @@ def test_init_fetches_http_git_and_raw_inputs(launcher_bin, http_server, git_rep
     assert (env.layout.inputs / "note").read_text() == "inline"
 
 
-@pytest.mark.parametrize("kind", ["gcs", "oss", "hdfs", "artifactory", "plugin"])
+@pytest.mark.parametrize("kind", ["gcs", "oss", "hdfs", "plugin"])
 def test_unsupported_kinds_are_refused_clearly(launcher_bin, tmp_path, kind):
     tmpl = {
         "name": "t",
@@ -236,3 +238,49 @@ def test_unsupported_kinds_are_refused_clearly(launcher_bin, tmp_path, kind):
     assert f"input artifact x: {kind} artifacts are not supported by this executor" in message
     with pytest.raises(Unsupported):
         driver_for(kind, secrets)
+
+
+def test_artifactory_repository_round_trip(launcher_bin, http_server, tmp_path):
+    """An Artifactory repository (repoURL + key, basic auth from Secrets) on the HTTP server: the default
+    artifact goes to <repoURL>/<keyFormat>/<name>.tgz and a later pod reads it back by the reported url."""
+    repo = {
+        "artifactory": {
+            "url": f"{http_server}/private/repo/wf-1/wf-1-p-1",
+            "usernameSecret": {"name": "http-creds", "key": "user"},
+            "passwordSecret": {"name": "http-creds", "key": "password"},
+        }
+    }
+    work = tmp_path / "work"
+    tmpl = {
+        "name": "p",
+        "container": {"image": "x", "command": ["true"]},
+        "archiveLocation": repo,
+        "outputs": {"artifacts": [{"name": "out", "path": f"{work}/f"}]},
+    }
+    env = pod_env(tmp_path / "p", tmpl)
+    (env.layout.secrets / "http-creds").mkdir(parents=True)
+    (env.layout.secrets / "http-creds" / "user").write_text(USER)
+    (env.layout.secrets / "http-creds" / "password").write_text(PASSWORD)
+    secrets = MountedSecrets(env.layout.secrets)
+    assert run_init(env, lambda kind: driver_for(kind, secrets), launcher_bin) == 0
+    assert (
+        run_main(
+            env.layout.launcher, env, "sh", "-c", f"mkdir -p {work} && echo stored > {work}/f"
+        ).returncode
+        == 0
+    )
+    api = RecordingAPI()
+    assert asyncio.run(Waiter(env, api, lambda kind: driver_for(kind, secrets)).run()) == 0
+    [art] = api.result("wf-1-123")["outputs"]["artifacts"]
+    assert art["artifactory"]["url"] == f"{http_server}/private/repo/wf-1/wf-1-p-1/out.tgz"
+    assert "/private/repo/wf-1/wf-1-p-1/out.tgz" in Handler.files
+    consumer = {
+        "name": "c",
+        "container": {"image": "x", "command": ["true"]},
+        "inputs": {"artifacts": [{**art, "path": "/in/f"}]},
+    }
+    env2 = pod_env(tmp_path / "c", consumer, node_id="wf-1-456")
+    assert run_init(env2, lambda kind: driver_for(kind, secrets), launcher_bin) == 0, (
+        env2.layout.termination_log.read_text()
+    )
+    assert (env2.layout.inputs / "out").read_text() == "stored\n"

@@ -170,3 +170,19 @@ def test_input_without_location():
 )
 def test_resolve_key_format(fmt, values, expected):
     assert rules.resolve_key_format(fmt, values) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "repo", "expected"),
+    [
+        ("s3", {"bucket": "b", "keyFormat": "x"}, {"bucket": "b", "key": "wf/pod"}),
+        ("azure", {"container": "c", "blobNameFormat": "y"}, {"container": "c", "blob": "wf/pod"}),
+        (
+            "artifactory",
+            {"repoURL": "https://art.example/repo/", "usernameSecret": {"name": "s", "key": "u"}},
+            {"url": "https://art.example/repo/wf/pod", "usernameSecret": {"name": "s", "key": "u"}},
+        ),
+    ],
+)
+def test_repository_location(kind, repo, expected):
+    assert rules.repository_location(kind, repo, "wf/pod") == expected

@@ -215,9 +215,8 @@ def archive_location(eng, tmpl: dict[str, Any], pod_name: str) -> dict[str, Any]
         assert repo is not None
         values = {k: v for k, v in op.globals.items() if isinstance(k, str) and isinstance(v, str)}
         values["pod.name"] = pod_name
-        base = {k: copy.deepcopy(v) for k, v in repo[kind].items() if k not in ("keyFormat", "keyPrefix")}
-        base[artifact_rules.KEY_FIELD[kind]] = artifact_rules.resolve_key_format(repo[kind].get("keyFormat"), values)
-        location = {kind: base}
+        key = artifact_rules.resolve_key_format(repo[kind].get("keyFormat"), values)
+        location = {kind: artifact_rules.repository_location(kind, repo[kind], key)}
         if repo.get("archiveLogs") is True:
             location["archiveLogs"] = True
     for flag in (own.get("archiveLogs"), eng.spec.get("archiveLogs")):

@@ -79,6 +79,10 @@ def driver_for(kind: str, secrets: Secrets) -> Driver:
         from sluice_executor.drivers.http import HTTPDriver
 
         return HTTPDriver(secrets)
+    if kind == "artifactory":
+        from sluice_executor.drivers.artifactory import ArtifactoryDriver
+
+        return ArtifactoryDriver(secrets)
     if kind == "git":
         from sluice_executor.drivers.git import GitDriver
 
@@ -89,5 +93,5 @@ def driver_for(kind: str, secrets: Secrets) -> Driver:
         return RawDriver()
     raise Unsupported(
         f"{kind} artifacts are not supported by this executor (supported: s3 and S3-compatible stores, "
-        "azure, http, git, raw; see README.md)"
+        "azure, http, artifactory, git, raw; see README.md)"
     )
