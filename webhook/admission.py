@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webhook.check_cache import CheckCache
-from webhook.defaults import WorkflowDefaults, defaulted, patch_between
+from webhook.defaults import CREATOR_LABELS, WorkflowDefaults, defaulted, patch_between
 from webhook.policy.engine import Outcome, PolicySet, request_variable
 from webhook.policy.model import GROUP as POLICY_GROUP
 from webhook.policy.model import KIND as POLICY_KIND
@@ -58,6 +58,9 @@ class Admission:
             meta = obj.get("metadata")
             if isinstance(meta, dict) and meta.get("deletionTimestamp"):
                 return Verdict(reason="deleting")  # never block finalizer removal
+            changed = creator_label_changes(old, obj)
+            if changed:
+                return self._deny(req, changed, "immutable")
             if req.kind == "Workflow" and is_running(old):
                 problems = running_update_problems(old, obj)
                 if problems:
@@ -164,6 +167,22 @@ class Admission:
             log.exception("defaulting failed on %s %s/%s (uid %s)", req.kind, req.namespace, req.name, req.uid)
             return _internal(req)
         return Verdict(patch=patch or None, reason="patched" if patch else "unchanged")
+
+
+def creator_label_changes(old: Any, new: Any) -> list[Problem]:
+    """The creator labels were set at creation from the user (webhook/defaults.py): they may not change."""
+
+    def labels(obj: Any) -> dict[str, Any]:
+        meta = obj.get("metadata") if isinstance(obj, dict) else None
+        found = meta.get("labels") if isinstance(meta, dict) else None
+        return found if isinstance(found, dict) else {}
+
+    before, after = labels(old), labels(new)
+    return [
+        Problem(f"metadata.labels[{key}]", "is set from the user who created the object and may not be changed")
+        for key in CREATOR_LABELS
+        if before.get(key) != after.get(key)
+    ]
 
 
 def _object_name(obj: Any) -> str | None:

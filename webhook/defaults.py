@@ -24,6 +24,7 @@ from workflow.parse.normalise import normalise_workflow_spec
 
 CREATOR = "workflows.argoproj.io/creator"
 CREATOR_EMAIL = "workflows.argoproj.io/creator-email"
+CREATOR_LABELS = (CREATOR, CREATOR_EMAIL)
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -180,8 +181,15 @@ def defaulted(
             extra = defaults.metadata.get(key)
             if isinstance(extra, dict) and isinstance(metadata.get(key, {}), dict):
                 fill_absent(metadata.setdefault(key, {}), {k: v for k, v in extra.items() if isinstance(v, str)})
-    if labels_to_add and isinstance(metadata.get("labels", {}), dict):
-        fill_absent(metadata.setdefault("labels", {}), labels_to_add)
+    if isinstance(metadata.get("labels", {}), dict):
+        # The creator labels say who created the object: set from the request's user, whatever the
+        # object says (as Argo's server does; issue 13 item 10), removed when there is no user to name.
+        labels = metadata.setdefault("labels", {})
+        for key in CREATOR_LABELS:
+            if key in labels_to_add:
+                labels[key] = labels_to_add[key]
+            else:
+                labels.pop(key, None)
     for key in ("labels", "annotations"):
         if metadata.get(key) == {} and key not in (obj.get("metadata") or {}):
             del metadata[key]

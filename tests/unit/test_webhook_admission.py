@@ -294,3 +294,17 @@ def test_updates_of_a_running_workflow_are_validated_and_policed_like_a_create()
     stop = copy.deepcopy(over)
     stop["spec"]["shutdown"] = "Terminate"
     assert a.validate(request(stop, operation="UPDATE", old=over)).allowed is True
+
+
+def test_creator_labels_may_not_change_on_update():
+    a = admission(FakeCheck())
+    old = wf()
+    old["metadata"]["labels"] = {"workflows.argoproj.io/creator": "alice"}
+    new = copy.deepcopy(old)
+    new["metadata"]["labels"]["workflows.argoproj.io/creator"] = "system-admin"
+    verdict = a.validate(request(new, operation="UPDATE", old=old, user="mallory"))
+    assert verdict.allowed is False
+    assert verdict.status["details"]["causes"][0]["field"] == "metadata.labels[workflows.argoproj.io/creator]"
+    other = copy.deepcopy(old)
+    other["metadata"]["labels"]["team"] = "a"
+    assert a.validate(request(other, operation="UPDATE", old=old)).allowed is True

@@ -140,3 +140,15 @@ def test_a_v3_lock_in_the_referenced_template_keeps_the_default_lock_out():
     assert "synchronization" not in out["spec"]
     plain, _ = run({"metadata": {"name": "w"}, "spec": {}}, defaults=defaults)
     assert plain["spec"]["synchronization"] == {"semaphores": [{"database": {"key": "d"}}]}
+
+
+def test_spoofed_creator_labels_are_replaced_by_the_requests_user():
+    """Issue 13 item 10: `creator: system-admin` written by the user was kept."""
+    wf = {"metadata": {"name": "w", "labels": {"workflows.argoproj.io/creator": "system-admin",
+                                               "workflows.argoproj.io/creator-email": "boss.at.corp"}},
+          "spec": {}}
+    out, patch = run(wf, defaults=WorkflowDefaults())
+    assert out["metadata"]["labels"] == {"workflows.argoproj.io/creator": "alice"}
+    assert jsonpatch.apply_patch(wf, patch) == out
+    out, _ = run(wf, user="", defaults=WorkflowDefaults())  # no user to name: no creator labels at all
+    assert out["metadata"]["labels"] == {}
