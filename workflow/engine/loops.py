@@ -15,6 +15,14 @@ from workflow.engine import subst
 from workflow.engine.state import EngineError
 
 LOOP_KEYS = ("withItems", "withParam", "withSequence")
+# The most copies one loop may make. Each is a node in the status; far below this the workflow is over
+# etcd's object size anyway. A withSequence of count 1,000,000,000 grew to 2.9 GB and died with a
+# MemoryError traceback (issue 13 item 11); now it is this error on the node, checked before building.
+MAX_LOOP_ITEMS = 100_000
+
+
+def _too_many(what: str, count: int) -> EngineError:
+    return EngineError(f"{what} would make {count:,} copies, over the limit of {MAX_LOOP_ITEMS:,}")
 
 
 def has_loop(step: dict[str, Any]) -> bool:
@@ -44,6 +52,8 @@ def expand_sequence(seq: Any) -> list[str]:
         end = start + count - 1
     else:
         raise EngineError("neither end nor count was specified in withSequence")
+    if abs(end - start) + 1 > MAX_LOOP_ITEMS:
+        raise _too_many("withSequence", abs(end - start) + 1)
     fmt = seq.get("format") or "%d"
     cached = _SEQUENCES.get((start, end, fmt))
     if cached is not None:
@@ -67,10 +77,14 @@ def items_of(step: dict[str, Any]) -> list[Any] | None:
         items = step["withItems"]
         if not isinstance(items, list):
             raise EngineError("withItems must be a list")
+        if len(items) > MAX_LOOP_ITEMS:
+            raise _too_many("withItems", len(items))
         return items
     if step.get("withParam") not in (None, ""):
         raw = step["withParam"]
         if isinstance(raw, list):
+            if len(raw) > MAX_LOOP_ITEMS:
+                raise _too_many("withParam", len(raw))
             return raw
         try:
             items = json.loads(str(raw))
@@ -78,6 +92,8 @@ def items_of(step: dict[str, Any]) -> list[Any] | None:
             items = None
         if not isinstance(items, list):
             raise EngineError(f"withParam value could not be parsed as a JSON list: {str(raw).strip()}")
+        if len(items) > MAX_LOOP_ITEMS:
+            raise _too_many("withParam", len(items))
         return items
     if step.get("withSequence") is not None:
         return expand_sequence(step["withSequence"])
