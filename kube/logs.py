@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 
@@ -39,12 +40,30 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Characters that end or redraw a line: in a name or a message they could forge log lines (issue 13).
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _message(text: str) -> str:
+    """The message on one line: escaped (JSON-style) only when it holds a line-breaking character."""
+    return json.dumps(text)[1:-1] if _LINE_BREAKING.search(text) else text
+
+
+def _value(value: object) -> str:
+    """An extra's value: quoted and escaped when it could be read as more than one value or line."""
+    text = str(value)
+    if not text or _LINE_BREAKING.search(text) or any(c in text for c in ' "='):
+        return json.dumps(text)
+    return text
+
+
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname.lower():7} {record.getMessage()}"
+        message = _message(record.getMessage())
+        line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname.lower():7} {message}"
         extras = _extras(record)
         if extras:
-            line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
+            line += " " + " ".join(f"{k}={_value(v)}" for k, v in extras.items())
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
