@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -70,12 +71,15 @@ def run(args: argparse.Namespace) -> int:
     except LoadError as exc:
         print(f"sluice run: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    if loaded.note and not args.quiet:
+        print(f"sluice run: {loaded.note}", file=sys.stderr)
     report = check_object(workflow, loaded.source)
     if report.errors:
         print(f"sluice run: {args.file}: the workflow is not valid:", file=sys.stderr)
         for problem in report.errors:
             at = locate(loaded.positions, problem.field)
-            print(f"  {args.file}:{at[0]}:{at[1]}: {problem}" if at else f"  {problem}", file=sys.stderr)
+            line = f"  {args.file}:{at[0]}:{at[1]}: {problem}" if at else f"  {problem}"
+            print(line + _hint(problem.field, problem.message), file=sys.stderr)
         return EXIT_FAILED
     name = workflow["metadata"]["name"]
     problem = state.name_problem(name) if isinstance(name, str) else "metadata.name must be a string"
@@ -105,3 +109,17 @@ def run(args: argparse.Namespace) -> int:
 
         print(yaml.safe_dump(final, sort_keys=False), end="")
     return EXIT_OK if (final.get("status") or {}).get("phase") == "Succeeded" else EXIT_FAILED
+
+
+_MISSING_PARAMETER = re.compile(r'^parameter "([^"]+)"(: value or valueFrom is required| of .* has no value)')
+
+
+def _hint(field: str, message: str) -> str:
+    """What to type to fix the commonest validation errors of a local run (issue 14's "hints")."""
+    missing = _MISSING_PARAMETER.match(message)
+    if missing and field.startswith("spec.arguments.parameters"):
+        return f" (give it with -p {missing.group(1)}=VALUE)"
+    if field == "spec.entrypoint" and message == "spec.entrypoint is required":
+        return " (choose a template with --entrypoint NAME)"
+    return ""
+

@@ -34,6 +34,7 @@ class Loaded:
     config_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     others: list[dict[str, Any]] = field(default_factory=list)
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # the Workflow's (workflow/positions.py)
+    note: str = ""  # which object of the file runs, when that is not obvious
 
 
 def _files(path: Path) -> list[Path]:
@@ -61,9 +62,21 @@ def load(file: Path, extra: list[Path] | None = None) -> Loaded:
     documents = _documents(file, marks=True)
     docs = [d.data for d in documents]
     workflows = [d for d in docs if d.get("kind") == "Workflow"]
-    if not workflows:
-        raise LoadError(f"{file}: no Workflow in this file")
-    positions = next(d.positions for d in documents if d.data is workflows[0])
+    positions: dict[str, tuple[int, int]] = {}
+    note = ""
+    if workflows:
+        first = next(d for d in documents if d.data is workflows[0])
+        positions = first.positions
+        if len(workflows) > 1:
+            meta = workflows[0].get("metadata") if isinstance(workflows[0].get("metadata"), dict) else {}
+            label = meta.get("name") or meta.get("generateName") or "(no name)"
+            note = (f"{file} holds {len(workflows)} Workflows: running the first, {label} (line {first.line}); "
+                    "the others are ignored")
+    else:
+        workflows = [_from_template(file, docs)]
+        ref = workflows[0]["spec"]["workflowTemplateRef"]
+        kind = "ClusterWorkflowTemplate" if ref.get("clusterScope") else "WorkflowTemplate"
+        note = f'running {kind} "{ref["name"]}" as a Workflow (as argo submit --from {kind.lower()}/{ref["name"]})'
     others = [d for d in docs if d is not workflows[0]]
     for path in extra or ():
         for f in _files(path):
@@ -74,7 +87,29 @@ def load(file: Path, extra: list[Path] | None = None) -> Loaded:
             meta = doc.get("metadata") or {}
             data = {str(k): str(v) for k, v in (doc.get("data") or {}).items()}
             config_maps[f"{meta.get('namespace') or 'default'}/{meta.get('name')}"] = data
-    return Loaded(copy.deepcopy(workflows[0]), ListSource(others), config_maps, others, positions)
+    return Loaded(copy.deepcopy(workflows[0]), ListSource(others), config_maps, others, positions, note)
+
+
+TEMPLATE_KINDS = ("WorkflowTemplate", "ClusterWorkflowTemplate")
+
+
+def _from_template(file: Path, docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A file holding one (Cluster)WorkflowTemplate runs as `argo submit --from workflowtemplate/NAME`
+    would: a Workflow whose spec is only a workflowTemplateRef (`--entrypoint` picks another template)."""
+    templates = [d for d in docs if d.get("kind") in TEMPLATE_KINDS]
+    if len(templates) != 1:
+        found = f"{len(templates)} WorkflowTemplates and no Workflow" if templates else "no Workflow"
+        raise LoadError(f"{file}: {found} in this file; sluice run runs a Workflow, or a file holding one "
+                        "WorkflowTemplate (add the others with --templates)")
+    meta = templates[0].get("metadata") if isinstance(templates[0].get("metadata"), dict) else {}
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise LoadError(f"{file}: the {templates[0]['kind']} has no metadata.name")
+    ref: dict[str, Any] = {"name": name}
+    if templates[0]["kind"] == "ClusterWorkflowTemplate":
+        ref["clusterScope"] = True
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": f"{name}-"},
+            "spec": {"workflowTemplateRef": ref}}
 
 
 def prepare(
@@ -88,7 +123,7 @@ def prepare(
     if not meta.get("name"):
         prefix = meta.get("generateName")
         if not prefix:
-            raise LoadError("the Workflow has neither metadata.name nor metadata.generateName")
+            raise LoadError("the Workflow has neither metadata.name nor metadata.generateName: give it one with --name")
         alphabet = string.ascii_lowercase + string.digits
         prefix = prefix[:MAX_GENERATED_PREFIX]  # the API server's SimpleNameGenerator
         meta["name"] = prefix + "".join(secrets.choice(alphabet) for _ in range(5))

@@ -28,7 +28,7 @@ spec:
         command: [echo, hello]
 """
 
-UNDEFINED = """step "hi": template name 'sya' undefined"""
+UNDEFINED = """step "hi": template name 'sya' undefined (did you mean 'say'?)"""
 
 
 def sluice(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -51,7 +51,7 @@ def test_lint_places_each_problem_at_its_line_and_column(tmp_path):
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         f"{path}:5:1: Workflow/hello-: spec.entrypoint: spec.entrypoint is required",
-        f'{path}:6:3: Workflow/hello-: spec.entrypont: unknown field "entrypont"',
+        f'{path}:6:3: Workflow/hello-: spec.entrypont: unknown field "entrypont" (did you mean "entrypoint"?)',
         f"{path}:11:13: Workflow/hello-: spec.templates[0].steps[0][0].template: " + UNDEFINED,
     ]
 
@@ -79,3 +79,68 @@ def test_a_yaml_syntax_error_keeps_its_context_and_names_a_tab(tmp_path):
         " (while parsing a flow sequence at line 4, column 11)",
         f"{tab}: invalid YAML at line 2, column 1: a tab character: YAML indents with spaces, never tabs",
     ]
+
+
+GREET = """\
+apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata:
+  name: greet
+spec:
+  arguments:
+    parameters:
+      - name: who
+  templates:
+    - name: hello
+      inputs: {parameters: [{name: who, value: "{{workflow.parameters.who}}"}]}
+      container: {image: busybox, command: [echo, "hello {{inputs.parameters.who}}"]}
+"""
+
+
+def test_a_workflow_template_file_runs_as_submit_from_would_and_hints_say_what_to_type(tmp_path):
+    path = tmp_path / "greet.yaml"
+    path.write_text(GREET)
+    bare = sluice(tmp_path, "run", str(path))
+    assert bare.returncode == 1
+    assert bare.stderr.splitlines() == [
+        'sluice run: running WorkflowTemplate "greet" as a Workflow (as argo submit --from workflowtemplate/greet)',
+        f"sluice run: {path}: the workflow is not valid:",
+        '  spec.arguments.parameters: parameter "who" of WorkflowTemplate "greet" has no value: set it in '
+        "spec.arguments.parameters (give it with -p who=VALUE)",
+        "  spec.entrypoint: spec.entrypoint is required (choose a template with --entrypoint NAME)",
+    ]
+    ran = sluice(tmp_path, "run", str(path), "--entrypoint", "hello", "-p", "who=you")
+    assert ran.returncode == 0, ran.stderr
+    assert any(line.endswith(": hello you") for line in ran.stderr.splitlines()), ran.stderr
+
+
+def test_a_missing_parameter_and_a_missing_name_say_which_option_gives_them(tmp_path):
+    path = tmp_path / "wf.yaml"
+    path.write_text(
+        MISTAKES.replace("entrypont", "entrypoint")
+        .replace("sya", "say")
+        .replace("spec:\n", "spec:\n  arguments: {parameters: [{name: who}]}\n")
+    )
+    result = sluice(tmp_path, "run", str(path))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[1] == (
+        f'  {path}:6:28: spec.arguments.parameters[0]: parameter "who": value or valueFrom is required'
+        " (give it with -p who=VALUE)"
+    )
+    path.write_text(MISTAKES.replace("  generateName: hello-\n", "  labels: {a: b}\n"))
+    result = sluice(tmp_path, "run", str(path))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "sluice run: the Workflow has neither metadata.name nor metadata.generateName: give it one with --name\n"
+    )
+
+
+def test_a_file_with_several_workflows_says_which_one_runs(tmp_path):
+    one = MISTAKES.replace("entrypont", "entrypoint").replace("sya", "say")
+    path = tmp_path / "two.yaml"
+    path.write_text(one + "---\n" + one.replace("hello-", "second-"))
+    result = sluice(tmp_path, "run", str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"sluice run: {path} holds 2 Workflows: running the first, hello- (line 1); the others are ignored"
+    )

@@ -83,3 +83,54 @@ def test_an_error_without_a_separate_context_is_one_clause():
         yaml_error("a: 1\n b: 2\n")
         == "invalid YAML at line 2, column 3: mapping values are not allowed in this context"
     )
+
+
+def test_did_you_mean_the_closest_name_or_the_list_when_none_is_close():
+    from workflow.suggest import did_you_mean
+
+    assert (
+        did_you_mean("entrypont", ["entrypoint", "templates", "arguments"]) == ' (did you mean "entrypoint"?)'
+    )
+    assert did_you_mean("sya", ["say", "main"], "'", True) == " (did you mean 'say'?)"
+    assert did_you_mean("templateref", ["templateRef", "template"]) == ' (did you mean "templateRef"?)'
+    assert did_you_mean("nope", ["main", "say"], "'", True) == " (available: main, say)"
+    assert did_you_mean("nope", ["main", "say"]) == ""
+    assert did_you_mean("nope", [f"t{i}" for i in range(20)], "'", True) == ""
+
+
+def check_problems(text: str) -> list[str]:
+    import yaml
+
+    from workflow.check import check_object
+    from workflow.resolve.sources import NoSource
+
+    return [str(e) for e in check_object(yaml.safe_load(text), NoSource()).errors]
+
+
+def test_golden_messages_for_typos_unknown_templates_and_enums():
+    text = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: hello-}
+spec:
+  entrypoint: mian
+  templates:
+  - name: main
+    steps: [[{name: hi, template: sya}]]
+  - name: say
+    inputs:
+      parameters: [{name: color, value: purple, enum: [red, green, blue]}]
+    container: {image: busybox, comand: [echo]}
+"""
+    problems = check_problems(text)
+    assert 'spec.templates[1].container.comand: unknown field "comand" (did you mean "command"?)' in problems
+    fixed = text.replace("comand", "command")
+    assert check_problems(fixed) == [
+        "spec.entrypoint: the entrypoint: template name 'mian' undefined (did you mean 'main'?)",
+        "spec.templates[0].steps[0][0].template: step \"hi\": template name 'sya' undefined (did you mean 'say'?)",
+        'spec.templates[1].inputs.parameters[0].value: parameter "color": value should be present in enum list: '
+        '"purple" is not one of red, green, blue',
+    ]
+    assert check_problems(fixed.replace("mian", "start"))[0] == (
+        "spec.entrypoint: the entrypoint: template name 'start' undefined (available: main, say)"
+    )

@@ -74,7 +74,7 @@ def test_a_typo_inside_a_container_is_reported_with_its_path():
     }
     parsed = parse_object(container_workflow(container))
     assert [str(p) for p in parsed.errors] == [
-        'spec.templates[0].container.comand: unknown field "comand"',
-        'spec.templates[0].container.env[0].valu: unknown field "valu"',
+        'spec.templates[0].container.comand: unknown field "comand" (did you mean "command"?)',
+        'spec.templates[0].container.env[0].valu: unknown field "valu" (did you mean "value"?)',
         'spec.templates[0].container.ports[0].containerPort: expected an integer, got "80"',
     ]

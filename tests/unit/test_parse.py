@@ -32,7 +32,7 @@ def messages(parsed: Parsed) -> list[str]:
 BAD = [
     pytest.param(
         with_template(contianer={"image": "busybox"}),
-        ['spec.templates[0].contianer: unknown field "contianer"'],
+        ['spec.templates[0].contianer: unknown field "contianer" (did you mean "container"?)'],
         id="typo-in-template-field",
     ),
     pytest.param(workflow(parallelism="abc"), ['spec.parallelism: expected an integer, got "abc"'], id="int"),
@@ -86,17 +86,17 @@ BAD = [
     ),
     pytest.param(
         with_template(dag={"tasks": [{"name": "a", "inline": {"suspend": {}, "contianer": {}}}]}),
-        ['spec.templates[0].dag.tasks[0].inline.contianer: unknown field "contianer"'],
+        ['spec.templates[0].dag.tasks[0].inline.contianer: unknown field "contianer" (did you mean "container"?)'],
         id="inline-template",
     ),
     pytest.param(
         {**workflow(), "metadata": {"name": "x", "lables": {}}},
-        ['metadata.lables: unknown field "lables"'],
+        ['metadata.lables: unknown field "lables" (did you mean "labels"?)'],
         id="metadata",
     ),
     pytest.param(
         {**workflow(), "spce": {}},
-        ['spce: unknown field "spce"'],
+        ['spce: unknown field "spce" (did you mean "spec"?)'],
         id="top-level",
     ),
     pytest.param(
@@ -130,7 +130,7 @@ def test_every_problem_is_reported_not_only_the_first():
     )
     # In document order.
     assert messages(parse_object(doc)) == [
-        'spec.templates[0].contianer: unknown field "contianer"',
+        'spec.templates[0].contianer: unknown field "contianer" (did you mean "container"?)',
         "spec.templates[0].timeout: expected a string, got 5",
         'spec.templates[1].daemon: expected a boolean, got "no"',
         'spec.parallelism: expected an integer, got "abc"',

@@ -400,7 +400,7 @@ spec:
     container: {command: [echo]}
 """))[0]
     assert [(e.field, e.message) for e in result.errors] == [
-        ("spec.entrypoint", "the entrypoint: template name 'nope' undefined"),
+        ("spec.entrypoint", "the entrypoint: template name 'nope' undefined (available: main)"),
         ("spec.hooks[running].expression", "the workflow: hooks.running Expression required"),
         ("spec.workflowTemplateRef",
          'WorkflowTemplate "base": spec.templates[0].container.image: template "main": container.image may not be empty'),

@@ -14,6 +14,7 @@ import msgspec
 from msgspec import inspect as mi
 
 from workflow.errors import Problems, child, map_child
+from workflow.suggest import did_you_mean
 from workflow.types.base import any_string_text, dec_hook, describe, is_any_string, yaml_time_text
 
 _info_cache: dict[type, mi.Type] = {}
@@ -179,7 +180,7 @@ def _walk_struct(value: Any, t: mi.StructType, path: str, problems: Problems) ->
         name = key if isinstance(key, str) else str(key)
         field = fields.get(name) if isinstance(key, str) else None
         if field is None:
-            problems.error(child(path, name), f'unknown field "{name}"')
+            problems.error(child(path, name), f'unknown field "{name}"' + did_you_mean(name, fields))
             continue
         new = _walk(item, field.type, child(path, name), problems)
         if new is not item:

@@ -22,6 +22,7 @@ from workflow.errors import Problem, child
 from workflow.merge import join_workflow_spec
 from workflow.parse import Parsed, parse_object
 from workflow.resolve.restrictions import is_restricted, sanitize_user_spec
+from workflow.suggest import did_you_mean
 
 WFT = "WorkflowTemplate"
 CWFT = "ClusterWorkflowTemplate"
@@ -224,7 +225,9 @@ class Resolver:
         if isinstance(name, str) and name:
             found = owner.template(name)
             if found is None:
-                return Resolution(message=f"template name '{name}' undefined", problem_field="template")
+                known = (t.get("name") for _, t in owner.templates())
+                return Resolution(message=f"template name '{name}' undefined" + did_you_mean(name, known, "'", True),
+                                  problem_field="template")
             index, tmpl = found
             return Resolution(tmpl, owner, child(owner.templates_path, index), index)
         return Resolution(message="one of template, templateRef or inline is required", problem_field="")

@@ -125,8 +125,11 @@ def check_enum(ctx: Ctx, job: Job | None, param: dict[str, Any], at: str, name: 
             ctx.error(job, at, f'parameter "{name}": value is required (it must be one of the enum values)')
         return
     text = scalar_text(value)
-    if text is not None and text not in {scalar_text(e) for e in enum}:
-        ctx.error(job, child(at, "value"), f'parameter "{name}": value should be present in enum list')
+    allowed = [t for t in (scalar_text(e) for e in enum) if t is not None]
+    if text is not None and text not in allowed:
+        # Argo's words first (people search for them), then which value and which ones would do.
+        ctx.error(job, child(at, "value"), f'parameter "{name}": value should be present in enum list: '
+                  f'"{text}" is not one of {", ".join(allowed)}')
 
 
 def check_inputs(ctx: Ctx, job: Job, leaf: bool) -> None:
