@@ -131,3 +131,35 @@ def test_a_refused_version_keeps_the_last_good_one_in_force():
     assert PolicySet(ps.cel).load_or_keep(doc("((")) != []  # never good: nothing to keep
     ps.remove("p")
     assert ps.names == [] and ps.refused == {}
+
+
+def test_an_unknown_field_under_match_is_refused_not_ignored():
+    # Issue 14: a typo'd `kind:` was ignored and the policy then applied to every kind.
+    policy, problems = parse_policy(doc({"match": {"kind": ["CronWorkflow"]}, "validations": [{"expression": "true"}]}),
+                                    CEL)
+    assert policy is None
+    assert [str(p) for p in problems] == ['spec.match.kind: unknown field (did you mean "kinds"?)']
+    _, problems = parse_policy(doc({"valdations": [{"expression": "true"}]}), CEL)
+    assert 'spec.valdations: unknown field (did you mean "validations"?)' in [str(p) for p in problems]
+
+
+def test_a_rule_reading_an_absent_field_fails_in_cel_terms_with_both_evaluators():
+    # Issue 14: the denial said "KeyError: nope"; it now says which key and that has() guards the read.
+    from webhook.policy.cel import evaluator
+
+    for name in ("cel-rust", "cel-python"):
+        cel = evaluator(name)
+        program = cel.compile('object.spec.nope == "x"')
+        activation = cel.activation({"object": {"spec": {}}}, program.variables)
+        try:
+            program.evaluate(activation)
+        except Exception as exc:  # noqa: BLE001 (the type is asserted below)
+            assert type(exc).__name__ == "CelError", name
+            assert str(exc) == (
+                "evaluation failed: no such key: 'nope' (the object has no field 'nope' there: guard the read "
+                "with has(), as in has(parent.nope) && ...)"
+            ), name
+        else:
+            raise AssertionError(f"{name}: an absent field evaluated")
+        guarded = cel.compile('has(object.spec.nope) && object.spec.nope == "x"')
+        assert guarded.evaluate(cel.activation({"object": {"spec": {}}}, guarded.variables)) is False

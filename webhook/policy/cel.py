@@ -9,6 +9,7 @@ Any evaluator must give the same answers on the shared rule table (tests/unit/te
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 # object: as submitted; expanded: references resolved (Argo's shape: referenced templates under
@@ -108,13 +109,21 @@ class _CelPyProgram:
         try:
             result = self._runner.evaluate(activation.for_program(self.variables))
         except CELEvalError as exc:
-            raise CelError(f"evaluation failed: {one_line(exc.args[0] if exc.args else exc)}") from None
+            detail = one_line(exc.args[0] if exc.args else exc)
+            absent = _ABSENT.match(detail)
+            if absent:
+                raise absent_field(absent.group(1)) from None
+            raise CelError(f"evaluation failed: {detail}") from None
         except RecursionError:
             raise CelError("evaluation failed: nested too deeply") from None
         except Exception as exc:  # cel-python raises plain Python errors on some type mismatches
             raise CelError(f"evaluation failed: {type(exc).__name__}: {one_line(exc)}") from None
         if isinstance(result, CELEvalError):
-            raise CelError(f"evaluation failed: {one_line(result.args[0] if result.args else result)}")
+            detail = one_line(result.args[0] if result.args else result)
+            absent = _ABSENT.match(detail)
+            if absent:
+                raise absent_field(absent.group(1))
+            raise CelError(f"evaluation failed: {detail}")
         return to_python(result)
 
 
@@ -142,6 +151,16 @@ def to_python(value: Any) -> Any:
 
 
 EVALUATORS = ("cel-python", "cel-rust")
+
+
+def absent_field(name: str) -> CelError:
+    """A rule read a field the object does not have: said in CEL's terms, with the fix (both evaluators
+    word it the same; the engine adds which policy and rule)."""
+    return CelError(f"evaluation failed: no such key: '{name}' (the object has no field '{name}' there: guard "
+                    f"the read with has(), as in has(parent.{name}) && ...)")
+
+
+_ABSENT = re.compile(r"^no such (?:member in mapping|key): '([^']*)'$")
 
 
 def evaluator(name: str = "cel-rust") -> Evaluator:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webhook.policy.cel import VARIABLES, CelError, one_line
+from webhook.policy.cel import VARIABLES, CelError, absent_field, one_line
 
 
 class CelRust:
@@ -75,6 +75,8 @@ class _RustProgram:
             return self._program.execute(activation.context(self.variables))
         except RecursionError:
             raise CelError("evaluation failed: nested too deeply") from None
-        except Exception as exc:  # KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, RuntimeError
+        except KeyError as exc:  # a field the object does not have
+            raise absent_field(str(exc.args[0]) if exc.args else "?") from None
+        except Exception as exc:  # IndexError, TypeError, ValueError, ZeroDivisionError, RuntimeError
             detail = str(exc).strip("'\"") or type(exc).__name__
             raise CelError(f"evaluation failed: {type(exc).__name__}: {one_line(detail)}") from None

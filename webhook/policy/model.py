@@ -35,6 +35,7 @@ from typing import Any
 from webhook.policy.cel import CelError, Evaluator, Program
 from workflow.check import ARGO_KINDS
 from workflow.errors import Problem, Problems
+from workflow.suggest import did_you_mean
 
 GROUP, VERSION, KIND = "sluice.dev", "v1alpha1", "WorkflowPolicy"
 API_VERSION = f"{GROUP}/{VERSION}"
@@ -161,12 +162,19 @@ def _selector(value: Any, path: str, problems: Problems) -> tuple[Requirement, .
     return tuple(reqs)
 
 
+MATCH_FIELDS = ("kinds", "operations", "namespaces", "excludeNamespaces", "objectSelector", "namespaceSelector")
+
+
 def _match(value: Any, problems: Problems) -> Match:
     if value is None:
         return Match()
     if not isinstance(value, dict):
         problems.error("spec.match", "must be a mapping")
         return Match()
+    # An unknown key (a typo'd `kind:`) would leave the policy matching every kind: refused, never
+    # ignored. The CRD keeps unknown fields under `match` so that they reach this check, not pruning.
+    for key in sorted(set(value) - set(MATCH_FIELDS), key=str):
+        problems.error(f"spec.match.{key}", "unknown field" + did_you_mean(str(key), MATCH_FIELDS))
     kinds = _strings(value.get("kinds"), "spec.match.kinds", problems, allowed=ARGO_KINDS)
     ops = _strings(value.get("operations"), "spec.match.operations", problems, allowed=("CREATE", "UPDATE"))
     return Match(
@@ -254,8 +262,9 @@ def parse_policy(doc: Any, cel: Evaluator) -> tuple[Policy | None, list[Problem]
     if not isinstance(spec, dict):
         problems.error("spec", "is required and must be a mapping")
         return None, problems.errors
-    for key in sorted(set(spec) - {"match", "validations", "rules", "failurePolicy"}):
-        problems.error(f"spec.{key}", "unknown field")
+    spec_fields = ("match", "validations", "rules", "failurePolicy")
+    for key in sorted(set(spec) - set(spec_fields), key=str):
+        problems.error(f"spec.{key}", "unknown field" + did_you_mean(str(key), spec_fields))
     rules_key = "rules" if "rules" in spec and "validations" not in spec else "validations"
     if "rules" in spec and "validations" in spec:
         problems.error("spec.rules", "give the rules once, as validations or as rules")
