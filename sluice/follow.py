@@ -51,9 +51,10 @@ class TreeView:
         self._drawn = 0
 
     def __call__(self, wf: dict[str, Any]) -> None:
+        from sluice.output import with_nodes  # noqa: PLC0415
         from sluice.runner.display import render_tree  # noqa: PLC0415
 
-        lines = render_tree(wf, time.time(), self.live)
+        lines = render_tree(with_nodes(wf), time.time(), self.live)
         if self.live and self._drawn:
             self.out.write(f"\x1b[{self._drawn}F\x1b[J")
         elif not self.live and self._drawn:

@@ -27,6 +27,26 @@ def stamp(text: str | None) -> float | None:
         return None
 
 
+def compressed(wf: dict[str, Any]) -> bool:
+    status = wf.get("status") or {}
+    return bool(status.get("compressedNodes")) and not status.get("nodes")
+
+
+def with_nodes(wf: dict[str, Any]) -> dict[str, Any]:
+    """`wf` with `status.nodes` readable: decoded from `status.compressedNodes` (gzip+base64, as the
+    controller writes a status near the size limit; workflow/types/compress.py) when that is how they are
+    held. Unreadable compressed nodes are left as they are (the tree is then empty, never a traceback)."""
+    if not compressed(wf):
+        return wf
+    from workflow.types.compress import decode_compressed_nodes_json  # noqa: PLC0415
+
+    nodes, problem = decode_compressed_nodes_json(wf["status"]["compressedNodes"])
+    if problem is not None or not isinstance(nodes, dict):
+        return wf
+    status = {k: v for k, v in wf["status"].items() if k != "compressedNodes"}
+    return {**wf, "status": {**status, "nodes": nodes}}
+
+
 def parse_age(text: str) -> float:
     """'30s', '10m', '2h', '7d' -> seconds; ValueError otherwise (argo's --older/--since spellings)."""
     total, rest = 0, text.strip()

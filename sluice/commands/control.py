@@ -20,6 +20,7 @@ from typing import Any
 
 from sluice.cli import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE
 from sluice.cluster import ARGO, CliError, Cluster, add_cluster_args, parse_parameters, run_verb
+from sluice.output import compressed, with_nodes
 
 CONFLICT_RETRIES = 5
 SPEC_VERBS = {
@@ -96,7 +97,8 @@ async def resume_cluster(cluster: Cluster, args: argparse.Namespace) -> int:
     params = parse_parameters(args.parameter)
     stop = bool(getattr(args, "stop", False))
     for attempt in range(CONFLICT_RETRIES):
-        wf = await cluster.rest.get(ARGO, "Workflow", cluster.namespace, args.name)
+        held = await cluster.rest.get(ARGO, "Workflow", cluster.namespace, args.name)
+        wf = with_nodes(held)
         try:
             nodes = waiting_nodes(wf, args.node, getattr(args, "node_field_selector", None))
         except SelectorError as exc:
@@ -116,12 +118,18 @@ async def resume_cluster(cluster: Cluster, args: argparse.Namespace) -> int:
         try:
             if nodes:
                 stamp = now_stamp()
-                patch = {
-                    "metadata": {"resourceVersion": wf["metadata"]["resourceVersion"]},
-                    "status": {
-                        "nodes": {n["id"]: node_patch(n, params, stop, stamp, args.message) for n in nodes}
-                    },
-                }
+                changes = {n["id"]: node_patch(n, params, stop, stamp, args.message) for n in nodes}
+                status: dict[str, Any] = {"nodes": changes}
+                if compressed(held):  # rewrite the compressed map whole, as the controller holds it
+                    from workflow.types.compress import encode_compressed_nodes  # noqa: PLC0415
+
+                    full = wf["status"]["nodes"]
+                    status = {
+                        "compressedNodes": encode_compressed_nodes(
+                            {i: {**n, **changes.get(i, {})} for i, n in full.items()}
+                        )
+                    }
+                patch = {"metadata": {"resourceVersion": wf["metadata"]["resourceVersion"]}, "status": status}
                 await cluster.rest.merge_patch(
                     ARGO, "Workflow", cluster.namespace, args.name, patch, "status"
                 )

@@ -11,7 +11,7 @@ import time
 
 from sluice.cli import EXIT_OK
 from sluice.cluster import ARGO, Cluster, add_cluster_args, run_verb
-from sluice.output import duration, render, shown_phase
+from sluice.output import duration, render, shown_phase, with_nodes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,7 +57,8 @@ def summary(wf: dict, now: float, wide: bool = False) -> list[str]:
 
 
 async def get(cluster: Cluster, args: argparse.Namespace) -> int:
-    return show(args, await cluster.rest.get(ARGO, "Workflow", cluster.namespace, args.name))
+    wf = await cluster.rest.get(ARGO, "Workflow", cluster.namespace, args.name)
+    return show(args, wf if args.output in ("yaml", "json", "name") else with_nodes(wf))
 
 
 def show(args: argparse.Namespace, wf: dict) -> int:

@@ -151,7 +151,7 @@ async def print_logs(
     timestamps: bool = False,
 ) -> int:
     args = argparse.Namespace(container=container, tail=tail, timestamps=timestamps)
-    from sluice.output import DONE, parse_age, phase  # noqa: PLC0415
+    from sluice.output import DONE, parse_age, phase, with_nodes  # noqa: PLC0415
 
     try:
         since_seconds = int(parse_age(since)) if since else None
@@ -161,7 +161,7 @@ async def print_logs(
     started: dict[str, asyncio.Task[None]] = {}
     while True:
         wf = await cluster.rest.get(ARGO, "Workflow", cluster.namespace, name)
-        nodes = (wf.get("status") or {}).get("nodes") or {}
+        nodes = (with_nodes(wf).get("status") or {}).get("nodes") or {}
         display = {i: n.get("displayName") or n.get("name", "") for i, n in nodes.items()}
         pods = [p for p in await _pods(cluster, name) if pod_matches(p, node, display)]
         for pod in pods:

@@ -84,14 +84,11 @@ def _with_parameters(spec: dict[str, Any], params: dict[str, str]) -> None:
 
 
 def _nodes_of(status: dict[str, Any]) -> dict[str, Any]:
-    if status.get("nodes") or not status.get("compressedNodes"):
-        return status.get("nodes") or {}
-    from workflow.types.compress import decode_compressed_nodes_json  # noqa: PLC0415
+    from sluice.output import compressed, with_nodes  # noqa: PLC0415
 
-    nodes, problem = decode_compressed_nodes_json(status["compressedNodes"])
-    if problem is not None:
-        raise CliError(f"cannot read the workflow's nodes: {problem}", EXIT_FAILED)
-    return nodes
+    if compressed({"status": status}) and "nodes" not in with_nodes({"status": status})["status"]:
+        raise CliError("cannot read the workflow's status.compressedNodes", EXIT_FAILED)
+    return with_nodes({"status": status})["status"].get("nodes") or {}
 
 
 async def _delete_pods(cluster: Cluster, name: str, node_ids: set[str]) -> int:

@@ -838,3 +838,34 @@ def test_resubmit_memoized_runs_only_what_had_not_succeeded(sluice, kubectl, ns,
     assert sluice("resume", new, "--node", "second").returncode == 0
     done = sluice("wait", new, "--timeout", "120", timeout=140)
     assert done.returncode == 0, (done.stdout, done.stderr)
+
+
+def test_get_and_resume_read_and_write_a_compressed_status(sluice, kubectl, ns, tmp_path):
+    from workflow.types.compress import decode_compressed_nodes_json, encode_compressed_nodes
+
+    assert sluice("submit", str(workflow_file(tmp_path, "packed"))).returncode == 0
+    suspended_at_gate(kubectl, ns, "packed")
+    nodes = get(kubectl, ns, "packed")["status"]["nodes"]
+    # as the controller holds a status near the size limit: the nodes gzip+base64 in compressedNodes
+    kubectl(
+        "patch",
+        "workflow",
+        "packed",
+        "-n",
+        ns,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps({"status": {"nodes": None, "compressedNodes": encode_compressed_nodes(nodes)}}),
+    )
+    tree = sluice("get", "packed")
+    assert tree.returncode == 0 and "  ● approve" in tree.stdout, tree.stdout
+    done = sluice("resume", "packed", "--node", "approve", "-p", "answer=42")
+    assert done.returncode == 0, done.stderr
+    status = get(kubectl, ns, "packed")["status"]
+    assert "nodes" not in status
+    stored, problem = decode_compressed_nodes_json(status["compressedNodes"])
+    assert problem is None
+    assert stored["packed-1"]["phase"] == "Succeeded"
+    assert stored["packed-1"]["outputs"]["parameters"][0]["value"] == "42"
+    assert stored["packed"]["phase"] == "Running"

@@ -475,3 +475,21 @@ def test_the_cli_documents_the_exit_codes():
     text = (Path(__file__).resolve().parents[2] / "sluice" / "cli.py").read_text()
     for code in ("0  success", "1  the work failed", "2  usage error", "3  not found", "4  the cluster"):
         assert code in text
+
+
+def test_compressed_nodes_are_read_for_trees_and_resume():
+    from sluice.commands.control import waiting_nodes
+    from sluice.output import compressed, with_nodes
+    from workflow.types.compress import encode_compressed_nodes
+
+    nodes = gate_workflow()["status"]["nodes"]
+    wf = {
+        "metadata": {"name": "g"},
+        "status": {"phase": "Running", "compressedNodes": encode_compressed_nodes(nodes)},
+    }
+    assert compressed(wf)
+    readable = with_nodes(wf)
+    assert readable["status"]["nodes"] == nodes and "compressedNodes" not in readable["status"]
+    assert [n["id"] for n in waiting_nodes(readable, "approve", None)] == ["g-1"]
+    broken = {"status": {"compressedNodes": "not base64!"}}
+    assert with_nodes(broken) is broken  # left as it is: an empty tree, never a traceback
