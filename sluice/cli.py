@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from sluice import __version__
@@ -44,12 +45,37 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    missing = _missing_inputs(args)
+    if missing:
+        for path in missing:
+            print(f"sluice {args.command}: {path}: no such file or directory", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return args.run(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+
+
+# The positional input arguments of every command (sluice/commands/*.py): checked here, once, so a
+# missing file is the same usage error (exit 2) for every command, before any cluster is contacted.
+# `--templates` only as a repeated option (run, policy test): the webhook's single --templates DIR is
+# the server's own concern.
+INPUT_ARGS = ("policy", "file", "files", "paths", "templates")
+
+
+def _missing_inputs(args: argparse.Namespace) -> list[str]:
+    out: list[str] = []
+    for name in INPUT_ARGS:
+        value = getattr(args, name, None)
+        if name == "templates" and not isinstance(value, list):
+            continue
+        for path in value if isinstance(value, list) else [value] if value is not None else []:
+            text = str(path)
+            if text != "-" and not os.path.exists(text):
+                out.append(text)
+    return out
 
 
 if __name__ == "__main__":

@@ -74,6 +74,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"sluice lint: {path}: no such file or directory", file=sys.stderr)
         return 2
     entries = lint_files(files)
+    if not entries:
+        # Nothing Argo's (or a WorkflowPolicy) in the input: a wrong path or a typo'd apiVersion, not "valid".
+        where = ", ".join(_display(f) for f in files) if files else ", ".join(args.paths)
+        print(f"sluice lint: no Argo objects (argoproj.io/*) or WorkflowPolicies found in {where}", file=sys.stderr)
+        if args.output == "json":
+            sys.stdout.write("[]\n")
+        return 1
     if args.output == "json":
         json.dump([e.as_json() for e in entries], sys.stdout, indent=2)
         sys.stdout.write("\n")

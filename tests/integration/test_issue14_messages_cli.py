@@ -144,3 +144,25 @@ def test_a_file_with_several_workflows_says_which_one_runs(tmp_path):
     assert result.stderr.splitlines()[0] == (
         f"sluice run: {path} holds 2 Workflows: running the first, hello- (line 1); the others are ignored"
     )
+
+
+def test_a_missing_file_is_exit_two_for_every_command_before_any_cluster_is_asked(tmp_path):
+    missing = str(tmp_path / "missing.yaml")
+    for command in (["run"], ["lint"], ["submit"], ["template", "lint"], ["cron", "lint"]):
+        result = sluice(tmp_path, *command, missing)
+        assert result.returncode == 2, command
+        assert result.stderr == f"sluice {command[0]}: {missing}: no such file or directory\n", command
+    policy = sluice(tmp_path, "policy", "test", missing, str(REPO / "examples" / "hello-world.yaml"))
+    assert policy.returncode == 2
+    assert policy.stderr == f"sluice policy: {missing}: no such file or directory\n"
+    templates = sluice(tmp_path, "run", str(REPO / "examples" / "hello-world.yaml"), "--templates", missing)
+    assert templates.returncode == 2 and not (tmp_path / "home").exists()
+
+
+def test_lint_with_no_objects_says_so_and_fails(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = sluice(tmp_path, "lint", str(tmp_path / "empty"))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"sluice lint: no Argo objects (argoproj.io/*) or WorkflowPolicies found in {tmp_path / 'empty'}\n"
+    )

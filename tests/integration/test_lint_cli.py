@@ -121,7 +121,9 @@ def test_other_kinds_are_skipped_and_unhandled_argo_kinds_warn(tmp_path):
     assert [(e["kind"], e["name"]) for e in entries] == [("WorkflowEventBinding", "b")]
     assert "not checked by sluice yet" in entries[0]["warnings"][0]["message"]
     plain_json = write(tmp_path, "package.json", '{"name": "not kubernetes"}')
-    assert lint(plain_json).returncode == 0
+    nothing = lint(plain_json)  # issue 14: no objects is said, and is not a success
+    assert nothing.returncode == 1
+    assert nothing.stderr == f"sluice lint: no Argo objects (argoproj.io/*) or WorkflowPolicies found in {plain_json}\n"
 
 
 @pytest.mark.parametrize(
