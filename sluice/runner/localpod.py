@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sluice.runner import artifacts, images
+from sluice.runner import artifacts, images, leftovers
 from sluice.runner.paths import SYSTEM_DIRS, isolation_map, normal
 from workflow import outputs as output_rules
 from workflow.engine import ContainerObservation, PodObservation, TaskResultObservation
@@ -53,6 +53,9 @@ class RunPaths:
 
 def _stamp(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+LINE_MAX = 1024 * 1024  # bytes of output read at once (a longer line comes in pieces)
 
 
 def _readable_by_all(path: Path) -> bool:
@@ -124,6 +127,7 @@ class LocalPod:
         self.result_container = "main" if any(c.get("name") == "main" for c in self.containers) else (
             self.containers[0].get("name") if self.containers else "main")
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.tokens: dict[str, str] = {}  # container name -> the mark its processes carry (leftovers.py)
         self.states: dict[str, tuple[str, int | None, float | None, float | None]] = {}
         main_env = {e.get("name"): e.get("value") for e in (self.main or {}).get("env") or ()}
         self.include_result = main_env.get("ARGO_INCLUDE_SCRIPT_OUTPUT") == "true"
@@ -217,6 +221,7 @@ class LocalPod:
             if value is not None and entry.get("name"):
                 env[entry["name"]] = self.pathmap.rewrite(value)
         env["TMPDIR"] = str(self.tmp)
+        env[leftovers.TOKEN_VAR] = self.tokens.setdefault(str(container.get("name")), leftovers.new_token())
         env["PATH"] = os.pathsep.join(p for p in (env.get("PATH"), str(SHIMS)) if p)
         argv = images.resolve(str(container.get("image") or ""), command, args, env.get("PATH"))
         root = self.dir / "root"
@@ -315,10 +320,11 @@ class LocalPod:
 
         def pump(stream, path: Path) -> None:
             # A terminal's reader gets EIO once the last process holding it exits: the end of output.
-            with open(path, "wb") as out, contextlib.suppress(OSError):
-                for line in iter(stream.readline, b""):
+            # Lines are read at most LINE_MAX bytes at a time: 200 MB without a newline took 620 MB.
+            with open(path, "wb") as out, open(self.dir / "combined", "ab") as combined, contextlib.suppress(OSError):
+                for line in iter(lambda: stream.readline(LINE_MAX), b""):
                     out.write(line)
-                    with lock, open(self.dir / "combined", "ab") as combined:
+                    with lock:
                         combined.write(line)
                     on_line(self, label, line.decode("utf-8", "replace").rstrip("\n"))
             stream.close()
@@ -331,6 +337,8 @@ class LocalPod:
         for reader in readers:
             reader.start()
         code = proc.wait()
+        # main's exit ends the container: what it left running (background, setsid, nohup) ends too.
+        leftovers.stop(proc.pid, self.tokens.get(name, ""))
         for reader in readers:
             reader.join()
         return output_rules.exit_code(code)
@@ -366,10 +374,8 @@ class LocalPod:
 
     def kill(self) -> None:
         self.terminating = True
-        for proc in list(self.procs.values()):
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+        for name, proc in list(self.procs.items()):
+            leftovers.stop(proc.pid if proc.poll() is None else None, self.tokens.get(name, ""))
 
     # --- outputs -------------------------------------------------------------------------------------
 
