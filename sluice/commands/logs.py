@@ -98,45 +98,63 @@ async def _stream(
     since_seconds: int | None,
     lock: asyncio.Lock,
 ) -> None:
+    """One pod's log. Followed, a stream quiet for READ_TIMEOUT is reopened for the lines of that quiet
+    time only (none were sent in it, so nothing repeats) while the pod has not ended."""
     import aiohttp  # noqa: PLC0415
-
-    path = f"/api/v1/namespaces/{quote(cluster.namespace, safe='')}/pods/{quote(pod['metadata']['name'], safe='')}/log"
-    query = [("container", args.container), ("follow", "true" if follow else "false")]
-    if since_seconds:
-        query.append(("sinceSeconds", str(since_seconds)))
-    if args.tail is not None:
-        query.append(("tailLines", str(args.tail)))
-    if args.timestamps:
-        query.append(("timestamps", "true"))
-    timeout = aiohttp.ClientTimeout(sock_connect=30, sock_read=READ_TIMEOUT if follow else 60)
     from kubernetes_asyncio.client.exceptions import ApiException  # noqa: PLC0415
 
-    try:
-        resp = await cluster.api_client.call_api(
-            path,
-            "GET",
-            query_params=query,
-            header_params={"Accept": "*/*"},
-            auth_settings=["BearerToken"],
-            _preload_content=False,
-            _request_timeout=timeout,
-        )
-    except ApiException as exc:
-        if exc.status == 400:  # container not started yet, or no such container
-            async with lock:
-                print(f"{prefix}: (no logs: {(exc.body or b'')[:200]!r})", file=sys.stderr)
+    name = pod["metadata"]["name"]
+    path = f"/api/v1/namespaces/{quote(cluster.namespace, safe='')}/pods/{quote(name, safe='')}/log"
+    timeout = aiohttp.ClientTimeout(sock_connect=30, sock_read=READ_TIMEOUT if follow else 60)
+    tail = args.tail
+    while True:
+        query = [("container", args.container), ("follow", "true" if follow else "false")]
+        if since_seconds:
+            query.append(("sinceSeconds", str(since_seconds)))
+        if tail is not None:
+            query.append(("tailLines", str(tail)))
+        if args.timestamps:
+            query.append(("timestamps", "true"))
+        try:
+            resp = await cluster.api_client.call_api(
+                path,
+                "GET",
+                query_params=query,
+                header_params={"Accept": "*/*"},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=timeout,
+            )
+        except ApiException as exc:
+            if exc.status == 400:  # container not started yet, or no such container
+                async with lock:
+                    print(f"{prefix or name}: (no logs: {(exc.body or b'')[:200]!r})", file=sys.stderr)
+                return
+            raise
+        quiet = False
+        try:
+            async for raw in resp.content:
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                async with lock:
+                    sys.stdout.write(f"{prefix}: {line}\n" if prefix else f"{line}\n")
+                    sys.stdout.flush()
+        except TimeoutError:
+            quiet = True
+        finally:
+            resp.release()
+        if not (follow and quiet):
             return
-        raise
-    try:
-        async for raw in resp.content:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            async with lock:
-                sys.stdout.write(f"{prefix}: {line}\n" if prefix else f"{line}\n")
-                sys.stdout.flush()
-    except TimeoutError:
-        pass
-    finally:
-        resp.release()
+        from kube.rest import ApiError  # noqa: PLC0415
+
+        try:
+            current = await cluster.rest.request("GET", path.rsplit("/", 1)[0])
+        except ApiError as exc:
+            if exc.status == 404:  # the pod is gone: nothing more to follow
+                return
+            raise
+        if (current.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            return
+        since_seconds, tail = int(READ_TIMEOUT), None
 
 
 async def print_logs(
