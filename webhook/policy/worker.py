@@ -112,7 +112,10 @@ class _Worker:
         child_conn.close()
 
     def wait_ready(self, timeout: float) -> bool:
-        return self.conn.poll(timeout) and self.conn.recv_bytes() == READY
+        try:
+            return self.conn.poll(timeout) and self.conn.recv_bytes() == READY
+        except (EOFError, OSError):  # it died while starting (or the pool was closed meanwhile)
+            return False
 
     def call(self, payload: bytes, timeout: float) -> tuple[list[RuleResult] | None, str]:
         """(the answer, "") or (None, why: "timeout" when the child is still working, else "failed")."""
@@ -185,11 +188,11 @@ class PolicyWorkers:
             if worker.wait_ready(self.start_timeout):
                 self.started += 1
                 self._idle.put(worker)
-            else:
-                log.error("a policy worker did not start within %ss", self.start_timeout)
+            elif not self._closed:
+                log.error("a policy worker did not start (or died starting); starting another in 1 s")
                 self._discard(worker)
-                if not self._closed:
-                    self._replace()
+                time.sleep(1)  # no busy loop when workers cannot start at all
+                self._replace()
 
     def _discard(self, worker: _Worker) -> None:
         with self._lock:
