@@ -31,7 +31,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_UNREACHABLE = 0, 1, 2, 3,
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sluice", description="Run Argo Workflows' YAML, stricter and faster.")
+    parser = argparse.ArgumentParser(
+        prog="sluice", description="Run Argo Workflows' YAML, stricter and faster.",
+        epilog="exit codes: 0 success, 1 the workflow failed or the object was refused, 2 usage error, "
+        "3 not found, 4 no cluster, unreachable or forbidden",
+    )
     parser.add_argument("--version", action="version", version=f"sluice {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:

@@ -493,3 +493,9 @@ def test_compressed_nodes_are_read_for_trees_and_resume():
     assert [n["id"] for n in waiting_nodes(readable, "approve", None)] == ["g-1"]
     broken = {"status": {"compressedNodes": "not base64!"}}
     assert with_nodes(broken) is broken  # left as it is: an empty tree, never a traceback
+
+
+def test_help_lists_the_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    assert "exit codes: 0 success, 1 the workflow failed" in " ".join(capsys.readouterr().out.split())
