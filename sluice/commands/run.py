@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         templates=loaded.source,
         config_maps=loaded.config_maps,
     )
-    display = Display(logs=not args.no_logs, quiet=args.quiet)
+    # Steps' output on stdout, unless stdout is for the final object (-o json|yaml): then stderr.
+    display = Display(logs=not args.no_logs, quiet=args.quiet, logs_out=sys.stderr if args.output else sys.stdout)
     final = Runner(workflow, options, display).run()
     if args.output == "json":
         print(json.dumps(final, indent=2))

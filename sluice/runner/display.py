@@ -101,8 +101,11 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 
 class Display:
-    def __init__(self, out: TextIO | None = None, live: bool | None = None, logs: bool = True, quiet: bool = False):
+    def __init__(self, out: TextIO | None = None, live: bool | None = None, logs: bool = True, quiet: bool = False,
+                 logs_out: TextIO | None = None):
         self.out = out or sys.stderr
+        # The steps' output: stdout for `sluice run x.yaml | grep` (progress stays on `out`, stderr).
+        self.logs_out = logs_out or self.out
         self.live = self.out.isatty() if live is None else live
         self.color = self.live
         self.logs = logs
@@ -133,11 +136,14 @@ class Display:
         with self.lock:
             if self.live:
                 self._clear()
-                self.out.write(f"{_paint(step, '2', self.color)}: {line}\n")
+                self.out.flush()
+                painted = self.logs_out is self.out or self.logs_out.isatty()
+                self.logs_out.write(f"{_paint(step, '2', self.color and painted)}: {line}\n")
+                self.logs_out.flush()
                 self._draw()
             else:
-                self.out.write(f"{step}: {line}\n")
-                self.out.flush()
+                self.logs_out.write(f"{step}: {line}\n")
+                self.logs_out.flush()
 
     def message(self, text: str) -> None:
         if self.quiet:

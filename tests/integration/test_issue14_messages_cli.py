@@ -3,6 +3,7 @@ problem at its file:line:col (golden outputs), and YAML syntax errors keep their
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -111,7 +112,7 @@ def test_a_workflow_template_file_runs_as_submit_from_would_and_hints_say_what_t
     ]
     ran = sluice(tmp_path, "run", str(path), "--entrypoint", "hello", "-p", "who=you")
     assert ran.returncode == 0, ran.stderr
-    assert any(line.endswith(": hello you") for line in ran.stderr.splitlines()), ran.stderr
+    assert any(line.endswith(": hello you") for line in ran.stdout.splitlines()), ran.stdout
 
 
 def test_a_missing_parameter_and_a_missing_name_say_which_option_gives_them(tmp_path):
@@ -166,3 +167,15 @@ def test_lint_with_no_objects_says_so_and_fails(tmp_path):
     assert result.stderr == (
         f"sluice lint: no Argo objects (argoproj.io/*) or WorkflowPolicies found in {tmp_path / 'empty'}\n"
     )
+
+
+def test_steps_output_goes_to_stdout_and_progress_to_stderr(tmp_path):
+    hello = REPO / "examples" / "hello-world.yaml"
+    plain = sluice(tmp_path, "run", str(hello), "--name", "piped")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.splitlines()[-1].startswith("piped: ") and "hello world" in plain.stdout
+    assert "hello world" not in plain.stderr and plain.stderr.splitlines()[-1] == "workflow piped Succeeded"
+    as_json = sluice(tmp_path, "run", str(hello), "--name", "piped-json", "-o", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["status"]["phase"] == "Succeeded"  # stdout: only the object
+    assert "hello world" in as_json.stderr

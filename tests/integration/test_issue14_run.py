@@ -58,9 +58,9 @@ spec:
     )
     result = sluice(tmp_path / "home", "run", str(path))
     assert result.returncode == 0, result.stderr
-    lines = result.stderr.splitlines()
-    assert any(line.endswith(": null") for line in lines), result.stderr
-    assert any(line.endswith(': [{"name":"a","value":"1"}]') for line in lines), result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.endswith(": null") for line in lines), result.stdout
+    assert any(line.endswith(': [{"name":"a","value":"1"}]') for line in lines), result.stdout
 
 
 def test_an_output_artifact_named_with_an_input_tag_is_saved_under_the_substituted_name(tmp_path):

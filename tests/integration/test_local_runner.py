@@ -44,7 +44,8 @@ def nodes(result: subprocess.CompletedProcess) -> dict[str, dict]:
 def test_hello_world_example_runs_and_prints(tmp_path):
     result = run(tmp_path, REPO / "examples" / "hello-world.yaml")
     assert result.returncode == 0, result.stderr
-    assert "hello world" in result.stderr
+    assert "hello world" in result.stdout  # the steps' output on stdout, progress on stderr (issue 14)
+    assert "hello world" not in result.stderr
     assert "Succeeded" in result.stderr
 
 
