@@ -6,6 +6,7 @@ times a second; plain mode prints one line per phase change of a step, so logs a
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -75,13 +76,53 @@ def tree_rows(workflow: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
+ENDED = frozenset({"Succeeded", "Failed", "Error", "Skipped", "Omitted"})
+
+
+def _workflow_name(workflow: dict[str, Any]) -> str:
+    return str((workflow.get("metadata") or {}).get("name") or "")
+
+
+def _waiting(node: dict[str, Any]) -> bool:
+    return node.get("type") == "Suspend" and node.get("phase") == "Running"
+
+
+_NODE_ID = re.compile(r"'([a-z0-9][-a-z0-9.]*-\d+)'")
+
+
+def readable(message: str, workflow: dict[str, Any]) -> str:
+    """A message with node IDs (`child 'wf-2869380869' failed`) shown as the steps' display names."""
+    nodes = (workflow.get("status") or {}).get("nodes") or {}
+
+    def name(match: re.Match[str]) -> str:
+        node = nodes.get(match.group(1))
+        return f"'{node.get('displayName') or match.group(1)}'" if isinstance(node, dict) else match.group(0)
+
+    return _NODE_ID.sub(name, message)
+
+
+def failed_steps(workflow: dict[str, Any]) -> list[str]:
+    """The steps whose own work failed (pods and suspends, not the steps/dag nodes over them), by their
+    display name and template, as people know them: `failed: print (template say): Error (exit code 1)`."""
+    out = []
+    for _, node in tree_rows(workflow):
+        if node.get("phase") not in ("Failed", "Error") or node.get("type") not in ("Pod", "Container", "Suspend"):
+            continue
+        label = node.get("displayName") or node["name"]
+        template = node.get("templateName") or (node.get("templateRef") or {}).get("template")
+        about = f" (template {template})" if template and template != label else ""
+        message = f": {node['message']}" if node.get("message") else ""
+        out.append(f"failed: {label}{about}{message}")
+    return out
+
+
 def render_tree(workflow: dict[str, Any], now: float, color: bool) -> list[str]:
     status = workflow.get("status") or {}
     meta = workflow.get("metadata") or {}
     phase = status.get("phase") or "Pending"
     lines = [f"{_paint('Name:', '1', color)}     {meta.get('name', '')}",
              f"{_paint('Status:', '1', color)}   {_paint(phase, COLORS.get(phase, '0'), color)}"
-             + (f"  {status['message']}" if status.get("message") else "")]
+             + (f"  {readable(status['message'], workflow)}" if status.get("message") else "")]
     if status.get("progress"):
         lines.append(f"{_paint('Progress:', '1', color)} {status['progress']}")
     lines.append("")
@@ -91,8 +132,11 @@ def render_tree(workflow: dict[str, Any], now: float, color: bool) -> list[str]:
         label = node.get("displayName") or node["name"]
         template = (node.get("templateRef") or {}).get("template") or node.get("templateName") or ""
         text = f"{'  ' * depth}{icon} {label}"
-        extra = "  ".join(x for x in (template, duration(node, now), node.get("message") or "") if x)
+        message = readable(node.get("message") or "", workflow)
+        extra = "  ".join(x for x in (template, duration(node, now), message) if x)
         lines.append(f"{text:<44} {extra}".rstrip())
+    if any(_waiting(node) for _, node in tree_rows(workflow)):
+        lines += ["", f"Waiting to be resumed: sluice resume {_workflow_name(workflow)}"]
     return lines
 
 
@@ -167,19 +211,28 @@ class Display:
                     self._clear()
                     self._draw()
                 return
-            nodes = (workflow.get("status") or {}).get("nodes") or {}
-            for node in nodes.values():
-                if node.get("type") not in SHOWN_TYPES:
-                    continue
-                phase = node.get("phase") or ""
-                if self._phases.get(node["id"]) == phase:
-                    continue
-                self._phases[node["id"]] = phase
+            stamp = datetime.now(UTC).strftime("%H:%M:%S")
+            for node in self._changed(workflow):
                 label = node.get("displayName") or node["name"]
-                stamp = datetime.now(UTC).strftime("%H:%M:%S")
-                extra = f"  {node['message']}" if node.get("message") else ""
-                self.out.write(f"{stamp} {phase:<9} {label}{extra}\n")
+                extra = f"  {readable(node['message'], workflow)}" if node.get("message") else ""
+                hint = f"  (resume with: sluice resume {_workflow_name(workflow)})" if _waiting(node) else ""
+                self.out.write(f"{stamp} {node.get('phase') or '':<9} {label}{extra}{hint}\n")
             self.out.flush()
+
+    def _changed(self, workflow: dict[str, Any]) -> list[dict[str, Any]]:
+        """The shown nodes whose phase changed: ends first, deepest first, then starts in tree order, so a step's
+        failure (the cause) is printed before its parents' (the effect)."""
+        nodes = (workflow.get("status") or {}).get("nodes") or {}
+        depth = {node["id"]: d for d, node in tree_rows(workflow)}
+        changed = []
+        for order, node in enumerate(nodes.values()):
+            phase = node.get("phase") or ""
+            if node.get("type") not in SHOWN_TYPES or self._phases.get(node["id"]) == phase:
+                continue
+            self._phases[node["id"]] = phase
+            ended = phase in ENDED
+            changed.append(((not ended, -depth.get(node["id"], 0) if ended else order), node))
+        return [node for _, node in sorted(changed, key=lambda pair: pair[0])]
 
     def finish(self, workflow: dict[str, Any]) -> None:
         if self.quiet:
@@ -193,6 +246,8 @@ class Display:
             else:
                 status = workflow.get("status") or {}
                 name = (workflow.get("metadata") or {}).get("name")
-                message = f": {status['message']}" if status.get("message") else ""
+                message = f": {readable(status['message'], workflow)}" if status.get("message") else ""
+                for line in failed_steps(workflow):
+                    self.out.write(line + "\n")
                 self.out.write(f"workflow {name} {status.get('phase')}{message}\n")
                 self.out.flush()
