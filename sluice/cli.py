@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"sluice.commands.{name}").register(subparsers)
+    from sluice.help_text import complete  # noqa: PLC0415
+
+    complete(parser)
     return parser
 
 
