@@ -82,9 +82,9 @@ def run(args: argparse.Namespace) -> int:
             print(line + _hint(problem.field, problem.message), file=sys.stderr)
         return EXIT_FAILED
     name = workflow["metadata"]["name"]
-    problem = state.name_problem(name) if isinstance(name, str) else "metadata.name must be a string"
-    if problem:
-        print(f"sluice run: {args.file}: {problem}", file=sys.stderr)
+    bad_name = state.name_problem(name) if isinstance(name, str) else "metadata.name must be a string"
+    if bad_name:
+        print(f"sluice run: {args.file}: {bad_name}", file=sys.stderr)
         return EXIT_FAILED
     try:
         run_dir, replaced = state.claim(name)

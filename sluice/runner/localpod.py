@@ -301,7 +301,7 @@ class LocalPod:
     def _run_one(self, name: str, on_line) -> int:
         argv, env, cwd = self.commands[name]
         stdout_path = self.dir / ("stdout" if name == self.result_container else f"{name}.stdout")
-        container = next((c for c in self.containers if c.get("name") == name), {})
+        container: dict[str, Any] = next((c for c in self.containers if c.get("name") == name), {})
         try:
             if container.get("tty") is True:
                 proc, terminal = _start_on_a_terminal(argv, cwd, env)
