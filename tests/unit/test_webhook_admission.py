@@ -308,3 +308,15 @@ def test_creator_labels_may_not_change_on_update():
     other = copy.deepcopy(old)
     other["metadata"]["labels"]["team"] = "a"
     assert a.validate(request(other, operation="UPDATE", old=old)).allowed is True
+
+
+def test_a_workflow_whose_template_is_not_synced_yet_is_allowed_with_a_warning(argo_examples):
+    # Issue 14: Argo's workflow-template-ref-with-entrypoint-arg-passing.yaml, with the real core check
+    # (Argo CD may sync the Workflow before its WorkflowTemplate): allowed, the absence a warning.
+    import yaml
+
+    path = argo_examples / "workflow-template" / "workflow-template-ref-with-entrypoint-arg-passing.yaml"
+    obj = yaml.safe_load(path.read_text())
+    verdict = Admission(source=TemplateStore(), policies=PolicySet(CelPython())).validate(request(obj))
+    assert verdict.allowed, verdict
+    assert any("workflow-template-print-message" in w and "not found" in w for w in verdict.warnings)
