@@ -124,3 +124,16 @@ def test_rbac_is_narrowed_by_name(docs):
     cluster = docs[("ClusterRole", "sluice-webhook-configurations")]
     assert cluster["rules"][0]["resourceNames"] == ["sluice-webhook"]
     assert set(cluster["rules"][0]["verbs"]) == {"get", "patch"}
+
+
+def test_network_policy_admits_only_the_webhook_and_probe_ports(docs):
+    """Issue 13: in, the container's https and health ports only; out, the API server and DNS only."""
+    policy = docs[("NetworkPolicy", "sluice-webhook")]
+    dep = docs[("Deployment", "sluice-webhook")]
+    assert policy["spec"]["podSelector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"]
+    assert sorted(policy["spec"]["policyTypes"]) == ["Egress", "Ingress"]
+    container_ports = {p["containerPort"] for p in dep["spec"]["template"]["spec"]["containers"][0]["ports"]}
+    ingress = {p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]}
+    assert ingress == container_ports == {8443, 8081}
+    egress = {(p["protocol"], p["port"]) for rule in policy["spec"]["egress"] for p in rule["ports"]}
+    assert egress == {("TCP", 443), ("TCP", 6443), ("UDP", 53), ("TCP", 53)}
