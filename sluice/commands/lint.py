@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from workflow.positions import Position, locate
 from workflow.types import ARGO_GROUP
 
 SUFFIXES = {".yaml", ".yml", ".json"}
+_SYNTAX_AT = re.compile(r"^invalid (YAML|JSON) at line (\d+), column (\d+): (.*)$", re.S)
 
 
 @dataclass(slots=True)
@@ -102,7 +104,12 @@ def lint_files(files: list[str]) -> list[Entry]:
         loaded = load_documents(raw, json_only=file.endswith(".json"), marks=True) if error is None else None
         error = error or (loaded.error if loaded else None)
         if error is not None:
-            entries.append(Entry(_display(file), None, None, errors=[Problem("", error)]))
+            # A syntax error's place leads the line, as a compiler's: `file:3:1: invalid YAML: ...`.
+            at, place = _SYNTAX_AT.match(error), {}
+            if at:
+                place = {"": (int(at.group(2)), int(at.group(3)))}
+                error = f"invalid {at.group(1)}: {at.group(4)}"
+            entries.append(Entry(_display(file), None, None, errors=[Problem("", error)], positions=place))
             continue
         for doc in loaded.documents:
             data = doc.data

@@ -76,9 +76,9 @@ def test_a_yaml_syntax_error_keeps_its_context_and_names_a_tab(tmp_path):
     result = sluice(tmp_path, "lint", str(flow), str(tab))
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        f"{flow}: invalid YAML at line 5, column 9: did not find expected ',' or ']'"
+        f"{flow}:5:9: invalid YAML: did not find expected ',' or ']'"
         " (while parsing a flow sequence at line 4, column 11)",
-        f"{tab}: invalid YAML at line 2, column 1: a tab character: YAML indents with spaces, never tabs",
+        f"{tab}:2:1: invalid YAML: a tab character: YAML indents with spaces, never tabs",
     ]
 
 

@@ -129,7 +129,7 @@ def test_other_kinds_are_skipped_and_unhandled_argo_kinds_warn(tmp_path):
 @pytest.mark.parametrize(
     "content,fragment",
     [
-        (b"a: b: c\n", "invalid YAML at line 1"),
+        (b"a: b: c\n", "bad.yaml:1:5: invalid YAML: mapping values are not allowed"),
         (bytes(range(256)) * 16, "not UTF-8 text"),
         (b"[" * 1000 + b"]" * 1000, "nested deeper than"),
         (b"a: " + b"x" * (20 * 1024 * 1024), "over the 8,388,608-byte limit"),
