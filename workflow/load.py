@@ -11,6 +11,7 @@ that is too big, too deep, or an alias bomb is refused with one clear line, neve
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,4 +163,14 @@ def _yaml_error(text: str, exc: yaml.MarkedYAMLError) -> str:
     if exc.problem and context and at and (not mark or (at.line, at.column) != (mark.line, mark.column)):
         problem += f" ({context} at line {at.line + 1}, column {at.column + 1})"
     return f"invalid YAML{where}: {problem}"
+
+
+_SYNTAX_AT = re.compile(r"^invalid (YAML|JSON) at line (\d+), column (\d+): (.*)$", re.S)
+
+
+def syntax_place(error: str) -> tuple[int, int, str] | None:
+    """(line, column, message without them) of a syntax error from `load_documents`, so a command can
+    lead with `file:LINE:COL:` as compilers do; None for other errors."""
+    at = _SYNTAX_AT.match(error)
+    return (int(at.group(2)), int(at.group(3)), f"invalid {at.group(1)}: {at.group(4)}") if at else None
 

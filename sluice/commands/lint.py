@@ -9,19 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workflow.errors import Problem
-from workflow.load import MAX_BYTES, load_documents
+from workflow.load import MAX_BYTES, load_documents, syntax_place
 from workflow.positions import Position, locate
 from workflow.types import ARGO_GROUP
 
 SUFFIXES = {".yaml", ".yml", ".json"}
-_SYNTAX_AT = re.compile(r"^invalid (YAML|JSON) at line (\d+), column (\d+): (.*)$", re.S)
 
 
 @dataclass(slots=True)
@@ -105,10 +103,9 @@ def lint_files(files: list[str]) -> list[Entry]:
         error = error or (loaded.error if loaded else None)
         if error is not None:
             # A syntax error's place leads the line, as a compiler's: `file:3:1: invalid YAML: ...`.
-            at, place = _SYNTAX_AT.match(error), {}
+            at, place = syntax_place(error), {}
             if at:
-                place = {"": (int(at.group(2)), int(at.group(3)))}
-                error = f"invalid {at.group(1)}: {at.group(4)}"
+                place, error = {"": (at[0], at[1])}, at[2]
             entries.append(Entry(_display(file), None, None, errors=[Problem("", error)], positions=place))
             continue
         for doc in loaded.documents:

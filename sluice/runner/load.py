@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from workflow.load import Document, load_documents
+from workflow.load import Document, load_documents, syntax_place
 from workflow.resolve.sources import ListSource
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -50,7 +50,8 @@ def _documents(path: Path, marks: bool = False) -> list[Document]:
         raise LoadError(f"{path}: {exc.strerror or exc}") from None
     loaded = load_documents(raw, marks=marks)
     if loaded.error:
-        raise LoadError(f"{path}: {loaded.error}")
+        at = syntax_place(loaded.error)
+        raise LoadError(f"{path}:{at[0]}:{at[1]}: {at[2]}" if at else f"{path}: {loaded.error}")
     return [d for d in loaded.documents if isinstance(d.data, dict)]
 
 

@@ -80,6 +80,12 @@ def test_a_yaml_syntax_error_keeps_its_context_and_names_a_tab(tmp_path):
         " (while parsing a flow sequence at line 4, column 11)",
         f"{tab}:2:1: invalid YAML: a tab character: YAML indents with spaces, never tabs",
     ]
+    run = sluice(tmp_path, "run", str(tab))
+    assert run.returncode == 1
+    assert (
+        run.stderr
+        == f"sluice run: {tab}:2:1: invalid YAML: a tab character: YAML indents with spaces, never tabs\n"
+    )
 
 
 GREET = """\

@@ -134,3 +134,19 @@ spec:
     assert check_problems(fixed.replace("mian", "start"))[0] == (
         "spec.entrypoint: the entrypoint: template name 'start' undefined (available: main, say)"
     )
+
+
+def test_a_syntax_errors_place_can_lead_the_line():
+    from workflow.load import syntax_place
+
+    assert syntax_place(yaml_error("a:\n\tb: 1\n")) == (
+        2,
+        1,
+        "invalid YAML: a tab character: YAML indents with spaces, never tabs",
+    )
+    assert syntax_place(load_documents('{"a": 1,,}', json_only=True).error) == (
+        1,
+        9,
+        "invalid JSON: Expecting property name enclosed in double quotes",
+    )
+    assert syntax_place("not UTF-8 text (invalid byte at offset 0)") is None
