@@ -146,6 +146,29 @@ class LocalController:
         return self.proc.returncode
 
 
+def grant_executor(kubectl, namespace: str, account: str = "default") -> None:
+    """The executor's rights (manifests/base/rbac-executor.yaml) for `account` in `namespace`, as a Role:
+    the ClusterRole belongs to an install, which this test may not have."""
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "sluice-executor-e2e", "namespace": namespace},
+        "rules": [
+            {"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}
+        ],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "sluice-executor-e2e", "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "sluice-executor-e2e"},
+        "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}],
+    }
+    kubectl(
+        "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": [role, binding]})
+    )
+
+
 def workflow(name: str, instance_id: str, spec: dict[str, Any], **meta: Any) -> dict[str, Any]:
     labels = {INSTANCE_LABEL: instance_id, **meta.pop("labels", {})}
     return {

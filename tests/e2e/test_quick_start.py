@@ -11,11 +11,16 @@ running their workflows.
 from __future__ import annotations
 
 import json
+import os
+import re
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 
-from .controller_support import eventually, wait_done
+from .cluster_examples import cluster_examples, support_objects
+from .controller_support import REPO, eventually, grant_executor, wait_done
 from .test_install import QUICK_START, as_list, ensure_minio_image, image_of, render
 
 PROGRAMS = ("sluice-controller", "sluice-webhook", "minio")
@@ -130,3 +135,131 @@ def test_the_installed_controller_runs_a_workflow(kubectl, user_namespace):
     done = wait_done(kubectl, user_namespace, name, timeout=180)
     assert done["status"]["phase"] == "Succeeded", done["status"].get("message")
     assert done["metadata"]["labels"]["workflows.argoproj.io/completed"] == "true"
+
+
+# --- Argo's examples on the installed controller ---------------------------------------------------
+
+EXAMPLES_ROOT = Path(os.environ.get("SLUICE_ARGO_EXAMPLES", REPO.parent / "shared" / "argo-examples"))
+EXAMPLES = cluster_examples(EXAMPLES_ROOT) if EXAMPLES_ROOT.is_dir() else []
+RUNNABLE = [e for e in EXAMPLES if not e.blockers]
+EXAMPLE_BUDGET = 1500.0  # seconds for the whole batch, all examples at once
+
+
+def example_name(file: str) -> str:
+    stem = re.sub(r"[^a-z0-9-]", "-", file.removesuffix(".yaml").lower())
+    return f"ex-{stem}"[:50].rstrip("-")
+
+
+@pytest.fixture(scope="module")
+def examples_run(kubectl, installed):
+    """Every runnable example created at once in one namespace; yields (namespace, started)."""
+    if not RUNNABLE:
+        pytest.fail(f"Argo's examples are missing at {EXAMPLES_ROOT} (set SLUICE_ARGO_EXAMPLES)")
+    ns = f"sluice-examples-{uuid.uuid4().hex[:6]}"
+    kubectl("create", "namespace", ns)
+    kubectl(
+        "wait", "--for=jsonpath={.metadata.name}=default", "serviceaccount/default", "-n", ns, "--timeout=60s"
+    )
+    grant_executor(kubectl, ns)
+    # The cluster's MinIO (cluster/up.sh) as the namespace's default repository, as in Argo's quick-start.
+    for kind, name in (("configmap", "artifact-repositories"), ("secret", "my-minio-cred")):
+        obj = json.loads(kubectl("get", kind, name, "-n", "default", "-o", "json"))
+        meta = obj["metadata"]
+        obj["metadata"] = {
+            "name": name,
+            "namespace": ns,
+            "annotations": {
+                k: v
+                for k, v in (meta.get("annotations") or {}).items()
+                if k.startswith("workflows.argoproj.io/")
+            },
+        }
+        kubectl("create", "-f", "-", input=json.dumps(obj))
+    support = support_objects(EXAMPLES_ROOT)
+    kubectl(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--field-manager=sluice-e2e-examples",
+        "-n",
+        ns,
+        "-f",
+        "-",
+        input=json.dumps({"apiVersion": "v1", "kind": "List", "items": support}),
+    )
+    items = []
+    for example in RUNNABLE:
+        doc = json.loads(json.dumps(example.doc))
+        meta = doc.setdefault("metadata", {})
+        meta.pop("generateName", None)
+        meta["name"] = example_name(example.file)
+        meta["namespace"] = ns
+        items.append(doc)
+    started = time.monotonic()
+    for chunk in range(0, len(items), 40):
+        kubectl(
+            "create",
+            "-f",
+            "-",
+            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items[chunk : chunk + 40]}),
+            timeout=120,
+        )
+    yield ns, started
+    kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def _resume_gates(kubectl, ns: str, wf: dict) -> None:
+    """What `argo resume` does: the waiting suspend nodes marked Succeeded, through workflows/status."""
+    nodes = (wf.get("status") or {}).get("nodes") or {}
+    gates = {
+        i: {"phase": "Succeeded"}
+        for i, n in nodes.items()
+        if n.get("type") == "Suspend" and n.get("phase") == "Running"
+    }
+    if gates:
+        kubectl(
+            "patch",
+            "workflow",
+            wf["metadata"]["name"],
+            "-n",
+            ns,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            json.dumps({"status": {"nodes": gates}}),
+            check=False,
+        )
+    if (wf.get("spec") or {}).get("suspend"):
+        kubectl(
+            "patch",
+            "workflow",
+            wf["metadata"]["name"],
+            "-n",
+            ns,
+            "--type=merge",
+            "-p",
+            '{"spec":{"suspend":null}}',
+            check=False,
+        )
+
+
+@pytest.mark.parametrize("example", RUNNABLE, ids=[e.file for e in RUNNABLE])
+def test_argo_example_reaches_its_expected_phase(kubectl, examples_run, example):
+    ns, started = examples_run
+    name = example_name(example.file)
+
+    def finished():
+        wf = json.loads(kubectl("get", "workflow", name, "-n", ns, "-o", "json"))
+        phase = (wf.get("status") or {}).get("phase")
+        if phase in ("Succeeded", "Failed", "Error"):
+            return wf
+        if example.suspends:
+            _resume_gates(kubectl, ns, wf)
+        return None
+
+    left = max(60.0, EXAMPLE_BUDGET - (time.monotonic() - started))
+    wf = eventually(finished, left, 2, f"{example.file} finished")
+    status = wf["status"]
+    if example.probabilistic:
+        return  # its outcome is random in Argo too: finishing is what can be checked
+    assert status["phase"] == example.expected, f"{example.file}: {status['phase']}: {status.get('message')}"

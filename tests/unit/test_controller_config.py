@@ -31,12 +31,21 @@ def test_one_key_per_field_as_argo_writes_it():
         "IfNotPresent",
         "blue",
     )
+    assert engine.executor_resources == {"limits": {"memory": "256Mi"}}
     assert cfg.warnings == ()
 
 
 def test_the_whole_configuration_under_config():
-    cfg = parse({"config": "parallelism: 5\nexecutorImage: reg/sluice:2\nsomethingNew: 1\n"})
+    cfg = parse(
+        {
+            "config": "parallelism: 5\nexecutorImage: reg/sluice:2\nsomethingNew: 1\n"
+            "images: {'argoproj/argosay:v2': {entrypoint: [/argosay]}}\n"
+            "artifactRepository: {s3: {bucket: b, endpoint: 'minio:9000'}}\n"
+        }
+    )
     assert cfg.parallelism == 5 and cfg.engine("x").executor_image == "reg/sluice:2"
+    assert cfg.engine("x").images == {"argoproj/argosay:v2": {"entrypoint": ["/argosay"]}}
+    assert cfg.engine("x").artifact_repository == {"s3": {"bucket": "b", "endpoint": "minio:9000"}}
     assert cfg.warnings == ("somethingNew: unknown key, ignored",)
 
 
