@@ -25,6 +25,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from controller import artifacts
 from controller.apply import CACHE_LABEL, apply_actions
 from controller.config import ControllerConfig
 from controller.expectations import Expectations
@@ -247,6 +248,13 @@ class Controller:
         defaults = self.config.workflow_defaults
         if defaults and isinstance(defaults.get("spec"), dict) and isinstance(view.get("spec"), dict):
             view["spec"] = join_workflow_spec(view["spec"], None, defaults["spec"])
+        status = view.get("status") if isinstance(view.get("status"), dict) else {}
+        if "artifactRepositoryRef" not in status and status.get("phase") not in DONE:
+            # Resolved once, when the workflow starts, and kept (a ConfigMap edit never moves a running
+            # workflow's artifacts). A reference that does not resolve fails the workflow.
+            ref = artifacts.resolve(view, self.config_maps.get, self.config.artifact_repository)
+            if ref is not None:
+                view["status"] = {**status, "artifactRepositoryRef": ref}
         return view
 
     async def reconcile(self, key: str) -> None:
@@ -267,28 +275,12 @@ class Controller:
         now = self.now()
         problems = self._invalid(key, wf)
         if problems is not None:
-            status = {
-                **(wf.get("status") or {}),
-                "phase": "Failed",
-                "message": f"invalid spec: {problems}",
-                "startedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "finishedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-            if await self._write_status(key, wf, status):
-                await self.rest.merge_patch(
-                    ARGO,
-                    "Workflow",
-                    ns,
-                    name,
-                    {
-                        "metadata": {
-                            "labels": {
-                                "workflows.argoproj.io/phase": "Failed",
-                                "workflows.argoproj.io/completed": "true",
-                            }
-                        }
-                    },
-                )
+            await self._fail(key, wf, f"invalid spec: {problems}", now)
+            return
+        try:
+            view = self._engine_view(wf)
+        except artifacts.RepositoryError as exc:
+            await self._fail(key, wf, str(exc), now)
             return
         if self._postpone(key, wf):
             if (wf.get("status") or {}).get("message") != POSTPONED:
@@ -296,7 +288,6 @@ class Controller:
                     key, wf, {**(wf.get("status") or {}), "phase": "Pending", "message": POSTPONED}
                 )
             return
-        view = self._engine_view(wf)
         t0 = time.perf_counter()
         decision = step(view, self.observed(key, ns), now)
         self.metrics.engine_seconds.observe(time.perf_counter() - t0)
@@ -318,6 +309,26 @@ class Controller:
         if new_phase in DONE:
             await self._after_completion(key, self.workflows.get(ns, name) or wf)
         self.metrics.operation_duration.observe(self.monotonic() - started)
+
+    async def _fail(self, key: str, wf: dict[str, Any], message: str, now: datetime) -> None:
+        """A workflow that cannot start: Failed with `message`, labelled completed."""
+        ns, name = key.split("/", 1)
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        status = {
+            **(wf.get("status") or {}),
+            "phase": "Failed",
+            "message": message,
+            "startedAt": stamp,
+            "finishedAt": stamp,
+            "conditions": [{"type": "Completed", "status": "True"}],
+        }
+        if await self._write_status(key, wf, status):
+            labels = {"workflows.argoproj.io/phase": "Failed", "workflows.argoproj.io/completed": "true"}
+            updated = await self.rest.merge_patch(
+                ARGO, "Workflow", ns, name, {"metadata": {"labels": labels}}
+            )
+            self.wrote(key, updated)
+            self.metrics.total.inc(phase="Failed")
 
     async def _write_status(self, key: str, wf: dict[str, Any], status: dict[str, Any]) -> bool:
         body = {**wf, "status": status}
