@@ -9,36 +9,53 @@ executor runs them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-from conformance.local_examples import Example, blockers, load_examples
+from conformance.local_examples import Example, _templates, blockers, load_examples
 
 LIFTED = {"secret/ConfigMap volumes need a cluster", "checks the container's kernel mounts"}
-# Images the project's cluster has (cluster/build-images.sh); a name without a tag means :latest.
-IMAGES = re.compile(
-    r"^(docker\.io/)?(library/)?(busybox|alpine|python|debian)(:[\w.-]+)?$"
-    r"|^(quay\.io/)?argoproj/argosay:v[12]$"
-)
+# Images the project's cluster has, by the names cluster/build-images.sh gives them (no tag: latest).
+TAGS = {
+    "busybox": {"latest", "1.35", "1.36", "1.37", "stable"},
+    "alpine": {"latest", "3", "3.19", "3.20", "3.21", "3.22", "3.23"},
+    "python": {"alpine3.23", "3", "3.11", "3.11-slim", "3-slim", "3.12", "3.13", "slim", "latest", "alpine"},
+    "debian": {"latest", "bookworm", "12", "bookworm-slim"},
+    "argoproj/argosay": {"v1", "v2"},
+    "quay.io/argoproj/argosay": {"v2"},
+}
 
 
-def images(doc: dict[str, Any]) -> set[str]:
+def on_cluster(image: str) -> bool:
+    name, _, tag = image.partition(":")
+    name = name.removeprefix("docker.io/").removeprefix("library/")
+    return (tag or "latest") in TAGS.get(name, ())
+
+
+def images(doc: dict[str, Any], support: dict[str, dict[str, Any]]) -> set[str]:
     found = set()
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
-            image = value.get("image")
-            if isinstance(image, str) and image:
+            image, tag = value.get("image"), value.get("tag")
+            if isinstance(image, str) and isinstance(tag, str):
+                found.add(f"{image}:{tag}")  # loop items that a templated `image:` is built from
+            elif isinstance(image, str) and image:
                 found.add(image)
             for v in value.values():
                 walk(v)
         elif isinstance(value, list):
             for v in value:
                 walk(v)
+        elif isinstance(value, str) and value.lstrip().startswith("["):
+            with contextlib.suppress(ValueError):  # a JSON list in a parameter's value (withParam items)
+                walk(json.loads(value))
 
     walk(doc.get("spec") or {})
+    walk(_templates(doc, support))  # what its templateRefs and workflowTemplateRef bring in
     return found
 
 
@@ -55,7 +72,7 @@ def cluster_blockers(example: Example, support: dict[str, dict[str, Any]]) -> li
             reasons.append(
                 f"runs longer than the e2e budget ({match.group(1)} iterations of {match.group(2)} s)"
             )
-    missing = sorted(i for i in images(example.doc) if "{{" not in i and not IMAGES.match(i))
+    missing = sorted(i for i in images(example.doc, support) if "{{" not in i and not on_cluster(i))
     if missing:
         reasons.append(f"images the test cluster does not have ({', '.join(missing)})")
     return reasons
