@@ -83,15 +83,17 @@ mkimage --layer "$bb_layer" --layer "$as_layer" --entrypoint '["/argosay"]' \
   --name argoproj/argosay:v2 --name argoproj/argosay:v1 --name quay.io/argoproj/argosay:v2
 
 # --- Debian bookworm + python3 (the python:* and debian:* names) ---
-deb_key="bookworm-python3-v1"
+# ca-certificates: the executor's S3 client (obstore/reqwest) refuses to start without a CA bundle,
+# even for plain-http endpoints.
+deb_key="bookworm-python3-ca-v2"
 deb_layer="$CACHE/debian-python-$deb_key.tar"
 if [[ ! -f "$deb_layer" ]]; then
   d="$WORK/debian"
-  log "debootstrap bookworm (python3) into $d"
+  log "debootstrap bookworm (python3, ca-certificates) into $d"
   mirror=${SLUICE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
   for attempt in 1 2 3; do
     rm -rf "$d"
-    if debootstrap --variant=minbase --include=python3 bookworm "$d" "$mirror" >"$WORK/debootstrap.log" 2>&1; then
+    if debootstrap --variant=minbase --include=python3,ca-certificates bookworm "$d" "$mirror" >"$WORK/debootstrap.log" 2>&1; then
       break
     fi
     tail_log "$WORK/debootstrap.log" 20
