@@ -131,7 +131,6 @@ async def create_pod(ctl: Controller, key: str, ns: str, action: CreatePod) -> N
     try:
         await ctl.rest.create(pod, ns)
         ctl.metrics.pods_created.inc()
-        ctl.first_pod(key)
     except ApiError as exc:
         if exc.status != 409:
             raise

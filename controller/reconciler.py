@@ -100,7 +100,6 @@ class Controller:
         self._written: dict[str, str] = {}  # key -> resourceVersion this controller wrote last
         self._changed_at: dict[str, float] = {}  # key -> monotonic time of the first unhandled pod change
         self._checked: dict[str, str] = {}  # key -> uid whose spec passed the core's check
-        self._created_at: dict[str, float] = {}
         self.postponed: set[str] = set()
         self.workflows.handlers.append(self._on_workflow)
         self.pods.handlers.append(self._on_pod)
@@ -125,14 +124,13 @@ class Controller:
             self.expectations.forget(key)
             self._checked.pop(key, None)
             self._written.pop(key, None)
+            self._changed_at.pop(key, None)
             self.postponed.discard(key)
             for other in self.locks.drop_workflow(key):
                 self.queue.add(other)
             return
         if self._written.get(key) == meta.get("resourceVersion"):
             return  # the echo of our own write: nothing new to look at
-        if kind == "ADDED":
-            self._created_at.setdefault(key, self.monotonic())
         self.queue.add(key)
         self.metrics.queue_adds.inc()
 
@@ -158,9 +156,6 @@ class Controller:
             return
         self._written[key] = meta.get("resourceVersion") or ""
         self.workflows.objects[(meta.get("namespace") or "", meta["name"])] = obj
-
-    def first_pod(self, key: str) -> None:
-        self._created_at.pop(key, None)
 
     # --- reconcile --------------------------------------------------------------------------------
 
