@@ -132,6 +132,14 @@ async def create_pod(ctl: Controller, key: str, ns: str, action: CreatePod) -> N
         await ctl.rest.create(pod, ns)
         ctl.metrics.pods_created.inc()
     except ApiError as exc:
+        if exc.status in (400, 422):
+            # The API server will never take this pod (an invalid spec, e.g. a bad podSpecPatch): the node
+            # fails with its answer, as Argo's does, instead of the create being retried for ever.
+            ctl.pod_errors.setdefault(key, {})[action.node_id] = (
+                f"failed to create pod {pod_name}: {exc.message}"
+            )
+            ctl.queue.add(key)
+            return
         if exc.status != 409:
             raise
         ctl.metrics.pods_already_existed.inc()

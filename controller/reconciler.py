@@ -100,6 +100,7 @@ class Controller:
         self._written: dict[str, str] = {}  # key -> resourceVersion this controller wrote last
         self._changed_at: dict[str, float] = {}  # key -> monotonic time of the first unhandled pod change
         self._checked: dict[str, str] = {}  # key -> uid whose spec passed the core's check
+        self.pod_errors: dict[str, dict[str, str]] = {}  # key -> node ID -> why its pod cannot be created
         self.postponed: set[str] = set()
         self.workflows.handlers.append(self._on_workflow)
         self.pods.handlers.append(self._on_pod)
@@ -125,6 +126,7 @@ class Controller:
             self._checked.pop(key, None)
             self._written.pop(key, None)
             self._changed_at.pop(key, None)
+            self.pod_errors.pop(key, None)
             self.postponed.discard(key)
             for other in self.locks.drop_workflow(key):
                 self.queue.add(other)
@@ -250,7 +252,20 @@ class Controller:
             ref = artifacts.resolve(view, self.config_maps.get, self.config.artifact_repository)
             if ref is not None:
                 view["status"] = {**status, "artifactRepositoryRef": ref}
+        self._fail_uncreatable(wf, view)
         return view
+
+    def _fail_uncreatable(self, wf: dict[str, Any], view: dict[str, Any]) -> None:
+        """Nodes whose pod the API server refused: Error with its answer, before the engine looks."""
+        meta = wf["metadata"]
+        errors = self.pod_errors.pop(f"{meta.get('namespace')}/{meta.get('name')}", None)
+        nodes = (view.get("status") or {}).get("nodes") or {}
+        for node_id, message in (errors or {}).items():
+            node = nodes.get(node_id)
+            if node is not None and node.get("phase") in ("Pending", "Running"):
+                node.update(
+                    phase="Error", message=message, finishedAt=self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+                )
 
     async def reconcile(self, key: str) -> None:
         ns, name = key.split("/", 1)

@@ -72,10 +72,28 @@ def cluster_blockers(example: Example, support: dict[str, dict[str, Any]]) -> li
             reasons.append(
                 f"runs longer than the e2e budget ({match.group(1)} iterations of {match.group(2)} s)"
             )
+    text = json.dumps(example.doc.get("spec") or {})
+    if '"persistentVolumeClaim"' in text or '"volumeClaimTemplates"' in text:
+        reasons.append("PersistentVolumeClaims need a storage provisioner (the test cluster has none)")
+    if '"resourceClaims"' in text:
+        reasons.append("ResourceClaims need a device driver (dynamic resource allocation)")
+    if re.search(r'"s3": \{[^{}]*"(endpoint|bucket)"', text):
+        reasons.append("artifacts in a named remote S3 bucket (pods never leave this machine)")
+    for cpu in re.findall(r'\\?"cpu\\?": \\?"(\d+)(m?)\\?"', text):
+        if int(cpu[0]) / (1000 if cpu[1] else 1) >= 2:
+            reasons.append("asks for 2 CPUs or more, all the test node has")
+            break
     missing = sorted(i for i in images(example.doc, support) if "{{" not in i and not on_cluster(i))
     if missing:
         reasons.append(f"images the test cluster does not have ({', '.join(missing)})")
     return reasons
+
+
+def depends_on_chance(example: Example) -> bool:
+    """Random exits under a time limit (retry-backoff.yaml: retries of a 1-in-3 success within maxDuration):
+    whether it succeeds depends on chance and on how fast pods start, so only finishing is checked."""
+    text = json.dumps((example.doc or {}).get("spec") or {})
+    return "random" in text and ("maxDuration" in text or "activeDeadlineSeconds" in text)
 
 
 def cluster_examples(root: Path) -> list[Example]:
@@ -93,6 +111,7 @@ def cluster_examples(root: Path) -> list[Example]:
     out = []
     for example in load_examples(root):
         example.blockers = cluster_blockers(example, support)
+        example.probabilistic = example.probabilistic or depends_on_chance(example)
         out.append(example)
     return out
 

@@ -66,6 +66,16 @@ def kubectl(kubeconfig: Path):
             )
         return proc.stdout
 
+    def popen(*args: str) -> subprocess.Popen:
+        """A long-running kubectl (e.g. --watch) whose stdout the caller reads; the caller stops it."""
+        return subprocess.Popen(
+            [exe, "--kubeconfig", str(kubeconfig), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+    run.popen = popen  # type: ignore[attr-defined]
     return run
 
 

@@ -336,3 +336,26 @@ def test_spec_shutdown_terminate_stops_a_running_workflow(kubectl, namespace, in
     assert "Terminate" in (wf["status"].get("message") or "") or any(
         "Terminate" in (n.get("message") or "") for n in wf["status"]["nodes"].values()
     )
+
+
+def test_a_pod_the_api_server_refuses_fails_its_node_with_the_answer(
+    kubectl, namespace, instance, controller
+):
+    name = f"refused-{uuid.uuid4().hex[:5]}"
+    patch = '{"containers":[{"name":"main","resources":{"limits":{"memory":"lots"}}}]}'
+    spec = {
+        "entrypoint": "main",
+        "templates": [
+            {
+                "name": "main",
+                "podSpecPatch": patch,
+                "container": {"image": "busybox:1.36", "command": ["true"]},
+            }
+        ],
+    }
+    create(kubectl, namespace, workflow(name, instance, spec))
+    wf = wait_done(kubectl, namespace, name, timeout=120)
+    node = wf["status"]["nodes"][name]
+    assert node["phase"] == "Error" and "failed to create pod" in node["message"], node
+    assert "quantities must match" in node["message"]
+    assert wf["status"]["phase"] in ("Error", "Failed")

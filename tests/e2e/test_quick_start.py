@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -143,8 +144,27 @@ def test_the_installed_controller_runs_a_workflow(kubectl, user_namespace):
 EXAMPLES_ROOT = Path(os.environ.get("SLUICE_ARGO_EXAMPLES", REPO.parent / "shared" / "argo-examples"))
 EXAMPLES = cluster_examples(EXAMPLES_ROOT) if EXAMPLES_ROOT.is_dir() else []
 RUNNABLE = [e for e in EXAMPLES if not e.blockers]
+# Runnable, but failing for reasons outside the controller, each named (strict: passing fails the test,
+# so the entry is removed once the cause is fixed). Not counted as passing.
+KNOWN_FAILURES = {
+    "container-set-template/workspace-workflow.yaml": "executor: a containerSet's output on its shared volume is not found by wait (/workspace/out)",
+    "pod-spec-patch-wf-tmpl.yaml": "engine: {{workflow.parameters.*}} in the workflow-level podSpecPatch is not substituted, so the API "
+    "server refuses the pod (the node fails with its answer)",
+    "pod-spec-yaml-patch.yaml": "engine: {{workflow.parameters.*}} in the workflow-level podSpecPatch is not substituted, so the API "
+    "server refuses the pod (the node fails with its answer)",
+}
+CASES = [
+    pytest.param(
+        e,
+        id=e.file,
+        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[e.file])]
+        if e.file in KNOWN_FAILURES
+        else [],
+    )
+    for e in RUNNABLE
+]
 EXAMPLE_BUDGET = 1500.0  # seconds for the whole batch, all examples at once
-EXAMPLE_PARALLELISM = 10
+EXAMPLE_PARALLELISM = 20
 
 
 def example_name(file: str) -> str:
@@ -182,6 +202,10 @@ def examples_run(kubectl, installed):
                 meta["annotations"]["workflows.argoproj.io/default-artifact-repository"]
             ]
         kubectl("create", "-f", "-", input=json.dumps(obj))
+    # secrets.yaml's setup, as its header says (`kubectl create secret generic my-secret ...`).
+    kubectl(
+        "create", "secret", "generic", "my-secret", "-n", ns, "--from-literal=mypassword=S00perS3cretPa55word"
+    )
     # All created at once; the controller runs EXAMPLE_PARALLELISM of them at a time (Argo's
     # `parallelism`), so a 2-core machine is not asked to start a few hundred pods together.
     kubectl(
@@ -214,27 +238,81 @@ def examples_run(kubectl, installed):
         meta["name"] = example_name(example.file)
         meta["namespace"] = ns
         items.append(doc)
+    assert len({i["metadata"]["name"] for i in items}) == len(items)
     started = time.monotonic()
-    for chunk in range(0, len(items), 40):
-        kubectl(
-            "create",
-            "-f",
-            "-",
-            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items[chunk : chunk + 40]}),
-            timeout=120,
+    watcher = PhaseWatcher(kubectl, ns)
+    try:
+        for chunk in range(0, len(items), 40):
+            kubectl(
+                "create",
+                "-f",
+                "-",
+                timeout=120,
+                input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items[chunk : chunk + 40]}),
+            )
+        yield ns, started, watcher
+    finally:
+        watcher.stop()
+        kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+class PhaseWatcher:
+    """`kubectl get workflows --watch` in the background: the last phase of each workflow and which were
+    deleted (an example with a ttlStrategy may be gone before its test looks)."""
+
+    def __init__(self, kubectl, namespace: str) -> None:
+        self.phases: dict[str, str] = {}
+        self.deleted: set[str] = set()
+        template = '{.type} {.object.metadata.name} {.object.status.phase}{"\\n"}'
+        self.proc = kubectl.popen(
+            "get",
+            "workflows",
+            "-n",
+            namespace,
+            "--watch",
+            "--output-watch-events",
+            "-o",
+            f"jsonpath={template}",
         )
-    yield ns, started
-    kubectl("delete", "namespace", ns, "--wait=false", check=False)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            kind, _, rest = line.strip().partition(" ")
+            name, _, phase = rest.partition(" ")
+            if phase:
+                self.phases[name] = phase
+            if kind == "DELETED":
+                self.deleted.add(name)
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
 
 
 def _resume_gates(kubectl, ns: str, wf: dict) -> None:
-    """What `argo resume` does: the waiting suspend nodes marked Succeeded, through workflows/status."""
+    """What `argo node set --output-parameter` and `argo resume` do: the waiting suspend nodes' supplied
+    outputs given a value, the nodes marked Succeeded, through workflows/status (an approver's right)."""
     nodes = (wf.get("status") or {}).get("nodes") or {}
-    gates = {
-        i: {"phase": "Succeeded"}
-        for i, n in nodes.items()
-        if n.get("type") == "Suspend" and n.get("phase") == "Running"
-    }
+    gates = {}
+    for node_id, node in nodes.items():
+        if node.get("type") != "Suspend" or node.get("phase") != "Running":
+            continue
+        gate: dict = {"phase": "Succeeded"}
+        params = (node.get("outputs") or {}).get("parameters") or []
+        if any("supplied" in (p.get("valueFrom") or {}) for p in params):
+            gate["outputs"] = {
+                **node["outputs"],
+                "parameters": [
+                    {**p, "value": "resumed"}
+                    if "supplied" in (p.get("valueFrom") or {}) and p.get("value") is None
+                    else p
+                    for p in params
+                ],
+            }
+        gates[node_id] = gate
     if gates:
         kubectl(
             "patch",
@@ -262,17 +340,24 @@ def _resume_gates(kubectl, ns: str, wf: dict) -> None:
         )
 
 
-@pytest.mark.parametrize("example", RUNNABLE, ids=[e.file for e in RUNNABLE])
+@pytest.mark.parametrize("example", CASES)
 def test_argo_example_reaches_its_expected_phase(kubectl, examples_run, example):
-    ns, started = examples_run
+    ns, started, watcher = examples_run
     name = example_name(example.file)
 
     def finished():
-        wf = json.loads(kubectl("get", "workflow", name, "-n", ns, "-o", "json"))
+        # A workflow its ttlStrategy deleted already: the phase the watch saw last.
+        if name in watcher.deleted:
+            return {
+                "status": {"phase": watcher.phases.get(name, ""), "message": "(deleted by its ttlStrategy)"}
+            }
+        wf = json.loads(
+            kubectl("get", "workflow", name, "-n", ns, "-o", "json", "--ignore-not-found") or "{}"
+        )
         phase = (wf.get("status") or {}).get("phase")
         if phase in ("Succeeded", "Failed", "Error"):
             return wf
-        if example.suspends:
+        if example.suspends and wf:
             _resume_gates(kubectl, ns, wf)
         return None
 
@@ -280,5 +365,6 @@ def test_argo_example_reaches_its_expected_phase(kubectl, examples_run, example)
     wf = eventually(finished, left, 2, f"{example.file} finished")
     status = wf["status"]
     if example.probabilistic:
+        assert status["phase"] in ("Succeeded", "Failed", "Error")
         return  # its outcome is random in Argo too: finishing is what can be checked
     assert status["phase"] == example.expected, f"{example.file}: {status['phase']}: {status.get('message')}"
