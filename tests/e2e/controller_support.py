@@ -38,7 +38,7 @@ def eventually(check, seconds: float = 120, every: float = 0.5, what: str = ""):
             if result:
                 return result
             last = result
-        except AssertionError as exc:
+        except (AssertionError, subprocess.TimeoutExpired) as exc:  # not yet, or a loaded API server
             last = exc
         time.sleep(every)
     raise AssertionError(f"{what or 'condition'} not true within {seconds}s: {last}")
