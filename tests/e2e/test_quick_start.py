@@ -341,6 +341,11 @@ def _resume_gates(kubectl, ns: str, wf: dict) -> None:
         )
 
 
+def test_argo_examples_are_found():
+    """Without them the parametrised test below would collect nothing: that must fail, not pass quietly."""
+    assert len(RUNNABLE) >= 100, f"Argo's examples are missing at {EXAMPLES_ROOT} (set SLUICE_ARGO_EXAMPLES)"
+
+
 @pytest.mark.parametrize("example", CASES)
 def test_argo_example_reaches_its_expected_phase(kubectl, examples_run, example):
     ns, started, watcher = examples_run
