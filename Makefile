@@ -8,6 +8,7 @@ test:
 
 lint:
 	ruff check .
+	ruff format --check .
 
 fmt:
 	ruff format . && ruff check --fix .

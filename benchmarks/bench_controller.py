@@ -142,7 +142,10 @@ async def main() -> None:
         results["create_to_first_pod_s"] = {"p50": statistics.median(firsts), "max": max(firsts)}
 
         # 2. step delay: pod i finished -> pod i+1 created (continueOn failed: the step runs on either way)
-        steps = [[{"name": f"s{i}", "template": "echo", "continueOn": {"failed": True, "error": True}}] for i in range(10)]
+        steps = [
+            [{"name": f"s{i}", "template": "echo", "continueOn": {"failed": True, "error": True}}]
+            for i in range(10)
+        ]
         delays = []
         for r in range(max(1, args.runs // 3)):
             name = f"seq-{r}"

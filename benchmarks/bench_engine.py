@@ -38,25 +38,53 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 def fan_out(n: int, name: str = "fan") -> dict:
     return {
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name, "namespace": "default"},
-        "spec": {"entrypoint": "main", "templates": [
-            {"name": "main", "steps": [[{"name": "work", "template": "echo", "withSequence": {"count": str(n)},
-                                         "arguments": {"parameters": [{"name": "i", "value": "{{item}}"}]}}],
-                                       [{"name": "after", "template": "echo",
-                                         "arguments": {"parameters": [{"name": "i", "value": "done"}]}}]]},
-            {"name": "echo", "inputs": {"parameters": [{"name": "i"}]},
-             "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters.i}}"]},
-             "outputs": {"parameters": [{"name": "o", "valueFrom": {"path": "/tmp/o"}}]}},
-        ]},
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "steps": [
+                        [
+                            {
+                                "name": "work",
+                                "template": "echo",
+                                "withSequence": {"count": str(n)},
+                                "arguments": {"parameters": [{"name": "i", "value": "{{item}}"}]},
+                            }
+                        ],
+                        [
+                            {
+                                "name": "after",
+                                "template": "echo",
+                                "arguments": {"parameters": [{"name": "i", "value": "done"}]},
+                            }
+                        ],
+                    ],
+                },
+                {
+                    "name": "echo",
+                    "inputs": {"parameters": [{"name": "i"}]},
+                    "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters.i}}"]},
+                    "outputs": {"parameters": [{"name": "o", "valueFrom": {"path": "/tmp/o"}}]},
+                },
+            ],
+        },
     }
 
 
 def finished(pod_name: str, node_id: str, now: datetime) -> tuple[PodObservation, TaskResultObservation]:
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     pod = PodObservation(
-        name=pod_name, node_id=node_id, phase="Succeeded",
-        containers=(ContainerObservation("wait", "terminated", 0, finished_at=stamp),
-                    ContainerObservation("main", "terminated", 0, finished_at=stamp)),
+        name=pod_name,
+        node_id=node_id,
+        phase="Succeeded",
+        containers=(
+            ContainerObservation("wait", "terminated", 0, finished_at=stamp),
+            ContainerObservation("main", "terminated", 0, finished_at=stamp),
+        ),
     )
     result = TaskResultObservation(node_id, {"parameters": [{"name": "o", "value": "x"}]})
     return pod, result
@@ -84,8 +112,12 @@ def simulate(n: int, stop_running: int | None = None):
         now += timedelta(seconds=1)
         for index, action in enumerate(created):
             if stop_running is not None and index >= len(created) - stop_running:
-                pods[action.node_id] = PodObservation(name=action.name, node_id=action.node_id, phase="Running",
-                                                      containers=(ContainerObservation("main", "running"),))
+                pods[action.node_id] = PodObservation(
+                    name=action.name,
+                    node_id=action.node_id,
+                    phase="Running",
+                    containers=(ContainerObservation("main", "running"),),
+                )
                 continue
             pods[action.node_id], results[action.node_id] = finished(action.name, action.node_id, now)
         if stop_running is not None and created:
@@ -114,9 +146,15 @@ def bench_one_step(n: int, repeats: int) -> dict:
     step(wf, observed, now)
     change_cpu = (time.process_time() - c0) * 1000
     change_wall = (time.perf_counter() - w0) * 1000
-    return {"nodes": nodes, "cpu_ms": statistics.median(cpu), "wall_ms": statistics.median(wall),
-            "cpu_min_ms": min(cpu), "wall_min_ms": min(wall),
-            "change_cpu_ms": change_cpu, "change_wall_ms": change_wall}
+    return {
+        "nodes": nodes,
+        "cpu_ms": statistics.median(cpu),
+        "wall_ms": statistics.median(wall),
+        "cpu_min_ms": min(cpu),
+        "wall_min_ms": min(wall),
+        "change_cpu_ms": change_cpu,
+        "change_wall_ms": change_wall,
+    }
 
 
 def bench_fan_out(n: int) -> dict:
@@ -135,18 +173,32 @@ def bench_fan_out(n: int) -> dict:
     root = Path(__file__).resolve().parents[1]
     import json  # noqa: PLC0415
 
-    out = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
-                                    check=True).stdout)
-    out["peak_mb"] = json.loads(subprocess.run([sys.executable, "-c", traced], capture_output=True, text=True,
-                                               cwd=root, check=True).stdout)
+    out = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+        ).stdout
+    )
+    out["peak_mb"] = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", traced], capture_output=True, text=True, cwd=root, check=True
+        ).stdout
+    )
     return out
 
 
 def _runner_wall(steps: int, tmp: str) -> tuple[float, float, int, str]:
-    doc = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": f"overhead-{steps}"},
-           "spec": {"entrypoint": "main", "templates": [
-               {"name": "main", "steps": [[{"name": f"s{i}", "template": "t"}] for i in range(steps)]},
-               {"name": "t", "container": {"image": "busybox", "command": ["true"]}}]}}
+    doc = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": f"overhead-{steps}"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {"name": "main", "steps": [[{"name": f"s{i}", "template": "t"}] for i in range(steps)]},
+                {"name": "t", "container": {"image": "busybox", "command": ["true"]}},
+            ],
+        },
+    }
     import yaml  # noqa: PLC0415
 
     path = Path(tmp) / f"wf-{steps}.yaml"
@@ -160,8 +212,14 @@ def _runner_wall(steps: int, tmp: str) -> tuple[float, float, int, str]:
         "r = Runner(wf, opts); t0 = time.perf_counter(); out = r.run(); wall = time.perf_counter() - t0; "
         "print(wall, r.engine_seconds - r.first_step_seconds, r.steps, out['status']['phase'])"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                            cwd=Path(__file__).resolve().parents[1], check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        check=True,
+    )
     wall, engine, engine_steps, phase = result.stdout.split()
     return float(wall), float(engine), int(engine_steps), phase
 
@@ -180,10 +238,17 @@ def bench_runner(steps: int) -> dict:
         w1, e1, s1, _ = _runner_wall(short, tmp)
         w2, e2, s2, phase = _runner_wall(steps, tmp)
     per_step = (w2 - w1) / (steps - short)
-    return {"steps": steps, "phase": phase, "wall_s": w2, "engine_s": e2, "engine_steps": s2,
-            "spawn_ms": spawn_s * 1000, "startup_s": w1 - short * per_step,
-            "engine_ms_per_step": e2 / (s2 - 1) * 1000,
-            "overhead_ms_per_step": (per_step - spawn_s) * 1000}
+    return {
+        "steps": steps,
+        "phase": phase,
+        "wall_s": w2,
+        "engine_s": e2,
+        "engine_steps": s2,
+        "spawn_ms": spawn_s * 1000,
+        "startup_s": w1 - short * per_step,
+        "engine_ms_per_step": e2 / (s2 - 1) * 1000,
+        "overhead_ms_per_step": (per_step - spawn_s) * 1000,
+    }
 
 
 def main() -> None:
@@ -204,27 +269,33 @@ def main() -> None:
 
 def one_step(args) -> None:
     one = bench_one_step(args.pods, args.repeats)
-    print(f"one step, {one['nodes']} nodes, nothing changes: cpu median {one['cpu_ms']:.1f} ms (min "
-          f"{one['cpu_min_ms']:.1f}), wall median {one['wall_ms']:.1f} ms (min {one['wall_min_ms']:.1f})")
-    print(f"one step, {one['nodes']} nodes, 10 pods finish: cpu {one['change_cpu_ms']:.1f} ms, "
-          f"wall {one['change_wall_ms']:.1f} ms")
-
+    print(
+        f"one step, {one['nodes']} nodes, nothing changes: cpu median {one['cpu_ms']:.1f} ms (min "
+        f"{one['cpu_min_ms']:.1f}), wall median {one['wall_ms']:.1f} ms (min {one['wall_min_ms']:.1f})"
+    )
+    print(
+        f"one step, {one['nodes']} nodes, 10 pods finish: cpu {one['change_cpu_ms']:.1f} ms, "
+        f"wall {one['change_wall_ms']:.1f} ms"
+    )
 
 
 def fan_out_figures(args) -> None:
     fan = bench_fan_out(args.pods)
-    print(f"fan-out {fan['pods']} pods -> {fan['phase']} in {fan['steps']} steps: engine cpu {fan['engine_cpu_s']:.2f} s, "
-          f"wall {fan['engine_wall_s']:.2f} s, max RSS of the whole process {fan['max_rss_mb']:.0f} MiB, "
-          f"peak Python allocations {fan['peak_mb']:.0f} MiB")
-
+    print(
+        f"fan-out {fan['pods']} pods -> {fan['phase']} in {fan['steps']} steps: engine cpu {fan['engine_cpu_s']:.2f} s, "
+        f"wall {fan['engine_wall_s']:.2f} s, max RSS of the whole process {fan['max_rss_mb']:.0f} MiB, "
+        f"peak Python allocations {fan['peak_mb']:.0f} MiB"
+    )
 
 
 def runner_figures(args) -> None:
     run = bench_runner(args.runner_steps)
-    print(f"runner: {run['steps']} sequential steps -> {run['phase']}: wall {run['wall_s']:.2f} s, "
-          f"engine {run['engine_s']:.2f} s in {run['engine_steps']} engine steps ({run['engine_ms_per_step']:.1f} ms "
-          f"each after the first), start-up {run['startup_s']:.2f} s, spawning `true` {run['spawn_ms']:.1f} ms, "
-          f"overhead {run['overhead_ms_per_step']:.1f} ms/step")
+    print(
+        f"runner: {run['steps']} sequential steps -> {run['phase']}: wall {run['wall_s']:.2f} s, "
+        f"engine {run['engine_s']:.2f} s in {run['engine_steps']} engine steps ({run['engine_ms_per_step']:.1f} ms "
+        f"each after the first), start-up {run['startup_s']:.2f} s, spawning `true` {run['spawn_ms']:.1f} ms, "
+        f"overhead {run['overhead_ms_per_step']:.1f} ms/step"
+    )
 
 
 if __name__ == "__main__":

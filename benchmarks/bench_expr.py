@@ -82,20 +82,28 @@ def main() -> None:
     lines = ["| operation | µs per op | ops per s |", "|---|---:|---:|"]
 
     for name, src in EXPRESSIONS.items():
-        lines.append(row(f"compile `{name}` (uncached)", per_op(lambda s=src: compile_expr.__wrapped__(s), repeat)))
+        lines.append(
+            row(f"compile `{name}` (uncached)", per_op(lambda s=src: compile_expr.__wrapped__(s), repeat))
+        )
     for name, src in EXPRESSIONS.items():
         program = compile_expr(src)
         lines.append(row(f"run `{name}`", per_op(lambda p=program: p.run(env), repeat)))
-    lines.append(row("compile_expr, cache hit", per_op(lambda: compile_expr(EXPRESSIONS["arithmetic"]), repeat)))
+    lines.append(
+        row("compile_expr, cache hit", per_op(lambda: compile_expr(EXPRESSIONS["arithmetic"]), repeat))
+    )
     lines.append(row("expand_scope (5 keys)", per_op(lambda: expand_scope(FLAT_SCOPE), repeat)))
-    lines.append(row("render: 1 simple tag", per_op(lambda: render("{{workflow.name}}-x", FLAT_SCOPE), repeat)))
+    lines.append(
+        row("render: 1 simple tag", per_op(lambda: render("{{workflow.name}}-x", FLAT_SCOPE), repeat))
+    )
     lines.append(
         row(
             "render: 1 expression tag (scope expanded)",
             per_op(lambda: render("{{=asInt(inputs.parameters['my-param']) * 10}}", FLAT_SCOPE), repeat),
         )
     )
-    lines.append(row("render_json: a step with 3 tags", per_op(lambda: render_json(STEP, FLAT_SCOPE), repeat)))
+    lines.append(
+        row("render_json: a step with 3 tags", per_op(lambda: render_json(STEP, FLAT_SCOPE), repeat))
+    )
     big = dict(FLAT_SCOPE)
     big.update({f"steps.step-{i}.outputs.parameters.p{j}": "v" for i in range(60) for j in range(5)})
     lines.append(row("expand_scope (305 keys)", per_op(lambda: expand_scope(big), repeat)))
@@ -107,14 +115,20 @@ def main() -> None:
     )
 
     when = "( heads == heads && tails == tails ) || ( tails == heads && 3 < 10 )"
-    lines.append(row("evaluate_when, parse each time", per_op(lambda: when_cached.__wrapped__(when)(), repeat)))
+    lines.append(
+        row("evaluate_when, parse each time", per_op(lambda: when_cached.__wrapped__(when)(), repeat))
+    )
     lines.append(row("evaluate_when, cached parse", per_op(lambda: evaluate_when(when), repeat)))
     lines.append(row("compile_when (lint)", per_op(lambda: compile_when.__wrapped__(STEP["when"]), repeat)))
 
     tasks = [f"task-{i}" for i in range(200)]
     depends = " && ".join(f"({t} || {t}.Failed)" if i % 2 else t for i, t in enumerate(tasks))
     states = {t: TaskState("Succeeded") for t in tasks}
-    lines.append(row("depends over 200 tasks: parse", per_op(lambda: parse_depends_cached.__wrapped__(depends), repeat)))
+    lines.append(
+        row(
+            "depends over 200 tasks: parse", per_op(lambda: parse_depends_cached.__wrapped__(depends), repeat)
+        )
+    )
     parsed = parse_depends(depends)
     lines.append(row("depends over 200 tasks: evaluate", per_op(lambda: parsed.evaluate(states.get), repeat)))
     print("\n".join(lines))

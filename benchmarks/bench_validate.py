@@ -35,7 +35,11 @@ LIB = {
             {
                 "name": f"step{i}",
                 "inputs": {"parameters": [{"name": "in", "default": "x"}]},
-                "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["echo {{inputs.parameters.in}}"]},
+                "container": {
+                    "image": "busybox",
+                    "command": ["sh", "-c"],
+                    "args": ["echo {{inputs.parameters.in}}"],
+                },
                 "outputs": {"parameters": [{"name": "out", "valueFrom": {"path": "/tmp/out"}}]},
             }
             for i in range(5)
@@ -51,7 +55,9 @@ def tasks(n: int, prefix: str) -> list[dict]:
         if i:
             parent = f"{prefix}{i - 1}"
             task["depends"] = parent if i < 2 else f"{parent} && {prefix}{i - 2}.Succeeded"
-            task["arguments"] = {"parameters": [{"name": "in", "value": f"{{{{tasks.{parent}.outputs.parameters.out}}}}"}]}
+            task["arguments"] = {
+                "parameters": [{"name": "in", "value": f"{{{{tasks.{parent}.outputs.parameters.out}}}}"}]
+            }
         out.append(task)
     return out
 
@@ -62,8 +68,10 @@ def workflow(shape: str) -> dict:
     elif shape == "webhook":
         templates = [{"name": "main", "dag": {"tasks": tasks(200, "t")}}]
     else:
-        outer = [{"name": f"part{k}", "template": f"part{k}", **({"depends": f"part{k - 1}"} if k else {})}
-                 for k in range(10)]
+        outer = [
+            {"name": f"part{k}", "template": f"part{k}", **({"depends": f"part{k - 1}"} if k else {})}
+            for k in range(10)
+        ]
         templates = [{"name": "main", "dag": {"tasks": outer}}]
         templates += [{"name": f"part{k}", "dag": {"tasks": tasks(200, f"p{k}-")}} for k in range(10)]
     return {

@@ -40,18 +40,28 @@ IMAGE = "registry.corp.example/tools/step:1.4"
 def library(name: str) -> dict:
     templates = []
     for i in range(TEMPLATES_PER_LIBRARY):
-        templates.append({
-            "name": f"step-{i}",
-            "inputs": {"parameters": [{"name": "n"}, {"name": "mode", "default": "fast"}]},
-            "container": {
-                "image": IMAGE, "command": ["run"], "args": ["--n", "{{inputs.parameters.n}}",
-                                                         "--mode", "{{inputs.parameters.mode}}"],
-                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
-            },
-            "outputs": {"parameters": [{"name": "out", "valueFrom": {"path": "/tmp/out"}}]},
-        })
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
-            "metadata": {"name": name, "namespace": "bench"}, "spec": {"templates": templates}}
+        templates.append(
+            {
+                "name": f"step-{i}",
+                "inputs": {"parameters": [{"name": "n"}, {"name": "mode", "default": "fast"}]},
+                "container": {
+                    "image": IMAGE,
+                    "command": ["run"],
+                    "args": ["--n", "{{inputs.parameters.n}}", "--mode", "{{inputs.parameters.mode}}"],
+                    "resources": {
+                        "requests": {"cpu": "100m", "memory": "64Mi"},
+                        "limits": {"memory": "256Mi"},
+                    },
+                },
+                "outputs": {"parameters": [{"name": "out", "valueFrom": {"path": "/tmp/out"}}]},
+            }
+        )
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": name, "namespace": "bench"},
+        "spec": {"templates": templates},
+    }
 
 
 def dag_workflow(tasks: int = 200, variant: int = 0) -> dict:
@@ -66,19 +76,34 @@ def dag_workflow(tasks: int = 200, variant: int = 0) -> dict:
             deps = {f"t{i - 1}"} | ({f"t{i // 2}"} if i > 2 else set())
             task["dependencies"] = sorted(deps)
             task["arguments"]["parameters"].append(
-                {"name": "mode", "value": f"{{{{tasks.t{i - 1}.outputs.parameters.out}}}}"})
+                {"name": "mode", "value": f"{{{{tasks.t{i - 1}.outputs.parameters.out}}}}"}
+            )
         dag.append(task)
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-            "metadata": {"generateName": "bench-", "namespace": "bench"},
-            "spec": {"entrypoint": "main", "templates": [{"name": "main", "dag": {"tasks": dag}}]}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": "bench-", "namespace": "bench"},
+        "spec": {"entrypoint": "main", "templates": [{"name": "main", "dag": {"tasks": dag}}]},
+    }
 
 
 def review_body(obj: dict) -> bytes:
-    return json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
-        "uid": str(uuid.uuid4()), "kind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Workflow"},
-        "resource": {"group": "argoproj.io", "version": "v1alpha1", "resource": "workflows"},
-        "operation": "CREATE", "namespace": "bench", "userInfo": {"username": "bench"}, "object": obj,
-        "dryRun": False}}).encode()
+    return json.dumps(
+        {
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": str(uuid.uuid4()),
+                "kind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Workflow"},
+                "resource": {"group": "argoproj.io", "version": "v1alpha1", "resource": "workflows"},
+                "operation": "CREATE",
+                "namespace": "bench",
+                "userInfo": {"username": "bench"},
+                "object": obj,
+                "dryRun": False,
+            },
+        }
+    ).encode()
 
 
 POLICY_FILES = ("allowed-registries.yaml", "memory-limits.yaml")
@@ -103,7 +128,9 @@ def breakdown(evaluator_name: str, rounds: int = 30) -> dict[str, float]:
     policies = PolicySet(evaluator(evaluator_name))
     for name in POLICY_FILES:
         assert policies.load(yaml.safe_load((REPO / "policies" / name).read_text())) == []
-    admission = Admission(source=store, policies=policies, checker=functools.partial(check_object, caches=caches))
+    admission = Admission(
+        source=store, policies=policies, checker=functools.partial(check_object, caches=caches)
+    )
     body = review_body(dag_workflow())
     times: dict[str, list[float]] = {"parse": [], "check": [], "policies": [], "validate": []}
     for _ in range(rounds):
@@ -142,20 +169,47 @@ def start_server(tmp: Path, evaluator_name: str, cpu: int, cache: int) -> tuple[
     for name in POLICY_FILES:
         (policies / name).write_text((REPO / "policies" / name).read_text())
     port = free_port()
-    args = [sys.executable, "-m", "sluice", "webhook", "--host", "127.0.0.1", "--port", str(port),
-            "--cert-dir", str(tmp / "certs"), "--templates", str(templates), "--policies", str(policies),
-            "--evaluator", evaluator_name, "--log-level", "warning", "--shutdown-grace", "0",
-            "--check-cache", str(cache)]
-    proc = subprocess.Popen(args, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-                            preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
-                            stdout=subprocess.DEVNULL, stderr=(tmp / "webhook.log").open("wb"))
+    args = [
+        sys.executable,
+        "-m",
+        "sluice",
+        "webhook",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--cert-dir",
+        str(tmp / "certs"),
+        "--templates",
+        str(templates),
+        "--policies",
+        str(policies),
+        "--evaluator",
+        evaluator_name,
+        "--log-level",
+        "warning",
+        "--shutdown-grace",
+        "0",
+        "--check-cache",
+        str(cache),
+    ]
+    proc = subprocess.Popen(
+        args,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / "webhook.log").open("wb"),
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if (tmp / "certs" / "ca.crt").exists():
             try:
                 ctx = ssl.create_default_context(cafile=str(tmp / "certs" / "ca.crt"))
-                with socket.create_connection(("127.0.0.1", port), 2) as raw, \
-                        ctx.wrap_socket(raw, server_hostname="localhost"):
+                with (
+                    socket.create_connection(("127.0.0.1", port), 2) as raw,
+                    ctx.wrap_socket(raw, server_hostname="localhost"),
+                ):
                     return proc, port
             except OSError:
                 pass
@@ -169,8 +223,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-async def load(port: int, ca: Path, bodies: list[bytes], rate: float, seconds: float, connections: int,
-               pid: int) -> tuple[list[float], float, float]:
+async def load(
+    port: int, ca: Path, bodies: list[bytes], rate: float, seconds: float, connections: int, pid: int
+) -> tuple[list[float], float, float]:
     import aiohttp
 
     ctx = ssl.create_default_context(cafile=str(ca))
@@ -179,6 +234,7 @@ async def load(port: int, ca: Path, bodies: list[bytes], rate: float, seconds: f
     errors: list[str] = []
     url = f"https://localhost:{port}/validate"
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def one(scheduled: float, body: bytes) -> None:
             async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
                 data = await resp.read()
@@ -221,8 +277,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--evaluator", default="cel-rust", choices=("cel-rust", "cel-python"))
     parser.add_argument("--server-cpu", type=int, default=0)
-    parser.add_argument("--distinct", action="store_true",
-                        help="every request a different workflow (an argument differs): the check cache misses")
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="every request a different workflow (an argument differs): the check cache misses",
+    )
     parser.add_argument("--check-cache", type=int, default=128)
     args = parser.parse_args()
 
@@ -234,21 +293,37 @@ def main() -> None:
         try:
             total = int(args.rate * args.seconds)
             # Bodies are made before the run; the last one is for the warm-up only.
-            bodies = [review_body(dag_workflow(variant=i)) for i in range(total + 1)] if args.distinct \
+            bodies = (
+                [review_body(dag_workflow(variant=i)) for i in range(total + 1)]
+                if args.distinct
                 else [review_body(dag_workflow())] * 2
-            lat, elapsed, cpu = asyncio.run(load(port, tmp / "certs" / "ca.crt", bodies, args.rate, args.seconds,
-                                                 args.connections, proc.pid))
+            )
+            lat, elapsed, cpu = asyncio.run(
+                load(
+                    port,
+                    tmp / "certs" / "ca.crt",
+                    bodies,
+                    args.rate,
+                    args.seconds,
+                    args.connections,
+                    proc.pid,
+                )
+            )
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(10)
     ms = [v * 1000 for v in lat]
     scenario = "distinct workflows (cache misses)" if args.distinct else "the same workflow (cache hits)"
-    print(f"{len(ms)} requests, {scenario}, offered {args.rate:g}/s for {args.seconds:g}s, achieved "
-          f"{len(ms) / elapsed:.0f}/s; server on CPU {args.server_cpu}, evaluator {args.evaluator}, "
-          f"check cache {args.check_cache}; load average {os.getloadavg()[0]:.1f}; Python {platform.python_version()}")
+    print(
+        f"{len(ms)} requests, {scenario}, offered {args.rate:g}/s for {args.seconds:g}s, achieved "
+        f"{len(ms) / elapsed:.0f}/s; server on CPU {args.server_cpu}, evaluator {args.evaluator}, "
+        f"check cache {args.check_cache}; load average {os.getloadavg()[0]:.1f}; Python {platform.python_version()}"
+    )
     print(f"server CPU per request: {cpu / len(ms) * 1000:.2f} ms")
-    print(f"latency ms: p50 {percentile(ms, 0.50):.1f}  p90 {percentile(ms, 0.90):.1f}  "
-          f"p99 {percentile(ms, 0.99):.1f}  max {max(ms):.1f}")
+    print(
+        f"latency ms: p50 {percentile(ms, 0.50):.1f}  p90 {percentile(ms, 0.90):.1f}  "
+        f"p99 {percentile(ms, 0.99):.1f}  max {max(ms):.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ KNOWN_PLURALS = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, reason: str, message: str, causes: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, status: int, reason: str, message: str, causes: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(f"{status} {reason}: {message}")
         self.status, self.reason, self.message = status, reason, message
         # Status.details.causes: one per field path (a webhook's 422 lists every problem there)
@@ -93,7 +95,9 @@ class Rest:
                 causes = (status_body.get("details") or {}).get("causes") or []
             except (TypeError, ValueError, AttributeError):
                 message = str(exc.body or "")[:300]
-            raise ApiError(exc.status or 0, reason, message, causes if isinstance(causes, list) else []) from None
+            raise ApiError(
+                exc.status or 0, reason, message, causes if isinstance(causes, list) else []
+            ) from None
         return result if isinstance(result, dict) else {}
 
     # --- paths --------------------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The project's test command (README): every tier this machine can run.
-#   fast tiers: ruff, mypy, then unit + integration + conformance in one pytest run
+#   fast tiers: ruff (lint and format), mypy, then unit + integration + conformance in one pytest run
 #   e2e tier:   on SLUICE_E2E_KUBECONFIG when set, else on the project's own cluster (make cluster-up)
 # pytest's exit code 5 (no tests collected) is a failure here, never hidden.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ruff check .
+ruff format --check .  # one format for the whole tree (make fmt applies it)
 mypy  # the type checker, configured in pyproject.toml ([tool.mypy])
 # Several processes (pytest-xdist, each test file on one worker): the local conformance run (one file)
 # mostly waits on its examples' sleeps, the other tiers run beside it. SLUICE_TEST_WORKERS=0: one process.

@@ -22,17 +22,35 @@ import sys
 
 from sluice import __version__
 
-COMMANDS: list[str] = ["lint", "webhook", "controller", "policy", "run", "resume", "executor",
-                       # the cluster verbs (sluice/cluster.py)
-                       "submit", "list", "get", "delete", "wait", "control", "logs", "retry", "template", "cron",
-                       "completion"]
+COMMANDS: list[str] = [
+    "lint",
+    "webhook",
+    "controller",
+    "policy",
+    "run",
+    "resume",
+    "executor",
+    # the cluster verbs (sluice/cluster.py)
+    "submit",
+    "list",
+    "get",
+    "delete",
+    "wait",
+    "control",
+    "logs",
+    "retry",
+    "template",
+    "cron",
+    "completion",
+]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sluice", description="Run Argo Workflows' YAML, stricter and faster.",
+        prog="sluice",
+        description="Run Argo Workflows' YAML, stricter and faster.",
         epilog="exit codes: 0 success, 1 the workflow failed or the object was refused, 2 usage error, "
         "3 not found, 4 no cluster, unreachable or forbidden",
     )

@@ -164,7 +164,9 @@ class Admission:
             )
             patch = patch_between(req.object, changed)
         except Exception:
-            log.exception("defaulting failed on %s %s/%s (uid %s)", req.kind, req.namespace, req.name, req.uid)
+            log.exception(
+                "defaulting failed on %s %s/%s (uid %s)", req.kind, req.namespace, req.name, req.uid
+            )
             return _internal(req)
         return Verdict(patch=patch or None, reason="patched" if patch else "unchanged")
 
@@ -179,7 +181,9 @@ def creator_label_changes(old: Any, new: Any) -> list[Problem]:
 
     before, after = labels(old), labels(new)
     return [
-        Problem(f"metadata.labels[{key}]", "is set from the user who created the object and may not be changed")
+        Problem(
+            f"metadata.labels[{key}]", "is set from the user who created the object and may not be changed"
+        )
         for key in CREATOR_LABELS
         if before.get(key) != after.get(key)
     ]
@@ -194,5 +198,9 @@ def _object_name(obj: Any) -> str | None:
 
 
 def _internal(req: AdmissionRequest) -> Verdict:
-    message = f"sluice could not check this {req.kind}: internal error (request {req.uid}); see the webhook's log"
-    return Verdict(allowed=False, status=error_status(message, code=500, reason="InternalError"), reason="error")
+    message = (
+        f"sluice could not check this {req.kind}: internal error (request {req.uid}); see the webhook's log"
+    )
+    return Verdict(
+        allowed=False, status=error_status(message, code=500, reason="InternalError"), reason="error"
+    )

@@ -53,16 +53,21 @@ class WebhookConfigApi(Protocol):
 def _bundle(data: Files) -> certs.Bundle | None:
     if not all(data.get(k) for k in (certs.CA_CERT, certs.TLS_CERT, certs.TLS_KEY)):
         return None
-    return certs.Bundle(ca_cert=data[certs.CA_CERT], tls_cert=data[certs.TLS_CERT], tls_key=data[certs.TLS_KEY],
-                        ca_key=data.get(certs.CA_KEY, b""))
+    return certs.Bundle(
+        ca_cert=data[certs.CA_CERT],
+        tls_cert=data[certs.TLS_CERT],
+        tls_key=data[certs.TLS_KEY],
+        ca_key=data.get(certs.CA_KEY, b""),
+    )
 
 
 def _issued(bundle: certs.Bundle) -> dt.datetime:
     return x509.load_pem_x509_certificate(bundle.tls_cert).not_valid_before_utc
 
 
-async def bootstrap(api: SecretApi, directory: Path, hosts: list[str], *, now: dt.datetime | None = None
-                    ) -> certs.Bundle:
+async def bootstrap(
+    api: SecretApi, directory: Path, hosts: list[str], *, now: dt.datetime | None = None
+) -> certs.Bundle:
     """The Secret's certificates written to `directory`; made and stored first when there are none."""
     found = await api.read()
     bundle = _bundle(found[0]) if found else None
@@ -84,7 +89,9 @@ async def bootstrap(api: SecretApi, directory: Path, hosts: list[str], *, now: d
     return bundle
 
 
-async def reconcile(api: SecretApi, directory: Path, *, now: dt.datetime | None = None) -> certs.Bundle | None:
+async def reconcile(
+    api: SecretApi, directory: Path, *, now: dt.datetime | None = None
+) -> certs.Bundle | None:
     """Make the Secret and `directory` agree; returns the set both now hold (None if unreadable)."""
     local = certs.read_bundle(directory)
     found = await api.read()
@@ -94,7 +101,9 @@ async def reconcile(api: SecretApi, directory: Path, *, now: dt.datetime | None 
             certs.write_bundle(directory, remote)
         return remote
     if remote is None:
-        ok = await (api.create(local.as_files()) if found is None else api.replace(local.as_files(), found[1]))
+        ok = await (
+            api.create(local.as_files()) if found is None else api.replace(local.as_files(), found[1])
+        )
         return local if ok else None
     if remote == local:
         return local

@@ -32,7 +32,12 @@ DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 def service_hosts(service: str, namespace: str) -> list[str]:
     """The names the API server may use to reach a webhook Service."""
-    return [service, f"{service}.{namespace}", f"{service}.{namespace}.svc", f"{service}.{namespace}.svc.cluster.local"]
+    return [
+        service,
+        f"{service}.{namespace}",
+        f"{service}.{namespace}.svc",
+        f"{service}.{namespace}.svc.cluster.local",
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +61,9 @@ def _utc(now: dt.datetime | None) -> dt.datetime:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _pem(cert: x509.Certificate) -> bytes:
@@ -78,9 +85,15 @@ def new_ca(common_name: str = "sluice-webhook-ca", *, now: dt.datetime | None = 
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -90,8 +103,14 @@ def new_ca(common_name: str = "sluice-webhook-ca", *, now: dt.datetime | None = 
     return cert, key
 
 
-def new_serving(ca_cert: x509.Certificate, ca_key, hosts: list[str], *, now: dt.datetime | None = None,
-                days: int = SERVING_DAYS):
+def new_serving(
+    ca_cert: x509.Certificate,
+    ca_key,
+    hosts: list[str],
+    *,
+    now: dt.datetime | None = None,
+    days: int = SERVING_DAYS,
+):
     now = _utc(now)
     key = ec.generate_private_key(ec.SECP256R1())
     sans: list[x509.GeneralName] = []
@@ -102,7 +121,9 @@ def new_serving(ca_cert: x509.Certificate, ca_key, hosts: list[str], *, now: dt.
             sans.append(x509.DNSName(host))
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0] if hosts else "sluice-webhook")]))
+        .subject_name(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0] if hosts else "sluice-webhook")])
+        )
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -119,8 +140,14 @@ def new_serving(ca_cert: x509.Certificate, ca_key, hosts: list[str], *, now: dt.
     return cert, key
 
 
-def issue(hosts: list[str], *, now: dt.datetime | None = None, ca: Bundle | None = None,
-          serving_days: int = SERVING_DAYS, ca_days: int = CA_DAYS) -> Bundle:
+def issue(
+    hosts: list[str],
+    *,
+    now: dt.datetime | None = None,
+    ca: Bundle | None = None,
+    serving_days: int = SERVING_DAYS,
+    ca_days: int = CA_DAYS,
+) -> Bundle:
     """A serving certificate for `hosts`, signed by `ca` when it is ours and still valid long enough,
     otherwise by a new CA."""
     now = _utc(now)

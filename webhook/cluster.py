@@ -53,14 +53,24 @@ class _Secret:
         return data, secret.metadata.resource_version
 
     def _body(self, data, resource_version: str | None = None) -> dict[str, Any]:
-        meta: dict[str, Any] = {"name": self.name, "namespace": self.namespace,
-                                "labels": {"app.kubernetes.io/name": "sluice-webhook",
-                                           "app.kubernetes.io/component": "webhook",
-                                           "app.kubernetes.io/part-of": "sluice"}}
+        meta: dict[str, Any] = {
+            "name": self.name,
+            "namespace": self.namespace,
+            "labels": {
+                "app.kubernetes.io/name": "sluice-webhook",
+                "app.kubernetes.io/component": "webhook",
+                "app.kubernetes.io/part-of": "sluice",
+            },
+        }
         if resource_version:
             meta["resourceVersion"] = resource_version
-        return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta,
-                "data": {k: base64.b64encode(v).decode() for k, v in data.items()}}
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": meta,
+            "data": {k: base64.b64encode(v).decode() for k, v in data.items()},
+        }
 
     async def create(self, data) -> bool:
         from kubernetes_asyncio.client.exceptions import ApiException
@@ -77,7 +87,9 @@ class _Secret:
         from kubernetes_asyncio.client.exceptions import ApiException
 
         try:
-            await self.core.replace_namespaced_secret(self.name, self.namespace, self._body(data, resource_version))
+            await self.core.replace_namespaced_secret(
+                self.name, self.namespace, self._body(data, resource_version)
+            )
             return True
         except ApiException as exc:
             if exc.status == 409:
@@ -95,13 +107,17 @@ class _WebhookConfigs:
         from kubernetes_asyncio.client.exceptions import ApiException
 
         out = {}
-        for kind, read in (("validating", self.api.read_validating_webhook_configuration),
-                           ("mutating", self.api.read_mutating_webhook_configuration)):
+        for kind, read in (
+            ("validating", self.api.read_validating_webhook_configuration),
+            ("mutating", self.api.read_mutating_webhook_configuration),
+        ):
             try:
                 obj = self.serialize(await read(self.name))
             except ApiException as exc:
                 if exc.status == 404:
-                    log.warning("webhook configuration not found", extra={"configuration": kind, "config": self.name})
+                    log.warning(
+                        "webhook configuration not found", extra={"configuration": kind, "config": self.name}
+                    )
                     continue
                 raise
             for i, hook in enumerate(obj.get("webhooks") or []):
@@ -109,15 +125,26 @@ class _WebhookConfigs:
         return out
 
     async def set_ca_bundle(self, kind: str, indexes: list[int], ca_bundle: str) -> None:
-        ops = [{"op": "add", "path": f"/webhooks/{i}/clientConfig/caBundle", "value": ca_bundle} for i in indexes]
-        patch = (self.api.patch_validating_webhook_configuration if kind == "validating"
-                 else self.api.patch_mutating_webhook_configuration)
+        ops = [
+            {"op": "add", "path": f"/webhooks/{i}/clientConfig/caBundle", "value": ca_bundle} for i in indexes
+        ]
+        patch = (
+            self.api.patch_validating_webhook_configuration
+            if kind == "validating"
+            else self.api.patch_mutating_webhook_configuration
+        )
         await patch(self.name, ops)
 
 
 class ClusterSources:
-    def __init__(self, config: Any, store: TemplateStore, policies: PolicySet, defaults: DefaultsHolder,
-                 readiness: Readiness) -> None:
+    def __init__(
+        self,
+        config: Any,
+        store: TemplateStore,
+        policies: PolicySet,
+        defaults: DefaultsHolder,
+        readiness: Readiness,
+    ) -> None:
         self.config, self.store, self.policies, self.defaults = config, store, policies, defaults
         self.readiness = readiness
         self.tasks: list[asyncio.Task] = []
@@ -134,27 +161,51 @@ class ClusterSources:
         core = client.CoreV1Api(self.api_client)
         scope = self.config.watch_namespace
         templates_list, templates_args = (
-            (custom.list_namespaced_custom_object, {"namespace": scope}) if scope
+            (custom.list_namespaced_custom_object, {"namespace": scope})
+            if scope
             else (custom.list_cluster_custom_object, {})
         )
         informers = [
-            Informer("workflowtemplates", templates_list,
-                     {"group": ARGO[0], "version": ARGO[1], "plural": "workflowtemplates", **templates_args},
-                     on_list=lambda items: self.store.replace("WorkflowTemplate", items),
-                     on_event=self._template_event),
-            Informer("clusterworkflowtemplates", custom.list_cluster_custom_object,
-                     {"group": ARGO[0], "version": ARGO[1], "plural": "clusterworkflowtemplates"},
-                     on_list=lambda items: self.store.replace("ClusterWorkflowTemplate", items),
-                     on_event=self._template_event),
-            Informer("workflowpolicies", custom.list_cluster_custom_object,
-                     {"group": POLICIES[0], "version": POLICIES[1], "plural": POLICIES[2]},
-                     on_list=self._policies_listed, on_event=self._policy_event),
-            Informer("namespaces", core.list_namespace, {},
-                     on_list=self._namespaces_listed, on_event=self._namespace_event, to_dict=serialize),
-            Informer("defaults", core.list_namespaced_config_map,
-                     {"namespace": self.config.namespace,
-                      "field_selector": f"metadata.name={self.config.defaults_configmap}"},
-                     on_list=self._defaults_listed, on_event=self._defaults_event, to_dict=serialize),
+            Informer(
+                "workflowtemplates",
+                templates_list,
+                {"group": ARGO[0], "version": ARGO[1], "plural": "workflowtemplates", **templates_args},
+                on_list=lambda items: self.store.replace("WorkflowTemplate", items),
+                on_event=self._template_event,
+            ),
+            Informer(
+                "clusterworkflowtemplates",
+                custom.list_cluster_custom_object,
+                {"group": ARGO[0], "version": ARGO[1], "plural": "clusterworkflowtemplates"},
+                on_list=lambda items: self.store.replace("ClusterWorkflowTemplate", items),
+                on_event=self._template_event,
+            ),
+            Informer(
+                "workflowpolicies",
+                custom.list_cluster_custom_object,
+                {"group": POLICIES[0], "version": POLICIES[1], "plural": POLICIES[2]},
+                on_list=self._policies_listed,
+                on_event=self._policy_event,
+            ),
+            Informer(
+                "namespaces",
+                core.list_namespace,
+                {},
+                on_list=self._namespaces_listed,
+                on_event=self._namespace_event,
+                to_dict=serialize,
+            ),
+            Informer(
+                "defaults",
+                core.list_namespaced_config_map,
+                {
+                    "namespace": self.config.namespace,
+                    "field_selector": f"metadata.name={self.config.defaults_configmap}",
+                },
+                on_list=self._defaults_listed,
+                on_event=self._defaults_event,
+                to_dict=serialize,
+            ),
         ]
         for inf in informers:
             self.readiness.set(inf.name, False)
@@ -163,8 +214,11 @@ class ClusterSources:
         if self.config.cert_secret:
             self.secret = _Secret(core, self.config.namespace, self.config.cert_secret)
             await cert_secret.bootstrap(self.secret, self.config.cert_dir, self.config.hosts)
-            self.configs = _WebhookConfigs(client.AdmissionregistrationV1Api(self.api_client), serialize,
-                                           self.config.webhook_configurations)
+            self.configs = _WebhookConfigs(
+                client.AdmissionregistrationV1Api(self.api_client),
+                serialize,
+                self.config.webhook_configurations,
+            )
 
     async def after_certificates(self, reloader: Any) -> None:
         if not self.config.cert_secret:
@@ -198,7 +252,8 @@ class ClusterSources:
 
     def _namespaces_listed(self, items: list[dict[str, Any]]) -> None:
         self.namespace_labels = {
-            (i.get("metadata") or {}).get("name", ""): dict((i.get("metadata") or {}).get("labels") or {}) for i in items
+            (i.get("metadata") or {}).get("name", ""): dict((i.get("metadata") or {}).get("labels") or {})
+            for i in items
         }
 
     def _namespace_event(self, kind: str, obj: dict[str, Any]) -> None:
@@ -229,7 +284,9 @@ class ClusterSources:
     def _load_policy(target: PolicySet, obj: dict[str, Any], previous: PolicySet | None = None) -> bool:
         problems = target.load_or_keep(obj, previous=previous)
         for p in problems:
-            log.warning("policy refused", extra={"policy": (obj.get("metadata") or {}).get("name"), "problem": str(p)})
+            log.warning(
+                "policy refused", extra={"policy": (obj.get("metadata") or {}).get("name"), "problem": str(p)}
+            )
         return not problems
 
     def _defaults_listed(self, items: list[dict[str, Any]]) -> None:
@@ -253,4 +310,3 @@ class ClusterSources:
                 await task
         if self.api_client is not None:
             await self.api_client.close()
-

@@ -70,7 +70,9 @@ def parse_defaults(doc: Any) -> WorkflowDefaults:
     )
 
 
-def fill_absent(target: dict[str, Any], defaults: dict[str, Any], blocked: dict[str, Any] | None = None) -> None:
+def fill_absent(
+    target: dict[str, Any], defaults: dict[str, Any], blocked: dict[str, Any] | None = None
+) -> None:
     """Copy into `target` every key of `defaults` it lacks, recursing into mappings on both sides.
 
     A key present in `blocked` (the referenced template's spec) is not added either: the template
@@ -116,7 +118,9 @@ def creator_labels(user_info: dict[str, Any]) -> dict[str, str]:
 MISSING: dict[str, Any] = {"__missing__": True}  # compared by identity
 
 
-def _referenced_spec(obj: dict[str, Any], namespace: str | None, source: TemplateSource) -> dict[str, Any] | None:
+def _referenced_spec(
+    obj: dict[str, Any], namespace: str | None, source: TemplateSource
+) -> dict[str, Any] | None:
     """The spec of the template a Workflow's workflowTemplateRef names: None when there is no
     reference, MISSING when the template cannot be found (yet)."""
     spec = obj.get("spec")
@@ -180,7 +184,9 @@ def defaulted(
         for key in ("labels", "annotations"):
             extra = defaults.metadata.get(key)
             if isinstance(extra, dict) and isinstance(metadata.get(key, {}), dict):
-                fill_absent(metadata.setdefault(key, {}), {k: v for k, v in extra.items() if isinstance(v, str)})
+                fill_absent(
+                    metadata.setdefault(key, {}), {k: v for k, v in extra.items() if isinstance(v, str)}
+                )
     if isinstance(metadata.get("labels", {}), dict):
         # The creator labels say who created the object: set from the request's user, whatever the
         # object says (as Argo's server does; issue 13 item 10), removed when there is no user to name.

@@ -17,7 +17,8 @@ class Metrics:
     )
     denials: Counter = field(
         default_factory=lambda: Counter(
-            "sluice_webhook_denials_total", "Denied admission requests by kind and reason (invalid, policy, ...)."
+            "sluice_webhook_denials_total",
+            "Denied admission requests by kind and reason (invalid, policy, ...).",
         )
     )
     policy_results: Counter = field(
@@ -46,5 +47,11 @@ class Metrics:
     )
 
     def render(self) -> str:
-        return render(self.requests, self.denials, self.policy_results, self.latency, self.cert_reloads,
-                      self.policies_refused)
+        return render(
+            self.requests,
+            self.denials,
+            self.policy_results,
+            self.latency,
+            self.cert_reloads,
+            self.policies_refused,
+        )

@@ -21,16 +21,31 @@ def _request(doc: dict[str, Any], *, namespace: str, user: str, operation: str) 
     cluster_scoped = doc.get("kind") == "ClusterWorkflowTemplate"
     ns = None if cluster_scoped else (meta.get("namespace") or namespace)
     return AdmissionRequest(
-        api_version="admission.k8s.io/v1", uid=str(uuid.uuid4()), group=ARGO_GROUP, version="v1alpha1",
-        kind=doc["kind"], operation=operation, namespace=ns, name=meta.get("name") or meta.get("generateName"),
-        object=doc, old_object=doc if operation == "UPDATE" else None,
-        user_info={"username": user}, dry_run=True,
+        api_version="admission.k8s.io/v1",
+        uid=str(uuid.uuid4()),
+        group=ARGO_GROUP,
+        version="v1alpha1",
+        kind=doc["kind"],
+        operation=operation,
+        namespace=ns,
+        name=meta.get("name") or meta.get("generateName"),
+        object=doc,
+        old_object=doc if operation == "UPDATE" else None,
+        user_info={"username": user},
+        dry_run=True,
     )
 
 
 def run_policy_test(
-    *, policy: Path, files: list[Path], templates: list[Path], namespace: str, user: str, operation: str,
-    evaluator_name: str, out: TextIO,
+    *,
+    policy: Path,
+    files: list[Path],
+    templates: list[Path],
+    namespace: str,
+    user: str,
+    operation: str,
+    evaluator_name: str,
+    out: TextIO,
 ) -> int:
     policies = PolicySet(evaluator(evaluator_name))
     refused = False

@@ -14,7 +14,9 @@ from typing import Any
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
-MAX_DEPTH = 100  # Kubernetes objects nest a few dozen levels at most; our walkers stay far from Python's limit
+MAX_DEPTH = (
+    100  # Kubernetes objects nest a few dozen levels at most; our walkers stay far from Python's limit
+)
 
 
 class MalformedReview(ValueError):
@@ -89,7 +91,11 @@ def parse_review(body: bytes) -> AdmissionRequest:
         raise MalformedReview("body is nested too deeply") from None
     except ValueError as exc:
         raise MalformedReview(f"body is not JSON: {exc}") from None
-    if isinstance(doc, dict) and body.count(b"{") + body.count(b"[") > MAX_DEPTH and _deeper_than(doc, MAX_DEPTH):
+    if (
+        isinstance(doc, dict)
+        and body.count(b"{") + body.count(b"[") > MAX_DEPTH
+        and _deeper_than(doc, MAX_DEPTH)
+    ):
         raise MalformedReview(f"body is nested deeper than {MAX_DEPTH} levels")
     if not isinstance(doc, dict):
         raise MalformedReview(f"body must be a JSON object (an AdmissionReview), not {type(doc).__name__}")
@@ -104,7 +110,9 @@ def parse_review(body: bytes) -> AdmissionRequest:
     uid = _text(req.get("uid"), "request.uid", required=True)
     operation = req.get("operation")
     if operation not in OPERATIONS:
-        raise MalformedReview(f"request.operation must be one of {', '.join(OPERATIONS)}, not {operation!r:.80}")
+        raise MalformedReview(
+            f"request.operation must be one of {', '.join(OPERATIONS)}, not {operation!r:.80}"
+        )
     gvk = req.get("kind")
     if not isinstance(gvk, dict):
         raise MalformedReview("request.kind must be an object with group, version and kind")

@@ -75,8 +75,9 @@ def _fingerprint(paths: list[Path]) -> str:
 class FileSources:
     """Templates, policies and defaults read from files, reloaded when the files change."""
 
-    def __init__(self, config: WebhookConfig, store: TemplateStore, policies: PolicySet,
-                 defaults: DefaultsHolder) -> None:
+    def __init__(
+        self, config: WebhookConfig, store: TemplateStore, policies: PolicySet, defaults: DefaultsHolder
+    ) -> None:
         self.config, self.store, self.policies, self.defaults = config, store, policies, defaults
         self._seen: dict[str, str] = {}
 
@@ -137,8 +138,10 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
     try:
         cel = evaluator(config.evaluator)
     except ImportError as exc:  # an image built without the Rust wheel: slower, but the same answers
-        log.warning("CEL evaluator unavailable; using cel-python", extra={"wanted": config.evaluator,
-                                                                          "error": str(exc)})
+        log.warning(
+            "CEL evaluator unavailable; using cel-python",
+            extra={"wanted": config.evaluator, "error": str(exc)},
+        )
         cel = evaluator("cel-python")
     policies = PolicySet(cel)
     metrics.policies_refused.read = lambda: len(policies.refused)
@@ -147,19 +150,27 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
         from webhook.policy.worker import PolicyWorkers
 
         policies.runner = PolicyWorkers(
-            cel.name, settings.policy_workers, timeout=min(settings.policy_timeout, settings.deadline * 0.8),
-            memory=settings.policy_memory, input_budget=settings.policy_input_budget,
+            cel.name,
+            settings.policy_workers,
+            timeout=min(settings.policy_timeout, settings.deadline * 0.8),
+            memory=settings.policy_memory,
+            input_budget=settings.policy_input_budget,
             max_values=settings.policy_max_values,
         )
     defaults = DefaultsHolder()
     # The core's caches (parsed templates, referenced templates' validations) are this program's, shared
     # by the worker threads that run checks: locked.
     caches = CheckCaches.create(threading.Lock)
-    admission = Admission(source=store, policies=policies, defaults=defaults,
-                          checker=functools.partial(check_object, caches=caches),
-                          cache=CheckCache(config.check_cache) if config.check_cache else None,
-                          options=CheckOptions(missing_reference_is_warning=True,
-                                               template_referencing=config.template_referencing))
+    admission = Admission(
+        source=store,
+        policies=policies,
+        defaults=defaults,
+        checker=functools.partial(check_object, caches=caches),
+        cache=CheckCache(config.check_cache) if config.check_cache else None,
+        options=CheckOptions(
+            missing_reference_is_warning=True, template_referencing=config.template_referencing
+        ),
+    )
     tasks: list[asyncio.Task] = []
     cluster = None
 
@@ -177,7 +188,8 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
     if policies.runner is not None:
         tasks.append(asyncio.create_task(_policy_workers_started(policies.runner, readiness)))
     reloader = CertReloader(
-        config.cert_dir, config.hosts,
+        config.cert_dir,
+        config.hosts,
         on_change=lambda source, outcome: metrics.cert_reloads.inc(source=source, outcome=outcome),
     )
     reloader.start()
@@ -190,12 +202,18 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
     limits = config.settings.limits
     runner = web.AppRunner(app, handle_signals=False, access_log=None, keepalive_timeout=limits.keepalive)
     await runner.setup()
-    site = LimitedSite(runner, config.host, config.port, ssl_context=reloader.context, backlog=512, limits=limits)
+    site = LimitedSite(
+        runner, config.host, config.port, ssl_context=reloader.context, backlog=512, limits=limits
+    )
     await site.start()
-    log.info("listening", extra={"url": f"https://{config.host}:{config.port}", "evaluator": policies.cel.name})
+    log.info(
+        "listening", extra={"url": f"https://{config.host}:{config.port}", "evaluator": policies.cel.name}
+    )
     health_runner = None
     if config.health_port:
-        health_runner = web.AppRunner(build_health_app(metrics, readiness), handle_signals=False, access_log=None)
+        health_runner = web.AppRunner(
+            build_health_app(metrics, readiness), handle_signals=False, access_log=None
+        )
         await health_runner.setup()
         await web.TCPSite(health_runner, config.host, config.health_port).start()
         log.info("health and metrics", extra={"url": f"http://{config.host}:{config.health_port}"})

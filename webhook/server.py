@@ -63,15 +63,18 @@ POOL = web.AppKey("pool", concurrent.futures.ThreadPoolExecutor)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=json.dumps(data, separators=(",", ":")).encode(), status=status,
-                        content_type="application/json")
+    return web.Response(
+        body=json.dumps(data, separators=(",", ":")).encode(), status=status, content_type="application/json"
+    )
 
 
 def _bad_request(reason: str, status: int = 400) -> web.Response:
     return _json(error_status(reason, code=status, reason="BadRequest"), status=status)
 
 
-async def _review(request: web.Request, endpoint: str, decide: Callable[[AdmissionRequest], Verdict]) -> web.Response:
+async def _review(
+    request: web.Request, endpoint: str, decide: Callable[[AdmissionRequest], Verdict]
+) -> web.Response:
     app = request.app
     metrics, settings = app[METRICS], app[SETTINGS]
     started = time.perf_counter()
@@ -95,14 +98,19 @@ async def _review(request: web.Request, endpoint: str, decide: Callable[[Admissi
         verdict = await asyncio.wait_for(loop.run_in_executor(app[POOL], decide, req), settings.deadline)
     except TimeoutError:
         message = f"sluice could not check this {req.kind} within {settings.deadline:g}s (request {req.uid})"
-        verdict = Verdict(allowed=False, status=error_status(message, code=504, reason="Timeout"), reason="timeout")
+        verdict = Verdict(
+            allowed=False, status=error_status(message, code=504, reason="Timeout"), reason="timeout"
+        )
     except Exception:  # a bug of ours must not turn a well-formed review into an HTTP 500
         log.exception("admission failed", extra={"uid": req.uid, "endpoint": endpoint})
         message = f"sluice could not check this {req.kind}: internal error (request {req.uid})"
-        verdict = Verdict(allowed=False, status=error_status(message, code=500, reason="InternalError"),
-                          reason="error")
+        verdict = Verdict(
+            allowed=False, status=error_status(message, code=500, reason="InternalError"), reason="error"
+        )
     elapsed = time.perf_counter() - started
-    result = "allowed" if verdict.allowed else ("error" if verdict.reason in ("error", "timeout") else "denied")
+    result = (
+        "allowed" if verdict.allowed else ("error" if verdict.reason in ("error", "timeout") else "denied")
+    )
     kind = req.kind if req.kind in KNOWN_KINDS else "other"  # label values from a closed set
     metrics.requests.inc(endpoint=endpoint, kind=kind, operation=req.operation, result=result)
     metrics.latency.observe(elapsed, endpoint=endpoint)
@@ -113,9 +121,16 @@ async def _review(request: web.Request, endpoint: str, decide: Callable[[Admissi
     log.info(
         "admission",
         extra={
-            "endpoint": endpoint, "uid": req.uid, "kind": req.kind, "namespace": req.namespace or "",
-            "object": req.name or "", "operation": req.operation, "user": req.username,
-            "dry_run": req.dry_run, "allowed": verdict.allowed, "reason": verdict.reason,
+            "endpoint": endpoint,
+            "uid": req.uid,
+            "kind": req.kind,
+            "namespace": req.namespace or "",
+            "object": req.name or "",
+            "operation": req.operation,
+            "user": req.username,
+            "dry_run": req.dry_run,
+            "allowed": verdict.allowed,
+            "reason": verdict.reason,
             "ms": round(elapsed * 1000, 2),
         },
     )

@@ -20,13 +20,22 @@ MAX_WARNING_CHARS = 500
 
 
 def invalid_status(
-    problems: Iterable[Problem], *, group: str, kind: str, name: str | None, cause_type: str = "FieldValueInvalid"
+    problems: Iterable[Problem],
+    *,
+    group: str,
+    kind: str,
+    name: str | None,
+    cause_type: str = "FieldValueInvalid",
 ) -> dict[str, Any]:
     problems = list(problems)
     causes = [{"type": cause_type, "message": p.message, "field": p.field} for p in problems[:MAX_CAUSES]]
     if len(problems) > MAX_CAUSES:
         causes.append(
-            {"type": "TooMany", "message": f"{len(problems) - MAX_CAUSES} more problems not shown", "field": ""}
+            {
+                "type": "TooMany",
+                "message": f"{len(problems) - MAX_CAUSES} more problems not shown",
+                "field": "",
+            }
         )
     shown = "; ".join(str(p) for p in problems[:MAX_MESSAGE_PROBLEMS])
     more = len(problems) - MAX_MESSAGE_PROBLEMS

@@ -81,7 +81,9 @@ class CertReloader:
         try:
             self.context.load_cert_chain(self.directory / certs.TLS_CERT, self.directory / certs.TLS_KEY)
         except (ssl.SSLError, OSError, ValueError) as exc:
-            log.warning("cannot load the certificate in %s (%s); keeping the current one", self.directory, exc)
+            log.warning(
+                "cannot load the certificate in %s (%s); keeping the current one", self.directory, exc
+            )
             self.on_change("files", "failed")
             return False
         # Files that changed while they were loaded are loaded again on the next tick.
@@ -91,8 +93,11 @@ class CertReloader:
             cert = certs.serving_certificate(bundle)
             self.serial = cert.serial_number
             log.info(
-                "serving certificate loaded", extra={"serial": f"{cert.serial_number:x}",
-                                                     "not_after": cert.not_valid_after_utc.isoformat()}
+                "serving certificate loaded",
+                extra={
+                    "serial": f"{cert.serial_number:x}",
+                    "not_after": cert.not_valid_after_utc.isoformat(),
+                },
             )
         self.on_change("files", "loaded")
         return True

@@ -122,7 +122,9 @@ def repository_kind(repo: dict[str, Any] | None) -> str | None:
 def repository_location(kind: str, repo: dict[str, Any], key: str) -> dict[str, Any]:
     """A repository's settings (`artifactRepository.<kind>`) as an archive location whose key is `key`:
     the key in the kind's key field; Artifactory's `repoURL` becomes the `url` `<repoURL>/<key>`."""
-    base = {k: copy.deepcopy(v) for k, v in repo.items() if k not in ("keyFormat", "keyPrefix", "blobNameFormat")}
+    base = {
+        k: copy.deepcopy(v) for k, v in repo.items() if k not in ("keyFormat", "keyPrefix", "blobNameFormat")
+    }
     if kind == "artifactory":
         root = str(base.pop("repoURL", "") or "").rstrip("/")
         base["url"] = f"{root}/{key}" if root else key
@@ -192,7 +194,9 @@ def place_output(art: dict[str, Any], archive_location: dict[str, Any] | None) -
     reported = dict(declared)
     reported[repo_kind] = {KEY_FIELD[repo_kind]: key}
     if repo_kind == "artifactory":  # a url names no repository to take credentials from: keep their refs
-        reported[repo_kind].update({k: location[k] for k in ("usernameSecret", "passwordSecret") if k in location})
+        reported[repo_kind].update(
+            {k: location[k] for k in ("usernameSecret", "passwordSecret") if k in location}
+        )
     return Placement(repo_kind, key, location, reported)
 
 

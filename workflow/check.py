@@ -118,7 +118,9 @@ def check_objects(docs: list[Any], options: CheckOptions | None = None) -> list[
     return [_check(doc, source, options or CheckOptions(), caches, parse_cached=True) for doc in docs]
 
 
-def _check(doc: Any, source: Any, options: CheckOptions, caches: CheckCaches, parse_cached: bool = False) -> CheckReport:
+def _check(
+    doc: Any, source: Any, options: CheckOptions, caches: CheckCaches, parse_cached: bool = False
+) -> CheckReport:
     # Among several objects, each is parsed once whether checked or referenced; a lone object (an
     # admission request) is parsed and forgotten.
     parsed = caches.parse.parse(doc) if parse_cached and isinstance(doc, dict) else parse_object(doc)
@@ -127,7 +129,11 @@ def _check(doc: Any, source: Any, options: CheckOptions, caches: CheckCaches, pa
     if parsed.kind not in ARGO_KINDS or not api_version.startswith(ARGO_GROUP + "/"):
         report.skipped = True
         if api_version.startswith(ARGO_GROUP + "/"):
-            report.warnings.append(Problem("kind", f"{parsed.kind or 'an object without a kind'} is not checked by sluice; skipped"))
+            report.warnings.append(
+                Problem(
+                    "kind", f"{parsed.kind or 'an object without a kind'} is not checked by sluice; skipped"
+                )
+            )
         elif not isinstance(doc, dict):
             report.errors.extend(parsed.errors)
         return report
@@ -143,17 +149,28 @@ def _check(doc: Any, source: Any, options: CheckOptions, caches: CheckCaches, pa
     except RecursionError:
         report.errors.append(Problem("", "the document is nested too deeply to check"))
     except Exception as exc:  # a bug of ours must not become a traceback for the user (or a 500 in admission)
-        report.errors.append(Problem("", f"internal error while checking this object: {type(exc).__name__}: {exc}"))
+        report.errors.append(
+            Problem("", f"internal error while checking this object: {type(exc).__name__}: {exc}")
+        )
     report.errors = sorted(_unique(report.errors), key=_document_order)
     report.warnings = sorted(_unique(report.warnings), key=_document_order)
     return report
 
 
 def _validate(
-    doc: dict[str, Any], resolver: Resolver, options: CheckOptions, report: CheckReport, norm: Any, memo: TemplateMemo
+    doc: dict[str, Any],
+    resolver: Resolver,
+    options: CheckOptions,
+    report: CheckReport,
+    norm: Any,
+    memo: TemplateMemo,
 ) -> None:
-    opts = Options(options.lint, options.missing_reference_is_warning, options.template_referencing,
-                   frozenset(options.user_override_allowlist))
+    opts = Options(
+        options.lint,
+        options.missing_reference_is_warning,
+        options.template_referencing,
+        frozenset(options.user_override_allowlist),
+    )
     outcome = validate_object(doc, resolver, opts, memo)
     errors, warnings = outcome.ctx.problems.errors, outcome.ctx.problems.warnings
     report.errors.extend(norm.raw_problems(errors) if norm is not None else errors)

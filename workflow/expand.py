@@ -61,7 +61,10 @@ def expand(doc: dict[str, Any], eff: Effective | None, reached: list[Reached]) -
 
 
 def expand_object(
-    doc: dict[str, Any], source: Any, template_referencing: str = "", extra_allowed: frozenset[str] = frozenset()
+    doc: dict[str, Any],
+    source: Any,
+    template_referencing: str = "",
+    extra_allowed: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The expanded form of one object without validating it (the controller's and the engine's view):
     references that do not resolve are left as written; Argo v3 fields upgraded (workflow/parse/normalise.py)."""

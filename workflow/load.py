@@ -132,8 +132,11 @@ def _parse_yaml(text: str, marks: bool = False) -> list[Document]:
             data = loader.construct_document(node)
             if data is not None:
                 start = node.start_mark
-                docs.append(Document(data, index, (start.line + 1) if start else 1,
-                                     node_positions(node) if marks else {}))
+                docs.append(
+                    Document(
+                        data, index, (start.line + 1) if start else 1, node_positions(node) if marks else {}
+                    )
+                )
             index += 1
     except yaml.MarkedYAMLError as exc:
         raise DocumentError(_yaml_error(text, exc)) from None
@@ -173,4 +176,3 @@ def syntax_place(error: str) -> tuple[int, int, str] | None:
     lead with `file:LINE:COL:` as compilers do; None for other errors."""
     at = _SYNTAX_AT.match(error)
     return (int(at.group(2)), int(at.group(3)), f"invalid {at.group(1)}: {at.group(4)}") if at else None
-

@@ -37,7 +37,18 @@ MERGE_KEYS = {
 }
 # Maps whose entries are replaced whole, never merged inside (merge.go MergeTo).
 WHOLE_ENTRY_MAPS = ("hooks", "labelsFrom")
-TEMPLATE_TYPES = ("container", "containerSet", "steps", "script", "resource", "dag", "suspend", "data", "http", "plugin")
+TEMPLATE_TYPES = (
+    "container",
+    "containerSet",
+    "steps",
+    "script",
+    "resource",
+    "dag",
+    "suspend",
+    "data",
+    "http",
+    "plugin",
+)
 ARTIFACT_LOCATIONS = ("s3", "git", "http", "artifactory", "hdfs", "raw", "oss", "gcs", "azure", "plugin")
 
 
@@ -82,7 +93,9 @@ def _merge_keyed(base: list[Any], overlay: list[Any], key: str) -> list[Any]:
 
 
 def _has_value(param: Any) -> bool:
-    return isinstance(param, dict) and any(param.get(k) is not None for k in ("value", "default", "valueFrom"))
+    return isinstance(param, dict) and any(
+        param.get(k) is not None for k in ("value", "default", "valueFrom")
+    )
 
 
 def _args_by_name(spec: dict[str, Any] | None, field: str) -> dict[str, dict[str, Any]]:

@@ -113,7 +113,9 @@ def recover_attempt(node_name: str) -> int:
 def _go_json(value: Any) -> str:
     """JSON as Go's encoding/json writes it: no spaces, map keys sorted, Go's number forms."""
     if isinstance(value, dict):
-        return "{" + ",".join(f"{_go_json(str(k))}:{_go_json(value[k])}" for k in sorted(value, key=str)) + "}"
+        return (
+            "{" + ",".join(f"{_go_json(str(k))}:{_go_json(value[k])}" for k in sorted(value, key=str)) + "}"
+        )
     if isinstance(value, list):
         return "[" + ",".join(_go_json(v) for v in value) + "]"
     if isinstance(value, bool) or value is None:

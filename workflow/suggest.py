@@ -1,4 +1,4 @@
-""""Did you mean" for a misspelt name: the closest known name, or the known names when few and none is
+""" "Did you mean" for a misspelt name: the closest known name, or the known names when few and none is
 close. Used by the parser (unknown fields, `workflow/parse/walk.py`) and the resolver (template names,
 `workflow/resolve/__init__.py`). Pure."""
 

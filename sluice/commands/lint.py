@@ -77,7 +77,10 @@ def run(args: argparse.Namespace) -> int:
     if not entries:
         # Nothing Argo's (or a WorkflowPolicy) in the input: a wrong path or a typo'd apiVersion, not "valid".
         where = ", ".join(_display(f) for f in files) if files else ", ".join(args.paths)
-        print(f"sluice lint: no Argo objects (argoproj.io/*) or WorkflowPolicies found in {where}", file=sys.stderr)
+        print(
+            f"sluice lint: no Argo objects (argoproj.io/*) or WorkflowPolicies found in {where}",
+            file=sys.stderr,
+        )
         if args.output == "json":
             sys.stdout.write("[]\n")
         return 1
@@ -119,9 +122,19 @@ def lint_files(files: list[str]) -> list[Entry]:
             kind = str(data.get("kind", ""))
             name = _name(data)
             if kind not in ARGO_KINDS:
-                entries.append(Entry(_display(file), kind, name, warnings=[
-                    Problem("kind", f"{kind or 'an object without a kind'} is not checked by sluice yet; skipped")
-                ]))
+                entries.append(
+                    Entry(
+                        _display(file),
+                        kind,
+                        name,
+                        warnings=[
+                            Problem(
+                                "kind",
+                                f"{kind or 'an object without a kind'} is not checked by sluice yet; skipped",
+                            )
+                        ],
+                    )
+                )
                 continue
             entry = Entry(_display(file), kind, name, positions=doc.positions)
             entries.append(entry)

@@ -18,8 +18,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t = sub.add_parser("test", help="evaluate policies against workflow files, as the webhook would")
     t.add_argument("policy", type=Path, help="a WorkflowPolicy file (or a directory of them)")
     t.add_argument("files", type=Path, nargs="+", metavar="FILE", help="Workflows, CronWorkflows, templates")
-    t.add_argument("--templates", type=Path, action="append", default=[], metavar="DIR",
-                   help="where templateRefs resolve from (the FILEs' own templates always count)")
+    t.add_argument(
+        "--templates",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="where templateRefs resolve from (the FILEs' own templates always count)",
+    )
     t.add_argument("--namespace", default="default", help="namespace of documents that name none")
     t.add_argument("--user", default="sluice-policy-test", help="request.userInfo.username")
     t.add_argument("--operation", choices=("CREATE", "UPDATE"), default="CREATE")
@@ -36,6 +42,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"sluice policy test: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
     return run_policy_test(
-        policy=args.policy, files=args.files, templates=args.templates, namespace=args.namespace,
-        user=args.user, operation=args.operation, evaluator_name=args.evaluator, out=sys.stdout,
+        policy=args.policy,
+        files=args.files,
+        templates=args.templates,
+        namespace=args.namespace,
+        user=args.user,
+        operation=args.operation,
+        evaluator_name=args.evaluator,
+        out=sys.stdout,
     )

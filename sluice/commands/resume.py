@@ -19,12 +19,20 @@ from sluice.cluster import add_cluster_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("resume", help="resume a suspended workflow (on a cluster, or run by `sluice run`)")
+    p = subparsers.add_parser(
+        "resume", help="resume a suspended workflow (on a cluster, or run by `sluice run`)"
+    )
     p.add_argument("name", nargs="?", help="the workflow's name (local: default the only active run)")
     p.add_argument("--node", help="only this suspend node (ID, name or display name)")
     p.add_argument("--node-field-selector", help="only suspend nodes matching (e.g. displayName=approve)")
-    p.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
-                   help="a value for a supplied output parameter (repeatable)")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for a supplied output parameter (repeatable)",
+    )
     p.add_argument("--message", default="", help="a message recorded on the node(s)")
     p.add_argument("--stop", action="store_true", help="stop (fail) the suspend node(s) instead")
     p.add_argument("--local", action="store_true", help="a run of `sluice run` on this machine")
@@ -37,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
     from sluice.runner import state  # noqa: PLC0415
 
     explicit = args.namespace or args.kubeconfig or args.context
-    local = args.local or not args.name or args.name in state.active_runs() or not (explicit or configured(args))
+    local = (
+        args.local or not args.name or args.name in state.active_runs() or not (explicit or configured(args))
+    )
     if local:
         return run_local(args)
     from sluice.commands.control import resume_cluster  # noqa: PLC0415
@@ -68,7 +78,9 @@ def run_local(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     waiting = state.suspended_nodes(name)
     if waiting is not None:
-        matching = [n for n in waiting if args.node in (None, n.get("id"), n.get("name"), n.get("displayName"))]
+        matching = [
+            n for n in waiting if args.node in (None, n.get("id"), n.get("name"), n.get("displayName"))
+        ]
         if not matching:
             what = f"no suspended node {args.node!r}" if args.node else "nothing suspended"
             print(f"sluice resume: {name} has {what} right now", file=sys.stderr)

@@ -24,15 +24,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run a Workflow with local processes: same engine, same status as on a cluster.",
     )
     p.add_argument("file", metavar="FILE", type=Path, help="a YAML/JSON file whose first Workflow is run")
-    p.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a global parameter (repeatable)")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a global parameter (repeatable)",
+    )
     p.add_argument("--entrypoint", help="the template to start from")
     p.add_argument("--name", help="the workflow's name (instead of metadata.name / generateName)")
     p.add_argument("-o", "--output", choices=["json", "yaml"], help="print the final Workflow object")
     p.add_argument("--parallelism", type=int, help="at most N steps at a time on this machine")
-    p.add_argument("--templates", action="append", default=[], type=Path, metavar="PATH",
-                   help="files or directories with WorkflowTemplates, ClusterWorkflowTemplates, ConfigMaps")
-    p.add_argument("--artifact-dir", type=Path, help="where artifacts are kept (default: in the run's directory)")
+    p.add_argument(
+        "--templates",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="files or directories with WorkflowTemplates, ClusterWorkflowTemplates, ConfigMaps",
+    )
+    p.add_argument(
+        "--artifact-dir", type=Path, help="where artifacts are kept (default: in the run's directory)"
+    )
     p.add_argument("--no-logs", action="store_true", help="do not show the steps' output")
     p.add_argument("--quiet", action="store_true", help="show nothing while running")
     p.set_defaults(run=run)
@@ -92,7 +106,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"sluice run: {exc}", file=sys.stderr)
         return EXIT_FAILED
     if replaced and not args.quiet:
-        print(f'sluice run: starting clean: the files of the previous run "{name}" were removed', file=sys.stderr)
+        print(
+            f'sluice run: starting clean: the files of the previous run "{name}" were removed',
+            file=sys.stderr,
+        )
     options = RunOptions(
         run_dir=run_dir,
         artifact_dir=args.artifact_dir or run_dir / "artifacts",
@@ -101,7 +118,9 @@ def run(args: argparse.Namespace) -> int:
         config_maps=loaded.config_maps,
     )
     # Steps' output on stdout, unless stdout is for the final object (-o json|yaml): then stderr.
-    display = Display(logs=not args.no_logs, quiet=args.quiet, logs_out=sys.stderr if args.output else sys.stdout)
+    display = Display(
+        logs=not args.no_logs, quiet=args.quiet, logs_out=sys.stderr if args.output else sys.stdout
+    )
     final = Runner(workflow, options, display).run()
     if args.output == "json":
         print(json.dumps(final, indent=2))
@@ -123,4 +142,3 @@ def _hint(field: str, message: str) -> str:
     if field == "spec.entrypoint" and message == "spec.entrypoint is required":
         return " (choose a template with --entrypoint NAME)"
     return ""
-

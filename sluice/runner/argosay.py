@@ -1,11 +1,11 @@
 """A stand-in for Argo's test image `argoproj/argosay:v2` (its entrypoint), so examples using it run locally.
 
-    argosay                         print "hello argo"
-    argosay echo [TEXT [FILE]]      print TEXT (default "hello argo"), or write it to FILE
-    argosay cat FILE...             print files
-    argosay sleep DURATION          sleep ("10s", "1m", or seconds)
-    argosay exit [CODE]             exit with CODE (default 0)
-    argosay assert_contains FILE TEXT / assert_equals FILE TEXT
+argosay                         print "hello argo"
+argosay echo [TEXT [FILE]]      print TEXT (default "hello argo"), or write it to FILE
+argosay cat FILE...             print files
+argosay sleep DURATION          sleep ("10s", "1m", or seconds)
+argosay exit [CODE]             exit with CODE (default 0)
+argosay assert_contains FILE TEXT / assert_equals FILE TEXT
 """
 
 from __future__ import annotations

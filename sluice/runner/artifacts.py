@@ -46,7 +46,9 @@ def repository(workflow: str, pod: str) -> dict[str, Any]:
     return {"s3": {"bucket": LOCAL_BUCKET, "key": f"{workflow}/{pod}"}}
 
 
-def save(art: dict[str, Any], source: Path, artifact_dir: Path, workflow: str, pod: str) -> dict[str, Any] | None:
+def save(
+    art: dict[str, Any], source: Path, artifact_dir: Path, workflow: str, pod: str
+) -> dict[str, Any] | None:
     """Store an output artifact; returns the artifact for the node's outputs, or None if optional+missing."""
     scratch = artifact_dir / ".packing"
     try:
@@ -63,7 +65,9 @@ def load(art: dict[str, Any], target: Path, artifact_dir: Path) -> None:
     name = art.get("name") or "artifact"
     for kind in REMOTE_KINDS:
         if art.get(kind) is not None:
-            raise ArtifactError(f"input artifact {name}: {kind} artifacts cannot be fetched by the local runner")
+            raise ArtifactError(
+                f"input artifact {name}: {kind} artifacts cannot be fetched by the local runner"
+            )
     s3 = art.get("s3")
     if isinstance(s3, dict) and (s3.get("bucket") or s3.get("endpoint")):
         raise ArtifactError(f"input artifact {name}: remote S3 buckets cannot be reached by the local runner")

@@ -13,8 +13,15 @@ import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-ICONS = {"Succeeded": "✔", "Failed": "✖", "Error": "⚠", "Pending": "◷", "Running": "●", "Skipped": "○",
-         "Omitted": "○"}
+ICONS = {
+    "Succeeded": "✔",
+    "Failed": "✖",
+    "Error": "⚠",
+    "Pending": "◷",
+    "Running": "●",
+    "Skipped": "○",
+    "Omitted": "○",
+}
 COLORS = {"Succeeded": "32", "Failed": "31", "Error": "31", "Running": "36", "Pending": "33"}
 SHOWN_TYPES = ("Pod", "Suspend", "Skipped", "Retry", "Steps", "DAG", "HTTP", "Plugin", "Container")
 
@@ -106,7 +113,11 @@ def failed_steps(workflow: dict[str, Any]) -> list[str]:
     display name and template, as people know them: `failed: print (template say): Error (exit code 1)`."""
     out = []
     for _, node in tree_rows(workflow):
-        if node.get("phase") not in ("Failed", "Error") or node.get("type") not in ("Pod", "Container", "Suspend"):
+        if node.get("phase") not in ("Failed", "Error") or node.get("type") not in (
+            "Pod",
+            "Container",
+            "Suspend",
+        ):
             continue
         label = node.get("displayName") or node["name"]
         template = node.get("templateName") or (node.get("templateRef") or {}).get("template")
@@ -120,9 +131,11 @@ def render_tree(workflow: dict[str, Any], now: float, color: bool) -> list[str]:
     status = workflow.get("status") or {}
     meta = workflow.get("metadata") or {}
     phase = status.get("phase") or "Pending"
-    lines = [f"{_paint('Name:', '1', color)}     {meta.get('name', '')}",
-             f"{_paint('Status:', '1', color)}   {_paint(phase, COLORS.get(phase, '0'), color)}"
-             + (f"  {readable(status['message'], workflow)}" if status.get("message") else "")]
+    lines = [
+        f"{_paint('Name:', '1', color)}     {meta.get('name', '')}",
+        f"{_paint('Status:', '1', color)}   {_paint(phase, COLORS.get(phase, '0'), color)}"
+        + (f"  {readable(status['message'], workflow)}" if status.get("message") else ""),
+    ]
     if status.get("progress"):
         lines.append(f"{_paint('Progress:', '1', color)} {status['progress']}")
     lines.append("")
@@ -145,8 +158,14 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 
 class Display:
-    def __init__(self, out: TextIO | None = None, live: bool | None = None, logs: bool = True, quiet: bool = False,
-                 logs_out: TextIO | None = None):
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        live: bool | None = None,
+        logs: bool = True,
+        quiet: bool = False,
+        logs_out: TextIO | None = None,
+    ):
         self.out = out or sys.stderr
         # The steps' output: stdout for `sluice run x.yaml | grep` (progress stays on `out`, stderr).
         self.logs_out = logs_out or self.out

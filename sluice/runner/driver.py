@@ -80,7 +80,9 @@ class Runner:
         self.steps = 0
         self.engine_seconds = 0.0
         self.first_step_seconds = 0.0
-        self.config = EngineConfig(executor_image="sluice/local", require_command=False)  # images.py knows entrypoints
+        self.config = EngineConfig(
+            executor_image="sluice/local", require_command=False
+        )  # images.py knows entrypoints
 
     # --- observations ------------------------------------------------------------------------------
 
@@ -108,7 +110,9 @@ class Runner:
         if (self.workflow.get("spec") or {}).get("suspend"):
             return True
         nodes = (self.workflow.get("status") or {}).get("nodes") or {}
-        return any(n.get("type") == "Suspend" and n.get("phase") in ("Pending", "Running") for n in nodes.values())
+        return any(
+            n.get("type") == "Suspend" and n.get("phase") in ("Pending", "Running") for n in nodes.values()
+        )
 
     # --- actions -----------------------------------------------------------------------------------
 
@@ -145,7 +149,8 @@ class Runner:
             elif isinstance(action, SaveCache):
                 entry = action.entry
                 self.cache.setdefault(action.config_map, {})[action.key] = CacheEntry(
-                    node_id=entry.get("nodeID", ""), outputs=entry.get("outputs"),
+                    node_id=entry.get("nodeID", ""),
+                    outputs=entry.get("outputs"),
                     creation_timestamp=entry.get("creationTimestamp", ""),
                     last_hit_timestamp=entry.get("lastHitTimestamp"),
                 )
@@ -182,7 +187,9 @@ class Runner:
         spec = self.workflow.setdefault("spec", {})
         if count == 1:
             spec["shutdown"] = "Stop"
-            self.display.message("stopping: running steps get SIGTERM, exit handlers still run (Ctrl-C again to terminate)")
+            self.display.message(
+                "stopping: running steps get SIGTERM, exit handlers still run (Ctrl-C again to terminate)"
+            )
         elif count == 2:
             spec["shutdown"] = "Terminate"
             self.display.message("terminating (Ctrl-C again to kill everything now)")
@@ -201,7 +208,9 @@ class Runner:
             if left is not None:
                 waits.append(left)
         nodes = (self.workflow.get("status") or {}).get("nodes") or {}
-        suspended = any(n.get("type") == "Suspend" and n.get("phase") in ("Pending", "Running") for n in nodes.values())
+        suspended = any(
+            n.get("type") == "Suspend" and n.get("phase") in ("Pending", "Running") for n in nodes.values()
+        )
         if suspended or self.workflow.get("spec", {}).get("suspend"):
             waits.append(POLL_SECONDS)
         if not waits:

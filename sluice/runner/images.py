@@ -38,7 +38,7 @@ def _repo(image: str) -> str:
         name = name[: len(name) - len(last)] + last.split(":", 1)[0]
     for prefix in ("docker.io/library/", "docker.io/", "quay.io/"):
         if name.startswith(prefix):
-            name = name[len(prefix):]
+            name = name[len(prefix) :]
     return name
 
 
@@ -48,7 +48,9 @@ def _busybox_applets() -> frozenset[str]:
     if not busybox:
         return frozenset()
     try:
-        out = subprocess.run([busybox, "--list"], capture_output=True, text=True, timeout=5, check=False).stdout
+        out = subprocess.run(
+            [busybox, "--list"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return frozenset()
     return frozenset(out.split())

@@ -33,7 +33,9 @@ class Loaded:
     source: ListSource
     config_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     others: list[dict[str, Any]] = field(default_factory=list)
-    positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # the Workflow's (workflow/positions.py)
+    positions: dict[str, tuple[int, int]] = field(
+        default_factory=dict
+    )  # the Workflow's (workflow/positions.py)
     note: str = ""  # which object of the file runs, when that is not obvious
 
 
@@ -71,8 +73,10 @@ def load(file: Path, extra: list[Path] | None = None) -> Loaded:
         if len(workflows) > 1:
             meta = workflows[0].get("metadata") if isinstance(workflows[0].get("metadata"), dict) else {}
             label = meta.get("name") or meta.get("generateName") or "(no name)"
-            note = (f"{file} holds {len(workflows)} Workflows: running the first, {label} (line {first.line}); "
-                    "the others are ignored")
+            note = (
+                f"{file} holds {len(workflows)} Workflows: running the first, {label} (line {first.line}); "
+                "the others are ignored"
+            )
     else:
         workflows = [_from_template(file, docs)]
         ref = workflows[0]["spec"]["workflowTemplateRef"]
@@ -100,8 +104,10 @@ def _from_template(file: Path, docs: list[dict[str, Any]]) -> dict[str, Any]:
     templates = [d for d in docs if d.get("kind") in TEMPLATE_KINDS]
     if len(templates) != 1:
         found = f"{len(templates)} WorkflowTemplates and no Workflow" if templates else "no Workflow"
-        raise LoadError(f"{file}: {found} in this file; sluice run runs a Workflow, or a file holding one "
-                        "WorkflowTemplate (add the others with --templates)")
+        raise LoadError(
+            f"{file}: {found} in this file; sluice run runs a Workflow, or a file holding one "
+            "WorkflowTemplate (add the others with --templates)"
+        )
     meta = templates[0].get("metadata") if isinstance(templates[0].get("metadata"), dict) else {}
     name = meta.get("name")
     if not isinstance(name, str) or not name:
@@ -109,12 +115,19 @@ def _from_template(file: Path, docs: list[dict[str, Any]]) -> dict[str, Any]:
     ref: dict[str, Any] = {"name": name}
     if templates[0]["kind"] == "ClusterWorkflowTemplate":
         ref["clusterScope"] = True
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": f"{name}-"},
-            "spec": {"workflowTemplateRef": ref}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": f"{name}-"},
+        "spec": {"workflowTemplateRef": ref},
+    }
 
 
 def prepare(
-    workflow: dict[str, Any], parameters: list[tuple[str, str]], entrypoint: str | None, namespace: str = "default"
+    workflow: dict[str, Any],
+    parameters: list[tuple[str, str]],
+    entrypoint: str | None,
+    namespace: str = "default",
 ) -> dict[str, Any]:
     """The object as the API server would store it: a name, a namespace, a uid, a creationTimestamp."""
     wf = copy.deepcopy(workflow)
@@ -124,7 +137,9 @@ def prepare(
     if not meta.get("name"):
         prefix = meta.get("generateName")
         if not prefix:
-            raise LoadError("the Workflow has neither metadata.name nor metadata.generateName: give it one with --name")
+            raise LoadError(
+                "the Workflow has neither metadata.name nor metadata.generateName: give it one with --name"
+            )
         alphabet = string.ascii_lowercase + string.digits
         prefix = prefix[:MAX_GENERATED_PREFIX]  # the API server's SimpleNameGenerator
         meta["name"] = prefix + "".join(secrets.choice(alphabet) for _ in range(5))

@@ -105,7 +105,9 @@ class LocalPod:
         self.pod = pod
         self.node_id = node_id
         self.name: str = pod["metadata"]["name"]
-        self.node_name: str = (pod["metadata"].get("annotations") or {}).get("workflows.argoproj.io/node-name", "")
+        self.node_name: str = (pod["metadata"].get("annotations") or {}).get(
+            "workflows.argoproj.io/node-name", ""
+        )
         self.paths = paths
         self.workflow_name = workflow_name
         spec = pod.get("spec") or {}
@@ -118,14 +120,23 @@ class LocalPod:
             self.template = {}
         self.main = next((c for c in spec.get("containers") or () if c.get("name") == "main"), None)
         sidecar_names = {c.get("name") for c in self.template.get("sidecars") or () if isinstance(c, dict)}
-        self.containers = [c for c in spec.get("containers") or ()
-                           if c.get("name") != "wait" and c.get("name") not in sidecar_names]
+        self.containers = [
+            c
+            for c in spec.get("containers") or ()
+            if c.get("name") != "wait" and c.get("name") not in sidecar_names
+        ]
         if isinstance(self.template.get("containerSet"), dict):
-            deps = {c.get("name"): c.get("dependencies") for c in self.template["containerSet"].get("containers") or ()
-                    if isinstance(c, dict)}
+            deps = {
+                c.get("name"): c.get("dependencies")
+                for c in self.template["containerSet"].get("containers") or ()
+                if isinstance(c, dict)
+            }
             self.containers = [dict(c, dependencies=deps.get(c.get("name")) or []) for c in self.containers]
-        self.result_container = "main" if any(c.get("name") == "main" for c in self.containers) else (
-            self.containers[0].get("name") if self.containers else "main")
+        self.result_container = (
+            "main"
+            if any(c.get("name") == "main" for c in self.containers)
+            else (self.containers[0].get("name") if self.containers else "main")
+        )
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.tokens: dict[str, str] = {}  # container name -> the mark its processes carry (leftovers.py)
         self.states: dict[str, tuple[str, int | None, float | None, float | None]] = {}
@@ -163,7 +174,8 @@ class LocalPod:
                 elif any(k in volume for k in ("secret", "configMap", "projected", "downwardAPI")):
                     kind = next(k for k in ("secret", "configMap", "projected", "downwardAPI") if k in volume)
                     raise artifacts.ArtifactError(
-                        f"volume {name!r} is a {kind} volume, which the local runner cannot provide")
+                        f"volume {name!r} is a {kind} volume, which the local runner cannot provide"
+                    )
                 elif name in own and "emptyDir" in volume:
                     target = self.dir / "volumes" / str(name)  # the template's own emptyDir: this pod's
                 else:
@@ -178,15 +190,20 @@ class LocalPod:
         if not self.containers:
             raise images.MissingProgram("the pod has no main container")
         if isinstance(self.template.get("resource"), dict):
-            raise images.MissingProgram("resource templates need a Kubernetes cluster; the local runner cannot run them")
+            raise images.MissingProgram(
+                "resource templates need a Kubernetes cluster; the local runner cannot run them"
+            )
         if isinstance(self.template.get("data"), dict):
-            raise images.MissingProgram("data templates read an artifact repository; the local runner cannot run them")
+            raise images.MissingProgram(
+                "data templates read an artifact repository; the local runner cannot run them"
+            )
         if self.template.get("sidecars"):
             raise images.MissingProgram("sidecars need their images; the local runner cannot run them")
         if self.spec.get("hostAliases"):
             # The names would resolve through this machine's DNS instead: a different answer, not a run.
             raise images.MissingProgram(
-                "hostAliases add names to the pod's /etc/hosts, which the local runner cannot provide")
+                "hostAliases add names to the pod's /etc/hosts, which the local runner cannot provide"
+            )
         root = self.dir / "root"
         self.tmp = self.dir / "tmp"
         root.mkdir(parents=True, exist_ok=True)
@@ -245,7 +262,9 @@ class LocalPod:
         self.exit_code = 127
         on_exit(self)
 
-    def start(self, on_exit: Callable[[LocalPod], None], on_line: Callable[[LocalPod, str, str], None]) -> None:
+    def start(
+        self, on_exit: Callable[[LocalPod], None], on_line: Callable[[LocalPod, str, str], None]
+    ) -> None:
         self.started = time.time()
         self.state = "running"
         try:
@@ -274,7 +293,11 @@ class LocalPod:
             while pending or running:
                 for name in list(pending):
                     deps = pending[name]
-                    failed = [d for d in deps if self.states.get(d, ("",))[0] == "terminated" and self.states[d][1] != 0]
+                    failed = [
+                        d
+                        for d in deps
+                        if self.states.get(d, ("",))[0] == "terminated" and self.states[d][1] != 0
+                    ]
                     if failed or self.terminating:
                         del pending[name]
                         self.states[name] = ("terminated", 1 if failed else 143, None, time.time())
@@ -283,7 +306,9 @@ class LocalPod:
                         self.states[name] = ("running", None, time.time(), None)
                         thread = running[name] = threading.Thread(target=one, args=(name,), daemon=True)
                         thread.start()
-                for name in [n for n, t in running.items() if not t.is_alive() and self.states[n][0] == "terminated"]:
+                for name in [
+                    n for n, t in running.items() if not t.is_alive() and self.states[n][0] == "terminated"
+                ]:
                     running.pop(name).join()
                 if pending or running:
                     done.wait(timeout=0.5)
@@ -306,8 +331,15 @@ class LocalPod:
             if container.get("tty") is True:
                 proc, terminal = _start_on_a_terminal(argv, cwd, env)
             else:
-                proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, start_new_session=True)
+                proc = subprocess.Popen(
+                    argv,
+                    cwd=cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                )
         except OSError as exc:
             self.message = f"cannot start {argv[0]}: {exc}"
             self.reason = "LocalRunnerError"
@@ -321,7 +353,11 @@ class LocalPod:
         def pump(stream, path: Path) -> None:
             # A terminal's reader gets EIO once the last process holding it exits: the end of output.
             # Lines are read at most LINE_MAX bytes at a time: 200 MB without a newline took 620 MB.
-            with open(path, "wb") as out, open(self.dir / "combined", "ab") as combined, contextlib.suppress(OSError):
+            with (
+                open(path, "wb") as out,
+                open(self.dir / "combined", "ab") as combined,
+                contextlib.suppress(OSError),
+            ):
                 for line in iter(lambda: stream.readline(LINE_MAX), b""):
                     out.write(line)
                     with lock:
@@ -332,8 +368,10 @@ class LocalPod:
         if proc.stdout is None:  # on a terminal: stdout and stderr are one stream, as with a pod's tty
             readers = [threading.Thread(target=pump, args=(terminal, stdout_path), daemon=True)]
         else:
-            readers = [threading.Thread(target=pump, args=(proc.stdout, stdout_path), daemon=True),
-                       threading.Thread(target=pump, args=(proc.stderr, self.dir / f"{name}.stderr"), daemon=True)]
+            readers = [
+                threading.Thread(target=pump, args=(proc.stdout, stdout_path), daemon=True),
+                threading.Thread(target=pump, args=(proc.stderr, self.dir / f"{name}.stderr"), daemon=True),
+            ]
         for reader in readers:
             reader.start()
         code = proc.wait()
@@ -401,8 +439,9 @@ class LocalPod:
         if self.include_result:
             outputs["result"] = output_rules.result(_tail(self.dir / "stdout", output_rules.RESULT_TAIL))
         declared = self.template.get("outputs") or {}
-        params = output_rules.output_parameters(declared.get("parameters"),
-                                                lambda path: self._output_path(path).read_bytes())
+        params = output_rules.output_parameters(
+            declared.get("parameters"), lambda path: self._output_path(path).read_bytes()
+        )
         errors.extend(params.errors)
         if params.parameters:
             outputs["parameters"] = params.parameters
@@ -411,8 +450,13 @@ class LocalPod:
             if not art.get("path"):
                 continue
             try:
-                saved = artifacts.save(art, self._output_path(art["path"]), self.paths.artifact_dir,
-                                       self.workflow_name, self.name)
+                saved = artifacts.save(
+                    art,
+                    self._output_path(art["path"]),
+                    self.paths.artifact_dir,
+                    self.workflow_name,
+                    self.name,
+                )
             except (artifacts.ArtifactError, OSError) as exc:
                 errors.append(str(exc))
                 continue
@@ -433,13 +477,17 @@ class LocalPod:
             state, code, began, ended = self.states.get(name, ("waiting", None, None, None))
             if self.state == "done" and state != "terminated":
                 state, code = "terminated", self.exit_code if name == self.result_container else 0
-            out.append(ContainerObservation(
-                name, state, code if state == "terminated" else None,
-                ("Completed" if code == 0 else "Error") if state == "terminated" else "",
-                started_at=_stamp(began) if began else started,
-                finished_at=(_stamp(ended) if ended else finished) if state == "terminated" else None,
-                ready=state == "running",
-            ))
+            out.append(
+                ContainerObservation(
+                    name,
+                    state,
+                    code if state == "terminated" else None,
+                    ("Completed" if code == 0 else "Error") if state == "terminated" else "",
+                    started_at=_stamp(began) if began else started,
+                    finished_at=(_stamp(ended) if ended else finished) if state == "terminated" else None,
+                    ready=state == "running",
+                )
+            )
         return tuple(out)
 
     def observation(self) -> PodObservation:
@@ -448,26 +496,54 @@ class LocalPod:
         started = _stamp(self.started or time.time())
         if self.state == "running":
             return PodObservation(
-                name=self.name, node_id=self.node_id, phase="Running", host_node_name="localhost", pod_ip="127.0.0.1",
-                containers=(ContainerObservation("wait", "running", started_at=started),
-                            *self._container_observations(started, started)),
+                name=self.name,
+                node_id=self.node_id,
+                phase="Running",
+                host_node_name="localhost",
+                pod_ip="127.0.0.1",
+                containers=(
+                    ContainerObservation("wait", "running", started_at=started),
+                    *self._container_observations(started, started),
+                ),
             )
         finished = _stamp(self.finished or time.time())
         code = self.exit_code if self.exit_code is not None else 1
         wait_code = 1 if self.wait_error else 0
-        wait = ContainerObservation("wait", "terminated", wait_code, "Error" if wait_code else "Completed",
-                                    message=self.wait_error, started_at=started, finished_at=finished)
+        wait = ContainerObservation(
+            "wait",
+            "terminated",
+            wait_code,
+            "Error" if wait_code else "Completed",
+            message=self.wait_error,
+            started_at=started,
+            finished_at=finished,
+        )
         containers = self._container_observations(started, finished)
         if not containers:
-            containers = (ContainerObservation("main", "terminated", code, "Completed" if code == 0 else "Error",
-                                               started_at=started, finished_at=finished),)
+            containers = (
+                ContainerObservation(
+                    "main",
+                    "terminated",
+                    code,
+                    "Completed" if code == 0 else "Error",
+                    started_at=started,
+                    finished_at=finished,
+                ),
+            )
         message, reason = self.message, self.reason
         if self.deadline_hit:
             message, reason = DEADLINE_MESSAGE, "DeadlineExceeded"
         failed = any(c.exit_code not in (0, None) for c in containers)
         phase = "Succeeded" if code == 0 and not failed and not self.wait_error and not message else "Failed"
-        return PodObservation(name=self.name, node_id=self.node_id, phase=phase, containers=(wait, *containers),
-                              message=message, reason=reason, host_node_name="localhost")
+        return PodObservation(
+            name=self.name,
+            node_id=self.node_id,
+            phase=phase,
+            containers=(wait, *containers),
+            message=message,
+            reason=reason,
+            host_node_name="localhost",
+        )
 
     def task_result(self) -> TaskResultObservation | None:
         if self.state != "done":
@@ -483,8 +559,9 @@ def _start_on_a_terminal(argv: list[str], cwd: Path, env: dict[str, str]):
         attrs = termios.tcgetattr(follower)
         attrs[1] &= ~termios.OPOST
         termios.tcsetattr(follower, termios.TCSANOW, attrs)
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=follower, stdout=follower, stderr=follower,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=follower, stdout=follower, stderr=follower, start_new_session=True
+        )
     except BaseException:
         os.close(leader)
         raise

@@ -22,16 +22,39 @@ import re
 from pathlib import Path
 
 # Directories that belong to the system: a declared file there is moved alone, never its whole directory.
-SYSTEM_DIRS = frozenset({"/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/proc", "/dev", "/sys", "/var",
-                         "/root", "/home", "/opt", "/srv", "/run", "/boot"})
+SYSTEM_DIRS = frozenset(
+    {
+        "/",
+        "/etc",
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib64",
+        "/proc",
+        "/dev",
+        "/sys",
+        "/var",
+        "/root",
+        "/home",
+        "/opt",
+        "/srv",
+        "/run",
+        "/boot",
+    }
+)
 
 
 class PathMap:
     def __init__(self, mapping: dict[str, Path], directories: frozenset[str] = frozenset()):
         self.directories = directories
         # Longest first, so that /tmp/dir/file wins over /tmp/dir.
-        self.mapping = dict(sorted(((k.rstrip("/") or "/", v) for k, v in mapping.items() if k.startswith("/")),
-                                   key=lambda kv: -len(kv[0])))
+        self.mapping = dict(
+            sorted(
+                ((k.rstrip("/") or "/", v) for k, v in mapping.items() if k.startswith("/")),
+                key=lambda kv: -len(kv[0]),
+            )
+        )
         if self.mapping:
             alternatives = "|".join(re.escape(k) for k in self.mapping)
             self._pattern = re.compile(rf"(?<![\w.\-/])({alternatives})(?=$|[/\s'\";:,)|&<>=}}]|$)")
@@ -80,7 +103,9 @@ def declared_paths(template: dict) -> list[str]:
     return paths
 
 
-def isolation_map(template: dict, mounts: dict[str, Path], node_root: Path, extra: dict[str, Path]) -> PathMap:
+def isolation_map(
+    template: dict, mounts: dict[str, Path], node_root: Path, extra: dict[str, Path]
+) -> PathMap:
     """Declared paths under `node_root`, mounts to their volume directories, plus `extra` fixed entries."""
     mapping: dict[str, Path] = {}
     for mount_path, target in mounts.items():

@@ -44,8 +44,10 @@ def name_problem(name: str) -> str | None:
     if len(name) > MAX_NAME:
         return f"metadata.name: must be no more than {MAX_NAME} characters"
     if not _NAME_RE.match(name):
-        return (f'metadata.name: Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower '
-                "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")
+        return (
+            f'metadata.name: Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower '
+            "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
+        )
     return None
 
 
@@ -130,10 +132,12 @@ def take_requests(directory: Path) -> list[ResumeRequest]:
         if not isinstance(body, dict):
             continue
         params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
-        out.append(ResumeRequest(
-            node=body.get("node") if isinstance(body.get("node"), str) else None,
-            action="stop" if body.get("action") == "stop" else "resume",
-            parameters={str(k): str(v) for k, v in params.items()},
-            message="" if body.get("action") != "stop" else "Stopped by: sluice resume",
-        ))
+        out.append(
+            ResumeRequest(
+                node=body.get("node") if isinstance(body.get("node"), str) else None,
+                action="stop" if body.get("action") == "stop" else "resume",
+                parameters={str(k): str(v) for k, v in params.items()},
+                message="" if body.get("action") != "stop" else "Stopped by: sluice resume",
+            )
+        )
     return out

@@ -26,7 +26,11 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 REMOTE_ARTIFACTS = ("git", "http", "gcs", "azure", "oss", "hdfs", "artifactory", "plugin")
-SUPPORT = ("configmaps", "workflow-template/templates.yaml", "cluster-workflow-template/clustertemplates.yaml")
+SUPPORT = (
+    "configmaps",
+    "workflow-template/templates.yaml",
+    "cluster-workflow-template/clustertemplates.yaml",
+)
 BUDGET_SECONDS = 420
 TEMPLATE_KEYS = ("container", "script", "steps", "dag", "suspend", "inputs", "outputs", "retryStrategy")
 
@@ -112,7 +116,9 @@ def blockers(doc: dict[str, Any], support: dict[str, dict[str, Any]]) -> list[st
                 add(f"{kind} artifacts live in a remote store")
         s3 = item.get("s3")
         remote_s3 = isinstance(s3, dict) and (s3.get("bucket") or s3.get("endpoint")) and "name" in item
-        if remote_s3 and any(item is a for t in templates for a in ((t.get("inputs") or {}).get("artifacts") or ())):
+        if remote_s3 and any(
+            item is a for t in templates for a in ((t.get("inputs") or {}).get("artifacts") or ())
+        ):
             add("input artifacts from a remote S3 bucket")
         image = item.get("image")
         if isinstance(image, str) and "windows" in image:
@@ -130,7 +136,10 @@ def blockers(doc: dict[str, Any], support: dict[str, dict[str, Any]]) -> list[st
 
 def load_examples(root: Path) -> list[Example]:
     support: dict[str, dict[str, Any]] = {}
-    for path in (root / "workflow-template" / "templates.yaml", root / "cluster-workflow-template" / "clustertemplates.yaml"):
+    for path in (
+        root / "workflow-template" / "templates.yaml",
+        root / "cluster-workflow-template" / "clustertemplates.yaml",
+    ):
         for doc in yaml.safe_load_all(path.read_text()):
             if isinstance(doc, dict):
                 support[(doc.get("metadata") or {}).get("name")] = doc
@@ -141,7 +150,9 @@ def load_examples(root: Path) -> list[Example]:
             if phase.startswith("n/a"):
                 continue
             try:
-                docs = [d for d in yaml.safe_load_all((root / row["file"]).read_text()) if isinstance(d, dict)]
+                docs = [
+                    d for d in yaml.safe_load_all((root / row["file"]).read_text()) if isinstance(d, dict)
+                ]
             except yaml.YAMLError:
                 docs = []
             doc = next((d for d in docs if d.get("kind") == "Workflow"), None)
@@ -183,13 +194,31 @@ class Outcome:
 def run_example(root: Path, example: Example, home: Path, budget: float = BUDGET_SECONDS) -> Outcome:
     """`sluice run` the example (resuming its suspend steps when it waits on one)."""
     name = "conf-" + example.file.replace("/", "-").replace(".yaml", "").replace("_", "-").lower()[:50]
-    cmd = [sys.executable, "-m", "sluice", "run", str(root / example.file), "--name", name, "--quiet", "-o", "json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sluice",
+        "run",
+        str(root / example.file),
+        "--name",
+        name,
+        "--quiet",
+        "-o",
+        "json",
+    ]
     for support in SUPPORT:
         cmd += ["--templates", str(root / support)]
     env = dict(os.environ, SLUICE_HOME=str(home))
     started = time.time()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO,
-                            stdin=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
     run_dir = home / "runs" / name
     resumed: set[str] = set()
     while proc.poll() is None:
@@ -220,5 +249,10 @@ def _resume_waiting(run_dir: Path, name: str, env: dict[str, str], resumed: set[
             for param in (node.get("outputs") or {}).get("parameters") or ():
                 if "supplied" in (param.get("valueFrom") or {}) and param.get("value") is None:
                     params += ["-p", f"{param['name']}=resumed"]
-            subprocess.run([sys.executable, "-m", "sluice", "resume", name, "--node", node["id"], *params],
-                           env=env, cwd=REPO, capture_output=True, check=False)
+            subprocess.run(
+                [sys.executable, "-m", "sluice", "resume", name, "--node", node["id"], *params],
+                env=env,
+                cwd=REPO,
+                capture_output=True,
+                check=False,
+            )

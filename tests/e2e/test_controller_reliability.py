@@ -81,8 +81,20 @@ def specs(mutex: str, semaphore_cm: str) -> list[tuple[str, dict]]:
                         {
                             "name": "main",
                             "steps": [
-                                [{"name": "a", "template": "echo", "continueOn": {"failed": True, "error": True}}],
-                                [{"name": "b", "template": "echo", "continueOn": {"failed": True, "error": True}}],
+                                [
+                                    {
+                                        "name": "a",
+                                        "template": "echo",
+                                        "continueOn": {"failed": True, "error": True},
+                                    }
+                                ],
+                                [
+                                    {
+                                        "name": "b",
+                                        "template": "echo",
+                                        "continueOn": {"failed": True, "error": True},
+                                    }
+                                ],
                             ],
                         },
                         POD,

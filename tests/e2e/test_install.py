@@ -96,8 +96,12 @@ def isolate(docs: list[dict[str, Any]], namespace: str, suffix: str) -> list[dic
 # The programs act cluster-wide (the controller runs every unlabelled workflow; the webhook's
 # configurations gate every namespace), so a second, isolated copy of them would fight the real one:
 # the isolated install leaves them out. tests/e2e/test_quick_start.py installs them literally.
-PROGRAMS = {("Deployment", "sluice-controller"), ("Deployment", "sluice-webhook"),
-            ("ValidatingWebhookConfiguration", "sluice-webhook"), ("MutatingWebhookConfiguration", "sluice-webhook")}
+PROGRAMS = {
+    ("Deployment", "sluice-controller"),
+    ("Deployment", "sluice-webhook"),
+    ("ValidatingWebhookConfiguration", "sluice-webhook"),
+    ("MutatingWebhookConfiguration", "sluice-webhook"),
+}
 
 
 def without_programs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -413,8 +417,11 @@ def test_namespaced_install_confines_the_controller(kubectl, quick_start):
         for d in yaml.safe_load_all(kubectl("kustomize", str(QUICK_START.parent / "namespaced"), timeout=180))
         if d
     ]
-    docs = [d for d in without_programs(isolate(docs, namespace, f"ns{suffix}"))
-            if d["kind"] != "CustomResourceDefinition"]
+    docs = [
+        d
+        for d in without_programs(isolate(docs, namespace, f"ns{suffix}"))
+        if d["kind"] != "CustomResourceDefinition"
+    ]
     manifest = as_list(docs)
     kubectl(
         "apply", "--server-side", "--field-manager=sluice-e2e-install", "-f", "-", input=manifest, timeout=120

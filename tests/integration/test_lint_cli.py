@@ -56,7 +56,10 @@ spec:
 def lint(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sluice", "lint", *args],
-        input=stdin, capture_output=True, text=True, timeout=60,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -123,7 +126,10 @@ def test_other_kinds_are_skipped_and_unhandled_argo_kinds_warn(tmp_path):
     plain_json = write(tmp_path, "package.json", '{"name": "not kubernetes"}')
     nothing = lint(plain_json)  # issue 14: no objects is said, and is not a success
     assert nothing.returncode == 1
-    assert nothing.stderr == f"sluice lint: no Argo objects (argoproj.io/*) or WorkflowPolicies found in {plain_json}\n"
+    assert (
+        nothing.stderr
+        == f"sluice lint: no Argo objects (argoproj.io/*) or WorkflowPolicies found in {plain_json}\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -152,13 +158,25 @@ def test_usage_errors_exit_two(tmp_path):
 def test_lint_checks_workflow_policies_as_admission_does(tmp_path):
     """WorkflowPolicies are checked by the webhook's own parser (fields and CEL), with field paths."""
     bad = tmp_path / "bad-policy.yaml"
-    bad.write_text("apiVersion: sluice.dev/v1alpha1\nkind: WorkflowPolicy\nmetadata: {name: bad}\n"
-                   "spec:\n  rules:\n  - expression: 'object.spec.(('\n    message: x\n")
+    bad.write_text(
+        "apiVersion: sluice.dev/v1alpha1\nkind: WorkflowPolicy\nmetadata: {name: bad}\n"
+        "spec:\n  rules:\n  - expression: 'object.spec.(('\n    message: x\n"
+    )
     repo = Path(__file__).resolve().parents[2]
-    good = subprocess.run([sys.executable, "-m", "sluice", "lint", str(repo / "policies")], capture_output=True,
-                  text=True, cwd=repo, timeout=120)
+    good = subprocess.run(
+        [sys.executable, "-m", "sluice", "lint", str(repo / "policies")],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=120,
+    )
     assert good.returncode == 0, good.stdout + good.stderr
-    result = subprocess.run([sys.executable, "-m", "sluice", "lint", str(bad)], capture_output=True, text=True,
-                    cwd=repo, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "sluice", "lint", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "WorkflowPolicy/bad: spec.rules[0].expression: does not compile" in result.stdout

@@ -24,13 +24,24 @@ def run(tmp_path: Path, doc_or_file, *args: str, timeout: float = 120) -> subpro
     else:
         path = doc_or_file
     env = dict(os.environ, SLUICE_HOME=str(tmp_path / "home"))
-    return subprocess.run([sys.executable, "-m", "sluice", "run", str(path), *args], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "sluice", "run", str(path), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def workflow(name: str, templates: list, **spec) -> dict:
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name},
-            "spec": {"entrypoint": "main", "templates": templates, **spec}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name},
+        "spec": {"entrypoint": "main", "templates": templates, **spec},
+    }
 
 
 def status(result: subprocess.CompletedProcess) -> dict:
@@ -50,7 +61,9 @@ def test_hello_world_example_runs_and_prints(tmp_path):
 
 
 def test_json_output_is_the_workflow_with_argo_status(tmp_path):
-    result = run(tmp_path, REPO / "examples" / "parameters.yaml", "-p", "greeting=bonjour", "-o", "json", "--quiet")
+    result = run(
+        tmp_path, REPO / "examples" / "parameters.yaml", "-p", "greeting=bonjour", "-o", "json", "--quiet"
+    )
     assert result.returncode == 0, result.stderr
     wf = json.loads(result.stdout)
     assert wf["metadata"]["labels"]["workflows.argoproj.io/phase"] == "Succeeded"
@@ -68,13 +81,32 @@ def test_yaml_output(tmp_path):
 
 def test_parallel_nodes_writing_the_same_path_do_not_see_each_other(tmp_path):
     templates = [
-        {"name": "main", "steps": [[{"name": "w", "template": "write", "withItems": ["a", "b", "c"],
-                                     "arguments": {"parameters": [{"name": "v", "value": "{{item}}"}]}}]]},
-        {"name": "write", "inputs": {"parameters": [{"name": "v"}]},
-         "container": {"image": "busybox", "command": ["sh", "-c"],
-                       "args": ["test ! -e /tmp/out.txt && echo {{inputs.parameters.v}} > /tmp/out.txt && sleep 1 "
-                                "&& cat /tmp/out.txt"]},
-         "outputs": {"parameters": [{"name": "got", "valueFrom": {"path": "/tmp/out.txt"}}]}},
+        {
+            "name": "main",
+            "steps": [
+                [
+                    {
+                        "name": "w",
+                        "template": "write",
+                        "withItems": ["a", "b", "c"],
+                        "arguments": {"parameters": [{"name": "v", "value": "{{item}}"}]},
+                    }
+                ]
+            ],
+        },
+        {
+            "name": "write",
+            "inputs": {"parameters": [{"name": "v"}]},
+            "container": {
+                "image": "busybox",
+                "command": ["sh", "-c"],
+                "args": [
+                    "test ! -e /tmp/out.txt && echo {{inputs.parameters.v}} > /tmp/out.txt && sleep 1 "
+                    "&& cat /tmp/out.txt"
+                ],
+            },
+            "outputs": {"parameters": [{"name": "got", "valueFrom": {"path": "/tmp/out.txt"}}]},
+        },
     ]
     result = run(tmp_path, workflow("isolated", templates), "-o", "json", "--quiet")
     assert result.returncode == 0, result.stderr
@@ -85,12 +117,31 @@ def test_parallel_nodes_writing_the_same_path_do_not_see_each_other(tmp_path):
 
 def test_result_exit_code_and_failure_message(tmp_path):
     templates = [
-        {"name": "main", "steps": [[{"name": "gen", "template": "gen"}],
-                                   [{"name": "fail", "template": "fail",
-                                     "arguments": {"parameters": [{"name": "x", "value": "{{steps.gen.outputs.result}}"}]}}]]},
-        {"name": "gen", "script": {"image": "python:alpine3.23", "command": ["python"], "source": "print(6 * 7)"}},
-        {"name": "fail", "inputs": {"parameters": [{"name": "x"}]},
-         "container": {"image": "busybox", "command": ["sh", "-c", "echo got {{inputs.parameters.x}}; exit 3"]}},
+        {
+            "name": "main",
+            "steps": [
+                [{"name": "gen", "template": "gen"}],
+                [
+                    {
+                        "name": "fail",
+                        "template": "fail",
+                        "arguments": {"parameters": [{"name": "x", "value": "{{steps.gen.outputs.result}}"}]},
+                    }
+                ],
+            ],
+        },
+        {
+            "name": "gen",
+            "script": {"image": "python:alpine3.23", "command": ["python"], "source": "print(6 * 7)"},
+        },
+        {
+            "name": "fail",
+            "inputs": {"parameters": [{"name": "x"}]},
+            "container": {
+                "image": "busybox",
+                "command": ["sh", "-c", "echo got {{inputs.parameters.x}}; exit 3"],
+            },
+        },
     ]
     result = run(tmp_path, workflow("codes", templates), "-o", "json", "--quiet")
     assert result.returncode == 1
@@ -103,8 +154,15 @@ def test_result_exit_code_and_failure_message(tmp_path):
 
 
 def test_artifacts_pass_through_the_local_artifact_directory(tmp_path):
-    result = run(tmp_path, REPO / "examples" / "artifacts.yaml", "-o", "json", "--quiet",
-                 "--artifact-dir", str(tmp_path / "arts"))
+    result = run(
+        tmp_path,
+        REPO / "examples" / "artifacts.yaml",
+        "-o",
+        "json",
+        "--quiet",
+        "--artifact-dir",
+        str(tmp_path / "arts"),
+    )
     assert result.returncode == 0, result.stderr
     by = nodes(result)
     art = by["produce"]["outputs"]["artifacts"][0]
@@ -132,7 +190,10 @@ def test_exit_handler_runs_and_exit_code_is_one(tmp_path):
 
 def test_what_cannot_run_locally_fails_with_a_message(tmp_path):
     templates = [
-        {"name": "main", "steps": [[{"name": "k8s", "template": "k8s"}, {"name": "nope", "template": "nope"}]]},
+        {
+            "name": "main",
+            "steps": [[{"name": "k8s", "template": "k8s"}, {"name": "nope", "template": "nope"}]],
+        },
         {"name": "k8s", "resource": {"action": "create", "manifest": "apiVersion: v1\nkind: ConfigMap\n"}},
         {"name": "nope", "container": {"image": "busybox", "command": ["no-such-program-here"]}},
     ]
@@ -140,8 +201,14 @@ def test_what_cannot_run_locally_fails_with_a_message(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     by = nodes(result)
-    assert by["k8s"]["message"] == "resource templates need a Kubernetes cluster; the local runner cannot run them"
-    assert by["nope"]["message"] == "'no-such-program-here' (from image 'busybox') is not installed on this machine"
+    assert (
+        by["k8s"]["message"]
+        == "resource templates need a Kubernetes cluster; the local runner cannot run them"
+    )
+    assert (
+        by["nope"]["message"]
+        == "'no-such-program-here' (from image 'busybox') is not installed on this machine"
+    )
 
 
 def test_invalid_workflow_is_reported_not_run(tmp_path):
@@ -163,9 +230,15 @@ def test_bad_file_is_one_line(tmp_path):
 
 def _start(tmp_path: Path, file: Path, name: str) -> subprocess.Popen:
     env = dict(os.environ, SLUICE_HOME=str(tmp_path / "home"))
-    return subprocess.Popen([sys.executable, "-m", "sluice", "run", str(file), "--name", name, "-o", "json",
-                             "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            cwd=REPO, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "sluice", "run", str(file), "--name", name, "-o", "json", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _wait_for(tmp_path: Path, name: str, predicate, timeout: float = 60) -> dict:
@@ -190,8 +263,13 @@ def test_suspend_gate_resumes_from_another_shell(tmp_path):
 
     _wait_for(tmp_path, "gate", waiting)
     env = dict(os.environ, SLUICE_HOME=str(tmp_path / "home"))
-    resume = subprocess.run([sys.executable, "-m", "sluice", "resume", "gate", "-p", "decision=ship-it"],
-                            capture_output=True, text=True, env=env, cwd=REPO)
+    resume = subprocess.run(
+        [sys.executable, "-m", "sluice", "resume", "gate", "-p", "decision=ship-it"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     assert resume.returncode == 0, resume.stderr
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
@@ -202,24 +280,44 @@ def test_suspend_gate_resumes_from_another_shell(tmp_path):
 
 def test_resume_without_a_run_is_an_error(tmp_path):
     env = dict(os.environ, SLUICE_HOME=str(tmp_path / "home"))
-    result = subprocess.run([sys.executable, "-m", "sluice", "resume", "nothing"], capture_output=True, text=True,
-                            env=env, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "sluice", "resume", "nothing"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     assert result.returncode == 1
     assert "no active run" in result.stderr
 
 
 @pytest.mark.timeout(120)
 def test_ctrl_c_stops_steps_and_still_runs_the_exit_handler(tmp_path):
-    doc = workflow("interrupted", [
-        {"name": "main", "steps": [[{"name": "long", "template": "long"}], [{"name": "never", "template": "long"}]]},
-        {"name": "long", "container": {"image": "busybox", "command": ["sleep", "300"]}},
-        {"name": "bye", "container": {"image": "busybox", "command": ["echo", "bye {{workflow.status}}"]}},
-    ], onExit="bye")
+    doc = workflow(
+        "interrupted",
+        [
+            {
+                "name": "main",
+                "steps": [[{"name": "long", "template": "long"}], [{"name": "never", "template": "long"}]],
+            },
+            {"name": "long", "container": {"image": "busybox", "command": ["sleep", "300"]}},
+            {
+                "name": "bye",
+                "container": {"image": "busybox", "command": ["echo", "bye {{workflow.status}}"]},
+            },
+        ],
+        onExit="bye",
+    )
     path = tmp_path / "wf.yaml"
     path.write_text(yaml.safe_dump(doc))
     proc = _start(tmp_path, path, "interrupted")
-    _wait_for(tmp_path, "interrupted",
-              lambda wf: any(n["displayName"] == "long" and n["phase"] == "Running" for n in wf["status"]["nodes"].values()))
+    _wait_for(
+        tmp_path,
+        "interrupted",
+        lambda wf: any(
+            n["displayName"] == "long" and n["phase"] == "Running" for n in wf["status"]["nodes"].values()
+        ),
+    )
     started = time.time()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -235,11 +333,25 @@ def test_ctrl_c_stops_steps_and_still_runs_the_exit_handler(tmp_path):
 
 
 def test_container_set_runs_its_containers_in_dependency_order(tmp_path):
-    templates = [{"name": "main", "containerSet": {"containers": [
-        {"name": "a", "image": "busybox", "command": ["sh", "-c", "echo a > /work/a"]},
-        {"name": "b", "image": "busybox", "command": ["sh", "-c", "cat /work/a && exit 2"], "dependencies": ["a"]},
-        {"name": "c", "image": "busybox", "command": ["echo", "never"], "dependencies": ["b"]},
-    ], "volumeMounts": [{"name": "work", "mountPath": "/work"}]}, "volumes": [{"name": "work", "emptyDir": {}}]}]
+    templates = [
+        {
+            "name": "main",
+            "containerSet": {
+                "containers": [
+                    {"name": "a", "image": "busybox", "command": ["sh", "-c", "echo a > /work/a"]},
+                    {
+                        "name": "b",
+                        "image": "busybox",
+                        "command": ["sh", "-c", "cat /work/a && exit 2"],
+                        "dependencies": ["a"],
+                    },
+                    {"name": "c", "image": "busybox", "command": ["echo", "never"], "dependencies": ["b"]},
+                ],
+                "volumeMounts": [{"name": "work", "mountPath": "/work"}],
+            },
+            "volumes": [{"name": "work", "emptyDir": {}}],
+        }
+    ]
     result = run(tmp_path, workflow("cset", templates), "-o", "json", "--quiet")
     assert result.returncode == 1
     by = {n["name"]: n for n in status(result)["nodes"].values()}

@@ -18,8 +18,10 @@ from webhook.tls import CertReloader
 
 def served_serial(port: int, ca_file) -> int:
     ctx = client_context(ca_file)
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
-            ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
         return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True)).serial_number
 
 
@@ -71,7 +73,9 @@ def test_a_broken_certificate_keeps_the_old_one_serving(tmp_path):
     with WebhookProcess(tmp_path) as proc:
         ca_file = proc.cert_dir / "ca.crt"
         before = served_serial(proc.port, ca_file)
-        (proc.cert_dir / "tls.crt").write_text("-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n")
+        (proc.cert_dir / "tls.crt").write_text(
+            "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n"
+        )
         assert wait_for(lambda: "cannot load the certificate" in proc.log_text())
         assert served_serial(proc.port, ca_file) == before
 

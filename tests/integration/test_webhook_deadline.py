@@ -49,7 +49,12 @@ async def test_a_check_over_the_deadline_is_a_timeout_denial_and_probes_still_an
     runner, url, ctx = await serve(tmp_path, admission, Settings(deadline=0.5, workers=1))
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as session:
-            wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "wf"}, "spec": {}}
+            wf = {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Workflow",
+                "metadata": {"name": "wf"},
+                "spec": {},
+            }
             pending = asyncio.create_task(session.post(f"{url}/validate", json=review(wf, uid="slow-1")))
             await asyncio.sleep(0.1)
             # The check runs in a worker thread: health and metrics are answered meanwhile.
@@ -83,15 +88,24 @@ async def test_request_logs_are_json_and_carry_no_object_content(tmp_path):
     log.addHandler(handler)
     old_level = log.level
     log.setLevel(logging.INFO)
-    admission = Admission(source=TemplateStore(), policies=PolicySet(CelPython()),
-                          checker=lambda doc, source, options: CheckReport("Workflow", "wf", "default", expanded=doc))
+    admission = Admission(
+        source=TemplateStore(),
+        policies=PolicySet(CelPython()),
+        checker=lambda doc, source, options: CheckReport("Workflow", "wf", "default", expanded=doc),
+    )
     runner, url, ctx = await serve(tmp_path, admission, Settings())
     try:
         secret = "s3cr3t-value-in-a-parameter"
-        wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "wf"},
-              "spec": {"arguments": {"parameters": [{"name": "password", "value": secret}]}}}
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as session, \
-                session.post(f"{url}/validate", json=review(wf, uid="log-1")) as resp:
+        wf = {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "metadata": {"name": "wf"},
+            "spec": {"arguments": {"parameters": [{"name": "password", "value": secret}]}},
+        }
+        async with (
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as session,
+            session.post(f"{url}/validate", json=review(wf, uid="log-1")) as resp,
+        ):
             assert resp.status == 200
     finally:
         await runner.cleanup()

@@ -41,11 +41,33 @@ def corpus(examples_dir: Path) -> list[dict]:
 
 
 def random_scalar(r: random.Random):
-    return r.choice([
-        None, True, False, 0, -1, 2**63, 2**64 + 1, 1.5, -0.0, 1e308, "", "x", "{{inputs.parameters.x}}",
-        "{{=sprig.fail('x')}}", "\u0000", "é\u202e", "a" * r.choice([1, 64, 300, 5000]), "Running", "*/5 * * * *",
-        "../../etc", "${HOME}", "spec", "main",
-    ])
+    return r.choice(
+        [
+            None,
+            True,
+            False,
+            0,
+            -1,
+            2**63,
+            2**64 + 1,
+            1.5,
+            -0.0,
+            1e308,
+            "",
+            "x",
+            "{{inputs.parameters.x}}",
+            "{{=sprig.fail('x')}}",
+            "\u0000",
+            "é\u202e",
+            "a" * r.choice([1, 64, 300, 5000]),
+            "Running",
+            "*/5 * * * *",
+            "../../etc",
+            "${HOME}",
+            "spec",
+            "main",
+        ]
+    )
 
 
 def random_json(r: random.Random, depth: int = 0):
@@ -109,13 +131,19 @@ def make_review(r: random.Random, docs: list[dict]) -> bytes:
     if old is not None and r.random() < 0.3:
         old = mutate(r, old)
     review = {
-        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
         "request": {
             "uid": str(uuid.UUID(int=r.getrandbits(128))),
             "kind": {"group": group, "version": "v1alpha1", "kind": kind},
-            "operation": operation, "namespace": "default",
-            "userInfo": {"username": r.choice(["alice", "system:serviceaccount:ns:sa", "bob@corp.example", ""])},
-            "object": obj, "oldObject": old, "dryRun": r.random() < 0.2,
+            "operation": operation,
+            "namespace": "default",
+            "userInfo": {
+                "username": r.choice(["alice", "system:serviceaccount:ns:sa", "bob@corp.example", ""])
+            },
+            "object": obj,
+            "oldObject": old,
+            "dryRun": r.random() < 0.2,
         },
     }
     if r.random() < 0.15:  # break the envelope itself
@@ -146,8 +174,13 @@ def test_ten_thousand_random_reviews(webhook, argo_examples):
     client = webhook.client()
     seen = {"n": 0, "baseline": 0, "by_status": {}, "internal": []}
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(r=st.randoms(use_true_random=False))
     def batch(r):
         for _ in range(BATCH):
@@ -180,4 +213,6 @@ def test_ten_thousand_random_reviews(webhook, argo_examples):
     assert growth < MAX_RSS_GROWTH_KIB, f"RSS grew {growth} KiB after warm-up"
     assert seen["by_status"].get(200, 0) > REVIEWS // 2, seen["by_status"]  # most reviews were well-formed
     assert seen["by_status"].get(400, 0) > 100, seen["by_status"]
-    assert not seen["internal"], f"{len(seen['internal'])} internal errors, first: {seen['internal'][0][:500]!r}"
+    assert not seen["internal"], (
+        f"{len(seen['internal'])} internal errors, first: {seen['internal'][0][:500]!r}"
+    )

@@ -20,16 +20,27 @@ from test_webhook_support import Client, WebhookProcess, decode_patch, free_port
 def webhook(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("webhook")
     defaults = tmp / "defaults.yaml"
-    defaults.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "workflow-controller-configmap"},
-        "data": {"workflowDefaults": yaml.safe_dump({
-            "metadata": {"labels": {"team": "platform"}},
-            "spec": {"activeDeadlineSeconds": 300, "podGC": {"strategy": "OnPodSuccess"}},
-        })},
-    }))
+    defaults.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "workflow-controller-configmap"},
+                "data": {
+                    "workflowDefaults": yaml.safe_dump(
+                        {
+                            "metadata": {"labels": {"team": "platform"}},
+                            "spec": {"activeDeadlineSeconds": 300, "podGC": {"strategy": "OnPodSuccess"}},
+                        }
+                    )
+                },
+            }
+        )
+    )
     health = free_port()
-    with WebhookProcess(tmp, defaults=defaults,
-                        extra=["--max-request-bytes", "200000", "--health-port", str(health)]) as proc:
+    with WebhookProcess(
+        tmp, defaults=defaults, extra=["--max-request-bytes", "200000", "--health-port", str(health)]
+    ) as proc:
         proc.health_port = health
         yield proc
 
@@ -43,7 +54,8 @@ def client(webhook):
 
 def running_workflow():
     return {
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
         "metadata": {"name": "wf", "namespace": "default"},
         "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "busybox"}}]},
         "status": {"phase": "Running"},
@@ -51,6 +63,7 @@ def running_workflow():
 
 
 # ---- TLS ------------------------------------------------------------------------------------------
+
 
 def test_the_generated_ca_verifies_the_serving_certificate_by_name_and_by_ip(webhook):
     for host in ("localhost", "127.0.0.1"):
@@ -62,7 +75,9 @@ def test_the_generated_ca_verifies_the_serving_certificate_by_name_and_by_ip(web
 
 
 def test_a_client_that_does_not_trust_the_ca_is_refused(webhook):
-    conn = http.client.HTTPSConnection("localhost", webhook.port, context=ssl.create_default_context(), timeout=10)
+    conn = http.client.HTTPSConnection(
+        "localhost", webhook.port, context=ssl.create_default_context(), timeout=10
+    )
     with pytest.raises(ssl.SSLCertVerificationError):
         conn.request("GET", "/healthz")
     conn.close()
@@ -76,19 +91,24 @@ def test_tls_older_than_1_2_is_refused(webhook):
         ctx.minimum_version = ssl.TLSVersion.TLSv1
         ctx.maximum_version = ssl.TLSVersion.TLSv1_1
     ctx.set_ciphers("ALL:@SECLEVEL=0")
-    with socket.create_connection(("127.0.0.1", webhook.port), timeout=10) as raw, \
-            pytest.raises(ssl.SSLError) as refused:
+    with (
+        socket.create_connection(("127.0.0.1", webhook.port), timeout=10) as raw,
+        pytest.raises(ssl.SSLError) as refused,
+    ):
         ctx.wrap_socket(raw, server_hostname="localhost")
     # The client did offer TLS 1.1 (it would say NO_PROTOCOLS_AVAILABLE otherwise); the server refused.
     assert refused.value.reason != "NO_PROTOCOLS_AVAILABLE"
     # The same client allowed TLS 1.2 gets through: the refusal above is about the version.
     ctx.maximum_version = ssl.TLSVersion.TLSv1_3
-    with socket.create_connection(("127.0.0.1", webhook.port), timeout=10) as raw, \
-            ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+    with (
+        socket.create_connection(("127.0.0.1", webhook.port), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
 
 
 # ---- routes ---------------------------------------------------------------------------------------
+
 
 def test_health_readiness_and_metrics(client):
     assert client.request("GET", "/healthz") == (200, b"ok\n")
@@ -97,7 +117,10 @@ def test_health_readiness_and_metrics(client):
     status, body = client.request("GET", "/metrics")
     text = body.decode()
     assert status == 200
-    assert 'sluice_webhook_requests_total{endpoint="validate",kind="Workflow",operation="DELETE",result="allowed"}' in text
+    assert (
+        'sluice_webhook_requests_total{endpoint="validate",kind="Workflow",operation="DELETE",result="allowed"}'
+        in text
+    )
     assert 'sluice_webhook_request_duration_seconds_count{endpoint="validate"}' in text
 
 
@@ -121,13 +144,35 @@ def test_probes_and_metrics_on_the_plain_health_port(webhook):
         (b"[1, 2]", "must be a JSON object"),
         (b"\xff\xfe", "not UTF-8"),
         (json.dumps({"apiVersion": "v1", "kind": "AdmissionReview", "request": {}}).encode(), "apiVersion"),
-        (json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}).encode(), "request must be"),
-        (json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-                     "request": {"kind": {"kind": "Workflow"}, "operation": "CREATE", "object": {}}}).encode(),
-         "request.uid"),
-        (json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-                     "request": {"uid": "u", "kind": {"kind": "Workflow"}, "operation": "CREATE",
-                                 "object": "text"}}).encode(), "request.object"),
+        (
+            json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}).encode(),
+            "request must be",
+        ),
+        (
+            json.dumps(
+                {
+                    "apiVersion": "admission.k8s.io/v1",
+                    "kind": "AdmissionReview",
+                    "request": {"kind": {"kind": "Workflow"}, "operation": "CREATE", "object": {}},
+                }
+            ).encode(),
+            "request.uid",
+        ),
+        (
+            json.dumps(
+                {
+                    "apiVersion": "admission.k8s.io/v1",
+                    "kind": "AdmissionReview",
+                    "request": {
+                        "uid": "u",
+                        "kind": {"kind": "Workflow"},
+                        "operation": "CREATE",
+                        "object": "text",
+                    },
+                }
+            ).encode(),
+            "request.object",
+        ),
         (b"[" * 5000 + b"]" * 5000, "nested"),
     ],
 )
@@ -155,8 +200,11 @@ def test_uid_and_api_version_are_echoed(client):
     doc["apiVersion"] = "admission.k8s.io/v1beta1"
     status, answer = client.post("/validate", doc)
     assert status == 200
-    assert answer == {"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview",
-                      "response": {"uid": "my-uid-1", "allowed": True}}
+    assert answer == {
+        "apiVersion": "admission.k8s.io/v1beta1",
+        "kind": "AdmissionReview",
+        "response": {"uid": "my-uid-1", "allowed": True},
+    }
 
 
 def test_other_kinds_are_allowed_untouched(client):
@@ -168,6 +216,7 @@ def test_other_kinds_are_allowed_untouched(client):
 
 
 # ---- UPDATE of a running Workflow -----------------------------------------------------------------
+
 
 def test_a_running_workflow_may_be_suspended_and_stopped(client):
     old = running_workflow()
@@ -190,47 +239,71 @@ def test_a_running_workflow_may_not_change_its_templates_or_entrypoint(client):
     response = answer["response"]
     assert response["allowed"] is False
     st = response["status"]
-    assert (st["code"], st["reason"], st["details"]["kind"], st["details"]["name"]) == (422, "Invalid", "Workflow", "wf")
+    assert (st["code"], st["reason"], st["details"]["kind"], st["details"]["name"]) == (
+        422,
+        "Invalid",
+        "Workflow",
+        "wf",
+    )
     assert [c["field"] for c in st["details"]["causes"]] == ["spec.entrypoint", "spec.templates"]
     assert "spec.entrypoint" in st["message"] and "spec.templates" in st["message"]
 
 
 # ---- WorkflowPolicy objects -----------------------------------------------------------------------
 
+
 def policy(expression: str, message_expression: str | None = None) -> dict:
     rule = {"expression": expression, "message": "m"}
     if message_expression is not None:
         rule["messageExpression"] = message_expression
-    return {"apiVersion": "sluice.dev/v1alpha1", "kind": "WorkflowPolicy", "metadata": {"name": "p"},
-            "spec": {"validations": [rule, {"expression": "true", "action": "Sometimes"}]}}
+    return {
+        "apiVersion": "sluice.dev/v1alpha1",
+        "kind": "WorkflowPolicy",
+        "metadata": {"name": "p"},
+        "spec": {"validations": [rule, {"expression": "true", "action": "Sometimes"}]},
+    }
 
 
 def test_a_policy_whose_cel_does_not_compile_is_refused_with_every_field(client):
     doc = policy("containers.all(c, c.image.startsWith(", "'x' +")
-    status, answer = client.post("/validate", review(doc, kind="WorkflowPolicy", group="sluice.dev", namespace=None))
+    status, answer = client.post(
+        "/validate", review(doc, kind="WorkflowPolicy", group="sluice.dev", namespace=None)
+    )
     assert status == 200
     st = answer["response"]["status"]
     assert answer["response"]["allowed"] is False and st["code"] == 422
     fields = [c["field"] for c in st["details"]["causes"]]
-    assert fields == ["spec.validations[0].expression", "spec.validations[0].messageExpression",
-                      "spec.validations[1].action"]
+    assert fields == [
+        "spec.validations[0].expression",
+        "spec.validations[0].messageExpression",
+        "spec.validations[1].action",
+    ]
     assert "does not compile" in st["details"]["causes"][0]["message"]
 
 
 def test_a_policy_that_compiles_is_allowed(client):
     doc = policy("containers.all(c, c.image.startsWith('registry.corp/'))")
     doc["spec"]["validations"].pop()
-    status, answer = client.post("/validate", review(doc, kind="WorkflowPolicy", group="sluice.dev", namespace=None))
+    status, answer = client.post(
+        "/validate", review(doc, kind="WorkflowPolicy", group="sluice.dev", namespace=None)
+    )
     assert (status, answer["response"]["allowed"]) == (200, True)
 
 
 # ---- /mutate --------------------------------------------------------------------------------------
 
+
 def test_mutate_adds_only_absent_fields_and_the_patch_applies_to_the_raw_object(client):
-    wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-          "metadata": {"generateName": "hello-", "labels": {"team": "mine"}},
-          "spec": {"entrypoint": "main", "podGC": {"deleteDelayDuration": "30s"},
-                   "templates": [{"name": "main", "container": {"image": "busybox"}}]}}
+    wf = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": "hello-", "labels": {"team": "mine"}},
+        "spec": {
+            "entrypoint": "main",
+            "podGC": {"deleteDelayDuration": "30s"},
+            "templates": [{"name": "main", "container": {"image": "busybox"}}],
+        },
+    }
     status, answer = client.post("/mutate", review(wf, user="alice@corp.example"))
     assert status == 200 and answer["response"]["allowed"] is True
     assert answer["response"]["patchType"] == "JSONPatch"
@@ -248,9 +321,12 @@ def test_mutate_adds_only_absent_fields_and_the_patch_applies_to_the_raw_object(
 
 
 def test_mutate_sends_no_patch_for_an_empty_diff_and_dry_run_gets_the_same_answer(client):
-    tmpl = {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
-            "metadata": {"name": "t", "labels": {"workflows.argoproj.io/creator": "bob"}},
-            "spec": {"templates": [{"name": "main", "container": {"image": "busybox"}}]}}
+    tmpl = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": "t", "labels": {"workflows.argoproj.io/creator": "bob"}},
+        "spec": {"templates": [{"name": "main", "container": {"image": "busybox"}}]},
+    }
     status, answer = client.post("/mutate", review(tmpl, kind="WorkflowTemplate", user="bob"))
     assert status == 200
     assert "patch" not in answer["response"] and "patchType" not in answer["response"]

@@ -115,17 +115,40 @@ class Client:
 class WebhookProcess:
     """`python -m sluice webhook` on 127.0.0.1 with files as the cluster; stopped with SIGTERM."""
 
-    def __init__(self, tmp: Path, *, templates: Path | None = None, policies: Path | None = None,
-                 defaults: Path | None = None, cert_dir: Path | None = None, extra: list[str] | None = None):
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        templates: Path | None = None,
+        policies: Path | None = None,
+        defaults: Path | None = None,
+        cert_dir: Path | None = None,
+        extra: list[str] | None = None,
+    ):
         self.tmp = tmp
         self.port = free_port()
         self.cert_dir = cert_dir or tmp / "certs"
         self.templates = templates or tmp / "templates"
         self.templates.mkdir(parents=True, exist_ok=True)
         self.args = [
-            sys.executable, "-m", "sluice", "webhook", "--host", "127.0.0.1", "--port", str(self.port),
-            "--cert-dir", str(self.cert_dir), "--templates", str(self.templates), "--poll-seconds", "0.2",
-            "--shutdown-grace", "0", "--log-format", "json",
+            sys.executable,
+            "-m",
+            "sluice",
+            "webhook",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--cert-dir",
+            str(self.cert_dir),
+            "--templates",
+            str(self.templates),
+            "--poll-seconds",
+            "0.2",
+            "--shutdown-grace",
+            "0",
+            "--log-format",
+            "json",
         ]
         if policies:
             self.args += ["--policies", str(policies)]
@@ -137,8 +160,9 @@ class WebhookProcess:
 
     def __enter__(self) -> WebhookProcess:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen(self.args, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=self.log.open("wb"))
+        self.proc = subprocess.Popen(
+            self.args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=self.log.open("wb")
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -75,7 +75,9 @@ def test_every_invalid_object_of_the_core_table_is_denied_with_its_field_paths(t
     response = answer["response"]
     warnings = response.get("warnings", [])
     # A reference that does not exist yet is a warning at admission (contract 8), not a denial.
-    still_errors = [(p, f) for p, f in expected if not any(w.startswith(f"{p}: ") and f in w for w in warnings)]
+    still_errors = [
+        (p, f) for p, f in expected if not any(w.startswith(f"{p}: ") and f in w for w in warnings)
+    ]
     if not still_errors:
         assert response["allowed"] is True
         return
@@ -99,8 +101,12 @@ def examples_webhook(tmp_path_factory, argo_examples):
 def argo_documents(root: Path):
     for path in sorted(root.rglob("*.yaml")):
         for i, doc in enumerate(yaml.safe_load_all(path.read_text())):
-            if isinstance(doc, dict) and doc.get("apiVersion", "").startswith("argoproj.io/") and doc.get("kind") in (
-                    "Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"):
+            if (
+                isinstance(doc, dict)
+                and doc.get("apiVersion", "").startswith("argoproj.io/")
+                and doc.get("kind")
+                in ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+            ):
                 yield path.relative_to(root), i, doc
 
 
@@ -110,8 +116,10 @@ def test_every_argo_example_is_allowed(examples_webhook, argo_examples):
     for rel, i, doc in argo_documents(argo_examples):
         count += 1
         kind = doc["kind"]
-        status, answer = client.post("/validate", review(doc, kind=kind,
-                                                         namespace=None if kind == "ClusterWorkflowTemplate" else "argo"))
+        status, answer = client.post(
+            "/validate",
+            review(doc, kind=kind, namespace=None if kind == "ClusterWorkflowTemplate" else "argo"),
+        )
         assert status == 200
         if not answer["response"]["allowed"]:
             denied.append(f"{rel}#{i}: {answer['response']['status']['message']}")
@@ -121,15 +129,21 @@ def test_every_argo_example_is_allowed(examples_webhook, argo_examples):
 
 
 def test_a_missing_reference_is_a_warning_and_the_workflow_is_admitted(examples_webhook):
-    wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "w-"},
-          "spec": {"workflowTemplateRef": {"name": "synced-later"}}}
+    wf = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": "w-"},
+        "spec": {"workflowTemplateRef": {"name": "synced-later"}},
+    }
     status, answer = examples_webhook.client().post("/validate", review(wf))
     response = answer["response"]
     assert status == 200 and response["allowed"] is True
     assert any("synced-later" in w for w in response["warnings"]), response
 
 
-RESTRICTED = [p for p in sorted(FIXTURES.glob("*.yaml")) if header(p.read_text())[0].startswith("template_referencing=")]
+RESTRICTED = [
+    p for p in sorted(FIXTURES.glob("*.yaml")) if header(p.read_text())[0].startswith("template_referencing=")
+]
 
 
 @pytest.mark.parametrize("path", RESTRICTED, ids=[p.stem for p in RESTRICTED])

@@ -25,9 +25,24 @@ PACKAGES = {
 # What each layer must not import (top-level module names).
 PROGRAMS = {"webhook", "controller", "sluice_executor", "sluice"}
 IMPURE = {
-    "aiohttp", "kubernetes_asyncio", "kubernetes", "subprocess", "socket", "asyncio", "http",
-    "urllib", "requests", "ssl", "time", "threading", "multiprocessing", "signal", "shutil",
-    "tempfile", "select", "selectors",
+    "aiohttp",
+    "kubernetes_asyncio",
+    "kubernetes",
+    "subprocess",
+    "socket",
+    "asyncio",
+    "http",
+    "urllib",
+    "requests",
+    "ssl",
+    "time",
+    "threading",
+    "multiprocessing",
+    "signal",
+    "shutil",
+    "tempfile",
+    "select",
+    "selectors",
 }
 FORBIDDEN = {
     "workflow": PROGRAMS | IMPURE | {"kube"},

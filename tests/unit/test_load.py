@@ -27,7 +27,11 @@ HOSTILE = [
     ("1,000-deep flow nesting", "[" * 1000 + "]" * 1000, f"nested deeper than {MAX_DEPTH} levels"),
     ("1,000-deep block nesting", _nested_block(1000), "nesting depth"),
     ("binary garbage", bytes(range(256)) * 64, "not UTF-8 text (invalid byte at offset 128)"),
-    ("PNG header", b"\x89PNG\r\n\x1a\n" + bytes(range(1, 32)) * 8, "not UTF-8 text (invalid byte at offset 0)"),
+    (
+        "PNG header",
+        b"\x89PNG\r\n\x1a\n" + bytes(range(1, 32)) * 8,
+        "not UTF-8 text (invalid byte at offset 0)",
+    ),
     ("NUL bytes", "a: 1\n\x00\n", "not a text file (NUL byte at offset 5)"),
     ("20 MB file", b"a: " + b"x" * (20 * 1024 * 1024), f"over the {MAX_BYTES:,}-byte limit"),
 ]

@@ -86,7 +86,9 @@ BAD = [
     ),
     pytest.param(
         with_template(dag={"tasks": [{"name": "a", "inline": {"suspend": {}, "contianer": {}}}]}),
-        ['spec.templates[0].dag.tasks[0].inline.contianer: unknown field "contianer" (did you mean "container"?)'],
+        [
+            'spec.templates[0].dag.tasks[0].inline.contianer: unknown field "contianer" (did you mean "container"?)'
+        ],
         id="inline-template",
     ),
     pytest.param(

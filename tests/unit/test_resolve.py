@@ -56,7 +56,9 @@ def test_holders_resolve_locally_and_through_template_refs():
     ref = r.resolve_holder({"templateRef": {"name": "lib", "template": "twice"}}, own, "x")
     assert ref.owner.label == 'WorkflowTemplate "lib"' and ref.path == "spec.templates[1]"
     assert ref.owner.stored_key("twice") == "namespaced/lib/twice"
-    cluster = r.resolve_holder({"templateRef": {"name": "shared", "template": "noop", "clusterScope": True}}, own, "x")
+    cluster = r.resolve_holder(
+        {"templateRef": {"name": "shared", "template": "noop", "clusterScope": True}}, own, "x"
+    )
     assert cluster.owner.stored_key("noop") == "cluster/shared/noop"
     # A template inside `lib` resolves its own local names in `lib`, not in the calling workflow.
     inner = r.resolve_holder({"template": "echo"}, ref.owner, "y")
@@ -70,7 +72,10 @@ def test_unresolvable_holders_say_why():
         "template name 'nope' undefined": {"template": "nope"},
         'workflowtemplates.argoproj.io "gone" not found': {"templateRef": {"name": "gone", "template": "x"}},
         "template reference lib.missing not found": {"templateRef": {"name": "lib", "template": "missing"}},
-        "template name cannot be specified with templateRef": {"template": "a", "templateRef": {"name": "lib", "template": "echo"}},
+        "template name cannot be specified with templateRef": {
+            "template": "a",
+            "templateRef": {"name": "lib", "template": "echo"},
+        },
         "resource name is required": {"templateRef": {"template": "echo"}},
     }
     for message, holder in cases.items():
@@ -78,12 +83,17 @@ def test_unresolvable_holders_say_why():
         assert res.template is None and res.message == message
     assert r.resolve_holder({"templateRef": {"name": "gone", "template": "x"}}, own, "h").missing
     assert not r.resolve_holder({"template": "nope"}, own, "h").missing
-    dynamic = r.resolve_holder({"templateRef": {"name": "{{inputs.parameters.t}}", "template": "x"}}, own, "h")
+    dynamic = r.resolve_holder(
+        {"templateRef": {"name": "{{inputs.parameters.t}}", "template": "x"}}, own, "h"
+    )
     assert dynamic.dynamic and dynamic.message is None
 
 
 def test_list_source_matches_namespaces_leniently():
-    source = ListSource(docs(LIB) + docs("apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\nmetadata: {name: bare}\nspec: {}\n"))
+    source = ListSource(
+        docs(LIB)
+        + docs("apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\nmetadata: {name: bare}\nspec: {}\n")
+    )
     assert source.workflow_template("team-a", "lib") is not None
     assert source.workflow_template("team-b", "lib") is None  # namespaced elsewhere
     assert source.workflow_template("team-b", "bare") is not None  # no namespace: any
@@ -140,14 +150,25 @@ def test_join_takes_the_workflow_over_the_template_over_defaults():
     wft = {
         "entrypoint": "a",
         "serviceAccountName": "wft-sa",
-        "arguments": {"parameters": [{"name": "x", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}},
-                                     {"name": "y", "value": "from-wft"}]},
+        "arguments": {
+            "parameters": [
+                {"name": "x", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}},
+                {"name": "y", "value": "from-wft"},
+            ]
+        },
         "nodeSelector": {"zone": "a", "disk": "hdd"},
         "templates": [{"name": "a", "container": {"image": "busybox", "env": [{"name": "A", "value": "1"}]}}],
-        "hooks": {"exit": {"template": "wft-exit", "arguments": {}}, "running": {"template": "r", "expression": "true"}},
+        "hooks": {
+            "exit": {"template": "wft-exit", "arguments": {}},
+            "running": {"template": "r", "expression": "true"},
+        },
         "suspend": True,
     }
-    defaults = {"activeDeadlineSeconds": 300, "serviceAccountName": "default-sa", "nodeSelector": {"pool": "p"}}
+    defaults = {
+        "activeDeadlineSeconds": 300,
+        "serviceAccountName": "default-sa",
+        "nodeSelector": {"pool": "p"},
+    }
     merged = join_workflow_spec(wf, wft, defaults)
     assert merged["entrypoint"] == "b"
     assert merged["serviceAccountName"] == "wft-sa"
@@ -155,7 +176,10 @@ def test_join_takes_the_workflow_over_the_template_over_defaults():
     assert merged["nodeSelector"] == {"pool": "p", "zone": "a", "disk": "ssd"}
     assert merged["templates"] == wft["templates"]
     # The workflow's argument replaces the template's whole: no valueFrom left beside its value.
-    assert merged["arguments"]["parameters"] == [{"name": "x", "value": "from-wf"}, {"name": "y", "value": "from-wft"}]
+    assert merged["arguments"]["parameters"] == [
+        {"name": "x", "value": "from-wf"},
+        {"name": "y", "value": "from-wft"},
+    ]
     # Hooks are taken whole by name, never merged inside.
     assert merged["hooks"]["exit"] == {"template": "wf-exit"}
     assert merged["hooks"]["running"]["template"] == "r"
@@ -165,9 +189,17 @@ def test_join_takes_the_workflow_over_the_template_over_defaults():
 
 
 def test_strategic_merge_merges_lists_by_their_key_and_replaces_the_others():
-    base = {"templates": [{"name": "a", "container": {"image": "x", "env": [{"name": "E", "value": "1"}], "args": ["1"]}}]}
-    over = {"templates": [{"name": "a", "container": {"env": [{"name": "F", "value": "2"}], "args": ["2"]}},
-                          {"name": "b", "suspend": {}}]}
+    base = {
+        "templates": [
+            {"name": "a", "container": {"image": "x", "env": [{"name": "E", "value": "1"}], "args": ["1"]}}
+        ]
+    }
+    over = {
+        "templates": [
+            {"name": "a", "container": {"env": [{"name": "F", "value": "2"}], "args": ["2"]}},
+            {"name": "b", "suspend": {}},
+        ]
+    }
     merged = strategic_merge(base, over)
     a = merged["templates"][0]["container"]
     assert a["image"] == "x" and a["args"] == ["2"]
@@ -176,8 +208,11 @@ def test_strategic_merge_merges_lists_by_their_key_and_replaces_the_others():
 
 
 def test_template_defaults_go_under_the_template_and_keep_its_type():
-    defaults = {"container": {"image": "busybox", "imagePullPolicy": "Always"}, "timeout": "1h",
-                "retryStrategy": {"limit": 1}}
+    defaults = {
+        "container": {"image": "busybox", "imagePullPolicy": "Always"},
+        "timeout": "1h",
+        "retryStrategy": {"limit": 1},
+    }
     script = {"name": "s", "script": {"image": "python", "source": "print(1)"}, "timeout": "5m"}
     merged = apply_template_defaults(script, defaults)
     assert "container" not in merged and merged["timeout"] == "5m" and merged["retryStrategy"] == {"limit": 1}
@@ -216,28 +251,37 @@ spec:
 
 
 def test_ghsa_3wf5_g532_rcrr_pod_spec_patch_cannot_override_the_admins_template():
-    attack = '  podSpecPatch: \'{"containers": [{"name": "main", "image": "evil:latest", "command": ["sh"]}]}\''
+    attack = (
+        '  podSpecPatch: \'{"containers": [{"name": "main", "image": "evil:latest", "command": ["sh"]}]}\''
+    )
     for mode in ("Strict", "Secure"):
         report = check_objects(user_workflow(attack), CheckOptions(template_referencing=mode))[0]
         assert [e.field for e in report.errors] == ["spec.podSpecPatch"]
         assert "not permitted when using workflowTemplateRef" in report.errors[0].message
         # Defence in depth: even the expanded object (what policies see) keeps the template's patch.
         assert "evil" not in report.expanded["spec"]["podSpecPatch"]
-        assert report.expanded["spec"]["podSpecPatch"] == yaml.safe_load(ADMIN_TEMPLATE)["spec"]["podSpecPatch"]
+        assert (
+            report.expanded["spec"]["podSpecPatch"] == yaml.safe_load(ADMIN_TEMPLATE)["spec"]["podSpecPatch"]
+        )
         assert report.expanded["spec"]["arguments"]["parameters"] == [{"name": "target", "value": "prod"}]
 
 
 def test_ghsa_3775_99mw_8rp4_host_network_service_account_and_security_context_stay_the_admins():
-    attack = "\n".join([
-        "  hostNetwork: true",
-        "  serviceAccountName: cluster-admin",
-        "  securityContext: {runAsUser: 0, runAsNonRoot: false}",
-        "  artifactGC: {strategy: OnWorkflowDeletion, serviceAccountName: cluster-admin, podSpecPatch: x}",
-    ])
+    attack = "\n".join(
+        [
+            "  hostNetwork: true",
+            "  serviceAccountName: cluster-admin",
+            "  securityContext: {runAsUser: 0, runAsNonRoot: false}",
+            "  artifactGC: {strategy: OnWorkflowDeletion, serviceAccountName: cluster-admin, podSpecPatch: x}",
+        ]
+    )
     report = check_objects(user_workflow(attack), CheckOptions(template_referencing="Strict"))[0]
     assert sorted(e.field for e in report.errors) == [
-        "spec.artifactGC.podSpecPatch", "spec.artifactGC.serviceAccountName", "spec.hostNetwork",
-        "spec.securityContext", "spec.serviceAccountName",
+        "spec.artifactGC.podSpecPatch",
+        "spec.artifactGC.serviceAccountName",
+        "spec.hostNetwork",
+        "spec.securityContext",
+        "spec.serviceAccountName",
     ]
     spec = report.expanded["spec"]
     assert "hostNetwork" not in spec
@@ -247,14 +291,21 @@ def test_ghsa_3775_99mw_8rp4_host_network_service_account_and_security_context_s
 
 
 def test_the_allow_list_denies_fields_it_does_not_know_and_operators_can_only_widen_the_top_level():
-    spec = {"workflowTemplateRef": {"name": "t"}, "podResources": {"limits": {"cpu": "64"}},
-            "artifactGC": {"serviceAccountName": "sa"}, "entrypoint": "x", "podSpecPatch": ""}
+    spec = {
+        "workflowTemplateRef": {"name": "t"},
+        "podResources": {"limits": {"cpu": "64"}},
+        "artifactGC": {"serviceAccountName": "sa"},
+        "entrypoint": "x",
+        "podSpecPatch": "",
+    }
     assert override_violations(spec) == ["artifactGC.serviceAccountName", "podResources"]
     widened = frozenset({"podResources", "serviceAccountName"})
     assert override_violations(spec, widened) == ["artifactGC.serviceAccountName"]
     assert sanitize_user_spec(spec, widened)["artifactGC"] == {}
-    report = check_objects(user_workflow("  hostNetwork: true"),
-                           CheckOptions(template_referencing="Strict", user_override_allowlist=("hostNetwork",)))[0]
+    report = check_objects(
+        user_workflow("  hostNetwork: true"),
+        CheckOptions(template_referencing="Strict", user_override_allowlist=("hostNetwork",)),
+    )[0]
     assert report.ok and report.expanded["spec"]["hostNetwork"] is True
 
 
@@ -340,7 +391,10 @@ spec:
         ("", "main", "main", "python:3"),
     }
     build_main = next(c for c in report.containers if c["template"] == "build" and c["role"] == "main")
-    assert build_main["imagePullPolicy"] == "IfNotPresent" and build_main["resources"]["limits"]["memory"] == "64Mi"
+    assert (
+        build_main["imagePullPolicy"] == "IfNotPresent"
+        and build_main["resources"]["limits"]["memory"] == "64Mi"
+    )
     assert build_main["path"] == "spec.templates[1].container"
     script = next(c for c in report.containers if c["image"] == "python:3")
     assert script["path"] == "spec.templates[0].steps[0][2].inline.script" and "imagePullPolicy" not in script
@@ -380,7 +434,8 @@ spec:
 
 
 def test_problems_of_a_workflow_template_ref_are_reported_where_a_person_can_act():
-    result = check_objects(docs("""
+    result = check_objects(
+        docs("""
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
 metadata: {generateName: run-}
@@ -398,12 +453,15 @@ spec:
   templates:
   - name: main
     container: {command: [echo]}
-"""))[0]
+""")
+    )[0]
     assert [(e.field, e.message) for e in result.errors] == [
         ("spec.entrypoint", "the entrypoint: template name 'nope' undefined (available: main)"),
         ("spec.hooks[running].expression", "the workflow: hooks.running Expression required"),
-        ("spec.workflowTemplateRef",
-         'WorkflowTemplate "base": spec.templates[0].container.image: template "main": container.image may not be empty'),
+        (
+            "spec.workflowTemplateRef",
+            'WorkflowTemplate "base": spec.templates[0].container.image: template "main": container.image may not be empty',
+        ),
     ]
 
 
@@ -415,7 +473,10 @@ def test_expand_object_without_validation_matches_the_checked_expansion():
     assert expand_object(objects[0], source) == check_object(objects[0], source).expanded
     restricted = expand_object(objects[0], source, template_referencing="Strict")
     assert restricted["spec"]["serviceAccountName"] == "restricted-sa"
-    assert expand_object({"kind": "Workflow", "spec": "not a spec"}, source) == {"kind": "Workflow", "spec": "not a spec"}
+    assert expand_object({"kind": "Workflow", "spec": "not a spec"}, source) == {
+        "kind": "Workflow",
+        "spec": "not a spec",
+    }
 
 
 def test_a_missing_template_ref_in_a_step_is_also_only_a_warning_at_admission():
@@ -442,8 +503,10 @@ def test_a_missing_workflow_template_ref_with_an_entrypoint_is_only_a_warning_at
     lenient = check_object(wf, NoSource(), CheckOptions(missing_reference_is_warning=True))
     assert lenient.ok, [(e.field, e.message) for e in lenient.errors]
     assert [(w.field, w.message) for w in lenient.warnings] == [
-        ("spec.workflowTemplateRef.name",
-         'workflowtemplates.argoproj.io "workflow-template-print-message" not found')
+        (
+            "spec.workflowTemplateRef.name",
+            'workflowtemplates.argoproj.io "workflow-template-print-message" not found',
+        )
     ]
     # Outside admission the absence is one error, at the reference, not a second one at the entrypoint.
     strict = check_object(wf, NoSource())

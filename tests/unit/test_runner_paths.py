@@ -10,9 +10,13 @@ ROOT = Path("/runs/n1/root")
 
 
 def test_declared_paths_move_with_their_directory():
-    tmpl = {"outputs": {"parameters": [{"name": "p", "valueFrom": {"path": "/tmp/out.txt"}}],
-                        "artifacts": [{"name": "a", "path": "/mnt/out/part.json"}]},
-            "inputs": {"artifacts": [{"name": "i", "path": "/etc/extra.conf"}]}}
+    tmpl = {
+        "outputs": {
+            "parameters": [{"name": "p", "valueFrom": {"path": "/tmp/out.txt"}}],
+            "artifacts": [{"name": "a", "path": "/mnt/out/part.json"}],
+        },
+        "inputs": {"artifacts": [{"name": "i", "path": "/etc/extra.conf"}]},
+    }
     pm = isolation_map(tmpl, {}, ROOT, {})
     assert pm.local("/tmp/out.txt") == ROOT / "tmp/out.txt"
     assert pm.local("/tmp/other") == ROOT / "tmp/other"  # the whole of /tmp is the node's

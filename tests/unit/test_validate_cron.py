@@ -12,9 +12,25 @@ from workflow.validate.cronspec import CRD_PATTERN, schedule_error
 from workflow.validate.durations import duration_error, parse_duration
 
 VALID = [
-    "* * * * *", "*/5 * * * *", "0 0 * * 0", "0 9-17 * * 1-5", "30 2 1,15 * *", "0 0 1 JAN,jul *",
-    "0 12 ? * MON-FRI", "5/10 * * * *", "0 0 31 12 6", "@hourly", "@daily", "@midnight", "@weekly",
-    "@monthly", "@yearly", "@annually", "@every 1h30m", "@every 90s", "CRON_TZ=Asia/Tokyo 0 6 * * *",
+    "* * * * *",
+    "*/5 * * * *",
+    "0 0 * * 0",
+    "0 9-17 * * 1-5",
+    "30 2 1,15 * *",
+    "0 0 1 JAN,jul *",
+    "0 12 ? * MON-FRI",
+    "5/10 * * * *",
+    "0 0 31 12 6",
+    "@hourly",
+    "@daily",
+    "@midnight",
+    "@weekly",
+    "@monthly",
+    "@yearly",
+    "@annually",
+    "@every 1h30m",
+    "@every 90s",
+    "CRON_TZ=Asia/Tokyo 0 6 * * *",
 ]
 INVALID = {
     "* * * *": "expected exactly 5 fields, found 4",

@@ -20,8 +20,31 @@ def _by_parser(source: str):
     return list(parsed.task_results()), None
 
 
-TOKENS = ["a", "b-1", "c_2", "9d", "a.Succeeded", "b-1.Failed", "c_2.AnySucceeded", "a.AllFailed", "a.Bogus",
-          "a.", ".Failed", "&&", "||", "!", "(", ")", " ", "  ", "&", "|", "-", "a.Succeeded.Failed", "\t"]
+TOKENS = [
+    "a",
+    "b-1",
+    "c_2",
+    "9d",
+    "a.Succeeded",
+    "b-1.Failed",
+    "c_2.AnySucceeded",
+    "a.AllFailed",
+    "a.Bogus",
+    "a.",
+    ".Failed",
+    "&&",
+    "||",
+    "!",
+    "(",
+    ")",
+    " ",
+    "  ",
+    "&",
+    "|",
+    "-",
+    "a.Succeeded.Failed",
+    "\t",
+]
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -33,10 +56,26 @@ def test_any_token_soup_reads_as_the_parser_reads_it(seed):
         assert depends_refs(source) == _by_parser(source), source
 
 
-@pytest.mark.parametrize("source", [
-    "a", "a && b-1", "(a || b-1.Failed) && !c_2", "!(!(a)) || ((b-1))", "a.AnySucceeded || a.AllFailed",
-    "(a", "a)", ")a(", "a && ", "&& a", "!", "()", "a b", "a.Bogus", "(a && b) c",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "a",
+        "a && b-1",
+        "(a || b-1.Failed) && !c_2",
+        "!(!(a)) || ((b-1))",
+        "a.AnySucceeded || a.AllFailed",
+        "(a",
+        "a)",
+        ")a(",
+        "a && ",
+        "&& a",
+        "!",
+        "()",
+        "a b",
+        "a.Bogus",
+        "(a && b) c",
+    ],
+)
 def test_written_cases(source):
     expressions._REFS.clear()
     assert depends_refs(source) == _by_parser(source)

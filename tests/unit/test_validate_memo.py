@@ -31,9 +31,17 @@ spec:
 def _workflow(name: str, *, params: bool = False, labels: bool = False, image: bool = False) -> dict:
     spec: dict = {
         "entrypoint": "main",
-        "templates": [{"name": "main", "dag": {"tasks": [
-            {"name": t, "templateRef": {"name": "lib", "template": t}} for t in ("reads", "no-image", "broken")
-        ]}}],
+        "templates": [
+            {
+                "name": "main",
+                "dag": {
+                    "tasks": [
+                        {"name": t, "templateRef": {"name": "lib", "template": t}}
+                        for t in ("reads", "no-image", "broken")
+                    ]
+                },
+            }
+        ],
     }
     if params:
         spec["arguments"] = {"parameters": [{"name": "p", "value": "1"}]}
@@ -75,7 +83,9 @@ def test_a_hit_gives_what_validating_again_gives_whatever_the_workflow_around_it
     for doc in VARIANTS:
         CACHES.memo.clear()
         fresh.append(_problems(doc, source))
-    assert len({str(f) for f in fresh}) == len(VARIANTS), "each variant answers the template's questions differently"
+    assert len({str(f) for f in fresh}) == len(VARIANTS), (
+        "each variant answers the template's questions differently"
+    )
     # In turns, the memo warm: every check is the same as on an empty memo.
     for i in [0, 1, 0, 2, 3, 1, 4, 4, 0, 3, 2, 1]:
         assert _problems(VARIANTS[i], source) == fresh[i]
@@ -87,8 +97,10 @@ def test_problems_are_reported_at_each_reference_once():
     errors, _ = _problems(VARIANTS[1], source)
     again, _ = _problems(VARIANTS[1], source)
     assert errors == again
-    assert ("spec.templates[0].dag.tasks[2]",
-            'WorkflowTemplate "lib": spec.templates[2].retryStrategy.limit: limit "x" is not an integer') in errors
+    assert (
+        "spec.templates[0].dag.tasks[2]",
+        'WorkflowTemplate "lib": spec.templates[2].retryStrategy.limit: limit "x" is not an integer',
+    ) in errors
 
 
 def test_a_changed_template_is_validated_again():

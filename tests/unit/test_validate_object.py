@@ -83,12 +83,14 @@ spec:
 
 
 def test_objects_that_are_not_argos_are_skipped_and_argo_kinds_we_do_not_handle_warned():
-    reports = check_objects([
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
-        {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowEventBinding", "metadata": {"name": "b"}},
-        {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTaskSet", "metadata": {"name": "s"}},
-        "not an object",
-    ])
+    reports = check_objects(
+        [
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
+            {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowEventBinding", "metadata": {"name": "b"}},
+            {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTaskSet", "metadata": {"name": "s"}},
+            "not an object",
+        ]
+    )
     assert [r.skipped for r in reports] == [True, True, True, True]
     assert not reports[0].errors and not reports[0].warnings
     assert "WorkflowEventBinding is not checked by sluice" in reports[1].warnings[0].message
@@ -97,8 +99,10 @@ def test_objects_that_are_not_argos_are_skipped_and_argo_kinds_we_do_not_handle_
 
 
 def test_the_wrong_api_version_is_an_error():
-    report = check_object({"apiVersion": "argoproj.io/v2", "kind": "Workflow", "metadata": {"name": "x"},
-                           "spec": {}}, NoSource())
+    report = check_object(
+        {"apiVersion": "argoproj.io/v2", "kind": "Workflow", "metadata": {"name": "x"}, "spec": {}},
+        NoSource(),
+    )
     assert report.skipped or [e.field for e in report.errors] == ["apiVersion"]
 
 
@@ -108,25 +112,67 @@ def test_the_wrong_api_version_is_an_error():
 def test_non_finite_numbers_where_a_scalar_is_read_are_reported_never_raised():
     # YAML's .inf and .nan are floats that no integer conversion takes.
     for number in (float("inf"), float("-inf"), float("nan")):
-        doc = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "x"}, "spec": {
-            "entrypoint": "main",
-            "arguments": {"parameters": [{"name": "p", "value": number, "enum": [number]}]},
-            "templates": [
-                {"name": "main", "suspend": {"duration": number}},
-                {"name": "t", "inputs": {"parameters": [{"name": "q", "value": "1", "enum": [number]}]},
-                 "retryStrategy": {"backoff": {"duration": number}}, "container": {"image": "busybox"}},
-            ]}}
+        doc = {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "metadata": {"name": "x"},
+            "spec": {
+                "entrypoint": "main",
+                "arguments": {"parameters": [{"name": "p", "value": number, "enum": [number]}]},
+                "templates": [
+                    {"name": "main", "suspend": {"duration": number}},
+                    {
+                        "name": "t",
+                        "inputs": {"parameters": [{"name": "q", "value": "1", "enum": [number]}]},
+                        "retryStrategy": {"backoff": {"duration": number}},
+                        "container": {"image": "busybox"},
+                    },
+                ],
+            },
+        }
         report = check_object(doc, NoSource())
         assert not any("internal error" in p.message for p in report.errors), report.errors
 
+
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 600) | st.sampled_from(["", "x", "{{", "{{inputs.parameters.a}}",
-                                                                          "{{= 1 +}}", "main", "a.Succeeded &&"]),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["name", "template", "templates", "steps", "dag", "tasks", "container", "inputs",
-                         "outputs", "parameters", "arguments", "value", "valueFrom", "templateRef", "depends",
-                         "withItems", "hooks", "image", "spec", "entrypoint", "artifacts", "inline", "when"]),
-        inner, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 600)
+    | st.sampled_from(["", "x", "{{", "{{inputs.parameters.a}}", "{{= 1 +}}", "main", "a.Succeeded &&"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "name",
+                    "template",
+                    "templates",
+                    "steps",
+                    "dag",
+                    "tasks",
+                    "container",
+                    "inputs",
+                    "outputs",
+                    "parameters",
+                    "arguments",
+                    "value",
+                    "valueFrom",
+                    "templateRef",
+                    "depends",
+                    "withItems",
+                    "hooks",
+                    "image",
+                    "spec",
+                    "entrypoint",
+                    "artifacts",
+                    "inline",
+                    "when",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
     max_leaves=30,
 )
 
@@ -180,8 +226,12 @@ def test_any_corruption_of_a_workflow_is_reported_never_raised(mutations):
             target[path[-1]] = value
         except (KeyError, IndexError, TypeError):
             continue
-    lib = {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate", "metadata": {"name": "lib"},
-           "spec": copy.deepcopy(doc.get("spec")) if isinstance(doc, dict) else {}}
+    lib = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": "lib"},
+        "spec": copy.deepcopy(doc.get("spec")) if isinstance(doc, dict) else {},
+    }
     for options in (CheckOptions(), CheckOptions(lint=True, template_referencing="Strict")):
         for report in check_objects([doc, lib], options):
             messages = [p.message for p in report.errors + report.warnings]

@@ -134,17 +134,22 @@ def test_valid_references_resolve(templates):
 
 
 def test_the_exit_handler_sees_workflow_failures_and_only_it():
-    text = wf("""
+    text = wf(
+        """
   - name: main
     container: {image: busybox}
   - name: report
     container: {image: busybox, args: ["{{workflow.status}} {{workflow.failures}}"]}
   - name: other
     container: {image: busybox, args: ["{{workflow.failures}}"]}
-""", spec="  onExit: report")
+""",
+        spec="  onExit: report",
+    )
     assert errors(text) == [
-        ("spec.templates[2].container.args[0]",
-         "failed to resolve {{workflow.failures}}: workflow.failures is only set in the exit handler"),
+        (
+            "spec.templates[2].container.args[0]",
+            "failed to resolve {{workflow.failures}}: workflow.failures is only set in the exit handler",
+        ),
     ]
 
 
@@ -159,13 +164,16 @@ spec:
     container: {image: busybox, args: ["{{workflow.parameters.whatever}}", "{{steps.x.id}}"]}
 """
     assert errors(text) == [
-        ("spec.templates[0].container.args[1]",
-         "failed to resolve {{steps.x.id}}: steps.* can only be used inside a steps template"),
+        (
+            "spec.templates[0].container.args[1]",
+            "failed to resolve {{steps.x.id}}: steps.* can only be used inside a steps template",
+        ),
     ]
 
 
 def test_workflow_parameters_of_a_referenced_template_are_in_scope():
-    docs = list(yaml.safe_load_all("""
+    docs = list(
+        yaml.safe_load_all("""
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
 metadata: {generateName: x-}
@@ -182,7 +190,8 @@ spec:
   templates:
   - name: main
     container: {image: busybox, args: ["{{workflow.parameters.msg}} {{workflow.labels.owner}}"]}
-"""))
+""")
+    )
     assert [r.errors for r in check_objects(docs)] == [[], []]
 
 
@@ -195,11 +204,13 @@ def test_dag_tasks_that_are_not_ancestors_are_invisible_with_the_reason():
       - {name: b, template: gen}
       - {name: c, template: say, depends: a, arguments: {parameters: [{name: m, value: "{{tasks.b.status}}"}]}}
 """)
-    assert errors(text) == [(
-        "spec.templates[0].dag.tasks[2].arguments.parameters[0].value",
-        "failed to resolve {{tasks.b.status}}: missing dependency 'b': task \"b\" is not an ancestor of task \"c\" "
-        "(add it to depends or dependencies)",
-    )]
+    assert errors(text) == [
+        (
+            "spec.templates[0].dag.tasks[2].arguments.parameters[0].value",
+            'failed to resolve {{tasks.b.status}}: missing dependency \'b\': task "b" is not an ancestor of task "c" '
+            "(add it to depends or dependencies)",
+        )
+    ]
 
 
 def test_a_step_cannot_use_its_own_outputs_outside_its_hooks():
@@ -208,19 +219,24 @@ def test_a_step_cannot_use_its_own_outputs_outside_its_hooks():
     steps:
     - - {name: a, template: say, arguments: {parameters: [{name: m, value: "{{steps.a.outputs.result}}"}]}}
 """)
-    assert errors(text) == [(
-        "spec.templates[0].steps[0][0].arguments.parameters[0].value",
-        "failed to resolve {{steps.a.outputs.result}}: a step or task can only use its own outputs in its hooks",
-    )]
+    assert errors(text) == [
+        (
+            "spec.templates[0].steps[0][0].arguments.parameters[0].value",
+            "failed to resolve {{steps.a.outputs.result}}: a step or task can only use its own outputs in its hooks",
+        )
+    ]
 
 
 def test_a_producer_of_unknown_template_is_not_second_guessed():
-    text = wf("""
+    text = wf(
+        """
   - name: main
     steps:
     - - {name: a, templateRef: {name: "{{workflow.parameters.lib}}", template: t}}
     - - {name: b, template: say, arguments: {parameters: [{name: m, value: "{{steps.a.outputs.parameters.whatever}}"}]}}
-""", spec="  arguments: {parameters: [{name: lib, value: x}]}")
+""",
+        spec="  arguments: {parameters: [{name: lib, value: x}]}",
+    )
     assert errors(text) == []
 
 
@@ -243,4 +259,6 @@ def test_expression_tags_reading_names_that_cannot_exist_are_warned_not_rejected
         "expression reads steps.later.outputs.result",
         "expression reads workflow.parameters.nope",
     ]
-    assert {w.field for w in report.warnings} == {"spec.templates[0].steps[1][0].arguments.parameters[0].value"}
+    assert {w.field for w in report.warnings} == {
+        "spec.templates[0].steps[1][0].arguments.parameters[0].value"
+    }

@@ -16,9 +16,18 @@ from workflow.errors import Problem
 
 def request(obj, *, kind="Workflow", group="argoproj.io", operation="CREATE", old=None, user="alice"):
     return AdmissionRequest(
-        api_version="admission.k8s.io/v1", uid="uid-1", group=group, version="v1alpha1", kind=kind,
-        operation=operation, namespace="team-a", name=(obj or {}).get("metadata", {}).get("name"),
-        object=obj, old_object=old, user_info={"username": user}, dry_run=False,
+        api_version="admission.k8s.io/v1",
+        uid="uid-1",
+        group=group,
+        version="v1alpha1",
+        kind=kind,
+        operation=operation,
+        namespace="team-a",
+        name=(obj or {}).get("metadata", {}).get("name"),
+        object=obj,
+        old_object=old,
+        user_info={"username": user},
+        dry_run=False,
     )
 
 
@@ -26,7 +35,9 @@ class FakeCheck:
     """Returns a fixed report and remembers what it was asked."""
 
     def __init__(self, errors=(), warnings=(), containers=(), expanded=None, boom=False):
-        self.report = CheckReport("Workflow", "wf", "team-a", list(errors), list(warnings), expanded, list(containers))
+        self.report = CheckReport(
+            "Workflow", "wf", "team-a", list(errors), list(warnings), expanded, list(containers)
+        )
         self.calls = 0
         self.boom = boom
 
@@ -47,8 +58,12 @@ def admission(check, *policies):
 
 
 def wf(**spec):
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "wf"},
-            "spec": {"entrypoint": "main", **spec}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "wf"},
+        "spec": {"entrypoint": "main", **spec},
+    }
 
 
 def rule_policy(name, expression, action="Deny", message=None, **match):
@@ -58,13 +73,20 @@ def rule_policy(name, expression, action="Deny", message=None, **match):
     spec = {"validations": [rule]}
     if match:
         spec["match"] = match
-    return {"apiVersion": "sluice.dev/v1alpha1", "kind": "WorkflowPolicy", "metadata": {"name": name}, "spec": spec}
+    return {
+        "apiVersion": "sluice.dev/v1alpha1",
+        "kind": "WorkflowPolicy",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
 
 
 def test_errors_become_a_422_with_one_cause_per_problem_and_warnings_stay_warnings():
     check = FakeCheck(
-        errors=[Problem("spec.templates[0].dag.tasks[1].dependencies", 'task "x" does not exist'),
-                Problem("spec.entrypoint", 'template "nope" does not exist')],
+        errors=[
+            Problem("spec.templates[0].dag.tasks[1].dependencies", 'task "x" does not exist'),
+            Problem("spec.entrypoint", 'template "nope" does not exist'),
+        ],
         warnings=[Problem("spec.templates[0].dag.tasks[0].templateRef", 'WorkflowTemplate "lib" not found')],
     )
     verdict = admission(check).validate(request(wf()))
@@ -72,12 +94,21 @@ def test_errors_become_a_422_with_one_cause_per_problem_and_warnings_stay_warnin
     st = verdict.status
     assert (st["code"], st["reason"], st["status"]) == (422, "Invalid", "Failure")
     assert st["details"]["causes"] == [
-        {"type": "FieldValueInvalid", "field": "spec.templates[0].dag.tasks[1].dependencies",
-         "message": 'task "x" does not exist'},
-        {"type": "FieldValueInvalid", "field": "spec.entrypoint", "message": 'template "nope" does not exist'},
+        {
+            "type": "FieldValueInvalid",
+            "field": "spec.templates[0].dag.tasks[1].dependencies",
+            "message": 'task "x" does not exist',
+        },
+        {
+            "type": "FieldValueInvalid",
+            "field": "spec.entrypoint",
+            "message": 'template "nope" does not exist',
+        },
     ]
     assert st["message"].startswith('Workflow "wf" is invalid (2 problems): spec.templates[0]')
-    assert verdict.warnings == ['spec.templates[0].dag.tasks[0].templateRef: WorkflowTemplate "lib" not found']
+    assert verdict.warnings == [
+        'spec.templates[0].dag.tasks[0].templateRef: WorkflowTemplate "lib" not found'
+    ]
 
 
 def test_a_valid_object_is_allowed_with_its_warnings():
@@ -98,15 +129,22 @@ def test_policies_see_containers_of_the_expanded_object_and_act_by_action():
     check = FakeCheck(containers=containers)
     a = admission(
         check,
-        rule_policy("registries", "containers.all(c, c.image.startsWith('registry.corp/'))",
-                    message="images must come from registry.corp/"),
+        rule_policy(
+            "registries",
+            "containers.all(c, c.image.startsWith('registry.corp/'))",
+            message="images must come from registry.corp/",
+        ),
         rule_policy("warn-me", "size(containers) == 0", action="Warn", message="has containers"),
         rule_policy("audit-me", "false", action="Audit", message="seen"),
     )
     verdict = a.validate(request(wf()))
     assert verdict.allowed is False and verdict.reason == "policy"
     assert verdict.status["details"]["causes"] == [
-        {"type": "FieldValueInvalid", "field": "", "message": "policy registries: images must come from registry.corp/"}
+        {
+            "type": "FieldValueInvalid",
+            "field": "",
+            "message": "policy registries: images must come from registry.corp/",
+        }
     ]
     assert verdict.warnings == ["policy warn-me: has containers"]
     assert verdict.audit == {"policy-audit-me-0": "seen"}
@@ -131,13 +169,22 @@ def test_policies_match_by_namespace_labels_and_kind():
 
 
 def test_message_expression_and_request_variable():
-    a = admission(FakeCheck(), {
-        "apiVersion": "sluice.dev/v1alpha1", "kind": "WorkflowPolicy", "metadata": {"name": "who"},
-        "spec": {"validations": [{
-            "expression": "request.userInfo.username != 'mallory'",
-            "messageExpression": "'user ' + request.userInfo.username + ' may not ' + request.operation",
-        }]},
-    })
+    a = admission(
+        FakeCheck(),
+        {
+            "apiVersion": "sluice.dev/v1alpha1",
+            "kind": "WorkflowPolicy",
+            "metadata": {"name": "who"},
+            "spec": {
+                "validations": [
+                    {
+                        "expression": "request.userInfo.username != 'mallory'",
+                        "messageExpression": "'user ' + request.userInfo.username + ' may not ' + request.operation",
+                    }
+                ]
+            },
+        },
+    )
     assert a.validate(request(wf(), user="alice")).allowed is True
     verdict = a.validate(request(wf(), user="mallory"))
     assert verdict.status["details"]["causes"][0]["message"] == "policy who: user mallory may not CREATE"
@@ -265,7 +312,9 @@ def test_updates_of_a_running_workflow_are_validated_and_policed_like_a_create()
     """Issue 13 item 6: on a running workflow, allowed-to-change fields were not checked at all."""
     from workflow.check import check_object
 
-    cap = rule_policy("deadline", "!has(object.spec.activeDeadlineSeconds) || object.spec.activeDeadlineSeconds <= 3600")
+    cap = rule_policy(
+        "deadline", "!has(object.spec.activeDeadlineSeconds) || object.spec.activeDeadlineSeconds <= 3600"
+    )
     ps = PolicySet(CelPython())
     assert ps.load(cap) == []
     a = Admission(source=TemplateStore(), policies=ps, checker=check_object)
@@ -281,7 +330,10 @@ def test_updates_of_a_running_workflow_are_validated_and_policed_like_a_create()
         new["spec"][field] = value
         verdict = a.validate(request(new, operation="UPDATE", old=old))
         assert verdict.allowed is False, (field, value)
-        assert any(message in c["message"] or message in c.get("field", "") for c in verdict.status["details"]["causes"])
+        assert any(
+            message in c["message"] or message in c.get("field", "")
+            for c in verdict.status["details"]["causes"]
+        )
     fine = copy.deepcopy(old)
     fine["spec"].update(shutdown="Stop", activeDeadlineSeconds=60, suspend=True)
     assert a.validate(request(fine, operation="UPDATE", old=old)).allowed is True

@@ -10,19 +10,34 @@ from webhook.policy.cel import CelError, evaluator
 EVALUATORS = ["cel-python", "cel-rust"]
 
 CONTAINERS = [
-    {"template": "build", "role": "main", "name": "main", "image": "registry.corp/build:1",
-     "resources": {"limits": {"memory": "1Gi", "cpu": "1"}}},
-    {"template": "build", "role": "sidecar", "name": "cache", "image": "docker.io/redis:7",
-     "resources": {"requests": {"memory": "64Mi"}}},
+    {
+        "template": "build",
+        "role": "main",
+        "name": "main",
+        "image": "registry.corp/build:1",
+        "resources": {"limits": {"memory": "1Gi", "cpu": "1"}},
+    },
+    {
+        "template": "build",
+        "role": "sidecar",
+        "name": "cache",
+        "image": "docker.io/redis:7",
+        "resources": {"requests": {"memory": "64Mi"}},
+    },
     {"template": "lib/test", "role": "init", "name": "prep", "image": "registry.corp/prep:2"},
 ]
 OBJECT = {
-    "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+    "apiVersion": "argoproj.io/v1alpha1",
+    "kind": "Workflow",
     "metadata": {"name": "wf", "labels": {"team": "a"}},
     "spec": {"entrypoint": "main", "parallelism": 3, "volumes": [{"name": "h", "hostPath": {"path": "/"}}]},
 }
-VARS = {"object": OBJECT, "expanded": OBJECT, "containers": CONTAINERS,
-        "request": {"operation": "CREATE", "userInfo": {"username": "alice", "groups": ["dev"]}}}
+VARS = {
+    "object": OBJECT,
+    "expanded": OBJECT,
+    "containers": CONTAINERS,
+    "request": {"operation": "CREATE", "userInfo": {"username": "alice", "groups": ["dev"]}},
+}
 
 # (expression, expected result) — a result of CelError means evaluation must fail.
 CASES = [
@@ -35,7 +50,10 @@ CASES = [
     ("containers.exists_one(c, c.role == 'init')", True),
     ("containers.filter(c, c.role == 'main').map(c, c.name)", ["main"]),
     ("containers.map(c, c.template)", ["build", "build", "lib/test"]),
-    ("containers.all(c, has(c.resources) && has(c.resources.limits) && 'memory' in c.resources.limits)", False),
+    (
+        "containers.all(c, has(c.resources) && has(c.resources.limits) && 'memory' in c.resources.limits)",
+        False,
+    ),
     ("containers.filter(c, !has(c.resources)).map(c, c.name)", ["prep"]),
     ("object.metadata.labels.team == 'a'", True),
     ("'team' in object.metadata.labels", True),

@@ -20,10 +20,17 @@ def sans(bundle):
 
 
 def test_issue_makes_a_ca_that_signed_the_serving_certificate():
-    bundle = certs.issue(["localhost", "127.0.0.1", "::1", *certs.service_hosts("sluice-webhook", "sys")], now=NOW)
+    bundle = certs.issue(
+        ["localhost", "127.0.0.1", "::1", *certs.service_hosts("sluice-webhook", "sys")], now=NOW
+    )
     dns, ips = sans(bundle)
-    assert dns == {"localhost", "sluice-webhook", "sluice-webhook.sys", "sluice-webhook.sys.svc",
-                   "sluice-webhook.sys.svc.cluster.local"}
+    assert dns == {
+        "localhost",
+        "sluice-webhook",
+        "sluice-webhook.sys",
+        "sluice-webhook.sys.svc",
+        "sluice-webhook.sys.svc.cluster.local",
+    }
     assert ips == {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
     ca = x509.load_pem_x509_certificate(bundle.ca_cert)
     cert = x509.load_pem_x509_certificate(bundle.tls_cert)

@@ -22,14 +22,24 @@ from webhook.sources import TemplateStore
 
 DEFAULTS = WorkflowDefaults(
     metadata={"labels": {"default-label": "yes"}, "annotations": {"a": "b"}},
-    spec={"activeDeadlineSeconds": 300, "podGC": {"strategy": "OnPodSuccess"}, "serviceAccountName": "runner"},
+    spec={
+        "activeDeadlineSeconds": 300,
+        "podGC": {"strategy": "OnPodSuccess"},
+        "serviceAccountName": "runner",
+    },
 )
 
 
 def run(obj, *, kind="Workflow", user="alice", defaults=DEFAULTS, store=None):
     raw = copy.deepcopy(obj)
-    out = defaulted(raw, kind=kind, namespace="ns", user_info={"username": user}, defaults=defaults,
-                    source=store or TemplateStore())
+    out = defaulted(
+        raw,
+        kind=kind,
+        namespace="ns",
+        user_info={"username": user},
+        defaults=defaults,
+        source=store or TemplateStore(),
+    )
     assert raw == obj, "the input object must not be modified"
     return out, patch_between(obj, out)
 
@@ -41,12 +51,18 @@ def test_fill_absent_never_replaces():
 
 
 def test_workflow_gets_defaults_and_creator_labels():
-    wf = {"metadata": {"name": "w", "labels": {"default-label": "mine"}}, "spec": {"activeDeadlineSeconds": 10}}
+    wf = {
+        "metadata": {"name": "w", "labels": {"default-label": "mine"}},
+        "spec": {"activeDeadlineSeconds": 10},
+    }
     out, patch = run(wf)
     assert out["metadata"]["labels"] == {"default-label": "mine", "workflows.argoproj.io/creator": "alice"}
     assert out["metadata"]["annotations"] == {"a": "b"}
-    assert out["spec"] == {"activeDeadlineSeconds": 10, "podGC": {"strategy": "OnPodSuccess"},
-                           "serviceAccountName": "runner"}
+    assert out["spec"] == {
+        "activeDeadlineSeconds": 10,
+        "podGC": {"strategy": "OnPodSuccess"},
+        "serviceAccountName": "runner",
+    }
     assert jsonpatch.apply_patch(wf, patch) == out
     assert all(op["op"] == "add" for op in patch)
 
@@ -54,8 +70,10 @@ def test_workflow_gets_defaults_and_creator_labels():
 def test_other_kinds_get_only_creator_labels():
     tmpl = {"metadata": {"name": "t"}, "spec": {"templates": []}}
     out, _ = run(tmpl, kind="WorkflowTemplate")
-    assert out == {"metadata": {"name": "t", "labels": {"workflows.argoproj.io/creator": "alice"}},
-                   "spec": {"templates": []}}
+    assert out == {
+        "metadata": {"name": "t", "labels": {"workflows.argoproj.io/creator": "alice"}},
+        "spec": {"templates": []},
+    }
 
 
 def test_nothing_to_add_is_an_empty_patch():
@@ -67,8 +85,13 @@ def test_nothing_to_add_is_an_empty_patch():
 
 def test_a_workflow_template_ref_keeps_the_templates_values():
     store = TemplateStore()
-    store.put({"kind": "WorkflowTemplate", "metadata": {"name": "lib", "namespace": "ns"},
-               "spec": {"activeDeadlineSeconds": 900, "podGC": {"deleteDelayDuration": "1m"}}})
+    store.put(
+        {
+            "kind": "WorkflowTemplate",
+            "metadata": {"name": "lib", "namespace": "ns"},
+            "spec": {"activeDeadlineSeconds": 900, "podGC": {"deleteDelayDuration": "1m"}},
+        }
+    )
     wf = {"metadata": {"name": "w"}, "spec": {"workflowTemplateRef": {"name": "lib"}}}
     out, _ = run(wf, store=store)
     # The template sets activeDeadlineSeconds: a default here would override it (Workflow > template).
@@ -85,8 +108,13 @@ def test_a_workflow_template_ref_keeps_the_templates_values():
     [
         ("alice", {"workflows.argoproj.io/creator": "alice"}),
         ("system:serviceaccount:argo:ci", {"workflows.argoproj.io/creator": "argo-ci"}),
-        ("bob@corp.example", {"workflows.argoproj.io/creator": "bob-corp.example",
-                              "workflows.argoproj.io/creator-email": "bob.at.corp.example"}),
+        (
+            "bob@corp.example",
+            {
+                "workflows.argoproj.io/creator": "bob-corp.example",
+                "workflows.argoproj.io/creator-email": "bob.at.corp.example",
+            },
+        ),
         ("", {}),
         ("---", {}),
     ],
@@ -103,8 +131,9 @@ def test_label_values_are_valid():
 def test_parse_defaults_shapes():
     cm = {"kind": "ConfigMap", "data": {"workflowDefaults": yaml.safe_dump({"spec": {"parallelism": 2}})}}
     assert parse_defaults(cm).spec == {"parallelism": 2}
-    assert parse_defaults({"workflowDefaults": {"metadata": {"labels": {"a": "b"}, "name": "x"}}}).metadata == {
-        "labels": {"a": "b"}}
+    assert parse_defaults(
+        {"workflowDefaults": {"metadata": {"labels": {"a": "b"}, "name": "x"}}}
+    ).metadata == {"labels": {"a": "b"}}
     assert parse_defaults({"kind": "ConfigMap", "data": {}}).empty
     with pytest.raises(DefaultsError):
         parse_defaults({"kind": "ConfigMap", "data": {"workflowDefaults": "a: [b"}})
@@ -112,7 +141,9 @@ def test_parse_defaults_shapes():
         parse_defaults(["not", "a", "mapping"])
 
 
-LOCK_DEFAULTS = WorkflowDefaults(spec={"synchronization": {"mutexes": [{"name": "default"}]}, "parallelism": 3})
+LOCK_DEFAULTS = WorkflowDefaults(
+    spec={"synchronization": {"mutexes": [{"name": "default"}]}, "parallelism": 3}
+)
 
 
 @pytest.mark.parametrize(
@@ -132,8 +163,13 @@ def test_a_lock_written_in_either_spelling_keeps_the_default_lock_out(sync):
 
 def test_a_v3_lock_in_the_referenced_template_keeps_the_default_lock_out():
     store = TemplateStore()
-    store.put({"kind": "WorkflowTemplate", "metadata": {"name": "lib", "namespace": "ns"},
-               "spec": {"synchronization": {"semaphore": {"configMapKeyRef": {"name": "c", "key": "k"}}}}})
+    store.put(
+        {
+            "kind": "WorkflowTemplate",
+            "metadata": {"name": "lib", "namespace": "ns"},
+            "spec": {"synchronization": {"semaphore": {"configMapKeyRef": {"name": "c", "key": "k"}}}},
+        }
+    )
     defaults = WorkflowDefaults(spec={"synchronization": {"semaphores": [{"database": {"key": "d"}}]}})
     wf = {"metadata": {"name": "w"}, "spec": {"workflowTemplateRef": {"name": "lib"}}}
     out, _ = run(wf, defaults=defaults, store=store)
@@ -144,9 +180,16 @@ def test_a_v3_lock_in_the_referenced_template_keeps_the_default_lock_out():
 
 def test_spoofed_creator_labels_are_replaced_by_the_requests_user():
     """Issue 13 item 10: `creator: system-admin` written by the user was kept."""
-    wf = {"metadata": {"name": "w", "labels": {"workflows.argoproj.io/creator": "system-admin",
-                                               "workflows.argoproj.io/creator-email": "boss.at.corp"}},
-          "spec": {}}
+    wf = {
+        "metadata": {
+            "name": "w",
+            "labels": {
+                "workflows.argoproj.io/creator": "system-admin",
+                "workflows.argoproj.io/creator-email": "boss.at.corp",
+            },
+        },
+        "spec": {},
+    }
     out, patch = run(wf, defaults=WorkflowDefaults())
     assert out["metadata"]["labels"] == {"workflows.argoproj.io/creator": "alice"}
     assert jsonpatch.apply_patch(wf, patch) == out

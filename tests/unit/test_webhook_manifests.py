@@ -21,8 +21,13 @@ def docs():
     kubectl = shutil.which("kubectl") or str(REPO / ".cluster" / "bin" / "kubectl")
     if not Path(kubectl).exists():
         pytest.fail("kubectl is needed to render manifests/webhook")
-    out = subprocess.run([kubectl, "kustomize", str(REPO / "manifests" / "webhook")], check=True,
-                         capture_output=True, text=True, timeout=120).stdout
+    out = subprocess.run(
+        [kubectl, "kustomize", str(REPO / "manifests" / "webhook")],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     return {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(out) if d}
 
 
@@ -30,7 +35,10 @@ def test_every_object_is_labelled_and_namespaced(docs):
     for (kind, name), d in docs.items():
         labels = d["metadata"]["labels"]
         assert labels["app.kubernetes.io/part-of"] == "sluice", name
-        assert labels["app.kubernetes.io/name"] == "sluice-webhook" and labels["app.kubernetes.io/component"] == "webhook"
+        assert (
+            labels["app.kubernetes.io/name"] == "sluice-webhook"
+            and labels["app.kubernetes.io/component"] == "webhook"
+        )
         if kind in ("Deployment", "Service", "PodDisruptionBudget", "Role", "RoleBinding"):
             assert d["metadata"]["namespace"] == "sluice", name
 
@@ -42,8 +50,11 @@ def test_deployment_is_restricted_probed_and_highly_available(docs):
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 1000
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     (c,) = pod["containers"]
-    assert c["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                    "capabilities": {"drop": ["ALL"]}}
+    assert c["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
     assert set(c["resources"]["requests"]) == set(c["resources"]["limits"]) == {"cpu", "memory"}
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     assert ports == {"https": 8443, "health": 8081}
@@ -63,7 +74,12 @@ def test_the_deployment_flags_are_the_programs(docs):
     c = docs[("Deployment", "sluice-webhook")]["spec"]["template"]["spec"]["containers"][0]
     assert c["command"] == ["sluice"]
     args = build_parser().parse_args(c["args"])
-    assert (args.command, args.port, args.health_port, args.cert_secret) == ("webhook", 8443, 8081, "sluice-webhook-tls")
+    assert (args.command, args.port, args.health_port, args.cert_secret) == (
+        "webhook",
+        8443,
+        8081,
+        "sluice-webhook-tls",
+    )
     assert args.defaults_configmap == "sluice-workflow-defaults"
     hooks = docs[("ValidatingWebhookConfiguration", "sluice-webhook")]["webhooks"]
     assert args.deadline < min(h["timeoutSeconds"] for h in hooks)
@@ -80,17 +96,28 @@ def test_the_service_reaches_the_container_ports(docs):
 
 def test_webhook_configurations(docs):
     app_routes = {(r.method, r.resource.canonical) for r in _app_routes()}
-    for kind, path in (("ValidatingWebhookConfiguration", "/validate"), ("MutatingWebhookConfiguration", "/mutate")):
+    for kind, path in (
+        ("ValidatingWebhookConfiguration", "/validate"),
+        ("MutatingWebhookConfiguration", "/mutate"),
+    ):
         (hook,) = docs[(kind, "sluice-webhook")]["webhooks"]
         assert hook["sideEffects"] == "None"
         assert hook["admissionReviewVersions"] == ["v1"]
         assert 1 <= hook["timeoutSeconds"] <= 10
         assert hook["failurePolicy"] in ("Fail", "Ignore")
-        assert hook["clientConfig"]["service"] == {"name": "sluice-webhook", "namespace": "sluice", "path": path,
-                                                   "port": 443}
+        assert hook["clientConfig"]["service"] == {
+            "name": "sluice-webhook",
+            "namespace": "sluice",
+            "path": path,
+            "port": 443,
+        }
         assert ("POST", path) in app_routes
         (expr,) = hook["namespaceSelector"]["matchExpressions"]
-        assert expr == {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system", "sluice"]}
+        assert expr == {
+            "key": "kubernetes.io/metadata.name",
+            "operator": "NotIn",
+            "values": ["kube-system", "sluice"],
+        }
         resources = {r for rule in hook["rules"] for r in rule["resources"]}
         assert {"workflows", "workflowtemplates", "cronworkflows", "clusterworkflowtemplates"} <= resources
         assert "caBundle" not in hook["clientConfig"]  # the webhook patches it in

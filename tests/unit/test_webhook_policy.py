@@ -9,7 +9,12 @@ CEL = CelPython()
 
 
 def doc(spec, name="p"):
-    return {"apiVersion": "sluice.dev/v1alpha1", "kind": "WorkflowPolicy", "metadata": {"name": name}, "spec": spec}
+    return {
+        "apiVersion": "sluice.dev/v1alpha1",
+        "kind": "WorkflowPolicy",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
 
 
 def fields(problems):
@@ -26,40 +31,70 @@ def test_a_good_policy_compiles_with_defaults():
 
 def test_every_problem_is_reported_with_its_path():
     bad = {
-        "apiVersion": "sluice.dev/v1", "kind": "WorkflowPolicy", "metadata": {},
+        "apiVersion": "sluice.dev/v1",
+        "kind": "WorkflowPolicy",
+        "metadata": {},
         "spec": {
             "failurePolicy": "Maybe",
             "extra": 1,
-            "match": {"kinds": ["Workflow", "Pod"], "operations": ["DELETE"], "namespaces": "a",
-                      "objectSelector": {"matchLabels": {"a": 1},
-                                         "matchExpressions": [{"key": "k", "operator": "In"},
-                                                              {"key": "k", "operator": "Near"}]}},
-            "validations": [{"expression": "1 +", "action": "Block", "message": 3, "whatever": True},
-                            "not a rule", {"expression": ""}],
+            "match": {
+                "kinds": ["Workflow", "Pod"],
+                "operations": ["DELETE"],
+                "namespaces": "a",
+                "objectSelector": {
+                    "matchLabels": {"a": 1},
+                    "matchExpressions": [{"key": "k", "operator": "In"}, {"key": "k", "operator": "Near"}],
+                },
+            },
+            "validations": [
+                {"expression": "1 +", "action": "Block", "message": 3, "whatever": True},
+                "not a rule",
+                {"expression": ""},
+            ],
         },
     }
     policy, problems = parse_policy(bad, CEL)
     assert policy is None
     assert fields(problems) == [
-        "apiVersion", "metadata.name", "spec.extra", "spec.failurePolicy",
-        "spec.match.kinds[1]", "spec.match.operations[0]", "spec.match.namespaces",
-        "spec.match.objectSelector.matchLabels.a", "spec.match.objectSelector.matchExpressions[0].values",
+        "apiVersion",
+        "metadata.name",
+        "spec.extra",
+        "spec.failurePolicy",
+        "spec.match.kinds[1]",
+        "spec.match.operations[0]",
+        "spec.match.namespaces",
+        "spec.match.objectSelector.matchLabels.a",
+        "spec.match.objectSelector.matchExpressions[0].values",
         "spec.match.objectSelector.matchExpressions[1].operator",
-        "spec.validations[0].whatever", "spec.validations[0].action", "spec.validations[0].message",
-        "spec.validations[0].expression", "spec.validations[1]", "spec.validations[2].expression",
+        "spec.validations[0].whatever",
+        "spec.validations[0].action",
+        "spec.validations[0].message",
+        "spec.validations[0].expression",
+        "spec.validations[1]",
+        "spec.validations[2].expression",
     ]
 
 
 def test_selectors():
-    policy, problems = parse_policy(doc({
-        "match": {"objectSelector": {"matchLabels": {"tier": "prod"}, "matchExpressions": [
-            {"key": "team", "operator": "In", "values": ["a", "b"]},
-            {"key": "skip", "operator": "DoesNotExist"},
-            {"key": "owner", "operator": "Exists"},
-            {"key": "env", "operator": "NotIn", "values": ["dev"]},
-        ]}},
-        "validations": [{"expression": "false"}],
-    }), CEL)
+    policy, problems = parse_policy(
+        doc(
+            {
+                "match": {
+                    "objectSelector": {
+                        "matchLabels": {"tier": "prod"},
+                        "matchExpressions": [
+                            {"key": "team", "operator": "In", "values": ["a", "b"]},
+                            {"key": "skip", "operator": "DoesNotExist"},
+                            {"key": "owner", "operator": "Exists"},
+                            {"key": "env", "operator": "NotIn", "values": ["dev"]},
+                        ],
+                    }
+                },
+                "validations": [{"expression": "false"}],
+            }
+        ),
+        CEL,
+    )
     assert problems == []
     m = policy.match
 
@@ -95,19 +130,32 @@ def test_policy_test_command_reports_and_exits(tmp_path, capsys):
 def test_namespace_selector_rules_alias_and_rule_names():
     from webhook.policy.engine import PolicySet
 
-    policy = doc({"match": {"namespaceSelector": {"matchLabels": {"env": "prod"}}},
-                  "rules": [{"name": "never", "expression": "false", "message": "no"}]})
+    policy = doc(
+        {
+            "match": {"namespaceSelector": {"matchLabels": {"env": "prod"}}},
+            "rules": [{"name": "never", "expression": "false", "message": "no"}],
+        }
+    )
     labels = {"prod-ns": {"env": "prod"}, "dev-ns": {"env": "dev"}}
     ps = PolicySet(CEL, namespace_labels=lambda ns: labels.get(ns, {}))
     assert ps.load(policy) == []
 
     def run(namespace):
-        return ps.evaluate(kind="Workflow", operation="CREATE", namespace=namespace, obj={"metadata": {}},
-                           expanded=None, containers=[], request={})
+        return ps.evaluate(
+            kind="Workflow",
+            operation="CREATE",
+            namespace=namespace,
+            obj={"metadata": {}},
+            expanded=None,
+            containers=[],
+            request={},
+        )
 
     assert [str(p) for p in run("prod-ns").denials] == ["policy p (never): no"]
     assert run("dev-ns").violations == [] and run("unknown").violations == [] and run(None).violations == []
-    _, problems = parse_policy(doc({"rules": [{"expression": "true"}], "validations": [{"expression": "true"}]}), CEL)
+    _, problems = parse_policy(
+        doc({"rules": [{"expression": "true"}], "validations": [{"expression": "true"}]}), CEL
+    )
     assert fields(problems) == ["spec.rules"]
 
 
@@ -117,8 +165,12 @@ def test_a_refused_version_keeps_the_last_good_one_in_force():
     from webhook.policy.engine import PolicySet
 
     def doc(expression):
-        return {"apiVersion": "sluice.dev/v1alpha1", "kind": "WorkflowPolicy", "metadata": {"name": "p"},
-                "spec": {"validations": [{"expression": expression}]}}
+        return {
+            "apiVersion": "sluice.dev/v1alpha1",
+            "kind": "WorkflowPolicy",
+            "metadata": {"name": "p"},
+            "spec": {"validations": [{"expression": expression}]},
+        }
 
     ps = PolicySet(CelPython())
     assert ps.load_or_keep(doc("true")) == []
@@ -135,8 +187,9 @@ def test_a_refused_version_keeps_the_last_good_one_in_force():
 
 def test_an_unknown_field_under_match_is_refused_not_ignored():
     # Issue 14: a typo'd `kind:` was ignored and the policy then applied to every kind.
-    policy, problems = parse_policy(doc({"match": {"kind": ["CronWorkflow"]}, "validations": [{"expression": "true"}]}),
-                                    CEL)
+    policy, problems = parse_policy(
+        doc({"match": {"kind": ["CronWorkflow"]}, "validations": [{"expression": "true"}]}), CEL
+    )
     assert policy is None
     assert [str(p) for p in problems] == ['spec.match.kind: unknown field (did you mean "kinds"?)']
     _, problems = parse_policy(doc({"valdations": [{"expression": "true"}]}), CEL)

@@ -14,16 +14,30 @@ from workflow.errors import Problem
 
 
 def body(**request):
-    base = {"uid": "u", "kind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Workflow"},
-            "operation": "CREATE", "object": {}}
+    base = {
+        "uid": "u",
+        "kind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Workflow"},
+        "operation": "CREATE",
+        "object": {},
+    }
     base.update(request)
-    return json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": base}).encode()
+    return json.dumps(
+        {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": base}
+    ).encode()
 
 
 def test_parse_a_full_request():
-    req = parse_review(body(namespace="ns", name="n", dryRun=True, userInfo={"username": "u1"}, subResource=""))
+    req = parse_review(
+        body(namespace="ns", name="n", dryRun=True, userInfo={"username": "u1"}, subResource="")
+    )
     assert (req.uid, req.group, req.kind, req.operation, req.namespace, req.name) == (
-        "u", "argoproj.io", "Workflow", "CREATE", "ns", "n")
+        "u",
+        "argoproj.io",
+        "Workflow",
+        "CREATE",
+        "ns",
+        "n",
+    )
     assert req.dry_run is True and req.username == "u1"
 
 
@@ -59,7 +73,12 @@ def test_response_shape_with_patch_warnings_and_audit():
     assert out["apiVersion"] == "admission.k8s.io/v1" and out["kind"] == "AdmissionReview"
     r = out["response"]
     assert (r["uid"], r["allowed"], r["warnings"], r["patchType"], r["auditAnnotations"]) == (
-        "u", True, ["w"], "JSONPatch", {"k": "v"})
+        "u",
+        True,
+        ["w"],
+        "JSONPatch",
+        {"k": "v"},
+    )
     assert json.loads(base64.b64decode(r["patch"])) == [{"op": "add", "path": "/a", "value": 1}]
 
 
@@ -84,7 +103,10 @@ def test_metrics_exposition():
     m.latency.observe(0.003, endpoint="validate")
     m.latency.observe(20.0, endpoint="validate")
     text = m.render()
-    assert 'sluice_webhook_requests_total{endpoint="validate",kind="Workflow",operation="CREATE",result="allowed"} 2' in text
+    assert (
+        'sluice_webhook_requests_total{endpoint="validate",kind="Workflow",operation="CREATE",result="allowed"} 2'
+        in text
+    )
     assert 'sluice_webhook_request_duration_seconds_bucket{endpoint="validate",le="0.0025"} 0' in text
     assert 'sluice_webhook_request_duration_seconds_bucket{endpoint="validate",le="0.005"} 1' in text
     assert 'sluice_webhook_request_duration_seconds_bucket{endpoint="validate",le="10"} 1' in text
@@ -128,4 +150,6 @@ def test_the_check_cache_key_is_the_object_alone():
     assert key("u-1", {"spec": {"x": 1}}) == key("u-2", {"spec": {"x": 1}})  # the uid does not count
     assert key("u-3", {"spec": {"x": "u-3"}}) != key("u-4", {"spec": {"x": ""}})
     assert key("u-5", {"spec": {"x": 1}}) != key("u-5", {"spec": {"x": 2}})
-    assert CheckCache.key({"spec": {}}, 1) != CheckCache.key({"spec": {}}, 2)  # the template generation counts
+    assert CheckCache.key({"spec": {}}, 1) != CheckCache.key(
+        {"spec": {}}, 2
+    )  # the template generation counts

@@ -156,8 +156,10 @@ EVALUATORS = ("cel-python", "cel-rust")
 def absent_field(name: str) -> CelError:
     """A rule read a field the object does not have: said in CEL's terms, with the fix (both evaluators
     word it the same; the engine adds which policy and rule)."""
-    return CelError(f"evaluation failed: no such key: '{name}' (the object has no field '{name}' there: guard "
-                    f"the read with has(), as in has(parent.{name}) && ...)")
+    return CelError(
+        f"evaluation failed: no such key: '{name}' (the object has no field '{name}' there: guard "
+        f"the read with has(), as in has(parent.{name}) && ...)"
+    )
 
 
 _ABSENT = re.compile(r"^no such (?:member in mapping|key): '([^']*)'$")

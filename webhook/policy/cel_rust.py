@@ -31,7 +31,9 @@ class CelRust:
             raise CelError(f"does not compile: {_first_line(exc)}") from None
         return _RustProgram(expression, frozenset(names) & frozenset(VARIABLES), program)
 
-    def activation(self, values: dict[str, Any], needed: frozenset[str] = frozenset(VARIABLES)) -> _RustActivation:
+    def activation(
+        self, values: dict[str, Any], needed: frozenset[str] = frozenset(VARIABLES)
+    ) -> _RustActivation:
         return _RustActivation(self._cel, values, needed)
 
 

@@ -58,7 +58,13 @@ class Outcome:
 
 
 def request_variable(
-    *, operation: str, kind: str, namespace: str | None, name: str | None, user_info: dict[str, Any], dry_run: bool
+    *,
+    operation: str,
+    kind: str,
+    namespace: str | None,
+    name: str | None,
+    user_info: dict[str, Any],
+    dry_run: bool,
 ) -> dict[str, Any]:
     """The `request` variable rules see (shaped like ValidatingAdmissionPolicy's)."""
     user = {k: user_info[k] for k in ("username", "uid", "groups") if k in user_info}
@@ -95,8 +101,12 @@ def reachable_templates(expanded: Any) -> list[Any]:
 
 
 class PolicySet:
-    def __init__(self, cel: Evaluator, policies: Iterable[Policy] = (),
-                 namespace_labels: Callable[[str], dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        cel: Evaluator,
+        policies: Iterable[Policy] = (),
+        namespace_labels: Callable[[str], dict[str, str]] | None = None,
+    ) -> None:
         self.cel = cel
         self._policies: dict[str, Policy] = {p.name: p for p in policies}
         # Labels of a namespace, for namespaceSelector (an informer in a cluster; none offline).
@@ -172,8 +182,13 @@ class PolicySet:
             (
                 p
                 for p in policies.values()
-                if p.match.matches(kind=kind, operation=operation, namespace=namespace, labels=labels,
-                                   namespace_labels=self.namespace_labels)
+                if p.match.matches(
+                    kind=kind,
+                    operation=operation,
+                    namespace=namespace,
+                    labels=labels,
+                    namespace_labels=self.namespace_labels,
+                )
             ),
             key=lambda p: p.name,
         )
@@ -181,8 +196,12 @@ class PolicySet:
         if not matching:
             return outcome
         pairs = [(policy, rule) for policy in matching for rule in policy.rules]
-        values = {"object": obj, "expanded": expanded if expanded is not None else obj, "containers": containers,
-                  "request": request}
+        values = {
+            "object": obj,
+            "expanded": expanded if expanded is not None else obj,
+            "containers": containers,
+            "request": request,
+        }
         if self.runner is None:
             results = evaluate_rules(self.cel, values, [(r.program, r.message_program) for _, r in pairs])
         else:
@@ -196,8 +215,9 @@ class PolicySet:
                 # stops at the budget); the worker checks it exactly (with spec and templates derived).
                 if count_values(sent, self.runner.max_values) > self.runner.max_values:
                     raise PolicyStopped(over_budget(self.runner.max_values))
-                results = self.runner.run(sent, [(r.program.expression, _expression(r.message_program))
-                                                 for _, r in pairs])
+                results = self.runner.run(
+                    sent, [(r.program.expression, _expression(r.message_program)) for _, r in pairs]
+                )
             except PolicyStopped as exc:
                 results = [("error", str(exc), None)] * len(pairs)
         for (policy, rule), result in zip(pairs, results, strict=True):
@@ -212,8 +232,9 @@ class PolicySet:
         if status == "error":
             if policy.ignore_errors:
                 return None
-            return Violation(policy.name, rule.index, rule.action, f"rule {rule.index} {value}", rule.field_path,
-                             rule.name)
+            return Violation(
+                policy.name, rule.index, rule.action, f"rule {rule.index} {value}", rule.field_path, rule.name
+            )
         if value is True:
             return None
         if value is not False:
@@ -282,10 +303,16 @@ def evaluate_rules(
     """Evaluate compiled (rule, messageExpression) programs on one request's variables (object, expanded,
     containers, request; spec and templates are derived from expanded when a program reads them)."""
     expanded = values.get("expanded")
-    derived = {**values, "spec": lambda: effective_spec(expanded), "templates": lambda: reachable_templates(expanded)}
+    derived = {
+        **values,
+        "spec": lambda: effective_spec(expanded),
+        "templates": lambda: reachable_templates(expanded),
+    }
     reads: frozenset[str] = frozenset()
     for program, message_program in rules:
-        reads |= program.variables | (message_program.variables if message_program is not None else frozenset())
+        reads |= program.variables | (
+            message_program.variables if message_program is not None else frozenset()
+        )
     resolved, total = {}, 0
     for name in sorted(reads & derived.keys()):
         value = derived[name]

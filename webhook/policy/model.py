@@ -70,8 +70,15 @@ class Match:
     requirements: tuple[Requirement, ...] = ()
     namespace_requirements: tuple[Requirement, ...] | None = None  # None: no namespaceSelector
 
-    def matches(self, *, kind: str, operation: str, namespace: str | None, labels: Any,
-                namespace_labels: Callable[[str], dict[str, str]] | None = None) -> bool:
+    def matches(
+        self,
+        *,
+        kind: str,
+        operation: str,
+        namespace: str | None,
+        labels: Any,
+        namespace_labels: Callable[[str], dict[str, str]] | None = None,
+    ) -> bool:
         if kind not in self.kinds or operation not in self.operations:
             return False
         if self.namespaces and namespace not in self.namespaces:
@@ -162,7 +169,14 @@ def _selector(value: Any, path: str, problems: Problems) -> tuple[Requirement, .
     return tuple(reqs)
 
 
-MATCH_FIELDS = ("kinds", "operations", "namespaces", "excludeNamespaces", "objectSelector", "namespaceSelector")
+MATCH_FIELDS = (
+    "kinds",
+    "operations",
+    "namespaces",
+    "excludeNamespaces",
+    "objectSelector",
+    "namespaceSelector",
+)
 
 
 def _match(value: Any, problems: Problems) -> Match:
@@ -185,7 +199,8 @@ def _match(value: Any, problems: Problems) -> Match:
         requirements=_selector(value.get("objectSelector"), "spec.match.objectSelector", problems),
         namespace_requirements=(
             _selector(value["namespaceSelector"], "spec.match.namespaceSelector", problems)
-            if value.get("namespaceSelector") is not None else None
+            if value.get("namespaceSelector") is not None
+            else None
         ),
     )
 
@@ -271,7 +286,9 @@ def parse_policy(doc: Any, cel: Evaluator) -> tuple[Policy | None, list[Problem]
     failure = spec.get("failurePolicy", "Fail")
     if failure not in ("Fail", "Ignore"):
         problems.error("spec.failurePolicy", f"must be Fail or Ignore, not {failure!r}")
-    policy = Policy(name, _match(spec.get("match"), problems), _rules(spec.get(rules_key), rules_key, problems, cel))
+    policy = Policy(
+        name, _match(spec.get("match"), problems), _rules(spec.get(rules_key), rules_key, problems, cel)
+    )
     policy.ignore_errors = failure == "Ignore"
     if problems.errors:
         return None, problems.errors

@@ -42,7 +42,9 @@ if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type h
 
 
 class DagRun:
-    def __init__(self, eng: Engine, node: dict[str, Any], ctx: TemplateBase, tmpl: dict[str, Any], opts: Opts):
+    def __init__(
+        self, eng: Engine, node: dict[str, Any], ctx: TemplateBase, tmpl: dict[str, Any], opts: Opts
+    ):
         self.eng = eng
         self.op = eng.op
         self.node = node
@@ -163,7 +165,9 @@ class DagRun:
         node = op.by(node_name)
         if node is not None and fulfilled(node):
             if completed(node) or hooks.lifecycle_hooks(task):
-                hooks.step_hooks(self.eng, task, node, self.ctx, self.opts, f"tasks.{task_name}", self.scope_for(task_name))
+                hooks.step_hooks(
+                    self.eng, task, node, self.ctx, self.opts, f"tasks.{task_name}", self.scope_for(task_name)
+                )
             return
         group = node if node is not None and node.get("type") == "TaskGroup" else None
         for dep in self.deps(task_name)[0]:
@@ -207,7 +211,9 @@ class DagRun:
                 hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
                 continue
             fresh = child is None
-            child, ran = calls.call(self.eng, child_name, copies.render(index), child, self.ctx, self.opts, scope, link)
+            child, ran = calls.call(
+                self.eng, child_name, copies.render(index), child, self.ctx, self.opts, scope, link
+            )
             if not ran or child is None:
                 continue
             if fresh:

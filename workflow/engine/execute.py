@@ -72,7 +72,9 @@ class Engine:
             kind = template_type(tmpl)
             local: dict[str, Any] = {"node.name": name}
             if kind in LEAF_POD_TYPES and self.retry_strategy(tmpl) is None:
-                local["pod.name"] = names.pod_name(op.name, name, tmpl.get("name"), op.config.pod_name_version)
+                local["pod.name"] = names.pod_name(
+                    op.name, name, tmpl.get("name"), op.config.pod_name_version
+                )
             tmpl = process_args(op, tmpl, args, local)
         except EngineError as exc:
             return self.error_node(name, holder, ctx, opts, str(exc), ERROR, node)
@@ -101,7 +103,9 @@ class Engine:
             held, waiting, message = locks.try_acquire_node(op, node_id, tmpl["synchronization"], self.spec)
             if not held:
                 if node is None:
-                    node = self.new_node(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, PENDING, message=message)
+                    node = self.new_node(
+                        name, NODE_TYPES[kind], holder, ctx, tmpl, opts, PENDING, message=message
+                    )
                 else:
                     node = op.mark(node["id"], message=message)
                 return op.update(node["id"], synchronizationStatus={"waiting": waiting})
@@ -112,7 +116,9 @@ class Engine:
 
         strategy = self.retry_strategy(tmpl)
         if strategy is not None:  # `retryStrategy: {}` means retry forever on failure
-            return self._execute_with_retries(name, holder, new_ctx, ctx, tmpl, kind, opts, node, strategy, memo_status)
+            return self._execute_with_retries(
+                name, holder, new_ctx, ctx, tmpl, kind, opts, node, strategy, memo_status
+            )
         return self.dispatch(name, holder, new_ctx, ctx, tmpl, kind, opts, node, memo_status)
 
     # --- retries -----------------------------------------------------------------------------------
@@ -168,7 +174,9 @@ class Engine:
                 attempt_tmpl = retry.attempt_template(self, tmpl, last, kind)
                 attempt = last
             child_opts = replace(opts, flag={"retried": True})
-            child = self.dispatch(attempt_name, holder, new_ctx, ctx, attempt_tmpl, kind, child_opts, attempt, None)
+            child = self.dispatch(
+                attempt_name, holder, new_ctx, ctx, attempt_tmpl, kind, child_opts, attempt, None
+            )
             if child is not None:
                 op.add_child(name, attempt_name)
             if child is None or not fulfilled(child):

@@ -50,8 +50,13 @@ def hook_args(eng: Engine, hook: dict[str, Any], scope: dict[str, Any]) -> dict[
 
 
 def _hook_opts(opts: Opts, boundary_id: str, on_exit: bool) -> Opts:
-    return Opts(boundary_id=boundary_id, on_exit=on_exit or opts.on_exit, flag={"hooked": True},
-                depth=opts.depth, parent=opts.parent)
+    return Opts(
+        boundary_id=boundary_id,
+        on_exit=on_exit or opts.on_exit,
+        flag={"hooked": True},
+        depth=opts.depth,
+        parent=opts.parent,
+    )
 
 
 def run_exit(

@@ -24,8 +24,16 @@ WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
 
 
 def _owner(op: Operation) -> list[dict[str, Any]]:
-    return [{"apiVersion": API_VERSION, "kind": "Workflow", "name": op.name, "uid": op.uid,
-             "controller": True, "blockOwnerDeletion": True}]
+    return [
+        {
+            "apiVersion": API_VERSION,
+            "kind": "Workflow",
+            "name": op.name,
+            "uid": op.uid,
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
 
 
 def on_start(op: Operation, spec: dict[str, Any]) -> None:
@@ -69,9 +77,16 @@ def on_start(op: Operation, spec: dict[str, Any]) -> None:
     if isinstance(pdb, dict):
         body = copy.deepcopy(pdb)
         body.setdefault("selector", {"matchLabels": {WORKFLOW_LABEL: op.name}})
-        op.act(CreateObject({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-                             "metadata": {"name": op.name, "namespace": op.namespace, "ownerReferences": _owner(op)},
-                             "spec": body}))
+        op.act(
+            CreateObject(
+                {
+                    "apiVersion": "policy/v1",
+                    "kind": "PodDisruptionBudget",
+                    "metadata": {"name": op.name, "namespace": op.namespace, "ownerReferences": _owner(op)},
+                    "spec": body,
+                }
+            )
+        )
 
 
 def _gc_strategy(spec: dict[str, Any]) -> str:
@@ -95,17 +110,29 @@ def collect_pods(op: Operation, spec: dict[str, Any]) -> None:
 
 def on_complete(op: Operation, spec: dict[str, Any], phase: str) -> None:
     strategy = _gc_strategy(spec)
-    delete_all = strategy == "OnWorkflowCompletion" or (strategy == "OnWorkflowSuccess" and phase == SUCCEEDED)
+    delete_all = strategy == "OnWorkflowCompletion" or (
+        strategy == "OnWorkflowSuccess" and phase == SUCCEEDED
+    )
     for node_id, pod in op.observed.pods.items():
         if pod.deleting:
             continue
         node = op.get(node_id)
-        if delete_all or (strategy == "OnPodCompletion") or (strategy == "OnPodSuccess" and node is not None
-                                                             and node.get("phase") == SUCCEEDED):
+        if (
+            delete_all
+            or (strategy == "OnPodCompletion")
+            or (strategy == "OnPodSuccess" and node is not None and node.get("phase") == SUCCEEDED)
+        ):
             op.act(DeletePod(pod.name, node_id, f"podGC {strategy}"))
         else:
-            op.act(PatchObject("v1", "Pod", op.namespace, pod.name,
-                               {"metadata": {"labels": {"workflows.argoproj.io/completed": "true"}}}))
+            op.act(
+                PatchObject(
+                    "v1",
+                    "Pod",
+                    op.namespace,
+                    pod.name,
+                    {"metadata": {"labels": {"workflows.argoproj.io/completed": "true"}}},
+                )
+            )
     claims = op.status.get("persistentVolumeClaims") or []
     gc = str(((spec.get("volumeClaimGC") or {}).get("strategy")) or "OnWorkflowSuccess")
     if claims and (gc == "OnWorkflowCompletion" or (gc == "OnWorkflowSuccess" and phase == SUCCEEDED)):

@@ -66,4 +66,8 @@ def _save(op: Operation, node: dict[str, Any]) -> None:
         "creationTimestamp": op.now_s,
         "lastHitTimestamp": op.now_s,
     }
-    op.act(SaveCache(namespace=op.namespace, config_map=status.get("cacheName") or "", key=status["key"], entry=entry))
+    op.act(
+        SaveCache(
+            namespace=op.namespace, config_map=status.get("cacheName") or "", key=status["key"], entry=entry
+        )
+    )

@@ -112,8 +112,12 @@ def pod_observation(pod: dict[str, Any]) -> PodObservation | None:
         _str(c.get("name")): _str(c.get("image"))
         for c in (*_list(spec.get("initContainers")), *_list(spec.get("containers")))
     }
-    containers = tuple(_with_image(container_observation(c), images) for c in _list(status.get("containerStatuses")))
-    inits = tuple(_with_image(container_observation(c), images) for c in _list(status.get("initContainerStatuses")))
+    containers = tuple(
+        _with_image(container_observation(c), images) for c in _list(status.get("containerStatuses"))
+    )
+    inits = tuple(
+        _with_image(container_observation(c), images) for c in _list(status.get("initContainerStatuses"))
+    )
     message = _str(status.get("message"))
     if phase == "Pending" and not message:
         message = _unschedulable(status)

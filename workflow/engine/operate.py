@@ -111,7 +111,13 @@ def _set_phase(op: Operation, phase: str, message: str | None = None) -> None:
         op.status["phase"] = phase
         if op.config.workflow_events and phase in (RUNNING, SUCCEEDED, FAILED, ERROR):
             reason = f"Workflow{phase}" if phase != ERROR else "WorkflowFailed"
-            op.act(Event("Warning" if phase in FAILED_OR_ERROR else "Normal", reason, message or f"Workflow {phase.lower()}"))
+            op.act(
+                Event(
+                    "Warning" if phase in FAILED_OR_ERROR else "Normal",
+                    reason,
+                    message or f"Workflow {phase.lower()}",
+                )
+            )
     if message is not None:
         if message:
             op.status["message"] = message
@@ -233,7 +239,8 @@ def _operate(op: Operation) -> None:
         op.status["startedAt"] = op.now_s
         _set_phase(op, RUNNING, "")
         _workflow_patch(
-            op, {LABEL_PHASE: RUNNING, LABEL_COMPLETED: "false"},
+            op,
+            {LABEL_PHASE: RUNNING, LABEL_COMPLETED: "false"},
             {ANN_POD_NAME_FORMAT: op.config.pod_name_version},
         )
     started = clock.parse_stamp(op.status.get("startedAt")) or op.now
@@ -272,8 +279,7 @@ def _operate(op: Operation) -> None:
     if root is None or not fulfilled(root):
         _running(op, eng)
         return
-    if not all(fulfilled(op.by(names.hook_node_name(op.name, h)) or {"phase": SUCCEEDED})
-               for h in wf_hooks):
+    if not all(fulfilled(op.by(names.hook_node_name(op.name, h)) or {"phase": SUCCEEDED}) for h in wf_hooks):
         _running(op, eng)
         return
 
@@ -287,7 +293,9 @@ def _operate(op: Operation) -> None:
         try:
             exit_args = hooks.hook_args(eng, exit_holder, {})
         except EngineError as exc:
-            exit_node = op.by(exit_name) or eng.error_node(exit_name, exit_holder, ctx, Opts(on_exit=True), str(exc), ERROR)
+            exit_node = op.by(exit_name) or eng.error_node(
+                exit_name, exit_holder, ctx, Opts(on_exit=True), str(exc), ERROR
+            )
         else:
             exit_node = eng.execute(exit_name, exit_holder, ctx, exit_args, Opts(on_exit=True))
         if exit_node is None or not fulfilled(exit_node):

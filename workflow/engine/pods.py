@@ -47,9 +47,19 @@ ANN_NODE_ID = "workflows.argoproj.io/node-id"
 ANN_DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 ANN_POD_GC = "workflows.argoproj.io/pod-gc-strategy"
 POD_FIELDS = (
-    "nodeSelector", "affinity", "tolerations", "schedulerName", "priorityClassName", "hostAliases",
-    "securityContext", "serviceAccountName", "automountServiceAccountToken", "imagePullSecrets",
-    "dnsConfig", "dnsPolicy", "hostNetwork",
+    "nodeSelector",
+    "affinity",
+    "tolerations",
+    "schedulerName",
+    "priorityClassName",
+    "hostAliases",
+    "securityContext",
+    "serviceAccountName",
+    "automountServiceAccountToken",
+    "imagePullSecrets",
+    "dnsConfig",
+    "dnsPolicy",
+    "hostNetwork",
 )
 NO_DEADLINE = "0001-01-01T00:00:00Z"
 # Pod Security Standards "restricted" for the executor's containers (its image runs as user 1000).
@@ -65,7 +75,10 @@ EXECUTOR_RESOURCES: dict[str, Any] = {
     "requests": {"cpu": "10m", "memory": "64Mi"},
     "limits": {"cpu": "1", "memory": "512Mi"},
 }
-CREDENTIAL_FIELDS = ("Secret", "SecretRef")  # `accessKeySecret`, `passwordSecretRef`, `sshPrivateKeySecret`...
+CREDENTIAL_FIELDS = (
+    "Secret",
+    "SecretRef",
+)  # `accessKeySecret`, `passwordSecretRef`, `sshPrivateKeySecret`...
 
 
 class PodSpecError(ValueError):
@@ -326,7 +339,10 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
     init = {"name": "init", "command": [*EXECUTOR_COMMAND, "init"], **copy.deepcopy(executor)}
     wait = {"name": "wait", "command": [*EXECUTOR_COMMAND, "wait"], **copy.deepcopy(executor)}
 
-    volumes: list[dict[str, Any]] = [{"name": "var-run-argo", "emptyDir": {}}, {"name": "tmp-dir-argo", "emptyDir": {}}]
+    volumes: list[dict[str, Any]] = [
+        {"name": "var-run-argo", "emptyDir": {}},
+        {"name": "tmp-dir-argo", "emptyDir": {}},
+    ]
     user_containers = []
     runs_executor = isinstance(tmpl.get("resource"), dict) or isinstance(tmpl.get("data"), dict)
     for index, container in enumerate(main_containers(tmpl, config.executor_image)):
@@ -348,13 +364,22 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         volumes.append({"name": "argo-staging", "emptyDir": {}})
         _mount(init, {"name": "argo-staging", "mountPath": STAGING})
         _mount(user_containers[0], {"name": "argo-staging", "mountPath": STAGING})
-    in_arts = [a for a in ((tmpl.get("inputs") or {}).get("artifacts") or ()) if isinstance(a, dict) and a.get("path")]
+    in_arts = [
+        a
+        for a in ((tmpl.get("inputs") or {}).get("artifacts") or ())
+        if isinstance(a, dict) and a.get("path")
+    ]
     if in_arts and user_containers:
         volumes.append({"name": "input-artifacts", "emptyDir": {}})
         _mount(init, {"name": "input-artifacts", "mountPath": INPUT_ARTIFACTS})
         for art in in_arts:
-            _mount(user_containers[0], {"name": "input-artifacts", "mountPath": art["path"], "subPath": art["name"]})
-    secrets = _credential_secrets([tmpl.get("inputs"), tmpl.get("outputs"), tmpl.get("data"), location], set())
+            _mount(
+                user_containers[0],
+                {"name": "input-artifacts", "mountPath": art["path"], "subPath": art["name"]},
+            )
+    secrets = _credential_secrets(
+        [tmpl.get("inputs"), tmpl.get("outputs"), tmpl.get("data"), location], set()
+    )
     # the executor's containers: init and wait, and main when main is the executor (data templates list
     # a store); a user's main never sees them
     readers = [init, wait] + (user_containers[:1] if runs_executor else [])
@@ -389,7 +414,9 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
     for claim in spec.get("volumeClaimTemplates") or ():
         cname = ((claim or {}).get("metadata") or {}).get("name")
         if cname in mounted and cname not in names_taken:
-            volumes.append({"name": cname, "persistentVolumeClaim": {"claimName": names.pvc_name(op.name, cname)}})
+            volumes.append(
+                {"name": cname, "persistentVolumeClaim": {"claimName": names.pvc_name(op.name, cname)}}
+            )
             names_taken.add(cname)
 
     pod_spec: dict[str, Any] = {
@@ -453,8 +480,14 @@ def request_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> None:
                 continue
             child_name = names.container_node_name(node["name"], container["name"])
             if eng.op.by(child_name) is None:
-                eng.op.init_node(child_name, "Container", node["id"], "Pending",
-                                 template_name=node.get("templateName"), template_scope=node.get("templateScope"))
+                eng.op.init_node(
+                    child_name,
+                    "Container",
+                    node["id"],
+                    "Pending",
+                    template_name=node.get("templateName"),
+                    template_scope=node.get("templateScope"),
+                )
                 eng.op.add_child(node["name"], child_name)
 
 

@@ -61,7 +61,9 @@ def _waiting_message(c: ContainerObservation) -> str:
     return text
 
 
-def infer_failure(pod: PodObservation, main_names: Collection[str] = MAIN, namespace: str = "") -> tuple[str, str]:
+def infer_failure(
+    pod: PodObservation, main_names: Collection[str] = MAIN, namespace: str = ""
+) -> tuple[str, str]:
     """Argo's inferFailedReason: (phase, message) for a pod in phase Failed.
 
     `main_names` are the containers that run the user's command (`main`, or a containerSet's members).
@@ -74,7 +76,9 @@ def infer_failure(pod: PodObservation, main_names: Collection[str] = MAIN, names
     if not pod.containers and not pod.init_containers:
         where = f" namespace {namespace}" if namespace else ""
         return FAILED, f"can't find failed message for pod {pod.name}{where}"
-    ordered = sorted(pod.containers, key=lambda c: 0 if c.name in main_names else 1 if c.name == "wait" else 2)
+    ordered = sorted(
+        pod.containers, key=lambda c: 0 if c.name in main_names else 1 if c.name == "wait" else 2
+    )
     main_ok = False
     wait_ok = pod.container("wait") is None  # resource/data pods have no `wait`
     for c in (*pod.init_containers, *ordered):
@@ -163,7 +167,9 @@ def _container_nodes(op: Operation, children: list[dict[str, Any]], pod: PodObse
             op.mark(child["id"], PENDING)
 
 
-def _result_overdue(op: Operation, node: dict[str, Any], finished: str | None, pod_gone: bool) -> float | None:
+def _result_overdue(
+    op: Operation, node: dict[str, Any], finished: str | None, pod_gone: bool
+) -> float | None:
     """The limit (seconds) a finished node's incomplete task result has outlived, or None (and a wake-up
     at the moment it will have)."""
     limit: float = op.config.task_result_timeout_seconds
@@ -179,11 +185,15 @@ def _result_overdue(op: Operation, node: dict[str, Any], finished: str | None, p
 
 def _result_timeout_message(limit: float, pod_gone: bool) -> str:
     after = "the pod was deleted" if pod_gone else "the pod finished"
-    return (f"outputs never reported: the task result was still incomplete {clock.go_duration_text(limit)} "
-            f"after {after}")
+    return (
+        f"outputs never reported: the task result was still incomplete {clock.go_duration_text(limit)} "
+        f"after {after}"
+    )
 
 
-def assess(eng: Engine, node: dict[str, Any], pod: PodObservation, result: TaskResultObservation | None) -> None:
+def assess(
+    eng: Engine, node: dict[str, Any], pod: PodObservation, result: TaskResultObservation | None
+) -> None:
     op = eng.op
     node_id = node["id"]
     old_phase = node.get("phase")
@@ -253,8 +263,9 @@ def assess(eng: Engine, node: dict[str, Any], pod: PodObservation, result: TaskR
         export_global_outputs(op, node.get("outputs"))
 
 
-def _task_result_synced(pod: PodObservation, wait: ContainerObservation | None,
-                        result: TaskResultObservation | None) -> bool:
+def _task_result_synced(
+    pod: PodObservation, wait: ContainerObservation | None, result: TaskResultObservation | None
+) -> bool:
     """Whether the node has all its task result will ever say (Argo's taskResultSynced)."""
     if result is None or result.completed:
         return True
@@ -276,8 +287,12 @@ def _pod_gone(eng: Engine, node: dict[str, Any]) -> None:
         if op.now <= deadline:
             op.wake(clock.add_seconds(deadline, 1))
             return
-        op.change(node_id, {"taskResultSynced": True} if node.get("taskResultSynced") is False else {},
-                  ERROR, "pod deleted")
+        op.change(
+            node_id,
+            {"taskResultSynced": True} if node.get("taskResultSynced") is False else {},
+            ERROR,
+            "pod deleted",
+        )
         for child in _container_children(op, node):
             if not fulfilled(child):
                 op.mark(child["id"], ERROR, "container deleted")
@@ -286,7 +301,9 @@ def _pod_gone(eng: Engine, node: dict[str, Any]) -> None:
         if limit is None:
             return
         if phase == SUCCEEDED:
-            op.change(node_id, {"taskResultSynced": True}, ERROR, _result_timeout_message(limit, pod_gone=True))
+            op.change(
+                node_id, {"taskResultSynced": True}, ERROR, _result_timeout_message(limit, pod_gone=True)
+            )
         else:
             op.update(node_id, taskResultSynced=True)
     # A Pending node without its pod: the engine asks for the pod again (execute.py).

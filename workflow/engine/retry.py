@@ -140,7 +140,9 @@ def process(eng, node: dict[str, Any], strategy: dict[str, Any], tmpl: dict[str,
             wait = min(wait, cap)
         finished = clock.parse_stamp(last.get("finishedAt")) or op.now
         ready_at = clock.add_seconds(finished, wait)
-        max_duration = clock.parse_duration(backoff.get("maxDuration")) if backoff.get("maxDuration") else None
+        max_duration = (
+            clock.parse_duration(backoff.get("maxDuration")) if backoff.get("maxDuration") else None
+        )
         if max_duration is not None:
             first_start = clock.parse_stamp(attempts[0].get("startedAt")) or op.now
             deadline = clock.add_seconds(first_start, max_duration)

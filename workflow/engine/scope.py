@@ -61,7 +61,7 @@ def build_globals(op: Operation, spec: dict[str, Any]) -> None:
             g[f"workflow.{key}.{k}"] = str(v)
         g[f"workflow.{key}.json"] = json.dumps(values, separators=(",", ":"), sort_keys=True)
     params: dict[str, str] = {}
-    for param in ((spec.get("arguments") or {}).get("parameters") or ()):
+    for param in (spec.get("arguments") or {}).get("parameters") or ():
         if not isinstance(param, dict) or not param.get("name"):
             continue
         value = param_value(param)
@@ -276,7 +276,11 @@ def last_attempt(op: Operation, node: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_node(
-    op: Operation, scope: dict[str, Any], prefix: str, node: dict[str, Any], tmpl: dict[str, Any] | None = None
+    op: Operation,
+    scope: dict[str, Any],
+    prefix: str,
+    node: dict[str, Any],
+    tmpl: dict[str, Any] | None = None,
 ) -> None:
     """Argo's buildLocalScope: id, timestamps, ip, status, hostNodeName and outputs under `prefix`.
 
@@ -287,7 +291,9 @@ def add_node(
     if tmpl is not None and node.get("phase") in ("Skipped", "Omitted"):
         for param in (tmpl.get("outputs") or {}).get("parameters") or ():
             default = (param.get("valueFrom") or {}).get("default")
-            scope[f"{prefix}.outputs.parameters.{param.get('name')}"] = None if default is None else text(default)
+            scope[f"{prefix}.outputs.parameters.{param.get('name')}"] = (
+                None if default is None else text(default)
+            )
     scope[f"{prefix}.id"] = node["id"]
     if node.get("startedAt"):
         scope[f"{prefix}.startedAt"] = node["startedAt"]
@@ -325,7 +331,12 @@ def mark_absent(step: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
     params = []
     for param in args["parameters"]:
         value = param.get("value") if isinstance(param, dict) else None
-        if isinstance(value, str) and value.startswith("{{") and value.endswith("}}") and value.count("{{") == 1:
+        if (
+            isinstance(value, str)
+            and value.startswith("{{")
+            and value.endswith("}}")
+            and value.count("{{") == 1
+        ):
             key = value[2:-2].strip()
             if key in scope and scope[key] is None:
                 param = dict(param)
@@ -464,7 +475,9 @@ def resolve_artifact(op: Operation, art: dict[str, Any], scope: dict[str, Any]) 
         return dict(art)
     if not isinstance(found, dict):
         raise EngineError(f"Unable to resolve artifact: {art.get('from') or art.get('fromExpression')}")
-    resolved = {k: v for k, v in found.items() if k not in ("name", "path", "globalName", "from", "fromExpression")}
+    resolved = {
+        k: v for k, v in found.items() if k not in ("name", "path", "globalName", "from", "fromExpression")
+    }
     resolved["name"] = art.get("name")
     for key in ("path", "mode", "optional", "archive", "subPath"):
         if art.get(key) is not None:

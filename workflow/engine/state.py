@@ -16,7 +16,13 @@ from workflow.engine import clock
 from workflow.engine.model import Action, Event, Observed
 
 PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
-    "Pending", "Running", "Succeeded", "Failed", "Error", "Skipped", "Omitted",
+    "Pending",
+    "Running",
+    "Succeeded",
+    "Failed",
+    "Error",
+    "Skipped",
+    "Omitted",
 )
 COMPLETED = frozenset({SUCCEEDED, FAILED, ERROR})
 FAILED_OR_ERROR = frozenset({FAILED, ERROR})
@@ -232,7 +238,9 @@ class Operation:
         """Argo's markNodePhase: set phase/message; a node that becomes fulfilled gets its finishedAt."""
         node = self.nodes[node_id]
         old_phase = node.get("phase")
-        unchanged = (phase is None or phase == old_phase) and (message is None or message == node.get("message", ""))
+        unchanged = (phase is None or phase == old_phase) and (
+            message is None or message == node.get("message", "")
+        )
         if unchanged and not (fulfilled(node) and not node.get("finishedAt")):
             return node
         self._count(node, -1)

@@ -81,7 +81,9 @@ def execute_steps(
                 add_node(op, scope, prefix, child, _called_template(eng, step, ctx) if skipped else None)
                 continue
             stem = names.step_node_name(sg_name, step["name"]) + "("
-            looped = [c for c in op.children_of(sg) if c["name"].startswith(stem) and c.get("type") != "Skipped"]
+            looped = [
+                c for c in op.children_of(sg) if c["name"].startswith(stem) and c.get("type") != "Skipped"
+            ]
             called = _called_template(eng, step, ctx)
             aggregate(scope, prefix, template_type(called) if called else None, looped)
     node = op.get(node["id"])
@@ -199,7 +201,11 @@ def execute_group(
         step = by_child.get(child["name"]) or _step_of(child["name"], sg_name, by_step)
         if any_hooks and step is not None and not hooks.hooks_done(eng, step, child):
             return sg
-        if failed is None and child.get("phase") in FAILED_OR_ERROR and not calls.continues_on(step, child.get("phase")):
+        if (
+            failed is None
+            and child.get("phase") in FAILED_OR_ERROR
+            and not calls.continues_on(step, child.get("phase"))
+        ):
             failed = child
     if failed is not None:
         return op.mark(sg["id"], FAILED, f"child '{failed['id']}' failed")

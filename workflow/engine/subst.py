@@ -100,7 +100,9 @@ def evaluate(source: str, globals_: dict[str, Any], local: dict[str, Any]) -> An
 def evaluate_bool(source: str, globals_: dict[str, Any], local: dict[str, Any]) -> bool:
     result = evaluate(source, globals_, local)
     if not isinstance(result, bool):
-        raise EngineError(f"expression {source!r} did not evaluate to a boolean: {json.dumps(result, default=str)}")
+        raise EngineError(
+            f"expression {source!r} did not evaluate to a boolean: {json.dumps(result, default=str)}"
+        )
     return result
 
 

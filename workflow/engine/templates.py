@@ -40,7 +40,9 @@ class Templates:
         self.op = op
         self.spec = spec
         self.local = TemplateBase("local", op.name)
-        self.defaults = spec.get("templateDefaults") if isinstance(spec.get("templateDefaults"), dict) else None
+        self.defaults = (
+            spec.get("templateDefaults") if isinstance(spec.get("templateDefaults"), dict) else None
+        )
         self._local: dict[str, dict[str, Any]] = {}
         for tmpl in spec.get("templates") or ():
             if isinstance(tmpl, dict) and isinstance(tmpl.get("name"), str):

@@ -229,7 +229,9 @@ def _merger(name: str, overwrite: bool) -> Callable[..., dict[object, object]]:
 
 
 merge = sprig("merge", 1, VARIADIC, "mustMerge")(_merger("merge", overwrite=False))
-merge_overwrite = sprig("mergeOverwrite", 1, VARIADIC, "mustMergeOverwrite")(_merger("mergeOverwrite", overwrite=True))
+merge_overwrite = sprig("mergeOverwrite", 1, VARIADIC, "mustMergeOverwrite")(
+    _merger("mergeOverwrite", overwrite=True)
+)
 
 
 @sprig("dig", 3, VARIADIC)

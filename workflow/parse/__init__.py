@@ -97,7 +97,9 @@ def parse_object(doc: Any) -> Parsed:
     norm.doc = rendered
     parsed.normalised = norm
     parsed.errors = norm.raw_problems(problems.errors)
-    parsed.warnings = norm.warnings + [w for w in norm.raw_problems(problems.warnings) if w not in norm.warnings]
+    parsed.warnings = norm.warnings + [
+        w for w in norm.raw_problems(problems.warnings) if w not in norm.warnings
+    ]
     parsed.obj = obj if problems.ok else None
     return parsed
 

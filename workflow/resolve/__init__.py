@@ -140,7 +140,9 @@ class Resolver:
         # Without a cache of the caller's, referenced objects are parsed once for this resolver's life.
         self.cache = cache if cache is not None else ParseCache()
         self._owners: dict[tuple[str, str], Owner | None] = {}
-        self._resolved: dict[tuple[Any, ...], Resolution] = {}  # holders that name a template, by what they name
+        self._resolved: dict[
+            tuple[Any, ...], Resolution
+        ] = {}  # holders that name a template, by what they name
 
     def owner(self, cluster: bool, name: str) -> Owner | None:
         kind = CWFT if cluster else WFT
@@ -156,7 +158,9 @@ class Resolver:
             else:
                 doc = self.source.workflow_template(self.namespace, name)
         except Exception as exc:  # a source is outside code: its failure is reported, never raised
-            return Owner(kind, name, self.namespace, {}, external=True, problems=[Problem("", f"lookup failed: {exc}")])
+            return Owner(
+                kind, name, self.namespace, {}, external=True, problems=[Problem("", f"lookup failed: {exc}")]
+            )
         if not isinstance(doc, dict):
             return None
         parsed = self.cache.parse(doc)
@@ -177,7 +181,13 @@ class Resolver:
         ref, name = holder.get("templateRef"), holder.get("template")
         if holder.get("inline") is None and type(name) is not dict and type(ref) is not list:
             if isinstance(ref, dict):
-                key: tuple[Any, ...] = ("ref", name, ref.get("name"), ref.get("template"), ref.get("clusterScope"))
+                key: tuple[Any, ...] = (
+                    "ref",
+                    name,
+                    ref.get("name"),
+                    ref.get("template"),
+                    ref.get("clusterScope"),
+                )
             else:
                 key = ("name", id(owner), name, ref)
             try:
@@ -197,7 +207,9 @@ class Resolver:
             if not isinstance(ref, dict):
                 return Resolution(message="templateRef must be an object", problem_field="templateRef")
             if isinstance(name, str) and name:
-                return Resolution(message="template name cannot be specified with templateRef", problem_field="template")
+                return Resolution(
+                    message="template name cannot be specified with templateRef", problem_field="template"
+                )
             ref_name, ref_tmpl = ref.get("name"), ref.get("template")
             if not isinstance(ref_name, str) or not ref_name:
                 return Resolution(message="resource name is required", problem_field="templateRef.name")
@@ -208,7 +220,9 @@ class Resolver:
             cluster = ref.get("clusterScope") is True
             target = self.owner(cluster, ref_name)
             if target is None:
-                return Resolution(message=self.not_found(cluster, ref_name), problem_field="templateRef.name", missing=True)
+                return Resolution(
+                    message=self.not_found(cluster, ref_name), problem_field="templateRef.name", missing=True
+                )
             found = target.template(ref_tmpl)
             if found is None:
                 return Resolution(
@@ -226,8 +240,10 @@ class Resolver:
             found = owner.template(name)
             if found is None:
                 known = (t.get("name") for _, t in owner.templates())
-                return Resolution(message=f"template name '{name}' undefined" + did_you_mean(name, known, "'", True),
-                                  problem_field="template")
+                return Resolution(
+                    message=f"template name '{name}' undefined" + did_you_mean(name, known, "'", True),
+                    problem_field="template",
+                )
             index, tmpl = found
             return Resolution(tmpl, owner, child(owner.templates_path, index), index)
         return Resolution(message="one of template, templateRef or inline is required", problem_field="")
@@ -268,7 +284,9 @@ def effective_spec(
         return Effective(spec, own, ref_missing=True)
     user = sanitize_user_spec(spec, extra_allowed) if is_restricted(template_referencing) else spec
     merged = join_workflow_spec(user, base.spec)
-    owner = Owner(base.kind, base.name, base.namespace, merged, base.spec_path, external=True, problems=base.problems)
+    owner = Owner(
+        base.kind, base.name, base.namespace, merged, base.spec_path, external=True, problems=base.problems
+    )
     return Effective(merged, owner, base)
 
 

@@ -41,7 +41,9 @@ ALLOWED_USER_OVERRIDE_FIELDS = frozenset(
 )
 ARTIFACT_GC_BLOCKED = ("serviceAccountName", "podSpecPatch", "podMetadata")
 
-NEEDS_REF_MESSAGE = "workflows must use workflowTemplateRef to be executed when the controller is in reference mode"
+NEEDS_REF_MESSAGE = (
+    "workflows must use workflowTemplateRef to be executed when the controller is in reference mode"
+)
 
 
 def is_restricted(mode: str | None) -> bool:
@@ -53,7 +55,9 @@ def _set(value: Any) -> bool:
     return value is not None and value != ""
 
 
-def override_violations(spec: dict[str, Any], extra_allowed: frozenset[str] | set[str] = frozenset()) -> list[str]:
+def override_violations(
+    spec: dict[str, Any], extra_allowed: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
     """The spec fields (JSON names, nested with dots) a user may not set under the restriction, sorted."""
     allowed = ALLOWED_USER_OVERRIDE_FIELDS | set(extra_allowed)
     found = [key for key, value in spec.items() if key not in allowed and _set(value)]
@@ -63,7 +67,9 @@ def override_violations(spec: dict[str, Any], extra_allowed: frozenset[str] | se
     return sorted(found)
 
 
-def sanitize_user_spec(spec: dict[str, Any], extra_allowed: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+def sanitize_user_spec(
+    spec: dict[str, Any], extra_allowed: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
     """A copy of the user's spec with only what the restriction lets a user set."""
     allowed = ALLOWED_USER_OVERRIDE_FIELDS | set(extra_allowed)
     clean = {key: value for key, value in spec.items() if key in allowed}

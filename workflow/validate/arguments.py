@@ -87,16 +87,24 @@ def validate_arguments(ctx: Ctx, job: Job | None, args: Any, path: str, allow_em
         value_from = param.get("valueFrom")
         if value_from is None:
             if param.get("value") is None and not allow_empty:
-                ctx.error(job, f"{child(path, 'parameters')}[{i}]",
-                          f'parameter "{get_str(param, "name")}": value or valueFrom is required')
+                ctx.error(
+                    job,
+                    f"{child(path, 'parameters')}[{i}]",
+                    f'parameter "{get_str(param, "name")}": value or valueFrom is required',
+                )
         elif isinstance(value_from, dict):
             ok = any(value_from.get(k) is not None and value_from.get(k) != "" for k in ARG_VALUE_FROM_OK)
             bad = [k for k in ARG_VALUE_FROM_BAD if value_from.get(k) not in (None, "")]
             if bad or not ok:
-                ctx.error(job, f"{child(path, 'parameters')}[{i}].valueFrom",
-                          f'parameter "{get_str(param, "name")}": valueFrom only allows: default, configMapKeyRef and supplied')
+                ctx.error(
+                    job,
+                    f"{child(path, 'parameters')}[{i}].valueFrom",
+                    f'parameter "{get_str(param, "name")}": valueFrom only allows: default, configMapKeyRef and supplied',
+                )
         if param.get("enum") is not None:
-            check_enum(ctx, job, param, f"{child(path, 'parameters')}[{i}]", get_str(param, "name"), allow_empty)
+            check_enum(
+                ctx, job, param, f"{child(path, 'parameters')}[{i}]", get_str(param, "name"), allow_empty
+            )
     for i, art in named(arts) if arts else ():
         at = child(child(path, "artifacts"), i)
         name = get_str(art, "name")
@@ -105,12 +113,16 @@ def validate_arguments(ctx: Ctx, job: Job | None, args: Any, path: str, allow_em
         if not has_from and not has_expr and not artifacts.has_location(art):
             ctx.error(job, at, f'artifact "{name}": from, artifact location, or key is required')
         if has_from and has_expr:
-            ctx.error(job, at, f'artifact "{name}" shouldn\'t have both `from` and `fromExpression` in Artifact')
+            ctx.error(
+                job, at, f'artifact "{name}" shouldn\'t have both `from` and `fromExpression` in Artifact'
+            )
         check_expression(ctx, job, art.get("fromExpression"), child(at, "fromExpression"), "fromExpression")
         artifacts.check_artifact(ctx, job, art, at)
 
 
-def check_enum(ctx: Ctx, job: Job | None, param: dict[str, Any], at: str, name: str, allow_empty: bool) -> None:
+def check_enum(
+    ctx: Ctx, job: Job | None, param: dict[str, Any], at: str, name: str, allow_empty: bool
+) -> None:
     enum = param.get("enum")
     if enum is None:
         return
@@ -128,8 +140,12 @@ def check_enum(ctx: Ctx, job: Job | None, param: dict[str, Any], at: str, name: 
     allowed = [t for t in (scalar_text(e) for e in enum) if t is not None]
     if text is not None and text not in allowed:
         # Argo's words first (people search for them), then which value and which ones would do.
-        ctx.error(job, child(at, "value"), f'parameter "{name}": value should be present in enum list: '
-                  f'"{text}" is not one of {", ".join(allowed)}')
+        ctx.error(
+            job,
+            child(at, "value"),
+            f'parameter "{name}": value should be present in enum list: '
+            f'"{text}" is not one of {", ".join(allowed)}',
+        )
 
 
 def check_inputs(ctx: Ctx, job: Job, leaf: bool) -> None:
@@ -141,8 +157,11 @@ def check_inputs(ctx: Ctx, job: Job, leaf: bool) -> None:
     params = get_list(inputs, "parameters")
     check_names(ctx, job, params, child(path, "parameters"), True, "input parameter")
     if params and len(params) > MAX_INPUT_PARAMETERS:
-        ctx.error(job, child(path, "parameters"),
-                  f"{job.label}: too many input parameters: {len(params)}, at most {MAX_INPUT_PARAMETERS}")
+        ctx.error(
+            job,
+            child(path, "parameters"),
+            f"{job.label}: too many input parameters: {len(params)}, at most {MAX_INPUT_PARAMETERS}",
+        )
     for i, param in named(params):
         check_enum(ctx, job, param, child(child(path, "parameters"), i), get_str(param, "name"), True)
     arts = get_list(inputs, "artifacts")
@@ -151,8 +170,11 @@ def check_inputs(ctx: Ctx, job: Job, leaf: bool) -> None:
         at = child(child(path, "artifacts"), i)
         check_artifact_path(ctx, job, art, at, leaf, "inputs")
         if get_str(art, "from"):
-            ctx.error(job, child(at, "from"),
-                      f"{job.label}: inputs.artifacts.{get_str(art, 'name')}.from not valid in inputs")
+            ctx.error(
+                job,
+                child(at, "from"),
+                f"{job.label}: inputs.artifacts.{get_str(art, 'name')}.from not valid in inputs",
+            )
         artifacts.check_artifact(ctx, job, art, at)
 
 
@@ -165,8 +187,11 @@ def check_artifact_path(ctx: Ctx, job: Job, art: dict[str, Any], at: str, leaf: 
         if problem:
             ctx.error(job, child(at, "path"), problem)
     elif art_path:
-        ctx.error(job, child(at, "path"),
-                  f"{job.label}: {side}.artifacts.{name}.path only valid in container/script templates")
+        ctx.error(
+            job,
+            child(at, "path"),
+            f"{job.label}: {side}.artifacts.{name}.path only valid in container/script templates",
+        )
 
 
 def traversal_problem(name: str, path: str) -> str | None:
@@ -174,13 +199,13 @@ def traversal_problem(name: str, path: str) -> str | None:
     if not path or "{{" in path:
         return None
     if ".." in posixpath.normpath(path):
-        return f"Artifact '{name}' attempted to use a path containing '..'. Directory traversal is not permitted"
+        return (
+            f"Artifact '{name}' attempted to use a path containing '..'. Directory traversal is not permitted"
+        )
     return None
 
 
-def check_supplied(
-    ctx: Ctx, job: Job, args: Any, args_path: str, holder_path: str, target: Job
-) -> None:
+def check_supplied(ctx: Ctx, job: Job, args: Any, args_path: str, holder_path: str, target: Job) -> None:
     """Every input of `target` gets a value from `args` or has its own (common.ProcessArgs)."""
     needs = ctx.needs.get(id(target.tmpl))
     if needs is None:
@@ -194,7 +219,11 @@ def check_supplied(
         for name in params:
             # An argument given without a value is validate_arguments' to report (lint allows it).
             if name not in arg_params:
-                ctx.error(job, at, f"inputs.parameters.{name} was not supplied ({target.label} declares it without a default)")
+                ctx.error(
+                    job,
+                    at,
+                    f"inputs.parameters.{name} was not supplied ({target.label} declares it without a default)",
+                )
     if arts:
         arg_arts = _arg_names(args, "artifacts")
         for name in arts:
@@ -226,10 +255,14 @@ def _arg_names(args: Any, field: str) -> set[str]:
 def template_needs(tmpl: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The inputs of a template that have no value of their own: parameters, then artifacts."""
     inputs = get_map(tmpl, "inputs")
-    params = [get_str(p, "name") for _, p in named(get_list(inputs, "parameters"))
-              if not (has(p, "value") or has(p, "default") or has(p, "valueFrom"))]
-    arts = [get_str(a, "name") for _, a in named(get_list(inputs, "artifacts"))
-            if a.get("optional") is not True and not artifacts.has_location(a)]
+    params = [
+        get_str(p, "name")
+        for _, p in named(get_list(inputs, "parameters"))
+        if not (has(p, "value") or has(p, "default") or has(p, "valueFrom"))
+    ]
+    arts = [
+        get_str(a, "name")
+        for _, a in named(get_list(inputs, "artifacts"))
+        if a.get("optional") is not True and not artifacts.has_location(a)
+    ]
     return params, arts
-
-

@@ -34,9 +34,12 @@ def check_location(ctx: Ctx, job: Job | None, loc: dict[str, Any] | None, path: 
         store = get_map(loc, kind)
         key = get_str(store, field) if store is not None else ""
         if key and ".." in key.split("/"):
-            ctx.error(job, child(child(path, kind), field),
-                      f"{kind}.{field} may not contain '..' segments: a key names an object in the repository, "
-                      f"it cannot climb out of its prefix")
+            ctx.error(
+                job,
+                child(child(path, kind), field),
+                f"{kind}.{field} may not contain '..' segments: a key names an object in the repository, "
+                f"it cannot climb out of its prefix",
+            )
     git = get_map(loc, "git")
     if git is not None and not get_str(git, "repo"):
         ctx.error(job, child(child(path, "git"), "repo"), "git.repo is required")
@@ -46,8 +49,11 @@ def check_location(ctx: Ctx, job: Job | None, loc: dict[str, Any] | None, path: 
     s3 = get_map(loc, "s3")
     style = s3.get("addressingStyle") if s3 else None
     if isinstance(style, str) and style not in ADDRESSING_STYLES:
-        ctx.error(job, child(child(path, "s3"), "addressingStyle"),
-                  f"unsupported value: \"{style}\": supported values: \"path\", \"virtual-hosted\"")
+        ctx.error(
+            job,
+            child(child(path, "s3"), "addressingStyle"),
+            f'unsupported value: "{style}": supported values: "path", "virtual-hosted"',
+        )
 
 
 def _check_hdfs(ctx: Ctx, job: Job | None, hdfs: dict[str, Any], path: str) -> None:
@@ -61,11 +67,18 @@ def _check_hdfs(ctx: Ctx, job: Job | None, hdfs: dict[str, Any], path: str) -> N
         ctx.error(job, path, "either hdfs.hdfsUser, hdfs.krbCCacheSecret or hdfs.krbKeytabSecret is required")
     principal, config = get_str(hdfs, "krbServicePrincipalName"), has(hdfs, "krbConfigConfigMap")
     if keytab and not (principal and config and get_str(hdfs, "krbUsername") and get_str(hdfs, "krbRealm")):
-        ctx.error(job, path, "hdfs.krbServicePrincipalName, hdfs.krbConfigConfigMap, hdfs.krbUsername and "
-                             "hdfs.krbRealm are required with hdfs.krbKeytabSecret")
+        ctx.error(
+            job,
+            path,
+            "hdfs.krbServicePrincipalName, hdfs.krbConfigConfigMap, hdfs.krbUsername and "
+            "hdfs.krbRealm are required with hdfs.krbKeytabSecret",
+        )
     if ccache and not (principal and config):
-        ctx.error(job, path, "hdfs.krbServicePrincipalName and hdfs.krbConfigConfigMap are required with "
-                             "hdfs.krbCCacheSecret")
+        ctx.error(
+            job,
+            path,
+            "hdfs.krbServicePrincipalName and hdfs.krbConfigConfigMap are required with hdfs.krbCCacheSecret",
+        )
 
 
 def check_artifact(ctx: Ctx, job: Job | None, art: dict[str, Any], path: str) -> None:
@@ -78,7 +91,11 @@ def check_artifact(ctx: Ctx, job: Job | None, art: dict[str, Any], path: str) ->
     if archive is not None:
         kinds = [k for k in ARCHIVE_KINDS if archive.get(k) is not None]
         if len(kinds) > 1:
-            ctx.error(job, child(path, "archive"), f"at most one archive strategy can be specified (found {', '.join(kinds)})")
+            ctx.error(
+                job,
+                child(path, "archive"),
+                f"at most one archive strategy can be specified (found {', '.join(kinds)})",
+            )
     gc = get_map(art, "artifactGC")
     strategy = gc.get("strategy") if gc else None
     if isinstance(strategy, str) and strategy not in GC_STRATEGIES:
@@ -99,8 +116,11 @@ def check_pod_resources(ctx: Ctx, job: Job | None, resources: Any, path: str) ->
     for field in ("requests", "limits"):
         for name in get_map(resources, field) or {}:
             if name not in ("cpu", "memory") and not str(name).startswith("hugepages-"):
-                ctx.error(job, key_child(child(path, field), str(name)),
-                          f'"{name}" is not a valid pod-level resource, only cpu, memory and hugepages-* are supported')
+                ctx.error(
+                    job,
+                    key_child(child(path, field), str(name)),
+                    f'"{name}" is not a valid pod-level resource, only cpu, memory and hugepages-* are supported',
+                )
 
 
 def check_synchronization(ctx: Ctx, job: Job | None, sync: dict[str, Any] | None, path: str) -> None:

@@ -30,19 +30,30 @@ def check_name(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str, see
     if "{{" not in name and (len(name) > FIELD_NAME_MAX or not FIELD_NAME_RE.match(name)):
         errs = field_name_errors(name)
         if errs:
-            ctx.error(job, child(at, "name"), f"{job.label}: {noun} name '{name}' is invalid: {';'.join(errs)}")
+            ctx.error(
+                job, child(at, "name"), f"{job.label}: {noun} name '{name}' is invalid: {';'.join(errs)}"
+            )
     return name
 
 
-def loop_items(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str) -> tuple[set[str] | None, bool, bool]:
+def loop_items(
+    ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str
+) -> tuple[set[str] | None, bool, bool]:
     """(item keys, any item, looped) of a step's or task's withItems/withParam/withSequence."""
     if "withItems" not in item and "withParam" not in item and "withSequence" not in item:
         return None, False, False  # the common case: no loop
     with_items, with_param, with_seq = item.get("withItems"), item.get("withParam"), item.get("withSequence")
-    defined = [f for f, v in (("withItems", with_items), ("withParam", with_param), ("withSequence", with_seq))
-               if v not in (None, "", [])]
+    defined = [
+        f
+        for f, v in (("withItems", with_items), ("withParam", with_param), ("withSequence", with_seq))
+        if v not in (None, "", [])
+    ]
     if len(defined) > 1:
-        ctx.error(job, child(at, defined[1]), f"{noun}: only one of withItems, withParam, withSequence can be specified")
+        ctx.error(
+            job,
+            child(at, defined[1]),
+            f"{noun}: only one of withItems, withParam, withSequence can be specified",
+        )
     if isinstance(with_items, list) and with_items:
         keys: set[str] = set()
         for i, value in enumerate(with_items):
@@ -53,20 +64,31 @@ def loop_items(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str) -> 
             elif isinstance(value, (str, int, float, bool)):
                 keys.add("item")
             else:
-                ctx.error(job, child(child(at, "withItems"), i), f"{noun}: unsupported withItems type: {value!r}")
+                ctx.error(
+                    job, child(child(at, "withItems"), i), f"{noun}: unsupported withItems type: {value!r}"
+                )
         return keys, False, True
     if isinstance(with_param, str) and with_param:
         if "{{" not in with_param and not _json_list(with_param):
-            ctx.error(job, child(at, "withParam"), f"{noun}: withParam value could not be parsed as a JSON list")
+            ctx.error(
+                job, child(at, "withParam"), f"{noun}: withParam value could not be parsed as a JSON list"
+            )
         return {"item"}, True, True
     if isinstance(with_seq, dict):
         if with_seq.get("count") is not None and with_seq.get("end") is not None:
-            ctx.error(job, child(at, "withSequence"), f"{noun}: only one of count or end can be defined in withSequence")
+            ctx.error(
+                job,
+                child(at, "withSequence"),
+                f"{noun}: only one of count or end can be defined in withSequence",
+            )
         for field in ("count", "start", "end"):
             value = with_seq.get(field)
             if isinstance(value, str) and "{{" not in value and not value.strip().lstrip("-").isdigit():
-                ctx.error(job, child(child(at, "withSequence"), field),
-                          f'{noun}: withSequence.{field} "{value}" is not an integer')
+                ctx.error(
+                    job,
+                    child(child(at, "withSequence"), field),
+                    f'{noun}: withSequence.{field} "{value}" is not an integer',
+                )
         return {"item"}, False, True
     return None, False, False
 
@@ -85,7 +107,9 @@ def check_when(ctx: Ctx, job: Job, when: Any, at: str, noun: str) -> None:
             ctx.error(job, at, f"{noun}: invalid 'when' expression: {problem}")
 
 
-def check_call_site(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str) -> tuple[set[str] | None, bool, bool]:
+def check_call_site(
+    ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: str
+) -> tuple[set[str] | None, bool, bool]:
     """What a step or task says before its template is called: its loop, arguments and `when`.
     Returns loop_items' (item keys, any item, looped)."""
     loop = loop_items(ctx, job, item, at, noun)
@@ -102,9 +126,19 @@ def check_after_call(ctx: Ctx, job: Job, item: dict[str, Any], at: str, noun: st
         check_hooks(ctx, job, item["hooks"], child(at, "hooks"), noun, scope)
     on_exit = get_str(item, "onExit")
     if on_exit:
-        call(ctx, job, {"template": on_exit}, child(at, "onExit"), caller=f"onExit of {noun}", scope=scope,
-             check_args=False, named_at=True)
-    check_tags(ctx, job, {k: v for k, v in item.items() if k != "inline"} if "inline" in item else item, at, scope)
+        call(
+            ctx,
+            job,
+            {"template": on_exit},
+            child(at, "onExit"),
+            caller=f"onExit of {noun}",
+            scope=scope,
+            check_args=False,
+            named_at=True,
+        )
+    check_tags(
+        ctx, job, {k: v for k, v in item.items() if k != "inline"} if "inline" in item else item, at, scope
+    )
 
 
 def check_hooks(ctx: Ctx, job: Job, hooks: Any, path: str, noun: str, scope: Scope | None) -> None:

@@ -97,8 +97,13 @@ class Ctx:
         """A reference to something that does not exist (yet): a warning at admission, else an error."""
         if self.recorder is not None:
             self.recorder.note(job, MISSING, path, message)
-        self._emit(job.owner if job else None, job.site if job else "", path, message,
-                   self.options.missing_reference_is_warning)
+        self._emit(
+            job.owner if job else None,
+            job.site if job else "",
+            path,
+            message,
+            self.options.missing_reference_is_warning,
+        )
 
     def owner_problems(self, owner: Owner, site: str) -> None:
         """A referenced object that does not even parse: its errors, once, at the first reference."""

@@ -28,7 +28,9 @@ def timezone_error(name: str) -> str | None:
 
 def validate_cron(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
     schedules = get_list(spec, "schedules")  # v3's `schedule` is already in it (workflow/parse/normalise.py)
-    items: list[tuple[str, Any]] = [(child(child(path, "schedules"), i), s) for i, s in enumerate(schedules or [])]
+    items: list[tuple[str, Any]] = [
+        (child(child(path, "schedules"), i), s) for i, s in enumerate(schedules or [])
+    ]
     if not items:
         ctx.error(None, child(path, "schedules"), "cron workflow must have at least one schedule")
     for at, schedule in items:
@@ -43,8 +45,12 @@ def validate_cron(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
             if tz_problem:
                 ctx.error(None, at, f"cron schedule {schedule} is malformed: {tz_problem}")
         if not CRD_PATTERN.match(schedule.strip()):
-            ctx.error(None, at, f'cron schedule "{schedule}" does not match the pattern the CRD allows '
-                                "(five fields, a @descriptor or @every <duration>; set the time zone in spec.timezone)")
+            ctx.error(
+                None,
+                at,
+                f'cron schedule "{schedule}" does not match the pattern the CRD allows '
+                "(five fields, a @descriptor or @every <duration>; set the time zone in spec.timezone)",
+            )
     timezone = spec.get("timezone")
     if isinstance(timezone, str):
         problem = timezone_error(timezone)
@@ -70,15 +76,27 @@ def validate_cron(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
             if problem:
                 ctx.error(None, child(path, "when"), f"invalid 'when' expression: {problem}")
     # Labels put on every Workflow the cron creates: each value is checked, whatever it holds.
-    check_label_values(ctx, get_map(get_map(spec, "workflowMetadata"), "labels"),
-                       child(child(path, "workflowMetadata"), "labels"), templated=False)
+    check_label_values(
+        ctx,
+        get_map(get_map(spec, "workflowMetadata"), "labels"),
+        child(child(path, "workflowMetadata"), "labels"),
+        templated=False,
+    )
     stop = get_map(spec, "stopStrategy")
     if stop is not None:
-        check_expression(ctx, None, stop.get("expression"), child(child(path, "stopStrategy"), "expression"),
-                         "stopStrategy.expression")
+        check_expression(
+            ctx,
+            None,
+            stop.get("expression"),
+            child(child(path, "stopStrategy"), "expression"),
+            "stopStrategy.expression",
+        )
 
 
 def check_name(ctx: Ctx, name: str | None) -> None:
     if isinstance(name, str) and len(name) > MAX_NAME:
-        ctx.error(None, "metadata.name",
-                  f'cron workflow name "{name}" must not be more than {MAX_NAME} characters long (currently {len(name)})')
+        ctx.error(
+            None,
+            "metadata.name",
+            f'cron workflow name "{name}" must not be more than {MAX_NAME} characters long (currently {len(name)})',
+        )

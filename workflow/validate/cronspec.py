@@ -16,7 +16,17 @@ FIELDS = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day of month", 1, 31, {}),
-    ("month", 1, 12, {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}),
+    (
+        "month",
+        1,
+        12,
+        {
+            m: i + 1
+            for i, m in enumerate(
+                ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+            )
+        },
+    ),
     ("day of week", 0, 6, {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}),
 )
 # The CRD's pattern for `schedules` items (argo-anchor.md §4.4).
@@ -36,7 +46,7 @@ def schedule_error(schedule: str) -> tuple[str | None, str | None]:
         spec = spec.strip()
     if spec.startswith("@"):
         if spec.startswith("@every"):
-            text = spec[len("@every"):].strip()
+            text = spec[len("@every") :].strip()
             seconds = parse_duration(text) if text else None
             if seconds is None:
                 return f'failed to parse duration {spec}: time: invalid duration "{text}"', tz

@@ -55,8 +55,9 @@ def validate_dag(ctx: Ctx, job: Job, base: Scope) -> Scope:
         at = paths[i]
         noun = nouns[i] = f'task "{name}"' if name else f"tasks[{i}]"
         items, any_item, looped = check_call_site(ctx, job, task, at, noun)
-        scope = base.for_producers("tasks", producers, _visibility(producers, ancestry, name, has_hooks(task)),
-                                   items, any_item)
+        scope = base.for_producers(
+            "tasks", producers, _visibility(producers, ancestry, name, has_hooks(task)), items, any_item
+        )
         scopes[i] = scope
         res, info = call(ctx, job, task, at, caller=noun, scope=scope)
         if name:
@@ -71,8 +72,15 @@ def validate_dag(ctx: Ctx, job: Job, base: Scope) -> Scope:
 
 
 def _dependencies(
-    ctx: Ctx, job: Job, label: str, task: dict[str, Any], at: str, name: str, using_depends: bool,
-    producers: dict[str, Producer], looped: set[str],
+    ctx: Ctx,
+    job: Job,
+    label: str,
+    task: dict[str, Any],
+    at: str,
+    name: str,
+    using_depends: bool,
+    producers: dict[str, Producer],
+    looped: set[str],
 ) -> list[str]:
     """The task's dependencies, after checking how they are written."""
     depends = task.get("depends")
@@ -81,37 +89,57 @@ def _dependencies(
     dependencies = task.get("dependencies")
     dependencies = [d for d in dependencies if isinstance(d, str)] if isinstance(dependencies, list) else []
     if name and name[0].isdigit() and (using_depends or dependencies):
-        ctx.error(job, child(at, "name"),
-                  f"{label}: task name '{name}' cannot begin with a digit when using either 'depends' or 'dependencies'")
+        ctx.error(
+            job,
+            child(at, "name"),
+            f"{label}: task name '{name}' cannot begin with a digit when using either 'depends' or 'dependencies'",
+        )
     if depends and dependencies:
         ctx.error(job, at, f"{label}: task \"{name}\" cannot use both 'depends' and 'dependencies'")
     elif using_depends and dependencies:
-        ctx.error(job, child(at, "dependencies"),
-                  f"{label} cannot use both 'depends' and 'dependencies' in the same DAG template")
+        ctx.error(
+            job,
+            child(at, "dependencies"),
+            f"{label} cannot use both 'depends' and 'dependencies' in the same DAG template",
+        )
     if using_depends and task.get("continueOn") is not None:
-        ctx.error(job, child(at, "continueOn"),
-                  f"{label} cannot use 'continueOn' when using 'depends'. Instead use 'dep-task.Failed'/'dep-task.Errored'")
+        ctx.error(
+            job,
+            child(at, "continueOn"),
+            f"{label} cannot use 'continueOn' when using 'depends'. Instead use 'dep-task.Failed'/'dep-task.Errored'",
+        )
     found: list[str] = []
     if depends:
         refs, problem, tasks, items = depends_summary(depends)
         if problem:
             ctx.error(job, child(at, "depends"), f'task "{name}": invalid depends: {problem}')
-        elif all(map(producers.__contains__, tasks)) and (not items or all(dep in looped for dep, _ in items)):
+        elif all(map(producers.__contains__, tasks)) and (
+            not items or all(dep in looped for dep, _ in items)
+        ):
             refs = ()  # the loop below would report nothing and keep every task named, in order
             found = list(tasks)
         for dep, result in refs:
             if dep not in producers:
-                ctx.error(job, child(at, "depends"), f"{label}: task \"{name}\" dependency '{dep}' not defined")
+                ctx.error(
+                    job, child(at, "depends"), f"{label}: task \"{name}\" dependency '{dep}' not defined"
+                )
                 continue
             if result in ITEMS_RESULTS and dep not in looped:
-                ctx.error(job, child(at, "depends"),
-                          f"{label}: task \"{name}\" dependency '{dep}' uses an items-based condition such as "
-                          ".AnySucceeded or .AllFailed but does not contain any items")
+                ctx.error(
+                    job,
+                    child(at, "depends"),
+                    f"{label}: task \"{name}\" dependency '{dep}' uses an items-based condition such as "
+                    ".AnySucceeded or .AllFailed but does not contain any items",
+                )
             if dep not in found:
                 found.append(dep)
     for j, dep in enumerate(dependencies):
         if dep not in producers:
-            ctx.error(job, child(child(at, "dependencies"), j), f"{label}: task \"{name}\" dependency '{dep}' not defined")
+            ctx.error(
+                job,
+                child(child(at, "dependencies"), j),
+                f"{label}: task \"{name}\" dependency '{dep}' not defined",
+            )
         elif dep not in found:
             found.append(dep)
     return found
@@ -133,8 +161,11 @@ def _check_cycles(ctx: Ctx, job: Job, deps: dict[str, list[str]], names, tasks_p
     cycle = _find_cycle({k: v for k, v in deps.items() if k})
     if cycle:
         index = next(i for i, _, n in names if n == cycle[0])
-        ctx.error(job, child(child(tasks_path, index), "depends"),
-                  f"{job.label}: tasks dependency cycle detected: {'->'.join(cycle)}")
+        ctx.error(
+            job,
+            child(child(tasks_path, index), "depends"),
+            f"{job.label}: tasks dependency cycle detected: {'->'.join(cycle)}",
+        )
 
 
 def _in_order(deps: dict[str, list[str]]) -> bool:
@@ -182,13 +213,17 @@ def _visibility(producers: dict[str, Producer], ancestry: _Ancestry, me: str, ho
             return own_fields(p, hooked)
         if me and ancestry.is_ancestor(me, name):
             return producer_fields(p, True)
-        return (f"missing dependency '{name}': task \"{name}\" is not an ancestor of task \"{me}\" "
-                "(add it to depends or dependencies)")
+        return (
+            f'missing dependency \'{name}\': task "{name}" is not an ancestor of task "{me}" '
+            "(add it to depends or dependencies)"
+        )
 
     return visible
 
 
-def _check_target(ctx: Ctx, job: Job, dag: dict[str, Any], at: str, scope: Scope, producers: dict[str, Producer]) -> None:
+def _check_target(
+    ctx: Ctx, job: Job, dag: dict[str, Any], at: str, scope: Scope, producers: dict[str, Producer]
+) -> None:
     target = get_str(dag, "target")
     if not target:
         return

@@ -41,14 +41,21 @@ def validate_leaf(ctx: Ctx, job: Job, scope: Scope, kind: str) -> None:
     elif kind == "data":
         for i, step in named(get_list(get_map(tmpl, "data"), "transformation")):
             at = child(child(child(path, "data"), "transformation"), i)
-            check_expression(ctx, job, step.get("expression"), child(at, "expression"), "transformation expression")
+            check_expression(
+                ctx, job, step.get("expression"), child(at, "expression"), "transformation expression"
+            )
     elif kind == "http":
         http = get_map(tmpl, "http")
         if http is not None:
             if not get_str(http, "url"):
                 ctx.error(job, child(child(path, "http"), "url"), f"{label}: http.url is required")
-            check_expression(ctx, job, http.get("successCondition"), child(child(path, "http"), "successCondition"),
-                             "successCondition")
+            check_expression(
+                ctx,
+                job,
+                http.get("successCondition"),
+                child(child(path, "http"), "successCondition"),
+                "successCondition",
+            )
     elif kind == "suspend":
         duration = scalar_text((get_map(tmpl, "suspend") or {}).get("duration"))
         if duration and "{{" not in duration:
@@ -58,8 +65,11 @@ def validate_leaf(ctx: Ctx, job: Job, scope: Scope, kind: str) -> None:
     for i, sidecar in named(get_list(tmpl, "sidecars")):
         name = get_str(sidecar, "name")
         if reserved(name):
-            ctx.error(job, child(child(child(path, "sidecars"), i), "name"),
-                      f'{label}: sidecars: "{name}" is a reserved Argo container name')
+            ctx.error(
+                job,
+                child(child(child(path, "sidecars"), i), "name"),
+                f'{label}: sidecars: "{name}" is a reserved Argo container name',
+            )
 
 
 def _default_image(ctx: Ctx, job: Job, kind: str) -> bool:
@@ -82,8 +92,11 @@ def _check_mounts(ctx: Ctx, job: Job, container: dict[str, Any], path: str, moun
         mount_path = get_str(mount, "mountPath")
         where = f"container.volumeMounts.{get_str(mount, 'name')}"
         if mount_path in mounts:
-            ctx.error(job, child(child(child(path, "volumeMounts"), i), "mountPath"),
-                      f"{job.label}: mountPath '{mount_path}' already mounted in {mounts[mount_path]}")
+            ctx.error(
+                job,
+                child(child(child(path, "volumeMounts"), i), "mountPath"),
+                f"{job.label}: mountPath '{mount_path}' already mounted in {mounts[mount_path]}",
+            )
         else:
             mounts[mount_path] = where
 
@@ -97,8 +110,11 @@ def _check_container(ctx: Ctx, job: Job, container: dict[str, Any] | None, path:
     for i, art in named(get_list(get_map(job.tmpl, "inputs"), "artifacts")):
         art_path = get_str(art, "path")
         if art_path and art_path in mounts:
-            ctx.error(job, child(child(inputs_path, i), "path"),
-                      f"{job.label}: inputs.artifacts path '{art_path}' already mounted in {mounts[art_path]}")
+            ctx.error(
+                job,
+                child(child(inputs_path, i), "path"),
+                f"{job.label}: inputs.artifacts path '{art_path}' already mounted in {mounts[art_path]}",
+            )
         elif art_path:
             mounts[art_path] = f"inputs.artifacts.{get_str(art, 'name')}"
     if not get_str(container, "image") and not _default_image(ctx, job, "container"):
@@ -136,18 +152,28 @@ def _check_container_set(ctx: Ctx, job: Job, cs: dict[str, Any] | None, path: st
             if not isinstance(dep, str):
                 continue
             if dep not in names:
-                ctx.error(job, child(child(child(list_path, i), "dependencies"), j),
-                          f"{label}: containers.{name} dependency '{dep}' not defined")
+                ctx.error(
+                    job,
+                    child(child(child(list_path, i), "dependencies"), j),
+                    f"{label}: containers.{name} dependency '{dep}' not defined",
+                )
             else:
                 deps[name].append(dep)
     cycle = _find_cycle(deps)
     if cycle:
-        ctx.error(job, child(child(list_path, names[cycle[0]]), "dependencies"),
-                  f"{label}: containers dependency cycle detected: {'->'.join(cycle)}")
+        ctx.error(
+            job,
+            child(child(list_path, names[cycle[0]]), "dependencies"),
+            f"{label}: containers dependency cycle detected: {'->'.join(cycle)}",
+        )
     inputs, outputs = get_map(job.tmpl, "inputs"), get_map(job.tmpl, "outputs")
-    needs_main = get_list(inputs, "artifacts") or get_list(outputs, "parameters") or get_list(outputs, "artifacts")
+    needs_main = (
+        get_list(inputs, "artifacts") or get_list(outputs, "parameters") or get_list(outputs, "artifacts")
+    )
     if needs_main and "main" not in names:
-        ctx.error(job, list_path, f'{label}: containers must have a container named "main" for input or output')
+        ctx.error(
+            job, list_path, f'{label}: containers must have a container named "main" for input or output'
+        )
 
 
 def _find_cycle(deps: dict[str, list[str]]) -> list[str] | None:
@@ -168,7 +194,7 @@ def _find_cycle(deps: dict[str, list[str]]) -> list[str] | None:
                 trail.pop()
                 continue
             if state.get(nxt) == 1:
-                return trail[trail.index(nxt):] + [nxt]
+                return trail[trail.index(nxt) :] + [nxt]
             if not state.get(nxt):
                 state[nxt] = 1
                 stack.append((nxt, iter(deps.get(nxt, ()))))
@@ -182,27 +208,50 @@ def _check_resource(ctx: Ctx, job: Job, res: dict[str, Any] | None, path: str) -
     label = job.label
     action = get_str(res, "action")
     if "{{" not in action and action not in RESOURCE_ACTIONS:
-        ctx.error(job, child(path, "action"), f"{label}: resource.action must be one of: {', '.join(RESOURCE_ACTIONS)}")
+        ctx.error(
+            job,
+            child(path, "action"),
+            f"{label}: resource.action must be one of: {', '.join(RESOURCE_ACTIONS)}",
+        )
     strategy = res.get("mergeStrategy")
     if isinstance(strategy, str) and strategy and strategy not in MERGE_STRATEGIES:
-        ctx.error(job, child(path, "mergeStrategy"), f"{label}: resource.mergeStrategy must be one of: strategic, merge, json")
+        ctx.error(
+            job,
+            child(path, "mergeStrategy"),
+            f"{label}: resource.mergeStrategy must be one of: strategic, merge, json",
+        )
     manifest, manifest_from = get_str(res, "manifest"), res.get("manifestFrom")
     if manifest and manifest_from is not None:
-        ctx.error(job, path, f"{label}: shouldn't have both `manifest` and `manifestFrom` specified in `Manifest` for resource template")
+        ctx.error(
+            job,
+            path,
+            f"{label}: shouldn't have both `manifest` and `manifestFrom` specified in `Manifest` for resource template",
+        )
     elif action not in ("get", "delete") and not manifest and manifest_from is None:
         ctx.error(job, path, f"either resource.manifest or resource.manifestFrom must be specified ({label})")
     art_name = get_str(get_map(get_map(res, "manifestFrom"), "artifact"), "name")
     if manifest_from is not None and art_name:
         inputs = {get_str(a, "name") for _, a in named(get_list(get_map(job.tmpl, "inputs"), "artifacts"))}
         if art_name not in inputs:
-            ctx.error(job, child(child(child(path, "manifestFrom"), "artifact"), "name"),
-                      f"{label}: artifact {art_name} in `manifestFrom` refer to a non-exist artifact")
+            ctx.error(
+                job,
+                child(child(child(path, "manifestFrom"), "artifact"), "name"),
+                f"{label}: artifact {art_name} in `manifestFrom` refer to a non-exist artifact",
+            )
     if manifest and not _is_yaml(manifest):
         ctx.error(job, child(path, "manifest"), f"{label}: resource.manifest must be a valid yaml")
     if action == "delete":
         outs = get_map(job.tmpl, "outputs")
-        if get_str(res, "successCondition") or get_str(res, "failureCondition") or get_list(outs, "parameters"):
-            ctx.error(job, path, f"{label}: successCondition, failureCondition and outputs are not supported for delete action")
+        if (
+            get_str(res, "successCondition")
+            or get_str(res, "failureCondition")
+            or get_list(outs, "parameters")
+        ):
+            ctx.error(
+                job,
+                path,
+                f"{label}: successCondition, failureCondition and outputs are not supported for delete action",
+            )
 
 
 def _is_yaml(manifest: str) -> bool:

@@ -43,9 +43,15 @@ class Recorder:
     """What one template's validation reported and asked of the workflow around it."""
 
     job: Job
-    problems: list[tuple[int, str, str]] = field(default_factory=list)  # (ERROR|WARNING|MISSING, path, message)
-    globals_read: dict[tuple[str, bool], bool] = field(default_factory=dict)  # (tag, exit handler) -> resolves
-    images_read: dict[str, bool] = field(default_factory=dict)  # template type -> templateDefaults give an image
+    problems: list[tuple[int, str, str]] = field(
+        default_factory=list
+    )  # (ERROR|WARNING|MISSING, path, message)
+    globals_read: dict[tuple[str, bool], bool] = field(
+        default_factory=dict
+    )  # (tag, exit handler) -> resolves
+    images_read: dict[str, bool] = field(
+        default_factory=dict
+    )  # template type -> templateDefaults give an image
     foreign: bool = False  # something was reported for another job: not memoisable
 
     def note(self, job: Job | None, how: int, path: str, message: str) -> None:

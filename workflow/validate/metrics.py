@@ -27,13 +27,19 @@ def check_metrics(ctx: Ctx, job: Job | None, metrics: dict[str, Any] | None, pat
 def _check_metric(ctx: Ctx, job: Job | None, metric: dict[str, Any], at: str) -> None:
     name = get_str(metric, "name")
     if not METRIC_NAME_RE.match(name):
-        ctx.error(job, child(at, "name"),
-                  f"metric name '{name}' is invalid. Metric names must contain alphanumeric characters or '_'")
+        ctx.error(
+            job,
+            child(at, "name"),
+            f"metric name '{name}' is invalid. Metric names must contain alphanumeric characters or '_'",
+        )
     for j, label in named(get_list(metric, "labels")):
         key = get_str(label, "key")
         if not METRIC_NAME_RE.match(key):
-            ctx.error(job, child(child(child(at, "labels"), j), "key"),
-                      f"metric label '{key}' is invalid: keys may only contain alphanumeric characters or '_'")
+            ctx.error(
+                job,
+                child(child(child(at, "labels"), j), "key"),
+                f"metric label '{key}' is invalid: keys may only contain alphanumeric characters or '_'",
+            )
     if not get_str(metric, "help"):
         ctx.error(job, child(at, "help"), f"metric '{name}' must contain a help string under 'help: ' field")
     kinds = [k for k in ("gauge", "counter", "histogram") if metric.get(k) is not None]
@@ -50,14 +56,25 @@ def _check_metric(ctx: Ctx, job: Job | None, metric: dict[str, Any], at: str) ->
             ctx.error(job, child(child(at, kind), "value"), f"metric '{name}' error: missing {kind}.value")
         if kind == "gauge":
             if len(value) > MAX_GAUGE_VALUE:
-                ctx.error(job, child(child(at, kind), "value"),
-                          f"metric '{name}' error: gauge.value must be at most {MAX_GAUGE_VALUE} characters")
+                ctx.error(
+                    job,
+                    child(child(at, kind), "value"),
+                    f"metric '{name}' error: gauge.value must be at most {MAX_GAUGE_VALUE} characters",
+                )
             if body.get("realtime") is True and "resourcesDuration." in value:
-                ctx.error(job, child(child(at, kind), "value"),
-                          f"metric '{name}' error: 'resourcesDuration.*' metrics cannot be used in real-time gauges")
+                ctx.error(
+                    job,
+                    child(child(at, kind), "value"),
+                    f"metric '{name}' error: 'resourcesDuration.*' metrics cannot be used in real-time gauges",
+                )
             operation = body.get("operation")
             if isinstance(operation, str) and operation and operation not in GAUGE_OPERATIONS:
-                ctx.error(job, child(child(at, kind), "operation"),
-                          f"metric '{name}' error: operation must be one of Set, Add, Sub")
+                ctx.error(
+                    job,
+                    child(child(at, kind), "operation"),
+                    f"metric '{name}' error: operation must be one of Set, Add, Sub",
+                )
         if kind == "histogram" and not get_list(body, "buckets"):
-            ctx.error(job, child(child(at, kind), "buckets"), f"metric '{name}' error: histogram must have buckets")
+            ctx.error(
+                job, child(child(at, kind), "buckets"), f"metric '{name}' error: histogram must have buckets"
+            )

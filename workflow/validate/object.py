@@ -57,11 +57,16 @@ def validate_object(
         wf_spec = get_map(spec, "workflowSpec")
     else:
         wf_spec = spec
-    ctx = Ctx(options, resolver, build_globals({}, [], [], template_validation), wf_spec or {}, template_validation)
+    ctx = Ctx(
+        options, resolver, build_globals({}, [], [], template_validation), wf_spec or {}, template_validation
+    )
     ctx.memo = memo
     if kind in NAME_NOUNS and len(name) > MAX_NAME:
-        ctx.error(None, "metadata.name",
-                    f'{NAME_NOUNS[kind]} "{name}" must not be more than {MAX_NAME} characters long (currently {len(name)})')
+        ctx.error(
+            None,
+            "metadata.name",
+            f'{NAME_NOUNS[kind]} "{name}" must not be more than {MAX_NAME} characters long (currently {len(name)})',
+        )
     if kind == "CronWorkflow":
         cron.check_name(ctx, name)
         if spec is not None:
@@ -95,8 +100,11 @@ def validate_spec(
     ref_path = child(spec_path, "workflowTemplateRef")
     if ref is not None:
         if get_list(spec, "templates"):
-            ctx.error(None, child(spec_path, "templates"),
-                      "Templates is invalid field in spec if workflow referred WorkflowTemplate reference")
+            ctx.error(
+                None,
+                child(spec_path, "templates"),
+                "Templates is invalid field in spec if workflow referred WorkflowTemplate reference",
+            )
         if not ref[0]:
             ctx.error(None, child(ref_path, "name"), "name is required")
     if is_restricted(options.template_referencing) and kind in ("Workflow", "CronWorkflow"):
@@ -104,9 +112,12 @@ def validate_spec(
             ctx.error(None, ref_path, NEEDS_REF_MESSAGE)
         else:
             for name in override_violations(spec, options.extra_allowed):
-                ctx.error(None, child(spec_path, name),
-                          f'field "{name}" is not permitted when using workflowTemplateRef with templateReferencing '
-                          f"restriction ({options.template_referencing}): the referenced template decides it")
+                ctx.error(
+                    None,
+                    child(spec_path, name),
+                    f'field "{name}" is not permitted when using workflowTemplateRef with templateReferencing '
+                    f"restriction ({options.template_referencing}): the referenced template decides it",
+                )
     eff = effective_spec(spec, own, resolver, options.template_referencing, options.extra_allowed)
     if eff.ref_missing and ref is not None:
         ctx.missing(None, child(ref_path, "name"), resolver.not_found(ref[1], ref[0]))
@@ -122,8 +133,12 @@ def validate_spec(
     if eff.base is not None:
         metadata_sources = [*metadata_sources, get_map(eff.base.spec, "workflowMetadata")]
     everything = reachable(resolver, spec_roots(eff.owner, resolver, eff.spec), ctx.resolved)
-    ctx.globals = build_globals(eff.spec, metadata_sources, [r.template for r in everything], ctx.template_validation)
-    ctx.exit_ids = {id(r.template) for r in reachable(resolver, spec_roots(eff.owner, resolver, eff.spec, exit_only=True))}
+    ctx.globals = build_globals(
+        eff.spec, metadata_sources, [r.template for r in everything], ctx.template_validation
+    )
+    ctx.exit_ids = {
+        id(r.template) for r in reachable(resolver, spec_roots(eff.owner, resolver, eff.spec, exit_only=True))
+    }
     wtr_site = ref_path if eff.base is not None else None
     spec_job = Job(own, eff.spec, spec_path, spec_path)
     _validate_entry_points(ctx, spec_job, eff, spec_path, wtr_site)
@@ -142,8 +157,11 @@ def _check_template_arguments(ctx: Ctx, spec: dict[str, Any], eff: Effective, sp
         name = get_str(param, "name")
         if name in given or any(param.get(k) is not None for k in ("value", "valueFrom")):
             continue
-        ctx.error(None, child(child(spec_path, "arguments"), "parameters"),
-                  f'parameter "{name}" of {eff.base.label} has no value: set it in spec.arguments.parameters')
+        ctx.error(
+            None,
+            child(child(spec_path, "arguments"), "parameters"),
+            f'parameter "{name}" of {eff.base.label} has no value: set it in spec.arguments.parameters',
+        )
 
 
 def _validate_entry_points(ctx: Ctx, job: Job, eff: Effective, spec_path: str, wtr_site: str | None) -> None:
@@ -167,13 +185,31 @@ def _validate_entry_points(ctx: Ctx, job: Job, eff: Effective, spec_path: str, w
             ctx.error(None, child(spec_path, "entrypoint"), "spec.entrypoint is required")
     else:
         at = child(spec_path, "entrypoint")
-        call(ctx, job, {"template": entrypoint}, at, args=args, args_path=args_path or at,
-             caller="the entrypoint", check_args=check_args, named_at=True)
+        call(
+            ctx,
+            job,
+            {"template": entrypoint},
+            at,
+            args=args,
+            args_path=args_path or at,
+            caller="the entrypoint",
+            check_args=check_args,
+            named_at=True,
+        )
     on_exit = get_str(spec, "onExit")
     if on_exit:
         at = child(spec_path, "onExit")
-        call(ctx, job, {"template": on_exit}, at, args=args, args_path=args_path or at, caller="onExit",
-             check_args=check_args, named_at=True)
+        call(
+            ctx,
+            job,
+            {"template": on_exit},
+            at,
+            args=args,
+            args_path=args_path or at,
+            caller="onExit",
+            check_args=check_args,
+            named_at=True,
+        )
     hooks = spec.get("hooks")
     if isinstance(hooks, dict):
         mine = get_map(job.owner.spec, "hooks") or {}

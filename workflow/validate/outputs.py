@@ -66,9 +66,17 @@ def _check_parameter(ctx: Ctx, job: Job, param: dict, at: str, kind: str | None)
     if value_from.get("supplied") is not None:
         found.append("supplied")
     if not found:
-        ctx.error(job, vf_path, f"{ref}: valueFrom type unspecified. choose one of: path, jqFilter, jsonPath, parameter, raw, expression")
+        ctx.error(
+            job,
+            vf_path,
+            f"{ref}: valueFrom type unspecified. choose one of: path, jqFilter, jsonPath, parameter, raw, expression",
+        )
     elif len(found) > 1:
-        ctx.error(job, vf_path, f"{ref}: multiple valueFrom types specified ({', '.join(found)}). choose one of: path, jqFilter, jsonPath, parameter, raw")
+        ctx.error(
+            job,
+            vf_path,
+            f"{ref}: multiple valueFrom types specified ({', '.join(found)}). choose one of: path, jqFilter, jsonPath, parameter, raw",
+        )
     if kind in ("container", "containerSet", "script") and not get_str(value_from, "path"):
         ctx.error(job, vf_path, f"{ref}.path must be specified for {kind} templates")
     elif kind == "resource" and not (get_str(value_from, "jqFilter") or get_str(value_from, "jsonPath")):
@@ -78,9 +86,17 @@ def _check_parameter(ctx: Ctx, job: Job, param: dict, at: str, kind: str | None)
         if not has_param and not has_expr:
             ctx.error(job, vf_path, f"{ref}.parameter or expression must be specified for {kind} templates")
         elif has_param and has_expr:
-            ctx.error(job, vf_path, f"{ref} shouldn't have both `from` and `expression` specified in `ValueFrom` for {kind} templates")
+            ctx.error(
+                job,
+                vf_path,
+                f"{ref} shouldn't have both `from` and `expression` specified in `ValueFrom` for {kind} templates",
+            )
     file = get_str(value_from, "path")
     if file and ".." in file.split("/"):
         # Argo accepts it (the container resolves it); it is never needed and reads as an attempt to climb out.
-        ctx.warn(job, child(vf_path, "path"), f"{ref}.valueFrom.path contains '..': write the path without it")
-    check_expression(ctx, job, value_from.get("expression"), child(vf_path, "expression"), "valueFrom.expression")
+        ctx.warn(
+            job, child(vf_path, "path"), f"{ref}.valueFrom.path contains '..': write the path without it"
+        )
+    check_expression(
+        ctx, job, value_from.get("expression"), child(vf_path, "expression"), "valueFrom.expression"
+    )

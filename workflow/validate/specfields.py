@@ -18,16 +18,20 @@ VOLUME_CLAIM_GC = ("", "OnWorkflowCompletion", "OnWorkflowSuccess")
 SHUTDOWN = ("", "Terminate", "Stop")
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 MAX_TEMPLATES = 200
-LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-                          r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+LABEL_KEY_RE = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$"
+)
 
 
 def label_value_error(value: str) -> str | None:
     if len(value) > 63:
         return "must be no more than 63 characters"
     if not LABEL_VALUE_RE.match(value):
-        return ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-                "and must start and end with an alphanumeric character")
+        return (
+            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+            "and must start and end with an alphanumeric character"
+        )
     return None
 
 
@@ -38,41 +42,72 @@ def check_label_values(ctx: Ctx, labels: dict[str, Any] | None, path: str, *, te
             continue
         problem = label_value_error(value)
         if problem:
-            ctx.error(None, key_child(path, str(key)), f'invalid label value "{value}" for label "{key}": {problem}')
+            ctx.error(
+                None, key_child(path, str(key)), f'invalid label value "{value}" for label "{key}": {problem}'
+            )
 
 
 def check_spec_fields(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
     """The checks of the spec as the user wrote it (not of templates)."""
     templates = get_list(spec, "templates")
     if templates and len(templates) > MAX_TEMPLATES:
-        ctx.error(None, child(path, "templates"), f"too many templates: {len(templates)}, at most {MAX_TEMPLATES}")
+        ctx.error(
+            None, child(path, "templates"), f"too many templates: {len(templates)}, at most {MAX_TEMPLATES}"
+        )
     parallelism = spec.get("parallelism")
     if isinstance(parallelism, int) and not isinstance(parallelism, bool) and parallelism < 1:
         ctx.error(None, child(path, "parallelism"), "parallelism must be at least 1")
     _check_pod_gc(ctx, get_map(spec, "podGC"), child(path, "podGC"))
-    _enum(ctx, get_map(spec, "volumeClaimGC"), "strategy", VOLUME_CLAIM_GC, child(child(path, "volumeClaimGC"), "strategy"))
+    _enum(
+        ctx,
+        get_map(spec, "volumeClaimGC"),
+        "strategy",
+        VOLUME_CLAIM_GC,
+        child(child(path, "volumeClaimGC"), "strategy"),
+    )
     _enum(ctx, spec, "shutdown", SHUTDOWN, child(path, "shutdown"))
-    _enum(ctx, get_map(spec, "artifactGC"), "strategy", artifacts.GC_STRATEGIES, child(child(path, "artifactGC"), "strategy"))
+    _enum(
+        ctx,
+        get_map(spec, "artifactGC"),
+        "strategy",
+        artifacts.GC_STRATEGIES,
+        child(child(path, "artifactGC"), "strategy"),
+    )
     retry = get_map(spec, "retryStrategy")
     policy = retry.get("retryPolicy") if retry else None
     if isinstance(policy, str) and policy not in RETRY_POLICIES:
-        ctx.error(None, child(child(path, "retryStrategy"), "retryPolicy"), f"{policy} is not a valid RetryPolicy")
+        ctx.error(
+            None, child(child(path, "retryStrategy"), "retryPolicy"), f"{policy} is not a valid RetryPolicy"
+        )
     if retry:
-        check_expression(ctx, None, retry.get("expression"), child(child(path, "retryStrategy"), "expression"),
-                         "retryStrategy.expression")
+        check_expression(
+            ctx,
+            None,
+            retry.get("expression"),
+            child(child(path, "retryStrategy"), "expression"),
+            "retryStrategy.expression",
+        )
     if spec.get("podResources") is not None:
         artifacts.check_pod_resources(ctx, None, spec.get("podResources"), child(path, "podResources"))
     _check_plugins(ctx, get_list(spec, "executorPlugins"), child(path, "executorPlugins"))
     _check_workflow_metadata(ctx, get_map(spec, "workflowMetadata"), child(path, "workflowMetadata"))
-    artifacts.check_synchronization(ctx, None, get_map(spec, "synchronization"), child(path, "synchronization"))
+    artifacts.check_synchronization(
+        ctx, None, get_map(spec, "synchronization"), child(path, "synchronization")
+    )
     metrics.check_metrics(ctx, None, get_map(spec, "metrics"), child(path, "metrics"))
     for i, tmpl in named(templates):
         at = child(child(path, "templates"), i)
         if tmpl.get("arguments") not in (None, {}):
-            ctx.warn(None, child(at, "arguments"), "template.arguments is deprecated and its contents are ignored")
+            ctx.warn(
+                None, child(at, "arguments"), "template.arguments is deprecated and its contents are ignored"
+            )
         if tmpl.get("template") or tmpl.get("templateRef") is not None:
-            ctx.warn(None, at, 'Referencing/calling other templates directly on a "template" is deprecated; '
-                               'they should be referenced in a "steps" or a "dag" template')
+            ctx.warn(
+                None,
+                at,
+                'Referencing/calling other templates directly on a "template" is deprecated; '
+                'they should be referenced in a "steps" or a "dag" template',
+            )
 
 
 def _enum(ctx: Ctx, obj: dict[str, Any] | None, key: str, allowed: tuple[str, ...], at: str) -> None:
@@ -125,13 +160,18 @@ def _check_plugins(ctx: Ctx, plugins: list[Any] | None, path: str) -> None:
     for i, plugin in named(plugins):
         at = child(path, i)
         if not get_str(get_map(plugin, "metadata"), "name"):
-            ctx.error(None, child(child(at, "metadata"), "name"), "executor plugin metadata name is mandatory")
+            ctx.error(
+                None, child(child(at, "metadata"), "name"), "executor plugin metadata name is mandatory"
+            )
         container = get_map(get_map(get_map(plugin, "spec"), "sidecar"), "container")
         if container is None:
             ctx.error(None, child(at, "spec"), "executor plugin needs spec.sidecar.container")
         elif not get_str(container, "image"):
-            ctx.error(None, child(child(child(child(at, "spec"), "sidecar"), "container"), "image"),
-                      "executor plugin sidecar container image is required")
+            ctx.error(
+                None,
+                child(child(child(child(at, "spec"), "sidecar"), "container"), "image"),
+                "executor plugin sidecar container image is required",
+            )
 
 
 def _check_workflow_metadata(ctx: Ctx, meta: dict[str, Any] | None, path: str) -> None:
@@ -143,4 +183,6 @@ def _check_workflow_metadata(ctx: Ctx, meta: dict[str, Any] | None, path: str) -
         if not isinstance(source, dict) or not get_str(source, "expression"):
             ctx.error(None, child(at, "expression"), f'labelsFrom "{key}": expression is required')
             continue
-        check_expression(ctx, None, source.get("expression"), child(at, "expression"), "labelsFrom expression")
+        check_expression(
+            ctx, None, source.get("expression"), child(at, "expression"), "labelsFrom expression"
+        )

@@ -39,20 +39,39 @@ def validate_steps(ctx: Ctx, job: Job, base: Scope) -> Scope:
             continue
         for s, step in enumerate(group):
             if isinstance(step, dict):
-                _validate_step(ctx, job, base, step, child(child(steps_path, g), s), (g, s, order),
-                               producers, group_of, seen)
+                _validate_step(
+                    ctx,
+                    job,
+                    base,
+                    step,
+                    child(child(steps_path, g), s),
+                    (g, s, order),
+                    producers,
+                    group_of,
+                    seen,
+                )
             order += 1
     return base.for_producers("steps", producers, lambda name: producer_fields(producers[name], True))
 
 
-def _validate_step(ctx: Ctx, job: Job, base: Scope, step: dict, at: str, position: tuple[int, int, int],
-                   producers: dict[str, Producer], group_of: dict[str, int], seen: set[str]) -> None:
+def _validate_step(
+    ctx: Ctx,
+    job: Job,
+    base: Scope,
+    step: dict,
+    at: str,
+    position: tuple[int, int, int],
+    producers: dict[str, Producer],
+    group_of: dict[str, int],
+    seen: set[str],
+) -> None:
     g, s, order = position
     name = check_name(ctx, job, step, at, "step", seen)
     noun = f'step "{name}"' if name else f"steps[{g}][{s}]"
     items, any_item, looped = check_call_site(ctx, job, step, at, noun)
-    scope = base.for_producers("steps", producers, _visibility(producers, group_of, order, g, name, has_hooks(step)),
-                               items, any_item)
+    scope = base.for_producers(
+        "steps", producers, _visibility(producers, group_of, order, g, name, has_hooks(step)), items, any_item
+    )
     res, info = call(ctx, job, step, at, caller=noun, scope=scope)
     if name and producers[name].order == order:
         producers[name].info = info if res.template is not None else None
@@ -60,8 +79,9 @@ def _validate_step(ctx: Ctx, job: Job, base: Scope, step: dict, at: str, positio
     check_after_call(ctx, job, step, at, noun, scope)
 
 
-def _visibility(producers: dict[str, Producer], group_of: dict[str, int], order: int, group: int, me: str,
-                hooked: bool):
+def _visibility(
+    producers: dict[str, Producer], group_of: dict[str, int], order: int, group: int, me: str, hooked: bool
+):
     def visible(name: str):
         p = producers[name]
         if name == me and p.order == order:

@@ -52,8 +52,12 @@ def _quiet(value: dict[Any, Any] | list[Any], scope: Scope | None) -> bool:
         text = data[data.rfind(b'"', 0, pos) + 1 : end].decode()
         pos = data.find(b"{{", end)
         # The common text, one simple tag and nothing else, without tag_bodies (same scan, same trim).
-        if (scope is not None and text[:2] == "{{" and text.find("}}", 2) == len(text) - 2
-                and text[2:3] != "="):
+        if (
+            scope is not None
+            and text[:2] == "{{"
+            and text.find("}}", 2) == len(text) - 2
+            and text[2:3] != "="
+        ):
             if scope.check(text[2:-2].strip(_JSON_RAW_SPACES).strip()) is not None:
                 return False
         elif _text_problems(text, scope):
@@ -104,5 +108,7 @@ def _read_problems(source: str, scope: Scope) -> list[str]:
             continue
         reason = scope.check(name)
         if reason is not None:
-            found.append(f"expression reads {path}, which will not resolve here" + (f": {reason}" if reason else ""))
+            found.append(
+                f"expression reads {path}, which will not resolve here" + (f": {reason}" if reason else "")
+            )
     return found

@@ -35,7 +35,9 @@ from workflow.validate.variables import (
 )
 
 TYPE_FIELDS = TEMPLATE_TYPES
-TYPES_CHOICE = "choose one of: container, containerSet, steps, script, resource, dag, suspend, template, template ref"
+TYPES_CHOICE = (
+    "choose one of: container, containerSet, steps, script, resource, dag, suspend, template, template ref"
+)
 RETRY_POLICIES = ("Always", "OnFailure", "OnError", "OnTransientError", "")
 NO_POD_TYPES = ("steps", "dag", "suspend", "http", "plugin")
 CALLERS = ("steps", "dag")  # template types whose validation calls other templates
@@ -90,14 +92,19 @@ def call(
             given = args if args is not None else holder.get("arguments")
             if not arguments.all_supplied(given, needs):
                 arguments.check_supplied(
-                    ctx, job, given, args_path or child(holder_path, "arguments"), holder_path,
+                    ctx,
+                    job,
+                    given,
+                    args_path or child(holder_path, "arguments"),
+                    holder_path,
                     target or _target(ctx, job, holder, res, site, caller, scope),
                 )
     return res, info
 
 
-def _target(ctx: Ctx, job: Job, holder: dict[str, Any], res: Resolution, site: str, caller: str,
-            scope: Scope | None) -> Job:
+def _target(
+    ctx: Ctx, job: Job, holder: dict[str, Any], res: Resolution, site: str, caller: str, scope: Scope | None
+) -> Job:
     assert res.template is not None and res.owner is not None
     inline = holder.get("inline") is res.template
     return Job(
@@ -115,7 +122,12 @@ def validate_template(ctx: Ctx, job: Job) -> TemplateInfo:
     key = id(job.tmpl)
     if key in ctx.infos:
         return ctx.infos[key]
-    if job.owner.external and job.outer is None and ctx.recorder is None and template_type(job.tmpl) not in CALLERS:
+    if (
+        job.owner.external
+        and job.outer is None
+        and ctx.recorder is None
+        and template_type(job.tmpl) not in CALLERS
+    ):
         return _validate_memoised(ctx, job)
     return _validate(ctx, job, ctx.globals)
 
@@ -151,13 +163,19 @@ def _validate(ctx: Ctx, job: Job, globals_: Any) -> TemplateInfo:
     if not kinds:
         ctx.error(job, path, f"{job.label}: template type unspecified. {TYPES_CHOICE}")
     elif len(kinds) > 1:
-        ctx.error(job, path, f"{job.label}: multiple template types specified ({', '.join(kinds)}). {TYPES_CHOICE}")
+        ctx.error(
+            job, path, f"{job.label}: multiple template types specified ({', '.join(kinds)}). {TYPES_CHOICE}"
+        )
     kind = info.type
     leafy = kind in LEAF_TYPES
     arguments.check_inputs(ctx, job, leafy)
     _check_fields(ctx, job, kind, leafy)
     scope = Scope(
-        globals_, local_keys(tmpl, kind), job.exit_handler, outer=job.outer, label=job.label,
+        globals_,
+        local_keys(tmpl, kind),
+        job.exit_handler,
+        outer=job.outer,
+        label=job.label,
     )
     out_scope = scope
     if kind == "steps":
@@ -178,52 +196,82 @@ def _check_fields(ctx: Ctx, job: Job, kind: str | None, leafy: bool) -> None:
     tmpl, path, label = job.tmpl, job.path, job.label
     for i, init in named(get_list(tmpl, "initContainers")):
         if not get_str(init, "name"):
-            ctx.error(job, child(child(child(path, "initContainers"), i), "name"),
-                      f"{label}: initContainers must all have container name")
+            ctx.error(
+                job,
+                child(child(child(path, "initContainers"), i), "name"),
+                f"{label}: initContainers must all have container name",
+            )
     if kind is not None and not leafy:
         for field, text in (("timeout", "timeout"), ("pendingTimeout", "pendingTimeout")):
             if has(tmpl, field):
                 ctx.error(job, child(path, field), f"{label}: {kind} template doesn't support {text} field")
         if has(tmpl, "activeDeadlineSeconds"):
-            ctx.error(job, child(path, "activeDeadlineSeconds"),
-                      f"{label}: activeDeadlineSeconds is only valid for leaf templates")
+            ctx.error(
+                job,
+                child(path, "activeDeadlineSeconds"),
+                f"{label}: activeDeadlineSeconds is only valid for leaf templates",
+            )
     timeout = tmpl.get("timeout")
     whole = isinstance(timeout, str) and timeout.strip().lstrip("-").isdigit()  # a number is the parser's
     if leafy and whole and not isinstance(timeout, bool):
-        ctx.error(job, child(path, "timeout"),
-                  f"{label}: {timeout!s} has invalid duration format in timeout (write a duration such as \"{timeout}s\")")
+        ctx.error(
+            job,
+            child(path, "timeout"),
+            f'{label}: {timeout!s} has invalid duration format in timeout (write a duration such as "{timeout}s")',
+        )
     if leafy:
         from workflow.validate.durations import duration_error
 
         for field in ("timeout", "pendingTimeout"):
             value = tmpl.get(field)
-            if isinstance(value, str) and value.strip() and "{{" not in value and not value.strip().lstrip("-").isdigit():
+            if (
+                isinstance(value, str)
+                and value.strip()
+                and "{{" not in value
+                and not value.strip().lstrip("-").isdigit()
+            ):
                 problem = duration_error(value)
                 if problem:
                     ctx.error(job, child(path, field), f"{label}: {field}: {problem}")
         _check_deadline(ctx, job, tmpl.get("activeDeadlineSeconds"))
         if has(tmpl, "parallelism"):
-            ctx.error(job, child(path, "parallelism"), f"{label}: parallelism is only valid for steps and dag templates")
+            ctx.error(
+                job,
+                child(path, "parallelism"),
+                f"{label}: parallelism is only valid for steps and dag templates",
+            )
     elif _int(tmpl.get("parallelism")) is not None and tmpl["parallelism"] < 1:
         ctx.error(job, child(path, "parallelism"), f"{label}: parallelism must be at least 1")
     if has(tmpl, "podResources"):
         if kind in ("http", "plugin"):
-            ctx.error(job, child(path, "podResources"), f"{label}: podResources is not supported for {kind} templates")
+            ctx.error(
+                job,
+                child(path, "podResources"),
+                f"{label}: podResources is not supported for {kind} templates",
+            )
         else:
             artifacts.check_pod_resources(ctx, job, tmpl.get("podResources"), child(path, "podResources"))
     if get_list(tmpl, "resourceClaims") and kind in NO_POD_TYPES:
-        ctx.error(job, child(path, "resourceClaims"),
-                  f"{label}: resourceClaims is not supported for {kind} templates, which do not create a pod")
+        ctx.error(
+            job,
+            child(path, "resourceClaims"),
+            f"{label}: resourceClaims is not supported for {kind} templates, which do not create a pod",
+        )
     _check_retry(ctx, job, get_map(tmpl, "retryStrategy"), child(path, "retryStrategy"))
     _check_memoize(ctx, job, get_map(tmpl, "memoize"), child(path, "memoize"))
     display = (get_map(tmpl, "annotations") or {}).get(DISPLAY_NAME_ANNOTATION)
     if isinstance(display, str) and "{{" not in display and not DISPLAY_NAME_RE.match(display):
-        ctx.error(job, key_child(child(path, "annotations"), DISPLAY_NAME_ANNOTATION),
-                  f"displayName must match the regex {DISPLAY_NAME_RE.pattern}")
+        ctx.error(
+            job,
+            key_child(child(path, "annotations"), DISPLAY_NAME_ANNOTATION),
+            f"displayName must match the regex {DISPLAY_NAME_RE.pattern}",
+        )
     metrics.check_metrics(ctx, job, get_map(tmpl, "metrics"), child(path, "metrics"))
     if has(tmpl, "archiveLocation"):
         artifacts.check_location(ctx, job, get_map(tmpl, "archiveLocation"), child(path, "archiveLocation"))
-    artifacts.check_synchronization(ctx, job, get_map(tmpl, "synchronization"), child(path, "synchronization"))
+    artifacts.check_synchronization(
+        ctx, job, get_map(tmpl, "synchronization"), child(path, "synchronization")
+    )
 
 
 def _check_deadline(ctx: Ctx, job: Job, value: Any) -> None:
@@ -252,8 +300,11 @@ def _check_retry(ctx: Ctx, job: Job, retry: dict[str, Any] | None, path: str) ->
         return
     policy = retry.get("retryPolicy")
     if isinstance(policy, str) and policy not in RETRY_POLICIES:
-        ctx.error(job, child(path, "retryPolicy"),
-                  f"{policy} is not a valid RetryPolicy (one of Always, OnFailure, OnError, OnTransientError)")
+        ctx.error(
+            job,
+            child(path, "retryPolicy"),
+            f"{policy} is not a valid RetryPolicy (one of Always, OnFailure, OnError, OnTransientError)",
+        )
     limit = retry.get("limit")
     if isinstance(limit, str) and "{{" not in limit:
         try:

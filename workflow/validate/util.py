@@ -24,7 +24,9 @@ FIELD_NAME_MSG = (
 )
 # Parameter and artifact names (validate.go paramOrArtifactNameRegex).
 PARAM_NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
-PARAM_NAME_MSG = "Parameter/Artifact name must consist of alpha-numeric characters, '_' or '-' e.g. my_param_1, MY-PARAM-1"
+PARAM_NAME_MSG = (
+    "Parameter/Artifact name must consist of alpha-numeric characters, '_' or '-' e.g. my_param_1, MY-PARAM-1"
+)
 # A value that is one simple tag, e.g. `{{inputs.parameters.x}}` (validate.go paramRegex).
 PARAM_TAG_RE = re.compile(r"\{\{[-a-zA-Z0-9]+(\.[-a-zA-Z0-9_]+)*\}\}")
 # Memoization keys (argo-anchor.md §5.11).
@@ -130,7 +132,9 @@ def walk_strings(value: Any, path: str) -> list[tuple[str, str]]:
     return found
 
 
-def _visit(node: dict[Any, Any] | list[Any], path: str, keys: list[Any], found: list[tuple[str, str]]) -> None:
+def _visit(
+    node: dict[Any, Any] | list[Any], path: str, keys: list[Any], found: list[tuple[str, str]]
+) -> None:
     # `keys` is the way down from `path` to `node`; scalars are tested in place (no call, no push).
     if type(node) is dict:
         for key, item in node.items():
@@ -159,8 +163,21 @@ def _visit(node: dict[Any, Any] | list[Any], path: str, keys: list[Any], found: 
 
 
 # Fields whose value is a map: their keys are entries (`nodeSelector[disk]`), not fields (`.disk`).
-MAP_FIELDS = frozenset({"labels", "annotations", "nodeSelector", "hooks", "labelsFrom", "matchLabels", "limits",
-                        "requests", "data", "stringData", "storedTemplates"})
+MAP_FIELDS = frozenset(
+    {
+        "labels",
+        "annotations",
+        "nodeSelector",
+        "hooks",
+        "labelsFrom",
+        "matchLabels",
+        "limits",
+        "requests",
+        "data",
+        "stringData",
+        "storedTemplates",
+    }
+)
 
 
 def _is_ident(key: str) -> bool:

@@ -140,7 +140,9 @@ def local_keys(tmpl: dict[str, Any], kind: str | None) -> set[str]:
     if kind in POD_TYPES:
         keys.add("pod.name")
     if tmpl.get("retryStrategy") is not None:
-        keys.update(("retries", "lastRetry.exitCode", "lastRetry.status", "lastRetry.duration", "lastRetry.message"))
+        keys.update(
+            ("retries", "lastRetry.exitCode", "lastRetry.status", "lastRetry.duration", "lastRetry.message")
+        )
     return keys
 
 
@@ -171,13 +173,21 @@ def producer_fields(p: Producer, status: bool, aggregate: bool | None = None) ->
                 return None
             return f'template "{info.name}" ({info.type or "unknown type"}) produces no {rest}'
         if rest == "outputs.parameters":
-            return None if agg else "outputs.parameters (the aggregate) is only set for looped steps and tasks"
+            return (
+                None if agg else "outputs.parameters (the aggregate) is only set for looped steps and tasks"
+            )
         if rest.startswith("outputs.parameters."):
-            name = rest[len("outputs.parameters."):]
-            return None if name in info.out_params else f'template "{info.name}" has no output parameter "{name}"'
+            name = rest[len("outputs.parameters.") :]
+            return (
+                None
+                if name in info.out_params
+                else f'template "{info.name}" has no output parameter "{name}"'
+            )
         if rest.startswith("outputs.artifacts."):
-            name = rest[len("outputs.artifacts."):]
-            return None if name in info.out_arts else f'template "{info.name}" has no output artifact "{name}"'
+            name = rest[len("outputs.artifacts.") :]
+            return (
+                None if name in info.out_arts else f'template "{info.name}" has no output artifact "{name}"'
+            )
         return "unknown field"
 
     return check
@@ -208,8 +218,18 @@ class Scope:
         any_item: bool = False,
     ) -> Scope:
         """This template's scope as one of its steps or tasks sees it (or, without a loop, its outputs)."""
-        return Scope(self.globals, self.local, self.exit_handler, items, any_item, kind, producers, visibility,
-                     self.outer, self.label)
+        return Scope(
+            self.globals,
+            self.local,
+            self.exit_handler,
+            items,
+            any_item,
+            kind,
+            producers,
+            visibility,
+            self.outer,
+            self.label,
+        )
 
     def check(self, tag: str) -> str | None:
         """None when `tag` resolves here, else why not ("" when there is nothing more to say)."""
@@ -227,7 +247,9 @@ class Scope:
         elif tag.startswith("item."):
             if self.any_item or (self.items is not None and tag in self.items):
                 return None
-            reason = "the loop's items have no such key" if self.items is not None else "there is no loop here"
+            reason = (
+                "the loop's items have no such key" if self.items is not None else "there is no loop here"
+            )
         else:
             reason = _generic_reason(tag, self.label)
         if self.outer is not None and self.outer.check(tag) is None:
@@ -235,7 +257,7 @@ class Scope:
         return reason
 
     def _producer(self, tag: str) -> str | None:
-        rest = tag[len(self.kind) + 1:]
+        rest = tag[len(self.kind) + 1 :]
         name, _, tail = rest.partition(".")
         if name not in self.producers:
             noun = "step" if self.kind == "steps" else "task"

@@ -75,22 +75,30 @@ class World:
         self.resume = []
         for action in decision.actions:
             if isinstance(action, CreatePod) and action.node_id not in self.pods:
-                self.pods[action.node_id] = PodObservation(name=action.name, node_id=action.node_id, phase="Pending")
+                self.pods[action.node_id] = PodObservation(
+                    name=action.name, node_id=action.node_id, phase="Pending"
+                )
                 self.pod_specs[action.node_id] = action.pod
                 self.created.append(action.name)
             elif isinstance(action, (DeletePod, TerminatePod)) and action.node_id in self.pods:
                 self._set(action.node_id, 143, None, phase="Failed")
         return decision
 
-    def _set(self, node_id: str, exit_code: int, outputs: dict[str, Any] | None, phase: str | None = None) -> None:
+    def _set(
+        self, node_id: str, exit_code: int, outputs: dict[str, Any] | None, phase: str | None = None
+    ) -> None:
         pod = self.pods[node_id]
         stamp = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
-        main = ContainerObservation("main", "terminated", exit_code, "Error" if exit_code else "Completed",
-                                    finished_at=stamp)
+        main = ContainerObservation(
+            "main", "terminated", exit_code, "Error" if exit_code else "Completed", finished_at=stamp
+        )
         wait = ContainerObservation("wait", "terminated", 0, "Completed", finished_at=stamp)
         self.pods[node_id] = PodObservation(
-            name=pod.name, node_id=node_id, phase=phase or ("Succeeded" if exit_code == 0 else "Failed"),
-            containers=(wait, main), host_node_name="node-1",
+            name=pod.name,
+            node_id=node_id,
+            phase=phase or ("Succeeded" if exit_code == 0 else "Failed"),
+            containers=(wait, main),
+            host_node_name="node-1",
         )
         self.results[node_id] = TaskResultObservation(node_id=node_id, outputs=outputs, completed=True)
 
@@ -102,7 +110,9 @@ class World:
         for node_id in self.running():
             pod = self.pods[node_id]
             self.pods[node_id] = PodObservation(
-                name=pod.name, node_id=node_id, phase="Running",
+                name=pod.name,
+                node_id=node_id,
+                phase="Running",
                 containers=(ContainerObservation("wait", "running"), ContainerObservation("main", "running")),
             )
 

@@ -16,16 +16,26 @@ def on_exit(pod):
 
 
 def wf(name, templates, **spec):
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name},
-            "spec": {"entrypoint": "main", "templates": templates, **spec}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name},
+        "spec": {"entrypoint": "main", "templates": templates, **spec},
+    }
 
 
 def test_exit_handler_sees_status_and_failures():
     templates = [
         {"name": "main", "steps": [[{"name": "a", "template": "c"}]]},
         {"name": "c", "container": C},
-        {"name": "exit", "container": {"image": "busybox", "command": ["echo", "{{workflow.status}}"],
-                                        "args": ["{{workflow.failures}}"]}},
+        {
+            "name": "exit",
+            "container": {
+                "image": "busybox",
+                "command": ["echo", "{{workflow.status}}"],
+                "args": ["{{workflow.failures}}"],
+            },
+        },
     ]
     world = World(wf("exit-status", templates, onExit="exit"))
     world.run(outcome=lambda pod: (0, None) if on_exit(pod) else (1, None))
@@ -53,10 +63,29 @@ def test_failed_exit_handler_fails_a_successful_workflow():
 
 def test_step_exit_hook_is_a_hooked_child_with_the_step_outputs():
     templates = [
-        {"name": "main", "steps": [[{"name": "a", "template": "c", "hooks": {"exit": {
-            "template": "report", "arguments": {"parameters": [
-                {"name": "code", "value": "{{steps.a.exitCode}}"},
-                {"name": "st", "value": "{{steps.a.status}}"}]}}}}], [{"name": "b", "template": "c"}]]},
+        {
+            "name": "main",
+            "steps": [
+                [
+                    {
+                        "name": "a",
+                        "template": "c",
+                        "hooks": {
+                            "exit": {
+                                "template": "report",
+                                "arguments": {
+                                    "parameters": [
+                                        {"name": "code", "value": "{{steps.a.exitCode}}"},
+                                        {"name": "st", "value": "{{steps.a.status}}"},
+                                    ]
+                                },
+                            }
+                        },
+                    }
+                ],
+                [{"name": "b", "template": "c"}],
+            ],
+        },
         {"name": "c", "container": C},
         {"name": "report", "inputs": {"parameters": [{"name": "code"}, {"name": "st"}]}, "container": C},
     ]
@@ -67,7 +96,10 @@ def test_step_exit_hook_is_a_hooked_child_with_the_step_outputs():
     hook = world.node("step-hook[0].a.onExit")
     assert hook["nodeFlag"] == {"hooked": True}
     assert hook["id"] in world.node("step-hook[0].a")["children"]
-    assert hook["inputs"]["parameters"] == [{"name": "code", "value": "0"}, {"name": "st", "value": "Succeeded"}]
+    assert hook["inputs"]["parameters"] == [
+        {"name": "code", "value": "0"},
+        {"name": "st", "value": "Succeeded"},
+    ]
     assert "step-hook[1]" not in world.nodes_by_name()  # the group waits for the exit hook
     world.finish("step-hook[0].a.onExit")
     world.step()
@@ -78,8 +110,20 @@ def test_step_exit_hook_is_a_hooked_child_with_the_step_outputs():
 
 def test_lifecycle_hook_fires_on_expression():
     templates = [
-        {"name": "main", "steps": [[{"name": "step-1", "template": "c", "hooks": {
-            "running": {"expression": 'steps["step-1"].status == "Running"', "template": "c"}}}]]},
+        {
+            "name": "main",
+            "steps": [
+                [
+                    {
+                        "name": "step-1",
+                        "template": "c",
+                        "hooks": {
+                            "running": {"expression": 'steps["step-1"].status == "Running"', "template": "c"}
+                        },
+                    }
+                ]
+            ],
+        },
         {"name": "c", "container": C},
     ]
     world = World(wf("lc-hook", templates))
@@ -99,8 +143,13 @@ def test_lifecycle_hook_fires_on_expression():
 
 def test_workflow_level_hook_is_a_child_of_the_root():
     templates = [{"name": "main", "container": C}, {"name": "h", "container": C}]
-    world = World(wf("wf-hook", templates, hooks={"running": {"expression": 'workflow.status == "Running"',
-                                                               "template": "h"}}))
+    world = World(
+        wf(
+            "wf-hook",
+            templates,
+            hooks={"running": {"expression": 'workflow.status == "Running"', "template": "h"}},
+        )
+    )
     world.step()
     hook = world.node("wf-hook.hooks.running")
     assert hook["id"] in world.node("wf-hook")["children"]
@@ -110,11 +159,28 @@ def test_workflow_level_hook_is_a_child_of_the_root():
 
 def test_suspend_waits_for_resume_with_supplied_output():
     templates = [
-        {"name": "main", "steps": [[{"name": "approve", "template": "gate"}],
-                                   [{"name": "use", "template": "c", "arguments": {"parameters": [
-                                       {"name": "m", "value": "{{steps.approve.outputs.parameters.answer}}"}]}}]]},
-        {"name": "gate", "suspend": {}, "outputs": {"parameters": [
-            {"name": "answer", "valueFrom": {"supplied": {}}}]}},
+        {
+            "name": "main",
+            "steps": [
+                [{"name": "approve", "template": "gate"}],
+                [
+                    {
+                        "name": "use",
+                        "template": "c",
+                        "arguments": {
+                            "parameters": [
+                                {"name": "m", "value": "{{steps.approve.outputs.parameters.answer}}"}
+                            ]
+                        },
+                    }
+                ],
+            ],
+        },
+        {
+            "name": "gate",
+            "suspend": {},
+            "outputs": {"parameters": [{"name": "answer", "valueFrom": {"supplied": {}}}]},
+        },
         {"name": "c", "inputs": {"parameters": [{"name": "m"}]}, "container": C},
     ]
     world = World(wf("gate", templates))
@@ -142,8 +208,11 @@ def test_suspend_duration_resumes_by_itself():
 
 
 def test_stop_kills_running_and_runs_exit_handler():
-    templates = [{"name": "main", "steps": [[{"name": "a", "template": "c"}], [{"name": "b", "template": "c"}]]},
-                 {"name": "c", "container": C}, {"name": "exit", "container": C}]
+    templates = [
+        {"name": "main", "steps": [[{"name": "a", "template": "c"}], [{"name": "b", "template": "c"}]]},
+        {"name": "c", "container": C},
+        {"name": "exit", "container": C},
+    ]
     world = World(wf("stop", templates, onExit="exit"))
     world.step()
     world.start_all()
@@ -187,8 +256,10 @@ def test_workflow_deadline_fails_running_steps():
 
 
 def test_spec_suspend_holds_new_nodes_until_cleared():
-    templates = [{"name": "main", "steps": [[{"name": "a", "template": "c"}], [{"name": "b", "template": "c"}]]},
-                 {"name": "c", "container": C}]
+    templates = [
+        {"name": "main", "steps": [[{"name": "a", "template": "c"}], [{"name": "b", "template": "c"}]]},
+        {"name": "c", "container": C},
+    ]
     world = World(wf("hold", templates))
     world.step()
     world.workflow["spec"]["suspend"] = True

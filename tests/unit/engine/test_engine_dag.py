@@ -9,14 +9,19 @@ ECHO = {"name": "echo", "container": {"image": "busybox", "command": ["echo", "h
 
 def dag(name, tasks, **extra):
     body = {"tasks": tasks, **extra}
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name},
-            "spec": {"entrypoint": "main", "templates": [{"name": "main", "dag": body}, ECHO]}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name},
+        "spec": {"entrypoint": "main", "templates": [{"name": "main", "dag": body}, ECHO]},
+    }
 
 
 def fails(*suffixes):
     def outcome(pod):
         name = pod["metadata"]["annotations"]["workflows.argoproj.io/node-name"]
         return (1 if name.rsplit(".", 1)[-1] in suffixes else 0), None
+
     return outcome
 
 
@@ -51,7 +56,11 @@ def test_failed_branch_omits_dependents_and_fails_dag():
     world.run(outcome=fails("C"))
     assert world.phase == "Failed"
     d = world.node("dag-fail.D")
-    assert (d["type"], d["phase"], d["message"]) == ("Skipped", "Omitted", "omitted: depends condition not met")
+    assert (d["type"], d["phase"], d["message"]) == (
+        "Skipped",
+        "Omitted",
+        "omitted: depends condition not met",
+    )
     assert world.node("dag-fail.B")["phase"] == "Succeeded"
 
 
@@ -70,8 +79,10 @@ def test_enhanced_depends_runs_on_failure():
 
 
 def test_continue_on_failed_target_does_not_fail_the_dag():
-    tasks = [{"name": "A", "template": "echo", "continueOn": {"failed": True}},
-             {"name": "B", "template": "echo", "dependencies": ["A"]}]
+    tasks = [
+        {"name": "A", "template": "echo", "continueOn": {"failed": True}},
+        {"name": "B", "template": "echo", "dependencies": ["A"]},
+    ]
     world = World(dag("dag-cont", tasks))
     world.run(outcome=fails("A"))
     assert world.node("dag-cont.A")["phase"] == "Failed"
@@ -80,8 +91,11 @@ def test_continue_on_failed_target_does_not_fail_the_dag():
 
 
 def test_target_runs_only_what_it_needs():
-    tasks = [{"name": "A", "template": "echo"}, {"name": "B", "template": "echo", "depends": "A"},
-             {"name": "C", "template": "echo"}]
+    tasks = [
+        {"name": "A", "template": "echo"},
+        {"name": "B", "template": "echo", "depends": "A"},
+        {"name": "C", "template": "echo"},
+    ]
     world = World(dag("dag-target", tasks, target="B"))
     world.run()
     assert world.phase == "Succeeded"
@@ -89,8 +103,12 @@ def test_target_runs_only_what_it_needs():
 
 
 def test_failed_target_fails_the_dag_once_nothing_runs():
-    tasks = [{"name": "A", "template": "echo"}, {"name": "B", "template": "echo"},
-             {"name": "C", "template": "echo", "depends": "B"}, {"name": "D", "template": "echo", "depends": "C"}]
+    tasks = [
+        {"name": "A", "template": "echo"},
+        {"name": "B", "template": "echo"},
+        {"name": "C", "template": "echo", "depends": "B"},
+        {"name": "D", "template": "echo", "depends": "C"},
+    ]
     world = World(dag("dag-ff", tasks))
     world.step()
     world.finish("dag-ff.A", 1)
@@ -108,8 +126,11 @@ def test_failed_target_fails_the_dag_once_nothing_runs():
 
 
 def test_enhanced_depends_handles_a_failure_with_fail_fast_on():
-    tasks = [{"name": "A", "template": "echo"}, {"name": "C", "template": "echo", "depends": "A"},
-             {"name": "E", "template": "echo", "depends": "A && (C.Succeeded || C.Failed)"}]
+    tasks = [
+        {"name": "A", "template": "echo"},
+        {"name": "C", "template": "echo", "depends": "A"},
+        {"name": "E", "template": "echo", "depends": "A && (C.Succeeded || C.Failed)"},
+    ]
     world = World(dag("dag-handled", tasks))
     world.run(outcome=fails("C"))
     assert world.node("dag-handled.E")["phase"] == "Succeeded"
@@ -117,8 +138,11 @@ def test_enhanced_depends_handles_a_failure_with_fail_fast_on():
 
 
 def test_fail_fast_disabled_lets_other_branches_finish():
-    tasks = [{"name": "A", "template": "echo"}, {"name": "B", "template": "echo"},
-             {"name": "C", "template": "echo", "depends": "B"}]
+    tasks = [
+        {"name": "A", "template": "echo"},
+        {"name": "B", "template": "echo"},
+        {"name": "C", "template": "echo", "depends": "B"},
+    ]
     world = World(dag("dag-noff", tasks, failFast=False))
     world.step()
     world.finish("dag-noff.A", 1)
@@ -132,12 +156,20 @@ def test_fail_fast_disabled_lets_other_branches_finish():
 
 
 def test_expanded_task_gets_a_task_group_and_any_succeeded():
-    tasks = [{"name": "A", "template": "echo", "withItems": [1, 2, 3]},
-             {"name": "B", "template": "echo", "depends": "A.AnySucceeded"}]
+    tasks = [
+        {"name": "A", "template": "echo", "withItems": [1, 2, 3]},
+        {"name": "B", "template": "echo", "depends": "A.AnySucceeded"},
+    ]
     wf = dag("dag-loop", tasks, failFast=False)
     world = World(wf)
-    world.run(outcome=lambda pod: (1 if pod["metadata"]["annotations"][
-        "workflows.argoproj.io/node-name"].endswith(("(0:1)", "(2:3)")) else 0, None))
+    world.run(
+        outcome=lambda pod: (
+            1
+            if pod["metadata"]["annotations"]["workflows.argoproj.io/node-name"].endswith(("(0:1)", "(2:3)"))
+            else 0,
+            None,
+        )
+    )
     group = world.node("dag-loop.A")
     assert group["type"] == "TaskGroup"
     assert group["phase"] == "Failed"

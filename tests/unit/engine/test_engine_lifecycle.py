@@ -11,8 +11,12 @@ C = {"image": "busybox", "command": ["true"]}
 
 def wf(name, **spec):
     spec.setdefault("templates", [{"name": "main", "container": C}])
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name},
-            "spec": {"entrypoint": "main", **spec}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name},
+        "spec": {"entrypoint": "main", **spec},
+    }
 
 
 def actions(world, kind):
@@ -20,18 +24,28 @@ def actions(world, kind):
 
 
 def test_first_step_patches_metadata_and_creates_claims():
-    doc = wf("life", workflowMetadata={"labels": {"team": "a"}, "labelsFrom": {
-        "env": {"expression": "workflow.parameters.env"}}}, arguments={"parameters": [{"name": "env", "value": "prod"}]},
-             volumeClaimTemplates=[{"metadata": {"name": "work"}, "spec": {"accessModes": ["ReadWriteOnce"]}}],
-             podDisruptionBudget={"minAvailable": 1})
+    doc = wf(
+        "life",
+        workflowMetadata={
+            "labels": {"team": "a"},
+            "labelsFrom": {"env": {"expression": "workflow.parameters.env"}},
+        },
+        arguments={"parameters": [{"name": "env", "value": "prod"}]},
+        volumeClaimTemplates=[{"metadata": {"name": "work"}, "spec": {"accessModes": ["ReadWriteOnce"]}}],
+        podDisruptionBudget={"minAvailable": 1},
+    )
     world = World(doc)
     world.step()
     patches = [a.patch for a in actions(world, PatchObject) if a.kind == "Workflow"]
     assert {"metadata": {"labels": {"team": "a", "env": "prod"}}} in patches
     created = {a.obj["kind"]: a.obj for a in actions(world, CreateObject)}
     assert created["PersistentVolumeClaim"]["metadata"]["name"] == "life-work"
-    assert created["PodDisruptionBudget"]["spec"]["selector"] == {"matchLabels": {"workflows.argoproj.io/workflow": "life"}}
-    assert world.status["persistentVolumeClaims"] == [{"name": "work", "persistentVolumeClaim": {"claimName": "life-work"}}]
+    assert created["PodDisruptionBudget"]["spec"]["selector"] == {
+        "matchLabels": {"workflows.argoproj.io/workflow": "life"}
+    }
+    assert world.status["persistentVolumeClaims"] == [
+        {"name": "work", "persistentVolumeClaim": {"claimName": "life-work"}}
+    ]
     world.run()
     deleted = {(a.kind, a.name) for a in actions(world, DeleteObject)}
     assert deleted == {("PersistentVolumeClaim", "life-work"), ("PodDisruptionBudget", "life")}
@@ -45,8 +59,11 @@ def test_completion_labels_pods_and_deletes_task_results():
     assert pod_patches[0].patch == {"metadata": {"labels": {"workflows.argoproj.io/completed": "true"}}}
     assert actions(world, DeleteCollection)[0].label_selector == "workflows.argoproj.io/workflow=done"
     labels = [a.patch for a in actions(world, PatchObject) if a.kind == "Workflow"][-1]
-    assert labels == {"metadata": {"labels": {"workflows.argoproj.io/phase": "Succeeded",
-                                              "workflows.argoproj.io/completed": "true"}}}
+    assert labels == {
+        "metadata": {
+            "labels": {"workflows.argoproj.io/phase": "Succeeded", "workflows.argoproj.io/completed": "true"}
+        }
+    }
 
 
 def test_pod_gc_on_pod_success_deletes_as_nodes_finish():

@@ -12,8 +12,12 @@ C = {"image": "busybox", "command": ["true"]}
 
 
 def wf(name, templates, **spec):
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name},
-            "spec": {"entrypoint": "main", "templates": templates, **spec}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name},
+        "spec": {"entrypoint": "main", "templates": templates, **spec},
+    }
 
 
 def node_name(pod):
@@ -25,34 +29,61 @@ def main_of(pod):
 
 
 def test_global_parameter_into_inputs_and_default():
-    templates = [{"name": "main", "inputs": {"parameters": [{"name": "message"}, {"name": "other", "default": "d"}]},
-                  "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters.message}}"],
-                                "args": ["{{inputs.parameters.other}}", "{{workflow.parameters.message}}"]}}]
+    templates = [
+        {
+            "name": "main",
+            "inputs": {"parameters": [{"name": "message"}, {"name": "other", "default": "d"}]},
+            "container": {
+                "image": "busybox",
+                "command": ["echo", "{{inputs.parameters.message}}"],
+                "args": ["{{inputs.parameters.other}}", "{{workflow.parameters.message}}"],
+            },
+        }
+    ]
     world = World(wf("args", templates, arguments={"parameters": [{"name": "message", "value": "hi"}]}))
     world.step()
     pod = world.pod_specs["args"]
     assert main_of(pod)["command"][-1] == "hi"
     assert main_of(pod)["args"] == ["d", "hi"]
-    assert world.node("args")["inputs"]["parameters"] == [{"name": "message", "value": "hi"},
-                                                          {"name": "other", "default": "d", "value": "d"}]
+    assert world.node("args")["inputs"]["parameters"] == [
+        {"name": "message", "value": "hi"},
+        {"name": "other", "default": "d", "value": "d"},
+    ]
 
 
 def test_invalid_spec_fails_at_the_first_step():
-    templates = [{"name": "main", "steps": [[{"name": "a", "template": "c"}]]},
-                 {"name": "c", "inputs": {"parameters": [{"name": "x"}]}, "container": C}]
+    templates = [
+        {"name": "main", "steps": [[{"name": "a", "template": "c"}]]},
+        {"name": "c", "inputs": {"parameters": [{"name": "x"}]}, "container": C},
+    ]
     world = World(wf("missing", templates))
     decision = world.step()
     assert world.phase == "Failed"
-    assert world.status["message"].startswith("invalid spec: spec.templates[0].steps[0][0]: inputs.parameters.x")
+    assert world.status["message"].startswith(
+        "invalid spec: spec.templates[0].steps[0][0]: inputs.parameters.x"
+    )
     assert not decision.pods_to_create()
 
 
 def test_output_default_when_the_producer_gives_nothing():
     templates = [
-        {"name": "main", "steps": [[{"name": "a", "template": "p"}]],
-         "outputs": {"parameters": [{"name": "out", "valueFrom": {
-             "parameter": "{{steps.a.outputs.parameters.x}}", "default": "fallback"}}]}},
-        {"name": "p", "container": C, "outputs": {"parameters": [{"name": "x", "valueFrom": {"path": "/tmp/x"}}]}},
+        {
+            "name": "main",
+            "steps": [[{"name": "a", "template": "p"}]],
+            "outputs": {
+                "parameters": [
+                    {
+                        "name": "out",
+                        "valueFrom": {"parameter": "{{steps.a.outputs.parameters.x}}", "default": "fallback"},
+                    }
+                ]
+            },
+        },
+        {
+            "name": "p",
+            "container": C,
+            "outputs": {"parameters": [{"name": "x", "valueFrom": {"path": "/tmp/x"}}]},
+        },
     ]
     world = World(wf("dflt", templates))
     world.run()
@@ -60,8 +91,20 @@ def test_output_default_when_the_producer_gives_nothing():
 
 
 def test_config_map_parameter():
-    templates = [{"name": "main", "inputs": {"parameters": [{"name": "m", "valueFrom": {
-        "configMapKeyRef": {"name": "simple-parameters", "key": "msg"}}}]}, "container": C}]
+    templates = [
+        {
+            "name": "main",
+            "inputs": {
+                "parameters": [
+                    {
+                        "name": "m",
+                        "valueFrom": {"configMapKeyRef": {"name": "simple-parameters", "key": "msg"}},
+                    }
+                ]
+            },
+            "container": C,
+        }
+    ]
     world = World(wf("cm", templates), config_maps={"default/simple-parameters": {"msg": "from cm"}})
     world.step()
     assert world.node("cm")["inputs"]["parameters"][0]["value"] == "from cm"
@@ -69,38 +112,68 @@ def test_config_map_parameter():
 
 def test_result_is_captured_only_when_referenced():
     templates = [
-        {"name": "main", "steps": [[{"name": "gen", "template": "s"}, {"name": "other", "template": "s"}],
-                                   [{"name": "use", "template": "c", "when": "{{steps.gen.outputs.result}} == yes"}]]},
+        {
+            "name": "main",
+            "steps": [
+                [{"name": "gen", "template": "s"}, {"name": "other", "template": "s"}],
+                [{"name": "use", "template": "c", "when": "{{steps.gen.outputs.result}} == yes"}],
+            ],
+        },
         {"name": "s", "script": {"image": "python", "command": ["python"], "source": "print('yes')"}},
         {"name": "c", "container": C},
     ]
     world = World(wf("result", templates))
     world.step()
-    env = {n: {e["name"]: e.get("value") for e in main_of(world.pod_specs[world.node(n)["id"]])["env"]}
-           for n in ("result[0].gen", "result[0].other")}
+    env = {
+        n: {e["name"]: e.get("value") for e in main_of(world.pod_specs[world.node(n)["id"]])["env"]}
+        for n in ("result[0].gen", "result[0].other")
+    }
     assert env["result[0].gen"]["ARGO_INCLUDE_SCRIPT_OUTPUT"] == "true"
     assert env["result[0].other"]["ARGO_INCLUDE_SCRIPT_OUTPUT"] == "false"
     world.run(outcome=lambda pod: (0, {"result": "yes"}))
     assert world.node("result[1].use")["phase"] == "Succeeded"
     script_pod = world.pod_specs[world.node("result[0].gen")["id"]]
     assert main_of(script_pod)["args"] == ["/argo/staging/script"]
-    template = json.loads(next(e["value"] for e in script_pod["spec"]["initContainers"][0]["env"]
-                               if e["name"] == "ARGO_TEMPLATE"))
+    template = json.loads(
+        next(
+            e["value"] for e in script_pod["spec"]["initContainers"][0]["env"] if e["name"] == "ARGO_TEMPLATE"
+        )
+    )
     assert template["script"]["source"] == "print('yes')"
 
 
 def test_aggregated_outputs_of_a_loop():
     templates = [
-        {"name": "main", "steps": [
-            [{"name": "gen", "template": "gen", "withItems": [1, 2, 3]}],
-            [{"name": "use", "template": "show", "arguments": {"parameters": [
-                {"name": "p", "value": "{{steps.gen.outputs.parameters}}"},
-                {"name": "v", "value": "{{steps.gen.outputs.parameters.v}}"},
-                {"name": "r", "value": "{{steps.gen.outputs.result}}"}]}}]]},
-        {"name": "gen", "inputs": {"parameters": [{"name": "x", "value": "{{item}}"}]},
-         "script": {"image": "python", "command": ["python"], "source": "print({{inputs.parameters.x}})"},
-         "outputs": {"parameters": [{"name": "v", "valueFrom": {"path": "/tmp/v"}}]}},
-        {"name": "show", "inputs": {"parameters": [{"name": "p"}, {"name": "v"}, {"name": "r"}]}, "container": C},
+        {
+            "name": "main",
+            "steps": [
+                [{"name": "gen", "template": "gen", "withItems": [1, 2, 3]}],
+                [
+                    {
+                        "name": "use",
+                        "template": "show",
+                        "arguments": {
+                            "parameters": [
+                                {"name": "p", "value": "{{steps.gen.outputs.parameters}}"},
+                                {"name": "v", "value": "{{steps.gen.outputs.parameters.v}}"},
+                                {"name": "r", "value": "{{steps.gen.outputs.result}}"},
+                            ]
+                        },
+                    }
+                ],
+            ],
+        },
+        {
+            "name": "gen",
+            "inputs": {"parameters": [{"name": "x", "value": "{{item}}"}]},
+            "script": {"image": "python", "command": ["python"], "source": "print({{inputs.parameters.x}})"},
+            "outputs": {"parameters": [{"name": "v", "valueFrom": {"path": "/tmp/v"}}]},
+        },
+        {
+            "name": "show",
+            "inputs": {"parameters": [{"name": "p"}, {"name": "v"}, {"name": "r"}]},
+            "container": C,
+        },
     ]
 
     def outcome(pod):
@@ -121,11 +194,21 @@ def test_aggregated_outputs_of_a_loop():
 
 def test_steps_outputs_and_global_outputs():
     templates = [
-        {"name": "main", "steps": [[{"name": "a", "template": "p"}]],
-         "outputs": {"parameters": [{"name": "out", "valueFrom": {"parameter": "{{steps.a.outputs.parameters.x}}"}},
-                                    {"name": "expr", "valueFrom": {"expression": "steps.a.outputs.parameters.x + '!'"}}]}},
-        {"name": "p", "container": C, "outputs": {"parameters": [
-            {"name": "x", "globalName": "gx", "valueFrom": {"path": "/tmp/x"}}]}},
+        {
+            "name": "main",
+            "steps": [[{"name": "a", "template": "p"}]],
+            "outputs": {
+                "parameters": [
+                    {"name": "out", "valueFrom": {"parameter": "{{steps.a.outputs.parameters.x}}"}},
+                    {"name": "expr", "valueFrom": {"expression": "steps.a.outputs.parameters.x + '!'"}},
+                ]
+            },
+        },
+        {
+            "name": "p",
+            "container": C,
+            "outputs": {"parameters": [{"name": "x", "globalName": "gx", "valueFrom": {"path": "/tmp/x"}}]},
+        },
     ]
     world = World(wf("outs", templates))
     world.run(outcome=lambda pod: (0, {"parameters": [{"name": "x", "globalName": "gx", "value": "42"}]}))
@@ -137,10 +220,26 @@ def test_steps_outputs_and_global_outputs():
 def test_artifact_passing_as_data():
     art = {"name": "out", "path": "/tmp/hello.txt", "s3": {"key": "w/p/out.tgz"}}
     templates = [
-        {"name": "main", "steps": [[{"name": "gen", "template": "gen"}],
-                                   [{"name": "use", "template": "use", "arguments": {"artifacts": [
-                                       {"name": "in", "from": "{{steps.gen.outputs.artifacts.out}}"}]}}]]},
-        {"name": "gen", "container": C, "outputs": {"artifacts": [{"name": "out", "path": "/tmp/hello.txt"}]}},
+        {
+            "name": "main",
+            "steps": [
+                [{"name": "gen", "template": "gen"}],
+                [
+                    {
+                        "name": "use",
+                        "template": "use",
+                        "arguments": {
+                            "artifacts": [{"name": "in", "from": "{{steps.gen.outputs.artifacts.out}}"}]
+                        },
+                    }
+                ],
+            ],
+        },
+        {
+            "name": "gen",
+            "container": C,
+            "outputs": {"artifacts": [{"name": "out", "path": "/tmp/hello.txt"}]},
+        },
         {"name": "use", "container": C, "inputs": {"artifacts": [{"name": "in", "path": "/in/file"}]}},
     ]
     world = World(wf("arts", templates))
@@ -153,9 +252,21 @@ def test_artifact_passing_as_data():
 
 
 def test_with_sequence_and_format():
-    templates = [{"name": "main", "steps": [[{"name": "s", "template": "c",
-                                              "withSequence": {"start": "3", "end": "1", "format": "n%02d"}}]]},
-                 {"name": "c", "container": C}]
+    templates = [
+        {
+            "name": "main",
+            "steps": [
+                [
+                    {
+                        "name": "s",
+                        "template": "c",
+                        "withSequence": {"start": "3", "end": "1", "format": "n%02d"},
+                    }
+                ]
+            ],
+        },
+        {"name": "c", "container": C},
+    ]
     world = World(wf("seq", templates))
     world.step()
     names = [n for n in world.nodes_by_name() if ".s(" in n]
@@ -163,11 +274,17 @@ def test_with_sequence_and_format():
 
 
 def test_with_param_not_a_list_is_an_error():
-    templates = [{"name": "main", "steps": [[{"name": "gen", "template": "s"}],
-                                            [{"name": "s", "template": "c",
-                                              "withParam": "{{steps.gen.outputs.result}}"}]]},
-                 {"name": "s", "script": {"image": "python", "command": ["python"], "source": "print(1)"}},
-                 {"name": "c", "container": C}]
+    templates = [
+        {
+            "name": "main",
+            "steps": [
+                [{"name": "gen", "template": "s"}],
+                [{"name": "s", "template": "c", "withParam": "{{steps.gen.outputs.result}}"}],
+            ],
+        },
+        {"name": "s", "script": {"image": "python", "command": ["python"], "source": "print(1)"}},
+        {"name": "c", "container": C},
+    ]
     world = World(wf("badparam", templates))
     world.run(outcome=lambda pod: (0, {"result": "nope"}))
     node = world.node("badparam[1].s")
@@ -176,9 +293,16 @@ def test_with_param_not_a_list_is_an_error():
 
 
 def test_continue_on_failed_step():
-    templates = [{"name": "main", "steps": [[{"name": "a", "template": "c", "continueOn": {"failed": True}}],
-                                            [{"name": "b", "template": "c"}]]},
-                 {"name": "c", "container": C}]
+    templates = [
+        {
+            "name": "main",
+            "steps": [
+                [{"name": "a", "template": "c", "continueOn": {"failed": True}}],
+                [{"name": "b", "template": "c"}],
+            ],
+        },
+        {"name": "c", "container": C},
+    ]
     world = World(wf("cont", templates))
     world.run(outcome=lambda pod: (1, None) if node_name(pod).endswith(".a") else (0, None))
     assert world.node("cont[0].a")["phase"] == "Failed"
@@ -186,9 +310,14 @@ def test_continue_on_failed_step():
 
 
 def test_parallelism_limits_active_pods():
-    templates = [{"name": "main", "parallelism": 2,
-                  "steps": [[{"name": "s", "template": "c", "withItems": [1, 2, 3, 4, 5]}]]},
-                 {"name": "c", "container": C}]
+    templates = [
+        {
+            "name": "main",
+            "parallelism": 2,
+            "steps": [[{"name": "s", "template": "c", "withItems": [1, 2, 3, 4, 5]}]],
+        },
+        {"name": "c", "container": C},
+    ]
     world = World(wf("par", templates))
     world.step()
     assert len(world.running()) == 2
@@ -201,8 +330,10 @@ def test_parallelism_limits_active_pods():
 
 
 def test_workflow_parallelism():
-    templates = [{"name": "main", "steps": [[{"name": "s", "template": "c", "withItems": [1, 2, 3]}]]},
-                 {"name": "c", "container": C}]
+    templates = [
+        {"name": "main", "steps": [[{"name": "s", "template": "c", "withItems": [1, 2, 3]}]]},
+        {"name": "c", "container": C},
+    ]
     world = World(wf("wpar", templates, parallelism=1))
     world.step()
     assert len(world.running()) == 1
@@ -219,15 +350,18 @@ def test_mutex_waits_for_the_observed_lock():
     assert root["synchronizationStatus"] == {"waiting": "default/Mutex/m"}
     assert root["message"] == "Waiting for default/Mutex/m lock. Lock status: 0/1"
     assert not decision.pods_to_create()
-    world.extra["locks"] = {"default/Mutex/m": LockObservation("default/Mutex/m", 1, ("default/mutex/mutex",))}
+    world.extra["locks"] = {
+        "default/Mutex/m": LockObservation("default/Mutex/m", 1, ("default/mutex/mutex",))
+    }
     decision = world.step()
     assert decision.pods_to_create()
     assert "synchronizationStatus" not in world.node("mutex")
 
 
 def test_memoized_hit_skips_the_pod_and_miss_saves():
-    templates = [{"name": "main", "memoize": {"key": "k1", "cache": {"configMap": {"name": "cache"}}},
-                  "container": C}]
+    templates = [
+        {"name": "main", "memoize": {"key": "k1", "cache": {"configMap": {"name": "cache"}}}, "container": C}
+    ]
     entry = CacheEntry("old", {"parameters": [{"name": "x", "value": "1"}]}, "2024-01-01T11:00:00Z")
     world = World(wf("memo-hit", templates), cache={"cache": {"k1": entry}})
     world.step()

@@ -10,23 +10,43 @@ from workflow.resolve.sources import ListSource
 
 C = {"image": "busybox", "command": ["true"]}
 WFT = {
-    "apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
+    "apiVersion": "argoproj.io/v1alpha1",
+    "kind": "WorkflowTemplate",
     "metadata": {"name": "lib", "namespace": "default"},
-    "spec": {"entrypoint": "entry", "arguments": {"parameters": [{"name": "msg", "value": "from-template"}]},
-             "templates": [
-                 {"name": "entry", "steps": [[{"name": "inner", "template": "say"}]]},
-                 {"name": "say", "container": {"image": "busybox", "command": ["echo", "{{workflow.parameters.msg}}"]}},
-             ]},
+    "spec": {
+        "entrypoint": "entry",
+        "arguments": {"parameters": [{"name": "msg", "value": "from-template"}]},
+        "templates": [
+            {"name": "entry", "steps": [[{"name": "inner", "template": "say"}]]},
+            {
+                "name": "say",
+                "container": {"image": "busybox", "command": ["echo", "{{workflow.parameters.msg}}"]},
+            },
+        ],
+    },
 }
 
 
 def wf(name, spec):
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name}, "spec": spec}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
 
 
 def test_template_ref_is_stored_and_survives_the_template_going_away():
-    spec = {"entrypoint": "main", "arguments": {"parameters": [{"name": "msg", "value": "m"}]}, "templates": [
-        {"name": "main", "steps": [[{"name": "call", "templateRef": {"name": "lib", "template": "entry"}}]]}]}
+    spec = {
+        "entrypoint": "main",
+        "arguments": {"parameters": [{"name": "msg", "value": "m"}]},
+        "templates": [
+            {
+                "name": "main",
+                "steps": [[{"name": "call", "templateRef": {"name": "lib", "template": "entry"}}]],
+            }
+        ],
+    }
     source = ListSource([copy.deepcopy(WFT)])
     world = World(wf("tref", spec), templates=source)
     world.step()
@@ -44,7 +64,10 @@ def test_template_ref_is_stored_and_survives_the_template_going_away():
 
 
 def test_workflow_template_ref_stores_the_joined_spec():
-    spec = {"workflowTemplateRef": {"name": "lib"}, "arguments": {"parameters": [{"name": "msg", "value": "mine"}]}}
+    spec = {
+        "workflowTemplateRef": {"name": "lib"},
+        "arguments": {"parameters": [{"name": "msg", "value": "mine"}]},
+    }
     world = World(wf("wtref", spec), templates=ListSource([copy.deepcopy(WFT)]))
     world.step()
     stored = world.status["storedWorkflowTemplateSpec"]
@@ -65,8 +88,10 @@ def test_missing_workflow_template_fails_the_workflow():
 
 
 def test_inline_template_pod_has_no_template_name():
-    spec = {"entrypoint": "main", "templates": [
-        {"name": "main", "steps": [[{"name": "i", "inline": {"container": C}}]]}]}
+    spec = {
+        "entrypoint": "main",
+        "templates": [{"name": "main", "steps": [[{"name": "i", "inline": {"container": C}}]]}],
+    }
     world = World(wf("inl", spec))
     world.step()
     node = world.node("inl[0].i")
@@ -75,12 +100,19 @@ def test_inline_template_pod_has_no_template_name():
 
 
 def test_recursion_until_a_condition():
-    spec = {"entrypoint": "flip", "templates": [
-        {"name": "flip", "steps": [[{"name": "toss", "template": "toss"}],
-                                   [{"name": "again", "template": "flip",
-                                     "when": "{{steps.toss.outputs.result}} == tails"}]]},
-        {"name": "toss", "script": {"image": "python", "command": ["python"], "source": "print('x')"}},
-    ]}
+    spec = {
+        "entrypoint": "flip",
+        "templates": [
+            {
+                "name": "flip",
+                "steps": [
+                    [{"name": "toss", "template": "toss"}],
+                    [{"name": "again", "template": "flip", "when": "{{steps.toss.outputs.result}} == tails"}],
+                ],
+            },
+            {"name": "toss", "script": {"image": "python", "command": ["python"], "source": "print('x')"}},
+        ],
+    }
     results = iter(["tails", "tails", "heads"])
     world = World(wf("coin", spec))
     world.run(outcome=lambda pod: (0, {"result": next(results)}))
@@ -91,24 +123,44 @@ def test_recursion_until_a_condition():
 
 
 def test_pod_shape_labels_annotations_and_containers():
-    spec = {"entrypoint": "main", "podMetadata": {"labels": {"team": "a"}},
-            "podGC": {"strategy": "OnPodSuccess"}, "serviceAccountName": "runner",
-            "templates": [{"name": "main", "metadata": {"annotations": {"note": "x"}}, "activeDeadlineSeconds": 60,
-                           "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["echo hi"],
-                                         "workingDir": "/w", "env": [{"name": "A", "value": "1"}]}}]}
+    spec = {
+        "entrypoint": "main",
+        "podMetadata": {"labels": {"team": "a"}},
+        "podGC": {"strategy": "OnPodSuccess"},
+        "serviceAccountName": "runner",
+        "templates": [
+            {
+                "name": "main",
+                "metadata": {"annotations": {"note": "x"}},
+                "activeDeadlineSeconds": 60,
+                "container": {
+                    "image": "busybox",
+                    "command": ["sh", "-c"],
+                    "args": ["echo hi"],
+                    "workingDir": "/w",
+                    "env": [{"name": "A", "value": "1"}],
+                },
+            }
+        ],
+    }
     world = World(wf("shape", spec))
     world.step()
     pod = world.pod_specs["shape"]
     meta = pod["metadata"]
     assert meta["name"] == "shape"
-    assert meta["labels"] == {"workflows.argoproj.io/workflow": "shape", "workflows.argoproj.io/completed": "false",
-                              "team": "a"}
+    assert meta["labels"] == {
+        "workflows.argoproj.io/workflow": "shape",
+        "workflows.argoproj.io/completed": "false",
+        "team": "a",
+    }
     assert meta["annotations"]["workflows.argoproj.io/node-name"] == "shape"
     assert meta["annotations"]["workflows.argoproj.io/node-id"] == "shape"
     assert meta["annotations"]["kubectl.kubernetes.io/default-container"] == "main"
     assert meta["annotations"]["workflows.argoproj.io/pod-gc-strategy"] == "OnPodSuccess/5s"
     assert meta["annotations"]["note"] == "x"
-    assert meta["ownerReferences"][0]["kind"] == "Workflow" and meta["ownerReferences"][0]["controller"] is True
+    assert (
+        meta["ownerReferences"][0]["kind"] == "Workflow" and meta["ownerReferences"][0]["controller"] is True
+    )
     spec_ = pod["spec"]
     assert spec_["restartPolicy"] == "Never"
     assert spec_["serviceAccountName"] == "runner"
@@ -125,9 +177,17 @@ def test_pod_shape_labels_annotations_and_containers():
 
 
 def test_pod_spec_patch_is_merged():
-    spec = {"entrypoint": "main", "podSpecPatch": "terminationGracePeriodSeconds: 7",
-            "templates": [{"name": "main", "podSpecPatch": '{"containers":[{"name":"main","resources":{"limits":{"cpu":"1"}}}]}',
-                           "container": C}]}
+    spec = {
+        "entrypoint": "main",
+        "podSpecPatch": "terminationGracePeriodSeconds: 7",
+        "templates": [
+            {
+                "name": "main",
+                "podSpecPatch": '{"containers":[{"name":"main","resources":{"limits":{"cpu":"1"}}}]}',
+                "container": C,
+            }
+        ],
+    }
     world = World(wf("patch", spec))
     world.step()
     pod = world.pod_specs["patch"]["spec"]

@@ -6,13 +6,21 @@ from engine_world import World
 
 
 def wf(name, strategy, steps=True):
-    leaf = {"name": "flaky", "retryStrategy": strategy, "container": {"image": "busybox", "command": ["false"]}}
+    leaf = {
+        "name": "flaky",
+        "retryStrategy": strategy,
+        "container": {"image": "busybox", "command": ["false"]},
+    }
     if steps:
         main = {"name": "main", "steps": [[{"name": "fail", "template": "flaky"}]]}
     else:
         main = {**leaf, "name": "main"}
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name},
-            "spec": {"entrypoint": "main", "templates": [main, leaf]}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name},
+        "spec": {"entrypoint": "main", "templates": [main, leaf]},
+    }
 
 
 def test_failed_retries_names_ids_and_messages():
@@ -22,7 +30,10 @@ def test_failed_retries_names_ids_and_messages():
     retry = world.node("failed-retries-tjjsc[0].fail")
     attempts = [world.node("failed-retries-tjjsc[0].fail(0)"), world.node("failed-retries-tjjsc[0].fail(1)")]
     assert retry["id"] == "failed-retries-tjjsc-20069324"
-    assert [a["id"] for a in attempts] == ["failed-retries-tjjsc-1229492679", "failed-retries-tjjsc-759866442"]
+    assert [a["id"] for a in attempts] == [
+        "failed-retries-tjjsc-1229492679",
+        "failed-retries-tjjsc-759866442",
+    ]
     assert retry["type"] == "Retry" and retry["phase"] == "Failed"
     assert retry["message"] == "No more retries left"
     assert retry["children"] == [a["id"] for a in attempts]
@@ -102,8 +113,10 @@ def test_retry_at_the_root_names_attempts_after_the_workflow():
     assert root["type"] == "Retry"
     assert "boundaryID" not in world.node("retry-root(0)")
     assert world.node("retry-root(0)")["displayName"] == "retry-root(0)"
-    assert world.created == ["retry-root-main-" + world.node("retry-root(0)")["id"].rsplit("-", 1)[1],
-                             "retry-root-main-" + world.node("retry-root(1)")["id"].rsplit("-", 1)[1]]
+    assert world.created == [
+        "retry-root-main-" + world.node("retry-root(0)")["id"].rsplit("-", 1)[1],
+        "retry-root-main-" + world.node("retry-root(1)")["id"].rsplit("-", 1)[1],
+    ]
 
 
 def test_retries_variable_reaches_the_pod():
@@ -111,6 +124,8 @@ def test_retries_variable_reaches_the_pod():
     doc["spec"]["templates"][1]["container"]["args"] = ["attempt {{retries}}"]
     world = World(doc)
     world.run(outcome=lambda pod: (1, None))
-    args = [world.pod_specs[world.node(f"retry-var[0].fail({i})")["id"]]["spec"]["containers"][1]["args"]
-            for i in range(2)]
+    args = [
+        world.pod_specs[world.node(f"retry-var[0].fail({i})")["id"]]["spec"]["containers"][1]["args"]
+        for i in range(2)
+    ]
     assert args == [["attempt 0"], ["attempt 1"]]

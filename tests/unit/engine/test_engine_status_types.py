@@ -14,19 +14,53 @@ from workflow.parse import parse_object
 C = {"image": "busybox", "command": ["true"]}
 CASES = {
     "steps-loop-exit": DEMO,
-    "retries-hooks-outputs": wf("rich", [
-        {"name": "main", "steps": [[{"name": "a", "template": "r", "hooks": {"exit": {"template": "c"}}}],
-                                   [{"name": "b", "template": "c", "when": "1 == 2"}]],
-         "outputs": {"parameters": [{"name": "o", "globalName": "g", "valueFrom": {"parameter": "{{steps.a.outputs.parameters.x}}"}}]}},
-        {"name": "r", "retryStrategy": {"limit": 2}, "container": C,
-         "outputs": {"parameters": [{"name": "x", "valueFrom": {"path": "/tmp/x", "default": "d"}}],
-                     "artifacts": [{"name": "art", "path": "/tmp/a"}]}},
-        {"name": "c", "container": C},
-    ], onExit="c"),
-    "dag-taskgroup-omitted": wf("dagt", [
-        {"name": "main", "dag": {"tasks": [{"name": "A", "template": "c", "withItems": [1, 2]},
-                                           {"name": "B", "template": "c", "depends": "A.Failed"}]}},
-        {"name": "c", "container": C}]),
+    "retries-hooks-outputs": wf(
+        "rich",
+        [
+            {
+                "name": "main",
+                "steps": [
+                    [{"name": "a", "template": "r", "hooks": {"exit": {"template": "c"}}}],
+                    [{"name": "b", "template": "c", "when": "1 == 2"}],
+                ],
+                "outputs": {
+                    "parameters": [
+                        {
+                            "name": "o",
+                            "globalName": "g",
+                            "valueFrom": {"parameter": "{{steps.a.outputs.parameters.x}}"},
+                        }
+                    ]
+                },
+            },
+            {
+                "name": "r",
+                "retryStrategy": {"limit": 2},
+                "container": C,
+                "outputs": {
+                    "parameters": [{"name": "x", "valueFrom": {"path": "/tmp/x", "default": "d"}}],
+                    "artifacts": [{"name": "art", "path": "/tmp/a"}],
+                },
+            },
+            {"name": "c", "container": C},
+        ],
+        onExit="c",
+    ),
+    "dag-taskgroup-omitted": wf(
+        "dagt",
+        [
+            {
+                "name": "main",
+                "dag": {
+                    "tasks": [
+                        {"name": "A", "template": "c", "withItems": [1, 2]},
+                        {"name": "B", "template": "c", "depends": "A.Failed"},
+                    ]
+                },
+            },
+            {"name": "c", "container": C},
+        ],
+    ),
 }
 
 
@@ -38,8 +72,10 @@ def test_status_parses_as_argo_types(case):
     def outcome(pod):
         if on_exit(pod):
             return 0, None
-        return next(attempts), {"parameters": [{"name": "x", "value": "1"}],
-                                "artifacts": [{"name": "art", "path": "/tmp/a", "s3": {"key": "k/a.tgz"}}]}
+        return next(attempts), {
+            "parameters": [{"name": "x", "value": "1"}],
+            "artifacts": [{"name": "art", "path": "/tmp/a", "s3": {"key": "k/a.tgz"}}],
+        }
 
     world.run(outcome=outcome)
     parsed = parse_object(world.workflow)

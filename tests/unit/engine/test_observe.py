@@ -222,7 +222,10 @@ def test_the_engine_reads_converted_pods_into_nodes():
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Workflow",
         "metadata": {"name": "wf", "namespace": "ns", "uid": "u1"},
-        "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "busybox", "command": ["true"]}}]},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [{"name": "main", "container": {"image": "busybox", "command": ["true"]}}],
+        },
     }
     first = step(wf, Observed(), T0)
     (create,) = first.pods_to_create()

@@ -130,7 +130,9 @@ def test_template_types(case):
         assert {"name": "tmp-dir-argo", "mountPath": "/tmp"} in executor["volumeMounts"]
     for sidecar in names[names.index("main") + 1 :]:
         assert containers(pod)[sidecar]["command"][:2] == [LAUNCHER, "--"]
-        assert {"name": "var-run-argo", "mountPath": "/var/run/argo"} in containers(pod)[sidecar]["volumeMounts"]
+        assert {"name": "var-run-argo", "mountPath": "/var/run/argo"} in containers(pod)[sidecar][
+            "volumeMounts"
+        ]
         env = {e["name"]: e.get("value") for e in containers(pod)[sidecar]["env"]}
         assert env["ARGO_CONTAINER_NAME"] == sidecar
 

@@ -13,8 +13,13 @@ DEMO = {
         "entrypoint": "main",
         "onExit": "notify",
         "templates": [
-            {"name": "main", "steps": [[{"name": "hello", "template": "say"}],
-                                       [{"name": "loop", "template": "say", "withItems": ["a", "b"]}]]},
+            {
+                "name": "main",
+                "steps": [
+                    [{"name": "hello", "template": "say"}],
+                    [{"name": "loop", "template": "say", "withItems": ["a", "b"]}],
+                ],
+            },
             {"name": "say", "container": {"image": "busybox", "command": ["echo", "hi"]}},
             {"name": "notify", "container": {"image": "busybox", "command": ["echo", "bye"]}},
         ],
@@ -41,13 +46,20 @@ def test_worked_example_final_status():
     assert set(nodes) == set(EXPECTED)
     for name, (node_id, ntype, shown, boundary, children) in EXPECTED.items():
         node = nodes[name]
-        assert (node["id"], node["type"], node["displayName"], node.get("boundaryID"), node.get("children")) == (
-            node_id, ntype, shown, boundary, children), name
+        assert (
+            node["id"],
+            node["type"],
+            node["displayName"],
+            node.get("boundaryID"),
+            node.get("children"),
+        ) == (node_id, ntype, shown, boundary, children), name
         assert node["phase"] == "Succeeded"
     assert nodes[WF]["outboundNodes"] == [f"{WF}-2298460602", f"{WF}-3739833248"]
     assert world.status["progress"] == "4/4"
     assert world.created == [
-        "demo-x7k2p-say-4190768701", "demo-x7k2p-say-2298460602", "demo-x7k2p-say-3739833248",
+        "demo-x7k2p-say-4190768701",
+        "demo-x7k2p-say-2298460602",
+        "demo-x7k2p-say-3739833248",
         "demo-x7k2p-notify-1468038654",
     ]
 
@@ -58,7 +70,10 @@ def test_worked_example_step_by_step():
     world.step()
     assert world.phase == "Running"
     assert {n: v["phase"] for n, v in world.nodes_by_name().items()} == {
-        WF: "Running", f"{WF}[0]": "Running", f"{WF}[0].hello": "Pending"}
+        WF: "Running",
+        f"{WF}[0]": "Running",
+        f"{WF}[0].hello": "Pending",
+    }
     world.start_all()
     world.step()
     assert world.node(f"{WF}[0].hello")["phase"] == "Running"
@@ -84,10 +99,16 @@ def test_worked_example_step_by_step():
 def test_failed_step_fails_group_steps_and_workflow():
     wf = {
         "metadata": {"name": "failed-retries-tjjsc"},
-        "spec": {"entrypoint": "main", "templates": [
-            {"name": "main", "steps": [[{"name": "fail", "template": "c"}], [{"name": "never", "template": "c"}]]},
-            {"name": "c", "container": {"image": "busybox", "command": ["false"]}},
-        ]},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "steps": [[{"name": "fail", "template": "c"}], [{"name": "never", "template": "c"}]],
+                },
+                {"name": "c", "container": {"image": "busybox", "command": ["false"]}},
+            ],
+        },
     }
     world = World(wf)
     world.run(outcome=lambda pod: (1, None))
