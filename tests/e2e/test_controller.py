@@ -231,8 +231,15 @@ def test_the_controller_serves_argo_metrics_and_probes(kubectl, namespace, insta
     name = f"metrics-{uuid.uuid4().hex[:5]}"
     create(kubectl, namespace, workflow(name, instance, suspend_steps("0")))
     assert wait_done(kubectl, namespace, name)["status"]["phase"] == "Succeeded"
-    code, text = controller.get("/metrics")
-    assert code == 200
+
+    # The status is written before the reconcile that wrote it ends (its actions, then its duration is
+    # observed): a reader can see Succeeded while that reconcile is still busy, so wait for its figure.
+    def measured() -> str | None:
+        code, text = controller.get("/metrics")
+        assert code == 200
+        return text if "argo_workflows_operation_duration_seconds_bucket" in text else None
+
+    text = eventually(measured, 60, 0.2, "a reconcile measured in /metrics")
     for name in (
         "argo_workflows_queue_depth_gauge",
         "argo_workflows_operation_duration_seconds_bucket",
