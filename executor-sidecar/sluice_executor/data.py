@@ -11,14 +11,13 @@ log, with exit code 1.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from sluice_executor.drivers import DriverError
 from sluice_executor.podenv import PodEnv
 from sluice_executor.taskresult import Reporter, ResultAPI, ResultAPIError
-from sluice_executor.wait import write_termination_log
+from sluice_executor.wait import conclude, report_then_finish
 from workflow import artifact_rules as rules
 from workflow.expr import compile_expr
 
@@ -71,15 +70,5 @@ async def run_data(env: PodEnv, drivers: Callable[[str], Any], results: ResultAP
     except (DataError, DriverError, ResultAPIError) as exc:
         errors.append(str(exc))
     finally:
-        try:
-            if outputs:
-                await reporter.report(outputs)
-            await reporter.finish()
-        except ResultAPIError as exc:
-            errors.append(f"reporting the outputs: {exc}")
-    if errors:
-        write_termination_log(env.layout.termination_log, errors)
-        for error in errors:
-            print(f"data: {error}", file=sys.stderr)
-        return 1
-    return 0
+        await report_then_finish(reporter, outputs, errors)
+    return conclude(env.layout.termination_log, errors, "data")

@@ -24,7 +24,7 @@ import yaml
 from sluice_executor import conditions
 from sluice_executor.podenv import PodEnv
 from sluice_executor.taskresult import Reporter, ResultAPI, ResultAPIError
-from sluice_executor.wait import write_termination_log
+from sluice_executor.wait import conclude, report_then_finish
 
 ACTIONS = ("get", "create", "apply", "delete", "replace", "patch")
 POLL_FIRST, POLL_MAX = 1.0, 10.0  # seconds between reads while waiting for a condition
@@ -207,18 +207,8 @@ async def run_resource(
     except (ResourceError, conditions.ConditionError, ResultAPIError) as exc:
         errors.append(str(exc))
     finally:
-        try:
-            if got:
-                await reporter.report(got)
-            await reporter.finish()
-        except ResultAPIError as exc:
-            errors.append(f"reporting the outputs: {exc}")
-    if errors:
-        write_termination_log(env.layout.termination_log, errors)
-        for error in errors:
-            print(f"resource: {error}", file=sys.stderr)
-        return 1
-    return 0
+        await report_then_finish(reporter, got, errors)
+    return conclude(env.layout.termination_log, errors, "resource")
 
 
 def flag_target(resource: dict[str, Any]) -> dict[str, Any] | None:

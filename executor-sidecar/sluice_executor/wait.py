@@ -212,12 +212,27 @@ class Waiter:
                 await self.reporter.finish()
             except ResultAPIError as exc:
                 errors.append(f"finishing the task result {self.env.node_id}: {exc}")
-        if errors:
-            write_termination_log(self.env.layout.termination_log, errors)
-            for error in errors:
-                print(f"wait: {error}", file=sys.stderr)
-            return 1
+        return conclude(self.env.layout.termination_log, errors, "wait")
+
+
+async def report_then_finish(reporter: Reporter, outputs: dict[str, Any], errors: list[str]) -> None:
+    """Report `outputs` (when there are any), then always finish the task result; API errors join `errors`."""
+    try:
+        if outputs:
+            await reporter.report(outputs)
+        await reporter.finish()
+    except ResultAPIError as exc:
+        errors.append(f"reporting the outputs: {exc}")
+
+
+def conclude(termination_log: Path, errors: list[str], who: str) -> int:
+    """An executor command's exit code: 0, or 1 with its errors in the termination log and on stderr."""
+    if not errors:
         return 0
+    write_termination_log(termination_log, errors)
+    for error in errors:
+        print(f"{who}: {error}", file=sys.stderr)
+    return 1
 
 
 def write_termination_log(path: Path, errors: list[str]) -> None:
