@@ -122,3 +122,18 @@ class Verbs:
 
 def name_age_rows(items: list[dict[str, Any]], now: float) -> list[list[str]]:
     return [["NAME", "AGE"]] + [[o["metadata"]["name"], age(o, now)] for o in items]
+
+
+def add_lint_verb(sub: argparse._SubParsersAction, what: str) -> None:
+    """`<group> lint PATH...`: the files checked exactly as `sluice lint` checks them."""
+    lint = sub.add_parser("lint", help=f"validate {what} files (as `sluice lint`)")
+    lint.add_argument("paths", nargs="+", metavar="PATH")
+    lint.add_argument("-o", "--output", choices=["pretty", "json"], default="pretty")
+    lint.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    lint.set_defaults(run=_lint)
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from sluice.commands import lint  # noqa: PLC0415 - the checker is imported only when it lints
+
+    return lint.run(args)

@@ -13,7 +13,7 @@ from typing import Any
 from sluice.cli import EXIT_OK
 from sluice.cluster import ARGO, Cluster, add_cluster_args, run_verb
 from sluice.output import age, human, stamp
-from sluice.resources import Verbs
+from sluice.resources import Verbs, add_lint_verb
 
 
 def schedules(cron: dict[str, Any]) -> list[str]:
@@ -81,17 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                 f"cron {verb}", args, lambda c: set_suspend(c, args.names, value, verb)
             )
         )
-    lint = sub.add_parser("lint", help="validate CronWorkflow files (as `sluice lint`)")
-    lint.add_argument("paths", nargs="+", metavar="PATH")
-    lint.add_argument("-o", "--output", choices=["pretty", "json"], default="pretty")
-    lint.add_argument("--color", choices=["auto", "always", "never"], default="auto")
-    lint.set_defaults(run=_lint)
-
-
-def _lint(args: argparse.Namespace) -> int:
-    from sluice.commands import lint  # noqa: PLC0415
-
-    return lint.run(args)
+    add_lint_verb(sub, "CronWorkflow")
 
 
 async def set_suspend(cluster: Cluster, names: list[str], value: bool | None, verb: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sluice.resources import Verbs, name_age_rows
+from sluice.resources import Verbs, add_lint_verb, name_age_rows
 
 VERBS = Verbs("template", "WorkflowTemplate", "workflow template", name_age_rows)
 
@@ -13,14 +13,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("template", help="manage WorkflowTemplates on a cluster")
     sub = p.add_subparsers(dest="template_verb", metavar="VERB", required=True)
     VERBS.register(sub)
-    lint = sub.add_parser("lint", help="validate WorkflowTemplate files (as `sluice lint`)")
-    lint.add_argument("paths", nargs="+", metavar="PATH")
-    lint.add_argument("-o", "--output", choices=["pretty", "json"], default="pretty")
-    lint.add_argument("--color", choices=["auto", "always", "never"], default="auto")
-    lint.set_defaults(run=_lint)
-
-
-def _lint(args: argparse.Namespace) -> int:
-    from sluice.commands import lint  # noqa: PLC0415
-
-    return lint.run(args)
+    add_lint_verb(sub, "WorkflowTemplate")
