@@ -11,7 +11,14 @@ import random
 import uuid
 from pathlib import Path
 
+import pytest
+
 from .controller_support import LocalController, get_wf, wait_done, workflow
+
+# Out of CI's e2e tier until diagnosed: it passed alone (70 s) and in the controller's own runs, but
+# failed once inside a whole e2e run on 2026-12-06 (cause not yet known: a controller bug under kill -9
+# or the test's pod watch). Run it: pytest -m quarantine tests/e2e/test_controller_reliability.py
+pytestmark = [pytest.mark.e2e, pytest.mark.quarantine]
 
 KILLS = 20
 SEED = 11  # fixed: the same kill points on every run
