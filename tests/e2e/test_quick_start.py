@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .cluster_examples import cluster_examples, support_objects
+from .cluster_examples import LIKELY_RUNS, cluster_examples, likely_examples, support_objects
 from .controller_support import REPO, eventually, grant_executor, wait_done
 from .test_install import QUICK_START, as_list, ensure_minio_image, image_of, render
 
@@ -375,4 +375,21 @@ def test_argo_example_reaches_its_expected_phase(kubectl, examples_run, example)
     if example.probabilistic:
         assert status["phase"] in ("Succeeded", "Failed", "Error")
         return  # its outcome is random in Argo too: finishing is what can be checked
+    runs = 1
+    while status["phase"] != example.expected and example.file in LIKELY and runs < LIKELY_RUNS:
+        status = _run_again(kubectl, ns, example, f"{name}-r{runs}")
+        runs += 1
     assert status["phase"] == example.expected, f"{example.file}: {status['phase']}: {status.get('message')}"
+
+
+LIKELY = likely_examples()
+
+
+def _run_again(kubectl, ns: str, example, name: str) -> dict:
+    """One more run of an example whose outcome is random (a `likely:` one): its final status."""
+    doc = json.loads(json.dumps(example.doc))
+    meta = doc.setdefault("metadata", {})
+    meta.pop("generateName", None)
+    meta["name"], meta["namespace"] = name, ns
+    kubectl("create", "-f", "-", input=json.dumps(doc), timeout=120)
+    return wait_done(kubectl, ns, name, timeout=600)["status"]
