@@ -95,3 +95,26 @@ def namespace(kubectl) -> str:
     )
     yield name
     kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def crds_installed(kubectl) -> list[str]:
+    """Apply crds/ server-side and wait until every CRD is Established and served: first, for every
+    e2e test (a new cluster has none, and the controller, CLI and executor tests need them)."""
+    out = kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=sluice-e2e-crds",
+        "--force-conflicts",
+        "-k",
+        str(REPO / "crds"),
+        "-o",
+        "name",
+        timeout=300,
+    )
+    names = [line.split("/", 1)[1] for line in out.split()]
+    assert len(names) == 6, out
+    kubectl(
+        "wait", "--for=condition=Established", "--timeout=120s", *[f"crd/{n}" for n in names], timeout=150
+    )
+    return names

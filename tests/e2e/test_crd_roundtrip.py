@@ -17,7 +17,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.rest import ApiException
@@ -95,28 +94,6 @@ def test_lost_fields_reports_what_it_claims():
 
 
 # --- fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def crds_installed(kubectl) -> list[str]:
-    """Apply crds/ server-side and wait until every CRD is Established and served."""
-    out = kubectl(
-        "apply",
-        "--server-side",
-        "--field-manager=sluice-e2e-crds",
-        "--force-conflicts",
-        "-k",
-        str(REPO / "crds"),
-        "-o",
-        "name",
-        timeout=300,
-    )
-    names = [line.split("/", 1)[1] for line in out.split()]
-    assert len(names) == 6, out
-    kubectl(
-        "wait", "--for=condition=Established", "--timeout=120s", *[f"crd/{n}" for n in names], timeout=150
-    )
-    return names
 
 
 def test_crds_install_server_side_and_are_established(kubectl, crds_installed):
