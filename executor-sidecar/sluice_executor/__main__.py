@@ -58,15 +58,13 @@ def run(args: argparse.Namespace) -> int:
 async def _data(env: PodEnv, drivers, kubeconfig: str | None) -> int:
     from sluice_executor.data import run_data
     from sluice_executor.taskresult import KubeResultAPI
-    from sluice_executor.wait import write_termination_log
+    from sluice_executor.wait import conclude
 
     try:
         results = await KubeResultAPI.connect(kubeconfig)
     except Exception as exc:  # no service account token, a bad kubeconfig: say so where the node shows it
         message = f"cannot reach the Kubernetes API to report outputs: {exc}"
-        write_termination_log(env.layout.termination_log, [message])
-        print(f"data: {message}", file=sys.stderr)
-        return 1
+        return conclude(env.layout.termination_log, [message], "data")
     try:
         return await run_data(env, drivers, results)
     finally:
@@ -77,16 +75,14 @@ async def _resource(env: PodEnv, action: str, kubeconfig: str | None) -> int:
     from sluice_executor.kube_resources import KubeResources
     from sluice_executor.resource import run_resource
     from sluice_executor.taskresult import KubeResultAPI
-    from sluice_executor.wait import write_termination_log
+    from sluice_executor.wait import conclude
 
     try:
         results = await KubeResultAPI.connect(kubeconfig)
         resources = await KubeResources.connect(kubeconfig)
     except Exception as exc:  # no service account token, a bad kubeconfig: say so where the node shows it
         message = f"cannot reach the Kubernetes API: {exc}"
-        write_termination_log(env.layout.termination_log, [message])
-        print(f"resource: {message}", file=sys.stderr)
-        return 1
+        return conclude(env.layout.termination_log, [message], "resource")
     try:
         return await run_resource(env, action, resources, results)
     finally:
@@ -96,15 +92,13 @@ async def _resource(env: PodEnv, action: str, kubeconfig: str | None) -> int:
 
 async def _wait(env: PodEnv, drivers, kubeconfig: str | None) -> int:
     from sluice_executor.taskresult import KubeResultAPI
-    from sluice_executor.wait import Waiter, write_termination_log
+    from sluice_executor.wait import Waiter, conclude
 
     try:
         api = await KubeResultAPI.connect(kubeconfig)
     except Exception as exc:  # no service account token, a bad kubeconfig: say so where the node shows it
         message = f"cannot reach the Kubernetes API to report outputs: {exc}"
-        write_termination_log(env.layout.termination_log, [message])
-        print(f"wait: {message}", file=sys.stderr)
-        return 1
+        return conclude(env.layout.termination_log, [message], "wait")
     try:
         return await Waiter(env, api, drivers).run()
     finally:
