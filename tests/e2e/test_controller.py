@@ -366,3 +366,26 @@ def test_a_pod_the_api_server_refuses_fails_its_node_with_the_answer(
     assert node["phase"] == "Error" and "failed to create pod" in node["message"], node
     assert "quantities must match" in node["message"]
     assert wf["status"]["phase"] in ("Error", "Failed")
+
+
+@pytest.mark.parametrize("example", ["pod-spec-yaml-patch.yaml", "pod-spec-patch-wf-tmpl.yaml"])
+def test_the_workflow_podspecpatch_gets_the_workflow_parameters(
+    kubectl, namespace, instance, controller, argo_examples, example
+):
+    """Argo's two examples: `{{workflow.parameters.mem-limit}}` in the workflow's podSpecPatch reaches the
+    pod as 100Mi (unsubstituted, the API server refused the pod)."""
+    import yaml
+
+    doc = yaml.safe_load((argo_examples / example).read_text())
+    name = f"psp-{uuid.uuid4().hex[:5]}"
+    grant_executor(kubectl, namespace)
+    create(kubectl, namespace, workflow(name, instance, doc["spec"]))
+    wf = wait_done(kubectl, namespace, name, timeout=240)
+    assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
+    pods = json.loads(
+        kubectl("get", "pods", "-n", namespace, "-l", f"workflows.argoproj.io/workflow={name}", "-o", "json")
+    )["items"]
+    main = next(c for c in pods[0]["spec"]["containers"] if c["name"] == "main")
+    assert main["resources"]["limits"]["memory"] == "100Mi"
+    if example == "pod-spec-patch-wf-tmpl.yaml":
+        assert main["resources"]["limits"]["cpu"] == "100m"

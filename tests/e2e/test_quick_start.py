@@ -149,10 +149,6 @@ RUNNABLE = [e for e in EXAMPLES if not e.blockers]
 # so the entry is removed once the cause is fixed). Not counted as passing.
 KNOWN_FAILURES = {
     "container-set-template/workspace-workflow.yaml": "executor: a containerSet's output on its shared volume is not found by wait (/workspace/out)",
-    "pod-spec-patch-wf-tmpl.yaml": "engine: {{workflow.parameters.*}} in the workflow-level podSpecPatch is not substituted, so the API "
-    "server refuses the pod (the node fails with its answer)",
-    "pod-spec-yaml-patch.yaml": "engine: {{workflow.parameters.*}} in the workflow-level podSpecPatch is not substituted, so the API "
-    "server refuses the pod (the node fails with its answer)",
 }
 CASES = [
     pytest.param(

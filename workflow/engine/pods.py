@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from workflow import artifact_rules, names
-from workflow.engine import clock
+from workflow.engine import clock, subst
 from workflow.engine.model import CreatePod, TerminatePod
 from workflow.engine.state import ERROR, SUCCEEDED
 from workflow.merge import strategic_merge
@@ -278,6 +278,16 @@ def _container_field(tmpl: dict[str, Any], index: int) -> str:
     return "script" if isinstance(tmpl.get("script"), dict) else "container"
 
 
+def workflow_level(eng, field: str) -> Any:
+    """A pod field from the workflow's spec with the global tags (`{{workflow.parameters.x}}`, ...)
+    replaced: Argo substitutes the globals into the whole spec but its templates before any pod is
+    made; a template's own fields get theirs with its inputs (workflow/engine/scope.py)."""
+    value = eng.spec.get(field)
+    if value is None:
+        return None
+    return subst.render(value, eng.op.globals, {})
+
+
 def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[str, Any]:
     op = eng.op
     spec = eng.spec
@@ -292,7 +302,7 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
     if config.instance_id:
         labels[LABEL_INSTANCE] = config.instance_id
     annotations: dict[str, str] = {}
-    for meta in (spec.get("podMetadata"), tmpl.get("metadata")):
+    for meta in (workflow_level(eng, "podMetadata"), tmpl.get("metadata")):
         if isinstance(meta, dict):
             labels.update({k: str(v) for k, v in (meta.get("labels") or {}).items()})
             annotations.update({k: str(v) for k, v in (meta.get("annotations") or {}).items()})
@@ -407,7 +417,7 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
     mounted = {m.get("name") for c in containers + init_containers for m in c.get("volumeMounts") or ()}
     own_volumes = [v for v in tmpl.get("volumes") or () if isinstance(v, dict)]
     names_taken = {v["name"] for v in volumes}
-    for vol in own_volumes + [v for v in spec.get("volumes") or () if isinstance(v, dict)]:
+    for vol in own_volumes + [v for v in workflow_level(eng, "volumes") or () if isinstance(v, dict)]:
         if vol.get("name") in mounted and vol.get("name") not in names_taken:
             volumes.append(copy.deepcopy(vol))
             names_taken.add(vol.get("name"))
@@ -426,9 +436,9 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         "volumes": volumes,
     }
     for field in POD_FIELDS:
-        value = tmpl.get(field) if tmpl.get(field) is not None else spec.get(field)
+        value = tmpl.get(field) if tmpl.get(field) is not None else workflow_level(eng, field)
         if field == "priorityClassName" and value is None:
-            value = spec.get("podPriorityClassName")
+            value = workflow_level(eng, "podPriorityClassName")
         if value is not None:
             pod_spec[field] = copy.deepcopy(value)
     executor_sa = ((tmpl.get("executor") or {}).get("serviceAccountName")) or (
@@ -438,7 +448,7 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         annotations["workflows.argoproj.io/executor-service-account"] = str(executor_sa)
     if deadline_seconds is not None:
         pod_spec["activeDeadlineSeconds"] = deadline_seconds
-    for patch in (spec.get("podSpecPatch"), tmpl.get("podSpecPatch")):
+    for patch in (workflow_level(eng, "podSpecPatch"), tmpl.get("podSpecPatch")):
         if isinstance(patch, str) and patch.strip():
             try:
                 parsed = yaml.safe_load(patch)

@@ -324,3 +324,44 @@ def test_a_data_template_main_reads_the_repository_credentials():
     mount = {"name": "argo-secret-minio-creds", "mountPath": "/argo/secret/minio-creds", "readOnly": True}
     assert mount in containers(pod)["main"]["volumeMounts"]
     assert containers(pod)["main"]["command"] == ["sluice", "executor", "data"]
+
+
+WF_PARAMS = {"parameters": [{"name": "mem-limit", "value": "100Mi"}, {"name": "zone", "value": "z1"}]}
+
+
+def test_workflow_level_pod_spec_patch_gets_the_workflow_parameters():
+    """pod-spec-yaml-patch.yaml: the workflow's patch names `{{workflow.parameters.mem-limit}}`."""
+    patch = 'containers:\n  - name: main\n    resources:\n      limits:\n        memory: "{{workflow.parameters.mem-limit}}"\n'
+    pod, _ = render(
+        {"name": "t", "container": {"image": "busybox", "command": ["echo"]}},
+        arguments=WF_PARAMS,
+        podSpecPatch=patch,
+    )
+    assert containers(pod)["main"]["resources"]["limits"]["memory"] == "100Mi"
+
+
+def test_workflow_and_template_patches_both_substituted_template_last():
+    """pod-spec-patch-wf-tmpl.yaml: the workflow's patch, then the template's, each with its parameters."""
+    template = {
+        "name": "t",
+        "podSpecPatch": '{"containers":[{"name":"main","resources":{"limits":{"cpu":"{{workflow.parameters.cpu}}"}}}]}',
+        "container": {"image": "busybox", "command": ["echo"]},
+    }
+    pod, _ = render(
+        template,
+        arguments={"parameters": [{"name": "cpu", "value": "100m"}, {"name": "mem", "value": "64Mi"}]},
+        podSpecPatch='{"containers":[{"name":"main","resources":{"limits":{"memory":"{{workflow.parameters.mem}}","cpu":"1"}}}]}',
+    )
+    assert containers(pod)["main"]["resources"]["limits"] == {"memory": "64Mi", "cpu": "100m"}
+
+
+def test_workflow_level_pod_fields_get_the_globals_and_unknown_tags_stay():
+    pod, _ = render(
+        {"name": "t", "container": {"image": "busybox", "command": ["echo"]}},
+        arguments=WF_PARAMS,
+        nodeSelector={"zone": "{{workflow.parameters.zone}}"},
+        podMetadata={"labels": {"wf": "{{workflow.name}}"}, "annotations": {"later": "{{pod.name}}"}},
+    )
+    assert pod["spec"]["nodeSelector"] == {"zone": "z1"}
+    assert pod["metadata"]["labels"]["wf"] == "wf"
+    assert pod["metadata"]["annotations"]["later"] == "{{pod.name}}"
