@@ -91,13 +91,30 @@ def exit_codes(env: PodEnv) -> dict[str, int] | None:
 
 
 def _source(env: PodEnv, kind: str, path: str) -> Path:
-    """Where an output is readable from `wait`: the launcher's copy, else main's volume mirrored at
-    /mainctrfs."""
-    copy = env.layout.output_copy(kind, path)
-    if copy.exists() or copy.is_symlink():
-        return copy
-    mirrored = env.layout.mainctrfs / path.lstrip("/")
-    return mirrored if mirrored.exists() else copy
+    """Where an output is readable from `wait`: on a volume mirrored at /mainctrfs (pods.py mounts only
+    main's volumes there) it is read in place, as every container left it (a containerSet member may
+    write it after `main`'s launcher copied what it saw); else the launcher's copy."""
+    root = env.layout.mainctrfs
+    mirrored = root / os.path.normpath("/" + path).lstrip("/")
+    if mirrored.exists() and _confined(mirrored, root):
+        return mirrored
+    return env.layout.output_copy(kind, path)
+
+
+def _confined(path: Path, root: Path) -> bool:
+    """Does everything under `path` stay inside `root`? A link on main's volume is followed in `wait`'s
+    filesystem, which holds the artifact credentials: one pointing out is not read there."""
+    top = root.resolve()
+    if not path.resolve().is_relative_to(top):
+        return False
+    if not path.is_dir():
+        return True
+    for base, dirs, files in os.walk(path):
+        for name in dirs + files:
+            entry = Path(base) / name
+            if entry.is_symlink() and not entry.resolve().is_relative_to(top):
+                return False
+    return True
 
 
 def collect(env: PodEnv, codes: dict[str, int], drivers: transfer.DriverFor) -> Collected:

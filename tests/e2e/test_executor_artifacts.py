@@ -60,9 +60,8 @@ def drive(
     raise AssertionError(f"the workflow did not complete: {wf.get('status', {}).get('phase')}")
 
 
-def test_artifact_passing_through_the_clusters_minio(kubectl, executor_rbac, argo_examples, own_cluster):
-    """Argo's artifact-passing example: the first pod uploads `hello-art` to the repository (the
-    project's MinIO on the node), the second downloads it by the key the first reported."""
+def minio_repository(kubectl, namespace: str, own_cluster: bool) -> dict:
+    """The project's MinIO on the node (cluster/up.sh) as an S3 repository, its keys in a Secret."""
     if not own_cluster:
         pytest.skip("needs the project's cluster: its MinIO at 10.250.0.1:9000 (cluster/up.sh)")
     from tests.e2e.conftest import CLUSTER_DIR
@@ -73,14 +72,14 @@ def test_artifact_passing_through_the_clusters_minio(kubectl, executor_rbac, arg
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": "executor-minio", "namespace": executor_rbac},
+        "metadata": {"name": "executor-minio", "namespace": namespace},
         "stringData": {
             "accesskey": settings["SLUICE_S3_ACCESS_KEY"],
             "secretkey": settings["SLUICE_S3_SECRET_KEY"],
         },
     }
     kubectl("apply", "-f", "-", input=json.dumps(secret))
-    repo = {
+    return {
         "s3": {
             "endpoint": settings["SLUICE_S3_ENDPOINT"],
             "bucket": settings["SLUICE_S3_BUCKET"],
@@ -90,6 +89,12 @@ def test_artifact_passing_through_the_clusters_minio(kubectl, executor_rbac, arg
             "keyFormat": "e2e/{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}",
         }
     }
+
+
+def test_artifact_passing_through_the_clusters_minio(kubectl, executor_rbac, argo_examples, own_cluster):
+    """Argo's artifact-passing example: the first pod uploads `hello-art` to the repository (the
+    project's MinIO on the node), the second downloads it by the key the first reported."""
+    repo = minio_repository(kubectl, executor_rbac, own_cluster)
     example = yaml.safe_load((argo_examples / "artifact-passing.yaml").read_text())
     wf = stored_workflow(kubectl, executor_rbac, example, "exec-artifacts")
     config = EngineConfig(
@@ -159,3 +164,24 @@ def test_resource_template_pod_creates_an_owned_configmap(kubectl, executor_rbac
     owned = [m for m in maps if m["metadata"]["name"].startswith("owned-eg-")]
     assert len(owned) == 1
     assert owned[0]["metadata"]["ownerReferences"][0]["uid"] == wf["metadata"]["uid"]
+
+
+def test_container_set_workspace_output(kubectl, executor_rbac, argo_examples, own_cluster):
+    """Argo's container-set-template/workspace-workflow.yaml: member `a` writes /workspace/out on the set's
+    shared volume; `wait` reads it through its mirror at /mainctrfs/workspace and reports it as the
+    parameter and as the artifact it uploads."""
+    repo = minio_repository(kubectl, executor_rbac, own_cluster)
+    example = yaml.safe_load((argo_examples / "container-set-template/workspace-workflow.yaml").read_text())
+    wf = stored_workflow(kubectl, executor_rbac, example, "exec-workspace")
+    config = EngineConfig(
+        executor_image=EXECUTOR_IMAGE,
+        executor_image_pull_policy="IfNotPresent",
+        artifact_repository=repo,
+        images={"argoproj/argosay:v2": {"entrypoint": ["/argosay"]}},
+    )
+    wf, created = drive(kubectl, executor_rbac, wf, config, max_pods=1)
+    node = next(n for n in wf["status"]["nodes"].values() if n["type"] == "Pod")
+    assert wf["status"]["phase"] == "Succeeded", node.get("message")
+    assert node["outputs"]["parameters"][0]["value"] == "hi"
+    [art] = node["outputs"]["artifacts"]
+    assert art["s3"]["key"] == f"e2e/{executor_rbac}/exec-workspace/{created[0]['metadata']['name']}/out.tgz"

@@ -147,9 +147,7 @@ EXAMPLES = cluster_examples(EXAMPLES_ROOT) if EXAMPLES_ROOT.is_dir() else []
 RUNNABLE = [e for e in EXAMPLES if not e.blockers]
 # Runnable, but failing for reasons outside the controller, each named (strict: passing fails the test,
 # so the entry is removed once the cause is fixed). Not counted as passing.
-KNOWN_FAILURES = {
-    "container-set-template/workspace-workflow.yaml": "executor: a containerSet's output on its shared volume is not found by wait (/workspace/out)",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 CASES = [
     pytest.param(
         e,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import signal
 import subprocess
@@ -361,3 +362,63 @@ def test_a_killed_launcher_does_not_leave_wait_running(launcher_bin, tmp_path, s
     assert result["outputs"]["exitCode"] == "137"
     assert result["metadata"]["labels"][LABEL_COMPLETED] == "true"
     assert not (env.layout.ctr("main") / "exitcode").exists()
+
+
+def _workspace_set(tmp_path: Path) -> tuple[dict, Path, Path]:
+    """A containerSet whose output lies on a volume main sees at `path` and wait at mainctrfs/`path`."""
+    path = tmp_path / "workspace" / "out"
+    tmpl = {
+        "name": "cs",
+        "archiveLocation": REPO_LOCATION,
+        "containerSet": {"containers": [{"name": "a", "image": "x"}, {"name": "main", "image": "x"}]},
+        "outputs": {
+            "parameters": [{"name": "out", "valueFrom": {"path": str(path)}}],
+            "artifacts": [{"name": "out", "path": str(path), "archive": {"none": {}}}],
+        },
+    }
+    mirrored = tmp_path / "mainctrfs" / str(path).lstrip("/")
+    mirrored.parent.mkdir(parents=True)
+    return tmpl, path, mirrored
+
+
+def test_containerset_output_on_a_volume_is_read_where_every_member_left_it(launcher_bin, tmp_path, store):
+    """main ends first and its launcher copies what it sees then; member `a` writes the volume later: wait
+    reads the volume (mirrored at /mainctrfs), not main's early copy."""
+    tmpl, path, mirrored = _workspace_set(tmp_path)
+    env = pod_env(tmp_path, tmpl)
+    assert run_init(env, drivers_for(store), launcher_bin) == 0
+    path.parent.mkdir(parents=True)
+    path.write_text("early")
+    assert run_main(env.layout.launcher, env, "true").returncode == 0
+    a = run_main(env.layout.launcher, env, "sh", "-c", f"printf hi > {mirrored}", container="a")
+    assert a.returncode == 0, a.stderr
+    api = RecordingAPI()
+    assert wait(env, api, store) == 0
+    outputs = api.result("wf-1-123")["outputs"]
+    assert outputs["parameters"][0]["value"] == "hi"
+    [art] = outputs["artifacts"]
+    assert (store / art["s3"]["key"]).read_text() == "hi"
+
+
+def test_a_link_on_the_volume_leaving_it_is_not_followed_in_wait(launcher_bin, tmp_path, store):
+    """wait's filesystem holds the artifact credentials: a link on main's volume pointing out of it is
+    not read there (wait falls back to what main's launcher saw)."""
+    tmpl, path, mirrored = _workspace_set(tmp_path)
+    secret = tmp_path / "secret"
+    secret.write_text("s3cr3t")
+    env = pod_env(tmp_path, tmpl)
+    assert run_init(env, drivers_for(store), launcher_bin) == 0
+    path.parent.mkdir(parents=True)
+    path.write_text("main's view")
+    assert run_main(env.layout.launcher, env, "true").returncode == 0
+    assert (
+        run_main(env.layout.launcher, env, "ln", "-s", str(secret), str(mirrored), container="a").returncode
+        == 0
+    )
+    api = RecordingAPI()
+    assert wait(env, api, store) == 0
+    outputs = api.result("wf-1-123")["outputs"]
+    assert outputs["parameters"][0]["value"] == "main's view"
+    assert "s3cr3t" not in json.dumps(outputs)
+    [art] = outputs["artifacts"]
+    assert (store / art["s3"]["key"]).read_text() == "main's view"

@@ -38,6 +38,7 @@ SECRETS = "/argo/secret"
 STAGING = "/argo/staging"
 SCRIPT_PATH = "/argo/staging/script"
 INPUT_ARTIFACTS = "/argo/inputs/artifacts"
+MAINCTRFS = "/mainctrfs"
 LABEL_WORKFLOW = "workflows.argoproj.io/workflow"
 LABEL_COMPLETED = "workflows.argoproj.io/completed"
 LABEL_ON_EXIT = "workflows.argoproj.io/on-exit"
@@ -246,15 +247,45 @@ def _mount(container: dict[str, Any], mount: dict[str, Any]) -> None:
     container["volumeMounts"] = mounts
 
 
+EXECUTOR_VOLUMES = frozenset({"var-run-argo", "tmp-dir-argo", "argo-staging", "input-artifacts"})
+
+
+def _mirror_mounts(wait: dict[str, Any], mains: list[dict[str, Any]]) -> None:
+    """Main's volume mounts (every member's, for a containerSet) re-mounted read-only into `wait` under
+    /mainctrfs, where it reads outputs written on a volume (argo-anchor.md §1.11 "Mirrored mounts"): a
+    containerSet member other than `main` can only leave outputs there."""
+    for container in mains:
+        for mount in container.get("volumeMounts") or ():
+            if not isinstance(mount, dict) or mount.get("name") in EXECUTOR_VOLUMES:
+                continue
+            path = str(mount.get("mountPath") or "")
+            if not path.startswith("/"):
+                continue
+            mirrored = {
+                "name": mount.get("name"),
+                "mountPath": MAINCTRFS + path.rstrip("/"),
+                "readOnly": True,
+            }
+            for key in ("subPath", "subPathExpr"):
+                if mount.get(key):
+                    mirrored[key] = mount[key]
+            _mount(wait, mirrored)
+
+
 def main_containers(tmpl: dict[str, Any], executor_image: str = "") -> list[dict[str, Any]]:
     """The user containers of a leaf template, `main` first (containerSet: its members)."""
     if isinstance(tmpl.get("containerSet"), dict):
-        # `dependencies` is the launcher's business (it reads the template), not a Pod field
-        return [
-            {k: v for k, v in c.items() if k != "dependencies"}
-            for c in tmpl["containerSet"].get("containers") or ()
-            if isinstance(c, dict)
-        ]
+        # `dependencies` is the launcher's business (it reads the template), not a Pod field; the set's
+        # `volumeMounts` are every member's
+        shared = [m for m in tmpl["containerSet"].get("volumeMounts") or () if isinstance(m, dict)]
+        members = []
+        for c in tmpl["containerSet"].get("containers") or ():
+            if isinstance(c, dict):
+                member = {k: v for k, v in c.items() if k != "dependencies"}
+                for mount in shared:
+                    _mount(member, copy.deepcopy(mount))
+                members.append(member)
+        return members
     if isinstance(tmpl.get("script"), dict):
         script = {k: v for k, v in tmpl["script"].items() if k != "source"}
         script["name"] = "main"
@@ -412,6 +443,8 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         _mount(sidecar, run_mount)
         sidecars.append(sidecar)
     needs_wait = not runs_executor
+    if needs_wait:
+        _mirror_mounts(wait, user_containers)
     containers = ([wait] if needs_wait else []) + user_containers + sidecars
     init_containers = [init] + [dict(c) for c in tmpl.get("initContainers") or () if isinstance(c, dict)]
     mounted = {m.get("name") for c in containers + init_containers for m in c.get("volumeMounts") or ()}

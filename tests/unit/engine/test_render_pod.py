@@ -365,3 +365,49 @@ def test_workflow_level_pod_fields_get_the_globals_and_unknown_tags_stay():
     assert pod["spec"]["nodeSelector"] == {"zone": "z1"}
     assert pod["metadata"]["labels"]["wf"] == "wf"
     assert pod["metadata"]["annotations"]["later"] == "{{pod.name}}"
+
+
+def test_containerset_volume_mounts_reach_every_member_and_are_mirrored_into_wait():
+    """Argo's container-set-template/workspace-workflow.yaml: member `a` writes /workspace/out, `wait`
+    reads it through /mainctrfs/workspace."""
+    tmpl = {
+        "name": "t",
+        "volumes": [{"name": "workspace", "emptyDir": {}}],
+        "containerSet": {
+            "volumeMounts": [{"name": "workspace", "mountPath": "/workspace"}],
+            "containers": [
+                {"name": "a", "image": "alpine", "command": ["sh"]},
+                {"name": "main", "image": "alpine", "command": ["true"]},
+            ],
+        },
+        "inputs": {"artifacts": [{"name": "in", "path": "/in/x", "raw": {"data": "x"}}]},
+        "outputs": {"parameters": [{"name": "out", "valueFrom": {"path": "/workspace/out"}}]},
+    }
+    pod, _ = render(tmpl)
+    for name in ("a", "main"):
+        assert {"name": "workspace", "mountPath": "/workspace"} in containers(pod)[name]["volumeMounts"]
+    wait = containers(pod)["wait"]["volumeMounts"]
+    assert {"name": "workspace", "mountPath": "/mainctrfs/workspace", "readOnly": True} in wait
+    # the executor's own volumes are not mirrored
+    assert [m for m in wait if m["mountPath"].startswith("/mainctrfs")] == [
+        {"name": "workspace", "mountPath": "/mainctrfs/workspace", "readOnly": True}
+    ]
+    assert {"name": "workspace", "emptyDir": {}} in pod["spec"]["volumes"]
+
+
+def test_main_volume_mounts_are_mirrored_into_wait_with_their_sub_path():
+    tmpl = {
+        "name": "t",
+        "container": {
+            "image": "alpine",
+            "command": ["true"],
+            "volumeMounts": [{"name": "data", "mountPath": "/data/", "subPath": "run1"}],
+        },
+    }
+    pod, _ = render(tmpl, volumes=[{"name": "data", "emptyDir": {}}])
+    assert {
+        "name": "data",
+        "mountPath": "/mainctrfs/data",
+        "readOnly": True,
+        "subPath": "run1",
+    } in containers(pod)["wait"]["volumeMounts"]
