@@ -76,7 +76,13 @@ class ControllerConfig:
             main_container=self.main_container or None,
             images=self.images,
             artifact_repository=self.artifact_repository,
+            workflow_defaults=self.defaults_spec(),
         )
+
+    def defaults_spec(self) -> dict[str, Any] | None:
+        """The spec of `workflowDefaults` (the engine joins it under the Workflow and its template)."""
+        spec = (self.workflow_defaults or {}).get("spec")
+        return spec if isinstance(spec, dict) and spec else None
 
 
 def _fragment(key: str, text: Any) -> Any:

@@ -1,9 +1,10 @@
 """reconcile(key) = `workflow.engine.step` on what the informers hold, then write and apply
 (DESIGN.md contract 1; argo-anchor.md §0.1 for Argo's order).
 
-1. The Workflow from the cache (hydrated: `compressedNodes` read back), workflowDefaults merged under
-   its spec. A workflow the core finds invalid before it ever ran fails with the same messages
-   admission gives (the webhook may have been off).
+1. The Workflow from the cache (hydrated: `compressedNodes` read back); the engine joins the
+   workflowDefaults under it and its WorkflowTemplate (Workflow > template > defaults). A workflow the
+   core finds invalid before it ever ran (checked with the defaults under it) fails with the same
+   messages admission gives (the webhook may have been off).
 2. Observations: its pods and task results (informer indexes by the workflow label), pods created
    but not yet seen (expectations) as Pending, ConfigMaps, locks, the memoization caches, templates.
 3. `step(workflow, observed, now)`.
@@ -38,7 +39,7 @@ from kube.rest import ApiError, Rest
 from workflow.check import CheckOptions, check_object
 from workflow.engine import CacheEntry, Observed, PodObservation, step
 from workflow.engine.observe import node_id_of, pod_observation, task_result_observation, workflow_of
-from workflow.merge import join_workflow_spec
+from workflow.merge import join_workflow_spec, with_workflow_defaults
 
 log = logging.getLogger("sluice.controller")
 
@@ -234,7 +235,9 @@ class Controller:
         uid = wf["metadata"].get("uid") or ""
         if self._checked.get(key) == uid or (wf.get("status") or {}).get("phase"):
             return None
-        report = check_object(wf, self.templates, CheckOptions())
+        report = check_object(
+            with_workflow_defaults(wf, self.config.defaults_spec()), self.templates, CheckOptions()
+        )
         if report.ok:
             self._checked[key] = uid
             return None
@@ -242,18 +245,26 @@ class Controller:
 
     def _engine_view(self, wf: dict[str, Any]) -> dict[str, Any]:
         view = copy.deepcopy(hydrate(wf))
-        defaults = self.config.workflow_defaults
-        if defaults and isinstance(defaults.get("spec"), dict) and isinstance(view.get("spec"), dict):
-            view["spec"] = join_workflow_spec(view["spec"], None, defaults["spec"])
         status = view.get("status") if isinstance(view.get("status"), dict) else {}
         if "artifactRepositoryRef" not in status and status.get("phase") not in DONE:
             # Resolved once, when the workflow starts, and kept (a ConfigMap edit never moves a running
             # workflow's artifacts). A reference that does not resolve fails the workflow.
-            ref = artifacts.resolve(view, self.config_maps.get, self.config.artifact_repository)
+            run_view = {**view, "spec": self.run_spec(view)}
+            ref = artifacts.resolve(run_view, self.config_maps.get, self.config.artifact_repository)
             if ref is not None:
                 view["status"] = {**status, "artifactRepositoryRef": ref}
         self._fail_uncreatable(wf, view)
         return view
+
+    def run_spec(self, wf: dict[str, Any]) -> dict[str, Any]:
+        """What the controller itself reads of the spec it runs (ttlStrategy, artifactRepositoryRef): the
+        stored join of a workflowTemplateRef once there is one, else the Workflow over the defaults."""
+        stored = (wf.get("status") or {}).get("storedWorkflowTemplateSpec")
+        if isinstance(stored, dict):
+            return stored
+        spec = wf.get("spec") if isinstance(wf.get("spec"), dict) else {}
+        defaults = self.config.defaults_spec()
+        return join_workflow_spec(spec, None, defaults) if defaults else spec
 
     def _fail_uncreatable(self, wf: dict[str, Any], view: dict[str, Any]) -> None:
         """Nodes whose pod the API server refused: Error with its answer, before the engine looks."""
@@ -379,7 +390,7 @@ class Controller:
             if await self._write_status(key, wf, cleared):
                 wf = self.workflows.get(*key.split("/", 1)) or wf
                 status = wf.get("status") or {}
-        ttl = (wf.get("spec") or {}).get("ttlStrategy") or {}
+        ttl = self.run_spec(wf).get("ttlStrategy") or {}
         phase = status.get("phase")
         seconds = None
         if phase == "Succeeded" and ttl.get("secondsAfterSuccess") is not None:

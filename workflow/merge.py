@@ -144,6 +144,17 @@ def join_workflow_spec(
     return target
 
 
+def with_workflow_defaults(workflow: dict[str, Any], defaults_spec: dict[str, Any] | None) -> dict[str, Any]:
+    """The Workflow as Argo validates it before its first run (ValidateWorkflow is given the controller's
+    workflowDefaults): its spec joined over the defaults. A workflowTemplateRef is left alone: the
+    check joins the template under the Workflow itself, and the defaults must stay below both
+    (workflow/engine/templates.py execution_spec joins all three to run it)."""
+    spec = workflow.get("spec")
+    if not defaults_spec or not isinstance(spec, dict) or spec.get("workflowTemplateRef") is not None:
+        return workflow
+    return {**workflow, "spec": join_workflow_spec(spec, None, defaults_spec)}
+
+
 def _fix_arguments(target: dict[str, Any], wf_spec: dict[str, Any], wft_spec: dict[str, Any] | None) -> None:
     args = target.get("arguments")
     if not isinstance(args, dict):

@@ -32,6 +32,8 @@ def test_one_key_per_field_as_argo_writes_it():
         "blue",
     )
     assert engine.executor_resources == {"limits": {"memory": "256Mi"}}
+    # The engine joins the defaults' spec under the Workflow and its template (workflow/engine/templates.py).
+    assert engine.workflow_defaults == {"podGC": {"strategy": "OnPodCompletion"}}
     assert cfg.warnings == ()
 
 

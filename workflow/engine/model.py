@@ -142,6 +142,9 @@ class EngineConfig:
     # it (Argo's TASK_RESULT_TIMEOUT_DURATION, 10m; RECENTLY_DELETED_POD_DURATION, 2m, once the pod is gone).
     task_result_timeout_seconds: float = 600.0
     recently_deleted_pod_seconds: float = 120.0
+    # The spec of the controller's `workflowDefaults`, joined under the Workflow and its WorkflowTemplate:
+    # Workflow > WorkflowTemplate > defaults (workflow/engine/templates.py execution_spec).
+    workflow_defaults: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from workflow.engine.state import (
     fulfilled,
 )
 from workflow.engine.templates import Templates, execution_spec
+from workflow.merge import with_workflow_defaults
 from workflow.parse import normalised_workflow
 from workflow.resolve.sources import NoSource
 from workflow.types import API_VERSION
@@ -315,7 +316,8 @@ def _operate(op: Operation) -> None:
 
 def _validate(op: Operation) -> str:
     """Argo validates once, at the first reconcile: the first error, or ""."""
-    report = check_object(op.workflow, op.observed.templates or NoSource())
+    workflow = with_workflow_defaults(op.workflow, op.config.workflow_defaults)
+    report = check_object(workflow, op.observed.templates or NoSource())
     return str(report.errors[0]) if report.errors else ""
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflow.engine.state import EngineError, Operation
-from workflow.merge import apply_template_defaults
+from workflow.merge import apply_template_defaults, join_workflow_spec
 from workflow.resolve import CWFT, Owner, Resolver, effective_spec, workflow_template_ref
 from workflow.resolve.sources import NoSource
 
@@ -117,14 +117,17 @@ class Templates:
 
 
 def execution_spec(op: Operation) -> dict[str, Any]:
-    """The spec this workflow runs with; joins and stores a workflowTemplateRef on the first step."""
+    """The spec this workflow runs with: the Workflow over its WorkflowTemplate over the controller's
+    `workflowDefaults` (Argo's setStoredWfSpec / setWorkflowDefaults). A workflowTemplateRef is joined
+    once, on the first step, and stored with the defaults in it, as Argo stores it."""
     spec = (op.workflow.get("spec") or {}) if isinstance(op.workflow.get("spec"), dict) else {}
     stored = op.status.get("storedWorkflowTemplateSpec")
     if isinstance(stored, dict):
-        return stored
+        return _with_live_controls(stored, spec)
+    defaults = op.config.workflow_defaults
     ref = workflow_template_ref(spec)
     if ref is None:
-        return spec
+        return join_workflow_spec(spec, None, defaults) if defaults else spec
     name, cluster = ref
     own = Owner("Workflow", op.name, op.namespace, spec, external=False)
     resolver = Resolver(op.observed.templates or NoSource(), op.namespace)
@@ -132,6 +135,26 @@ def execution_spec(op: Operation) -> dict[str, Any]:
     if effective.ref_missing or effective.base is None:
         label = CWFT if cluster else "WorkflowTemplate"
         raise EngineError(f'{label} "{name}" not found')
-    merged = copy.deepcopy(effective.spec)
+    # Joining the defaults under (Workflow over WorkflowTemplate) is joining all three at once: each
+    # join is a strategic merge of a lower side under the result so far (workflow/merge.py).
+    merged = copy.deepcopy(join_workflow_spec(effective.spec, None, defaults) if defaults else effective.spec)
     op.status["storedWorkflowTemplateSpec"] = merged
     return merged
+
+
+# What a user changes on a running Workflow to steer it: Argo copies them from the live spec into the
+# stored one on every operation (operator.go setStoredWfSpec), so a `kubectl patch` of spec.shutdown
+# stops a workflowTemplateRef run too.
+LIVE_CONTROLS = ("shutdown", "suspend")
+
+
+def _with_live_controls(stored: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    if all(stored.get(k) == spec.get(k) for k in LIVE_CONTROLS):
+        return stored
+    live = dict(stored)
+    for key in LIVE_CONTROLS:
+        if spec.get(key) is None:
+            live.pop(key, None)
+        else:
+            live[key] = spec[key]
+    return live
