@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 
 from controller import config as config_mod
+from controller.cron import CronLoop
 from controller.leader import LeaderElector
 from controller.metrics import Metrics
 from controller.reconciler import Controller
@@ -51,6 +52,7 @@ class Settings:
     instance_id: str = ""
     executor_image: str = "sluice.local/sluice:dev"
     workers: int = 8
+    cron_workers: int = 2
     health_host: str = "0.0.0.0"
     health_port: int = 9090
     leader_elect: bool = True
@@ -72,6 +74,7 @@ class Runner:
         self.tasks: list[asyncio.Task] = []
         self.workers: list[asyncio.Task] = []
         self.ctl: Controller | None = None
+        self.cron: CronLoop | None = None
 
     def _load_config(self, kind: str, obj: dict) -> None:
         meta = obj.get("metadata") or {}
@@ -147,6 +150,9 @@ class Runner:
         if not s.namespaced:
             cwft_fn, cwft_args = custom_args("clusterworkflowtemplates")
             out.append(Informer.into("clusterworkflowtemplates", cwft_fn, cwft_args, ctl.templates.cluster))
+        if self.cron is not None:  # the CronWorkflow loop (controller/cron.py)
+            cron_fn, cron_args = custom_args("cronworkflows", instance)
+            out.append(Informer.into("cronworkflows", cron_fn, cron_args, self.cron.crons))
         if ns and ns != s.namespace:  # the configuration lives in the controller's own namespace
             out.append(
                 Informer.into(
@@ -224,6 +230,8 @@ class Runner:
         self.workers = [
             asyncio.create_task(self._worker(), name=f"worker-{i}") for i in range(self.settings.workers)
         ]
+        if self.cron is not None:
+            self.tasks.append(asyncio.create_task(self.cron.run(self.settings.cron_workers), name="cron"))
 
     async def serve(self, stop: asyncio.Event) -> int:
         s = self.settings
@@ -238,10 +246,20 @@ class Runner:
             metrics=self.metrics,
         )
         self.ctl.config = config_mod.ControllerConfig(instance_id=s.instance_id)
+        self.cron = CronLoop(
+            rest,
+            self.ctl.workflows,
+            self.ctl.templates,
+            now=self.ctl.now,
+            status_subresource=s.status_subresource,
+        )
+        cron = self.cron
         self.metrics.queue_depth.read = self.ctl.queue.depth
         self.metrics.before_render = self._count_phases
         health = await serve_health(
-            build_health_app(self.metrics.render, self.readiness), s.health_host, s.health_port
+            build_health_app(lambda: self.metrics.render() + cron.render_metrics(), self.readiness),
+            s.health_host,
+            s.health_port,
         )
         log.info("health and metrics", extra={"url": f"http://{s.health_host}:{s.health_port}"})
         elector = LeaderElector(rest, s.namespace, s.lease_name, identity) if s.leader_elect else None
@@ -270,6 +288,7 @@ class Runner:
             self.readiness.stopping = True
             assert self.ctl is not None
             self.ctl.queue.close()
+            cron.queue.close()
             if self.workers and code == 0:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(

@@ -17,6 +17,7 @@ terminate (Replace) and delete (history limits), and when to wake next. The call
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -179,11 +180,11 @@ class Child:
 @dataclass
 class Decision:
     create: str | None = None  # the child's name, `<cron>-<unix seconds of the scheduled time>`
-    scheduled: datetime | None = None  # the hit it runs (its scheduled-time annotation)
+    scheduled: datetime | None = None  # the hit it runs (its scheduled-time annotation): lastScheduledTime
     terminate: list[str] = field(default_factory=list)  # Replace: spec.shutdown=Terminate on these
     delete: list[str] = field(default_factory=list)  # beyond the history limits
     cursor: datetime | None = None  # lastScheduledTime to store: hits up to here are handled
-    skipped: str = ""  # why the due hit did not run (suspend, when, Forbid, missed, stopped)
+    skipped: str = ""  # why the due hit did not run (suspend, when, Forbid, missed, stopped, exists)
     stopped: bool = False  # stopStrategy held: status.phase=Stopped, no more runs
     active: list[str] = field(default_factory=list)  # status.active
     succeeded: int = 0
@@ -215,21 +216,39 @@ def _history(children: list[Child], spec: dict[str, Any]) -> list[str]:
     return sorted(out)
 
 
+def outcomes(status: dict[str, Any], children: list[Child]) -> tuple[int, int]:
+    """`status.succeeded` and `status.failed` once the children listed in `status.active` that have
+    finished are counted (as Argo counts them: a child is counted when it leaves the active list, so a
+    child that vanished is not counted, and none is counted twice)."""
+    succeeded, failed = _count(status.get("succeeded")), _count(status.get("failed"))
+    was_active = {ref.get("name") for ref in status.get("active") or () if isinstance(ref, dict)}
+    for c in children:
+        if c.name in was_active and c.phase == "Succeeded":
+            succeeded += 1
+        elif c.name in was_active and c.phase in ("Failed", "Error"):
+            failed += 1
+    return succeeded, failed
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def tick(
     cron: dict[str, Any],
     children: list[Child],
     now: datetime,
     *,
-    when_allows: bool = True,
+    when_allows: bool | Callable[[], bool] = True,
     stop_now: bool = False,
 ) -> Decision:
-    """What the cron controller does for `cron` at `now`, given its children (see the module doc)."""
+    """What the cron controller does for `cron` at `now`, given its children (see the module doc).
+    `when_allows` may be a function: it is then called only when a hit is due (`when` may read `now()`)."""
     meta, spec, status = cron.get("metadata") or {}, cron.get("spec") or {}, cron.get("status") or {}
     decision = Decision(delete=_history(children, spec))
     active = [c for c in children if c.phase not in DONE]
     decision.active = [c.name for c in active]
-    decision.succeeded = int(status.get("succeeded") or 0)
-    decision.failed = int(status.get("failed") or 0)
+    decision.succeeded, decision.failed = outcomes(status, children)
     if status.get("phase") == "Stopped" or stop_now:
         decision.stopped, decision.skipped = True, "stopped"
         return decision
@@ -242,8 +261,8 @@ def tick(
     except ScheduleError as exc:
         decision.error = str(exc)
         return decision
-    created = _stamp(meta.get("creationTimestamp")) or now
-    cursor = _stamp(status.get("lastScheduledTime")) or created
+    created = parse_stamp(meta.get("creationTimestamp")) or now
+    cursor = parse_stamp(status.get("lastScheduledTime")) or created
     decision.cursor = cursor
     deadline = spec.get("startingDeadlineSeconds")
     deadline = deadline if isinstance(deadline, int) and not isinstance(deadline, bool) else None
@@ -258,18 +277,22 @@ def tick(
         return decision
     decision.cursor = due  # this hit is handled, run or not: it is never looked at again
     late = (now - due).total_seconds()
-    if late > ON_TIME_SECONDS and not (deadline is not None and late <= deadline):
+    name = child_name(meta.get("name", ""), due)
+    if any(c.name == name for c in children):
+        # Already run (a retried reconcile whose status write was lost): never again, never replaced.
+        decision.skipped, decision.scheduled = "exists", due
+    elif late > ON_TIME_SECONDS and not (deadline is not None and late <= deadline):
         decision.skipped = "missed"
     elif spec.get("suspend"):
         decision.skipped = "suspend"
-    elif not when_allows:
+    elif not (when_allows() if callable(when_allows) else when_allows):
         decision.skipped = "when"
     elif active and spec.get("concurrencyPolicy") == "Forbid":
         decision.skipped = "Forbid"
     else:
         if spec.get("concurrencyPolicy") == "Replace":
             decision.terminate = [c.name for c in active]
-        decision.create, decision.scheduled = child_name(meta.get("name", ""), due), due
+        decision.create, decision.scheduled = name, due
     return decision
 
 
@@ -310,7 +333,7 @@ def child_workflow(cron: dict[str, Any], scheduled: datetime) -> dict[str, Any]:
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 
-def _stamp(text: Any) -> datetime | None:
+def parse_stamp(text: Any) -> datetime | None:
     if not isinstance(text, str) or not _STAMP.match(text):
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="image of the init and wait containers (the configuration's executorImage wins)",
     )
     p.add_argument("--workflow-workers", type=int, default=8, help="workflows reconciled at once")
+    p.add_argument("--cron-workflow-workers", type=int, default=2, help="CronWorkflows reconciled at once")
     p.add_argument("--health-port", type=int, default=9090, help="/healthz, /readyz, /metrics over HTTP")
     p.add_argument("--health-host", default="0.0.0.0")
     p.add_argument(
@@ -77,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
     logs.configure(args.log_format, args.log_level)
     namespace = args.namespace or default_namespace()
-    if args.workflow_workers < 1:
-        print("sluice controller: --workflow-workers must be at least 1")
+    if args.workflow_workers < 1 or args.cron_workflow_workers < 1:
+        print("sluice controller: --workflow-workers and --cron-workflow-workers must be at least 1")
         return 2
     settings = Settings(
         kubeconfig=args.kubeconfig,
@@ -89,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         instance_id=args.instance_id,
         executor_image=args.executor_image,
         workers=args.workflow_workers,
+        cron_workers=args.cron_workflow_workers,
         health_host=args.health_host,
         health_port=args.health_port,
         leader_elect=args.leader_elect,
