@@ -91,6 +91,18 @@ class LockManager:
                 wake += self._next(lock)
         return wake
 
+    def waiting_on_config_map(self, namespace: str, name: str) -> list[str]:
+        """The workflow keys waiting for a semaphore whose limit lives in ConfigMap `namespace/name`
+        (lock keys `<ns>/ConfigMap/<name>/<key>`, workflow/engine/locks.py lock_names)."""
+        prefix = f"{namespace}/ConfigMap/{name}/"
+        keys = {
+            workflow_key(h)
+            for lock_name, lock in self.locks.items()
+            if lock_name.startswith(prefix)
+            for h in lock.waiting
+        }
+        return sorted(keys)
+
     def holds(self, wf_key: str) -> int:
         return sum(1 for lock in self.locks.values() for h in lock.holders if workflow_key(h) == wf_key)
 

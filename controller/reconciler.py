@@ -106,6 +106,7 @@ class Controller:
         self.workflows.handlers.append(self._on_workflow)
         self.pods.handlers.append(self._on_pod)
         self.results.handlers.append(self._on_child)
+        self.config_maps.handlers.append(self._on_config_map)
 
     # --- clocks (one place, so tests and benchmarks can see them) -------------------------------------
 
@@ -151,6 +152,17 @@ class Controller:
         self._changed_at.setdefault(key, self.monotonic())
         self.queue.add(key)
         self.metrics.queue_adds.inc()
+
+    def _on_config_map(self, kind: str, obj: dict[str, Any]) -> None:
+        """A semaphore's ConfigMap changed: its waiters look again at once. A raised limit frees slots
+        that no release would announce; the lock manager still grants them in priority order, whichever
+        waiter reconciles first (controller/locks.py)."""
+        if kind == "DELETED":
+            return
+        meta = obj.get("metadata") or {}
+        for key in self.locks.waiting_on_config_map(meta.get("namespace") or "", meta.get("name") or ""):
+            self.queue.add(key)
+            self.metrics.queue_adds.inc()
 
     def wrote(self, key: str, obj: dict[str, Any]) -> None:
         """Write-through: the object the API server returned replaces the cached one at once."""

@@ -110,6 +110,21 @@ def test_semaphore_limits_and_deleted_workflows_free_their_slots():
     assert m.holds("ns/a") == 0 and m.acquire(name, "ns/b", 2)
 
 
+def test_a_raised_semaphore_limit_grants_its_waiters_in_priority_order():
+    m = LockManager()
+    name = "ns/ConfigMap/cm/k"
+    assert m.acquire(name, "ns/a", 1)
+    assert not m.acquire(name, "ns/b/n1", 1) and not m.acquire(name, "ns/c", 1, priority=3)
+    assert m.acquire("ns/ConfigMap/other/k", "ns/x", 1) and not m.acquire("ns/ConfigMap/other/k", "ns/d", 1)
+    # The ConfigMap `cm` changed: its waiters (not other ConfigMaps' waiters) are to look again.
+    assert m.waiting_on_config_map("ns", "cm") == ["ns/b", "ns/c"]
+    assert m.waiting_on_config_map("other-ns", "cm") == []
+    # Limit 2 now: b reconciles first, yet c is ahead by priority and takes the one new slot.
+    assert not m.acquire(name, "ns/b/n1", 2)
+    assert m.acquire(name, "ns/c", 2)
+    assert m.waiting_on_config_map("ns", "cm") == ["ns/b"]
+
+
 def test_locks_are_rebuilt_from_workflow_status():
     wf = {
         "metadata": {"namespace": "ns", "name": "wf"},
