@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sluice_executor import transfer
 from sluice_executor.podenv import PodEnv
+from sluice_executor.resource import manifest_artifact
 from sluice_executor.wait import write_termination_log
 
 LAUNCHER_SOURCE = Path("/usr/local/bin/sluice-launcher")
@@ -47,8 +48,13 @@ def load_inputs(env: PodEnv, drivers: transfer.DriverFor) -> list[str]:
     location = env.template.get("archiveLocation")
     location = location if isinstance(location, dict) else None
     errors = []
+    resource = env.template.get("resource")
+    # a resource template's `manifestFrom` artifact is read by its main from the volume: it needs no path
+    manifest = manifest_artifact(resource) if isinstance(resource, dict) else None
     for art in (env.template.get("inputs") or {}).get("artifacts") or ():
-        if not isinstance(art, dict) or not art.get("path") or not art.get("name"):
+        if not isinstance(art, dict) or not art.get("name"):
+            continue
+        if not art.get("path") and art.get("name") != manifest:
             continue
         target = env.layout.inputs / str(art["name"])
         try:

@@ -3,12 +3,12 @@ service account (argo-anchor.md §1.1 "resource", §1.11 "Resource and data temp
 
 Actions: `get`, `create`, `apply` (server-side apply, field manager `sluice`), `replace`, `delete`
 (`--ignore-not-found` and `--wait=false` understood among `flags`), `patch` (`mergeStrategy` strategic,
-the default, `merge` or `json`). The manifest is the template's `manifest` (YAML), its namespace
-defaulting to the pod's; `setOwnerReference` makes the Workflow its owner. Then, with
-`successCondition`/`failureCondition` (conditions.py), the object is read again until one holds, the
-failure condition first. Output parameters by `jsonPath` are read from the final object; `jqFilter` is
-refused (no jq here). The outputs go to the node's WorkflowTaskResult, as `wait` reports them; an error
-goes to the termination log and the exit code is 1.
+the default, `merge` or `json`). The manifest is the template's `manifest` (YAML), or the input artifact
+`manifestFrom` names (downloaded by `init`); its namespace defaults to the pod's, and `setOwnerReference`
+makes the Workflow its owner. Then, with `successCondition`/`failureCondition` (conditions.py), the
+object is read again until one holds, the failure condition first. Output parameters by `jsonPath` or
+`jqFilter` (conditions.py) are read from the final object. The outputs go to the node's
+WorkflowTaskResult, as `wait` reports them; an error goes to the termination log and the exit code is 1.
 """
 
 from __future__ import annotations
@@ -58,10 +58,47 @@ def describe(obj: dict[str, Any]) -> str:
     return f"{obj.get('kind')} {where}{meta.get('name') or meta.get('generateName') or '?'}"
 
 
+MANIFEST_LIMIT = 3 * 1024 * 1024  # past the API server's request limit: no object could be that big
+
+
+def manifest_artifact(resource: dict[str, Any]) -> str | None:
+    """The input artifact `manifestFrom` names, if any."""
+    source = resource.get("manifestFrom")
+    artifact = source.get("artifact") if isinstance(source, dict) else None
+    name = artifact.get("name") if isinstance(artifact, dict) else None
+    return str(name) if name else None
+
+
+def manifest_text(env: PodEnv, resource: dict[str, Any]) -> Any:
+    """The manifest's text: the template's `manifest`, or the input artifact `manifestFrom` names (init
+    downloaded it into /argo/inputs/artifacts/<name>)."""
+    name = manifest_artifact(resource)
+    if name is None:
+        return resource.get("manifest")
+    path = env.layout.inputs / name
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(MANIFEST_LIMIT + 1)
+    except IsADirectoryError:
+        raise ResourceError(f"manifestFrom: input artifact {name} is a directory, not a manifest") from None
+    except OSError as exc:
+        raise ResourceError(f"manifestFrom: input artifact {name} cannot be read: {exc.strerror}") from None
+    if len(data) > MANIFEST_LIMIT:
+        raise ResourceError(
+            f"manifestFrom: input artifact {name} is over {MANIFEST_LIMIT // 1024 // 1024} MiB"
+        )
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        raise ResourceError(f"manifestFrom: input artifact {name} is not UTF-8 text") from None
+
+
 def manifest(env: PodEnv, resource: dict[str, Any]) -> Any:
-    text = resource.get("manifest")
+    text = manifest_text(env, resource)
     if not isinstance(text, str) or not text.strip():
-        raise ResourceError("the resource template has no manifest (manifestFrom is not supported here)")
+        raise ResourceError(
+            "the resource template has no manifest (`manifest`, or `manifestFrom` an artifact)"
+        )
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -150,22 +187,18 @@ def outputs(env: PodEnv, final: dict[str, Any] | None) -> tuple[dict[str, Any], 
             continue
         value = None
         if value_from.get("jsonPath"):
-            try:
-                value = (
-                    conditions.json_path(final, str(value_from["jsonPath"])) if final is not None else None
-                )
-            except conditions.ConditionError as exc:
-                if value_from.get("default") is None:
-                    errors.append(f"output parameter {param.get('name')}: {exc}")
-                    continue
-                value = ""  # the default below
+            read, text = conditions.json_path, str(value_from["jsonPath"])
         elif value_from.get("jqFilter"):
-            errors.append(
-                f"output parameter {param.get('name')}: jqFilter is not supported here; use jsonPath"
-            )
-            continue
+            read, text = conditions.jq_filter, str(value_from["jqFilter"])
         else:
             continue
+        try:
+            value = read(final, text) if final is not None else None
+        except conditions.ConditionError as exc:
+            if value_from.get("default") is None:
+                errors.append(f"output parameter {param.get('name')}: {exc}")
+                continue
+            value = ""  # the default below
         if value is None or value == "":
             if value_from.get("default") is not None:
                 value = str(value_from["default"])

@@ -18,7 +18,9 @@ def workflow_uid(kubectl, namespace) -> str:
     return owner(kubectl, namespace, "exec-res")
 
 
-def resource(kubeconfig, namespace, uid, tmp_path, node_id: str, action: str, template: dict):
+def resource(
+    kubeconfig, namespace, uid, tmp_path, node_id: str, action: str, template: dict, command: str = "resource"
+):
     env = {
         **os.environ,
         "ARGO_TEMPLATE": json.dumps({"name": "r", **template}),
@@ -28,9 +30,14 @@ def resource(kubeconfig, namespace, uid, tmp_path, node_id: str, action: str, te
         "ARGO_POD_NAME": f"{node_id}-pod",
         "ARGO_NAMESPACE": namespace,
         "SLUICE_TERMINATION_LOG": str(tmp_path / f"{node_id}.termination-log"),
+        # init's directories, for manifestFrom (init downloads the artifact, main reads it)
+        "SLUICE_RUN_DIR": str(tmp_path / "run"),
+        "SLUICE_INPUTS_DIR": str(tmp_path / "inputs"),
+        "SLUICE_LAUNCHER": "/bin/true",  # init stages it; no main runs under it here
     }
+    args = [command, action] if command == "resource" else [command]
     done = subprocess.run(
-        [sys.executable, "-m", "sluice", "executor", "resource", action, "--kubeconfig", str(kubeconfig)],
+        [sys.executable, "-m", "sluice", "executor", *args, "--kubeconfig", str(kubeconfig)],
         env=env,
         capture_output=True,
         text=True,
@@ -175,3 +182,38 @@ def test_job_success_and_failure_conditions(
     else:
         name = result(kubectl, namespace, node)["outputs"]["parameters"][0]["value"]
         assert name.startswith("exec-job-")
+
+
+def test_manifest_from_an_artifact_and_jq_filter_outputs(
+    kubeconfig, kubectl, namespace, workflow_uid, tmp_path
+):
+    """`init` downloads the `manifestFrom` artifact (raw, no path: main reads it from the volume), then
+    main creates it and reports outputs by `jqFilter` (k8s-jobs.yaml's `.`, and a projection)."""
+    node = "exec-res-from"
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: exec-cm-from\ndata:\n  b: '2'\n  a: x<y\n"
+    template = {
+        "inputs": {"artifacts": [{"name": "manifest", "raw": {"data": manifest}}]},
+        "resource": {
+            "action": "create",
+            "manifestFrom": {"artifact": {"name": "manifest"}},
+            "setOwnerReference": True,
+        },
+        "outputs": {
+            "parameters": [
+                {"name": "obj", "valueFrom": {"jqFilter": "."}},
+                {"name": "keys", "valueFrom": {"jqFilter": '.data | keys | join(",")'}},
+            ]
+        },
+    }
+    done = resource(kubeconfig, namespace, workflow_uid, tmp_path, node, "", template, command="init")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "inputs" / "manifest").read_text() == manifest
+    done = resource(kubeconfig, namespace, workflow_uid, tmp_path, node, "create", template)
+    assert done.returncode == 0, done.stderr + (tmp_path / f"{node}.termination-log").read_text()
+    created = json.loads(kubectl("get", "configmap", "exec-cm-from", "-n", namespace, "-o", "json"))
+    assert created["metadata"]["ownerReferences"][0]["uid"] == workflow_uid
+    values = {p["name"]: p["value"] for p in result(kubectl, namespace, node)["outputs"]["parameters"]}
+    assert values["keys"] == "a,b"
+    obj = json.loads(values["obj"])
+    assert obj["metadata"]["uid"] == created["metadata"]["uid"] and obj["data"] == {"a": "x<y", "b": "2"}
+    assert '"a":"x\\u003cy"' in values["obj"]  # Go's encoding, as Argo writes it

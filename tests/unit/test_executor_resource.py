@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -246,21 +247,79 @@ def test_delete_ignore_not_found_and_other_actions(tmp_path):
     assert api.calls == ["delete", "apply", "replace", "get", "delete"]
 
 
-def test_jq_filter_is_refused_and_default_applies(tmp_path):
+def test_jq_filter_outputs_as_argo_writes_them_and_default_applies(tmp_path):
+    """k8s-jobs.yaml's `jqFilter: '.'`: the whole object as compact JSON with sorted keys; strings as they
+    are; several results one per line; a broken filter names itself; `default` covers a failing one."""
     outputs = {
         "parameters": [
-            {"name": "q", "valueFrom": {"jqFilter": ".metadata.name"}},
+            {"name": "name", "valueFrom": {"jqFilter": ".metadata.name"}},
+            {"name": "obj", "valueFrom": {"jqFilter": "."}},
+            {"name": "many", "valueFrom": {"jqFilter": ".data.a, (.data | keys)"}},
             {"name": "d", "valueFrom": {"jsonPath": "{.data.none}", "default": "dflt"}},
+            {"name": "e", "valueFrom": {"jqFilter": 'error("no")', "default": "fallback"}},
         ]
     }
     code, results = run(
         env_for(tmp_path, {"action": "create", "manifest": CM}, outputs), "create", MemoryResources()
     )
-    assert code == 1
-    assert (
-        "output parameter q: jqFilter is not supported here; use jsonPath"
-        in (tmp_path / "termination-log").read_text()
+    assert code == 0, (tmp_path / "termination-log").read_text()
+    values = {p["name"]: p["value"] for p in results.result("wf-9", "ns")["outputs"]["parameters"]}
+    assert values["name"] == "cm"
+    obj = json.loads(values["obj"])
+    assert obj["metadata"]["name"] == "cm" and obj["data"] == {"a": "1"}
+    assert values["obj"] == json.dumps(obj, separators=(",", ":"), sort_keys=True)
+    assert values["many"] == '1\n["a"]'
+    assert values["d"] == "dflt" and values["e"] == "fallback"
+
+
+def test_a_broken_jq_filter_fails_the_node_naming_it(tmp_path):
+    outputs = {"parameters": [{"name": "q", "valueFrom": {"jqFilter": ".metadata.["}}]}
+    code, results = run(
+        env_for(tmp_path, {"action": "create", "manifest": CM}, outputs), "create", MemoryResources()
     )
-    assert results.result("wf-9", "ns")["outputs"]["parameters"] == [
-        {"name": "d", "valueFrom": {"jsonPath": "{.data.none}", "default": "dflt"}, "value": "dflt"}
-    ]
+    assert code == 1
+    message = (tmp_path / "termination-log").read_text()
+    assert message.startswith("output parameter q: jqFilter '.metadata.[': jq: error: syntax error"), message
+    assert (
+        results.result("wf-9", "ns")["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"]
+        == "true"
+    )
+
+
+def test_manifest_from_an_input_artifact(tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "manifest").write_text(CM)
+    resource = {"action": "create", "manifestFrom": {"artifact": {"name": "manifest"}}}
+    env = env_for(
+        tmp_path, resource, {"parameters": [{"name": "n", "valueFrom": {"jqFilter": ".metadata.name"}}]}
+    )
+    env = dataclasses.replace(env, layout=dataclasses.replace(env.layout, inputs=inputs))
+    api = MemoryResources()
+    code, results = run(env, "create", api)
+    assert code == 0, (tmp_path / "termination-log").read_text()
+    assert ("configmap", "ns", "cm") in api.objects
+    assert results.result("wf-9", "ns")["outputs"]["parameters"][0]["value"] == "cm"
+
+
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        (lambda d: None, "manifestFrom: input artifact manifest cannot be read: No such file or directory"),
+        (lambda d: (d / "manifest").mkdir(), "manifestFrom: input artifact manifest is a directory"),
+        (
+            lambda d: (d / "manifest").write_bytes(b"\xff\xfe"),
+            "manifestFrom: input artifact manifest is not UTF-8",
+        ),
+        (lambda d: (d / "manifest").write_text("a: [b"), "the manifest is not YAML"),
+    ],
+)
+def test_manifest_from_errors_are_clear(tmp_path, prepare, message):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    prepare(inputs)
+    env = env_for(tmp_path, {"action": "create", "manifestFrom": {"artifact": {"name": "manifest"}}})
+    env = dataclasses.replace(env, layout=dataclasses.replace(env.layout, inputs=inputs))
+    code, _ = run(env, "create", MemoryResources())
+    assert code == 1
+    assert message in (tmp_path / "termination-log").read_text()

@@ -410,9 +410,17 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         for a in ((tmpl.get("inputs") or {}).get("artifacts") or ())
         if isinstance(a, dict) and a.get("path")
     ]
-    if in_arts and user_containers:
+    # a resource template reads its `manifestFrom` artifact from the volume
+    manifest_from = (tmpl.get("resource") or {}).get("manifestFrom") if runs_executor else None
+    if (in_arts or manifest_from) and user_containers:
         volumes.append({"name": "input-artifacts", "emptyDir": {}})
         _mount(init, {"name": "input-artifacts", "mountPath": INPUT_ARTIFACTS})
+    if runs_executor and manifest_from and user_containers:
+        _mount(
+            user_containers[0],
+            {"name": "input-artifacts", "mountPath": INPUT_ARTIFACTS, "readOnly": True},
+        )
+    elif in_arts and user_containers:
         for art in in_arts:
             _mount(
                 user_containers[0],

@@ -411,3 +411,19 @@ def test_main_volume_mounts_are_mirrored_into_wait_with_their_sub_path():
         "readOnly": True,
         "subPath": "run1",
     } in containers(pod)["wait"]["volumeMounts"]
+
+
+def test_manifest_from_mounts_the_input_artifacts_into_the_resource_main():
+    tmpl = {
+        "name": "t",
+        "inputs": {"artifacts": [{"name": "m", "raw": {"data": "kind: ConfigMap"}}]},
+        "resource": {"action": "create", "manifestFrom": {"artifact": {"name": "m"}}},
+    }
+    pod, _ = render(tmpl)
+    assert {"name": "input-artifacts", "mountPath": "/argo/inputs/artifacts"} in containers(pod)["init"][
+        "volumeMounts"
+    ]
+    assert {"name": "input-artifacts", "mountPath": "/argo/inputs/artifacts", "readOnly": True} in containers(
+        pod
+    )["main"]["volumeMounts"]
+    assert {"name": "input-artifacts", "emptyDir": {}} in pod["spec"]["volumes"]
