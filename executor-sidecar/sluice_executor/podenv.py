@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+OFFLOADED = "offloaded"
+
 
 class PodEnvError(Exception):
     """The pod lacks what the executor needs (a bad pod, never the user's workflow)."""
@@ -24,6 +26,7 @@ class Layout:
     inputs: Path = Path("/argo/inputs/artifacts")  # input-artifacts: one subPath per artifact
     secrets: Path = Path("/argo/secret")  # artifact credentials: /argo/secret/<secret>/<key>
     mainctrfs: Path = Path("/mainctrfs")  # main's volumes, mirrored into wait
+    config: Path = Path("/argo/config")  # an offloaded template (ARGO_TEMPLATE=offloaded): its ConfigMap
     termination_log: Path = Path("/dev/termination-log")
 
     def ctr(self, name: str) -> Path:
@@ -50,6 +53,7 @@ class Layout:
             inputs=Path(env.get("SLUICE_INPUTS_DIR") or default.inputs),
             secrets=Path(env.get("SLUICE_SECRETS_DIR") or default.secrets),
             mainctrfs=Path(env.get("SLUICE_MAINCTRFS") or default.mainctrfs),
+            config=Path(env.get("SLUICE_CONFIG_DIR") or default.config),
             termination_log=Path(env.get("SLUICE_TERMINATION_LOG") or default.termination_log),
         )
 
@@ -74,6 +78,13 @@ class PodEnv:
         env = os.environ if env is None else env
         layout = Layout.from_env(env)
         text = env.get("ARGO_TEMPLATE")
+        if text == OFFLOADED:  # too long for a variable: in the pod's ConfigMap (workflow/engine/pods.py)
+            try:
+                text = (layout.config / "ARGO_TEMPLATE").read_text()
+            except OSError as exc:
+                raise PodEnvError(
+                    f"ARGO_TEMPLATE is offloaded but {layout.config} cannot be read: {exc}"
+                ) from None
         if not text:  # main of a resource template: init wrote the template into the shared volume
             try:
                 text = layout.template.read_text()

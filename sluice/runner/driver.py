@@ -80,9 +80,9 @@ class Runner:
         self.steps = 0
         self.engine_seconds = 0.0
         self.first_step_seconds = 0.0
-        self.config = EngineConfig(
-            executor_image="sluice/local", require_command=False
-        )  # images.py knows entrypoints
+        self.config = EngineConfig(  # images.py knows entrypoints; the template is read in-process
+            executor_image="sluice/local", require_command=False, template_offload_bytes=None
+        )
 
     # --- observations ------------------------------------------------------------------------------
 

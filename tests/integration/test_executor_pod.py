@@ -5,11 +5,13 @@ here, a real MinIO in test_executor_s3.py."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import io
 import json
 import os
 import signal
 import subprocess
+import sys
 import tarfile
 import time
 import zipfile
@@ -20,6 +22,7 @@ from sluice_executor.drivers import DriverError, Unsupported
 from sluice_executor.drivers.directory import DirectoryDriver
 from sluice_executor.drivers.raw import RawDriver
 from sluice_executor.init import run_init
+from sluice_executor.podenv import PodEnv, PodEnvError
 from sluice_executor.taskresult import LABEL_COMPLETED
 from sluice_executor.wait import Waiter
 
@@ -422,3 +425,55 @@ def test_a_link_on_the_volume_leaving_it_is_not_followed_in_wait(launcher_bin, t
     assert "s3cr3t" not in json.dumps(outputs)
     [art] = outputs["artifacts"]
     assert (store / art["s3"]["key"]).read_text() == "main's view"
+
+
+def test_an_offloaded_template_past_128_kib_runs(launcher_bin, tmp_path, store):
+    """A 200 KiB script: Linux refuses it as an environment variable (E2BIG), so the pod carries
+    ARGO_TEMPLATE=offloaded and the ConfigMap at /argo/config; init (a real process) stages the script
+    from there, main runs it, wait reports its result."""
+    source = "#" + "x" * (200 * 1024) + "\necho big\n"
+    tmpl = script_template(source)
+    env = pod_env(tmp_path, tmpl, include_result=True)
+    process_env = {
+        "PATH": os.environ["PATH"],
+        "ARGO_NODE_ID": env.node_id,
+        "ARGO_WORKFLOW_NAME": env.workflow_name,
+        "ARGO_POD_NAME": env.pod_name,
+        "ARGO_NAMESPACE": env.namespace,
+        "SLUICE_RUN_DIR": str(env.layout.run),
+        "SLUICE_STAGING_DIR": str(env.layout.staging),
+        "SLUICE_INPUTS_DIR": str(env.layout.inputs),
+        "SLUICE_TERMINATION_LOG": str(env.layout.termination_log),
+        "SLUICE_LAUNCHER": str(launcher_bin),
+    }
+    init = [sys.executable, "-m", "sluice", "executor", "init"]
+    with pytest.raises(OSError) as refused:  # why it is offloaded
+        subprocess.run(init, env={**process_env, "ARGO_TEMPLATE": json.dumps(tmpl)}, timeout=120)
+    assert refused.value.errno == errno.E2BIG
+    config = tmp_path / "argo-config"
+    config.mkdir()
+    (config / "ARGO_TEMPLATE").write_text(json.dumps(tmpl))
+    offloaded = {**process_env, "ARGO_TEMPLATE": "offloaded", "SLUICE_CONFIG_DIR": str(config)}
+    done = subprocess.run(init, env=offloaded, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (env.layout.staging / "script").read_text() == source
+    main = run_main(env.layout.launcher, env, "sh", str(env.layout.staging / "script"))
+    assert main.returncode == 0, main.stderr
+    api = RecordingAPI()
+    wait_env = PodEnv.from_env({**offloaded, "ARGO_INCLUDE_SCRIPT_OUTPUT": "true", "ARGO_WORKFLOW_UID": "u"})
+    assert wait_env.template == tmpl
+    assert asyncio.run(Waiter(wait_env, api, drivers_for(store)).run()) == 0
+    assert api.result("wf-1-123")["outputs"]["result"] == "big"
+
+
+def test_an_offloaded_template_that_is_missing_is_a_clear_error(tmp_path):
+    with pytest.raises(PodEnvError, match="ARGO_TEMPLATE is offloaded but .* cannot be read"):
+        PodEnv.from_env(
+            {
+                "ARGO_TEMPLATE": "offloaded",
+                "SLUICE_CONFIG_DIR": str(tmp_path / "none"),
+                "ARGO_NODE_ID": "n",
+                "ARGO_WORKFLOW_NAME": "w",
+                "ARGO_POD_NAME": "p",
+            }
+        )

@@ -130,6 +130,9 @@ class EngineConfig:
     main_container: dict[str, Any] | None = None  # strategically merged under every main container
     images: dict[str, dict[str, Any]] = field(default_factory=dict)  # image -> {entrypoint, cmd}
     require_command: bool = True  # False: the driver knows entrypoints itself (sluice run)
+    # A processed template longer than this travels in a ConfigMap named after the pod instead of the
+    # ARGO_TEMPLATE variable (Linux refuses an environment string over 128 KiB); None: never (sluice run)
+    template_offload_bytes: int | None = 128 * 1024
     artifact_repository: dict[str, Any] | None = None  # the default; the workflow's resolved ref wins
     max_recursion_depth: int = 100
     recently_started_pod_seconds: float = 10.0

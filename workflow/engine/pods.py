@@ -8,7 +8,9 @@ executor-sidecar/launcher), labels
 `kubectl.kubernetes.io/default-container: main`, owner reference to the Workflow, `restartPolicy: Never`,
 `activeDeadlineSeconds` from the template deadline/timeout and the workflow's remaining time.
 The processed template travels in `ARGO_TEMPLATE` on `init` and `wait`: the executor (and the local
-runner) read the script source, output paths and input artifacts from it; it carries the
+runner) read the script source, output paths and input artifacts from it (past 128 KiB, Linux's limit
+for one environment string, it travels in a ConfigMap named after the pod, mounted at /argo/config, and
+the variable says `offloaded`, as Argo offloads it); it carries the
 `archiveLocation` (the artifact repository with the key prefix resolved from its `keyFormat`, and
 `archiveLogs`). The executor's containers run with a restricted security context and bounded resources
 unless the controller's config says otherwise; Secrets named by artifact credentials are mounted
@@ -27,7 +29,7 @@ import yaml
 
 from workflow import artifact_rules, names
 from workflow.engine import clock, subst
-from workflow.engine.model import CreatePod, TerminatePod
+from workflow.engine.model import CreateObject, CreatePod, TerminatePod
 from workflow.engine.state import ERROR, SUCCEEDED
 from workflow.merge import strategic_merge
 
@@ -39,6 +41,9 @@ STAGING = "/argo/staging"
 SCRIPT_PATH = "/argo/staging/script"
 INPUT_ARTIFACTS = "/argo/inputs/artifacts"
 MAINCTRFS = "/mainctrfs"
+CONFIG_DIR = "/argo/config"  # an offloaded template: <CONFIG_DIR>/ARGO_TEMPLATE
+OFFLOADED = "offloaded"
+CONFIG_MAP_LIMIT = 1024 * 1024 - 4096  # a ConfigMap's 1 MiB, less room for its metadata
 LABEL_WORKFLOW = "workflows.argoproj.io/workflow"
 LABEL_COMPLETED = "workflows.argoproj.io/completed"
 LABEL_ON_EXIT = "workflows.argoproj.io/on-exit"
@@ -272,6 +277,41 @@ def _mirror_mounts(wait: dict[str, Any], mains: list[dict[str, Any]]) -> None:
             _mount(wait, mirrored)
 
 
+def _offloaded(config, template_json: str, where: str) -> bool:
+    """Does the template travel in a ConfigMap (too long for ARGO_TEMPLATE)? Past what a ConfigMap holds,
+    the node fails saying so."""
+    limit = config.template_offload_bytes
+    size = len(template_json.encode())
+    if limit is None or size <= limit:
+        return False
+    if size > CONFIG_MAP_LIMIT:
+        raise PodSpecError(
+            f"{where}: the processed template is {size} bytes, over the {CONFIG_MAP_LIMIT} a ConfigMap can "
+            "hold: move large values (scripts, manifests, parameters) into artifacts"
+        )
+    return True
+
+
+def template_config_map(pod: dict[str, Any], template_json: str) -> dict[str, Any] | None:
+    """The ConfigMap an offloaded template travels in (named after the pod, owned by the Workflow), or
+    None when the pod carries its template in ARGO_TEMPLATE."""
+    init = next(c for c in pod["spec"]["initContainers"] if c.get("name") == "init")
+    if not any(e.get("name") == "ARGO_TEMPLATE" and e.get("value") == OFFLOADED for e in init["env"]):
+        return None
+    meta = pod["metadata"]
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "labels": {LABEL_WORKFLOW: meta["labels"][LABEL_WORKFLOW]},
+            "ownerReferences": copy.deepcopy(meta["ownerReferences"]),
+        },
+        "data": {"ARGO_TEMPLATE": template_json},
+    }
+
+
 def main_containers(tmpl: dict[str, Any], executor_image: str = "") -> list[dict[str, Any]]:
     """The user containers of a leaf template, `main` first (containerSet: its members)."""
     if isinstance(tmpl.get("containerSet"), dict):
@@ -319,7 +359,8 @@ def workflow_level(eng, field: str) -> Any:
     return subst.render(value, eng.op.globals, {})
 
 
-def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[str, Any]:
+def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> tuple[dict[str, Any], str]:
+    """(the pod, the processed template's JSON it carries)."""
     op = eng.op
     spec = eng.spec
     config = op.config
@@ -359,10 +400,11 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
     if location is not None:
         carried["archiveLocation"] = location
     template_json = json.dumps(carried, separators=(",", ":"))
+    offloaded = _offloaded(config, template_json, where)
     run_mount = {"name": "var-run-argo", "mountPath": VAR_RUN_ARGO}
     tmp_mount = {"name": "tmp-dir-argo", "mountPath": "/tmp"}  # the read-only root's only scratch space
     executor_env: list[dict[str, Any]] = [
-        *_env({**common_env, "ARGO_TEMPLATE": template_json}),
+        *_env({**common_env, "ARGO_TEMPLATE": OFFLOADED if offloaded else template_json}),
         {"name": "ARGO_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
         {"name": "ARGO_POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}},
     ]
@@ -384,6 +426,11 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
         {"name": "var-run-argo", "emptyDir": {}},
         {"name": "tmp-dir-argo", "emptyDir": {}},
     ]
+    if offloaded:
+        # the ConfigMap request_pod creates first (the kubelet waits for it); init and wait read it
+        volumes.append({"name": "argo-env-config", "configMap": {"name": pod_name}})
+        for container in (init, wait):
+            _mount(container, {"name": "argo-env-config", "mountPath": CONFIG_DIR, "readOnly": True})
     user_containers = []
     runs_executor = isinstance(tmpl.get("resource"), dict) or isinstance(tmpl.get("data"), dict)
     for index, container in enumerate(main_containers(tmpl, config.executor_image)):
@@ -513,17 +560,20 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[st
             }
         ],
     }
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}, template_json
 
 
 def request_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> None:
     """Ask for the pod of a Pending pod node that is not observed yet (AlreadyExists counts as done); a
     template that cannot become a pod fails the node with the reason."""
     try:
-        pod = render_pod(eng, node, tmpl, opts)
+        pod, template_json = render_pod(eng, node, tmpl, opts)
     except PodSpecError as exc:
         eng.op.mark(node["id"], ERROR, str(exc))
         return
+    config_map = template_config_map(pod, template_json)
+    if config_map is not None:  # before the pod, which mounts it (AlreadyExists counts as done)
+        eng.op.act(CreateObject(config_map))
     eng.op.act(CreatePod(node_id=node["id"], pod=pod))
     if isinstance(tmpl.get("containerSet"), dict):
         for container in tmpl["containerSet"].get("containers") or ():

@@ -427,3 +427,52 @@ def test_manifest_from_mounts_the_input_artifacts_into_the_resource_main():
         pod
     )["main"]["volumeMounts"]
     assert {"name": "input-artifacts", "emptyDir": {}} in pod["spec"]["volumes"]
+
+
+def _big_script(size: int) -> dict:
+    return {"name": "t", "script": {"image": "python", "command": ["python"], "source": "#" * size}}
+
+
+def test_a_template_past_128_kib_travels_in_a_config_map_named_after_the_pod():
+    """Linux refuses an environment string over 128 KiB (MAX_ARG_STRLEN): the template goes into a
+    ConfigMap the pod mounts at /argo/config, created before the pod, owned by the Workflow."""
+    wf = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "wf", "namespace": "ns", "uid": "u1"},
+        "spec": {"entrypoint": "t", "templates": [_big_script(200 * 1024)]},
+    }
+    world = World(wf, config=EngineConfig(executor_image="sluice.local/sluice:dev"))
+    decision = world.step()
+    kinds = [type(a).__name__ for a in decision.actions if type(a).__name__ in ("CreateObject", "CreatePod")]
+    assert kinds == ["CreateObject", "CreatePod"]
+    config_map = next(a.obj for a in decision.actions if type(a).__name__ == "CreateObject")
+    [pod] = world.pod_specs.values()
+    name = pod["metadata"]["name"]
+    assert config_map["metadata"]["name"] == name and config_map["metadata"]["namespace"] == "ns"
+    assert config_map["metadata"]["ownerReferences"][0]["uid"] == "u1"
+    assert json.loads(config_map["data"]["ARGO_TEMPLATE"])["script"]["source"] == "#" * 200 * 1024
+    assert {"name": "argo-env-config", "configMap": {"name": name}} in pod["spec"]["volumes"]
+    for executor in ("init", "wait"):
+        env = {e["name"]: e.get("value") for e in containers(pod)[executor]["env"]}
+        assert env["ARGO_TEMPLATE"] == "offloaded"
+        assert {"name": "argo-env-config", "mountPath": "/argo/config", "readOnly": True} in containers(pod)[
+            executor
+        ]["volumeMounts"]
+    assert all(len(json.dumps(e)) < 4096 for c in containers(pod).values() for e in c.get("env", []))
+
+
+def test_small_templates_stay_inline_and_the_local_runner_never_offloads():
+    pod, _ = render(_big_script(1000))
+    assert template_of(pod)["script"]["source"] == "#" * 1000
+    pod, _ = render(_big_script(200 * 1024), EngineConfig(executor_image="x", template_offload_bytes=None))
+    assert template_of(pod)["script"]["source"] == "#" * 200 * 1024
+
+
+def test_a_template_past_a_config_maps_size_fails_its_node_saying_why():
+    pod, world = render(_big_script(1100 * 1024))
+    assert pod == {}
+    node = world.node("wf")
+    assert node["phase"] == "Error"
+    assert "templates.t: the processed template is" in node["message"]
+    assert "over the 1044480 a ConfigMap can hold" in node["message"]
