@@ -42,6 +42,7 @@ COMMANDS: list[str] = [
     "template",
     "cron",
     "completion",
+    "ui",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_UNREACHABLE = 0, 1, 2, 3, 4

@@ -82,6 +82,7 @@ EXAMPLES = {
     "cron suspend": ["sluice cron suspend nightly"],
     "cron resume": ["sluice cron resume nightly"],
     "cron lint": ["sluice cron lint cron.yaml"],
+    "ui": ["sluice ui --local", "sluice ui -n team-a --port 8080"],
     "completion": ["source <(sluice completion bash)"],
 }
 

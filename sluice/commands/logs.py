@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ ANN_NODE_ID = "workflows.argoproj.io/node-id"
 ANN_NODE_NAME = "workflows.argoproj.io/node-name"
 POLL_SECONDS = 2.0
 READ_TIMEOUT = 300.0  # a followed stream quiet this long is reopened
+Emit = Callable[[str, str], None]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -97,8 +99,9 @@ async def _stream(
     follow: bool,
     since_seconds: int | None,
     lock: asyncio.Lock,
+    emit: Emit | None = None,
 ) -> None:
-    """One pod's log. Followed, a stream quiet for READ_TIMEOUT is reopened for the lines of that quiet
+    """One pod's log (each line to `emit(prefix, line)`, else stdout). Followed, a stream quiet for READ_TIMEOUT is reopened for the lines of that quiet
     time only (none were sent in it, so nothing repeats) while the pod has not ended."""
     import aiohttp  # noqa: PLC0415
     from kubernetes_asyncio.client.exceptions import ApiException  # noqa: PLC0415
@@ -135,6 +138,9 @@ async def _stream(
         try:
             async for raw in resp.content:
                 line = raw.decode("utf-8", "replace").rstrip("\n")
+                if emit is not None:
+                    emit(prefix or name, line)
+                    continue
                 async with lock:
                     sys.stdout.write(f"{prefix}: {line}\n" if prefix else f"{line}\n")
                     sys.stdout.flush()
@@ -167,7 +173,9 @@ async def print_logs(
     follow: bool,
     tail: int | None = None,
     timestamps: bool = False,
+    emit: Emit | None = None,
 ) -> int:
+    """`emit(label, line)` receives the lines instead of stdout (the web UI, sluice/ui/sources.py)."""
     args = argparse.Namespace(container=container, tail=tail, timestamps=timestamps)
     from sluice.output import DONE, parse_age, phase, with_nodes  # noqa: PLC0415
 
@@ -191,7 +199,7 @@ async def print_logs(
             node_id = (pod["metadata"].get("annotations") or {}).get(ANN_NODE_ID, "")
             prefix = "" if node is not None else display.get(node_id) or pod_name
             started[pod_name] = asyncio.create_task(
-                _stream(cluster, pod, prefix, args, follow, since_seconds, lock)
+                _stream(cluster, pod, prefix, args, follow, since_seconds, lock, emit)
             )
         if not follow or phase(wf) in DONE:
             break

@@ -360,6 +360,7 @@ class LocalPod:
             ):
                 for line in iter(lambda: stream.readline(LINE_MAX), b""):
                     out.write(line)
+                    out.flush()  # readable as it comes: `sluice ui` follows these files (sluice/ui/sources.py)
                     with lock:
                         combined.write(line)
                     on_line(self, label, line.decode("utf-8", "replace").rstrip("\n"))

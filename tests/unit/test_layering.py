@@ -180,3 +180,42 @@ def test_the_inner_checks_see_a_violation(tmp_path):
     found = list(_full_imports(sample))
     assert (1, "workflow.templating", False) in found
     assert (4, "workflow.validate.memo", True) in found
+
+
+# --- the web UI (issue 16): a part of the `sluice` program that nothing else in it depends on -----------
+
+UI = REPO / "sluice" / "ui"
+# The UI reads through the CLI's readers and the shared kube/ layer, never through another program.
+UI_FORBIDDEN = ("controller", "webhook", "sluice_executor")
+# Its graph layout is pure like the core (tests/unit/test_ui_layout.py runs it without a server).
+UI_PURE = UI / "layout.py"
+
+
+def test_the_ui_imports_no_other_program():
+    bad = [
+        f"{path.relative_to(REPO)}:{line} imports {module}"
+        for path in sorted(UI.rglob("*.py"))
+        for line, module, _ in _full_imports(path)
+        if any(_within(module, b) for b in UI_FORBIDDEN)
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_only_the_ui_verb_imports_the_ui():
+    bad = [
+        f"{path.relative_to(REPO)}:{line} imports {module}"
+        for path in _files("sluice")
+        if UI not in path.parents and path != REPO / "sluice" / "commands" / "ui.py"
+        for line, module, _ in _full_imports(path)
+        if _within(module, "sluice.ui")
+    ]
+    assert not bad, "the CLI must not depend on its web UI:\n" + "\n".join(bad)
+
+
+def test_the_ui_layout_is_pure():
+    bad = [
+        f"layout.py:{line} imports {module}"
+        for line, module in _imports(UI_PURE)
+        if module in IMPURE | {"kube"}
+    ]
+    assert not bad and UI_PURE.is_file(), "\n".join(bad)

@@ -1,0 +1,195 @@
+"""`sluice ui --local`'s JSON API (sluice/ui/api.py) on real `sluice run` runs: a real server process, real
+HTTP on 127.0.0.1, runs made and resumed by the real runner."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.integration.ui_support import EXAMPLES, events, http, run, start_run, ui_server, wait_for
+
+
+def write(tmp_path, name, script, extra_templates=()):
+    doc = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name, "labels": {"team": "data"}},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {"name": "main", "steps": [[{"name": "work", "template": "sh"}]]},
+                {"name": "sh", "container": {"image": "busybox", "command": ["sh", "-c", script]}},
+                *extra_templates,
+            ],
+        },
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """Two finished runs (one Succeeded, one Failed) and a UI serving them."""
+    tmp = tmp_path_factory.mktemp("ui")
+    home = tmp / "home"
+    assert run(home, EXAMPLES / "steps.yaml", "steps-ok") == 0
+    assert run(home, write(tmp, "broken", "echo first line; echo second line; exit 3"), "broken") == 1
+    with ui_server(home) as url:
+        yield url
+
+
+def test_the_list_filters_by_phase_label_and_namespace(finished):
+    status, body = http(f"{finished}/api/workflows")
+    assert status == 200
+    assert {w["name"]: w["phase"] for w in body["items"]} == {"steps-ok": "Succeeded", "broken": "Failed"}
+    broken = next(w for w in body["items"] if w["name"] == "broken")
+    assert broken["namespace"] == "default" and broken["labels"]["team"] == "data" and broken["duration"]
+
+    def names(query):
+        status, body = http(f"{finished}/api/workflows?{query}")
+        assert status == 200, body
+        return sorted(w["name"] for w in body["items"])
+
+    assert names("phase=Failed") == ["broken"]
+    assert names("phase=succeeded,Error") == ["steps-ok"]
+    assert names("label=team%3Ddata") == ["broken"]
+    assert names("label=!team") == ["steps-ok"]
+    assert names("namespace=elsewhere") == []
+    assert names("namespace=") == ["broken", "steps-ok"]  # empty: every namespace
+
+    assert http(f"{finished}/api/workflows?phase=Bogus") == (
+        400,
+        {"error": "phase: unknown phase 'Bogus' (one of Pending, Running, Succeeded, Failed, Error)"},
+    )
+    status, body = http(f"{finished}/api/workflows?label=%3Dx")
+    assert status == 400 and "label" in body["error"]
+
+
+def test_one_workflow_its_graph_a_node_and_its_logs(finished):
+    status, body = http(f"{finished}/api/workflows/default/steps-ok")
+    assert status == 200
+    assert body["summary"]["phase"] == "Succeeded"
+    shown = {n["displayName"]: n for n in body["graph"]["nodes"]}
+    assert {"steps-ok", "flip", "done"} <= set(shown)
+    assert shown["done"]["y"] > shown["flip"]["y"] > shown["steps-ok"]["y"]  # drawn top down
+    assert not any(body["actions"].values())  # a finished local run offers nothing
+
+    status, node = http(f"{finished}/api/workflows/default/steps-ok/nodes/flip")
+    assert status == 200 and node["displayName"] == "flip" and node["type"] == "Pod"
+    assert node["podName"].startswith("steps-ok-flip-") and node["outputs"]["result"] in ("heads", "tails")
+
+    assert http(f"{finished}/api/workflows/default/broken/logs?node=work") == (
+        200,
+        "first line\nsecond line\n",
+    )
+    status, text = http(f"{finished}/api/workflows/default/broken/logs")
+    assert status == 200 and text == "work: first line\nwork: second line\n"
+    seen = list(events(f"{finished}/api/workflows/default/broken/logs?node=work&follow=1"))
+    assert seen == [
+        ("line", {"node": "work", "line": "first line"}),
+        ("line", {"node": "work", "line": "second line"}),
+        ("end", {}),
+    ]
+
+    seen = list(events(f"{finished}/api/workflows/default/broken/events"))
+    assert [e for e, _ in seen] == ["workflow", "end"]
+    assert seen[0][1]["summary"]["phase"] == "Failed"
+    assert any(n["phase"] == "Failed" for n in seen[0][1]["graph"]["nodes"])
+
+
+def test_errors_are_one_line_and_the_server_answers_only_this_machine(finished):
+    assert http(f"{finished}/api/workflows/default/nope")[0] == 404
+    assert http(f"{finished}/api/workflows/other/steps-ok")[0] == 404
+    assert http(f"{finished}/api/workflows/default/steps-ok/nodes/nope") == (
+        404,
+        {"error": "workflow steps-ok has no node 'nope'"},
+    )
+    assert http(f"{finished}/api/workflows/default/steps-ok/events")[0] == 200
+    assert http(f"{finished}/api/workflows/default/nope/events")[0] == 404
+    # DNS rebinding: a page of another site that resolves to 127.0.0.1 is refused
+    status, body = http(f"{finished}/api/workflows", headers={"Host": "attacker.example"})
+    assert status == 421 and "not this machine" in body["error"]
+    # actions: JSON only (a plain form from another site cannot post one), from this origin only
+    status, body = http(
+        f"{finished}/api/workflows/default/broken/resubmit",
+        "POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 415
+    status, body = http(
+        f"{finished}/api/workflows/default/broken/retry",
+        "POST",
+        {},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert status == 403 and "origin" in body["error"]
+    status, body = http(f"{finished}/api/workflows/default/broken/retry", "POST", {})
+    assert status == 403 and "not possible" in body["error"]  # retry is a cluster verb
+    status, body = http(f"{finished}/api/workflows/default/broken/explode", "POST", {})
+    assert status == 404 and "no action" in body["error"]
+    status, body = http(f"{finished}/api/workflows/default/broken/resume", "POST", {"parameters": ["x"]})
+    assert status == 400 and "parameters" in body["error"]
+    assert http(f"{finished}/api/cronworkflows") == (200, {"items": [], "mode": "local"})
+    assert http(f"{finished}/static/../server.py")[0] == 404
+    status, page = http(f"{finished}/workflows/default/steps-ok?node=flip")
+    assert status == 200 and 'data-page="workflow"' in page and "/static/app.js" in page
+
+
+def test_an_approval_gate_is_resumed_with_its_parameter_through_the_api(tmp_path):
+    home = tmp_path / "home"
+    proc = start_run(home, EXAMPLES / "suspend-gate.yaml", "gate")
+    try:
+        with ui_server(home) as url:
+
+            def waiting():
+                status, body = http(f"{url}/api/workflows/default/gate")
+                return status == 200 and body["actions"]["resume"] and body
+
+            body = wait_for(waiting, 120, "the gate to wait")
+            assert body["summary"]["phase"] == "Running"
+            assert body["actions"]["stop"] and not body["actions"]["retry"]
+            gate = next(n for n in body["workflow"]["status"]["nodes"].values() if n["type"] == "Suspend")
+            status, answer = http(
+                f"{url}/api/workflows/default/gate/resume",
+                "POST",
+                {"node": gate["id"], "parameters": {"decision": "hold"}},
+            )
+            assert status == 200, answer
+            assert "resume requested" in answer["message"]
+            assert proc.wait(timeout=120) == 0
+            status, body = http(f"{url}/api/workflows/default/gate/nodes/release")
+            assert body["phase"] == "Succeeded"
+            assert http(f"{url}/api/workflows/default/gate/logs?node=release") == (200, "approved: hold\n")
+    finally:
+        proc.kill()
+
+
+def test_a_running_workflow_is_followed_live_and_stopped(tmp_path):
+    home = tmp_path / "home"
+    path = write(tmp_path, "slow", "echo started; sleep 300")
+    proc = start_run(home, path, "slow")
+    try:
+        with ui_server(home) as url:
+            wait_for(lambda: http(f"{url}/api/workflows/default/slow")[0] == 200, 120, "the run to appear")
+            phases = []
+            stopped = False
+            lines = []
+            for event, data in events(f"{url}/api/workflows/default/slow/events"):
+                if event != "workflow":
+                    assert event == "end"
+                    break
+                phases.append(data["summary"]["phase"])
+                work = next((n for n in data["nodes"].values() if n["displayName"] == "work"), None)
+                if not stopped and work and work["phase"] == "Running" and data["actions"]["stop"]:
+                    followed = events(f"{url}/api/workflows/default/slow/logs?node=work&follow=1")
+                    lines.append(next(followed))  # the running step's output, as it comes
+                    followed.close()
+                    status, answer = http(f"{url}/api/workflows/default/slow/stop", "POST", {})
+                    assert status == 200, answer
+                    stopped = True
+            assert stopped and phases[-1] == "Failed" and "Running" in phases
+            assert lines == [("line", {"node": "work", "line": "started"})]
+    finally:
+        proc.kill()
+    assert proc.wait(timeout=60) != 0
