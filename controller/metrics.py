@@ -58,6 +58,13 @@ class Metrics:
             "sluice_controller_status_conflicts_total", "Status writes refused for a stale resourceVersion."
         )
     )
+    status_too_large: Counter = field(
+        default_factory=lambda: Counter(
+            "sluice_controller_status_too_large_total",
+            "Workflows ended in Error because their status could not be stored (over MAX_WORKFLOW_SIZE "
+            "compressed, or refused by the API server for its size).",
+        )
+    )
     step_delay: Histogram = field(
         default_factory=lambda: Histogram(
             "sluice_controller_step_delay_seconds",
@@ -94,6 +101,7 @@ class Metrics:
             self.pods_already_existed,
             self.pods_deleted,
             self.status_conflicts,
+            self.status_too_large,
             self.step_delay,
             self.engine_seconds,
             self.leader,

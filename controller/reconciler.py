@@ -33,11 +33,11 @@ from controller.expectations import Expectations
 from controller.locks import LockManager
 from controller.metrics import Metrics
 from controller.queue import WorkQueue
-from controller.status import TooLarge, hydrate, pack
+from controller.status import MAX_WORKFLOW_SIZE, TooLarge, hydrate, pack, refused_for_size
 from kube.informer import Store
 from kube.rest import ApiError, Rest
 from workflow.check import CheckOptions, check_object
-from workflow.engine import CacheEntry, Observed, PodObservation, step
+from workflow.engine import CacheEntry, Observed, PodObservation, TerminatePod, step
 from workflow.engine.observe import node_id_of, pod_observation, task_result_observation, workflow_of
 from workflow.merge import join_workflow_spec, with_workflow_defaults
 
@@ -75,8 +75,10 @@ class Controller:
         identity: str = "sluice-controller",
         status_subresource: str = "auto",
         metrics: Metrics | None = None,
+        max_workflow_size: int = MAX_WORKFLOW_SIZE,
     ) -> None:
         self.rest = rest
+        self.max_workflow_size = max_workflow_size
         self.executor_image = executor_image
         self.identity = identity
         self.status_subresource = status_subresource  # "auto" | "on" | "off"
@@ -364,12 +366,14 @@ class Controller:
             self.metrics.total.inc(phase="Failed")
 
     async def _write_status(self, key: str, wf: dict[str, Any], status: dict[str, Any]) -> bool:
+        """Write `status`; False when it was not written (stale, or too big to store), so the caller
+        applies nothing."""
         body = {**wf, "status": status}
         try:
-            body = pack(body)
+            body = pack(body, limit=self.max_workflow_size)
         except TooLarge as exc:
-            packed_status = {k: v for k, v in status.items() if k not in ("nodes", "compressedNodes")}
-            body = {**wf, "status": {**packed_status, "phase": "Error", "message": str(exc)}}
+            await self._fail_too_large(key, wf, str(exc))
+            return False
         try:
             written = await self._put_status(body)
         except ApiError as exc:
@@ -377,9 +381,55 @@ class Controller:
                 self.metrics.status_conflicts.inc()
                 self.queue.add(key)
                 return False
+            if refused_for_size(exc.status, exc.message):
+                await self._fail_too_large(key, wf, exc.message)
+                return False
             raise
         self.wrote(key, written)
         return True
+
+    async def _fail_too_large(self, key: str, wf: dict[str, Any], message: str) -> None:
+        """A status that cannot be stored ends the workflow in Error with the reason, as Argo does without
+        node offloading. The nodes are what does not fit, so they are dropped; its locks are freed and
+        its running pods stopped (nothing would read their results), and it is labelled completed, so
+        it is never retried on a refusal that would repeat for ever."""
+        ns, name = key.split("/", 1)
+        self.metrics.status_too_large.inc()
+        log.error("workflow status too large to store", extra={"workflow": key, "error": message})
+        stamp = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        old = wf.get("status") or {}
+        status = {
+            "phase": "Error",
+            "message": message,
+            "startedAt": old.get("startedAt") or stamp,
+            "finishedAt": stamp,
+            "conditions": [{"type": "Completed", "status": "True"}],
+        }
+        try:
+            written = await self._put_status({**wf, "status": status})
+        except ApiError as exc:
+            if exc.status == 409:
+                self.queue.add(key)
+                return
+            if refused_for_size(exc.status, exc.message):  # the spec alone: nothing smaller to write
+                log.error("workflow too large to store even without its status", extra={"workflow": key})
+                return
+            raise
+        self.wrote(key, written)
+        labels = {"workflows.argoproj.io/phase": "Error", "workflows.argoproj.io/completed": "true"}
+        self.wrote(
+            key, await self.rest.merge_patch(ARGO, "Workflow", ns, name, {"metadata": {"labels": labels}})
+        )
+        self.metrics.total.inc(phase="Error")
+        for other in self.locks.drop_workflow(key):
+            self.queue.add(other)
+        stop = [
+            TerminatePod(name=pod["metadata"]["name"], node_id=node_id_of(pod) or "", reason=message)
+            for pod in self.pods.by_index("wf", key)
+            if (pod.get("status") or {}).get("phase") in ("Pending", "Running")
+        ]
+        if stop:
+            await apply_actions(self, wf, stop, self.now())
 
     async def _put_status(self, body: dict[str, Any]) -> dict[str, Any]:
         if self.status_subresource != "off":

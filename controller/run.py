@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 
 from controller import config as config_mod
+from controller import status as status_mod
 from controller.cron import CronLoop
 from controller.leader import LeaderElector
 from controller.metrics import Metrics
@@ -60,6 +61,7 @@ class Settings:
     identity: str = ""
     status_subresource: str = "auto"
     shutdown_grace: float = 10.0
+    max_workflow_size: int = status_mod.MAX_WORKFLOW_SIZE  # Argo's MAX_WORKFLOW_SIZE (environment)
 
 
 def _instance_selector(instance_id: str) -> str:
@@ -244,6 +246,7 @@ class Runner:
             identity=identity,
             status_subresource=s.status_subresource,
             metrics=self.metrics,
+            max_workflow_size=s.max_workflow_size,
         )
         self.ctl.config = config_mod.ControllerConfig(instance_id=s.instance_id)
         self.cron = CronLoop(

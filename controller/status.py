@@ -3,7 +3,9 @@
 
 `pack(workflow)` returns the object to write: unchanged while its JSON is under `threshold`, with
 nodes compressed above it, and `TooLarge` when even compressed it is over `limit`, so the caller fails
-the workflow with a clear message instead of writing something the API server refuses.
+the workflow with a clear message instead of writing something the API server refuses (and retrying
+it for ever). `refused_for_size` recognises the API server's own refusals, the second line of defence
+(controller/reconciler.py).
 """
 
 from __future__ import annotations
@@ -11,14 +13,30 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from collections.abc import Mapping
 from typing import Any
 
-MAX_WORKFLOW_SIZE = 1024 * 1024  # Argo's MAX_WORKFLOW_SIZE
-COMPRESS_AT = 768 * 1024  # well below the limit: the next step's growth must not cross it unseen
+MAX_WORKFLOW_SIZE = 1024 * 1024  # Argo's MAX_WORKFLOW_SIZE (the environment variable may set it)
 
 
 class TooLarge(Exception):
     pass
+
+
+def limit_from_env(env: Mapping[str, str]) -> int:
+    """`MAX_WORKFLOW_SIZE` in bytes, as Argo's controller reads it; the default without it."""
+    text = (env.get("MAX_WORKFLOW_SIZE") or "").strip()
+    if not text:
+        return MAX_WORKFLOW_SIZE
+    if not text.isdigit() or int(text) < 1024:
+        raise ValueError(f"MAX_WORKFLOW_SIZE: {text!r} is not a size in bytes of at least 1024")
+    return int(text)
+
+
+def refused_for_size(status: int, message: str) -> bool:
+    """The API server's answers to an object too big to store: 413 over its request limit (3 MiB),
+    500 "etcdserver: request is too large" over etcd's (1.5 MiB by default), both measured here."""
+    return status == 413 or (status == 500 and "request is too large" in message)
 
 
 def size(obj: dict[str, Any]) -> int:
@@ -48,13 +66,20 @@ def hydrate(workflow: dict[str, Any]) -> dict[str, Any]:
 
 
 def pack(
-    workflow: dict[str, Any], threshold: int = COMPRESS_AT, limit: int = MAX_WORKFLOW_SIZE
+    workflow: dict[str, Any], threshold: int | None = None, limit: int = MAX_WORKFLOW_SIZE
 ) -> dict[str, Any]:
     status = workflow.get("status")
-    if not isinstance(status, dict) or not status.get("nodes"):
+    if not isinstance(status, dict):
         return workflow
+    if threshold is None:  # 768 KiB at the default: the next step's growth must not cross the limit unseen
+        threshold = limit * 3 // 4
     total = size(workflow)
     if total < threshold:
+        return workflow
+    if not status.get("nodes"):
+        # Nothing to compress: the stored templates or the spec alone make it this big.
+        if total > limit:
+            raise TooLarge(f"workflow is longer than maximum allowed size. size {total} > maxSize {limit}")
         return workflow
     packed_status = {k: v for k, v in status.items() if k != "nodes"}
     packed_status["compressedNodes"] = compress_nodes(status["nodes"])

@@ -81,7 +81,15 @@ def run(args: argparse.Namespace) -> int:
     if args.workflow_workers < 1 or args.cron_workflow_workers < 1:
         print("sluice controller: --workflow-workers and --cron-workflow-workers must be at least 1")
         return 2
+    from controller.status import limit_from_env
+
+    try:
+        max_workflow_size = limit_from_env(os.environ)
+    except ValueError as exc:
+        print(f"sluice controller: {exc}")
+        return 2
     settings = Settings(
+        max_workflow_size=max_workflow_size,
         kubeconfig=args.kubeconfig,
         namespace=namespace,
         namespaced=args.namespaced,

@@ -55,6 +55,7 @@ class LocalController:
         leader_elect: bool = False,
         lease: str = "sluice-controller",
         extra: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.log_path = log_dir / f"controller-{self.port}.log"
@@ -86,7 +87,7 @@ class LocalController:
         ]
         if not leader_elect:
             args.append("--no-leader-elect")
-        env = {k: v for k, v in os.environ.items() if k not in ("KUBERNETES_SERVICE_HOST",)}
+        env = {k: v for k, v in os.environ.items() if k not in ("KUBERNETES_SERVICE_HOST",)} | (env or {})
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             args, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO, env=env, start_new_session=True

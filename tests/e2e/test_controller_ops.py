@@ -1,16 +1,18 @@
 """The controller's operational behaviour against the real kube-apiserver, each test with its own
 `sluice controller` process on this host (tests/e2e/controller_support.py): semaphores that follow
-their ConfigMap."""
+their ConfigMap, a status too large to store."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import uuid
 from pathlib import Path
 
 import pytest
 
-from .controller_support import LocalController, eventually, get_wf, workflow
+from .controller_support import LocalController, eventually, get_wf, wait_done, workflow
 
 
 @pytest.fixture
@@ -83,3 +85,64 @@ def test_raising_a_semaphore_limit_starts_a_waiting_workflow_at_once(
     finally:
         kubectl("delete", "workflow", first, second, "-n", namespace, "--ignore-not-found", "--wait=false")
         kubectl("delete", "configmap", cm, "-n", namespace, "--ignore-not-found")
+
+
+@pytest.mark.parametrize(
+    ("max_size", "reason"),
+    [
+        (None, "workflow is longer than maximum allowed size"),  # refused by the controller's own limit
+        ("4194304", "etcdserver: request is too large"),  # a limit above etcd's: refused by the API server
+    ],
+    ids=["over-max-workflow-size", "refused-by-the-api-server"],
+)
+def test_a_status_too_large_to_store_ends_the_workflow_in_error_once(
+    kubectl, kubeconfig, namespace, instance, tmp_path, max_size, reason
+):
+    """A template holding ~900 KiB of incompressible text is stored in the status and recorded in its
+    node's inputs: ~1.8 MiB, over Argo's 1 MiB even compressed, and over etcd's 1.5 MiB."""
+    blob = base64.b64encode(os.urandom(690 * 1024)).decode()
+    lib = f"big-{uuid.uuid4().hex[:5]}"
+    template = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": lib},
+        "spec": {
+            "templates": [
+                {
+                    "name": "hold",
+                    "inputs": {"parameters": [{"name": "blob", "value": blob}]},
+                    "suspend": {"duration": "600"},
+                }
+            ]
+        },
+    }
+    name = f"too-big-{uuid.uuid4().hex[:4]}"
+    spec = {
+        "entrypoint": "main",
+        "templates": [
+            {"name": "main", "steps": [[{"name": "a", "templateRef": {"name": lib, "template": "hold"}}]]}
+        ],
+    }
+    env = {"MAX_WORKFLOW_SIZE": max_size} if max_size else {}
+    ctl = LocalController(kubeconfig, namespace, instance, tmp_path, env=env)
+    try:
+        kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(template))
+        ctl.wait_ready()
+        kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(workflow(name, instance, spec)))
+        wf = wait_done(kubectl, namespace, name, timeout=120)
+        status = wf["status"]
+        assert status["phase"] == "Error" and reason in status["message"], status.get("message")
+        assert {"type": "Completed", "status": "True"} in status["conditions"]
+        assert "nodes" not in status and "compressedNodes" not in status
+        assert wf["metadata"]["labels"]["workflows.argoproj.io/completed"] == "true"
+        assert wf["metadata"]["labels"]["workflows.argoproj.io/phase"] == "Error"
+        eventually(
+            lambda: ctl.metric("sluice_controller_status_too_large_total") == 1, 30, 0.5, "counted once"
+        )
+        # No reconcile failed on the refusal (before, each retry raised and counted an error, for ever).
+        assert ctl.metric("argo_workflows_error_count") == 0, ctl.tail()
+    finally:
+        code = ctl.stop()
+        kubectl("delete", "workflow", name, "-n", namespace, "--ignore-not-found", "--wait=false")
+        kubectl("delete", "workflowtemplate", lib, "-n", namespace, "--ignore-not-found")
+    assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from controller.config import ConfigError, parse
-from controller.status import TooLarge, decompress_nodes, hydrate, pack
+from controller.status import (
+    TooLarge,
+    decompress_nodes,
+    hydrate,
+    limit_from_env,
+    pack,
+    refused_for_size,
+    size,
+)
 
 
 def test_one_key_per_field_as_argo_writes_it():
@@ -95,6 +103,29 @@ def test_status_too_big_even_compressed_is_refused():
         node["message"] = os.urandom(60_000).hex()  # incompressible
     with pytest.raises(TooLarge, match="compressed size"):
         pack(wf, threshold=1000, limit=500_000)
+
+
+def test_too_big_without_nodes_is_refused_and_the_threshold_follows_the_limit():
+    wf = {"metadata": {"name": "wf"}, "status": {"phase": "Running", "storedTemplates": {"t": "x" * 5000}}}
+    with pytest.raises(TooLarge, match="size 5.* > maxSize 4096"):
+        pack(wf, limit=4096)
+    assert pack(wf, limit=8192) is wf  # over 3/4 of the limit, but nothing to compress and not over it
+    nodes = _wf(200)
+    assert "compressedNodes" in pack(nodes, limit=size(nodes) + 10)["status"]  # 3/4 of the limit crossed
+    assert pack(nodes, limit=size(nodes) * 2) is nodes
+
+
+def test_max_workflow_size_from_the_environment_and_the_api_servers_refusals():
+    assert limit_from_env({}) == 1024 * 1024
+    assert limit_from_env({"MAX_WORKFLOW_SIZE": "4194304"}) == 4194304
+    for bad in ("1Mi", "-5", "12"):
+        with pytest.raises(ValueError, match="MAX_WORKFLOW_SIZE"):
+            limit_from_env({"MAX_WORKFLOW_SIZE": bad})
+    # The answers measured on the test cluster's API server (controller/status.py refused_for_size).
+    assert refused_for_size(413, "Request entity too large: limit is 3145728")
+    assert refused_for_size(500, "etcdserver: request is too large")
+    assert not refused_for_size(500, "etcdserver: leader changed")
+    assert not refused_for_size(422, "spec.x: Invalid value")
 
 
 def test_executor_main_container_images_and_repository_reach_the_engine():
