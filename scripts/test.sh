@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 ruff check .
 ruff format --check .  # one format for the whole tree (make fmt applies it)
 mypy  # the type checker, configured in pyproject.toml ([tool.mypy])
+scripts/install-browser.sh  # Debian's Chromium for the browser tests of `sluice ui` (root only)
 # Several processes (pytest-xdist, each test file on one worker): the local conformance run (one file)
 # mostly waits on its examples' sleeps, the other tiers run beside it. SLUICE_TEST_WORKERS=0: one process.
 python -m pytest -m "not e2e" -n "${SLUICE_TEST_WORKERS:-3}" --dist loadfile "$@"
