@@ -229,20 +229,12 @@ class CronLoop:
 
     async def _write_status(self, cron: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
         body = {**cron, "status": status}
-        written = None
-        if self.status_subresource != "off":
-            try:
-                written = await self.rest.replace(body, subresource="status")
-            except ApiError as exc:
-                if exc.status != 404 or self.status_subresource == "on":
-                    raise
-                meta = cron["metadata"]
-                # A 404 is also what a deleted CronWorkflow gives: the object itself tells them apart.
-                await self.rest.get(ARGO, "CronWorkflow", meta.get("namespace"), meta["name"])
-                log.info("the CronWorkflow CRD has no status subresource; writing whole objects")
-                self.status_subresource = "off"
-        if written is None:
+        if self.status_subresource == "off":
             written = await self.rest.replace(body)
+        elif self.status_subresource == "on":
+            written = await self.rest.replace(body, subresource="status")
+        else:  # auto: the subresource where the CRD has one, else the whole object (kube/rest.py)
+            written = await self.rest.replace_status(body)
         self._wrote(written)
         return written
 

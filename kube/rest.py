@@ -176,3 +176,31 @@ class Rest:
         await self.request(
             "DELETE", await self.path(api_version, kind, namespace), query={"labelSelector": selector}
         )
+
+    # --- status, with or without the subresource ------------------------------------------------------
+    # Argo-shaped CRDs (manifests/overlays/argo-crds) have no status subresource: `.../status` answers
+    # 404 while the object exists. Then status is written with the object itself. The GET between tells
+    # that case from an object that is gone (its 404 is raised).
+
+    async def replace_status(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """PUT the status subresource; without one, the whole object (status included) is written."""
+        try:
+            return await self.replace(obj, subresource="status")
+        except ApiError as exc:
+            meta = obj["metadata"]
+            if exc.status != 404:
+                raise
+            await self.get(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"])
+        return await self.replace(obj)
+
+    async def merge_patch_status(
+        self, api_version: str, kind: str, namespace: str | None, name: str, patch: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A merge patch of the status subresource; without one, the same patch of the whole object."""
+        try:
+            return await self.merge_patch(api_version, kind, namespace, name, patch, subresource="status")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            await self.get(api_version, kind, namespace, name)
+        return await self.merge_patch(api_version, kind, namespace, name, patch)

@@ -130,9 +130,8 @@ async def resume_cluster(cluster: Cluster, args: argparse.Namespace) -> int:
                         )
                     }
                 patch = {"metadata": {"resourceVersion": wf["metadata"]["resourceVersion"]}, "status": status}
-                await cluster.rest.merge_patch(
-                    ARGO, "Workflow", cluster.namespace, args.name, patch, "status"
-                )
+                # the status subresource; on Argo-shaped CRDs (none) the Workflow itself (kube/rest.py)
+                await cluster.rest.merge_patch_status(ARGO, "Workflow", cluster.namespace, args.name, patch)
             if whole and suspended:
                 await cluster.rest.merge_patch(
                     ARGO, "Workflow", cluster.namespace, args.name, {"spec": {"suspend": None}}

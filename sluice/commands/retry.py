@@ -135,7 +135,7 @@ async def retry(cluster: Cluster, args: argparse.Namespace) -> int:
         removed = set(status["nodes"]) - set(new["status"].get("nodes") or {})
         await _delete_pods(cluster, name, removed)
         # status first (the subresource; its resourceVersion guards against a concurrent writer) ...
-        await cluster.rest.replace(new, "status")
+        await cluster.rest.replace_status(new)
         # ... then what the main resource holds: arguments, shutdown cleared, the completed label
         spec_patch: dict[str, Any] = {"shutdown": None}
         if params:
@@ -240,7 +240,7 @@ async def _create_memoized(cluster: Cluster, old: dict[str, Any], new: dict[str,
     )
     created["status"] = {"nodes": nodes}
     try:
-        created = await cluster.rest.replace(created, "status")
+        created = await cluster.rest.replace_status(created)
     finally:  # hand it over even if the status could not be written: it then runs from the start
         created = await cluster.rest.merge_patch(
             ARGO,

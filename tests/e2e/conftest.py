@@ -44,9 +44,8 @@ def own_cluster(kubeconfig: Path) -> bool:
     return _kubeconfig()[1]
 
 
-@pytest.fixture(scope="session")
-def kubectl(kubeconfig: Path):
-    """kubectl(*args, input=None, check=True) -> stdout, on the e2e cluster."""
+def kubectl_for(kubeconfig: Path):
+    """kubectl(*args, input=None, check=True, timeout=60) -> stdout, against `kubeconfig`'s cluster."""
     binary = CLUSTER_DIR / "bin" / "kubectl"
     exe = str(binary) if binary.exists() else shutil.which("kubectl")
     if exe is None:
@@ -77,6 +76,12 @@ def kubectl(kubeconfig: Path):
 
     run.popen = popen  # type: ignore[attr-defined]
     return run
+
+
+@pytest.fixture(scope="session")
+def kubectl(kubeconfig: Path):
+    """kubectl(*args, input=None, check=True) -> stdout, on the e2e cluster."""
+    return kubectl_for(kubeconfig)
 
 
 @pytest.fixture(scope="session")

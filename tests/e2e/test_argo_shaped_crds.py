@@ -1,0 +1,159 @@
+"""Status writes where Workflow and CronWorkflow have no status subresource (manifests/overlays/argo-crds,
+for clusters shared with Argo's own controller).
+
+A private kube-apiserver (tests/e2e/private_apiserver.py) serves the overlay's CRDs, so the shared
+cluster keeps its own. There `.../status` answers 404 while the object exists, and writers fall back
+to the object itself (kube/rest.py): `sluice resume` of an approval gate, and the controller's
+CronWorkflow loop (controller/cron.py), run here in-process on an injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import yaml
+
+from .conftest import REPO, kubectl_for
+from .private_apiserver import PrivateApiServer
+
+NS = "argo-shaped"
+
+
+@pytest.fixture(scope="module")
+def private(tmp_path_factory):
+    server = PrivateApiServer(tmp_path_factory.mktemp("apiserver")).start()
+    try:
+        kubectl = kubectl_for(server.kubeconfig)
+        rendered = kubectl("kustomize", str(REPO / "manifests" / "overlays" / "argo-crds"), timeout=120)
+        wanted = ("workflows.argoproj.io", "cronworkflows.argoproj.io")  # the two that lose the subresource
+        crds = [
+            d
+            for d in yaml.safe_load_all(rendered)
+            if d and d["kind"] == "CustomResourceDefinition" and d["metadata"]["name"] in wanted
+        ]
+        shapes = {c["metadata"]["name"]: "subresources" in c["spec"]["versions"][0] for c in crds}
+        assert shapes["workflows.argoproj.io"] is False and shapes["cronworkflows.argoproj.io"] is False
+        kubectl(
+            "apply",
+            "--server-side",
+            "-f",
+            "-",
+            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": crds}),
+            timeout=180,
+        )
+        kubectl(
+            "wait",
+            "--for=condition=Established",
+            "--timeout=120s",
+            *[f"crd/{n}" for n in shapes],
+            timeout=150,
+        )
+        kubectl("create", "namespace", NS)
+        yield server, kubectl
+    finally:
+        server.stop()
+
+
+def test_resume_approves_a_gate_by_writing_the_workflow(private, tmp_path):
+    server, kubectl = private
+    gate = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "gate", "namespace": NS},
+        "spec": {"entrypoint": "main", "templates": [{"name": "main", "suspend": {}}]},
+        # Without the subresource, status is stored with the object, as Argo's controller writes it.
+        "status": {
+            "phase": "Running",
+            "nodes": {
+                "gate": {
+                    "id": "gate",
+                    "name": "gate",
+                    "displayName": "gate",
+                    "type": "Steps",
+                    "phase": "Running",
+                },
+                "gate-1": {
+                    "id": "gate-1",
+                    "name": "gate[0].approve",
+                    "displayName": "approve",
+                    "type": "Suspend",
+                    "phase": "Running",
+                    "outputs": {"parameters": [{"name": "answer", "valueFrom": {"supplied": {}}}]},
+                },
+            },
+        },
+    }
+    kubectl("create", "-f", "-", input=json.dumps(gate))
+    assert (
+        kubectl(
+            "get", "--raw", f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/workflows/gate/status", check=False
+        )
+        == ""
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "sluice", "resume", "gate", "--node", "approve", "-p", "answer=yes"]
+        + ["-n", NS, "--kubeconfig", str(server.kubeconfig)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    node = json.loads(kubectl("get", "workflow", "gate", "-n", NS, "-o", "json"))["status"]["nodes"]["gate-1"]
+    assert node["phase"] == "Succeeded"
+    assert node["outputs"]["parameters"][0]["value"] == "yes"
+
+
+def test_the_cron_loop_creates_the_child_and_writes_status_with_the_object(private):
+    server, kubectl = private
+    cron = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "CronWorkflow",
+        "metadata": {"name": "every-minute", "namespace": NS},
+        "spec": {
+            "schedules": ["* * * * *"],
+            "workflowSpec": {"entrypoint": "main", "templates": [{"name": "main", "suspend": {}}]},
+        },
+    }
+    stored = json.loads(kubectl("create", "-o", "json", "-f", "-", input=json.dumps(cron)))
+    created = datetime.fromisoformat(stored["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
+    hit = created.replace(second=0) + timedelta(minutes=1)
+    asyncio.run(_reconcile_once(server.kubeconfig, stored, hit + timedelta(seconds=5)))
+
+    child = json.loads(
+        kubectl("get", "workflow", f"every-minute-{int(hit.timestamp())}", "-n", NS, "-o", "json")
+    )
+    assert child["metadata"]["labels"]["workflows.argoproj.io/cron-workflow"] == "every-minute"
+    status = json.loads(kubectl("get", "cronworkflow", "every-minute", "-n", NS, "-o", "json"))["status"]
+    assert status["lastScheduledTime"] == hit.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert [(r["name"], r["uid"]) for r in status["active"]] == [
+        (child["metadata"]["name"], child["metadata"]["uid"])
+    ]
+    assert status["phase"] == "Active" and status["succeeded"] == 0
+
+
+async def _reconcile_once(kubeconfig, cron: dict, now: datetime) -> None:
+    from controller.cron import CronLoop
+    from controller.reconciler import Templates
+    from kube.client import api_client
+    from kube.informer import Store
+    from kube.rest import Rest
+
+    api = await api_client(str(kubeconfig))
+    try:
+        loop = CronLoop(Rest(api), Store(), Templates(Store(), Store()), now=lambda: now)
+        loop.crons.apply("ADDED", cron)
+        key = await loop.queue.get()  # as a worker takes it
+        assert key == f"{NS}/every-minute"
+        await loop.reconcile(key)
+        loop.queue.done(key)
+        # the loop sleeps until the next hit (55 s after `now`), not polling
+        wake = loop.queue.core.due[key] - asyncio.get_running_loop().time()
+        assert 50 < wake <= 55
+    finally:
+        await api.close()
