@@ -10,6 +10,7 @@
 * Event: a core/v1 Event with the Workflow as involved object (the node in annotations, as Argo does).
 * AcquireLock / ReleaseLock: the lock manager (controller/locks.py); workflows whose turn came are
   requeued at once.
+* EmitMetric: the custom-metric registry (controller/custom_metrics.py), served on /metrics.
 * SaveCache: the memoization ConfigMap (label `workflows.argoproj.io/configmap-type: Cache`), created
   when missing, `data[key]` merge-patched.
 """
@@ -30,6 +31,7 @@ from workflow.engine import (
     DeleteCollection,
     DeleteObject,
     DeletePod,
+    EmitMetric,
     Event,
     PatchObject,
     ReleaseLock,
@@ -121,6 +123,13 @@ async def apply_actions(ctl: Controller, wf: dict[str, Any], actions: list[Any],
                 ctl.queue.add(other)
         elif isinstance(action, SaveCache):
             await save_cache(ctl, action.namespace or ns, action)
+        elif isinstance(action, EmitMetric):
+            refused = ctl.metrics.custom.apply(action, key)
+            if refused is not None:
+                ctl.metrics.errors.inc(cause=f"CustomMetric{refused.capitalize()}")
+                log.warning(
+                    "custom metric refused", extra={"workflow": key, "metric": action.name, "error": refused}
+                )
 
 
 async def create_pod(ctl: Controller, key: str, ns: str, action: CreatePod) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from controller.custom_metrics import CustomMetrics
 from kube.metrics import Counter, Gauge, Histogram, render
 
 STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -83,6 +84,9 @@ class Metrics:
         )
     )
 
+    # The series templates declare (metrics.prometheus), after the controller's own.
+    custom: CustomMetrics = field(default_factory=CustomMetrics)
+
     # Called before each scrape (the workflow gauge counts the informer's cache then, not on every event).
     before_render: Callable[[], None] | None = None
 
@@ -105,4 +109,4 @@ class Metrics:
             self.step_delay,
             self.engine_seconds,
             self.leader,
-        )
+        ) + "".join(line + "\n" for line in self.custom.render())

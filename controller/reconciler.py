@@ -132,6 +132,7 @@ class Controller:
             self._changed_at.pop(key, None)
             self.pod_errors.pop(key, None)
             self.postponed.discard(key)
+            self.metrics.custom.forget_workflow(key)
             for other in self.locks.drop_workflow(key):
                 self.queue.add(other)
             return

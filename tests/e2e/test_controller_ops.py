@@ -1,6 +1,6 @@
 """The controller's operational behaviour against the real kube-apiserver, each test with its own
 `sluice controller` process on this host (tests/e2e/controller_support.py): semaphores that follow
-their ConfigMap, a status too large to store."""
+their ConfigMap, a status too large to store, custom metrics read from the real /metrics endpoint."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
-from .controller_support import LocalController, eventually, get_wf, wait_done, workflow
+from .controller_support import LocalController, eventually, get_wf, grant_executor, wait_done, workflow
 
 
 @pytest.fixture
@@ -146,3 +147,68 @@ def test_a_status_too_large_to_store_ends_the_workflow_in_error_once(
         kubectl("delete", "workflow", name, "-n", namespace, "--ignore-not-found", "--wait=false")
         kubectl("delete", "workflowtemplate", lib, "-n", namespace, "--ignore-not-found")
     assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"
+
+
+def scrape(ctl: LocalController) -> dict[str, float]:
+    """The controller's /metrics as {series: value} (comments left out)."""
+    status, text = ctl.get("/metrics")
+    assert status == 200
+    series = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            series[name] = float(value)
+    return series
+
+
+def test_custom_metrics_of_argos_dag_example_on_the_metrics_endpoint(
+    kubectl, namespace, instance, controller, argo_examples
+):
+    """dag-custom-metrics.yaml: four tasks each count their run and gauge their duration by tag and
+    status; the workflow counts itself and gauges its duration."""
+    doc = yaml.safe_load((argo_examples / "dag-custom-metrics.yaml").read_text())
+    name = f"dagm-{uuid.uuid4().hex[:5]}"
+    grant_executor(kubectl, namespace)
+    kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(workflow(name, instance, doc["spec"])))
+    wf = wait_done(kubectl, namespace, name, timeout=300)
+    assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
+    series = eventually(
+        lambda: (
+            (s := scrape(controller))
+            and s.get(
+                'argo_workflows_playground_workflow_result_counter{playground_id_workflow_counter="test",status="Succeeded"}'
+            )
+            == 1
+            and s
+        ),
+        30,
+        0.5,
+        "the workflow's counter",
+    )
+    for tag in ("TEST-ONE-A", "TEST-ONE-B", "TEST-TWO-A", "TEST-TWO-B"):
+        counter = f'argo_workflows_playground_workflow_result_task_counter{{playground_task_name_counter="{tag}",status="Succeeded"}}'
+        assert series.get(counter) == 1, sorted(k for k in series if "playground" in k)
+        gauge = f'argo_workflows_playground_workflow_duration_task_seconds{{playground_task_name="{tag}",status="Succeeded"}}'
+        assert series[gauge] >= 0
+    duration = 'argo_workflows_playground_workflow_duration{playground_id_workflow="test",status="Succeeded"}'
+    assert series[duration] >= max(v for k, v in series.items() if "duration_task_seconds{" in k)
+    assert "MetricsError" not in {c["type"] for c in wf["status"]["conditions"]}
+
+
+def test_a_realtime_gauge_counts_while_its_node_runs(kubectl, namespace, instance, controller):
+    name = f"rt-{uuid.uuid4().hex[:5]}"
+    metric = {
+        "name": "rt_wait_seconds",
+        "help": "Seconds the wait has run",
+        "labels": [{"key": "wf", "value": "{{workflow.name}}"}],
+        "gauge": {"realtime": True, "value": "{{duration}}"},
+    }
+    spec = pause(600)
+    spec["templates"][0]["metrics"] = {"prometheus": [metric]}
+    kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(workflow(name, instance, spec)))
+    key = f'argo_workflows_rt_wait_seconds{{wf="{name}"}}'
+    try:
+        first = eventually(lambda: scrape(controller).get(key), 60, 0.5, "the real-time gauge")
+        eventually(lambda: scrape(controller)[key] >= first + 1, 60, 0.5, "the gauge counting up")
+    finally:
+        kubectl("delete", "workflow", name, "-n", namespace, "--ignore-not-found", "--wait=false")

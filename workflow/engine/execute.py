@@ -28,7 +28,7 @@ from workflow.engine.state import (
     Operation,
     fulfilled,
 )
-from workflow.engine.templates import TemplateBase, Templates
+from workflow.engine.templates import TemplateBase, Templates, node_template
 
 
 class Engine:
@@ -349,17 +349,5 @@ class Engine:
         cache = self._daemon_cache
         key = node["id"]
         if key not in cache:
-            holder: dict[str, Any] = {}
-            if isinstance(node.get("templateRef"), dict):
-                holder["templateRef"] = node["templateRef"]
-            elif node.get("templateName"):
-                holder["template"] = node["templateName"]
-            scope = str(node.get("templateScope") or "local/")
-            kind, _, owner = scope.partition("/")
-            ctx = TemplateBase(kind, owner) if kind in ("namespaced", "cluster") else self.templates.local
-            try:
-                tmpl = self.templates.resolve(holder, ctx)[1] if holder else {}
-            except EngineError:
-                tmpl = {}
-            cache[key] = bool(tmpl.get("daemon"))
+            cache[key] = bool(node_template(self.templates, node).get("daemon"))
         return cache[key]

@@ -263,6 +263,23 @@ class SaveCache:
     entry: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class EmitMetric:
+    """A custom metric from `metrics.prometheus` (argo-anchor.md §1.10) for the driver's registry, emitted
+    when a node (or the workflow) completes. A real-time gauge is also emitted when it starts, with
+    `since` (its start stamp): the driver reports the seconds since then until a final value replaces
+    it. Counters add `value`; gauges Set/Add/Sub it; histograms observe it into `buckets`."""
+
+    name: str
+    help: str
+    kind: str  # "counter" | "gauge" | "histogram"
+    value: float = 0.0
+    labels: tuple[tuple[str, str], ...] = ()
+    operation: str = "Set"
+    buckets: tuple[float, ...] = ()
+    since: str | None = None
+
+
 Action = (
     CreatePod
     | DeletePod
@@ -275,6 +292,7 @@ Action = (
     | AcquireLock
     | ReleaseLock
     | SaveCache
+    | EmitMetric
 )
 
 

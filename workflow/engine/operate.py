@@ -21,7 +21,7 @@ import msgspec
 
 from workflow import names
 from workflow.check import check_object
-from workflow.engine import clock, hooks, lifecycle, locks, memo, progress, reconcile, suspend
+from workflow.engine import clock, custom_metrics, hooks, lifecycle, locks, memo, progress, reconcile, suspend
 from workflow.engine.defs import Opts
 from workflow.engine.execute import Engine
 from workflow.engine.model import (
@@ -82,12 +82,22 @@ def step(workflow: Any, observed: Observed | None, now: datetime) -> Decision:
             raise
         _finish(op, ERROR, f"internal error: {type(exc).__name__}: {exc}")
     memo.save_succeeded(op)  # the side effects of this step's phase changes, once the tree is done
+    _emit_metrics(op)
     requeue = None
     if op.wake_at is not None and op.status.get("phase") not in COMPLETED:
         requeue = max(0.0, clock.seconds_between(now, op.wake_at))
     if not op.nodes:
         op.status.pop("nodes", None)
     return Decision(status=op.status, actions=op.actions, requeue_after=requeue)
+
+
+def _emit_metrics(op: Operation) -> None:
+    """The templates' and the workflow's custom metrics for this step's phase changes."""
+    try:
+        spec = execution_spec(op)
+    except EngineError:
+        return
+    custom_metrics.emit(op, spec)
 
 
 def _workflow_patch(op: Operation, labels: dict[str, str], annotations: dict[str, str] | None = None) -> None:

@@ -116,6 +116,24 @@ class Templates:
         raise EngineError("one of template, templateRef or inline is required")
 
 
+def node_template(templates: Templates, node: dict[str, Any]) -> dict[str, Any]:
+    """The template a node ran, found again from its `templateRef` / `templateName` and `templateScope`
+    ({} when it cannot be found)."""
+    holder: dict[str, Any] = {}
+    if isinstance(node.get("templateRef"), dict):
+        holder["templateRef"] = node["templateRef"]
+    elif node.get("templateName"):
+        holder["template"] = node["templateName"]
+    if not holder:
+        return {}
+    kind, _, owner = str(node.get("templateScope") or "local/").partition("/")
+    ctx = TemplateBase(kind, owner) if kind in ("namespaced", "cluster") else templates.local
+    try:
+        return templates.resolve(holder, ctx)[1]
+    except EngineError:
+        return {}
+
+
 def execution_spec(op: Operation) -> dict[str, Any]:
     """The spec this workflow runs with: the Workflow over its WorkflowTemplate over the controller's
     `workflowDefaults` (Argo's setStoredWfSpec / setWorkflowDefaults). A workflowTemplateRef is joined
