@@ -40,7 +40,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
 _ONE_AT_A_TIME = asyncio.Lock()
 
 
-def _waiting(wf: dict[str, Any]) -> list[dict[str, Any]]:
+def waiting(wf: dict[str, Any]) -> list[dict[str, Any]]:
     nodes = ((wf.get("status") or {}).get("nodes") or {}).values()
     return [n for n in nodes if n.get("type") == "Suspend" and n.get("phase") in ("Pending", "Running")]
 
@@ -49,7 +49,7 @@ def applicable(wf: dict[str, Any]) -> set[str]:
     """The actions that make sense for the workflow's state (before asking whether they are allowed)."""
     done = phase(wf) in DONE
     out = {"resubmit"} if done else {"stop", "terminate"}
-    if _waiting(wf) or (not done and (wf.get("spec") or {}).get("suspend")):
+    if waiting(wf) or (not done and (wf.get("spec") or {}).get("suspend")):
         out |= {"resume", "stop-node"}
     if phase(wf) in ("Failed", "Error"):
         out.add("retry")

@@ -99,6 +99,7 @@ async def get_workflow(request: web.Request) -> web.Response:
             "summary": summary(wf, time.time()),
             "graph": layout(wf, _expand(request)),
             "actions": await actions.allowed(_source(request), wf),
+            "waiting": actions.waiting(wf),
         }
     )
 
@@ -178,7 +179,7 @@ async def workflow_events(request: web.Request) -> web.StreamResponse:
             payload = {
                 "summary": summary(wf, time.time()),
                 "graph": layout(wf, expand),
-                "nodes": (wf.get("status") or {}).get("nodes") or {},
+                "waiting": actions.waiting(wf),  # the suspend nodes a resume acts on (not all nodes: size)
                 "actions": await actions.allowed(src, wf),
             }
             await _send(response, "workflow", payload)

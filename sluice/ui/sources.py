@@ -262,7 +262,8 @@ class ClusterSource(Source):
 
         from kube.informer import Informer  # noqa: PLC0415
 
-        yield await self.workflow(namespace, name)  # a missing workflow is a 404 before the stream
+        first = await self.workflow(namespace, name)  # a missing workflow is a 404 before the stream
+        yield first
         queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(maxsize=64)
 
         def put(kind: str, obj: dict[str, Any]) -> None:
@@ -285,7 +286,7 @@ class ClusterSource(Source):
             on_event=put,
         )
         task = asyncio.create_task(informer.run())
-        seen = None
+        seen = first["metadata"].get("resourceVersion")  # the watch's first list repeats it: not sent again
         try:
             while True:
                 kind, obj = await queue.get()

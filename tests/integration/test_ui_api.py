@@ -149,7 +149,8 @@ def test_an_approval_gate_is_resumed_with_its_parameter_through_the_api(tmp_path
             body = wait_for(waiting, 120, "the gate to wait")
             assert body["summary"]["phase"] == "Running"
             assert body["actions"]["stop"] and not body["actions"]["retry"]
-            gate = next(n for n in body["workflow"]["status"]["nodes"].values() if n["type"] == "Suspend")
+            (gate,) = body["waiting"]
+            assert gate["displayName"] == "approve" and gate["outputs"]["parameters"][0]["name"] == "decision"
             status, answer = http(
                 f"{url}/api/workflows/default/gate/resume",
                 "POST",
@@ -180,7 +181,7 @@ def test_a_running_workflow_is_followed_live_and_stopped(tmp_path):
                     assert event == "end"
                     break
                 phases.append(data["summary"]["phase"])
-                work = next((n for n in data["nodes"].values() if n["displayName"] == "work"), None)
+                work = next((n for n in data["graph"]["nodes"] if n["displayName"] == "work"), None)
                 if not stopped and work and work["phase"] == "Running" and data["actions"]["stop"]:
                     followed = events(f"{url}/api/workflows/default/slow/logs?node=work&follow=1")
                     lines.append(next(followed))  # the running step's output, as it comes

@@ -7,32 +7,21 @@ it as root, as CI does). Waits are on what the page shows, with generous timeout
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.integration import ui_support
 from tests.integration.ui_support import EXAMPLES, run, start_run, ui_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",  # the machine's network is closed: no calls home
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 WAIT_MS = 90_000
 
 
 def chromium_path() -> str:
-    found = os.environ.get("SLUICE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    found = ui_support.chromium_path()
     if not found:
         pytest.fail("Chromium is missing: install Debian's package (scripts/install-browser.sh, as root)")
     return found
@@ -43,7 +32,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        b = ui_support.launch_chromium(p, chromium_path())
         yield b
         b.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -27,10 +28,10 @@ def env(home: Path) -> dict[str, str]:
 
 
 @contextmanager
-def ui_server(home: Path) -> Iterator[str]:
-    """`sluice ui --local --port 0`; yields its base URL (http://127.0.0.1:PORT)."""
+def ui_server(home: Path, *argv: str) -> Iterator[str]:
+    """`sluice ui --port 0 ARGV...` (default `--local`); yields its base URL (http://127.0.0.1:PORT)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sluice", "ui", "--local", "--port", "0"],
+        [sys.executable, "-m", "sluice", "ui", "--port", "0", *(argv or ("--local",))],
         env=env(home),
         cwd=REPO,
         stdin=subprocess.DEVNULL,
@@ -124,3 +125,25 @@ def events(url: str, timeout: float = 120) -> Iterator[tuple[str, Any]]:
                 event = line[7:]
             elif line.startswith("data: "):
                 data.append(line[6:])
+
+
+# Debian's Chromium as Playwright should launch it here (the browser tests, benchmarks/bench_ui.py,
+# tools/ui_screenshots.py): root needs --no-sandbox; the closed network needs no calls home.
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("SLUICE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def launch_chromium(playwright: Any, path: str) -> Any:
+    return playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)

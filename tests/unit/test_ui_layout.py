@@ -187,7 +187,9 @@ def test_a_malformed_status_still_lays_out():
     g = layout(cyclic)
     assert {n["id"] for n in g["nodes"]} == {"w", "a", "b"}
     assert len(g["edges"]) == 2  # the edge closing the cycle and the one to a missing node are dropped
-    assert layout({"metadata": {"name": "x"}}) == {
+    empty = layout({"metadata": {"name": "x"}})
+    assert empty.pop("shape")
+    assert empty == {
         "nodes": [],
         "edges": [],
         "groups": [],
@@ -203,3 +205,12 @@ def test_two_thousand_nodes_lay_out_without_overlaps():
     assert len(g["nodes"]) == 2001
     assert max(layer_of(g).values()) == 50
     no_overlap(g)
+
+
+def test_the_shape_changes_with_the_drawing_not_with_phases():
+    """The page redraws only when the shape changes; phases alone are updated in place (app.js)."""
+    before = layout(loop(5))
+    running = loop(5, {2: "Running"})
+    assert layout(running)["shape"] == before["shape"]
+    assert layout(running)["nodes"] != before["nodes"]
+    assert layout(loop(6))["shape"] != before["shape"]

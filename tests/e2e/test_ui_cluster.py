@@ -1,0 +1,200 @@
+"""`sluice ui` on a cluster: a real `sluice ui` process with a ServiceAccount's own kubeconfig (its RBAC,
+the roles the project ships: manifests/base/rbac-users.yaml), against the real kube-apiserver.
+
+As in tests/e2e/test_cli.py (whose helpers are reused), no controller runs these workflows: the test
+writes the statuses a controller would, so what is shown is what the UI reads, watches and sends.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.test_cli import (
+    INSTANCE,
+    _service_account_kubeconfig,
+    get,
+    set_status,
+    suspended_at_gate,
+    workflow_file,
+)
+from tests.integration.ui_support import events, http, ui_server, wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = {
+    r["metadata"]["name"]: r["rules"]
+    for r in yaml.safe_load_all((REPO / "manifests" / "base" / "rbac-users.yaml").read_text())
+    if r
+}
+# what Kubernetes' built-in `view` role adds, and the shipped role is aggregated into: the pods' logs
+POD_LOGS = [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]}]
+
+
+@pytest.fixture(scope="module")
+def ns(kubectl):
+    name = f"sluice-ui-{uuid.uuid4().hex[:8]}"
+    kubectl("create", "namespace", name)
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="module")
+def accounts(kubectl, kubeconfig, ns, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ui-accounts")
+    return {
+        "viewer": _service_account_kubeconfig(
+            kubectl, kubeconfig, ns, "viewer", SHIPPED["sluice-workflows-view"] + POD_LOGS, tmp / "viewer"
+        ),
+        "approver": _service_account_kubeconfig(
+            kubectl, kubeconfig, ns, "approver", SHIPPED["sluice-workflows-approve"], tmp / "approver"
+        ),
+    }
+
+
+def apply(kubectl, ns, *objects):
+    kubectl("apply", "-n", ns, "-f", "-", input=yaml.safe_dump_all(objects))
+
+
+def test_a_viewer_sees_the_list_graph_live_changes_logs_and_templates_but_no_action(
+    kubectl, ns, accounts, tmp_path
+):
+    kubectl("apply", "-n", ns, "-f", str(workflow_file(tmp_path, "seen")))
+    suspended_at_gate(kubectl, ns, "seen")
+    apply(
+        kubectl,
+        ns,
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "WorkflowTemplate",
+            "metadata": {"name": "tpl"},
+            "spec": {"entrypoint": "main", "templates": [{"name": "main", "suspend": {}}]},
+        },
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "CronWorkflow",
+            "metadata": {"name": "nightly"},
+            "spec": {
+                "schedule": "0 3 * * *",
+                "suspend": True,
+                "workflowSpec": {"entrypoint": "main", "templates": [{"name": "main", "suspend": {}}]},
+            },
+        },
+    )
+    with ui_server(tmp_path / "home", "--kubeconfig", str(accounts["viewer"])) as url:
+        status, info = http(f"{url}/api/info")
+        assert info == {"mode": "cluster", "namespace": ns}  # the kubeconfig context's namespace
+        status, body = http(f"{url}/api/workflows")
+        assert status == 200 and [w["name"] for w in body["items"]] == ["seen"]
+        assert body["items"][0]["phase"] == "Running"
+        status, body = http(f"{url}/api/workflows?phase=Failed")
+        assert body["items"] == []
+        # every namespace: the viewer's RoleBinding is in one namespace, so the API server refuses
+        status, body = http(f"{url}/api/workflows?namespace=")
+        assert status == 403 and "forbidden" in body["error"].lower()
+
+        status, body = http(f"{url}/api/workflows/{ns}/seen")
+        assert status == 200
+        assert {n["displayName"]: n["phase"] for n in body["graph"]["nodes"]} == {
+            "seen": "Running",
+            "approve": "Running",
+        }
+        assert [n["displayName"] for n in body["waiting"]] == ["approve"]
+        # the gate is waiting, but this user may not resume it (nor anything else): nothing is offered
+        assert not any(body["actions"].values()), body["actions"]
+        status, body = http(f"{url}/api/workflows/{ns}/seen/resume", "POST", {"parameters": {"answer": "x"}})
+        assert status == 403
+
+        stream = events(f"{url}/api/workflows/{ns}/seen/events")
+        event, first = next(stream)
+        assert event == "workflow" and first["summary"]["phase"] == "Running"
+        set_status(kubectl, ns, "seen", {"phase": "Failed", "message": "by the test"})  # as a controller
+        event, second = next(stream)  # from the watch: no reload, and the unchanged state is not sent twice
+        assert event == "workflow" and second["summary"]["phase"] == "Failed"
+        assert second["summary"]["message"] == "by the test"
+        stream.close()
+
+        status, body = http(f"{url}/api/workflowtemplates")
+        assert status == 200 and [t["metadata"]["name"] for t in body["items"]] == ["tpl"]
+        status, body = http(f"{url}/api/cronworkflows")
+        assert status == 200 and [c["metadata"]["name"] for c in body["items"]] == ["nightly"]
+        assert http(f"{url}/api/workflows/{ns}/nope")[0] == 404
+
+
+def test_the_logs_of_a_workflow_pod_through_the_ui(kubectl, ns, accounts, tmp_path):
+    kubectl("apply", "-n", ns, "-f", str(workflow_file(tmp_path, "logged")))
+    node = {"id": "logged", "name": "logged", "displayName": "say", "type": "Pod", "phase": "Running"}
+    set_status(kubectl, ns, "logged", {"phase": "Running", "nodes": {"logged": node}})
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "logged",
+            "labels": {"workflows.argoproj.io/workflow": "logged"},
+            "annotations": {"workflows.argoproj.io/node-id": "logged"},
+        },
+        "spec": {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "busybox:1.36",
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", "echo first; echo second"],
+                }
+            ],
+        },
+    }
+    kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(pod))
+    # generous: on a loaded machine a cached image's pod has taken minutes to run
+    kubectl(
+        "wait",
+        "--for=jsonpath={.status.phase}=Succeeded",
+        "pod/logged",
+        "-n",
+        ns,
+        "--timeout=400s",
+        timeout=410,
+    )
+    with ui_server(tmp_path / "home", "--kubeconfig", str(accounts["viewer"])) as url:
+        assert http(f"{url}/api/workflows/{ns}/logged/logs?node=say") == (200, "first\nsecond\n")
+        assert http(f"{url}/api/workflows/{ns}/logged/logs") == (200, "say: first\nsay: second\n")
+        status, node = http(f"{url}/api/workflows/{ns}/logged/nodes/say")
+        assert status == 200 and node["id"] == "logged"
+
+
+def test_an_approver_resumes_the_gate_from_the_ui_and_may_do_nothing_else(kubectl, ns, accounts, tmp_path):
+    kubectl("apply", "-n", ns, "-f", str(workflow_file(tmp_path, "gate")))
+    suspended_at_gate(kubectl, ns, "gate")
+    assert (
+        get(kubectl, ns, "gate")["metadata"]["labels"]["workflows.argoproj.io/controller-instanceid"]
+        == INSTANCE
+    )
+    with ui_server(tmp_path / "home", "--kubeconfig", str(accounts["approver"])) as url:
+        status, body = http(f"{url}/api/workflows/{ns}/gate")
+        assert status == 200
+        offered = {a for a, ok in body["actions"].items() if ok}
+        assert offered == {"resume", "stop-node"}  # the approver's Role: workflows/status only
+        status, body = http(f"{url}/api/workflows/{ns}/gate/stop", "POST", {})
+        assert status == 403 and "not possible" in body["error"]
+        assert "shutdown" not in get(kubectl, ns, "gate")["spec"]
+
+        status, body = http(
+            f"{url}/api/workflows/{ns}/gate/resume",
+            "POST",
+            {"node": "gate-1", "parameters": {"answer": "yes"}},
+        )
+        assert status == 200, body
+        assert body["message"] == "workflow gate resumed (approve)"
+        node = get(kubectl, ns, "gate")["status"]["nodes"]["gate-1"]
+        assert node["phase"] == "Succeeded" and node["outputs"]["parameters"][0]["value"] == "yes"
+
+        def nothing_waits():
+            status, body = http(f"{url}/api/workflows/{ns}/gate")
+            return status == 200 and not body["actions"]["resume"] and body
+
+        assert wait_for(nothing_waits, 60, "the gate to be gone from the actions")["waiting"] == []
