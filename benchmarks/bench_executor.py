@@ -9,7 +9,7 @@ into the shared volume, wait noticing the exitcode file, reading and uploading, 
 spent by the launcher's copy is shown on its own. The task result API is an in-memory recorder here (no
 API server round trip; a real one adds a few ms per call). Memory is the wait process's peak RSS.
 
-    .venv/bin/python benchmarks/bench_executor.py [--runs-small 40] [--runs-big 10]
+    .venv/bin/python benchmarks/bench_executor.py [--runs-small 40] [--runs-big 10] [--poll] [--main-seconds S]
 """
 
 from __future__ import annotations
@@ -48,6 +48,22 @@ def wait_child() -> None:
             if labels.get("workflows.argoproj.io/report-outputs-completed") == "true":
                 Timed.finished_at = time.time()
 
+    if "--poll" in sys.argv:  # the 20 ms polling wait did before inotify (watch.py's fallback)
+        from sluice_executor import watch
+
+        watch.Inotify = None  # type: ignore[assignment,misc]
+    from sluice_executor import wait as wait_module
+
+    noticed = []
+    exit_codes = wait_module.exit_codes
+
+    def timed_exit_codes(env):  # when wait first sees every exit code
+        codes = exit_codes(env)
+        if codes is not None and not noticed:
+            noticed.append(time.time())
+        return codes
+
+    wait_module.exit_codes = timed_exit_codes
     env = PodEnv.from_env()
     secrets = MountedSecrets(env.layout.secrets)
     api = Timed()
@@ -58,8 +74,14 @@ def wait_child() -> None:
             {
                 "code": code,
                 "finished_at": Timed.finished_at,
+                "noticed_at": noticed[0] if noticed else 0.0,
                 "artifacts": len(outputs.get("artifacts") or []),
                 "rss_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "cpu_ms": (
+                    resource.getrusage(resource.RUSAGE_SELF).ru_utime
+                    + resource.getrusage(resource.RUSAGE_SELF).ru_stime
+                )
+                * 1000,
             }
         )
     )
@@ -71,7 +93,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def run_once(launcher: Path, minio, root: Path, size: int, index: str) -> dict:
+def run_once(
+    launcher: Path, minio, root: Path, size: int, index: str, poll: bool = False, main_seconds: float = 0.0
+) -> dict:
     from tests.integration.minio_server import ACCESS_KEY, SECRET_KEY
 
     work = root / f"run-{index}"
@@ -111,14 +135,14 @@ def run_once(launcher: Path, minio, root: Path, size: int, index: str) -> dict:
         "PYTHONPATH": os.pathsep.join(sys.path),
     }
     wait = subprocess.Popen(
-        [sys.executable, __file__, "--wait-child"],
+        [sys.executable, __file__, "--wait-child", *(["--poll"] if poll else [])],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     time.sleep(0.5)  # wait is up and polling before main ends, as in a pod
-    script = f"head -c {size} /dev/urandom > {work}/out.bin && echo -n value > {work}/param && date +%s.%N > {work}/ended"
+    script = f"sleep {main_seconds} && head -c {size} /dev/urandom > {work}/out.bin && echo -n value > {work}/param && date +%s.%N > {work}/ended"
     main = subprocess.run(
         [str(launcher), "--", "sh", "-c", script], env=env, capture_output=True, text=True, timeout=600
     )
@@ -132,7 +156,9 @@ def run_once(launcher: Path, minio, root: Path, size: int, index: str) -> dict:
     return {
         "delay_ms": (result["finished_at"] - ended) * 1000,
         "copy_ms": (recorded - ended) * 1000,
+        "notice_ms": (result["noticed_at"] - recorded) * 1000,  # exitcode in place -> wait sees it
         "rss_peak_mib": result["rss_peak_mib"],
+        "cpu_ms": result["cpu_ms"],
     }
 
 
@@ -141,6 +167,8 @@ def main() -> None:
     parser.add_argument("--wait-child", action="store_true")
     parser.add_argument("--runs-small", type=int, default=40)
     parser.add_argument("--runs-big", type=int, default=10)
+    parser.add_argument("--poll", action="store_true", help="wait polls every 20 ms (no inotify)")
+    parser.add_argument("--main-seconds", type=float, default=0.0, help="main runs this long first")
     args = parser.parse_args()
     if args.wait_child:
         wait_child()
@@ -154,22 +182,32 @@ def main() -> None:
         minio = start_minio(root / "minio")
         try:
             make_bucket(minio, "bench")
-            print(f"load {os.getloadavg()[0]:.1f}")
+            mode = "polling every 20 ms" if args.poll else "inotify"
+            print(f"load {os.getloadavg()[0]:.1f}; wait {mode}; main runs {args.main_seconds} s first")
             print(
-                "| output | runs | p50 ms | p99 ms | max ms | of which launcher copy, p50 ms | wait peak RSS MiB |"
+                "| output | runs | p50 ms | p99 ms | max ms | of which launcher copy, p50 ms | wait peak RSS MiB "
+                "| wait CPU ms, p50 | exit code noticed after, p50 / max ms |"
             )
-            print("|---|---:|---:|---:|---:|---:|---:|")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             for label, size, runs in (
                 ("1 KiB", 1024, args.runs_small),
                 ("100 MiB", 100 * 1024 * 1024, args.runs_big),
             ):
-                results = [run_once(launcher, minio, root, size, f"{size}-{i}") for i in range(runs)]
+                if not runs:
+                    continue
+                results = [
+                    run_once(launcher, minio, root, size, f"{size}-{i}", args.poll, args.main_seconds)
+                    for i in range(runs)
+                ]
                 delays = [r["delay_ms"] for r in results]
+                notice = [r["notice_ms"] for r in results]
                 rss = max(r["rss_peak_mib"] for r in results)
                 copy = statistics.median(r["copy_ms"] for r in results)
                 print(
                     f"| {label} | {runs} | {statistics.median(delays):.0f} | {percentile(delays, 0.99):.0f} | "
-                    f"{max(delays):.0f} | {copy:.0f} | {rss:.0f} |"
+                    f"{max(delays):.0f} | {copy:.0f} | {rss:.0f} | "
+                    f"{statistics.median(r['cpu_ms'] for r in results):.0f} | "
+                    f"{statistics.median(notice):.1f} / {max(notice):.1f} |"
                 )
         finally:
             minio.stop()

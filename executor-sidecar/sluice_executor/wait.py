@@ -26,10 +26,10 @@ from typing import Any
 from sluice_executor import transfer
 from sluice_executor.podenv import PodEnv
 from sluice_executor.taskresult import Reporter, ResultAPI, ResultAPIError
+from sluice_executor.watch import ExitWatch
 from workflow import artifact_rules as rules
 from workflow import outputs as output_rules
 
-POLL_SECONDS = 0.02  # a stat() per container per poll: cheap, and the delay it adds is what we measure
 PROGRESS_SECONDS = 3.0
 PROGRESS = re.compile(r"^\d+/\d+$")
 TERMINATION_LIMIT = 4096  # the kubelet keeps at most 4 KiB of a termination message
@@ -185,13 +185,16 @@ class Waiter:
         self.progress = ""
 
     async def _wait_for_main(self) -> dict[str, int]:
-        ticks_per_progress = max(1, int(PROGRESS_SECONDS / POLL_SECONDS))
-        tick = 0
-        while (codes := exit_codes(self.env)) is None:
-            if tick % ticks_per_progress == 0:
-                await self._report_progress()
-            tick += 1
-            await self.sleep(POLL_SECONDS)
+        """Woken by the launchers' files changing (watch.py), re-reading the exit codes each time; progress
+        is reported every PROGRESS_SECONDS meanwhile."""
+        loop = asyncio.get_running_loop()
+        next_progress = loop.time()
+        with ExitWatch(self.env.layout.run, self.env.main_containers, self.sleep) as watch:
+            while (codes := exit_codes(self.env)) is None:
+                if loop.time() >= next_progress:
+                    await self._report_progress()
+                    next_progress = loop.time() + PROGRESS_SECONDS
+                await watch.changed(max(0.0, next_progress - loop.time()))
         return codes
 
     async def _report_progress(self) -> None:
