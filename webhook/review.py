@@ -12,8 +12,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from webhook.json_pieces import TooDeep, decode_in_pieces
+
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
+PIECES_FROM = 256 * 1024  # bodies bigger than this are decoded in pieces (webhook/json_pieces.py)
 MAX_DEPTH = (
     100  # Kubernetes objects nest a few dozen levels at most; our walkers stay far from Python's limit
 )
@@ -54,6 +57,10 @@ def _text(value: Any, where: str, *, required: bool = False) -> str:
     return value
 
 
+def _loads(text: str | bytes) -> Any:
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
 def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -84,8 +91,15 @@ def parse_review(body: bytes) -> AdmissionRequest:
     except UnicodeDecodeError as exc:
         raise MalformedReview(f"body is not UTF-8 (invalid byte at offset {exc.start})") from None
     try:
-        doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        # A big body in pieces, so that no one call holds the GIL long (it is read off the event loop, in
+        # webhook/server.py, but the GIL is the loop's too).
+        big = len(body) > PIECES_FROM
+        doc = decode_in_pieces(body, _loads, max_depth=MAX_DEPTH) if big else _loads(text)
+    except TooDeep:
+        raise MalformedReview(f"body is nested deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
+        if len(body) > PIECES_FROM:  # the position is in a piece, not in the body
+            raise MalformedReview(f"body is not JSON: {exc.msg}") from None
         raise MalformedReview(f"body is not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise MalformedReview("body is nested too deeply") from None
