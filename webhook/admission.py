@@ -18,6 +18,7 @@ from webhook.policy.model import GROUP as POLICY_GROUP
 from webhook.policy.model import KIND as POLICY_KIND
 from webhook.review import AdmissionRequest, Verdict
 from webhook.status import error_status, invalid_status, warning_lines
+from webhook.stoppable import shielded
 from webhook.update import is_running, is_stop_only, running_update_problems
 from workflow.check import ARGO_KINDS, CheckOptions, CheckReport, TemplateSource, check_object
 from workflow.errors import Problem
@@ -89,7 +90,8 @@ class Admission:
         audit: dict[str, str] = {}
         outcome = Outcome()
         if report.expanded is not None or not report.errors:
-            outcome = self.evaluate_policies(req, report)
+            with shielded():  # a policy worker's conversation is not cut halfway; it has its own time limit
+                outcome = self.evaluate_policies(req, report)
             denials += outcome.denials
             warnings += outcome.warnings
             audit = outcome.audit_annotations

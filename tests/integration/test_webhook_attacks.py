@@ -168,6 +168,22 @@ def expensive(tmp_path_factory):
         yield proc
 
 
+def test_a_stopped_rule_is_reported_alone_and_the_other_policies_decide(tmp_path):
+    """One stopped evaluation used to mark every policy of the request stopped."""
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "cubic.yaml").write_text(yaml.safe_dump(EXPENSIVE))
+    (policies / "allowed-registries.yaml").write_text((POLICIES / "allowed-registries.yaml").read_text())
+    # A deadline long enough that the request is answered by the policies, not by the server's Timeout.
+    with WebhookProcess(tmp_path, policies=policies, extra=["--deadline", "20"]) as proc:
+        r = answer(proc.client(), many_templates(199, 0, labels={"attack": "yes"}))
+    assert r["allowed"] is False
+    message = r["status"]["message"]
+    assert "policy cubic: rule 0 evaluation stopped after 3s" in message, message
+    # The registry rule was evaluated (on another worker) and gives its own answer, not "stopped".
+    assert "image evil.example/x" in message and "is not from registry.corp.example/" in message, message
+
+
 def test_item2_timed_out_evaluations_are_stopped_and_do_not_keep_the_pool_busy(expensive):
     attack = many_templates(199, 0, labels={"attack": "yes"})
     results: list[dict] = []
@@ -275,8 +291,48 @@ def test_item3_a_3_mib_review_stays_under_the_memory_limit(tmp_path):
             t.join(120)
         assert len(results) == 2
         for r in results:
-            # Bounded, not allowed unchecked: the policies' input is over the cost budget (or their time).
+            # Bounded, not allowed unchecked: the policies' input is over the cost budget (or their time),
+            # or, on a loaded machine, the whole check is stopped at the deadline (its parse counts).
             assert r["allowed"] is False
-            assert "policy allowed-registries" in r["status"]["message"]
+            message = r["status"]["message"]
+            assert "policy allowed-registries" in message or "within 4s" in message, message
         # Before: one request took a fresh server from 70 MB to 702 MB.
         assert peak_kib(proc.proc.pid) < LIMIT_MIB * 1024
+
+
+@pytest.mark.slow  # a 5.7 MiB review parsed three times on a loaded machine
+def test_item3_healthz_answers_while_a_big_review_is_read(tmp_path):
+    """The JSON of a big review was parsed on the event loop (one C call holding the GIL): /healthz
+    waited up to 671 ms per 2.9 MiB. Now it is read in a pool thread, in pieces."""
+    big = with_items(300_000)
+    # An UPDATE carries the object twice (object and oldObject): 5.7 MiB, under the 8 MiB body limit.
+    body = json.dumps(review(big, operation="UPDATE", old=big)).encode()
+    assert 5 * 2**20 < len(body) < 8 * 2**20
+    with WebhookProcess(tmp_path) as proc:
+        waits: list[float] = []
+        done = threading.Event()
+
+        def probe():
+            client = proc.client()
+            while not done.is_set():
+                started = time.monotonic()
+                status, _ = client.request("GET", "/healthz")
+                assert status == 200
+                waits.append(time.monotonic() - started)
+
+        t = threading.Thread(target=probe)
+        t.start()
+        try:
+            for _ in range(3):
+                status, data = proc.client().post("/validate", body)
+                assert status == 200
+                assert data["response"]["allowed"] is True  # the same spec: a metadata-only update
+        finally:
+            done.set()
+            t.join(30)
+        assert len(waits) > 10
+        # Generous (a loaded 2-core machine); before, each of the three reviews held the loop ~1 s.
+        assert max(waits) < HEALTHZ_BOUND, sorted(waits)[-5:]
+
+
+HEALTHZ_BOUND = 0.6  # seconds (before: 0.69-1.03 s at load 55-60; now 0.32 s)

@@ -8,6 +8,7 @@ import json
 import logging
 import ssl
 import threading
+import time
 
 import aiohttp
 from aiohttp import web
@@ -116,3 +117,53 @@ async def test_request_logs_are_json_and_carry_no_object_content(tmp_path):
     assert admission_entries and admission_entries[0]["uid"] == "log-1"
     assert admission_entries[0]["allowed"] is True and admission_entries[0]["kind"] == "Workflow"
     assert not any(secret in line for line in records)
+
+
+class SpinningCheck:
+    """Pure Python that would run for a minute: the stand-in for a check that is slow on its input."""
+
+    def __init__(self) -> None:
+        self.spins = 0
+        self.ended = threading.Event()
+
+    def __call__(self, doc, source, options):
+        if doc["metadata"]["name"] != "spin":
+            return CheckReport("Workflow", doc["metadata"]["name"], "default", expanded=doc)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                self.spins += 1
+            return CheckReport("Workflow", "spin", "default", expanded=doc)
+        finally:
+            self.ended.set()
+
+
+async def test_a_check_over_the_deadline_is_stopped_and_its_thread_serves_the_next_request(tmp_path):
+    spin = SpinningCheck()
+    admission = Admission(source=TemplateStore(), policies=PolicySet(CelPython()), checker=spin)
+    # One admission thread: the next request is answered only if the stopped check gave it back.
+    runner, url, ctx = await serve(tmp_path, admission, Settings(deadline=0.5, workers=1))
+
+    def wf(name):
+        return {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "metadata": {"name": name},
+            "spec": {},
+        }
+
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as session:
+            async with session.post(f"{url}/validate", json=review(wf("spin"), uid="spin-1")) as resp:
+                r = (await resp.json())["response"]
+            assert (r["allowed"], r["status"]["reason"]) == (False, "Timeout")
+            # Before: the check ran on for its minute, and every request meanwhile was a Timeout denial.
+            await asyncio.get_running_loop().run_in_executor(None, spin.ended.wait, 30)
+            assert spin.ended.is_set()
+            spins = spin.spins
+            async with session.post(f"{url}/validate", json=review(wf("next"), uid="next-1")) as resp:
+                r = (await resp.json())["response"]
+            assert r["allowed"] is True, r
+            assert spin.spins == spins  # the spinning stopped for good
+    finally:
+        await runner.cleanup()
