@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -151,6 +152,36 @@ def breakdown(evaluator_name: str, rounds: int = 30) -> dict[str, float]:
     out = {k: round(statistics.median(v), 2) for k, v in times.items()}
     out["containers"] = len(report.containers)
     out["body_kib"] = round(len(body) / 1024, 1)
+    out.update(worker_round_trip(admission, req, report, evaluator_name, rounds))
+    return out
+
+
+def worker_round_trip(admission, req, report, evaluator_name: str, rounds: int) -> dict[str, float]:
+    """Wall milliseconds of the two policies evaluated in this thread, through a policy worker process
+    (webhook/policy/worker.py), and answered from the workers' kept answers (median of `rounds`)."""
+    from webhook.policy.worker import PolicyWorkers
+
+    def timed() -> float:
+        times = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            admission.evaluate_policies(req, report)
+            times.append((time.perf_counter() - t0) * 1000)
+        return round(statistics.median(times), 3)
+
+    out = {"policies_in_thread_wall": timed()}
+    workers = PolicyWorkers(evaluator_name, 1, keep_answers=0)
+    try:
+        deadline = time.monotonic() + 120
+        while workers.started < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        admission.policies.runner = workers
+        out["policies_via_worker_wall"] = timed()
+        workers.keep_answers = 8
+        out["policies_kept_answer_wall"] = timed()
+    finally:
+        admission.policies.runner = None
+        workers.close()
     return out
 
 
@@ -160,7 +191,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tmp: Path, evaluator_name: str, cpu: int, cache: int) -> tuple[subprocess.Popen, int]:
+def start_server(
+    tmp: Path, evaluator_name: str, cpu: int, cache: int, policy_workers: int = 2
+) -> tuple[subprocess.Popen, int]:
     templates, policies = tmp / "templates", tmp / "policies"
     templates.mkdir()
     policies.mkdir()
@@ -192,6 +225,8 @@ def start_server(tmp: Path, evaluator_name: str, cpu: int, cache: int) -> tuple[
         "0",
         "--check-cache",
         str(cache),
+        "--policy-workers",
+        str(policy_workers),
     ]
     proc = subprocess.Popen(
         args,
@@ -223,9 +258,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def children_cpu_seconds(pid: int) -> float:
+    """The CPU of the server's live child processes (the policy workers)."""
+    total = 0.0
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            with contextlib.suppress(OSError):  # ended meanwhile
+                total += cpu_seconds(int(child))
+    return total
+
+
 async def load(
     port: int, ca: Path, bodies: list[bytes], rate: float, seconds: float, connections: int, pid: int
-) -> tuple[list[float], float, float]:
+) -> tuple[list[float], float, float, float]:
     import aiohttp
 
     ctx = ssl.create_default_context(cafile=str(ca))
@@ -247,7 +292,7 @@ async def load(
         for _ in range(connections * 2):  # warm up: connections, imports
             await one(time.perf_counter(), bodies[-1])
         latencies.clear()
-        cpu0 = cpu_seconds(pid)
+        cpu0, workers0 = cpu_seconds(pid), children_cpu_seconds(pid)
         start = time.perf_counter()
         total = int(rate * seconds)
         tasks = []
@@ -260,9 +305,10 @@ async def load(
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
         cpu = cpu_seconds(pid) - cpu0
+        worker_cpu = children_cpu_seconds(pid) - workers0
     if errors:
         raise SystemExit(f"{len(errors)} requests failed; first: {errors[0]}")
-    return latencies, elapsed, cpu
+    return latencies, elapsed, cpu, worker_cpu
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -283,13 +329,14 @@ def main() -> None:
         help="every request a different workflow (an argument differs): the check cache misses",
     )
     parser.add_argument("--check-cache", type=int, default=128)
+    parser.add_argument("--policy-workers", type=int, default=2, help="0: policies in the check's thread")
     args = parser.parse_args()
 
     parts = breakdown(args.evaluator)
     print(f"one /validate in-process ({args.evaluator}): {json.dumps(parts)}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        proc, port = start_server(tmp, args.evaluator, args.server_cpu, args.check_cache)
+        proc, port = start_server(tmp, args.evaluator, args.server_cpu, args.check_cache, args.policy_workers)
         try:
             total = int(args.rate * args.seconds)
             # Bodies are made before the run; the last one is for the warm-up only.
@@ -298,7 +345,7 @@ def main() -> None:
                 if args.distinct
                 else [review_body(dag_workflow())] * 2
             )
-            lat, elapsed, cpu = asyncio.run(
+            lat, elapsed, cpu, worker_cpu = asyncio.run(
                 load(
                     port,
                     tmp / "certs" / "ca.crt",
@@ -317,9 +364,12 @@ def main() -> None:
     print(
         f"{len(ms)} requests, {scenario}, offered {args.rate:g}/s for {args.seconds:g}s, achieved "
         f"{len(ms) / elapsed:.0f}/s; server on CPU {args.server_cpu}, evaluator {args.evaluator}, "
-        f"check cache {args.check_cache}; load average {os.getloadavg()[0]:.1f}; Python {platform.python_version()}"
+        f"check cache {args.check_cache}, policy workers {args.policy_workers}; load average {os.getloadavg()[0]:.1f}; Python {platform.python_version()}"
     )
-    print(f"server CPU per request: {cpu / len(ms) * 1000:.2f} ms")
+    print(
+        f"server CPU per request: {cpu / len(ms) * 1000:.2f} ms; "
+        f"its policy workers: {worker_cpu / len(ms) * 1000:.2f} ms"
+    )
     print(
         f"latency ms: p50 {percentile(ms, 0.50):.1f}  p90 {percentile(ms, 0.90):.1f}  "
         f"p99 {percentile(ms, 0.99):.1f}  max {max(ms):.1f}"

@@ -81,6 +81,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-request-bytes", type=int, default=8 * 1024 * 1024)
     p.add_argument("--workers", type=int, default=2, help="threads that run checks")
     p.add_argument(
+        "--policy-workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="processes that evaluate policy rules, each stopped at --policy-timeout (0: in the check's thread)",
+    )
+    p.add_argument(
+        "--policy-timeout",
+        type=float,
+        default=3.0,
+        help="seconds a policy evaluation may run before it is stopped",
+    )
+    p.add_argument(
         "--template-referencing",
         choices=("", "Strict", "Secure"),
         default="",
@@ -142,7 +155,13 @@ def run(args: argparse.Namespace) -> int:
         evaluator=args.evaluator,
         check_cache=args.check_cache,
         template_referencing=args.template_referencing,
-        settings=Settings(deadline=args.deadline, max_body=args.max_request_bytes, workers=args.workers),
+        settings=Settings(
+            deadline=args.deadline,
+            max_body=args.max_request_bytes,
+            workers=args.workers,
+            policy_workers=args.policy_workers,
+            policy_timeout=args.policy_timeout,
+        ),
     )
     try:
         asyncio.run(serve(config))

@@ -154,7 +154,7 @@ def test_policy_rules_are_answered_or_stopped(workers, expression):
     try:
         results = workers.run(VALUES, [(expression, None)])
     except PolicyStopped as exc:
-        assert "stopped after 1s" in str(exc) or "no policy worker free" in str(exc)
+        assert "no policy worker free" in str(exc)
         return
     status, value, _ = results[0]
     assert status in ("ok", "error")

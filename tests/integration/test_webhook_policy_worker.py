@@ -3,6 +3,8 @@ evaluations stopped at the time limit, the memory limit and the input budget, th
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from webhook.policy.cel import evaluator
@@ -53,8 +55,8 @@ def test_same_answers_as_in_process(workers):
 def test_an_evaluation_over_the_time_limit_is_killed_and_the_worker_replaced(workers):
     wait_started(workers)
     values = {"object": {"xs": list(range(300))}}
-    with pytest.raises(PolicyStopped, match="stopped after 2s"):
-        workers.run(values, [("object.xs.all(a, object.xs.all(b, object.xs.all(c, true)))", None)])
+    results = workers.run(values, [("object.xs.all(a, object.xs.all(b, object.xs.all(c, true)))", None)])
+    assert results == [("error", "evaluation stopped after 2s", None)]
     assert workers.stopped >= 1
     # The replacement answers (the idle queue waits for it to start, within the time limit or at once).
     wait_started(workers)
@@ -80,7 +82,63 @@ def test_an_evaluation_over_the_memory_limit_is_stopped():
         wait_started(pool)
         values = {"object": {"xs": list(range(3000)), "s": "x" * 500_000}}
         # 3,000 new strings of 1 MB each: 3 GB.
-        with pytest.raises(PolicyStopped, match="memory limit"):
-            pool.run(values, [("object.xs.map(a, object.s + object.s).size() > 0", None)])
+        results = pool.run(values, [("object.xs.map(a, object.s + object.s).size() > 0", None)])
+        assert results[0][0] == "error" and "memory limit" in results[0][1], results
+    finally:
+        pool.close()
+
+
+def test_an_answer_is_kept_by_its_exact_input_and_a_resubmission_skips_the_worker():
+    pool = PolicyWorkers("cel-rust", 1, timeout=30.0, keep_answers=2)
+    try:
+        wait_started(pool)
+        first = pool.run(VALUES, RULES)
+        assert pool.answer_hits == 0
+        assert pool.run(VALUES, RULES) == first and pool.answer_hits == 1
+        # Any difference in the input is a different answer: evaluated again, not taken from the kept one.
+        other = {**VALUES, "object": {"metadata": {"name": "other"}}}
+        assert pool.run(other, RULES[4:]) == [("ok", False, None)]
+        assert pool.answer_hits == 1
+        # With no worker left, a kept answer is still given (proof it did not reach a worker) and a new
+        # input is not.
+        pool.close()
+        assert pool.run(VALUES, RULES) == first and pool.answer_hits == 2
+        assert pool.run({**VALUES, "request": {"operation": "UPDATE"}}, RULES[4:])[0][0] == "error"
+    finally:
+        pool.close()
+
+
+def test_a_stopped_rule_is_the_only_one_reported_stopped():
+    """Issue 13: one slow rule used to mark every rule of the request stopped."""
+    pool = PolicyWorkers("cel-rust", 2, timeout=2.0, rest_timeout=30.0)
+    try:
+        deadline = time.monotonic() + 120
+        while pool.started < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        values = {"object": {"xs": list(range(300)), "name": "wf"}}
+        slow = "object.xs.all(a, object.xs.all(b, object.xs.all(c, true)))"
+        rules = [
+            ("object.name == 'wf'", None),
+            (slow, None),
+            ("object.name == 'other'", "'named ' + object.name"),
+            ("object.missing", None),
+        ]
+        results = pool.run(values, rules)
+        assert results == [
+            ("ok", True, None),
+            ("error", "evaluation stopped after 2s", None),
+            ("ok", False, "named wf"),
+            ("error", results[3][1], None),
+        ]
+        assert "no such key" in results[3][1]
+        assert pool.stopped == 1
+        # Two offenders in one request: the second is reported stopped, the rest not evaluated.
+        pool.rest_timeout = 1.0
+        results = pool.run(values, [(slow, None), (slow, None), ("true", None)])
+        assert results[0] == ("error", "evaluation stopped after 2s", None)
+        assert results[1][0] == "error" and (
+            "stopped after" in results[1][1] or "no policy worker free" in results[1][1]
+        )
+        assert results[2][0] == "error" and "not evaluated" in results[2][1]
     finally:
         pool.close()

@@ -7,7 +7,7 @@ loop while a worker thread evaluates: a request sees one consistent set.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -302,6 +302,14 @@ def evaluate_rules(
 ) -> list[RuleResult]:
     """Evaluate compiled (rule, messageExpression) programs on one request's variables (object, expanded,
     containers, request; spec and templates are derived from expanded when a program reads them)."""
+    return list(iter_rule_results(cel, values, rules, max_values))
+
+
+def iter_rule_results(
+    cel: Evaluator, values: dict[str, Any], rules: list[tuple[Any, Any]], max_values: int = MAX_VALUES
+) -> Iterator[RuleResult]:
+    """evaluate_rules, one result at a time, as each rule is done (a worker process sends each at once,
+    so that a rule stopped at the time limit is told apart from those done before it)."""
     expanded = values.get("expanded")
     derived = {
         **values,
@@ -319,15 +327,15 @@ def evaluate_rules(
         resolved[name] = value() if callable(value) else value
         total += count_values(resolved[name], max_values - total)
         if total > max_values:
-            return [("error", over_budget(max_values), None)] * len(rules)
+            yield from [("error", over_budget(max_values), None)] * len(rules)
+            return
     needed = frozenset().union(*(program.variables for program, _ in rules)) if rules else frozenset()
     activation = cel.activation(resolved, needed)
-    out: list[RuleResult] = []
     for program, message_program in rules:
         try:
             result = program.evaluate(activation)
         except CelError as exc:
-            out.append(("error", str(exc), None))
+            yield ("error", str(exc), None)
             continue
         message = None
         if result is False and message_program is not None:
@@ -337,5 +345,4 @@ def evaluate_rules(
                     message = one_line(text, 1000)
             except CelError:
                 pass
-        out.append(("ok", result if isinstance(result, bool) else type(result).__name__, message))
-    return out
+        yield ("ok", result if isinstance(result, bool) else type(result).__name__, message)

@@ -5,16 +5,26 @@ some expressions over a hostile object are slow (a `filter` copying big elements
 big (the CEL copy of a 3 MiB review: hundreds of MB). In a thread that froze the event loop, kept
 running after the deadline's answer and kept the pool busy. Here each evaluation runs in a child
 process with an address-space limit; when it is over its time limit the child is killed (SIGKILL:
-the work really stops) and replaced in the background, and the request's matching rules count as
-errors ("stopped after 3s"), so failurePolicy decides: Fail denies, Ignore skips.
+the work really stops) and replaced in the background, and the rule it was evaluating counts as an
+error ("stopped after 3s"), so failurePolicy decides: Fail denies, Ignore skips.
 
 The child is stateless: it gets the rules' expression strings (compiled once each, cached) and the
-request's variables as JSON; it answers a list of RuleResult (webhook/policy/engine.py).
+request's variables as JSON; it sends one RuleResult (webhook/policy/engine.py) per rule as each is
+done. So a stop names its one offender: the rules done before it keep their results, and the rules after
+it are sent to another worker, with `rest_timeout` more seconds (once per request).
+
+Answers are kept by the exact input (a digest of the encoded rules and variables), as the evaluation is
+a pure function of it: a resubmitted object (dry-run then apply, an Argo CD diff then its sync, the API
+server's retries) is answered without the round trip to a worker. The round trip itself is cheap in CPU
+(~0.2 ms for the benchmark's 10 containers) but adds two process wake-ups to the request, and on a busy
+node each wake-up waits its turn for a core: that was most of the admission latency regression
+(benchmarks/RESULTS.md, "Admission webhook").
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import multiprocessing
 import queue
@@ -29,11 +39,13 @@ from typing import Any
 
 import msgspec
 
-from webhook.policy.engine import MAX_VALUES, PolicyStopped, RuleResult, evaluate_rules
+from webhook.policy.engine import MAX_VALUES, PolicyStopped, RuleResult, iter_rule_results
 
 log = logging.getLogger("sluice.webhook")
 
 READY = b"ready"
+ABORT = "abort"  # a child's message: the rules not yet answered cannot be evaluated (the text says why)
+DEFAULT_REST_TIMEOUT = 0.5  # seconds more for the rules after a stopped one (once per request)
 DEFAULT_TIMEOUT = 3.0  # seconds; under the server's 4 s deadline (webhook/server.py)
 # The child's address-space limit (RLIMIT_AS). Measured (benchmarks/RESULTS.md): an idle child maps
 # ~150 MB; the CEL copy of the biggest review the API server forwards stays well under this.
@@ -42,6 +54,10 @@ DEFAULT_MEMORY = 768 * 1024 * 1024
 # on the child's decoding; the cost budget proper counts values (webhook/policy/engine.py MAX_VALUES).
 DEFAULT_INPUT_BUDGET = 16 * 1024 * 1024
 _COMPILED_KEEP = 512
+DEFAULT_KEEP_ANSWERS = 256  # answers kept by input digest; each is a few short strings per rule
+
+
+_RESULT = msgspec.json.Decoder(tuple[str, Any, str | None])
 
 
 class _Request(msgspec.Struct, array_like=True):
@@ -74,20 +90,19 @@ def _child(conn: Connection, evaluator_name: str, memory: int, max_values: int) 
             data = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        answer: list[RuleResult] | None = None
         try:
             req = decoder.decode(data)
             del data
             rules = [(program(e), None if m is None else program(m)) for e, m in req.rules]
-            answer = evaluate_rules(cel, req.values, rules, max_values)
+            for result in iter_rule_results(cel, req.values, rules, max_values):
+                conn.send_bytes(msgspec.json.encode(result))
             del req, rules
         except MemoryError:
-            answer = None
+            conn.send_bytes(
+                msgspec.json.encode((ABORT, "evaluation failed: over the evaluator's memory limit", None))
+            )
         except CelError as exc:  # an expression the parent compiled does not compile here: a bug
-            answer = [("error", str(exc), None)]
-        # A wrong-length answer tells the parent to count every rule as stopped.
-        conn.send_bytes(msgspec.json.encode(answer or []))
-        del answer
+            conn.send_bytes(msgspec.json.encode((ABORT, str(exc), None)))
 
 
 def _die_with_parent() -> None:
@@ -117,15 +132,23 @@ class _Worker:
         except (EOFError, OSError):  # it died while starting (or the pool was closed meanwhile)
             return False
 
-    def call(self, payload: bytes, timeout: float) -> tuple[list[RuleResult] | None, str]:
-        """(the answer, "") or (None, why: "timeout" when the child is still working, else "failed")."""
+    def call(self, payload: bytes, count: int, deadline: float) -> tuple[list[RuleResult], str]:
+        """The results of the first rules, and why there are not `count` of them: "" (there are),
+        "timeout" (the child is still at the next rule), "abort" (the child said why, in the last
+        result) or "failed" (the child died)."""
+        results: list[RuleResult] = []
         try:
             self.conn.send_bytes(payload)
-            if not self.conn.poll(timeout):
-                return None, "timeout"
-            return msgspec.json.decode(self.conn.recv_bytes(), type=list[tuple[str, Any, str | None]]), ""
+            while len(results) < count:
+                if not self.conn.poll(max(0.0, deadline - time.monotonic())):
+                    return results, "timeout"
+                result = _RESULT.decode(self.conn.recv_bytes())
+                results.append(result)
+                if result[0] == ABORT:
+                    return results, "abort"
+            return results, ""
         except (EOFError, OSError, msgspec.DecodeError):
-            return None, "failed"
+            return results, "failed"
 
     def kill(self) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -147,10 +170,16 @@ class PolicyWorkers:
         input_budget: int = DEFAULT_INPUT_BUDGET,
         max_values: int = MAX_VALUES,
         start_timeout: float = 120.0,
+        keep_answers: int = DEFAULT_KEEP_ANSWERS,
+        rest_timeout: float = DEFAULT_REST_TIMEOUT,
     ) -> None:
         self.input_budget, self.max_values = input_budget, max_values
         self.evaluator_name, self.timeout, self.memory = evaluator_name, timeout, memory
         self.start_timeout = start_timeout
+        self.keep_answers = keep_answers
+        self.rest_timeout = rest_timeout
+        self._answers: OrderedDict[bytes, list[RuleResult]] = OrderedDict()
+        self.answer_hits = 0
         self._ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
@@ -200,31 +229,71 @@ class PolicyWorkers:
         worker.kill()
 
     def run(self, values: dict[str, Any], rules: list[tuple[str, str | None]]) -> list[RuleResult]:
+        """One RuleResult per rule. PolicyStopped when none can be evaluated (input over the budget, no
+        worker free in time); a rule stopped at the limit is its own error, the others are answered."""
         started = time.monotonic()
         payload = msgspec.json.encode(_Request(values=values, rules=rules))
         if len(payload) > self.input_budget:
             raise PolicyStopped(
                 f"not evaluated: its input is {len(payload):,} bytes of JSON, over the {self.input_budget:,}-byte budget"
             )
-        try:
-            worker = self._idle.get(timeout=self.timeout)
-        except queue.Empty:
-            raise PolicyStopped(f"not evaluated: no policy worker free within {self.timeout:g}s") from None
-        left = max(0.0, self.timeout - (time.monotonic() - started))
-        answer, why = worker.call(payload, left)
-        if answer is not None and len(answer) == len(rules):
-            self._idle.put(worker)
-            return answer
-        if answer is not None:  # the child answered but could not evaluate (MemoryError); it is reusable
-            self._idle.put(worker)
-            raise PolicyStopped("evaluation failed: over the evaluator's memory limit")
-        self._discard(worker)
-        self.stopped += 1
-        if not self._closed:
-            self._replace()
-        if why == "timeout":
-            raise PolicyStopped(f"evaluation stopped after {self.timeout:g}s")
-        raise PolicyStopped("evaluation failed: the evaluator process died (over its memory limit)")
+        key = hashlib.blake2b(payload, digest_size=20).digest()
+        with self._lock:
+            kept = self._answers.get(key)
+            if kept is not None:
+                self._answers.move_to_end(key)
+                self.answer_hits += 1
+                return list(kept)
+        deadline = started + self.timeout
+        results: list[RuleResult] = []
+        extended = False
+        while len(results) < len(rules):
+            try:
+                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                if not results:
+                    raise PolicyStopped(
+                        f"not evaluated: no policy worker free within {self.timeout:g}s"
+                    ) from None
+                text = f"not evaluated: no policy worker free after rule {len(results) - 1} was stopped"
+                return results + [("error", text, None)] * (len(rules) - len(results))
+            if results:  # the rules after a stopped one
+                payload = msgspec.json.encode(_Request(values=values, rules=rules[len(results) :]))
+            got, why = worker.call(payload, len(rules) - len(results), deadline)
+            results += got
+            if why == "":
+                self._idle.put(worker)
+                break
+            if why == "abort":  # the child is fine; it could not evaluate the rest (MemoryError)
+                self._idle.put(worker)
+                _, text, _ = results.pop()
+                return results + [("error", text, None)] * (len(rules) - len(results))
+            self._discard(worker)
+            self.stopped += 1
+            if not self._closed:
+                self._replace()
+            if why == "timeout":
+                results.append(("error", f"evaluation stopped after {self.timeout:g}s", None))
+            else:
+                results.append(
+                    ("error", "evaluation failed: the evaluator process died (over its memory limit)", None)
+                )
+            if extended:  # a second stop in one request: the rest is not evaluated
+                text = f"not evaluated: rule {len(results) - 1} was stopped too"
+                return results + [("error", text, None)] * (len(rules) - len(results))
+            extended = True
+            deadline = max(deadline, time.monotonic()) + self.rest_timeout
+        if not extended:
+            self._keep(key, results)
+        return results
+
+    def _keep(self, key: bytes, answer: list[RuleResult]) -> None:
+        if self.keep_answers <= 0:
+            return
+        with self._lock:
+            self._answers[key] = answer
+            while len(self._answers) > self.keep_answers:
+                self._answers.popitem(last=False)
 
     def close(self) -> None:
         with self._lock:
