@@ -7,6 +7,7 @@ of an installed controller; its health/metrics server listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -190,3 +191,30 @@ def wait_done(kubectl, namespace: str, name: str, timeout: float = 180) -> dict[
         return wf if (wf.get("status") or {}).get("phase") in DONE else None
 
     return eventually(done, timeout, 0.5, f"workflow {namespace}/{name} completed")
+
+
+async def watch_pod_creations(
+    kubeconfig: Path, namespace: str, workflows: set[str], creations: dict[str, set[str]], stop: asyncio.Event
+):
+    """Record every creation of a pod of `workflows` (the namespace is shared with other tests' pods)."""
+    from kubernetes_asyncio import client, config, watch
+
+    cfg = client.Configuration()
+    await config.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
+    async with client.ApiClient(cfg) as api:
+        core = client.CoreV1Api(api)
+        version = ""
+        while not stop.is_set():
+            async with watch.Watch().stream(
+                core.list_namespaced_pod, namespace, timeout_seconds=30, resource_version=version or None
+            ) as stream:
+                async for event in stream:
+                    raw = event["raw_object"]
+                    meta = raw.get("metadata") or {}
+                    version = meta.get("resourceVersion") or version
+                    node = (meta.get("annotations") or {}).get("workflows.argoproj.io/node-id")
+                    owner = (meta.get("labels") or {}).get("workflows.argoproj.io/workflow")
+                    if node and owner in workflows and event["type"] == "ADDED":
+                        creations.setdefault(node, set()).add(meta["uid"])
+                    if stop.is_set():
+                        return

@@ -9,9 +9,8 @@ import asyncio
 import json
 import random
 import uuid
-from pathlib import Path
 
-from .controller_support import LocalController, get_wf, wait_done, workflow
+from .controller_support import LocalController, get_wf, wait_done, watch_pod_creations, workflow
 
 KILLS = 20
 SEED = 11  # fixed: the same kill points on every run
@@ -105,33 +104,6 @@ def specs(mutex: str, semaphore_cm: str) -> list[tuple[str, dict]]:
     return out
 
 
-async def _watch_pods(
-    kubeconfig: Path, namespace: str, workflows: set[str], creations: dict[str, set[str]], stop: asyncio.Event
-):
-    """Record every creation of a pod of `workflows` (the namespace is shared with other tests' pods)."""
-    from kubernetes_asyncio import client, config, watch
-
-    cfg = client.Configuration()
-    await config.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
-    async with client.ApiClient(cfg) as api:
-        core = client.CoreV1Api(api)
-        version = ""
-        while not stop.is_set():
-            async with watch.Watch().stream(
-                core.list_namespaced_pod, namespace, timeout_seconds=30, resource_version=version or None
-            ) as stream:
-                async for event in stream:
-                    raw = event["raw_object"]
-                    meta = raw.get("metadata") or {}
-                    version = meta.get("resourceVersion") or version
-                    node = (meta.get("annotations") or {}).get("workflows.argoproj.io/node-id")
-                    owner = (meta.get("labels") or {}).get("workflows.argoproj.io/workflow")
-                    if node and owner in workflows and event["type"] == "ADDED":
-                        creations.setdefault(node, set()).add(meta["uid"])
-                    if stop.is_set():
-                        return
-
-
 async def test_kill_9_twenty_times_during_fifty_workflows(kubeconfig, kubectl, namespace, tmp_path):
     instance = f"rel-{uuid.uuid4().hex[:6]}"
     mutex, cm = f"m-{uuid.uuid4().hex[:4]}", f"sem-{uuid.uuid4().hex[:4]}"
@@ -145,7 +117,7 @@ async def test_kill_9_twenty_times_during_fifty_workflows(kubeconfig, kubectl, n
         items.append(workflow(name, instance, spec))
     creations: dict[str, set[str]] = {}
     stop = asyncio.Event()
-    watcher = asyncio.create_task(_watch_pods(kubeconfig, namespace, set(names), creations, stop))
+    watcher = asyncio.create_task(watch_pod_creations(kubeconfig, namespace, set(names), creations, stop))
     ctl = None
     try:
         ctl = LocalController(kubeconfig, namespace, instance, tmp_path)
