@@ -8,6 +8,7 @@
 #   busybox:{latest,1.35,1.36,1.37}, alpine:{latest,3,3.19..3.23}   Debian's busybox-static
 #   argoproj/argosay:{v1,v2}                         busybox + our argosay (cluster/images/argosay)
 #   python:{alpine3.23,3,3.11,latest,...}, debian:{latest,bookworm,12}   Debian bookworm + python3
+#   sluice.local/minio:$MINIO_VERSION                the MinIO server build-minio.sh builds (quick-start overlay)
 #   sluice.local/sluice:dev                          Debian python + `pip install .` of this tree, user 1000
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -112,6 +113,22 @@ mkimage --layer "$deb_layer" --cmd '["python3"]' \
   --name python:alpine3.23 --name python:3 --name python:3.11 --name python:3.11-slim --name python:3-slim \
   --name python:3.12 --name python:3.13 --name python:slim --name python:latest --name python:alpine \
   --name debian:latest --name debian:bookworm --name debian:12 --name debian:bookworm-slim
+
+# --- MinIO: the quick-start overlay's `minio` image (manifests/overlays/quick-start/kustomization.yaml) ---
+# The server up.sh runs on the node (build-minio.sh: cached per version), alone in a layer, as user 65532.
+minio_layer="$CACHE/minio-$MINIO_VERSION.tar"
+if [[ ! -f "$minio_layer" ]]; then
+  minio_bin=$("$CLUSTER_SRC/build-minio.sh")
+  d="$WORK/minio"; mkdir -p "$d"/{usr/bin,etc,tmp,data}
+  install -m 0755 "$minio_bin" "$d/usr/bin/minio"
+  printf 'root:x:0:0::/root:/bin/false\nminio:x:65532:65532::/tmp:/bin/false\n' >"$d/etc/passwd"
+  printf 'root:x:0:\nminio:x:65532:\n' >"$d/etc/group"
+  chmod 1777 "$d/tmp"; chown 65532:65532 "$d/data"
+  mklayer "$d" "$minio_layer"
+  rm -rf "$d"
+fi
+mkimage --layer "$minio_layer" --entrypoint '["/usr/bin/minio"]' --user 65532:65532 \
+  --name "sluice.local/minio:$MINIO_VERSION"
 
 # --- Sluice: dependencies (keyed by pyproject.toml), then this working tree ---
 "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' ||

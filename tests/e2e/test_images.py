@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 from kubernetes_asyncio import client
@@ -15,6 +16,11 @@ from kubernetes_asyncio import client
 from .kube import api_client, exit_code, pod_manifest, run_pod
 
 SLUICE_IMAGE = "sluice.local/sluice:dev"
+MINIO_VERSION = next(
+    line.split("=", 1)[1].strip()
+    for line in (Path(__file__).resolve().parents[2] / "cluster" / "versions.sh").read_text().splitlines()
+    if line.startswith("MINIO_VERSION=")
+)
 
 CASES = {
     # name: (image, command, args, expected exit code, text expected in the logs)
@@ -46,11 +52,16 @@ CASES = {
     "sluice": (
         SLUICE_IMAGE,
         ["python3", "-c"],
-        ["import os, sluice, workflow, kubernetes_asyncio, aiohttp, msgspec; print('uid', os.getuid())"],
+        [
+            "import os, sluice, workflow, kubernetes_asyncio, aiohttp, msgspec, jq, asyncinotify; "
+            "print('uid', os.getuid())"
+        ],
         0,
         "uid 1000",
     ),
     "sluice-cli": (SLUICE_IMAGE, ["sluice"], ["--version"], 0, "sluice "),
+    # the quick-start overlay's MinIO (cluster/build-images.sh builds it from the node's MinIO server)
+    "minio": (f"sluice.local/minio:{MINIO_VERSION}", None, ["--version"], 0, "minio version"),
 }
 
 

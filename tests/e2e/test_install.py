@@ -125,7 +125,8 @@ def test_isolated_render_differs_only_in_names(kubectl):
 
 def ensure_minio_image(image: str) -> None:
     """The quick-start's MinIO image, built from the cluster's MinIO binary when the cluster's own
-    image build did not make it (cluster/build-images.sh makes no MinIO image yet)."""
+    image build did not make it (cluster/build-images.sh makes it since issue 10 item 7; a cluster
+    brought up before that lacks it)."""
     proc = subprocess.run([*CTR, "images", "ls", "-q"], capture_output=True, text=True)
     assert proc.returncode == 0, f"cannot list the cluster's images with ctr: {proc.stderr.strip()}"
     listed = proc.stdout
