@@ -11,7 +11,7 @@ Pure functions returning new JSON; the input is never modified.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import msgspec
 
@@ -20,21 +20,22 @@ from workflow.parse.normalise import normalise_object
 from workflow.resolve import Effective, Owner, Reached, Resolver, effective_spec, reachable, spec_roots
 
 LEAF_CONTAINER_TYPES = ("container", "script", "containerSet")
+_T = TypeVar("_T")
 
 
-def json_copy(value: Any) -> Any:
+def json_copy(value: _T) -> _T:
     """A deep copy of plain JSON (a msgpack round trip: twice as fast as walking it in Python)."""
     try:
-        return msgspec.msgpack.decode(msgspec.msgpack.encode(value))
+        return cast(_T, msgspec.msgpack.decode(msgspec.msgpack.encode(value)))
     except (TypeError, ValueError, msgspec.MsgspecError, RecursionError):
         return _copy(value)
 
 
-def _copy(value: Any) -> Any:
+def _copy(value: _T) -> _T:
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return cast(_T, {k: _copy(v) for k, v in value.items()})
     if isinstance(value, list):
-        return [_copy(v) for v in value]
+        return cast(_T, [_copy(v) for v in value])
     return value
 
 
@@ -70,7 +71,8 @@ def expand_object(
     references that do not resolve are left as written; Argo v3 fields upgraded (workflow/parse/normalise.py)."""
     doc = normalise_object(doc).doc
     kind = doc.get("kind")
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    given = doc.get("metadata")
+    meta: dict[str, Any] = given if isinstance(given, dict) else {}
     spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else None
     spec_path = "spec"
     if kind == "CronWorkflow":

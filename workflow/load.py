@@ -129,6 +129,7 @@ def _parse_yaml(text: str, marks: bool = False) -> list[Document]:
         index = 0
         while loader.check_node():
             node = loader.get_node()
+            assert node is not None  # check_node() said there is one
             data = loader.construct_document(node)
             if data is not None:
                 start = node.start_mark

@@ -179,7 +179,7 @@ def _fix_arguments(target: dict[str, Any], wf_spec: dict[str, Any], wft_spec: di
         for art in arts:
             if isinstance(art, dict):
                 name = art.get("name")
-                override = wf_arts.get(name) or wft_arts.get(name)
+                override = (wf_arts.get(name) or wft_arts.get(name)) if isinstance(name, str) else None
                 if override is not None and override is not art:
                     art = _override_artifact(art, override)
             fixed.append(art)
@@ -197,7 +197,7 @@ def apply_template_defaults(tmpl: dict[str, Any], defaults: dict[str, Any] | Non
     if not isinstance(defaults, dict) or not defaults:
         return tmpl
     kind = template_type(tmpl)
-    merged = strategic_merge(defaults, tmpl)
+    merged: dict[str, Any] = strategic_merge(defaults, tmpl)
     for other in TEMPLATE_TYPES:
         if other != kind and tmpl.get(other) is None:
             merged.pop(other, None)

@@ -31,7 +31,8 @@ def uses_metrics(spec: dict[str, Any], status: dict[str, Any]) -> bool:
     """Whether any template this workflow can reach declares metrics (cheap: no node is looked at)."""
     if _prometheus(spec):
         return True
-    stored = status.get("storedTemplates") if isinstance(status.get("storedTemplates"), dict) else {}
+    given = status.get("storedTemplates")
+    stored: dict[str, Any] = given if isinstance(given, dict) else {}
     return any(
         isinstance(t, dict) and _prometheus(t) for t in [*(spec.get("templates") or ()), *stored.values()]
     )

@@ -51,7 +51,8 @@ class DagRun:
         self.name = node["name"]
         self.ctx = ctx
         self.tmpl = tmpl
-        dag = tmpl.get("dag") if isinstance(tmpl.get("dag"), dict) else {}
+        given = tmpl.get("dag")
+        dag: dict[str, Any] = given if isinstance(given, dict) else {}
         self.tasks: dict[str, dict[str, Any]] = {}
         for task in dag.get("tasks") or ():
             if isinstance(task, dict) and isinstance(task.get("name"), str):
@@ -239,7 +240,7 @@ class DagRun:
         target_ids: dict[str, str] = {}
         for t in targets:
             target_ids[op.node_id(names.task_node_name(self.name, t))] = ""
-        queue = deque((child, SUCCEEDED) for child in (op.get(self.node["id"]).get("children") or ()))
+        queue = deque((child, SUCCEEDED) for child in (op.nodes[self.node["id"]].get("children") or ()))
         seen: set[tuple[str, str]] = set()
         while queue:
             node_id, branch = queue.popleft()
@@ -289,7 +290,7 @@ class DagRun:
         if phase == RUNNING and self.eng.stop_message and not self._anything_running():
             phase = FAILED
         if phase == RUNNING:
-            return op.get(self.node["id"])
+            return op.nodes[self.node["id"]]
         self._set_outbound(targets)
         if phase in FAILED_OR_ERROR:
             return op.mark(self.node["id"], phase)

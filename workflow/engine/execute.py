@@ -150,9 +150,8 @@ class Engine:
         retry_id = node["id"]
         created = False
         while True:
-            retry_node = op.get(retry_id)
-            outcome = retry.process(self, retry_node, strategy, tmpl)
-            retry_node = op.get(retry_id)
+            outcome = retry.process(self, op.nodes[retry_id], strategy, tmpl)
+            retry_node = op.nodes[retry_id]
             if outcome != retry.CONTINUE or fulfilled(retry_node):
                 break
             attempts = op.attempts(retry_node)
@@ -166,7 +165,7 @@ class Engine:
                     local["pod.name"] = names.pod_name(
                         op.name, attempt_name, tmpl.get("name"), op.config.pod_name_version
                     )
-                attempt_tmpl = subst.render(tmpl, {}, local)
+                attempt_tmpl = subst.render_dict(tmpl, {}, local)
                 attempt = None
                 created = True
             else:
@@ -241,7 +240,8 @@ class Engine:
         message: str = "",
     ) -> dict[str, Any]:
         """A node for `holder` calling `tmpl` (display name and inputs from the template)."""
-        annotations = tmpl.get("annotations") if isinstance(tmpl.get("annotations"), dict) else {}
+        given = tmpl.get("annotations")
+        annotations: dict[str, Any] = given if isinstance(given, dict) else {}
         display = annotations.get(names.DISPLAY_NAME_ANNOTATION)
         if display is not None and not names.valid_display_name(str(display)):
             display = None
@@ -308,7 +308,7 @@ class Engine:
         if boundary_id and (node is None or node.get("phase") not in (PENDING, RUNNING)):
             boundary = op.get(boundary_id)
             btmpl = self.boundary_template(boundary) if boundary else None
-            if btmpl:
+            if boundary and btmpl:
                 if btmpl.get("failFast") is True and op.unsuccessful_by_boundary[boundary_id] > 0:
                     if op.active_by_boundary[boundary_id] == 0:
                         self.fail_fast(boundary, template_type(btmpl))

@@ -28,8 +28,9 @@ def exit_holder(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if not isinstance(item, dict):
         return None
     hooks = item.get("hooks")
-    if isinstance(hooks, dict) and isinstance(hooks.get("exit"), dict):
-        return hooks["exit"]
+    exit_hook = hooks.get("exit") if isinstance(hooks, dict) else None
+    if isinstance(exit_hook, dict):
+        return exit_hook
     if isinstance(item.get("onExit"), str) and item["onExit"]:
         return {"template": item["onExit"]}
     return None
@@ -46,7 +47,7 @@ def hook_args(eng: Engine, hook: dict[str, Any], scope: dict[str, Any]) -> dict[
     args = hook.get("arguments") if isinstance(hook.get("arguments"), dict) else {}
     if not args:
         return {}
-    return calls.resolve_artifacts(eng.op, subst.render(args, eng.op.globals, scope), scope)
+    return calls.resolve_artifacts(eng.op, subst.render_dict(args, eng.op.globals, scope), scope)
 
 
 def _hook_opts(opts: Opts, boundary_id: str, on_exit: bool) -> Opts:

@@ -45,6 +45,7 @@ def lock_names(op: Operation, sync: dict[str, Any]) -> list[tuple[str, str, int 
 
 
 def _try(op: Operation, holder: str, sync: dict[str, Any], priority: int) -> tuple[bool, str, str]:
+    """(acquired, the lock waited for, the node's message while it waits)."""
     for name, _kind, limit in lock_names(op, sync):
         observed = op.observed.locks.get(name)
         if limit is None:
@@ -62,11 +63,13 @@ def _priority(spec: dict[str, Any]) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def try_acquire_node(op: Operation, node_id: str, sync: dict[str, Any], spec: dict[str, Any]):
+def try_acquire_node(
+    op: Operation, node_id: str, sync: dict[str, Any], spec: dict[str, Any]
+) -> tuple[bool, str, str]:
     return _try(op, f"{op.namespace}/{op.name}/{node_id}", sync, _priority(spec))
 
 
-def try_acquire_workflow(op: Operation, sync: dict[str, Any], spec: dict[str, Any]):
+def try_acquire_workflow(op: Operation, sync: dict[str, Any], spec: dict[str, Any]) -> tuple[bool, str, str]:
     return _try(op, f"{op.namespace}/{op.name}", sync, _priority(spec))
 
 

@@ -125,8 +125,9 @@ def _source_key(step: dict[str, Any], items: list[Any]) -> str:
     """What the items came from, cheaply: the sequence spec, the withParam text, or the items as JSON."""
     if step.get("withSequence") is not None and not step.get("withItems") and not step.get("withParam"):
         return "seq:" + json.dumps(step["withSequence"], sort_keys=True, default=str)
-    if isinstance(step.get("withParam"), str) and not step.get("withItems"):
-        return "param:" + step["withParam"]
+    param = step.get("withParam")
+    if isinstance(param, str) and not step.get("withItems"):
+        return "param:" + param
     return "items:" + json.dumps(items, sort_keys=True, default=str)
 
 
@@ -153,7 +154,7 @@ class Expansion:
         self.names = copy_names(str(step.get("name") or ""), items, _source_key(step, items))
 
     def render(self, index: int) -> dict[str, Any]:
-        rendered = subst.render(self.base, {}, item_scope(self.items[index]))
+        rendered = subst.render_dict(self.base, {}, item_scope(self.items[index]))
         rendered["name"] = self.names[index]
         return rendered
 

@@ -23,15 +23,19 @@ from __future__ import annotations
 import copy
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from workflow import artifact_rules, names
 from workflow.engine import clock, subst
-from workflow.engine.model import CreateObject, CreatePod, TerminatePod
+from workflow.engine.defs import Opts
+from workflow.engine.model import CreateObject, CreatePod, EngineConfig, TerminatePod
 from workflow.engine.state import ERROR, SUCCEEDED
 from workflow.merge import strategic_merge
+
+if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
+    from workflow.engine.execute import Engine
 
 LAUNCHER = "/var/run/argo/launcher"
 EXECUTOR_COMMAND = ["sluice", "executor"]
@@ -121,13 +125,15 @@ def _template_text(tmpl: dict[str, Any]) -> str:
 
 def _step_name(node: dict[str, Any]) -> str:
     """The step or task name a node was created for (`P[0].hello(1:x)(2)` -> `hello`)."""
-    shown = node.get("displayName") or node["name"]
-    name = node["name"]
+    shown: str = node.get("displayName") or node["name"]
+    name: str = node["name"]
     tail = name.rsplit(".", 1)[-1] if "." in name else shown
     return tail.split("(", 1)[0]
 
 
-def _deadline(eng, node: dict[str, Any], tmpl: dict[str, Any], on_exit: bool) -> tuple[int | None, str]:
+def _deadline(
+    eng: Engine, node: dict[str, Any], tmpl: dict[str, Any], on_exit: bool
+) -> tuple[int | None, str]:
     """(pod activeDeadlineSeconds, ARGO_DEADLINE)."""
     op = eng.op
     limits: list[float] = []
@@ -166,7 +172,7 @@ def _image_repo(image: str) -> str:
     return name
 
 
-def _entrypoint(container: dict[str, Any], config) -> tuple[list[str], list[str]] | None:
+def _entrypoint(container: dict[str, Any], config: EngineConfig) -> tuple[list[str], list[str]] | None:
     """(command, args) from the image's entrypoint/cmd in the config's `images`, as Argo's controller finds
     them; None when the image is not listed."""
     image = str(container.get("image") or "")
@@ -180,7 +186,7 @@ def _entrypoint(container: dict[str, Any], config) -> tuple[list[str], list[str]
     return command, args
 
 
-def _wrap(container: dict[str, Any], config, where: str) -> dict[str, Any]:
+def _wrap(container: dict[str, Any], config: EngineConfig, where: str) -> dict[str, Any]:
     """Run the container's command under the launcher; args stay as the user wrote them."""
     container = dict(container)
     command = [str(c) for c in container.get("command") or ()]
@@ -214,13 +220,14 @@ def _credential_secrets(value: Any, found: set[str]) -> set[str]:
     return found
 
 
-def archive_location(eng, tmpl: dict[str, Any], pod_name: str) -> dict[str, Any] | None:
+def archive_location(eng: Engine, tmpl: dict[str, Any], pod_name: str) -> dict[str, Any] | None:
     """The template's `archiveLocation` as the executor needs it: the template's own when it names a
     location, else the repository (the workflow's resolved `artifactRepositoryRef`, else the config's)
     with its `keyFormat` resolved to this pod's key prefix; `archiveLogs` from the template, the
     workflow or the repository (argo-anchor.md §1.4)."""
     op = eng.op
-    own = tmpl.get("archiveLocation") if isinstance(tmpl.get("archiveLocation"), dict) else {}
+    given = tmpl.get("archiveLocation")
+    own: dict[str, Any] = given if isinstance(given, dict) else {}
     if artifact_rules.location_kind(own) is not None:
         location: dict[str, Any] = copy.deepcopy(own)
     else:
@@ -277,7 +284,7 @@ def _mirror_mounts(wait: dict[str, Any], mains: list[dict[str, Any]]) -> None:
             _mount(wait, mirrored)
 
 
-def _offloaded(config, template_json: str, where: str) -> bool:
+def _offloaded(config: EngineConfig, template_json: str, where: str) -> bool:
     """Does the template travel in a ConfigMap (too long for ARGO_TEMPLATE)? Past what a ConfigMap holds,
     the node fails saying so."""
     limit = config.template_offload_bytes
@@ -349,7 +356,7 @@ def _container_field(tmpl: dict[str, Any], index: int) -> str:
     return "script" if isinstance(tmpl.get("script"), dict) else "container"
 
 
-def workflow_level(eng, field: str) -> Any:
+def workflow_level(eng: Engine, field: str) -> Any:
     """A pod field from the workflow's spec with the global tags (`{{workflow.parameters.x}}`, ...)
     replaced: Argo substitutes the globals into the whole spec but its templates before any pod is
     made; a template's own fields get theirs with its inputs (workflow/engine/scope.py)."""
@@ -359,7 +366,9 @@ def workflow_level(eng, field: str) -> Any:
     return subst.render(value, eng.op.globals, {})
 
 
-def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> tuple[dict[str, Any], str]:
+def render_pod(
+    eng: Engine, node: dict[str, Any], tmpl: dict[str, Any], opts: Opts
+) -> tuple[dict[str, Any], str]:
     """(the pod, the processed template's JSON it carries)."""
     op = eng.op
     spec = eng.spec
@@ -374,10 +383,10 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> tuple[d
     if config.instance_id:
         labels[LABEL_INSTANCE] = config.instance_id
     annotations: dict[str, str] = {}
-    for meta in (workflow_level(eng, "podMetadata"), tmpl.get("metadata")):
-        if isinstance(meta, dict):
-            labels.update({k: str(v) for k, v in (meta.get("labels") or {}).items()})
-            annotations.update({k: str(v) for k, v in (meta.get("annotations") or {}).items()})
+    for extra in (workflow_level(eng, "podMetadata"), tmpl.get("metadata")):
+        if isinstance(extra, dict):
+            labels.update({k: str(v) for k, v in (extra.get("labels") or {}).items()})
+            annotations.update({k: str(v) for k, v in (extra.get("annotations") or {}).items()})
     annotations[ANN_NODE_NAME] = node["name"]
     annotations[ANN_NODE_ID] = node["id"]
     annotations[ANN_DEFAULT_CONTAINER] = "main"
@@ -511,7 +520,7 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> tuple[d
             names_taken.add(vol.get("name"))
     for claim in spec.get("volumeClaimTemplates") or ():
         cname = ((claim or {}).get("metadata") or {}).get("name")
-        if cname in mounted and cname not in names_taken:
+        if isinstance(cname, str) and cname in mounted and cname not in names_taken:
             volumes.append(
                 {"name": cname, "persistentVolumeClaim": {"claimName": names.pvc_name(op.name, cname)}}
             )
@@ -563,7 +572,7 @@ def render_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> tuple[d
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}, template_json
 
 
-def request_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> None:
+def request_pod(eng: Engine, node: dict[str, Any], tmpl: dict[str, Any], opts: Opts) -> None:
     """Ask for the pod of a Pending pod node that is not observed yet (AlreadyExists counts as done); a
     template that cannot become a pod fails the node with the reason."""
     try:
@@ -592,7 +601,7 @@ def request_pod(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> None:
                 eng.op.add_child(node["name"], child_name)
 
 
-def kill_daemoned_children(eng, boundary_id: str) -> None:
+def kill_daemoned_children(eng: Engine, boundary_id: str) -> None:
     """When a steps/dag node is done, its daemons are stopped and marked Succeeded."""
     op = eng.op
     if not op.daemons:

@@ -28,7 +28,7 @@ def _parse(text: str | None) -> tuple[int, int] | None:
     return (done, total) if 0 <= done <= total and total > 0 else None
 
 
-def _own(node: dict) -> tuple[int, int]:
+def _own(node: dict[str, Any]) -> tuple[int, int]:
     reported = node.get("progress")
     if node.get("phase") == SUCCEEDED:
         if reported is None or reported == "1/1" or reported == "0/1":
@@ -108,7 +108,7 @@ def update(op: Operation) -> None:
                     total += value[1]
                 reached >>= 1
                 index += 1
-        text = f"{done}/{total}" if total else None
-        if node.get("progress") != text:
-            op.update(node_id, progress=text)
+        shown = f"{done}/{total}" if total else None
+        if node.get("progress") != shown:
+            op.update(node_id, progress=shown)
     op.status["progress"] = f"{done_all}/{total_all}"

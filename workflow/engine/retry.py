@@ -10,11 +10,14 @@ once `maxDuration` from the first attempt's start would be passed.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow import names
 from workflow.engine import clock, subst
 from workflow.engine.state import ERROR, FAILED, SUCCEEDED, EngineError, fulfilled
+
+if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
+    from workflow.engine.execute import Engine
 
 CONTINUE, STOP = "continue", "stop"
 # util/errors IsTransientErr: messages Kubernetes and networks give for errors worth retrying.
@@ -34,7 +37,7 @@ def _policy(strategy: dict[str, Any]) -> str:
     return "Always" if strategy.get("expression") else "OnFailure"
 
 
-def _retry_allowed(eng, policy: str, last: dict[str, Any]) -> bool:
+def _retry_allowed(eng: Engine, policy: str, last: dict[str, Any]) -> bool:
     phase = last.get("phase")
     if policy == "Always":
         return phase in (FAILED, ERROR)
@@ -64,13 +67,13 @@ def last_retry_scope(last: dict[str, Any] | None) -> dict[str, str]:
     }
 
 
-def attempt_scope(eng, index: int, last: dict[str, Any] | None) -> dict[str, Any]:
+def attempt_scope(eng: Engine, index: int, last: dict[str, Any] | None) -> dict[str, Any]:
     scope: dict[str, Any] = {"retries": str(index)}
     scope.update(last_retry_scope(last))
     return scope
 
 
-def attempt_template(eng, tmpl: dict[str, Any], attempt: dict[str, Any], kind: str) -> dict[str, Any]:
+def attempt_template(eng: Engine, tmpl: dict[str, Any], attempt: dict[str, Any], kind: str) -> dict[str, Any]:
     """The template of an attempt already started (re-rendered with its own `retries` and pod name)."""
     op = eng.op
     index = names.recover_attempt(attempt["name"])
@@ -79,7 +82,7 @@ def attempt_template(eng, tmpl: dict[str, Any], attempt: dict[str, Any], kind: s
     previous = attempts[index - 1] if 0 < index <= len(attempts) else None
     local = attempt_scope(eng, index, previous)
     local["pod.name"] = names.pod_name(op.name, attempt["name"], tmpl.get("name"), op.config.pod_name_version)
-    return subst.render(tmpl, {}, local)
+    return subst.render_dict(tmpl, {}, local)
 
 
 def _int(value: Any) -> int | None:
@@ -91,7 +94,7 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def process(eng, node: dict[str, Any], strategy: dict[str, Any], tmpl: dict[str, Any]) -> str:
+def process(eng: Engine, node: dict[str, Any], strategy: dict[str, Any], tmpl: dict[str, Any]) -> str:
     """Argo's processNodeRetries for the Retry node `node`: CONTINUE (run/start an attempt) or STOP."""
     op = eng.op
     attempts = op.attempts(node)

@@ -170,7 +170,7 @@ def process_args(
     # holds a tag, one pass with both gives the same text.
     two_passes = isinstance(inputs, dict) and subst.has_tags(inputs)
     if two_passes:
-        tmpl = subst.render(tmpl, op.globals, local)
+        tmpl = subst.render_dict(tmpl, op.globals, local)
     scope: dict[str, Any] = dict(local)
     # `{{inputs.parameters}}` (the whole list as JSON) is set in every template, as Argo's ProcessArgs
     # does: Go marshals an absent list as `null` (Hera's runner scripts use it with no inputs).
@@ -202,7 +202,7 @@ def process_args(
         for art in outputs.get("artifacts") or ():
             if art.get("path"):
                 scope[f"outputs.artifacts.{art.get('name')}.path"] = art["path"]
-    return subst.render(tmpl, op.globals, scope)
+    return subst.render_dict(tmpl, op.globals, scope)
 
 
 def _input_value(op: Operation, param: dict[str, Any], arg: dict[str, Any] | None) -> str | None:

@@ -47,7 +47,7 @@ def completed(node: dict[str, Any] | None) -> bool:
     return node is not None and node.get("phase") in COMPLETED
 
 
-class _Tally(dict):
+class _Tally(dict[str, int]):
     """A dict of counts whose missing keys read 0 (without collections.Counter's Python-level __missing__)."""
 
     def __missing__(self, key: str) -> int:

@@ -67,7 +67,7 @@ def execute_steps(
         sg = execute_group(eng, group, sg, ctx, scope, child_opts)
         last_group = sg
         if not fulfilled(sg):
-            return op.get(node["id"])
+            return op.nodes[node["id"]]
         if sg.get("phase") != SUCCEEDED:
             _set_outbound(op, node, sg)
             return op.mark(node["id"], FAILED, sg.get("message") or "")
@@ -86,7 +86,7 @@ def execute_steps(
             ]
             called = _called_template(eng, step, ctx)
             aggregate(scope, prefix, template_type(called) if called else None, looped)
-    node = op.get(node["id"])
+    node = op.nodes[node["id"]]
     if fulfilled(node):
         return node
     try:
@@ -189,7 +189,7 @@ def execute_group(
             hooks.step_hooks(eng, step, child, ctx, opts, f"steps.{step['name']}", scope)
         if present < len(copies.names):
             expected.extend(f"{sg_name}.{n}" for n in copies.names)
-    sg = op.get(sg["id"])
+    sg = op.nodes[sg["id"]]
     if missing or any(op.by(name) is None for name in expected):
         return sg  # some steps are not started yet (parallelism)
     failed = None

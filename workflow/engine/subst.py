@@ -84,6 +84,13 @@ def render(value: Any, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
         raise EngineError(str(exc)) from None
 
 
+def render_dict(value: dict[str, Any], globals_: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
+    """`render` of an object (a template, a step, arguments): the result is an object too."""
+    rendered = render(value, globals_, local)
+    assert isinstance(rendered, dict)
+    return rendered
+
+
 def evaluate(source: str, globals_: dict[str, Any], local: dict[str, Any]) -> Any:
     """An expr-lang expression over the scope (dotted keys expanded into maps)."""
 

@@ -9,11 +9,15 @@ when none is given, `valueFrom.default` is used.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow.engine import clock
+from workflow.engine.defs import Opts
 from workflow.engine.scope import text
 from workflow.engine.state import FAILED, PENDING, RUNNING, SUCCEEDED, Operation, fulfilled
+
+if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
+    from workflow.engine.execute import Engine
 
 
 def raw_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +42,7 @@ def _with_values(outputs: dict[str, Any] | None, supplied: dict[str, str]) -> di
     return outputs
 
 
-def execute_suspend(eng, node: dict[str, Any], tmpl: dict[str, Any], opts) -> dict[str, Any]:
+def execute_suspend(eng: Engine, node: dict[str, Any], tmpl: dict[str, Any], opts: Opts) -> dict[str, Any]:
     op = eng.op
     if fulfilled(node):
         return node

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any, TypeVar
 
 from workflow.expr.errors import ExprRuntimeError
 from workflow.expr.jsonpath import query as jsonpath_query
@@ -36,10 +37,11 @@ BUILTINS: dict[str, tuple[Callable[..., object], int, int]] = {}
 NEEDS_NOW = frozenset({"now"})  # evaluated by the evaluator, which holds the injected time
 
 
-def builtin(
-    name: str, lo: int, hi: int | None = None
-) -> Callable[[Callable[..., object]], Callable[..., object]]:
-    def register(fn: Callable[..., object]) -> Callable[..., object]:
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+def builtin(name: str, lo: int, hi: int | None = None) -> Callable[[_F], _F]:
+    def register(fn: _F) -> _F:
         BUILTINS[name] = (fn, lo, lo if hi is None else hi)
         return fn
 
@@ -55,12 +57,12 @@ def _str(name: str, v: object) -> str:
 def _list(name: str, v: object) -> list[object]:
     if not is_list(v):
         raise ExprRuntimeError(f"{name}: cannot use {type_name(v)} as an array")
-    return list(v)  # type: ignore[call-overload]
+    return list(v)
 
 
 def _int(name: str, v: object) -> int:
     if is_int(v):
-        return v  # type: ignore[return-value]
+        return v
     if isinstance(v, float) and v.is_integer():
         return int(v)
     raise ExprRuntimeError(f"{name}: cannot use {type_name(v)} as argument (type int)")
@@ -84,7 +86,7 @@ _FLOAT = re.compile(
 def to_int(v: object) -> int:
     """expr-lang's int(): numbers truncate; strings must be decimal integers (strconv.Atoi)."""
     if is_int(v):
-        return v  # type: ignore[return-value]
+        return v
     if isinstance(v, float):
         if not math.isfinite(v):
             return INT64_MIN
@@ -103,7 +105,7 @@ def to_int(v: object) -> int:
 def to_float(v: object) -> float:
     """expr-lang's float(): numbers convert; strings parse as strconv.ParseFloat does."""
     if is_number(v):
-        return float(v)  # type: ignore[arg-type]
+        return float(v)
     if isinstance(v, str):
         if not _FLOAT.fullmatch(v):
             raise ExprRuntimeError(f"invalid operation: float({v})")
@@ -162,7 +164,7 @@ def length(v: object) -> int:
     if isinstance(v, str):
         return len(v.encode())  # Go counts bytes
     if is_list(v) or isinstance(v, Mapping):
-        return len(v)  # type: ignore[arg-type]
+        return len(v)
     raise ExprRuntimeError(f"invalid argument for len (type {type_name(v)})")
 
 
@@ -170,13 +172,13 @@ def length(v: object) -> int:
 def absolute(v: object) -> object:
     if not is_number(v):
         raise ExprRuntimeError(f"invalid argument for abs (type {type_name(v)})")
-    return abs(v)  # type: ignore[arg-type]
+    return abs(v)
 
 
 def _float_of(name: str, v: object) -> float:
     if not is_number(v):
         raise ExprRuntimeError(f"invalid argument for {name} (type {type_name(v)})")
-    return float(v)  # type: ignore[arg-type]
+    return float(v)
 
 
 builtin("ceil", 1)(
@@ -195,41 +197,43 @@ def round_half_away(v: object) -> float:
     return math.copysign(math.floor(abs(x) + 0.5), x)
 
 
-def _numbers(name: str, args: tuple[object, ...]) -> list[object]:
+def _numbers(name: str, args: tuple[object, ...]) -> list[int | float]:
     flat: list[object] = []
     for a in args:
-        flat.extend(a if is_list(a) else [a])  # type: ignore[arg-type]
+        flat.extend(a if is_list(a) else [a])
     if not flat:
         raise ExprRuntimeError(f"not enough arguments to call {name}")
+    numbers: list[int | float] = []
     for x in flat:
         if not is_number(x):
             raise ExprRuntimeError(f"invalid argument for {name} (type {type_name(x)})")
-    return flat
+        numbers.append(x)
+    return numbers
 
 
 # Python's max/min keep the first of equal values and replace only on a true `>`/`<`, as expr-lang's loop
 # does (so a NaN is kept only when it comes first).
 @builtin("max", 1, 1 << 16)
 def maximum(*args: object) -> object:
-    return max(_numbers("max", args))  # type: ignore[type-var]
+    return max(_numbers("max", args))
 
 
 @builtin("min", 1, 1 << 16)
 def minimum(*args: object) -> object:
-    return min(_numbers("min", args))  # type: ignore[type-var]
+    return min(_numbers("min", args))
 
 
 @builtin("mean", 1, 1 << 16)
 def mean(*args: object) -> float:
     nums = _numbers("mean", args)
-    return float(sum(nums)) / len(nums)  # type: ignore[arg-type]
+    return float(sum(nums)) / len(nums)
 
 
 @builtin("median", 1, 1 << 16)
 def median(*args: object) -> float:
-    nums = sorted(_numbers("median", args))  # type: ignore[type-var]
+    nums = sorted(_numbers("median", args))
     mid = len(nums) // 2
-    return float(nums[mid]) if len(nums) % 2 else (nums[mid - 1] + nums[mid]) / 2  # type: ignore[operator,arg-type]
+    return float(nums[mid]) if len(nums) % 2 else (nums[mid - 1] + nums[mid]) / 2
 
 
 def _bits(name: str, fn: Callable[..., int], arity: int) -> None:
@@ -283,7 +287,7 @@ def go_split(s: str, sep: str, n: int = -1, *, after: bool = False) -> list[str]
 
 @builtin("split", 2, 3)
 def split(s: object, sep: object, n: object = -1) -> list[str]:
-    return go_split(_str("split", s), _str("split", sep), _int("split", n))  # type: ignore[return-value]
+    return go_split(_str("split", s), _str("split", sep), _int("split", n))
 
 
 @builtin("splitAfter", 2, 3)
@@ -306,11 +310,12 @@ def repeat(s: object, n: object) -> str:
 
 @builtin("join", 1, 2)
 def join(items: object, sep: object = "") -> str:
-    parts = _list("join", items)
-    for p in parts:
+    parts: list[str] = []
+    for p in _list("join", items):
         if not isinstance(p, str):
             raise ExprRuntimeError(f"join: cannot use {type_name(p)} as a string")
-    return _str("join", sep).join(parts)  # type: ignore[arg-type]
+        parts.append(p)
+    return _str("join", sep).join(parts)
 
 
 def _byte_index(s: str, i: int) -> int:
@@ -369,9 +374,9 @@ builtin("toPairs", 1)(lambda m: [[k, _map("toPairs", m)[k]] for k in _sorted_key
 def from_pairs(v: object) -> dict[object, object]:
     out: dict[object, object] = {}
     for pair in _list("fromPairs", v):
-        if not is_list(pair) or len(pair) != 2:  # type: ignore[arg-type]
+        if not is_list(pair) or len(pair) != 2:
             raise ExprRuntimeError("fromPairs: expected pairs of [key, value]")
-        out[pair[0]] = pair[1]  # type: ignore[index]
+        out[pair[0]] = pair[1]
     return out
 
 
@@ -384,10 +389,11 @@ def sort(v: object, order: object = "asc") -> list[object]:
 
 
 def sort_values(items: list[object], *, desc: bool = False, keys: list[object] | None = None) -> list[object]:
-    keyed = list(zip(keys if keys is not None else items, items, strict=True))
+    # Any: the keys are values that `less` orders, checked pairwise below
+    keyed: list[tuple[Any, object]] = list(zip(keys if keys is not None else items, items, strict=True))
     for (a, _), (b, _) in zip(keyed, keyed[1:], strict=False):
         less(a, b)  # raises on a mixture that Go cannot order
-    keyed.sort(key=lambda kv: kv[0], reverse=desc)  # type: ignore[arg-type,return-value]
+    keyed.sort(key=lambda kv: kv[0], reverse=desc)
     return [item for _, item in keyed]
 
 
@@ -403,7 +409,10 @@ def concat(*arrays: object) -> list[object]:
 def flatten(v: object) -> list[object]:
     out: list[object] = []
     for x in _list("flatten", v):
-        out.extend(flatten(x) if is_list(x) else [x])
+        if is_list(x):
+            out.extend(flatten(x))
+        else:
+            out.append(x)
     return out
 
 

@@ -7,7 +7,7 @@ variables, then the environment, then `$env` and the namespaces every Argo expre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
 from workflow.expr import ast
@@ -53,7 +53,7 @@ _FOLDABLE = (frozenset(_BINARY) - {"matches"}) | {"&&", "and", "||", "or"}
 
 def _bool(op: str, v: object) -> bool:
     if v is True or v is False:
-        return v  # type: ignore[return-value]
+        return v
     raise ExprRuntimeError(f"invalid operation: {op} (non-bool operand of type {type_name(v)})")
 
 
@@ -86,7 +86,7 @@ class Compiler:
         return ExprSyntaxError(message, self.src, node.pos)
 
     def compile(self, node: ast.Node) -> Fn:
-        handler = getattr(self, "_" + type(node).__name__.lower())
+        handler: Callable[[ast.Node], Fn] = getattr(self, "_" + type(node).__name__.lower())
         return handler(node)
 
     # -- leaves ---------------------------------------------------------------------------------------
@@ -203,12 +203,13 @@ class Compiler:
                         f"unknown function {name}" if target is _MISSING else f"{name} is not a function"
                     )
                 target = entry[0]
-            return call_safely(name, target, [a(ctx) for a in args])  # type: ignore[arg-type]
+            return call_safely(name, target, [a(ctx) for a in args])
 
         return call_name
 
     def _call_method(self, callee: ast.Member, args: list[Fn]) -> Fn:
-        name = str(callee.prop.value)  # type: ignore[attr-defined]
+        prop = callee.prop
+        name = str(prop.value) if isinstance(prop, ast.Literal) else ""
         if isinstance(callee.obj, ast.Ident) and callee.obj.name == "sprig" and "sprig" not in self.lets:
             self._check_sprig(callee, name, len(args))
         obj = self.compile(callee.obj)
@@ -240,7 +241,8 @@ class Compiler:
 
     def _builtin(self, node: ast.Builtin) -> Fn:
         source = self.compile(node.args[0])
-        body = self.compile(node.args[1].body) if len(node.args) > 1 else None  # type: ignore[attr-defined]
+        pred = node.args[1] if len(node.args) > 1 else None
+        body = self.compile(pred.body) if isinstance(pred, ast.Predicate) else None
         extra = self.compile(node.args[2]) if len(node.args) > 2 else None
         apply = _PREDICATES[node.name]
         name = node.name
@@ -251,7 +253,7 @@ class Compiler:
                 raise ExprRuntimeError(f"{name}: cannot iterate {type_name(items)}")
             saved = ctx.scope
             try:
-                return apply(ctx, list(items), body, extra)  # type: ignore[arg-type]
+                return apply(ctx, list(items), body, extra)
             finally:
                 ctx.scope = saved
 
@@ -282,15 +284,16 @@ class Compiler:
 
             return coalesce
         if op == "matches" and isinstance(node.right, ast.Literal) and isinstance(node.right.value, str):
+            pattern = node.right.value
             try:
-                rx = go_regex(node.right.value)
+                rx = go_regex(pattern)
             except ExprRuntimeError as e:
                 raise self.error(e.message, node.right) from None
 
             def match_const(ctx: Context) -> object:
                 value = left(ctx)
                 if not isinstance(value, str):
-                    raise ops.mismatch("matches", value, node.right.value)  # type: ignore[union-attr]
+                    raise ops.mismatch("matches", value, pattern)
                 return rx.matches(value)
 
             return match_const
@@ -377,82 +380,83 @@ def _map_key(k: object) -> object:
 # ---- builtins that take a predicate -------------------------------------------------------------------
 
 
-def _each(ctx: Context, items: list[object], body: Fn):
+def _each(ctx: Context, items: list[object], body: Fn | None) -> Iterator[tuple[object, object]]:
+    """(item, what the predicate says of it); without a predicate (`count`, `sum`), the item itself."""
     for i, item in enumerate(items):
+        if body is None:
+            yield item, item
+            continue
         ctx.scope = [item, i, None]
         yield item, body(ctx)
 
 
 def _test(name: str, v: object) -> bool:
     if v is True or v is False:
-        return v  # type: ignore[return-value]
+        return v
     raise ExprRuntimeError(f"{name}: predicate should return a boolean, got {type_name(v)}")
 
 
-def _all(ctx, items, body, extra):
+def _all(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     return all(_test("all", r) for _, r in _each(ctx, items, body))
 
 
-def _any(ctx, items, body, extra):
+def _any(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     return any(_test("any", r) for _, r in _each(ctx, items, body))
 
 
-def _none(ctx, items, body, extra):
+def _none(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     return not any(_test("none", r) for _, r in _each(ctx, items, body))
 
 
-def _one(ctx, items, body, extra):
+def _one(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     return sum(1 for _, r in _each(ctx, items, body) if _test("one", r)) == 1
 
 
-def _filter(ctx, items, body, extra):
+def _filter(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     return [x for x, r in _each(ctx, items, body) if _test("filter", r)]
 
 
-def _map(ctx, items, body, extra):
+def _map(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     return [r for _, r in _each(ctx, items, body)]
 
 
-def _count(ctx, items, body, extra):
-    if body is None:
-        return sum(1 for x in items if _test("count", x))
+def _count(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     return sum(1 for _, r in _each(ctx, items, body) if _test("count", r))
 
 
-def _sum(ctx, items, body, extra):
-    values = items if body is None else [r for _, r in _each(ctx, items, body)]
+def _sum(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     total: object = 0
-    for v in values:
+    for _, v in _each(ctx, items, body):
         total = ops.add(total, v)
     return total
 
 
-def _find(ctx, items, body, extra):
+def _find(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     return next((x for x, r in _each(ctx, items, body) if _test("find", r)), None)
 
 
-def _find_index(ctx, items, body, extra):
+def _find_index(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     return next((i for i, (_, r) in enumerate(_each(ctx, items, body)) if _test("findIndex", r)), -1)
 
 
-def _find_last(ctx, items, body, extra):
+def _find_last(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     found = [x for x, r in _each(ctx, items, body) if _test("findLast", r)]
     return found[-1] if found else None
 
 
-def _find_last_index(ctx, items, body, extra):
+def _find_last_index(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     found = [i for i, (_, r) in enumerate(_each(ctx, items, body)) if _test("findLastIndex", r)]
     return found[-1] if found else -1
 
 
-def _group_by(ctx, items, body, extra):
+def _group_by(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     groups: dict[object, list[object]] = {}
     for x, key in _each(ctx, items, body):
         groups.setdefault(_map_key(key), []).append(x)
     return groups
 
 
-def _sort_by(ctx, items, body, extra):
+def _sort_by(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     order = extra(ctx) if extra else "asc"
     if order not in ("asc", "desc"):
         raise ExprRuntimeError(f'sortBy: unknown order "{order}", use "asc" or "desc"')
@@ -460,20 +464,22 @@ def _sort_by(ctx, items, body, extra):
     return sort_values(items, desc=order == "desc", keys=keys)
 
 
-def _reduce(ctx, items, body, extra):
+def _reduce(ctx: Context, items: list[object], body: Fn | None, extra: Fn | None) -> object:
     if extra is not None:
         acc, start = extra(ctx), 0
     elif items:
         acc, start = items[0], 1
     else:
         raise ExprRuntimeError("reduce: empty array and no initial value")
+    if body is None:  # the parser requires one (parser.PREDICATE_BUILTINS)
+        raise ExprRuntimeError("reduce: no predicate")
     for i in range(start, len(items)):
         ctx.scope = [items[i], i, acc]
         acc = body(ctx)
     return acc
 
 
-_PREDICATES = {
+_PREDICATES: dict[str, Callable[[Context, list[object], Fn | None, Fn | None], object]] = {
     "all": _all, "any": _any, "none": _none, "one": _one, "filter": _filter, "map": _map, "count": _count,
     "sum": _sum, "find": _find, "findIndex": _find_index, "findLast": _find_last,
     "findLastIndex": _find_last_index, "groupBy": _group_by, "sortBy": _sort_by, "reduce": _reduce,

@@ -29,7 +29,7 @@ from workflow.expr.errors import (
 from workflow.expr.regex import go_regex
 from workflow.expr.tags import EXPRESSION, Tag, find_tags
 from workflow.expr.times import parse_layout
-from workflow.expr.values import deep_equal, format_float, sprint
+from workflow.expr.values import deep_equal, format_float, ordered, sprint
 
 VALUE, PREFIX, MODIFIER, LOGICAL, COMPARATOR, TERNARY, SEPARATOR, OPEN, CLOSE, ACCESSOR = (
     "value", "prefix", "modifier", "logical", "comparator", "ternary", "separator", "(", ")", "accessor",
@@ -206,7 +206,7 @@ class _Parser:
         while (tok := self.peek()) is not None and tok.kind == SEPARATOR:
             self.i += 1
             left, right = fn, self.level(0)
-            fn = lambda a=left, b=right: _separate(a(), b())  # noqa: E731
+            fn = _separated(left, right)
         return fn
 
     def level(self, depth: int) -> Ev:
@@ -252,6 +252,10 @@ class _Parser:
         raise self.error(f"Unexpected token {tok.kind} [{tok.text}]", tok)
 
 
+def _separated(a: Ev, b: Ev) -> Ev:
+    return lambda: _separate(a(), b())
+
+
 def _separate(a: object, b: object) -> list[object]:
     return [*a, b] if isinstance(a, list) else [a, b]
 
@@ -294,11 +298,11 @@ def _apply(op: str, a: object, b: object) -> object:
     if op == "!=":
         return not deep_equal(a, b)
     if op in ("<", "<=", ">", ">="):
-        if not (
-            (isinstance(a, float) and isinstance(b, float)) or (isinstance(a, str) and isinstance(b, str))
-        ):
-            raise _type_error(a if isinstance(b, (float, str)) else b, "comparator", op, "number")
-        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]  # type: ignore[operator]
+        if isinstance(a, float) and isinstance(b, float):
+            return ordered(op, a, b)
+        if isinstance(a, str) and isinstance(b, str):
+            return ordered(op, a, b)
+        raise _type_error(a if isinstance(b, (float, str)) else b, "comparator", op, "number")
     if op in ("=~", "!~"):
         if not isinstance(a, str):
             raise _type_error(a, "comparator", op, "string")

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from workflow.expr.errors import ExprRuntimeError
 from workflow.expr.regex import go_regex
-from workflow.expr.values import equal, is_list, is_number
+from workflow.expr.values import equal, is_list, is_number, ordered
 
 Step = Callable[[object, object], list[object]]  # (node, root) -> matches
 _TOKEN = re.compile(
@@ -49,7 +49,7 @@ def _children(node: object) -> list[object]:
     if isinstance(node, Mapping):
         return [node[k] for k in sorted(node, key=str)]
     if is_list(node):
-        return list(node)  # type: ignore[call-overload]
+        return list(node)
     return []
 
 
@@ -58,7 +58,7 @@ def _key(name: str, strict: bool) -> Step:
         if isinstance(node, Mapping) and name in node:
             return [node[name]]
         if name == "length" and (is_list(node) or isinstance(node, (str, Mapping))):
-            return [float(len(node))]  # type: ignore[arg-type]
+            return [float(len(node))]
         if strict:
             raise ExprRuntimeError(f"jsonpath: key '{name}' not found")
         return []
@@ -69,10 +69,10 @@ def _key(name: str, strict: bool) -> Step:
 def _index(i: int, strict: bool) -> Step:
     def step(node: object, root: object) -> list[object]:
         if is_list(node) or isinstance(node, str):
-            n = len(node)  # type: ignore[arg-type]
+            n = len(node)
             j = i + n if i < 0 else i
             if 0 <= j < n:
-                return [node[j]]  # type: ignore[index]
+                return [node[j]]
         elif isinstance(node, Mapping):
             keys = sorted(node, key=str)
             if -len(keys) <= i < len(keys):
@@ -105,7 +105,7 @@ def _range(start: int | None, end: int | None, step_by: int | None) -> Step:
     def step(node: object, root: object) -> list[object]:
         if not is_list(node):
             return []
-        items = list(node)  # type: ignore[call-overload]
+        items = list(node)
         n = len(items)
         by = 1 if step_by is None else step_by
         if by == 0:
@@ -122,7 +122,11 @@ def _union(steps: list[Step]) -> Step:
     return lambda node, root: [m for s in steps for m in s(node, root)]
 
 
-def _filter(predicate: Callable[[object, object], object]) -> Step:
+# A compiled filter expression: (the node `@`, the root `$`) -> its value.
+Filter = Callable[[object, object], object]
+
+
+def _filter(predicate: Filter) -> Step:
     def step(node: object, root: object) -> list[object]:
         out = []
         for child in _children(node):
@@ -258,7 +262,7 @@ def _unquote(s: str) -> str:
 
 def _index_or_key(node: object, key: object) -> list[object]:
     if is_number(key):
-        return _index(int(key), False)(node, None)  # type: ignore[call-overload]
+        return _index(int(key), False)(node, None)
     if isinstance(key, str):
         return _key(key, False)(node, None)
     return []
@@ -279,7 +283,7 @@ class _FilterParser:
         self.text = text
         self.path = path
 
-    def parse(self) -> Callable[[object, object], object]:
+    def parse(self) -> Filter:
         fn = self.or_()
         if self.i < len(self.tokens):
             raise ExprRuntimeError(f"jsonpath {self.path}: unexpected {self.tokens[self.i][1]!r} in filter")
@@ -293,44 +297,44 @@ class _FilterParser:
             raise ExprRuntimeError(f"jsonpath {self.path}: filter ends too early")
         tok = self.tokens[self.i]
         self.i += 1
-        return tok  # type: ignore[return-value]
+        return tok
 
-    def or_(self) -> Callable[[object, object], object]:
+    def or_(self) -> Filter:
         left = self.and_()
         while self.at("||"):
             self.take()
             right, prev = self.and_(), left
-            left = lambda n, r, a=prev, b=right: _truthy(a(n, r)) or _truthy(b(n, r))  # noqa: E731
+            left = _either(prev, right)
         return left
 
-    def and_(self) -> Callable[[object, object], object]:
+    def and_(self) -> Filter:
         left = self.cmp()
         while self.at("&&"):
             self.take()
             right, prev = self.cmp(), left
-            left = lambda n, r, a=prev, b=right: _truthy(a(n, r)) and _truthy(b(n, r))  # noqa: E731
+            left = _both(prev, right)
         return left
 
-    def cmp(self) -> Callable[[object, object], object]:
+    def cmp(self) -> Filter:
         left = self.arith(("+", "-"), self.term)
         if self.at("==", "!=", "<", "<=", ">", ">=", "=~"):
             op = self.take()[1]
             right = self.arith(("+", "-"), self.term)
-            return lambda n, r: _compare(op, left(n, r), right(n, r))
+            return _compared(op, left, right)
         return left
 
-    def term(self) -> Callable[[object, object], object]:
+    def term(self) -> Filter:
         return self.arith(("*", "/", "%"), self.unary)
 
-    def arith(self, ops: tuple[str, ...], sub: Callable[[], Callable[[object, object], object]]):
+    def arith(self, ops: tuple[str, ...], sub: Callable[[], Filter]) -> Filter:
         left = sub()
         while self.at(*ops):
             op = self.take()[1]
             right, prev = sub(), left
-            left = lambda n, r, a=prev, b=right, o=op: _arith(o, a(n, r), b(n, r))  # noqa: E731
+            left = _computed(op, prev, right)
         return left
 
-    def unary(self) -> Callable[[object, object], object]:
+    def unary(self) -> Filter:
         if self.at("!"):
             self.take()
             inner = self.unary()
@@ -341,7 +345,7 @@ class _FilterParser:
             return lambda n, r: _arith("-", 0.0, inner(n, r))
         return self.primary()
 
-    def primary(self) -> Callable[[object, object], object]:
+    def primary(self) -> Filter:
         kind, text, pos = self.take()
         if kind == "num":
             value = float(text)
@@ -353,8 +357,8 @@ class _FilterParser:
             consts = {"true": True, "false": False, "nil": None, "null": None}
             if text not in consts:
                 raise ExprRuntimeError(f"jsonpath {self.path}: unknown name {text!r} in filter")
-            value = consts[text]
-            return lambda n, r: value
+            constant = consts[text]
+            return lambda n, r: constant
         if text == "(":
             inner = self.or_()
             if not self.at(")"):
@@ -367,13 +371,31 @@ class _FilterParser:
             steps, _ = sub.path(relative=True)
             while self.i < len(self.tokens) and self.tokens[self.i][2] < end:
                 self.i += 1
-            return lambda n, r, root=(text == "$"): _walk(r if root else n, r, steps)
+            if text == "$":
+                return lambda n, r: _walk(r, r, steps)
+            return lambda n, r: _walk(n, r, steps)
         raise ExprRuntimeError(f"jsonpath {self.path}: unexpected {text!r} in filter")
 
     def _path_end(self, start: int) -> int:
         # A `-` inside a key only when a letter follows: `@.length-1` is a subtraction.
         m = re.compile(r"(?:\.(?:[A-Za-z0-9_*]|-(?=[A-Za-z_]))+|\[[^\]]*\])*").match(self.text, start)
         return m.end() if m else start
+
+
+def _either(a: Filter, b: Filter) -> Filter:
+    return lambda n, r: _truthy(a(n, r)) or _truthy(b(n, r))
+
+
+def _both(a: Filter, b: Filter) -> Filter:
+    return lambda n, r: _truthy(a(n, r)) and _truthy(b(n, r))
+
+
+def _compared(op: str, a: Filter, b: Filter) -> Filter:
+    return lambda n, r: _compare(op, a(n, r), b(n, r))
+
+
+def _computed(op: str, a: Filter, b: Filter) -> Filter:
+    return lambda n, r: _arith(op, a(n, r), b(n, r))
 
 
 def _walk(node: object, root: object, steps: list[Step]) -> object:
@@ -396,15 +418,19 @@ def _compare(op: str, a: object, b: object) -> bool:
         return not equal(a, b)
     if op == "=~":
         return isinstance(a, str) and isinstance(b, str) and go_regex(b).matches(a)
-    if is_number(a) and is_number(b) or (isinstance(a, str) and isinstance(b, str)):
-        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]  # type: ignore[operator]
+    if op not in ("<", "<=", ">", ">="):
+        return False
+    if is_number(a) and is_number(b):
+        return ordered(op, a, b)
+    if isinstance(a, str) and isinstance(b, str):
+        return ordered(op, a, b)
     return False
 
 
 def _arith(op: str, a: object, b: object) -> object:
     if not (is_number(a) and is_number(b)):
         return None
-    x, y = float(a), float(b)  # type: ignore[arg-type]
+    x, y = float(a), float(b)
     if op in "/%" and y == 0:
         return None
     return {"+": x + y, "-": x - y, "*": x * y, "/": x / y if y else None, "%": x % y if y else None}[op]

@@ -52,10 +52,11 @@ def tokenize(src: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(src)
     while i < n:
-        m = _MASTER.match(src, i)  # always matches: leading spaces, then maybe a token
-        kind = m.lastgroup  # type: ignore[union-attr]
+        m = _MASTER.match(src, i)
+        assert m is not None  # always matches: leading spaces, then maybe a token
+        kind = m.lastgroup
         if kind is None:
-            i = m.end()  # type: ignore[union-attr]
+            i = m.end()
             if i >= n:
                 break
             ch = src[i]
@@ -70,8 +71,8 @@ def tokenize(src: str) -> list[Token]:
                 i = end + 1
                 continue
             raise ExprSyntaxError(f"unrecognized character: U+{ord(ch):04X} {ch!r}", src, i)
-        text = m.group(kind)  # type: ignore[union-attr]
-        i = m.start(kind)  # type: ignore[union-attr]
+        text = m.group(kind)
+        i = m.start(kind)
         if kind == "number":
             _number(src, i, text, tokens)
         elif kind == "word":
@@ -82,7 +83,7 @@ def tokenize(src: str) -> list[Token]:
             tokens.append(Token(OP, text, i, text))
         elif kind == "bracket":
             tokens.append(Token(BRACKET, text, i, text))
-        i = m.end()  # type: ignore[union-attr]
+        i = m.end()
     tokens.append(Token(EOF, "", n))
     return tokens
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeGuard
 
 from workflow.expr.errors import ExprRuntimeError
 from workflow.expr.regex import go_regex
@@ -23,7 +24,7 @@ def mismatch(op: str, a: object, b: object) -> ExprRuntimeError:
 
 def add(a: object, b: object) -> object:
     if is_number(a) and is_number(b):
-        return a + b  # type: ignore[operator]
+        return a + b
     if isinstance(a, str) and isinstance(b, str):
         return a + b
     if isinstance(a, datetime) and isinstance(b, timedelta):
@@ -35,7 +36,7 @@ def add(a: object, b: object) -> object:
 
 def sub(a: object, b: object) -> object:
     if is_number(a) and is_number(b):
-        return a - b  # type: ignore[operator]
+        return a - b
     if isinstance(a, datetime) and isinstance(b, (datetime, timedelta)):
         return a - b
     if isinstance(a, timedelta) and isinstance(b, timedelta):
@@ -45,18 +46,18 @@ def sub(a: object, b: object) -> object:
 
 def mul(a: object, b: object) -> object:
     if is_number(a) and is_number(b):
-        return a * b  # type: ignore[operator]
+        return a * b
     if isinstance(a, timedelta) and is_number(b):
-        return a * b  # type: ignore[operator]
+        return a * b
     if is_number(a) and isinstance(b, timedelta):
-        return b * a  # type: ignore[operator]
+        return b * a
     raise mismatch("*", a, b)
 
 
 def div(a: object, b: object) -> float:
     if not (is_number(a) and is_number(b)):
         raise mismatch("/", a, b)
-    x, y = float(a), float(b)  # type: ignore[arg-type]
+    x, y = float(a), float(b)
     if y == 0:  # Go's float division: no panic, an infinity or NaN
         return math.nan if x == 0 or math.isnan(x) else math.copysign(math.inf, x) * math.copysign(1, y)
     return x / y
@@ -67,15 +68,15 @@ def mod(a: object, b: object) -> int:
         raise mismatch("%", a, b)
     if b == 0:
         raise ExprRuntimeError("integer divide by zero")
-    r = abs(a) % abs(b)  # type: ignore[arg-type]
-    return -r if a < 0 else r  # type: ignore[operator]
+    r = abs(a) % abs(b)
+    return -r if a < 0 else r
 
 
 def power(a: object, b: object) -> float:
     if not (is_number(a) and is_number(b)):
         raise mismatch("**", a, b)
     try:
-        return math.pow(float(a), float(b))  # type: ignore[arg-type]
+        return math.pow(float(a), float(b))
     except OverflowError:
         return math.inf
     except ValueError:
@@ -84,7 +85,7 @@ def power(a: object, b: object) -> float:
 
 def negate(a: object) -> object:
     if is_number(a):
-        return -a  # type: ignore[operator]
+        return -a
     if isinstance(a, timedelta):
         return -a
     raise ExprRuntimeError(f"invalid operation: - {type_name(a)}")
@@ -96,7 +97,15 @@ def plus(a: object) -> object:
     raise ExprRuntimeError(f"invalid operation: + {type_name(a)}")
 
 
-def _orderable(a: object, b: object) -> bool:
+class _Ordered(Protocol):
+    def __lt__(self, other: Any, /) -> bool: ...
+    def __le__(self, other: Any, /) -> bool: ...
+    def __gt__(self, other: Any, /) -> bool: ...
+    def __ge__(self, other: Any, /) -> bool: ...
+
+
+def _orderable(a: object, b: object) -> TypeGuard[_Ordered]:
+    """Whether `a` orders against `b` as Go's (and expr-lang's) `<` does: numbers, or two of one kind."""
     if is_number(a) and is_number(b):
         return True
     return type(a) is type(b) and isinstance(a, (str, datetime, timedelta))
@@ -105,25 +114,25 @@ def _orderable(a: object, b: object) -> bool:
 def less(a: object, b: object) -> bool:
     if not _orderable(a, b):
         raise mismatch("<", a, b)
-    return a < b  # type: ignore[operator]
+    return a < b
 
 
 def less_eq(a: object, b: object) -> bool:
     if not _orderable(a, b):
         raise mismatch("<=", a, b)
-    return a <= b  # type: ignore[operator]
+    return a <= b
 
 
 def greater(a: object, b: object) -> bool:
     if not _orderable(a, b):
         raise mismatch(">", a, b)
-    return a > b  # type: ignore[operator]
+    return a > b
 
 
 def greater_eq(a: object, b: object) -> bool:
     if not _orderable(a, b):
         raise mismatch(">=", a, b)
-    return a >= b  # type: ignore[operator]
+    return a >= b
 
 
 def member_of(needle: object, haystack: object) -> bool:
@@ -131,7 +140,7 @@ def member_of(needle: object, haystack: object) -> bool:
     if haystack is None:
         return False
     if is_list(haystack):
-        return any(equal(x, needle) for x in haystack)  # type: ignore[union-attr]
+        return any(equal(x, needle) for x in haystack)
     if isinstance(haystack, Mapping):
         try:
             return needle in haystack
@@ -169,14 +178,14 @@ def matches(a: object, b: object) -> bool:
 def make_range(a: object, b: object) -> list[int]:
     if not (is_int(a) and is_int(b)):
         raise mismatch("..", a, b)
-    if b - a > 10_000_000:  # type: ignore[operator]
+    if b - a > 10_000_000:
         raise ExprRuntimeError("range is too large")
-    return list(range(a, b + 1))  # type: ignore[operator]
+    return list(range(a, b + 1))
 
 
 def to_index(i: object) -> int:
     if is_int(i):
-        return i  # type: ignore[return-value]
+        return i
     if isinstance(i, float) and math.isfinite(i):
         return int(i)
     raise ExprRuntimeError(f"invalid operation: int({type_name(i)})")

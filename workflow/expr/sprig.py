@@ -17,6 +17,7 @@ import re
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from workflow.expr.errors import ExprRuntimeError
 from workflow.expr.regex import go_regex, replace_all
@@ -55,8 +56,13 @@ SPRIG: dict[str, SprigFunction] = {}
 VARIADIC = 1 << 16
 
 
-def sprig(name: str, lo: int, hi: int | None = None, *aliases: str, needs_now: bool = False):
-    def register(fn: Callable[..., object]) -> Callable[..., object]:
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+def sprig(
+    name: str, lo: int, hi: int | None = None, *aliases: str, needs_now: bool = False
+) -> Callable[[_F], _F]:
+    def register(fn: _F) -> _F:
         for n in (name, *aliases):
             SPRIG[n] = SprigFunction(n, fn, lo, lo if hi is None else hi, needs_now)
         return fn
@@ -77,7 +83,7 @@ def need_str(name: str, v: object) -> str:
 
 def need_int(name: str, v: object) -> int:
     if is_int(v):
-        return v  # type: ignore[return-value]
+        return v
     if isinstance(v, float) and v.is_integer():
         return int(v)
     raise ExprRuntimeError(f"sprig.{name}: cannot use {type_name(v)} as argument (type int)")
@@ -95,7 +101,7 @@ def to_int64(v: object) -> int:
     if isinstance(v, bool):
         return int(v)
     if is_int(v):
-        return v  # type: ignore[return-value]
+        return v
     if isinstance(v, float):
         return int(v) if v == v and abs(v) < 2**63 else 0
     if isinstance(v, str):
@@ -115,7 +121,7 @@ def to_float64(v: object) -> float:
     if v is None:
         return 0.0
     if isinstance(v, bool) or is_number(v):
-        return float(v)  # type: ignore[arg-type]
+        return float(v)
     if isinstance(v, str):
         try:
             if re.fullmatch(r"\s*[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)\s*", v):
@@ -170,7 +176,7 @@ sprig("indent", 2)(
         " " * need_int("indent", n) + need_str("indent", s).replace("\n", "\n" + " " * need_int("indent", n))
     )
 )
-sprig("nindent", 2)(lambda n, s: "\n" + SPRIG["indent"](n, s))  # type: ignore[operator]
+sprig("nindent", 2)(lambda n, s: "\n" + strval(SPRIG["indent"](n, s)))
 sprig("plural", 3)(lambda one, many, n: one if need_int("plural", n) == 1 else many)
 sprig("toString", 1)(strval)
 sprig("toStrings", 1)(lambda xs: [strval(x) for x in _items("toStrings", xs)])
@@ -179,7 +185,9 @@ sprig("splitList", 2)(
         need_str("splitList", s).split(need_str("splitList", sep)) if sep else list(need_str("splitList", s))
     )
 )
-sprig("split", 2)(lambda sep, s: {f"_{i}": p for i, p in enumerate(SPRIG["splitList"](sep, s))})  # type: ignore[arg-type]
+sprig("split", 2)(
+    lambda sep, s: {f"_{i}": p for i, p in enumerate(_items("split", SPRIG["splitList"](sep, s)))}
+)
 sprig("join", 2)(
     lambda sep, xs: need_str("join", sep).join(strval(x) for x in _items("join", xs) if x is not None)
 )
@@ -228,7 +236,7 @@ def _items(name: str, v: object) -> list[object]:
     if v is None:
         return []
     if is_list(v):
-        return list(v)  # type: ignore[call-overload]
+        return list(v)
     raise ExprRuntimeError(f"sprig.{name}: cannot use {type_name(v)} as a list")
 
 
@@ -348,7 +356,7 @@ def date_of(v: object, now: datetime | None) -> datetime:
     if isinstance(v, datetime):
         return v
     if is_int(v):
-        return datetime.fromtimestamp(v, UTC)  # type: ignore[arg-type]
+        return datetime.fromtimestamp(v, UTC)
     if now is None:
         raise ExprRuntimeError(
             "sprig date functions need the current time, and this evaluation was given none"

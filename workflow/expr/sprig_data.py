@@ -130,7 +130,7 @@ def seq(*args: object) -> str:
 
 def _list(name: str, v: object) -> list[object]:
     if is_list(v):
-        return list(v)  # type: ignore[call-overload]
+        return list(v)
     raise ExprRuntimeError(f"sprig.{name}: cannot find {name} on type {type_name(v)}")
 
 
@@ -211,8 +211,9 @@ sprig("deepCopy", 1, None, "mustDeepCopy")(copy.deepcopy)
 def _merge(dst: dict[object, object], src: Mapping[object, object], overwrite: bool) -> dict[object, object]:
     out = dict(dst)
     for k, v in src.items():
-        if isinstance(out.get(k), Mapping) and isinstance(v, Mapping):
-            out[k] = _merge(dict(out[k]), v, overwrite)  # type: ignore[arg-type]
+        current = out.get(k)
+        if isinstance(current, Mapping) and isinstance(v, Mapping):
+            out[k] = _merge(dict(current), v, overwrite)
         elif k not in out or (overwrite and not empty(v)) or (not overwrite and empty(out[k])):
             out[k] = copy.deepcopy(v)
     return out

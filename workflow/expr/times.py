@@ -245,7 +245,7 @@ def _need_duration(v: object, method: str) -> timedelta:
     if isinstance(v, timedelta):
         return v
     if is_int(v):
-        return timedelta(microseconds=v / 1000)  # type: ignore[operator]
+        return timedelta(microseconds=v / 1000)
     raise ExprRuntimeError(f"{method}: expected a duration, got {v!r}")
 
 
@@ -276,13 +276,13 @@ DURATION_METHODS: dict[str, Callable[..., object]] = {
 
 
 def _add_date(t: datetime, years: object, months: object, days: object) -> datetime:
-    if not all(is_number(x) for x in (years, months, days)):
+    if not (is_number(years) and is_number(months) and is_number(days)):
         raise ExprRuntimeError("AddDate: expected numbers")
-    total = t.month - 1 + int(months)  # type: ignore[arg-type]
-    y, m = t.year + int(years) + total // 12, total % 12 + 1  # type: ignore[arg-type]
+    total = t.month - 1 + int(months)
+    y, m = t.year + int(years) + total // 12, total % 12 + 1
     base = datetime(y, m, 1, t.hour, t.minute, t.second, t.microsecond, t.tzinfo)
     # Go normalises overflowing days (Jan 31 + 1 month = Mar 3), which adding days from the 1st reproduces.
-    return base + timedelta(days=t.day - 1 + int(days))  # type: ignore[arg-type]
+    return base + timedelta(days=t.day - 1 + int(days))
 
 
 def method(value: object, name: str) -> Callable[..., object] | None:

@@ -13,22 +13,39 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TypeGuard, TypeVar
 
 from workflow.expr.errors import ExprRuntimeError
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-def is_int(v: object) -> bool:
+def is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def is_number(v: object) -> bool:
+def is_number(v: object) -> TypeGuard[int | float]:
     return (isinstance(v, (int, float))) and not isinstance(v, bool)
 
 
-def is_list(v: object) -> bool:
+def is_list(v: object) -> TypeGuard[list[object] | tuple[object, ...]]:
     return isinstance(v, (list, tuple))
+
+
+_Ordered = TypeVar("_Ordered", float, str)
+
+
+def ordered(op: str, a: _Ordered, b: _Ordered) -> bool:
+    """`a op b` for one of `<`, `<=`, `>`, `>=` (two numbers or two strings)."""
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    if op == ">=":
+        return a >= b
+    raise ExprRuntimeError(f"unknown comparison {op}")
 
 
 def type_name(v: object) -> str:
@@ -272,7 +289,19 @@ def _encode(v: object, out: list[str], indent: str | None, pad: str, html: bool,
         raise ExprRuntimeError(f"json: unsupported type: {type_name(v)}")
 
 
-def _container(out, open_, close, items, indent, pad, html, depth, *, is_map):
+def _container(
+    out: list[str],
+    open_: str,
+    close: str,
+    items: Sequence[object],
+    indent: str | None,
+    pad: str,
+    html: bool,
+    depth: int,
+    *,
+    is_map: bool,
+) -> None:
+    """A JSON array, or (`is_map`) an object whose `items` are (key, value) pairs."""
     if not items:
         out.append(open_ + close)
         return
@@ -283,7 +312,7 @@ def _container(out, open_, close, items, indent, pad, html, depth, *, is_map):
             out.append(",")
         if indent is not None:
             out.append("\n" + inner)
-        if is_map:
+        if is_map and isinstance(item, tuple):
             out.append(json_string(item[0], escape_html=html) + (": " if indent is not None else ":"))
             _encode(item[1], out, indent, inner, html, depth + 1)
         else:

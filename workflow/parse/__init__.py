@@ -23,7 +23,7 @@ import msgspec
 
 from workflow.errors import Problem, Problems
 from workflow.parse.normalise import Normalised, normalise_object
-from workflow.parse.walk import collect, describe, problem_from_msgspec
+from workflow.parse.walk import collect, problem_from_msgspec
 from workflow.types import (
     API_VERSION,
     ARGO_GROUP,
@@ -36,7 +36,7 @@ from workflow.types import (
     WorkflowTaskResult,
     WorkflowTemplate,
 )
-from workflow.types.base import dec_hook, enc_hook
+from workflow.types.base import dec_hook, describe, enc_hook
 from workflow.types.compress import decode_compressed_nodes_json
 
 KINDS: dict[str, type] = {

@@ -13,7 +13,7 @@ Everything works on plain JSON (dicts as loaded from YAML), so field paths are t
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,7 +109,8 @@ class ParseCache:
         self._lock = lock if lock is not None else nullcontext()
 
     def parse(self, doc: dict[str, Any]) -> Parsed:
-        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        given = doc.get("metadata")
+        meta: dict[str, Any] = given if isinstance(given, dict) else {}
         rv = meta.get("resourceVersion")
         if isinstance(rv, str) and rv:
             key: Any = ("rv", doc.get("kind"), meta.get("namespace"), meta.get("name"), meta.get("uid"), rv)
@@ -239,7 +240,7 @@ class Resolver:
         if isinstance(name, str) and name:
             found = owner.template(name)
             if found is None:
-                known = (t.get("name") for _, t in owner.templates())
+                known = (t["name"] for _, t in owner.templates() if isinstance(t.get("name"), str))
                 return Resolution(
                     message=f"template name '{name}' undefined" + did_you_mean(name, known, "'", True),
                     problem_field="template",
@@ -290,7 +291,9 @@ def effective_spec(
     return Effective(merged, owner, base)
 
 
-def template_holders(tmpl: dict[str, Any], path: str, paths: bool = True):
+def template_holders(
+    tmpl: dict[str, Any], path: str, paths: bool = True
+) -> Iterator[tuple[str, dict[str, Any], str]]:
     """(path, holder, kind) for everything in a template that calls another template.
 
     kind is "step", "task", "hook" or "exit" (a step's or task's deprecated `onExit: <name>`). With
@@ -317,14 +320,14 @@ def template_holders(tmpl: dict[str, Any], path: str, paths: bool = True):
                     yield from _exit_and_hooks(task, at)
 
 
-def _exit_and_hooks(item: dict[str, Any], path: str):
+def _exit_and_hooks(item: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any], str]]:
     on_exit = item.get("onExit")
     if isinstance(on_exit, str) and on_exit:
         yield child(path, "onExit"), {"template": on_exit}, "exit"
     yield from hook_holders(item.get("hooks"), child(path, "hooks"))
 
 
-def hook_holders(hooks: Any, path: str):
+def hook_holders(hooks: Any, path: str) -> Iterator[tuple[str, dict[str, Any], str]]:
     if isinstance(hooks, dict):
         for name, hook in hooks.items():
             if isinstance(hook, dict) and isinstance(name, str):
@@ -370,7 +373,9 @@ def reachable(
     return out
 
 
-def spec_roots(owner: Owner, resolver: Resolver, spec: dict[str, Any], exit_only: bool = False):
+def spec_roots(
+    owner: Owner, resolver: Resolver, spec: dict[str, Any], exit_only: bool = False
+) -> list[tuple[Owner, str, dict[str, Any]]]:
     """The templates a spec starts from: its entrypoint and every template it holds (or only its exit
     handlers: `onExit` and `hooks.exit`)."""
     roots: list[tuple[Owner, str, dict[str, Any]]] = []

@@ -318,4 +318,5 @@ __all__ = [
     "encode_compressed_nodes",
     "field",
     "go_number_text",
-] + k8s.__all__
+]
+__all__ += k8s.__all__

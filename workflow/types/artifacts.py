@@ -281,7 +281,7 @@ class WorkflowLevelArtifactGC(ArtifactGC):
     pod_spec_patch: str | None = None
 
 
-class Artifact(ArtifactLocation):
+class Artifact(ArtifactLocation, kw_only=True):
     """An input, output or argument artifact: a location plus how it is mounted, archived and passed."""
 
     name: str

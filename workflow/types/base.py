@@ -18,7 +18,11 @@ import msgspec
 class _KwOnlyMeta(msgspec.StructMeta):
     # msgspec's kw_only applies to the fields of the class that sets it; every subclass gets it here so
     # a required field (Artifact.name) may follow optional ones inherited from a base (ArtifactLocation).
-    def __new__(mcls, name, bases, namespace, **kwargs):
+    # mypy does not see a metaclass's default: a class whose required field follows an optional one
+    # also says `kw_only=True` itself (Artifact, NodeStatus, HTTP).
+    def __new__(
+        mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> _KwOnlyMeta:
         kwargs.setdefault("kw_only", True)
         return super().__new__(mcls, name, bases, namespace, **kwargs)
 
@@ -50,8 +54,8 @@ or boolean takes the walker's path (parse/walk.py), which normalises it and deco
 """
 
 
-def is_any_string(meta_extra: dict | None) -> bool:
-    return bool(meta_extra) and meta_extra.get("argo") == ANY_STRING
+def is_any_string(meta_extra: dict[str, Any] | None) -> bool:
+    return meta_extra is not None and meta_extra.get("argo") == ANY_STRING
 
 
 IntOrString = int | str
@@ -133,7 +137,7 @@ def any_string_text(value: Any) -> str | None:
     return None
 
 
-class Plugin(dict):
+class Plugin(dict[str, Any]):
     """A plugin template or body: a free-form object with exactly one key, the plugin's name."""
 
 

@@ -72,7 +72,7 @@ class HTTPBodySource(ArgoStruct):
     bytes: str | None = None
 
 
-class HTTP(ArgoStruct):
+class HTTP(ArgoStruct, kw_only=True):
     method: str | None = None
     url: str | None = None
     headers: list[HTTPHeader] | None = None

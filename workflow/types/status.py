@@ -36,7 +36,7 @@ class NodeSynchronizationStatus(ArgoStruct):
     waiting: str | None = None
 
 
-class NodeStatus(ArgoStruct):
+class NodeStatus(ArgoStruct, kw_only=True):
     id: str
     name: str
     display_name: str | None = None

@@ -12,7 +12,7 @@ from workflow.validate.durations import parse_duration
 
 DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 # (name, minimum, maximum, names) of the five standard fields.
-FIELDS = (
+FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day of month", 1, 31, {}),
@@ -83,6 +83,8 @@ def _range_error(expr: str, low: int, high: int, names: dict[str, int]) -> str |
     bounds = range_and_step[0].split("-")
     if len(bounds) > 2:
         return f"too many hyphens: {expr}"
+    start: int | None
+    end: int | None
     if bounds[0] in ("*", "?"):
         start, end = low, high
     else:

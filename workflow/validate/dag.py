@@ -18,7 +18,7 @@ from workflow.validate.leaf import _find_cycle
 from workflow.validate.tags import check_tags
 from workflow.validate.templates import call
 from workflow.validate.util import get_list, get_map, get_str, is_param_tag, named
-from workflow.validate.variables import Producer, Scope, producer_fields
+from workflow.validate.variables import Producer, Scope, Visibility, Visible, producer_fields
 
 MAX_TASKS = 200
 ITEMS_RESULTS = ("AnySucceeded", "AllFailed")
@@ -43,10 +43,12 @@ def validate_dag(ctx: Ctx, job: Job, base: Scope) -> Scope:
         at = paths[i] = f"{tasks_path}[{i}]"
         names.append((i, task, check_name(ctx, job, task, at, "task", seen)))
     producers = {name: Producer(name, None, False, i) for i, _, name in names if name}
-    looped = {name for _, task, name in names if _is_looped(task)}
+    looped_names = {name for _, task, name in names if _is_looped(task)}
     deps: dict[str, list[str]] = {}
     for i, task, name in names:
-        deps[name] = _dependencies(ctx, job, label, task, paths[i], name, using_depends, producers, looped)
+        deps[name] = _dependencies(
+            ctx, job, label, task, paths[i], name, using_depends, producers, looped_names
+        )
     _check_cycles(ctx, job, deps, names, tasks_path)
     ancestry = _Ancestry(deps)
     scopes: dict[int, Scope] = {}
@@ -155,7 +157,13 @@ def _is_looped(task: dict[str, Any]) -> bool:
     return False
 
 
-def _check_cycles(ctx: Ctx, job: Job, deps: dict[str, list[str]], names, tasks_path: str) -> None:
+def _check_cycles(
+    ctx: Ctx,
+    job: Job,
+    deps: dict[str, list[str]],
+    names: list[tuple[int, dict[str, Any], str]],
+    tasks_path: str,
+) -> None:
     if _in_order(deps):
         return
     cycle = _find_cycle({k: v for k, v in deps.items() if k})
@@ -206,8 +214,8 @@ class _Ancestry:
         return self.memo[key]
 
 
-def _visibility(producers: dict[str, Producer], ancestry: _Ancestry, me: str, hooked: bool):
-    def visible(name: str):
+def _visibility(producers: dict[str, Producer], ancestry: _Ancestry, me: str, hooked: bool) -> Visibility:
+    def visible(name: str) -> Visible:
         p = producers[name]
         if name == me:
             return own_fields(p, hooked)

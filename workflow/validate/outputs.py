@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from workflow.errors import child
 from workflow.validate.arguments import check_artifact_path, check_names
 from workflow.validate.artifacts import check_artifact
@@ -41,13 +43,13 @@ def validate_outputs(ctx: Ctx, job: Job, scope: Scope, kind: str | None) -> None
         _check_parameter(ctx, job, param, child(params_path, i), kind)
 
 
-def _check_global_name(ctx: Ctx, job: Job, item: dict, at: str) -> None:
+def _check_global_name(ctx: Ctx, job: Job, item: dict[str, Any], at: str) -> None:
     global_name = get_str(item, "globalName")
     if global_name and not is_param_tag(global_name) and not PARAM_NAME_RE.match(global_name):
         ctx.error(job, child(at, "globalName"), PARAM_NAME_MSG)
 
 
-def _check_parameter(ctx: Ctx, job: Job, param: dict, at: str, kind: str | None) -> None:
+def _check_parameter(ctx: Ctx, job: Job, param: dict[str, Any], at: str, kind: str | None) -> None:
     name = get_str(param, "name")
     ref = f"outputs.parameters.{name}"
     value_from = param.get("valueFrom")

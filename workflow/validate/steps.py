@@ -8,12 +8,14 @@ see every step, aggregated for looped ones.
 
 from __future__ import annotations
 
+from typing import Any
+
 from workflow.errors import child
 from workflow.validate.calls import check_after_call, check_call_site, check_name, has_hooks, own_fields
 from workflow.validate.context import Ctx, Job
 from workflow.validate.templates import call
 from workflow.validate.util import get_list
-from workflow.validate.variables import Producer, Scope, producer_fields
+from workflow.validate.variables import Producer, Scope, Visibility, Visible, producer_fields
 
 
 def validate_steps(ctx: Ctx, job: Job, base: Scope) -> Scope:
@@ -58,7 +60,7 @@ def _validate_step(
     ctx: Ctx,
     job: Job,
     base: Scope,
-    step: dict,
+    step: dict[str, Any],
     at: str,
     position: tuple[int, int, int],
     producers: dict[str, Producer],
@@ -81,8 +83,8 @@ def _validate_step(
 
 def _visibility(
     producers: dict[str, Producer], group_of: dict[str, int], order: int, group: int, me: str, hooked: bool
-):
-    def visible(name: str):
+) -> Visibility:
+    def visible(name: str) -> Visible:
         p = producers[name]
         if name == me and p.order == order:
             return own_fields(p, hooked)

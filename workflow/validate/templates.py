@@ -149,9 +149,9 @@ def _validate_memoised(ctx: Ctx, job: Job) -> TemplateInfo:
         info = _validate(ctx, job, memo.RecordingGlobals(ctx.globals, rec.globals_read))
     finally:
         ctx.recorder = None
-    entry = memo.entry_of(rec, info)
-    if entry is not None:
-        ctx.memo.put(key, entry)
+    recorded = memo.entry_of(rec, info)
+    if recorded is not None:
+        ctx.memo.put(key, recorded)
     return info
 
 

@@ -193,6 +193,11 @@ def producer_fields(p: Producer, status: bool, aggregate: bool | None = None) ->
     return check
 
 
+# What a step or task may name of a producer: a checker of the rest of the tag, or why it may name none.
+Visible = Callable[[str], str | None] | str
+Visibility = Callable[[str], Visible]
+
+
 @dataclass(slots=True)
 class Scope:
     """Everything a tag at one position may name."""
@@ -205,7 +210,7 @@ class Scope:
     kind: str | None = None  # "steps" | "tasks": the producer prefix of this template
     producers: dict[str, Producer] = field(default_factory=dict)
     # (name) -> checker of the rest of the tag, or a reason string when the producer is not visible
-    visibility: Callable[[str], Callable[[str], str | None] | str] | None = None
+    visibility: Visibility | None = None
     outer: Scope | None = None  # the step scope around an inline template
     label: str = "this template"
 
@@ -213,7 +218,7 @@ class Scope:
         self,
         kind: str,
         producers: dict[str, Producer],
-        visibility: Callable[[str], Callable[[str], str | None] | str],
+        visibility: Visibility,
         items: set[str] | None = None,
         any_item: bool = False,
     ) -> Scope:
@@ -257,7 +262,7 @@ class Scope:
         return reason
 
     def _producer(self, tag: str) -> str | None:
-        rest = tag[len(self.kind) + 1 :]
+        rest = tag[len(self.kind or "") + 1 :]
         name, _, tail = rest.partition(".")
         if name not in self.producers:
             noun = "step" if self.kind == "steps" else "task"
