@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -136,6 +137,46 @@ func TestOutputsCopied(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(base, "parameters", work, "none")); !os.IsNotExist(err) {
 		t.Errorf("missing output copied: %v", err)
+	}
+}
+
+func TestOutputsOnMainsVolumesAreNotCopied(t *testing.T) {
+	work := t.TempDir()
+	vol := filepath.Join(work, "vol")
+	tmpl := `{"container":{"volumeMounts":[{"name":"v","mountPath":"` + vol + `/"}]},
+		"outputs":{"parameters":[{"name":"on","valueFrom":{"path":"` + vol + `/p"}},
+		{"name":"off","valueFrom":{"path":"` + work + `/volume-not/p"}}],
+		"artifacts":[{"name":"whole","path":"` + vol + `"}]}}`
+	env, out := testEnv(t, "main", tmpl)
+	script := "mkdir -p vol volume-not && echo -n a > vol/p && echo -n b > volume-not/p"
+	if code := launch(env, []string{"--", "sh", "-c", "cd " + work + " && " + script}); code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	base := filepath.Join(env.runDir, "outputs")
+	for _, skipped := range []string{filepath.Join("parameters", vol, "p"), filepath.Join("artifacts", vol)} {
+		if _, err := os.Stat(filepath.Join(base, skipped)); !os.IsNotExist(err) {
+			t.Errorf("%s copied although it is on main's volume: %v", skipped, err)
+		}
+	}
+	if got := read(t, filepath.Join(base, "parameters", work, "volume-not", "p")); got != "b" {
+		t.Errorf("a path beside the volume (a shared prefix only) was not copied: %q", got)
+	}
+}
+
+func TestContainerSetVolumesAreMains(t *testing.T) {
+	tmpl := &template{}
+	text := `{"containerSet":{"volumeMounts":[{"mountPath":"/workspace"}],
+		"containers":[{"name":"a","volumeMounts":[{"mountPath":"/a-only"}]},
+		{"name":"main","volumeMounts":[{"mountPath":"/m"}]}]}}`
+	if err := json.Unmarshal([]byte(text), tmpl); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(tmpl.mainVolumes(), " ")
+	if got != "/workspace /m" {
+		t.Errorf("main's volumes %q", got)
+	}
+	if !onVolume("/workspace/out", tmpl.mainVolumes()) || onVolume("/a-only/x", tmpl.mainVolumes()) {
+		t.Errorf("onVolume")
 	}
 }
 

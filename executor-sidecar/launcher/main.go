@@ -8,7 +8,7 @@
 // a signal number written to ctr/<name>/signal, or ARGO_DEADLINE passing) to that group, tees stdout to
 // ctr/<name>/stdout and stdout+stderr to ctr/<name>/combined, and after the command ends copies the
 // declared output paths into outputs/parameters/<path> and outputs/artifacts/<path> (container `main`
-// only), then writes ctr/<name>/exitcode (always last, atomically: `wait` waits for it) and exits with
+// only; not those on main's volumes, which `wait` reads in place at /mainctrfs), then writes ctr/<name>/exitcode (always last, atomically: `wait` waits for it) and exits with
 // the command's code. A containerSet member first waits for its dependencies' exitcode files; a
 // user sidecar stops itself once `main` has written its exitcode.
 //

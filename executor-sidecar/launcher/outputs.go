@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // template is the part of the processed template (ARGO_TEMPLATE, or the file init wrote) the launcher
@@ -24,11 +25,19 @@ type template struct {
 		} `json:"artifacts"`
 	} `json:"outputs"`
 	ContainerSet *struct {
-		Containers []struct {
+		VolumeMounts []mount `json:"volumeMounts"`
+		Containers   []struct {
 			Name         string   `json:"name"`
 			Dependencies []string `json:"dependencies"`
+			VolumeMounts []mount  `json:"volumeMounts"`
 		} `json:"containers"`
 	} `json:"containerSet"`
+	Container *struct {
+		VolumeMounts []mount `json:"volumeMounts"`
+	} `json:"container"`
+	Script *struct {
+		VolumeMounts []mount `json:"volumeMounts"`
+	} `json:"script"`
 	Sidecars []struct {
 		Name string `json:"name"`
 	} `json:"sidecars"`
@@ -64,6 +73,49 @@ func (t *template) dependencies(name string) []string {
 	return nil
 }
 
+type mount struct {
+	MountPath string `json:"mountPath"`
+}
+
+// mainVolumes are the mount paths of main's own volumes (the template's `volumeMounts` for main; a
+// containerSet's shared ones too). workflow/engine/pods.py mirrors each into `wait` at /mainctrfs, where
+// it reads outputs in place.
+func (t *template) mainVolumes() []string {
+	var mounts []mount
+	if t.Container != nil {
+		mounts = append(mounts, t.Container.VolumeMounts...)
+	}
+	if t.Script != nil {
+		mounts = append(mounts, t.Script.VolumeMounts...)
+	}
+	if t.ContainerSet != nil {
+		mounts = append(mounts, t.ContainerSet.VolumeMounts...)
+		for _, c := range t.ContainerSet.Containers {
+			if c.Name == "main" {
+				mounts = append(mounts, c.VolumeMounts...)
+			}
+		}
+	}
+	var paths []string
+	for _, m := range mounts {
+		if strings.HasPrefix(m.MountPath, "/") {
+			paths = append(paths, filepath.Clean(m.MountPath))
+		}
+	}
+	return paths
+}
+
+// onVolume: is path on one of the volumes (at or under a mount path)?
+func onVolume(path string, volumes []string) bool {
+	path = filepath.Clean(path)
+	for _, v := range volumes {
+		if path == v || strings.HasPrefix(path, strings.TrimSuffix(v, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *template) isSidecar(name string) bool {
 	for _, s := range t.Sidecars {
 		if s.Name == name {
@@ -74,19 +126,22 @@ func (t *template) isSidecar(name string) bool {
 }
 
 // copyOutputs copies each declared output path of main into the shared volume, where `wait` reads it:
-// outputs/parameters/<path> and outputs/artifacts/<path>. A missing path is not an error here (`wait`
-// applies the default or fails the node naming the output); other problems are returned as messages.
+// outputs/parameters/<path> and outputs/artifacts/<path>. A path on one of main's volumes is not copied:
+// `wait` reads it where it is (as Argo's emissary copies only base-image paths), so a big output on a
+// volume is not written twice to the node's disk. A missing path is not an error here (`wait` applies
+// the default or fails the node naming the output); other problems are returned as messages.
 func copyOutputs(runDir string, t *template) []string {
 	var problems []string
+	volumes := t.mainVolumes()
 	for _, p := range t.Outputs.Parameters {
-		if p.ValueFrom != nil && p.ValueFrom.Path != "" {
+		if p.ValueFrom != nil && p.ValueFrom.Path != "" && !onVolume(p.ValueFrom.Path, volumes) {
 			if err := copyPath(p.ValueFrom.Path, filepath.Join(runDir, "outputs", "parameters", p.ValueFrom.Path)); err != nil {
 				problems = append(problems, fmt.Sprintf("output parameter %s: %v", p.Name, err))
 			}
 		}
 	}
 	for _, a := range t.Outputs.Artifacts {
-		if a.Path != "" {
+		if a.Path != "" && !onVolume(a.Path, volumes) {
 			if err := copyPath(a.Path, filepath.Join(runDir, "outputs", "artifacts", a.Path)); err != nil {
 				problems = append(problems, fmt.Sprintf("output artifact %s: %v", a.Name, err))
 			}

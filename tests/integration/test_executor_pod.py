@@ -477,3 +477,32 @@ def test_an_offloaded_template_that_is_missing_is_a_clear_error(tmp_path):
                 "ARGO_POD_NAME": "p",
             }
         )
+
+
+def test_an_output_on_mains_volume_is_read_in_place_not_copied(launcher_bin, tmp_path, store):
+    """main's volume (its `volumeMounts`) is mirrored into wait at /mainctrfs: the launcher leaves outputs
+    on it alone (no second copy on the node's disk) and wait reads them there. Here the volume is one
+    directory that main sees at its mount path and wait under mainctrfs."""
+    volume = tmp_path / "vol"
+    mirrored = tmp_path / "mainctrfs" / str(volume).lstrip("/")
+    mirrored.mkdir(parents=True)
+    volume.symlink_to(mirrored)
+    tmpl = script_template(
+        f"mkdir -p {volume}/tree && echo -n 7 > {volume}/n && echo x > {volume}/tree/f",
+        outputs={
+            "parameters": [{"name": "n", "valueFrom": {"path": f"{volume}/n"}}],
+            "artifacts": [{"name": "tree", "path": f"{volume}/tree"}],
+        },
+    )
+    tmpl["script"]["volumeMounts"] = [{"name": "vol", "mountPath": str(volume)}]
+    env = pod_env(tmp_path, tmpl)
+    assert run_init(env, drivers_for(store), launcher_bin) == 0
+    main = run_main(env.layout.launcher, env, "sh", str(env.layout.staging / "script"))
+    assert main.returncode == 0, main.stderr
+    assert not (env.layout.run / "outputs").exists()  # nothing copied
+    api = RecordingAPI()
+    assert wait(env, api, store) == 0
+    outputs = api.result("wf-1-123")["outputs"]
+    assert outputs["parameters"][0]["value"] == "7"
+    with tarfile.open(store / outputs["artifacts"][0]["s3"]["key"]) as tar:
+        assert sorted(tar.getnames()) == ["tree", "tree/f"]
