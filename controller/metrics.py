@@ -66,6 +66,18 @@ class Metrics:
             "compressed, or refused by the API server for its size).",
         )
     )
+    cache_checks: Counter = field(
+        default_factory=lambda: Counter(
+            "sluice_controller_cache_checks_total", "Informer caches compared with a fresh list, by resource."
+        )
+    )
+    cache_drift: Counter = field(
+        default_factory=lambda: Counter(
+            "sluice_controller_cache_drift_total",
+            "Objects an informer cache had wrong (missing, extra, stale) when compared with a fresh list; "
+            "each check that finds some relists that informer.",
+        )
+    )
     step_delay: Histogram = field(
         default_factory=lambda: Histogram(
             "sluice_controller_step_delay_seconds",
@@ -106,6 +118,8 @@ class Metrics:
             self.pods_deleted,
             self.status_conflicts,
             self.status_too_large,
+            self.cache_checks,
+            self.cache_drift,
             self.step_delay,
             self.engine_seconds,
             self.leader,

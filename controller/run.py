@@ -31,6 +31,7 @@ from controller.cron import CronLoop
 from controller.leader import LeaderElector
 from controller.metrics import Metrics
 from controller.reconciler import Controller
+from kube.cache_check import find_drift
 from kube.client import api_client
 from kube.health import Readiness, build_health_app, serve_health
 from kube.informer import Informer
@@ -62,6 +63,7 @@ class Settings:
     status_subresource: str = "auto"
     shutdown_grace: float = 10.0
     max_workflow_size: int = status_mod.MAX_WORKFLOW_SIZE  # Argo's MAX_WORKFLOW_SIZE (environment)
+    cache_check_seconds: float = 600.0  # informer caches compared with a fresh list this often; 0: never
 
 
 def _instance_selector(instance_id: str) -> str:
@@ -206,6 +208,49 @@ class Runner:
                 self.metrics.workers_busy.set(self.metrics.workers_busy.get() - 1)
                 queue.done(key)
 
+    async def _check_caches(self, informers: list[Informer]) -> None:
+        """Every `cache_check_seconds`, each informer's cache against a fresh list (kube/cache_check.py);
+        one that drifted (a watch that went quiet, a lost event) is counted, logged and relisted."""
+        while True:
+            await asyncio.sleep(self.settings.cache_check_seconds)
+            for inf in informers:
+                if inf.store is None or not inf.synced:
+                    continue
+                try:
+                    drift = await find_drift(inf, inf.store)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # API errors, timeouts: the next round tries again
+                    log.warning("cache check failed", extra={"resource": inf.name, "error": str(exc)[:300]})
+                    continue
+                self.metrics.cache_checks.inc(resource=inf.name)
+                if not drift:
+                    continue
+                for kind in ("missing", "extra", "stale"):
+                    keys = getattr(drift, kind)
+                    if keys:
+                        self.metrics.cache_drift.inc(len(keys), resource=inf.name, kind=kind)
+                log.warning(
+                    "informer cache drifted from the API server; relisting",
+                    extra={
+                        "resource": inf.name,
+                        "missing": len(drift.missing),
+                        "extra": len(drift.extra),
+                        "stale": len(drift.stale),
+                        "examples": ["/".join(k) for k in (drift.missing + drift.extra + drift.stale)[:5]],
+                    },
+                )
+                self._relist(inf)
+
+    def _relist(self, inf: Informer) -> None:
+        """Start the informer again: it lists first, and its cache reports the differences as events."""
+        name = f"informer-{inf.name}"
+        for i, task in enumerate(self.tasks):
+            if task.get_name() == name:
+                task.cancel()
+                self.tasks[i] = asyncio.create_task(inf.run(), name=name)
+                return
+
     async def _lead(self, api) -> None:
         ctl = self.ctl
         assert ctl is not None
@@ -232,6 +277,8 @@ class Runner:
         self.workers = [
             asyncio.create_task(self._worker(), name=f"worker-{i}") for i in range(self.settings.workers)
         ]
+        if self.settings.cache_check_seconds > 0:
+            self.tasks.append(asyncio.create_task(self._check_caches(informers), name="cache-check"))
         if self.cron is not None:
             self.tasks.append(asyncio.create_task(self.cron.run(self.settings.cron_workers), name="cron"))
 

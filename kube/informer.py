@@ -123,13 +123,14 @@ class Informer:
     to_dict: Callable[[Any], dict[str, Any]] = lambda obj: obj
     max_backoff: float = 30.0
     synced: bool = False
+    store: Store | None = None  # the cache it keeps, when made with `into` (kube/cache_check.py reads it)
 
     @classmethod
     def into(
         cls, name: str, list_fn: ListFn, kwargs: dict[str, Any], store: Store, **options: Any
     ) -> Informer:
         """An informer that keeps `store` up to date."""
-        return cls(name, list_fn, kwargs, on_list=store.replace, on_event=store.apply, **options)
+        return cls(name, list_fn, kwargs, on_list=store.replace, on_event=store.apply, store=store, **options)
 
     async def run(self) -> None:
         backoff = 1.0

@@ -67,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--shutdown-grace", type=float, default=10.0, help="seconds for running reconciles on SIGTERM"
     )
+    p.add_argument(
+        "--cache-check-seconds",
+        type=float,
+        default=600.0,
+        help="compare the informer caches with a fresh list this often, and relist one that drifted "
+        "(0: never)",
+    )
     p.add_argument("--log-format", choices=("text", "json"), default="text")
     p.add_argument("--log-level", default="info")
     p.set_defaults(run=run)
@@ -90,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = Settings(
         max_workflow_size=max_workflow_size,
+        cache_check_seconds=max(args.cache_check_seconds, 0.0),
         kubeconfig=args.kubeconfig,
         namespace=namespace,
         namespaced=args.namespaced,
