@@ -198,3 +198,78 @@ def test_an_approver_resumes_the_gate_from_the_ui_and_may_do_nothing_else(kubect
             return status == 200 and not body["actions"]["resume"] and body
 
         assert wait_for(nothing_waits, 60, "the gate to be gone from the actions")["waiting"] == []
+
+
+def failed_status(name: str) -> dict:
+    def node(suffix, kind, phase, **extra):
+        nid = f"{name}{suffix}"
+        return nid, {
+            "id": nid,
+            "name": nid,
+            "displayName": suffix.strip("-") or name,
+            "type": kind,
+            "phase": phase,
+            **extra,
+        }
+
+    nodes = dict(
+        [
+            node("", "Steps", "Failed", children=[f"{name}-0"]),
+            node("-0", "StepGroup", "Failed", children=[f"{name}-a", f"{name}-b"], boundaryID=name),
+            node("-a", "Pod", "Succeeded", boundaryID=name),
+            node("-b", "Pod", "Failed", boundaryID=name),
+        ]
+    )
+    return {
+        "phase": "Failed",
+        "startedAt": "2026-12-06T06:00:00Z",
+        "finishedAt": "2026-12-06T06:01:00Z",
+        "nodes": nodes,
+    }
+
+
+def test_an_admin_stops_terminates_retries_and_resubmits_from_the_ui(kubectl, kubeconfig, ns, tmp_path):
+    rules = (
+        SHIPPED["sluice-workflows-edit"]
+        + SHIPPED["sluice-workflows-approve"]
+        + [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "delete"]}]
+    )
+    admin = _service_account_kubeconfig(kubectl, kubeconfig, ns, "admin", rules, tmp_path / "admin")
+    for name in ("running", "failed"):
+        kubectl("apply", "-n", ns, "-f", str(workflow_file(tmp_path, name)))
+    suspended_at_gate(kubectl, ns, "running")
+    set_status(kubectl, ns, "failed", failed_status("failed"))
+    with ui_server(tmp_path / "home", "--kubeconfig", str(admin)) as url:
+
+        def offered(name):
+            status, body = http(f"{url}/api/workflows/{ns}/{name}")
+            assert status == 200, body
+            return {a for a, ok in body["actions"].items() if ok}
+
+        assert offered("running") == {"resume", "stop-node", "stop", "terminate"}
+        assert offered("failed") == {"retry", "resubmit"}  # a finished workflow cannot be stopped
+
+        status, body = http(f"{url}/api/workflows/{ns}/running/stop", "POST", {})
+        assert status == 200 and body["message"] == "workflow running stopped", body
+        assert get(kubectl, ns, "running")["spec"]["shutdown"] == "Stop"
+        status, body = http(f"{url}/api/workflows/{ns}/running/terminate", "POST", {})
+        assert status == 200, body
+        assert get(kubectl, ns, "running")["spec"]["shutdown"] == "Terminate"
+
+        status, body = http(
+            f"{url}/api/workflows/{ns}/failed/resubmit", "POST", {"parameters": {"who": "again"}}
+        )
+        assert status == 200, body
+        new = body["name"]
+        assert new.startswith("failed-") and body["message"] == f"resubmitted as {new}"
+        created = get(kubectl, ns, new)
+        assert created["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"] == "failed"
+        assert created["spec"]["arguments"]["parameters"] == [{"name": "who", "value": "again"}]
+
+        status, body = http(f"{url}/api/workflows/{ns}/failed/retry", "POST", {})
+        assert status == 200 and body["message"].startswith("workflow failed retried"), body
+        retried = get(kubectl, ns, "failed")
+        assert retried["status"]["phase"] == "Running"
+        assert retried["status"]["nodes"]["failed-a"]["phase"] == "Succeeded"  # kept
+        assert "failed-b" not in retried["status"]["nodes"]  # to run again
+        assert offered("failed") == {"stop", "terminate"}
