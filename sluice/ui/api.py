@@ -7,6 +7,7 @@
     GET  /api/workflows/NS/NAME/nodes/ID              one node, with its pod's name
     GET  /api/workflows/NS/NAME/events?expand=        server-sent events: `workflow` on every change
     GET  /api/workflows/NS/NAME/logs?node=&container=&follow=1     text; with follow, events `line`
+    GET  /api/workflows/NS/NAME/artifacts/NODE/inputs|outputs/ART  the artifact's stored file (local runs)
     POST /api/workflows/NS/NAME/ACTION {node, parameters}          resume|stop-node|stop|terminate|
                                                                    retry|resubmit
     GET  /api/cronworkflows?namespace=, /api/workflowtemplates?namespace=  (cluster only)
@@ -119,6 +120,30 @@ async def get_node(request: web.Request) -> web.Response:
     wf = await _source(request).workflow(ns, name)
     node = node_of(wf, request.match_info["node"])
     return web.json_response({**node, "podName": pod_name(wf, node)})
+
+
+async def get_artifact(request: web.Request) -> web.StreamResponse:
+    """One of a node's input or output artifacts, as its stored file (a .tgz unless archive: none)."""
+    ns, name, which = request.match_info["ns"], request.match_info["name"], request.match_info["io"]
+    if which not in ("inputs", "outputs"):
+        raise UiError(404, f"{which!r}: inputs or outputs")
+    wf = await _source(request).workflow(ns, name)
+    node = node_of(wf, request.match_info["node"])
+    wanted = request.match_info["artifact"]
+    found = next((a for a in (node.get(which) or {}).get("artifacts") or () if a.get("name") == wanted), None)
+    if found is None:
+        raise UiError(
+            404, f"node {node.get('displayName') or node['id']} has no {which[:-1]} artifact {wanted!r}"
+        )
+    path = await _source(request).artifact(ns, name, found)
+    filename = path.name.replace('"', "")
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Type": "application/octet-stream",
+        },
+    )
 
 
 async def _sse_start(request: web.Request) -> web.StreamResponse:
@@ -248,6 +273,7 @@ def routes() -> list[web.RouteDef]:
         web.get(base + "/nodes/{node}", get_node),
         web.get(base + "/events", workflow_events),
         web.get(base + "/logs", workflow_logs),
+        web.get(base + "/artifacts/{node}/{io}/{artifact}", get_artifact),
         web.post(base + "/{action}", post_action),
         web.get("/api/cronworkflows", _kind_lister("CronWorkflow")),
         web.get("/api/workflowtemplates", _kind_lister("WorkflowTemplate")),

@@ -83,6 +83,15 @@ def pod_name(wf: dict[str, Any], node: dict[str, Any]) -> str | None:
     return str(name_of(wf["metadata"]["name"], node["name"], template))
 
 
+def artifact_key(artifact: dict[str, Any]) -> str:
+    """The key of an artifact's location (`s3: {key}` with the default repository, as Argo reports it)."""
+    for kind in ("s3", "gcs", "oss", "azure", "hdfs", "artifactory"):
+        where = artifact.get(kind)
+        if isinstance(where, dict):
+            return str(where.get("key") or where.get("blob") or where.get("path") or where.get("url") or "")
+    return ""
+
+
 class Source:
     """What the API needs from where workflows live (LocalSource, ClusterSource)."""
 
@@ -105,6 +114,14 @@ class Source:
 
     async def objects(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
         raise NotImplementedError
+
+    async def artifact(self, namespace: str, name: str, artifact: dict[str, Any]) -> Path:
+        """The file holding one of a node's artifacts (as its status names it)."""
+        raise UiError(
+            501,
+            "downloading artifacts from a cluster's artifact repository is not built yet: "
+            f"the artifact's key is {artifact_key(artifact)!r}",
+        )
 
     async def close(self) -> None:
         return None
@@ -149,6 +166,7 @@ class LocalSource(Source):
     async def changes(self, namespace: str, name: str) -> AsyncIterator[dict[str, Any]]:
         """The run each time its workflow.json is rewritten (the runner writes it after every step)."""
         path, seen = self._file(name), object()  # the first look always reads (and 404s if missing)
+        done = False
         while True:
             mark: object
             try:
@@ -160,8 +178,10 @@ class LocalSource(Source):
                 seen = mark
                 wf = await self.workflow(namespace, name)
                 yield wf
-                if phase(wf) in DONE and not self.active(name):
-                    return
+                done = phase(wf) in DONE
+            # checked on every look: the runner removes its pid file after writing the last status
+            if done and not self.active(name):
+                return
             await asyncio.sleep(LOCAL_POLL)
 
     def active(self, name: str) -> bool:
@@ -206,6 +226,21 @@ class LocalSource(Source):
 
     async def objects(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
         return []  # CronWorkflows and WorkflowTemplates live on a cluster only
+
+    async def artifact(self, namespace: str, name: str, artifact: dict[str, Any]) -> Path:
+        """The file of the run's artifact directory (sluice/runner/artifacts.py: `<run>/artifacts/<key>`)."""
+        from sluice.runner import state  # noqa: PLC0415
+
+        key = artifact_key(artifact)
+        root = (state.run_dir(name) / "artifacts").resolve()
+        path = (root / key).resolve() if key else root
+        if not key or root not in path.parents:  # the key comes from a status: never outside the run
+            raise UiError(404, f"artifact {artifact.get('name')!r} has no file in this run")
+        if not path.is_file():
+            raise UiError(
+                404, f"artifact {artifact.get('name')!r}: {key} is not in the run's artifact directory"
+            )
+        return path
 
 
 # --- a cluster -------------------------------------------------------------------------------------

@@ -3,6 +3,11 @@ HTTP on 127.0.0.1, runs made and resumed by the real runner."""
 
 from __future__ import annotations
 
+import io
+import json
+import tarfile
+import urllib.request
+
 import pytest
 import yaml
 
@@ -35,6 +40,15 @@ def finished(tmp_path_factory):
     home = tmp / "home"
     assert run(home, EXAMPLES / "steps.yaml", "steps-ok") == 0
     assert run(home, write(tmp, "broken", "echo first line; echo second line; exit 3"), "broken") == 1
+    assert run(home, EXAMPLES / "artifacts.yaml", "art") == 0
+    # a run whose status names an artifact outside its directory (a hand-edited or hostile file)
+    forged = json.loads((home / "runs" / "art" / "workflow.json").read_text())
+    forged["metadata"]["name"] = "forged"
+    for node in forged["status"]["nodes"].values():
+        for artifact in (node.get("outputs") or {}).get("artifacts") or ():
+            artifact["s3"]["key"] = "../../art/workflow.json"
+    (home / "runs" / "forged").mkdir()
+    (home / "runs" / "forged" / "workflow.json").write_text(json.dumps(forged))
     with ui_server(home) as url:
         yield url
 
@@ -42,7 +56,12 @@ def finished(tmp_path_factory):
 def test_the_list_filters_by_phase_label_and_namespace(finished):
     status, body = http(f"{finished}/api/workflows")
     assert status == 200
-    assert {w["name"]: w["phase"] for w in body["items"]} == {"steps-ok": "Succeeded", "broken": "Failed"}
+    assert {w["name"]: w["phase"] for w in body["items"]} == {
+        "steps-ok": "Succeeded",
+        "broken": "Failed",
+        "art": "Succeeded",
+        "forged": "Succeeded",
+    }
     broken = next(w for w in body["items"] if w["name"] == "broken")
     assert broken["namespace"] == "default" and broken["labels"]["team"] == "data" and broken["duration"]
 
@@ -52,11 +71,11 @@ def test_the_list_filters_by_phase_label_and_namespace(finished):
         return sorted(w["name"] for w in body["items"])
 
     assert names("phase=Failed") == ["broken"]
-    assert names("phase=succeeded,Error") == ["steps-ok"]
+    assert names("phase=succeeded,Error") == ["art", "forged", "steps-ok"]
     assert names("label=team%3Ddata") == ["broken"]
-    assert names("label=!team") == ["steps-ok"]
+    assert names("label=!team") == ["art", "forged", "steps-ok"]
     assert names("namespace=elsewhere") == []
-    assert names("namespace=") == ["broken", "steps-ok"]  # empty: every namespace
+    assert names("namespace=") == ["art", "broken", "forged", "steps-ok"]  # empty: every namespace
 
     assert http(f"{finished}/api/workflows?phase=Bogus") == (
         400,
@@ -194,3 +213,25 @@ def test_a_running_workflow_is_followed_live_and_stopped(tmp_path):
     finally:
         proc.kill()
     assert proc.wait(timeout=60) != 0
+
+
+def test_artifacts_are_downloaded_from_the_run(finished):
+    base = f"{finished}/api/workflows/default"
+    with urllib.request.urlopen(f"{base}/art/artifacts/produce/outputs/report", timeout=60) as resp:
+        assert resp.status == 200
+        assert 'filename="report.tgz"' in resp.headers["Content-Disposition"]
+        data = resp.read()
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        assert sorted(m.name for m in tar.getmembers() if m.isfile()) == [
+            "report/summary.txt",
+            "report/when.txt",
+        ]
+        assert tar.extractfile("report/summary.txt").read() == b"all good\n"  # what the step wrote
+    # the consumer's input is the same stored file
+    with urllib.request.urlopen(f"{base}/art/artifacts/consume/inputs/report", timeout=60) as resp:
+        assert resp.read() == data
+    status, body = http(f"{base}/art/artifacts/produce/outputs/nope")
+    assert status == 404 and "no output artifact 'nope'" in body["error"]
+    assert http(f"{base}/art/artifacts/produce/sideways/report")[0] == 404
+    status, body = http(f"{base}/forged/artifacts/produce/outputs/report")
+    assert status == 404 and "no file in this run" in body["error"]  # never a file outside the run

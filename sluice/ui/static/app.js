@@ -143,11 +143,14 @@ function kv(rows) {
   return el("table", { class: "kv" }, shown.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v instanceof Node ? v : String(v)))));
 }
 
-function ioTable(title, io) {
+function ioTable(title, io, link) {
   if (!io) return null;
   const rows = [];
   for (const p of io.parameters || []) rows.push([`parameter ${p.name}`, p.value ?? (p.valueFrom && p.valueFrom.default) ?? ""]);
-  for (const a of io.artifacts || []) rows.push([`artifact ${a.name}`, a.path || (a.s3 && a.s3.key) || ""]);
+  for (const a of io.artifacts || []) {
+    const where = a.path || (a.s3 && a.s3.key) || "";
+    rows.push([`artifact ${a.name}`, a.s3 ? el("a", { href: link(a.name), download: true, "data-artifact": a.name }, where) : where]);
+  }
   if (io.result !== undefined) rows.push(["result", io.result]);
   if (io.exitCode !== undefined) rows.push(["exit code", io.exitCode]);
   return rows.length ? el("section", {}, el("h3", {}, title), kv(rows)) : null;
@@ -253,7 +256,8 @@ function workflowPage() {
       kv([["ID", node.id], ["name", node.name], ["type", node.type], ["template", node.templateName || (node.templateRef && node.templateRef.template)],
         ["pod", node.podName], ["host", node.hostNodeName], ["started", node.startedAt], ["finished", node.finishedAt],
         ["duration", span(node.startedAt, node.finishedAt)], ["message", node.message], ["progress", node.progress]]),
-      ioTable("Inputs", node.inputs), ioTable("Outputs", node.outputs),
+      ioTable("Inputs", node.inputs, (a) => `${base}/artifacts/${encodeURIComponent(node.id)}/inputs/${encodeURIComponent(a)}`),
+      ioTable("Outputs", node.outputs, (a) => `${base}/artifacts/${encodeURIComponent(node.id)}/outputs/${encodeURIComponent(a)}`),
       node.type === "Pod" ? el("section", {}, el("h3", {}, "Logs ", el("button", { id: "follow", onclick: () => followLogs(node.id) }, "follow")),
         keep || el("pre", { id: "logs", class: "logs" })) : null].filter(Boolean));
     if (newNode && node.type === "Pod") followLogs(node.id);
