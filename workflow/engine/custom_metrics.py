@@ -39,6 +39,9 @@ def uses_metrics(spec: dict[str, Any], status: dict[str, Any]) -> bool:
 
 
 def emit(op: Operation, spec: dict[str, Any]) -> None:
+    old_phase = (op.workflow.get("status") or {}).get("phase") or ""
+    if not op.changed and op.status.get("phase") == old_phase:
+        return  # no node was created or changed: nothing started or completed (the common step)
     if not uses_metrics(spec, op.status):
         return
     templates = Templates(op, spec)
