@@ -138,8 +138,9 @@ async def create_pod(ctl: Controller, key: str, ns: str, action: CreatePod) -> N
     if action.node_id in ctl.expectations.pending(key, ctl.monotonic()) or ctl.pods.get(ns, pod_name):
         return
     try:
-        await ctl.rest.create(pod, ns)
+        created = await ctl.rest.create(pod, ns)
         ctl.metrics.pods_created.inc()
+        await own_template_config_map(ctl, ns, pod, created)
     except ApiError as exc:
         if exc.status in (400, 422):
             # The API server will never take this pod (an invalid spec, e.g. a bad podSpecPatch): the node
@@ -153,6 +154,21 @@ async def create_pod(ctl: Controller, key: str, ns: str, action: CreatePod) -> N
             raise
         ctl.metrics.pods_already_existed.inc()
     ctl.expectations.expect(key, action.node_id, pod_name, ctl.monotonic())
+
+
+async def own_template_config_map(ctl: Controller, ns: str, pod: dict[str, Any], created: Any) -> None:
+    """An offloaded template's ConfigMap (workflow/engine/pods.py `template_config_map`, created just
+    before the pod, owned by the Workflow) is handed to the pod once it exists, so pod GC removes it
+    with the pod instead of it staying in etcd for the Workflow's life."""
+    if not any(v.get("name") == "argo-env-config" for v in pod["spec"].get("volumes") or ()):
+        return
+    uid = ((created or {}).get("metadata") or {}).get("uid") if isinstance(created, dict) else None
+    if not uid:
+        return
+    name = pod["metadata"]["name"]
+    owner = {"apiVersion": "v1", "kind": "Pod", "name": name, "uid": uid}
+    patch = {"metadata": {"ownerReferences": [owner]}}
+    await _ignore(404, ctl.rest.merge_patch("v1", "ConfigMap", ns, name, patch))
 
 
 async def emit_event(ctl: Controller, wf: dict[str, Any], ev: Event, now: datetime) -> None:

@@ -49,15 +49,20 @@ def test_a_200_kib_script_runs_from_its_config_map(kubectl, namespace, controlle
     kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(workflow(name, controller, spec)))
     wf = wait_done(kubectl, namespace, name, timeout=300)
     nodes = {n["displayName"]: n for n in wf["status"]["nodes"].values()}
-    assert wf["status"]["phase"] == "Succeeded", [n.get("message") for n in nodes.values()]
-    assert nodes["big"]["outputs"]["result"] == "big"
-    pod_name = nodes["big"]["id"]
     pods = json.loads(kubectl("get", "pods", "-n", namespace, "-o", "json"))["items"]
-    [pod] = [p for p in pods if p["metadata"]["annotations"]["workflows.argoproj.io/node-id"] == pod_name]
+    [pod] = [
+        p for p in pods if p["metadata"]["annotations"]["workflows.argoproj.io/node-id"] == nodes["big"]["id"]
+    ]
     init = next(c for c in pod["spec"]["initContainers"] if c["name"] == "init")
     assert {"name": "ARGO_TEMPLATE", "value": "offloaded"} in init["env"]
     config_map = json.loads(
         kubectl("get", "configmap", pod["metadata"]["name"], "-n", namespace, "-o", "json")
     )
-    assert config_map["metadata"]["ownerReferences"][0]["uid"] == wf["metadata"]["uid"]
     assert json.loads(config_map["data"]["ARGO_TEMPLATE"])["script"]["source"].endswith("echo big\n")
+    # handed to the pod once it existed: pod GC removes it with the pod
+    assert config_map["metadata"]["ownerReferences"] == [
+        {"apiVersion": "v1", "kind": "Pod", "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]}
+    ]
+    # init and wait read the template from it (needs the cluster image built with this executor)
+    assert wf["status"]["phase"] == "Succeeded", [n.get("message") for n in nodes.values()]
+    assert nodes["big"]["outputs"]["result"] == "big"
