@@ -131,6 +131,47 @@ def bench_pod_patch(repeats: int) -> dict:
     return out
 
 
+def bench_check_caches(repeats: int) -> dict:
+    """The controller's check of a new workflow that calls a 100-template WorkflowTemplate: a fresh
+    CheckCaches per check (before) against the controller's one (after the first workflow)."""
+    from workflow.check import CheckCaches, CheckOptions, check_object  # noqa: PLC0415
+    from workflow.resolve.sources import ListSource  # noqa: PLC0415
+
+    templates = [
+        {"name": f"t{i}", "container": {"image": "busybox", "command": ["echo", str(i)]}} for i in range(100)
+    ]
+    templates.append(
+        {"name": "main", "steps": [[{"name": f"s{i}", "template": f"t{i}"}] for i in range(100)]}
+    )
+    wft = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": "lib", "namespace": "ns", "resourceVersion": "7"},
+        "spec": {"templates": templates},
+    }
+    wf = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "w", "namespace": "ns"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "steps": [[{"name": "a", "templateRef": {"name": "lib", "template": "main"}}]],
+                }
+            ],
+        },
+    }
+    source = ListSource([wft])
+    shared = CheckCaches.create()
+    assert check_object(wf, source, CheckOptions(), shared).ok
+    return {
+        "fresh caches": cpu_ms(lambda: check_object(wf, source, CheckOptions()), repeats),
+        "the controller's caches": cpu_ms(lambda: check_object(wf, source, CheckOptions(), shared), repeats),
+    }
+
+
 def main() -> None:
     n = 10_000
     print("custom metrics, engine step on", n + 1, "nodes (CPU ms, min / median):")
@@ -140,6 +181,10 @@ def main() -> None:
     print(f"registry render, 10,000 series: {lo:.1f} / {med:.1f} ms CPU")
     lo, med = bench_compare(10_000, 9)
     print(f"cache check compare, 10,000 objects: {lo:.2f} / {med:.2f} ms CPU")
+    for key, (lo, med) in bench_check_caches(9).items():
+        print(
+            f"check of a workflow calling a 100-template WorkflowTemplate, {key}: {lo:.1f} / {med:.1f} ms CPU"
+        )
     for key, (lo, med) in bench_pod_patch(50).items():
         print(f"first step of a one-pod workflow, {key}: {lo:.2f} / {med:.2f} ms CPU")
 

@@ -36,7 +36,7 @@ from controller.queue import WorkQueue
 from controller.status import MAX_WORKFLOW_SIZE, TooLarge, hydrate, pack, refused_for_size
 from kube.informer import Store
 from kube.rest import ApiError, Rest
-from workflow.check import CheckOptions, check_object
+from workflow.check import CheckCaches, CheckOptions, check_object
 from workflow.engine import CacheEntry, Observed, PodObservation, TerminatePod, step
 from workflow.engine.observe import node_id_of, pod_observation, task_result_observation, workflow_of
 from workflow.merge import join_workflow_spec, with_workflow_defaults
@@ -103,6 +103,8 @@ class Controller:
         self._written: dict[str, str] = {}  # key -> resourceVersion this controller wrote last
         self._changed_at: dict[str, float] = {}  # key -> monotonic time of the first unhandled pod change
         self._checked: dict[str, str] = {}  # key -> uid whose spec passed the core's check
+        # Referenced templates parsed and validated once per resourceVersion, not once per workflow.
+        self.check_caches = CheckCaches.create()
         self.pod_errors: dict[str, dict[str, str]] = {}  # key -> node ID -> why its pod cannot be created
         self.postponed: set[str] = set()
         self.workflows.handlers.append(self._on_workflow)
@@ -251,7 +253,10 @@ class Controller:
         if self._checked.get(key) == uid or (wf.get("status") or {}).get("phase"):
             return None
         report = check_object(
-            with_workflow_defaults(wf, self.config.defaults_spec()), self.templates, CheckOptions()
+            with_workflow_defaults(wf, self.config.defaults_spec()),
+            self.templates,
+            CheckOptions(),
+            self.check_caches,
         )
         if report.ok:
             self._checked[key] = uid
