@@ -36,7 +36,8 @@ HEARTBEAT = 15.0  # a comment on quiet event streams, so proxies and browsers ke
 
 
 def _source(request: web.Request) -> Source:
-    return request.app[SOURCE]
+    """The request's own source (the viewer's token: sluice/ui/viewer_auth.py), else the app's."""
+    return request.get("source") or request.app[SOURCE]
 
 
 def summary(wf: dict[str, Any], now: float) -> dict[str, Any]:

@@ -82,10 +82,23 @@ def page(title: str, kind: str, data: dict[str, Any], mode: str) -> web.Response
     return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
-def make_app(source: Source) -> web.Application:
-    app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
+def make_app(source: Source, viewers: Any = None) -> web.Application:
+    """The app over `source`; with `viewers` (sluice/ui/viewer_auth.py) every request uses its viewer's
+    token instead."""
+    from sluice.ui import viewer_auth  # noqa: PLC0415
+
+    middlewares = [guard] if viewers is None else [guard, viewer_auth.middleware(viewers)]
+    app = web.Application(middlewares=middlewares, client_max_size=256 * 1024)
     app[api.SOURCE] = source
     mode = source.mode
+    if viewers is not None:
+        app.add_routes(viewer_auth.routes(viewers))
+        mode = "cluster · your token"
+
+        async def close_viewers(app: web.Application) -> None:
+            await viewers.close()
+
+        app.on_cleanup.append(close_viewers)
 
     async def home(request: web.Request) -> web.Response:
         raise web.HTTPFound("/workflows")
@@ -135,11 +148,11 @@ def make_app(source: Source) -> web.Application:
     return app
 
 
-async def serve(source: Source, port: int, ready: Any = None) -> None:
+async def serve(source: Source, port: int, ready: Any = None, viewers: Any = None) -> None:
     """Serve on 127.0.0.1:`port` (0: any free port) until cancelled; `ready(port)` once listening."""
     import asyncio  # noqa: PLC0415
 
-    runner = web.AppRunner(make_app(source), access_log=None, handler_cancellation=True)
+    runner = web.AppRunner(make_app(source, viewers), access_log=None, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, shutdown_timeout=1.0)
     await site.start()

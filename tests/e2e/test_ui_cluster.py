@@ -8,7 +8,11 @@ writes the statuses a controller would, so what is shown is what the UI reads, w
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -273,3 +277,93 @@ def test_an_admin_stops_terminates_retries_and_resubmits_from_the_ui(kubectl, ku
         assert retried["status"]["nodes"]["failed-a"]["phase"] == "Succeeded"  # kept
         assert "failed-b" not in retried["status"]["nodes"]  # to run again
         assert offered("failed") == {"stop", "terminate"}
+
+
+def token_in(kubeconfig_file: Path) -> str:
+    return yaml.safe_load(kubeconfig_file.read_text())["users"][0]["user"]["token"]
+
+
+def test_client_mode_acts_with_each_viewers_own_token(kubectl, kubeconfig, ns, accounts, tmp_path):
+    """--auth-mode client (the in-cluster Deployment's mode): the server's kubeconfig is an admin's, yet
+    every request acts with the token it carries, and none without one."""
+    kubectl("apply", "-n", ns, "-f", str(workflow_file(tmp_path, "client-gate")))
+    suspended_at_gate(kubectl, ns, "client-gate")
+    viewer, approver = token_in(accounts["viewer"]), token_in(accounts["approver"])
+    argv = ("--auth-mode", "client", "--kubeconfig", str(kubeconfig), "-n", ns)
+    with ui_server(tmp_path / "home", *argv) as url:
+        gate = f"{url}/api/workflows/{ns}/client-gate"
+        status, body = http(f"{url}/api/workflows")
+        assert status == 401 and "log in" in body["error"]
+        status, page = http(f"{url}/workflows")  # a page sends the browser to log in
+        assert status == 200 and "Log in with your token" in page
+        assert (
+            http(gate, headers={"Authorization": "Bearer not-a-token"})[0] == 401
+        )  # the API server's answer
+
+        status, body = http(gate, headers={"Authorization": f"Bearer {viewer}"})
+        assert status == 200 and body["summary"]["phase"] == "Running"
+        assert not any(body["actions"].values())  # the viewer's RBAC, not the server's admin kubeconfig
+
+        jar = CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+        def login(token):
+            form = urllib.parse.urlencode({"token": token, "next": f"/workflows/{ns}/client-gate"}).encode()
+            try:
+                with browser.open(f"{url}/login", data=form, timeout=60) as resp:
+                    return resp.status, resp.geturl(), resp.read().decode()
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.geturl(), exc.read().decode()
+
+        status, _, page = login("not-a-token")
+        assert status == 401 and "the cluster refused this token" in page and not list(jar)
+        status, where, page = login(approver)
+        assert (
+            status == 200
+            and where.endswith(f"/workflows/{ns}/client-gate")
+            and 'data-page="workflow"' in page
+        )
+        (cookie,) = list(jar)
+        assert cookie.name == "sluice-token" and cookie.has_nonstandard_attr("HttpOnly")
+
+        with browser.open(gate, timeout=60) as resp:
+            offered = {a for a, ok in json.loads(resp.read())["actions"].items() if ok}
+        assert offered == {"resume", "stop-node"}  # the approver's
+        request = urllib.request.Request(
+            f"{gate}/resume",
+            data=json.dumps({"node": "client-gate-1", "parameters": {"answer": "from the ui"}}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with browser.open(request, timeout=60) as resp:
+            assert resp.status == 200
+        node = get(kubectl, ns, "client-gate")["status"]["nodes"]["client-gate-1"]
+        assert node["phase"] == "Succeeded" and node["outputs"]["parameters"][0]["value"] == "from the ui"
+
+
+def test_the_in_cluster_manifest_passes_the_restricted_pod_security_standard(kubectl):
+    """manifests/ui/sluice-ui.yaml, checked by the API server (dry run) in a namespace enforcing the
+    restricted standard: any warning fails (--warnings-as-errors)."""
+    name = f"sluice-ui-psa-{uuid.uuid4().hex[:8]}"
+    kubectl("create", "namespace", name)
+    try:
+        kubectl(
+            "label",
+            "namespace",
+            name,
+            "pod-security.kubernetes.io/enforce=restricted",
+            "pod-security.kubernetes.io/warn=restricted",
+        )
+        out = kubectl(
+            "apply",
+            "--dry-run=server",
+            "--warnings-as-errors",
+            "-n",
+            name,
+            "-f",
+            str(REPO / "manifests" / "ui" / "sluice-ui.yaml"),
+        )
+        assert "deployment.apps/sluice-ui created (server dry run)" in out
+        assert "serviceaccount/sluice-ui created (server dry run)" in out
+    finally:
+        kubectl("delete", "namespace", name, "--wait=false", check=False)
