@@ -113,6 +113,12 @@ INNER_RULES = [
     ("workflow.engine", ("workflow.validate",)),
     # The shared definitions of the engine are a leaf.
     ("workflow.engine.defs", ("workflow.engine",)),
+    # The node store writes nodes and nothing else: no actions, no events, no memoization (they are made
+    # from its `transitions` by the step).
+    (
+        "workflow.engine.nodes",
+        ("workflow.engine.model", "workflow.engine.state", "workflow.engine.events", "workflow.engine.memo"),
+    ),
     # Parsing and normalising know nothing of what reads their result.
     ("workflow.parse", ("workflow.engine", "workflow.validate", "workflow.check", "workflow.resolve")),
     # Validation does not run the engine.

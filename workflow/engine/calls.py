@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from workflow.engine import loops, subst
-from workflow.engine.defs import Opts
+from workflow.engine.defs import ERROR, FAILED, SKIPPED, EngineError, Opts
 from workflow.engine.scope import mark_absent, resolve_artifact
-from workflow.engine.state import ERROR, FAILED, SKIPPED, EngineError, Operation
+from workflow.engine.state import Operation
 from workflow.engine.templates import TemplateBase
 
 Link = Callable[[str], None]  # hangs a new node (by name) in the tree
@@ -82,7 +82,7 @@ def skipped_node(
     message: str,
 ) -> dict[str, Any]:
     """A node for a step or task that does not run (`when` false, no loop items, `depends` not met)."""
-    return op.init_node(
+    return op.nodes.init_node(
         name,
         "Skipped",
         boundary_id,

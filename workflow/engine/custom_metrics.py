@@ -18,8 +18,9 @@ import re
 from typing import Any
 
 from workflow.engine import clock, subst
+from workflow.engine.defs import COMPLETED, EngineError, fulfilled
 from workflow.engine.model import EmitMetric
-from workflow.engine.state import COMPLETED, EngineError, Operation, fulfilled
+from workflow.engine.state import Operation
 from workflow.engine.templates import Templates, node_template
 
 # Node types that are not a template's own node: groups, containerSet members.
@@ -40,7 +41,7 @@ def uses_metrics(spec: dict[str, Any], status: dict[str, Any]) -> bool:
 
 def emit(op: Operation, spec: dict[str, Any]) -> None:
     old_phase = (op.workflow.get("status") or {}).get("phase") or ""
-    if not op.changed and op.status.get("phase") == old_phase:
+    if not op.nodes.changed and op.status.get("phase") == old_phase:
         return  # no node was created or changed: nothing started or completed (the common step)
     if not uses_metrics(spec, op.status):
         return
@@ -86,7 +87,7 @@ def _template_node(op: Operation, node: dict[str, Any]) -> bool:
         return False
     name = str(node.get("name") or "")
     if ATTEMPT.search(name):
-        parent = op.by(name[: name.rfind("(")])
+        parent = op.nodes.by(name[: name.rfind("(")])
         if parent is not None and parent.get("type") == "Retry":
             return False
     return True

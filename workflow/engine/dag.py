@@ -14,15 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from workflow import names
 from workflow.engine import calls, hooks, subst
-from workflow.engine.defs import Opts, template_type
-from workflow.engine.scope import (
-    add_node,
-    aggregate,
-    export_global_outputs,
-    outputs_from_scope,
-    template_inputs,
-)
-from workflow.engine.state import (
+from workflow.engine.defs import (
     ERROR,
     FAILED,
     FAILED_OR_ERROR,
@@ -31,8 +23,17 @@ from workflow.engine.state import (
     SKIPPED,
     SUCCEEDED,
     EngineError,
+    Opts,
     completed,
     fulfilled,
+    template_type,
+)
+from workflow.engine.scope import (
+    add_node,
+    aggregate,
+    export_global_outputs,
+    outputs_from_scope,
+    template_inputs,
 )
 from workflow.engine.templates import TemplateBase
 from workflow.expr import TaskState
@@ -93,7 +94,7 @@ class DagRun:
         return sorted(n for n in self.tasks if n not in depended)
 
     def task_node(self, task_name: str) -> dict[str, Any] | None:
-        return self.op.by(names.task_node_name(self.name, task_name))
+        return self.op.nodes.by(names.task_node_name(self.name, task_name))
 
     # --- running -----------------------------------------------------------------------------------
 
@@ -113,7 +114,9 @@ class DagRun:
                 called = self.eng.templates.resolve(self.tasks[task_name], self.ctx)[1]
             except EngineError:
                 called = None
-            aggregate(scope, prefix, template_type(called) if called else None, self.op.children_of(node))
+            aggregate(
+                scope, prefix, template_type(called) if called else None, self.op.nodes.children_of(node)
+            )
         else:
             tmpl = None
             if node.get("phase") in (SKIPPED, OMITTED):
@@ -127,16 +130,16 @@ class DagRun:
         op = self.op
         deps = self.deps(task_name)[0]
         if group is not None:
-            op.add_child(group["name"], child_name)
+            op.nodes.add_child(group["name"], child_name)
         elif not deps:
-            op.add_child(self.name, child_name)
+            op.nodes.add_child(self.name, child_name)
         else:
             for dep in deps:
                 dep_node = self.task_node(dep)
                 if dep_node is None:
                     continue
-                for outbound in op.outbound_nodes(dep_node["id"]):
-                    op.add_child(op.nodes[outbound]["name"], child_name)
+                for outbound in op.nodes.outbound_nodes(dep_node["id"]):
+                    op.nodes.add_child(op.nodes[outbound]["name"], child_name)
 
     def evaluate(self, task_name: str) -> tuple[bool, bool]:
         """(proceed, execute): proceed once every dependency (and its exit handler) is fulfilled."""
@@ -150,7 +153,7 @@ class DagRun:
                 return False, False
             kids = None
             if node.get("type") == "TaskGroup":
-                kids = tuple(k.get("phase") for k in self.op.children_of(node))
+                kids = tuple(k.get("phase") for k in self.op.nodes.children_of(node))
             results[dep] = TaskState(node.get("phase") or "", bool(node.get("daemoned")), kids)
         if logic is None:
             return True, True
@@ -163,7 +166,7 @@ class DagRun:
         self.visited.add(task_name)
         task = self.tasks[task_name]
         node_name = names.task_node_name(self.name, task_name)
-        node = op.by(node_name)
+        node = op.nodes.by(node_name)
         if node is not None and fulfilled(node):
             if completed(node) or hooks.lifecycle_hooks(task):
                 hooks.step_hooks(
@@ -203,7 +206,7 @@ class DagRun:
 
         for index, copy_name in enumerate(copies.names):
             child_name = names.task_node_name(self.name, copy_name)
-            child = op.by(child_name)
+            child = op.nodes.by(child_name)
             if child is not None and fulfilled(child):
                 if completed(child) and group is not None:
                     hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
@@ -223,12 +226,12 @@ class DagRun:
         if group is not None:
             phase = SUCCEEDED
             for copy_name in copies.names:
-                child = op.by(names.task_node_name(self.name, copy_name))
+                child = op.nodes.by(names.task_node_name(self.name, copy_name))
                 if child is None or not fulfilled(child):
                     return
                 if child.get("phase") in FAILED_OR_ERROR:
                     phase = child["phase"]
-            op.mark(group["id"], phase)
+            op.nodes.mark(group["id"], phase)
 
     def _skipped(self, name: str, task: dict[str, Any], phase: str, message: str) -> None:
         calls.skipped_node(self.op, name, task, self.ctx, self.node["id"], phase, message)
@@ -239,7 +242,7 @@ class DagRun:
         op = self.op
         target_ids: dict[str, str] = {}
         for t in targets:
-            target_ids[op.node_id(names.task_node_name(self.name, t))] = ""
+            target_ids[op.nodes.node_id(names.task_node_name(self.name, t))] = ""
         queue = deque((child, SUCCEEDED) for child in (op.nodes[self.node["id"]].get("children") or ()))
         seen: set[tuple[str, str]] = set()
         while queue:
@@ -247,7 +250,7 @@ class DagRun:
             if (node_id, branch) in seen:
                 continue
             seen.add((node_id, branch))
-            node = op.get(node_id)
+            node = op.nodes.get(node_id)
             if node is None:
                 continue
             if not fulfilled(node):
@@ -257,15 +260,17 @@ class DagRun:
             if node_id in target_ids and target_ids[node_id] not in FAILED_OR_ERROR:
                 target_ids[node_id] = branch
             if node.get("type") == "Retry":
-                attempts = op.attempts(node)
+                attempts = op.nodes.attempts(node)
                 kids = (attempts[-1].get("children") or ()) if attempts else ()
-                hooked = [c["id"] for c in op.children_of(node) if (c.get("nodeFlag") or {}).get("hooked")]
+                hooked = [
+                    c["id"] for c in op.nodes.children_of(node) if (c.get("nodeFlag") or {}).get("hooked")
+                ]
                 queue.extend((c, branch) for c in (*kids, *hooked))
             else:
                 queue.extend((c, branch) for c in node.get("children") or ())
         result = SUCCEEDED
         for t in targets:
-            phase = target_ids.get(op.node_id(names.task_node_name(self.name, t)), "")
+            phase = target_ids.get(op.nodes.node_id(names.task_node_name(self.name, t)), "")
             if phase == "":
                 result = RUNNING
                 if not self.fail_fast:
@@ -293,7 +298,7 @@ class DagRun:
             return op.nodes[self.node["id"]]
         self._set_outbound(targets)
         if phase in FAILED_OR_ERROR:
-            return op.mark(self.node["id"], phase)
+            return op.nodes.mark(self.node["id"], phase)
         scope: dict[str, Any] = template_inputs(self.tmpl)
         for task_name in self.tasks:
             self.add_task(scope, task_name)
@@ -303,11 +308,11 @@ class DagRun:
         try:
             outputs = outputs_from_scope(op, self.tmpl, scope)
         except EngineError as exc:
-            return op.mark(self.node["id"], ERROR, str(exc))
+            return op.nodes.mark(self.node["id"], ERROR, str(exc))
         if outputs is not None:
-            op.update(self.node["id"], outputs=outputs)
+            op.nodes.update(self.node["id"], outputs=outputs)
             export_global_outputs(op, outputs)
-        return op.mark(self.node["id"], SUCCEEDED)
+        return op.nodes.mark(self.node["id"], SUCCEEDED)
 
     def _anything_running(self) -> bool:
         for task_name in self.tasks:
@@ -321,8 +326,8 @@ class DagRun:
         for t in targets:
             node = self.task_node(t)
             if node is not None:
-                outbound.extend(self.op.outbound_nodes(node["id"]))
-        self.op.set_list(self.node["id"], "outboundNodes", outbound)
+                outbound.extend(self.op.nodes.outbound_nodes(node["id"]))
+        self.op.nodes.set_list(self.node["id"], "outboundNodes", outbound)
 
 
 def execute_dag(

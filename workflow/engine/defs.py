@@ -1,4 +1,5 @@
-"""What the engine's modules share and import from one leaf: template types, node types, call options.
+"""What the engine's modules share and import from one leaf: template types, node types, node phases,
+the engine's errors, call options.
 
 A leaf (imports nothing of the engine), so steps.py, dag.py, hooks.py and calls.py need no lazy import of
 execute.py, and execute.py imports them at the top.
@@ -37,3 +38,40 @@ class Opts:
     # The steps/dag template that called this node (to decide whether stdout is captured as a result).
     parent: dict[str, Any] | None = None
     step_name: str = ""
+
+
+PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
+    "Pending",
+    "Running",
+    "Succeeded",
+    "Failed",
+    "Error",
+    "Skipped",
+    "Omitted",
+)
+COMPLETED = frozenset({SUCCEEDED, FAILED, ERROR})
+FAILED_OR_ERROR = frozenset({FAILED, ERROR})
+
+
+def fulfilled(node: dict[str, Any] | None) -> bool:
+    """Argo's `Fulfilled`: completed with its task result in, or Skipped/Omitted, or a ready daemon."""
+    if node is None:
+        return False
+    phase = node.get("phase")
+    if phase in COMPLETED:
+        return node.get("taskResultSynced") is not False
+    if phase in (SKIPPED, OMITTED):
+        return True
+    return bool(node.get("daemoned")) and phase != PENDING
+
+
+def completed(node: dict[str, Any] | None) -> bool:
+    return node is not None and node.get("phase") in COMPLETED
+
+
+class EngineError(Exception):
+    """A problem that makes a node Error (message shown on the node); never escapes `step`."""
+
+
+class ParallelismReached(Exception):
+    """Not an error: a limit says wait; the node is simply not started in this step."""

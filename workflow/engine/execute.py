@@ -15,19 +15,22 @@ from typing import Any
 
 from workflow import names
 from workflow.engine import dag, locks, memo, pods, retry, steps, subst, suspend
-from workflow.engine.defs import LEAF_POD_TYPES, NODE_TYPES, Opts, template_type
-from workflow.engine.scope import export_global_outputs, process_args
-from workflow.engine.state import (
+from workflow.engine.defs import (
     ERROR,
     FAILED,
     FAILED_OR_ERROR,
+    LEAF_POD_TYPES,
+    NODE_TYPES,
     PENDING,
     RUNNING,
     SUCCEEDED,
     EngineError,
-    Operation,
+    Opts,
     fulfilled,
+    template_type,
 )
+from workflow.engine.scope import export_global_outputs, process_args
+from workflow.engine.state import Operation
 from workflow.engine.templates import TemplateBase, Templates, node_template
 
 
@@ -55,7 +58,7 @@ class Engine:
         self, name: str, holder: dict[str, Any], ctx: TemplateBase, args: dict[str, Any] | None, opts: Opts
     ) -> dict[str, Any] | None:
         op = self.op
-        node = op.by(name)
+        node = op.nodes.by(name)
         if node is not None and fulfilled(node):
             return node
         if node is not None and node.get("type") == "Pod" and node["id"] in op.observed.pods:
@@ -90,7 +93,7 @@ class Engine:
                 return self.error_node(name, holder, ctx, opts, str(exc), ERROR, node)
             if hit is not None:
                 node = self.new_node(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, SUCCEEDED)
-                node = op.update(node["id"], outputs=hit, memoizationStatus=memo_status)
+                node = op.nodes.update(node["id"], outputs=hit, memoizationStatus=memo_status)
                 export_global_outputs(op, hit)
                 return node
 
@@ -99,7 +102,7 @@ class Engine:
 
         if isinstance(tmpl.get("synchronization"), dict):
             self.uses_sync = True
-            node_id = op.node_id(name)
+            node_id = op.nodes.node_id(name)
             held, waiting, message = locks.try_acquire_node(op, node_id, tmpl["synchronization"], self.spec)
             if not held:
                 if node is None:
@@ -107,12 +110,12 @@ class Engine:
                         name, NODE_TYPES[kind], holder, ctx, tmpl, opts, PENDING, message=message
                     )
                 else:
-                    node = op.mark(node["id"], message=message)
-                return op.update(node["id"], synchronizationStatus={"waiting": waiting})
+                    node = op.nodes.mark(node["id"], message=message)
+                return op.nodes.update(node["id"], synchronizationStatus={"waiting": waiting})
             if node is not None and node.get("synchronizationStatus"):
-                node = op.update(node["id"], synchronizationStatus=None)
+                node = op.nodes.update(node["id"], synchronizationStatus=None)
                 if node.get("type") != "Pod":
-                    node = op.mark(node["id"], message="")
+                    node = op.nodes.mark(node["id"], message="")
 
         strategy = self.retry_strategy(tmpl)
         if strategy is not None:  # `retryStrategy: {}` means retry forever on failure
@@ -146,7 +149,7 @@ class Engine:
         if node is None:
             node = self.new_node(name, "Retry", holder, ctx, tmpl, opts, RUNNING)
             if memo_status is not None:
-                node = op.update(node["id"], memoizationStatus=memo_status)
+                node = op.nodes.update(node["id"], memoizationStatus=memo_status)
         retry_id = node["id"]
         created = False
         while True:
@@ -154,7 +157,7 @@ class Engine:
             retry_node = op.nodes[retry_id]
             if outcome != retry.CONTINUE or fulfilled(retry_node):
                 break
-            attempts = op.attempts(retry_node)
+            attempts = op.nodes.attempts(retry_node)
             last = attempts[-1] if attempts else None
             if last is None or fulfilled(last):
                 if created:
@@ -177,10 +180,10 @@ class Engine:
                 attempt_name, holder, new_ctx, ctx, attempt_tmpl, kind, child_opts, attempt, None
             )
             if child is not None:
-                op.add_child(name, attempt_name)
+                op.nodes.add_child(name, attempt_name)
             if child is None or not fulfilled(child):
                 break
-        return op.get(retry_id)
+        return op.nodes.get(retry_id)
 
     # --- dispatch by template type -----------------------------------------------------------------
 
@@ -201,7 +204,7 @@ class Engine:
             if node is None:
                 node = self.new_node(name, "Pod", holder, ctx, tmpl, opts, PENDING)
                 if memo_status is not None:
-                    node = op.update(node["id"], memoizationStatus=memo_status)
+                    node = op.nodes.update(node["id"], memoizationStatus=memo_status)
             if node.get("phase") == PENDING and node["id"] not in op.observed.pods:
                 pods.request_pod(self, node, tmpl, opts)
             return node
@@ -209,7 +212,7 @@ class Engine:
             if node is None:
                 node = self.new_node(name, NODE_TYPES[kind], holder, ctx, tmpl, opts, RUNNING)
                 if memo_status is not None:
-                    node = op.update(node["id"], memoizationStatus=memo_status)
+                    node = op.nodes.update(node["id"], memoizationStatus=memo_status)
             run = steps.execute_steps if kind == "steps" else dag.execute_dag
             node = run(self, node, new_ctx, tmpl, opts)
             if fulfilled(node):
@@ -219,7 +222,7 @@ class Engine:
             if node is None:
                 node = self.new_node(name, "Suspend", holder, ctx, tmpl, opts, PENDING)
                 if isinstance(tmpl.get("outputs"), dict) and tmpl["outputs"]:
-                    node = op.update(node["id"], outputs=suspend.raw_outputs(tmpl["outputs"]))
+                    node = op.nodes.update(node["id"], outputs=suspend.raw_outputs(tmpl["outputs"]))
             return suspend.execute_suspend(self, node, tmpl, opts)
         message = f"{kind} templates need an agent, which this engine does not run yet"
         if node is None:
@@ -247,7 +250,7 @@ class Engine:
             display = None
         inputs = tmpl.get("inputs") if isinstance(tmpl.get("inputs"), dict) else None
         inputs = {k: v for k, v in (inputs or {}).items() if v} or None
-        return self.op.init_node(
+        return self.op.nodes.init_node(
             name,
             node_type,
             opts.boundary_id,
@@ -274,8 +277,8 @@ class Engine:
         """`node` marked `phase` with `message`, or a new Skipped-type node in that phase when there is
         none (a call that failed before its template could run)."""
         if node is not None:
-            return self.op.mark(node["id"], phase, message)
-        return self.op.init_node(
+            return self.op.nodes.mark(node["id"], phase, message)
+        return self.op.nodes.init_node(
             name,
             "Skipped",
             opts.boundary_id,
@@ -295,26 +298,31 @@ class Engine:
         """Argo's checkParallelism: False means "not now" (a silent wait), never an error."""
         op = self.op
         limit = self.spec.get("parallelism")
-        if node is None and kind in LEAF_POD_TYPES and isinstance(limit, int) and op.active_pods >= limit:
+        if (
+            node is None
+            and kind in LEAF_POD_TYPES
+            and isinstance(limit, int)
+            and op.nodes.active_pods >= limit
+        ):
             return False
         if node is not None and kind in ("steps", "dag"):
-            if tmpl.get("failFast") is True and op.unsuccessful_by_boundary[node["id"]] > 0:
-                if op.active_by_boundary[node["id"]] == 0:
+            if tmpl.get("failFast") is True and op.nodes.unsuccessful_by_boundary[node["id"]] > 0:
+                if op.nodes.active_by_boundary[node["id"]] == 0:
                     self.fail_fast(node, kind)
                 return False
             parallelism = tmpl.get("parallelism")
-            if isinstance(parallelism, int) and op.active_by_boundary[node["id"]] >= parallelism:
+            if isinstance(parallelism, int) and op.nodes.active_by_boundary[node["id"]] >= parallelism:
                 return True  # the children check the limit themselves
         if boundary_id and (node is None or node.get("phase") not in (PENDING, RUNNING)):
-            boundary = op.get(boundary_id)
+            boundary = op.nodes.get(boundary_id)
             btmpl = self.boundary_template(boundary) if boundary else None
             if boundary and btmpl:
-                if btmpl.get("failFast") is True and op.unsuccessful_by_boundary[boundary_id] > 0:
-                    if op.active_by_boundary[boundary_id] == 0:
+                if btmpl.get("failFast") is True and op.nodes.unsuccessful_by_boundary[boundary_id] > 0:
+                    if op.nodes.active_by_boundary[boundary_id] == 0:
                         self.fail_fast(boundary, template_type(btmpl))
                     return False
                 parallelism = btmpl.get("parallelism")
-                if isinstance(parallelism, int) and op.active_by_boundary[boundary_id] >= parallelism:
+                if isinstance(parallelism, int) and op.nodes.active_by_boundary[boundary_id] >= parallelism:
                     return False
         return True
 
@@ -325,14 +333,14 @@ class Engine:
             last_group = None
             index = 0
             while True:
-                found = op.by(names.step_group_name(node["name"], index))
+                found = op.nodes.by(names.step_group_name(node["name"], index))
                 if found is None:
                     break
                 last_group = found
                 index += 1
             if last_group is not None and not fulfilled(last_group):
-                op.mark(last_group["id"], FAILED, message)
-        op.mark(node["id"], FAILED, message)
+                op.nodes.mark(last_group["id"], FAILED, message)
+        op.nodes.mark(node["id"], FAILED, message)
 
     def boundary_template(self, boundary: dict[str, Any]) -> dict[str, Any] | None:
         """The template of a steps/dag node, remembered when it was executed in this step."""

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from workflow import names
 from workflow.engine import calls, subst
-from workflow.engine.defs import Opts
+from workflow.engine.defs import EngineError, Opts, completed, fulfilled
 from workflow.engine.scope import add_node
-from workflow.engine.state import EngineError, completed, fulfilled
 from workflow.engine.templates import TemplateBase
 
 if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
@@ -74,7 +73,7 @@ def run_exit(
     if holder is None or not completed(parent):
         return None
     name = names.on_exit_node_name(parent["name"])
-    node = op.by(name)
+    node = op.nodes.by(name)
     if node is not None and fulfilled(node):
         return node
     local = dict(scope)
@@ -87,7 +86,7 @@ def run_exit(
     else:
         node = eng.execute(name, holder, ctx, args, _hook_opts(opts, opts.boundary_id, True))
     if node is not None:
-        op.add_child(parent["name"], name)
+        op.nodes.add_child(parent["name"], name)
     return node
 
 
@@ -104,7 +103,7 @@ def run_lifecycle(
     op = eng.op
     for hook_name, hook in hooks.items():
         name = names.hook_node_name(parent["name"], hook_name)
-        node = op.by(name)
+        node = op.nodes.by(name)
         if node is not None and fulfilled(node):
             continue
         local = dict(scope)
@@ -126,7 +125,7 @@ def run_lifecycle(
         else:
             node = eng.execute(name, hook, ctx, args, _hook_opts(opts, boundary_id, False))
         if node is not None:
-            op.add_child(parent["name"], name)
+            op.nodes.add_child(parent["name"], name)
 
 
 def has_hooks(item: dict[str, Any] | None) -> bool:
@@ -159,11 +158,11 @@ def hooks_done(eng: Engine, item: dict[str, Any] | None, child: dict[str, Any]) 
         return True
     op = eng.op
     if exit_holder(item) is not None and completed(child):
-        node = op.by(names.on_exit_node_name(child["name"]))
+        node = op.nodes.by(names.on_exit_node_name(child["name"]))
         if node is None or not fulfilled(node):
             return False
     for hook_name in lifecycle_hooks(item):
-        node = op.by(names.hook_node_name(child["name"], hook_name))
+        node = op.nodes.by(names.hook_node_name(child["name"], hook_name))
         if node is not None and not fulfilled(node):
             return False
     return True

@@ -16,8 +16,9 @@ from typing import Any
 
 from workflow import names
 from workflow.engine import subst
+from workflow.engine.defs import SUCCEEDED, EngineError, fulfilled
 from workflow.engine.model import CreateObject, DeleteObject, DeletePod, PatchObject
-from workflow.engine.state import SUCCEEDED, EngineError, Operation, fulfilled
+from workflow.engine.state import Operation
 from workflow.types import API_VERSION
 
 WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
@@ -100,7 +101,7 @@ def collect_pods(op: Operation, spec: dict[str, Any]) -> None:
     if strategy not in ("OnPodCompletion", "OnPodSuccess"):
         return
     for node_id, pod in op.observed.pods.items():
-        node = op.get(node_id)
+        node = op.nodes.get(node_id)
         if pod.deleting or node is None or not fulfilled(node):
             continue
         if strategy == "OnPodSuccess" and node.get("phase") != SUCCEEDED:
@@ -116,7 +117,7 @@ def on_complete(op: Operation, spec: dict[str, Any], phase: str) -> None:
     for node_id, pod in op.observed.pods.items():
         if pod.deleting:
             continue
-        node = op.get(node_id)
+        node = op.nodes.get(node_id)
         if (
             delete_all
             or (strategy == "OnPodCompletion")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflow.engine.defs import fulfilled
 from workflow.engine.model import AcquireLock, ReleaseLock
-from workflow.engine.state import Operation, fulfilled
+from workflow.engine.state import Operation
 
 
 def lock_names(op: Operation, sync: dict[str, Any]) -> list[tuple[str, str, int | None]]:
@@ -83,7 +84,7 @@ def release_finished(op: Operation, workflow_done: bool) -> None:
                 if workflow_done:
                     op.act(ReleaseLock(lock=name, holder=holder))
             elif holder.startswith(prefix):
-                node = op.get(holder[len(prefix) :])
+                node = op.nodes.get(holder[len(prefix) :])
                 if workflow_done or node is None or fulfilled(node):
                     op.act(ReleaseLock(lock=name, holder=holder))
 

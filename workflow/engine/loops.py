@@ -12,7 +12,7 @@ from typing import Any
 
 from workflow import names
 from workflow.engine import subst
-from workflow.engine.state import EngineError
+from workflow.engine.defs import EngineError
 
 LOOP_KEYS = ("withItems", "withParam", "withSequence")
 # The most copies one loop may make. Each is a node in the status; far below this the workflow is over

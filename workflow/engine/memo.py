@@ -12,8 +12,9 @@ import re
 from typing import Any
 
 from workflow.engine import clock
+from workflow.engine.defs import SUCCEEDED, EngineError
 from workflow.engine.model import SaveCache
-from workflow.engine.state import SUCCEEDED, EngineError, Operation
+from workflow.engine.state import Operation
 
 KEY = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 
@@ -50,10 +51,11 @@ def lookup(op: Operation, tmpl: dict[str, Any]) -> tuple[dict[str, Any] | None, 
 def save_succeeded(op: Operation) -> None:
     """A SaveCache for each memoized node that became Succeeded in this step (a miss that ran), with the
     outputs it ended the step with. Called once per step by operate.py, after the tree was executed."""
-    for node_id in op.succeeded:
-        node = op.get(node_id)
-        if node is not None:
-            _save(op, node)
+    for change in op.nodes.transitions:
+        if change.phase == SUCCEEDED:
+            node = op.nodes.get(change.node_id)
+            if node is not None:
+                _save(op, node)
 
 
 def _save(op: Operation, node: dict[str, Any]) -> None:

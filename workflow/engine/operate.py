@@ -21,20 +21,19 @@ import msgspec
 
 from workflow import names
 from workflow.check import check_object
-from workflow.engine import clock, custom_metrics, hooks, lifecycle, locks, memo, progress, reconcile, suspend
-from workflow.engine.defs import Opts
-from workflow.engine.execute import Engine
-from workflow.engine.model import (
-    Decision,
-    DeleteCollection,
-    DeletePod,
-    Event,
-    Observed,
-    PatchObject,
-    TerminatePod,
+from workflow.engine import (
+    clock,
+    custom_metrics,
+    events,
+    hooks,
+    lifecycle,
+    locks,
+    memo,
+    progress,
+    reconcile,
+    suspend,
 )
-from workflow.engine.scope import build_globals
-from workflow.engine.state import (
+from workflow.engine.defs import (
     COMPLETED,
     ERROR,
     FAILED,
@@ -43,9 +42,20 @@ from workflow.engine.state import (
     RUNNING,
     SUCCEEDED,
     EngineError,
-    Operation,
+    Opts,
     fulfilled,
 )
+from workflow.engine.execute import Engine
+from workflow.engine.model import (
+    Decision,
+    DeleteCollection,
+    DeletePod,
+    Observed,
+    PatchObject,
+    TerminatePod,
+)
+from workflow.engine.scope import build_globals
+from workflow.engine.state import Operation
 from workflow.engine.templates import Templates, execution_spec
 from workflow.merge import with_workflow_defaults
 from workflow.parse import normalised_workflow
@@ -81,7 +91,10 @@ def step(workflow: Any, observed: Observed | None, now: datetime) -> Decision:
         if RAISE_INTERNAL_ERRORS:
             raise
         _finish(op, ERROR, f"internal error: {type(exc).__name__}: {exc}")
-    memo.save_succeeded(op)  # the side effects of this step's phase changes, once the tree is done
+    # the side effects of this step's phase changes, once the tree is done: node events, memoization's
+    # saves, custom metrics
+    events.node_events(op)
+    memo.save_succeeded(op)
     _emit_metrics(op)
     requeue = None
     if op.wake_at is not None and op.status.get("phase") not in COMPLETED:
@@ -120,15 +133,7 @@ def _set_phase(op: Operation, phase: str, message: str | None = None) -> None:
     old = op.status.get("phase") or ""
     if phase != old:
         op.status["phase"] = phase
-        if op.config.workflow_events and phase in (RUNNING, SUCCEEDED, FAILED, ERROR):
-            reason = f"Workflow{phase}" if phase != ERROR else "WorkflowFailed"
-            op.act(
-                Event(
-                    "Warning" if phase in FAILED_OR_ERROR else "Normal",
-                    reason,
-                    message or f"Workflow {phase.lower()}",
-                )
-            )
+        events.workflow_event(op, phase, message)
     if message is not None:
         if message:
             op.status["message"] = message
@@ -197,7 +202,7 @@ def _apply_shutdown_and_deadline(op: Operation, eng: Engine, shutdown: str) -> N
                 op.act(DeletePod(pod.name, node_id, message))
             else:
                 op.act(TerminatePod(pod.name, node_id, message))
-        op.mark(node_id, FAILED, message)
+        op.nodes.mark(node_id, FAILED, message)
 
 
 def _in_exit_handler(op: Operation, node: dict[str, Any]) -> bool:
@@ -283,14 +288,16 @@ def _operate(op: Operation) -> None:
     args = spec.get("arguments") if isinstance(spec.get("arguments"), dict) else {}
     op.globals["workflow.status"] = RUNNING
     root = eng.execute(op.name, {"template": entrypoint}, ctx, args, Opts())
-    root = op.by(op.name)
+    root = op.nodes.by(op.name)
     wf_hooks = hooks.lifecycle_hooks(spec)
     if wf_hooks and root is not None:
         hooks.run_lifecycle(eng, wf_hooks, root, ctx, Opts(), "", {}, "")
     if root is None or not fulfilled(root):
         _running(op, eng)
         return
-    if not all(fulfilled(op.by(names.hook_node_name(op.name, h)) or {"phase": SUCCEEDED}) for h in wf_hooks):
+    if not all(
+        fulfilled(op.nodes.by(names.hook_node_name(op.name, h)) or {"phase": SUCCEEDED}) for h in wf_hooks
+    ):
         _running(op, eng)
         return
 
@@ -304,7 +311,7 @@ def _operate(op: Operation) -> None:
         try:
             exit_args = hooks.hook_args(eng, exit_holder, {})
         except EngineError as exc:
-            exit_node = op.by(exit_name) or eng.error_node(
+            exit_node = op.nodes.by(exit_name) or eng.error_node(
                 exit_name, exit_holder, ctx, Opts(on_exit=True), str(exc), ERROR
             )
         else:
@@ -333,7 +340,7 @@ def _validate(op: Operation) -> str:
 
 def _running(op: Operation, eng: Engine) -> None:
     """Bookkeeping of a workflow that goes on: conditions, lock status, progress."""
-    any_running = op.running_pods > 0
+    any_running = op.nodes.running_pods > 0
     conditions = [c for c in op.status.get("conditions") or () if c.get("type") != "PodRunning"]
     conditions.append({"type": "PodRunning", "status": "True" if any_running else "False"})
     op.status["conditions"] = conditions
@@ -344,5 +351,5 @@ def _running(op: Operation, eng: Engine) -> None:
         else:
             op.status.pop("synchronization", None)
     locks.release_finished(op, workflow_done=False)
-    if op.changed or not op.status.get("progress"):
+    if op.nodes.changed or not op.status.get("progress"):
         progress.update(op)  # a step that changed no node keeps every progress as it was

@@ -29,9 +29,8 @@ import yaml
 
 from workflow import artifact_rules, names
 from workflow.engine import clock, subst
-from workflow.engine.defs import Opts
+from workflow.engine.defs import ERROR, SUCCEEDED, Opts
 from workflow.engine.model import CreateObject, CreatePod, EngineConfig, TerminatePod
-from workflow.engine.state import ERROR, SUCCEEDED
 from workflow.merge import strategic_merge
 
 if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
@@ -578,7 +577,7 @@ def request_pod(eng: Engine, node: dict[str, Any], tmpl: dict[str, Any], opts: O
     try:
         pod, template_json = render_pod(eng, node, tmpl, opts)
     except PodSpecError as exc:
-        eng.op.mark(node["id"], ERROR, str(exc))
+        eng.op.nodes.mark(node["id"], ERROR, str(exc))
         return
     config_map = template_config_map(pod, template_json)
     if config_map is not None:  # before the pod, which mounts it (AlreadyExists counts as done)
@@ -589,8 +588,8 @@ def request_pod(eng: Engine, node: dict[str, Any], tmpl: dict[str, Any], opts: O
             if not isinstance(container, dict) or not container.get("name"):
                 continue
             child_name = names.container_node_name(node["name"], container["name"])
-            if eng.op.by(child_name) is None:
-                eng.op.init_node(
+            if eng.op.nodes.by(child_name) is None:
+                eng.op.nodes.init_node(
                     child_name,
                     "Container",
                     node["id"],
@@ -598,21 +597,21 @@ def request_pod(eng: Engine, node: dict[str, Any], tmpl: dict[str, Any], opts: O
                     template_name=node.get("templateName"),
                     template_scope=node.get("templateScope"),
                 )
-                eng.op.add_child(node["name"], child_name)
+                eng.op.nodes.add_child(node["name"], child_name)
 
 
 def kill_daemoned_children(eng: Engine, boundary_id: str) -> None:
     """When a steps/dag node is done, its daemons are stopped and marked Succeeded."""
     op = eng.op
-    if not op.daemons:
+    if not op.nodes.daemons:
         return
-    for node_id in list(op.daemons):
-        node = op.get(node_id)
+    for node_id in list(op.nodes.daemons):
+        node = op.nodes.get(node_id)
         if node is None or node.get("boundaryID") != boundary_id or not node.get("daemoned"):
             continue
         pod = op.observed.pods.get(node_id)
         if pod is not None:
             op.act(TerminatePod(name=pod.name, node_id=node_id, reason="daemon no longer needed"))
-        op.update(node_id, daemoned=None, podIP=None)
-        op.mark(node_id, SUCCEEDED)
-        op.daemons.discard(node_id)
+        op.nodes.update(node_id, daemoned=None, podIP=None)
+        op.nodes.mark(node_id, SUCCEEDED)
+        op.nodes.daemons.discard(node_id)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from workflow.engine.state import SUCCEEDED, Operation
+from workflow.engine.defs import SUCCEEDED
+from workflow.engine.state import Operation
 
 EXECUTABLE = frozenset({"Pod", "Container", "HTTP", "Plugin", "Suspend"})
 _VALID = re.compile(r"^(\d+)/(\d+)$")
@@ -69,7 +70,7 @@ def _reach(nodes: dict[str, dict[str, Any]], bit: dict[str, int]) -> dict[str, i
 
 
 def update(op: Operation) -> None:
-    nodes = op.nodes
+    nodes = op.nodes.map
     own: dict[str, tuple[int, int]] = {}
     bit: dict[str, int] = {}
     members: list[str] = []
@@ -90,7 +91,7 @@ def update(op: Operation) -> None:
                 done_mask |= flag
             text = "1/1" if value == (1, 1) else "0/1" if value == (0, 1) else f"{value[0]}/{value[1]}"
             if node.get("progress") != text:
-                op.update(node_id, progress=text)
+                op.nodes.update(node_id, progress=text)
     reach = _reach(nodes, bit)
     for node_id, node in list(nodes.items()):
         if node.get("type") in EXECUTABLE:
@@ -110,5 +111,5 @@ def update(op: Operation) -> None:
                 index += 1
         shown = f"{done}/{total}" if total else None
         if node.get("progress") != shown:
-            op.update(node_id, progress=shown)
+            op.nodes.update(node_id, progress=shown)
     op.status["progress"] = f"{done_all}/{total_all}"

@@ -21,17 +21,9 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from workflow.engine import clock
+from workflow.engine.defs import COMPLETED, ERROR, FAILED, PENDING, RUNNING, SUCCEEDED, fulfilled
 from workflow.engine.model import ContainerObservation, PodObservation, TaskResultObservation
 from workflow.engine.scope import export_global_outputs
-from workflow.engine.state import (
-    COMPLETED,
-    ERROR,
-    FAILED,
-    PENDING,
-    RUNNING,
-    SUCCEEDED,
-    fulfilled,
-)
 
 if TYPE_CHECKING:
     from workflow.engine.execute import Engine
@@ -145,7 +137,7 @@ def _merge_outputs(
 def _container_children(op: Operation, node: dict[str, Any]) -> list[dict[str, Any]]:
     if not node.get("children"):
         return []
-    return [c for c in op.children_of(node) if c.get("type") == "Container"]
+    return [c for c in op.nodes.children_of(node) if c.get("type") == "Container"]
 
 
 def _container_nodes(op: Operation, children: list[dict[str, Any]], pod: PodObservation) -> None:
@@ -156,15 +148,15 @@ def _container_nodes(op: Operation, children: list[dict[str, Any]], pod: PodObse
         c = pod.container(child["name"].rsplit(".", 1)[-1])
         if c is not None and c.state == "terminated":
             code = c.exit_code or 0
-            op.update(child["id"], outputs={"exitCode": str(code)})
+            op.nodes.update(child["id"], outputs={"exitCode": str(code)})
             phase = SUCCEEDED if code == 0 else ERROR if code == 64 else FAILED
-            op.mark(child["id"], phase, "" if code == 0 else _exit_message(c))
+            op.nodes.mark(child["id"], phase, "" if code == 0 else _exit_message(c))
         elif pod.phase == "Failed":
-            op.mark(child["id"], FAILED, "Pod Failed whilst container running")
+            op.nodes.mark(child["id"], FAILED, "Pod Failed whilst container running")
         elif c is not None and c.state == "running":
-            op.mark(child["id"], RUNNING)
+            op.nodes.mark(child["id"], RUNNING)
         elif c is not None and c.state == "waiting":
-            op.mark(child["id"], PENDING)
+            op.nodes.mark(child["id"], PENDING)
 
 
 def _result_overdue(
@@ -238,13 +230,13 @@ def assess(
             fields["daemoned"] = True
             if pod.pod_ip:
                 fields["podIP"] = pod.pod_ip
-            op.daemons.add(node_id)
+            op.nodes.daemons.add(node_id)
     finished = node.get("finishedAt")
     if phase in COMPLETED:
         if node.get("daemoned"):
             fields["daemoned"] = None
             fields["podIP"] = None
-            op.daemons.discard(node_id)
+            op.nodes.daemons.discard(node_id)
         if not finished:
             finished = fields["finishedAt"] = _latest_finish(pod) or op.now_s
     synced = _task_result_synced(pod, wait, result)
@@ -256,7 +248,7 @@ def assess(
                 phase, message = ERROR, _result_timeout_message(limit, pod_gone=False)
     if node.get("taskResultSynced") is not synced:
         fields["taskResultSynced"] = synced
-    node = op.change(node_id, fields, phase, message)
+    node = op.nodes.change(node_id, fields, phase, message)
     if containers:
         _container_nodes(op, containers, pod)
     if phase == SUCCEEDED and fulfilled(node):
@@ -287,7 +279,7 @@ def _pod_gone(eng: Engine, node: dict[str, Any]) -> None:
         if op.now <= deadline:
             op.wake(clock.add_seconds(deadline, 1))
             return
-        op.change(
+        op.nodes.change(
             node_id,
             {"taskResultSynced": True} if node.get("taskResultSynced") is False else {},
             ERROR,
@@ -295,17 +287,17 @@ def _pod_gone(eng: Engine, node: dict[str, Any]) -> None:
         )
         for child in _container_children(op, node):
             if not fulfilled(child):
-                op.mark(child["id"], ERROR, "container deleted")
+                op.nodes.mark(child["id"], ERROR, "container deleted")
     elif phase in COMPLETED and node.get("taskResultSynced") is False:
         limit = _result_overdue(op, node, node.get("finishedAt"), pod_gone=True)
         if limit is None:
             return
         if phase == SUCCEEDED:
-            op.change(
+            op.nodes.change(
                 node_id, {"taskResultSynced": True}, ERROR, _result_timeout_message(limit, pod_gone=True)
             )
         else:
-            op.update(node_id, taskResultSynced=True)
+            op.nodes.update(node_id, taskResultSynced=True)
     # A Pending node without its pod: the engine asks for the pod again (execute.py).
 
 
@@ -313,7 +305,7 @@ def reconcile_pods(eng: Engine) -> None:
     op = eng.op
     pods = op.observed.pods
     results = op.observed.task_results
-    for node_id in op.live_pods:
+    for node_id in op.nodes.live_pods:
         node = op.nodes[node_id]
         pod = pods.get(node_id)
         if pod is None:

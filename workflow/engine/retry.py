@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from workflow import names
 from workflow.engine import clock, subst
-from workflow.engine.state import ERROR, FAILED, SUCCEEDED, EngineError, fulfilled
+from workflow.engine.defs import ERROR, FAILED, SUCCEEDED, EngineError, fulfilled
 
 if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
     from workflow.engine.execute import Engine
@@ -77,8 +77,8 @@ def attempt_template(eng: Engine, tmpl: dict[str, Any], attempt: dict[str, Any],
     """The template of an attempt already started (re-rendered with its own `retries` and pod name)."""
     op = eng.op
     index = names.recover_attempt(attempt["name"])
-    parent = op.by(attempt["name"][: attempt["name"].rfind("(")])
-    attempts = op.attempts(parent) if parent else []
+    parent = op.nodes.by(attempt["name"][: attempt["name"].rfind("(")])
+    attempts = op.nodes.attempts(parent) if parent else []
     previous = attempts[index - 1] if 0 < index <= len(attempts) else None
     local = attempt_scope(eng, index, previous)
     local["pod.name"] = names.pod_name(op.name, attempt["name"], tmpl.get("name"), op.config.pod_name_version)
@@ -97,42 +97,44 @@ def _int(value: Any) -> int | None:
 def process(eng: Engine, node: dict[str, Any], strategy: dict[str, Any], tmpl: dict[str, Any]) -> str:
     """Argo's processNodeRetries for the Retry node `node`: CONTINUE (run/start an attempt) or STOP."""
     op = eng.op
-    attempts = op.attempts(node)
+    attempts = op.nodes.attempts(node)
     if not attempts:
         return CONTINUE
     last = attempts[-1]
     if not fulfilled(last):
         return CONTINUE
     if last.get("phase") not in (FAILED, ERROR):
-        op.update(node["id"], outputs=last.get("outputs"))
-        op.mark(node["id"], SUCCEEDED if last.get("phase") == SUCCEEDED else last.get("phase"), "")
+        op.nodes.update(node["id"], outputs=last.get("outputs"))
+        op.nodes.mark(node["id"], SUCCEEDED if last.get("phase") == SUCCEEDED else last.get("phase"), "")
         return STOP
     phase = last["phase"]
     if eng.stop_message:
-        op.mark(node["id"], phase, last.get("message") or eng.stop_message)
+        op.nodes.mark(node["id"], phase, last.get("message") or eng.stop_message)
         return STOP
     if not _retry_allowed(eng, _policy(strategy), last):
-        op.mark(node["id"], phase, last.get("message") or "")
+        op.nodes.mark(node["id"], phase, last.get("message") or "")
         return STOP
     if strategy.get("expression"):
         scope = last_retry_scope(last)
         try:
             keep = subst.evaluate_bool(str(strategy["expression"]), op.globals, scope)
         except EngineError as exc:
-            op.mark(node["id"], ERROR, str(exc))
+            op.nodes.mark(node["id"], ERROR, str(exc))
             return STOP
         if not keep:
-            op.mark(node["id"], phase, "retryStrategy.expression evaluated to false")
+            op.nodes.mark(node["id"], phase, "retryStrategy.expression evaluated to false")
             return STOP
     limit = _int(strategy.get("limit"))
     if strategy.get("limit") is not None and limit is not None and len(attempts) > limit:
-        op.mark(node["id"], phase, "No more retries left")
+        op.nodes.mark(node["id"], phase, "No more retries left")
         return STOP
     backoff = strategy.get("backoff")
     if isinstance(backoff, dict) and backoff.get("duration") is not None:
         base = clock.parse_duration(backoff.get("duration"))
         if base is None:
-            op.mark(node["id"], ERROR, f"invalid retryStrategy.backoff.duration: {backoff.get('duration')}")
+            op.nodes.mark(
+                node["id"], ERROR, f"invalid retryStrategy.backoff.duration: {backoff.get('duration')}"
+            )
             return STOP
         wait = base
         factor = _int(backoff.get("factor"))
@@ -150,12 +152,12 @@ def process(eng: Engine, node: dict[str, Any], strategy: dict[str, Any], tmpl: d
             first_start = clock.parse_stamp(attempts[0].get("startedAt")) or op.now
             deadline = clock.add_seconds(first_start, max_duration)
             if ready_at > deadline or op.now > deadline:
-                op.mark(node["id"], phase, "Max duration limit exceeded")
+                op.nodes.mark(node["id"], phase, "Max duration limit exceeded")
                 return STOP
         if op.now < ready_at:
-            op.mark(node["id"], None, f"Backoff for {clock.go_duration_text(wait)}")
+            op.nodes.mark(node["id"], None, f"Backoff for {clock.go_duration_text(wait)}")
             op.wake(ready_at)
             return STOP
         if node.get("message"):
-            op.mark(node["id"], None, "")
+            op.nodes.mark(node["id"], None, "")
     return CONTINUE

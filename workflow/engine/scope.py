@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from workflow.engine import clock, subst
-from workflow.engine.state import SUCCEEDED, EngineError, Operation
+from workflow.engine.defs import SUCCEEDED, EngineError
+from workflow.engine.state import Operation
 from workflow.expr import ExpressionError
 from workflow.names import item_string, recover_index
 from workflow.templating import resolve_var
@@ -269,7 +270,7 @@ def _input_artifact(art: dict[str, Any], arg: dict[str, Any] | None) -> dict[str
 
 def last_attempt(op: Operation, node: dict[str, Any]) -> dict[str, Any]:
     if node.get("type") == "Retry":
-        attempts = op.attempts(node)
+        attempts = op.nodes.attempts(node)
         if attempts:
             return attempts[-1]
     return node

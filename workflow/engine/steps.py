@@ -13,15 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from workflow import names
 from workflow.engine import calls, hooks
-from workflow.engine.defs import Opts, template_type
-from workflow.engine.scope import (
-    add_node,
-    aggregate,
-    export_global_outputs,
-    outputs_from_scope,
-    template_inputs,
-)
-from workflow.engine.state import (
+from workflow.engine.defs import (
     ERROR,
     FAILED,
     FAILED_OR_ERROR,
@@ -29,10 +21,19 @@ from workflow.engine.state import (
     SKIPPED,
     SUCCEEDED,
     EngineError,
-    Operation,
+    Opts,
     completed,
     fulfilled,
+    template_type,
 )
+from workflow.engine.scope import (
+    add_node,
+    aggregate,
+    export_global_outputs,
+    outputs_from_scope,
+    template_inputs,
+)
+from workflow.engine.state import Operation
 from workflow.engine.templates import TemplateBase
 
 if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
@@ -56,13 +57,13 @@ def execute_steps(
     for index, group in enumerate(groups):
         group = group if isinstance(group, list) else []
         sg_name = names.step_group_name(name, index)
-        sg = op.by(sg_name)
+        sg = op.nodes.by(sg_name)
         if sg is None:
             if eng.stop_message and (not opts.on_exit or eng.stop_applies_to_exit):
                 if last_group is not None:
                     _set_outbound(op, node, last_group)
-                return op.mark(node["id"], FAILED, eng.stop_message)
-            sg = op.init_node(sg_name, "StepGroup", node["id"], RUNNING, template_scope=ctx.scope)
+                return op.nodes.mark(node["id"], FAILED, eng.stop_message)
+            sg = op.nodes.init_node(sg_name, "StepGroup", node["id"], RUNNING, template_scope=ctx.scope)
             _connect_group(op, name, index, sg_name)
         sg = execute_group(eng, group, sg, ctx, scope, child_opts)
         last_group = sg
@@ -70,19 +71,21 @@ def execute_steps(
             return op.nodes[node["id"]]
         if sg.get("phase") != SUCCEEDED:
             _set_outbound(op, node, sg)
-            return op.mark(node["id"], FAILED, sg.get("message") or "")
+            return op.nodes.mark(node["id"], FAILED, sg.get("message") or "")
         for step in group:
             if not isinstance(step, dict) or not step.get("name"):
                 continue
             prefix = f"steps.{step['name']}"
-            child = op.by(names.step_node_name(sg_name, step["name"]))
+            child = op.nodes.by(names.step_node_name(sg_name, step["name"]))
             if child is not None:
                 skipped = child.get("phase") in (SKIPPED, "Omitted")
                 add_node(op, scope, prefix, child, _called_template(eng, step, ctx) if skipped else None)
                 continue
             stem = names.step_node_name(sg_name, step["name"]) + "("
             looped = [
-                c for c in op.children_of(sg) if c["name"].startswith(stem) and c.get("type") != "Skipped"
+                c
+                for c in op.nodes.children_of(sg)
+                if c["name"].startswith(stem) and c.get("type") != "Skipped"
             ]
             called = _called_template(eng, step, ctx)
             aggregate(scope, prefix, template_type(called) if called else None, looped)
@@ -92,13 +95,13 @@ def execute_steps(
     try:
         outputs = outputs_from_scope(op, tmpl, scope)
     except EngineError as exc:
-        return op.mark(node["id"], ERROR, str(exc))
+        return op.nodes.mark(node["id"], ERROR, str(exc))
     if outputs is not None:
-        op.update(node["id"], outputs=outputs)
+        op.nodes.update(node["id"], outputs=outputs)
         export_global_outputs(op, outputs)
     if last_group is not None:
         _set_outbound(op, node, last_group)
-    return op.mark(node["id"], SUCCEEDED)
+    return op.nodes.mark(node["id"], SUCCEEDED)
 
 
 def _called_template(eng: Engine, step: dict[str, Any], ctx: TemplateBase) -> dict[str, Any] | None:
@@ -110,25 +113,25 @@ def _called_template(eng: Engine, step: dict[str, Any], ctx: TemplateBase) -> di
 
 def _connect_group(op: Operation, steps_name: str, index: int, sg_name: str) -> None:
     if index == 0:
-        op.add_child(steps_name, sg_name)
+        op.nodes.add_child(steps_name, sg_name)
         return
-    previous = op.by(names.step_group_name(steps_name, index - 1))
+    previous = op.nodes.by(names.step_group_name(steps_name, index - 1))
     if previous is None:
         return
-    children = op.children_of(previous)
+    children = op.nodes.children_of(previous)
     if not children:
-        op.add_child(previous["name"], sg_name)
+        op.nodes.add_child(previous["name"], sg_name)
         return
     for child in children:
-        for outbound in op.outbound_nodes(child["id"]):
-            op.add_child(op.nodes[outbound]["name"], sg_name)
+        for outbound in op.nodes.outbound_nodes(child["id"]):
+            op.nodes.add_child(op.nodes[outbound]["name"], sg_name)
 
 
 def _set_outbound(op: Operation, node: dict[str, Any], group: dict[str, Any]) -> None:
     outbound: list[str] = []
-    for child in op.children_of(group):
-        outbound.extend(op.outbound_nodes(child["id"]))
-    op.set_list(node["id"], "outboundNodes", outbound)
+    for child in op.nodes.children_of(group):
+        outbound.extend(op.nodes.outbound_nodes(child["id"]))
+    op.nodes.set_list(node["id"], "outboundNodes", outbound)
 
 
 def execute_group(
@@ -140,7 +143,7 @@ def execute_group(
     sg_name = sg["name"]
 
     def link(child_name: str) -> None:
-        op.add_child(sg_name, child_name)
+        op.nodes.add_child(sg_name, child_name)
 
     by_child: dict[str, dict[str, Any]] = {}  # child name -> step, for steps without a loop
     by_step: dict[str, dict[str, Any]] = {}  # step name -> step
@@ -151,7 +154,9 @@ def execute_group(
             continue
         base_name = names.step_node_name(sg_name, step["name"])
         by_step[step["name"]] = step
-        expanded = calls.copies_of(eng, base_name, step, scope, ctx, opts, link, op.by(base_name) is not None)
+        expanded = calls.copies_of(
+            eng, base_name, step, scope, ctx, opts, link, op.nodes.by(base_name) is not None
+        )
         if expanded is None:  # an Error or Skipped node stands for the step
             by_child[base_name] = step
             expected.append(base_name)
@@ -159,7 +164,7 @@ def execute_group(
         copies, looped = expanded
         with_hooks = hooks.has_hooks(step)
         prefix = f"steps.{step['name']}"
-        by_name, nodes_by_id, observed_pods = op.by_name, op.nodes, op.observed.pods
+        by_name, nodes_by_id, observed_pods = op.nodes.by_name, op.nodes.map, op.observed.pods
         if not looped:
             by_child[base_name] = step
         present = 0
@@ -185,16 +190,16 @@ def execute_group(
             if child is None:
                 missing = True
                 continue
-            op.add_child(sg_name, child_name)
+            op.nodes.add_child(sg_name, child_name)
             hooks.step_hooks(eng, step, child, ctx, opts, f"steps.{step['name']}", scope)
         if present < len(copies.names):
             expected.extend(f"{sg_name}.{n}" for n in copies.names)
     sg = op.nodes[sg["id"]]
-    if missing or any(op.by(name) is None for name in expected):
+    if missing or any(op.nodes.by(name) is None for name in expected):
         return sg  # some steps are not started yet (parallelism)
     failed = None
     any_hooks = any(hooks.has_hooks(step) for step in group if isinstance(step, dict))
-    for child in op.children_of(sg):
+    for child in op.nodes.children_of(sg):
         phase = child.get("phase")
         if not ((phase in DONE and child.get("taskResultSynced") is not False) or fulfilled(child)):
             return sg
@@ -208,8 +213,8 @@ def execute_group(
         ):
             failed = child
     if failed is not None:
-        return op.mark(sg["id"], FAILED, f"child '{failed['id']}' failed")
-    return op.mark(sg["id"], SUCCEEDED)
+        return op.nodes.mark(sg["id"], FAILED, f"child '{failed['id']}' failed")
+    return op.nodes.mark(sg["id"], SUCCEEDED)
 
 
 def _step_of(child_name: str, sg_name: str, by_step: dict[str, dict[str, Any]]) -> dict[str, Any] | None:

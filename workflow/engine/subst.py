@@ -11,7 +11,7 @@ from collections import ChainMap
 from datetime import datetime
 from typing import Any
 
-from workflow.engine.state import EngineError
+from workflow.engine.defs import EngineError
 from workflow.expr import (
     ExpressionError,
     compile_expr,

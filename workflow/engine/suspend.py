@@ -12,9 +12,9 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from workflow.engine import clock
-from workflow.engine.defs import Opts
+from workflow.engine.defs import FAILED, PENDING, RUNNING, SUCCEEDED, Opts, fulfilled
 from workflow.engine.scope import text
-from workflow.engine.state import FAILED, PENDING, RUNNING, SUCCEEDED, Operation, fulfilled
+from workflow.engine.state import Operation
 
 if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
     from workflow.engine.execute import Engine
@@ -53,11 +53,11 @@ def execute_suspend(eng: Engine, node: dict[str, Any], tmpl: dict[str, Any], opt
         if seconds is not None:
             deadline = clock.add_seconds(started, seconds)
             if op.now >= deadline:
-                op.update(node["id"], outputs=_with_values(node.get("outputs"), {}))
-                return op.mark(node["id"], SUCCEEDED)
+                op.nodes.update(node["id"], outputs=_with_values(node.get("outputs"), {}))
+                return op.nodes.mark(node["id"], SUCCEEDED)
             op.wake(deadline)
     if node.get("phase") == PENDING:
-        node = op.mark(node["id"], RUNNING)
+        node = op.nodes.mark(node["id"], RUNNING)
     return node
 
 
@@ -82,8 +82,8 @@ def apply_requests(op: Operation) -> bool:
             if not _matches(node, request.node):
                 continue
             if request.action == "stop":
-                op.mark(node["id"], FAILED, request.message or "Stopped")
+                op.nodes.mark(node["id"], FAILED, request.message or "Stopped")
                 continue
-            op.update(node["id"], outputs=_with_values(node.get("outputs"), dict(request.parameters)))
-            op.mark(node["id"], SUCCEEDED, request.message or None)
+            op.nodes.update(node["id"], outputs=_with_values(node.get("outputs"), dict(request.parameters)))
+            op.nodes.mark(node["id"], SUCCEEDED, request.message or None)
     return resume_all

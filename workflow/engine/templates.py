@@ -17,7 +17,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from workflow.engine.state import EngineError, Operation
+from workflow.engine.defs import EngineError
+from workflow.engine.state import Operation
 from workflow.merge import apply_template_defaults, join_workflow_spec
 from workflow.resolve import CWFT, Owner, Resolver, effective_spec, workflow_template_ref
 from workflow.resolve.sources import NoSource

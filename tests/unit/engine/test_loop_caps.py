@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from workflow.engine.defs import EngineError
 from workflow.engine.loops import MAX_LOOP_ITEMS, expand_sequence, items_of
-from workflow.engine.state import EngineError
 
 
 @pytest.mark.timeout(60)
