@@ -1,4 +1,4 @@
-"""Engine and local-runner figures (DESIGN.md "Performance targets"; issue 4).
+"""Engine and local-runner figures (targets in benchmarks/RESULTS.md; issue 4).
 
 1. one engine step on a workflow whose status already holds 10,000 nodes (target < 50 ms);
 2. a simulated 10,000-pod fan-out with instant fake pods, start to finish: total engine time

@@ -1,11 +1,11 @@
 """Benchmark: check_object on a generated 2,000-task DAG whose tasks call WorkflowTemplates by templateRef.
 
-Target (task brief; DESIGN.md asks the webhook for p99 < 20 ms on a 200-task DAG): < 200 ms of core time
+Target (the webhook's target is p99 < 20 ms on a 200-task DAG): < 200 ms of core time
 for 2,000 tasks. Two shapes, because the CRD caps `dag.tasks` at 200:
 
 - `flat`: one DAG of 2,000 tasks (reported, correctly, as over the 200-task limit: one error);
 - `nested`: an outer DAG of 10 tasks, each running a 200-task DAG template (2,000 tasks, valid);
-- `webhook`: the 200-task DAG of DESIGN.md's admission target.
+- `webhook`: the 200-task DAG of the admission target.
 
 Each task calls one of five WorkflowTemplate templates through templateRef, depends on one or two earlier
 tasks, and passes an earlier task's output on as an argument (so scoping, ancestry and resolution all

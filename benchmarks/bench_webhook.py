@@ -1,5 +1,5 @@
 """Webhook latency: p50/p99 at a steady 200 requests/s for a 200-task DAG with templateRefs and two
-policies (DESIGN.md target: p99 under 20 ms on one core).
+policies (target: p99 under 20 ms on one core).
 
     .venv/bin/python benchmarks/bench_webhook.py [--seconds 15] [--rate 200] [--evaluator cel-python]
 

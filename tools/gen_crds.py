@@ -14,7 +14,7 @@ rewritten into *structural* schemas the API server accepts:
   a Kubernetes quantity (`int | float | str`), Argo's AnyString (a string, number or boolean) and
   free-form JSON keep any value (`x-kubernetes-preserve-unknown-fields`);
 - required lists, enums, patterns and bounds are left out on purpose: the API server checks shapes
-  only, and the webhook reports every problem at once with its field path (DESIGN.md contract 4).
+  only, and the webhook reports every problem at once with its field path (docs/architecture.md, contract 4).
   Nothing a valid workflow carries is pruned.
 
 Descriptions (what `kubectl explain` shows): Argo fields from tools/crd_docs.yaml (our words),

@@ -7,6 +7,6 @@ load.py (text to documents) -> parse/ (typed objects, problems with paths, the o
 expr/ and templating.py evaluate `{{ }}`; names.py, merge.py, outputs.py and artifact_rules.py are
 shared rules.
 
-Nothing in this package performs I/O or reads a clock (DESIGN.md, contract 1); tests/unit/test_layering.py
+Nothing in this package performs I/O or reads a clock (docs/architecture.md, contract 1); tests/unit/test_layering.py
 keeps it that way.
 """

@@ -1,6 +1,7 @@
 """Where an artifact goes and how it is packed: the rules the executor and the local runner share.
 
-argo-anchor.md §1.4 ("Archive strategy", "Default artifact repository", "Key-only artifacts") and §2.9:
+Argo's archive strategies, default artifact repository, key-only artifacts, and the artifacts it stores
+in node outputs:
 
 * archive strategies: tar+gzip by default (`archive: {tar: {compressionLevel: N}}` sets the level),
   `none` (the file or directory as it is), `zip`;
@@ -166,7 +167,7 @@ class Placement:
 
 
 def place_output(art: dict[str, Any], archive_location: dict[str, Any] | None) -> Placement:
-    """Decide the location of an output artifact (argo-anchor.md §1.4, §2.9)."""
+    """Decide the location of an output artifact."""
     name = art.get("name")
     declared = {k: v for k, v in art.items() if k not in ("from", "fromExpression")}
     kind = location_kind(art)

@@ -1,7 +1,7 @@
 """The one entry point that lint, the webhook and the controller share: check one Argo object.
 
-`check_object(doc, source)` parses, resolves references through `source`, validates (argo-anchor.md §5
-and §5.11) and returns every problem with its field path, never raising on bad input.
+`check_object(doc, source)` parses, resolves references through `source`, validates (workflow/validate/)
+and returns every problem with its field path, never raising on bad input.
 
 `check_objects(docs)` checks several objects at once, references resolving among them (`sluice lint`
 over a directory, the conformance corpus). The dataclasses are the contract the webhook (webhook/) and

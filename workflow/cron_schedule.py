@@ -1,4 +1,4 @@
-"""When a CronWorkflow runs, and what its controller does at a tick (argo-anchor.md §1.7). Pure: the
+"""When a CronWorkflow runs, and what its controller does at a tick. Pure: the
 clock is passed in (`now`), so every policy is tested without waiting (tests/unit/test_cron_schedule.py).
 
 Schedules are robfig/cron's (what Argo uses): five fields, descriptors (`@daily`, ...) and `@every

@@ -1,4 +1,4 @@
-"""Problems as values (DESIGN.md, contract 4): every error and warning carries the field path it is about.
+"""Problems as values (docs/architecture.md, contract 4): every error and warning carries the field path it is about.
 
 Paths are written the way kubectl prints them: `spec.templates[2].dag.tasks[0].dependencies`.
 Nothing here raises: checks append to a `Problems` and the caller decides what to do with the list.

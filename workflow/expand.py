@@ -1,4 +1,4 @@
-"""The expanded object: what a Workflow runs, with every reference resolved (DESIGN.md, "Policies").
+"""The expanded object: what a Workflow runs, with every reference resolved (what policies see: docs/architecture.md).
 
 - `spec` is the effective spec: a workflowTemplateRef joined with the referenced template (Workflow over
   WorkflowTemplate, under the templateReferencing allow-list);

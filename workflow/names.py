@@ -1,4 +1,4 @@
-"""Deterministic names, exactly as Argo computes them (argo-anchor.md §2.3–§2.6; DESIGN.md contract 2).
+"""Deterministic names, exactly as Argo computes them (docs/architecture.md, contract 2).
 
 Everything here is a pure function of strings:
 

@@ -1,6 +1,6 @@
 """What a finished container yields as outputs: one set of rules for the executor and the local runner.
 
-argo-anchor.md §1.3 ("outputs.parameters", "outputs.result") and §1.11 (wait, emissary):
+Argo's rules for `outputs.parameters` and `outputs.result`, and for its `wait` container:
 
 * `outputs.result` is main's stdout with one trailing newline trimmed, then capped to its last 256 KiB
   (Argo trims first, then keeps the tail);
@@ -100,7 +100,7 @@ def output_parameters(declared: Any, read: Callable[[str], bytes]) -> Collected:
     """Fill the file-backed output parameters of a template's `outputs.parameters`.
 
     `read(path)` returns the file's bytes or raises OSError. Each reported parameter keeps the declared
-    fields (`valueFrom`, `globalName`, `description`) and gets `value` (argo-anchor.md §2.9)."""
+    fields (`valueFrom`, `globalName`, `description`) and gets `value`."""
     collected = Collected()
     for param in file_parameters(declared):
         try:

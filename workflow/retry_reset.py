@@ -1,4 +1,4 @@
-"""Retrying a finished workflow: which nodes are kept, reset or dropped (argo-anchor.md `argo retry`).
+"""Retrying a finished workflow: which nodes are kept, reset or dropped (`argo retry`).
 
 Pure (the time is passed in): `reset_for_retry(workflow, now, ...)` returns the workflow to send back and
 the IDs of the dropped pod nodes, whose pods the caller deletes (sluice/commands/retry.py).

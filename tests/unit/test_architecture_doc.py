@@ -41,3 +41,18 @@ def test_the_page_cites_files():
 def test_every_cited_path_exists():
     missing = [p for p in cited_paths() if not (REPO / p).exists()]
     assert not missing, f"docs/architecture.md cites paths that do not exist: {missing}"
+
+
+def test_the_core_cites_only_files_of_the_repository():
+    """The repository explains itself: a `.md` file a module of `workflow/` (or a unit test) cites is one of
+    the repository's (docs/architecture.md, benchmarks/RESULTS.md), not a note kept elsewhere."""
+    ours = {
+        p.name for p in REPO.rglob("*.md") if not {".venv", ".git", "node_modules"} & set(p.parts)
+    }  # a file may also name one of them by its name alone (`CONVENTIONS.md` beside manifests/)
+    outside = []
+    for folder in ("workflow", "tests/unit"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            for cited in re.findall(r"[\w./-]*\w\.md\b", path.read_text()):
+                if not (REPO / cited).is_file() and cited.rsplit("/", 1)[-1] not in ours:
+                    outside.append(f"{path.relative_to(REPO)} cites {cited}")
+    assert not outside, "\n".join(outside)

@@ -1,4 +1,4 @@
-"""The layering rule of DESIGN.md, checked on the source so that it cannot rot.
+"""The layering rule (docs/architecture.md, "Programs around one pure core"), checked on the source so that it cannot rot.
 
 workflow/ is pure: the standard library's I/O, process, network and clock modules are off limits, and so
 are the programs built on top of it. Each program may import the core, never another program.

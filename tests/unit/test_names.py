@@ -1,4 +1,4 @@
-"""Names and IDs against Argo's own test vectors (argo-anchor.md §2.4–§2.6)."""
+"""Names and IDs against Argo's own test vectors."""
 
 from __future__ import annotations
 

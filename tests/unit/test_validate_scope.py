@@ -1,4 +1,4 @@
-"""Variable scoping (argo-anchor.md §5.10): what must resolve, and what must not.
+"""Variable scoping: what must resolve, and what must not.
 
 Each valid case would be a false rejection if it failed; each invalid one names the position that cannot
 see the variable. Cases are whole workflows, checked with check_object.

@@ -1,6 +1,7 @@
 """Admission of Argo v3 spellings with the real core check: allowed with a warning at the path the user
 wrote, errors at that path too, policies see the normalised (v4) form, and the mutating patch never
-rewrites the v3 field (DESIGN.md contract 8; workflow/parse/normalise.py)."""
+rewrites the v3 field (docs/architecture.md, contract 8;
+workflow/parse/normalise.py)."""
 
 from __future__ import annotations
 

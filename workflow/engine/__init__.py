@@ -1,4 +1,4 @@
-"""The engine: `step(workflow, observed, now) -> Decision(status, actions, requeue_after)` (DESIGN.md
+"""The engine: `step(workflow, observed, now) -> Decision(status, actions, requeue_after)` (docs/architecture.md,
 contract 1). Pure: no I/O, no clock; the controller and the local runner are two drivers of it.
 """
 

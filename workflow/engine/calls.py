@@ -1,4 +1,4 @@
-"""What a steps group's step and a DAG's task share when they call a template (argo-anchor.md §1.2):
+"""What a steps group's step and a DAG's task share when they call a template:
 substitution and loop expansion, `when`, artifact arguments taken `from` earlier outputs, Skipped nodes,
 nodes that end in an error before they run, and `continueOn`. steps.py, dag.py and hooks.py use these; each keeps only what differs (where
 a new node hangs in the tree: `link`).

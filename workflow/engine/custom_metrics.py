@@ -1,4 +1,4 @@
-"""Custom metrics from `metrics.prometheus` (argo-anchor.md §1.10) as EmitMetric actions.
+"""Custom metrics from `metrics.prometheus` as EmitMetric actions.
 
 Run once per step, after the tree was executed (operate.py), like Argo's computeMetrics: the phases the
 step started with are compared with the ones it ends with. A node that completed in this step emits its

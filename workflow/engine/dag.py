@@ -1,4 +1,4 @@
-"""DAG templates: tasks with `dependencies` / `depends`, `target`, `failFast` (argo-anchor.md §1.2, §2.5).
+"""DAG templates: tasks with `dependencies` / `depends`, `target`, `failFast`.
 
 A task runs once its dependencies are fulfilled and its `depends` logic holds; otherwise it becomes an
 Omitted node ("omitted: depends condition not met"). Root tasks hang under the DAG node, others under

@@ -1,4 +1,4 @@
-"""executeTemplate: one node of the tree, whatever its template type (argo-anchor.md §1.1–§1.5).
+"""executeTemplate: one node of the tree, whatever its template type.
 
 For a node name, a holder (step, task, hook, exit handler or the entrypoint) and arguments, this resolves
 the template, binds the inputs, then applies in Argo's order: memoization, parallelism, synchronization,

@@ -1,4 +1,4 @@
-"""Exit handlers and lifecycle hooks of steps, tasks and the workflow (argo-anchor.md §1.2).
+"""Exit handlers and lifecycle hooks of steps, tasks and the workflow.
 
 - A step's or task's exit handler (`hooks.exit`, or the deprecated `onExit: <template>`) runs once the
   node completed, as `<node>.onExit`, a child of the node flagged `hooked`. Its arguments may use the

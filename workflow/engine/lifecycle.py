@@ -1,4 +1,4 @@
-"""Objects around a workflow's life (argo-anchor.md §1.6, §1.12, §1.3 workflowMetadata):
+"""Objects around a workflow's life:
 
 - first step: `workflowMetadata` labels/annotations (and `labelsFrom` expressions) patched onto the
   Workflow, PVCs from `volumeClaimTemplates` (`<wf>-<claim>`, listed in `status.persistentVolumeClaims`),

@@ -1,4 +1,4 @@
-"""Synchronization (semaphores and mutexes) as decisions on observed lock state (argo-anchor.md §1.5).
+"""Synchronization (semaphores and mutexes) as decisions on observed lock state.
 
 The engine never grants a lock itself: it proceeds only once the observed lock lists this holder, and
 otherwise asks for it (AcquireLock) and waits with Argo's message. Granting, priority and fairness

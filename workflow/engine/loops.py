@@ -1,4 +1,4 @@
-"""withItems / withParam / withSequence: one step or task becomes N named copies (argo-anchor.md §1.2).
+"""withItems / withParam / withSequence: one step or task becomes N named copies.
 
 Expansion is lazy: names are cheap (`name(i:desc)`), rendering a copy with its `{{item}}` is not, so a
 copy is rendered only when its node has to be created or driven. That keeps a step over a 10,000-item

@@ -1,4 +1,4 @@
-"""Memoization as a decision on an observed cache (argo-anchor.md §1.9).
+"""Memoization as a decision on an observed cache.
 
 A template with `memoize{key, maxAge, cache.configMap.name}` first looks its key up in the observed
 cache: a fresh entry makes the node Succeeded at once with the cached outputs (no pod). Otherwise the

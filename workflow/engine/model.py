@@ -1,4 +1,4 @@
-"""The engine's inputs and outputs as plain data (DESIGN.md contract 1).
+"""The engine's inputs and outputs as plain data (docs/architecture.md, contract 1).
 
 `step(workflow, observed, now) -> Decision(status, actions, requeue_after)`:
 
@@ -117,14 +117,14 @@ class ResumeRequest:
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """Controller settings that change decisions (argo-anchor.md §1.13, §1.14)."""
+    """Controller settings that change decisions."""
 
     pod_name_version: str = "v2"
     instance_id: str = ""
     executor_image: str = "sluice/executor:latest"
     executor_image_pull_policy: str = ""
-    # The executor's containers (init, wait) and main (workflow/engine/pods.py; argo-anchor.md §1.13
-    # `executor`, `mainContainer`, `images`, `artifactRepository`). None: pods.py's defaults.
+    # The executor's containers (init, wait) and main (workflow/engine/pods.py; the
+    # controller ConfigMap's `executor`, `mainContainer`, `images`, `artifactRepository`). None: pods.py's defaults.
     executor_resources: dict[str, Any] | None = None
     executor_security_context: dict[str, Any] | None = None
     main_container: dict[str, Any] | None = None  # strategically merged under every main container
@@ -265,7 +265,7 @@ class SaveCache:
 
 @dataclass(frozen=True, slots=True)
 class EmitMetric:
-    """A custom metric from `metrics.prometheus` (argo-anchor.md §1.10) for the driver's registry, emitted
+    """A custom metric from `metrics.prometheus` for the driver's registry, emitted
     when a node (or the workflow) completes. A real-time gauge is also emitted when it starts, with
     `since` (its start stamp): the driver reports the seconds since then until a final value replaces
     it. Counters add `value`; gauges Set/Add/Sub it; histograms observe it into `buckets`."""

@@ -7,10 +7,9 @@ Pure conversions, used by the controller (controller/) on what its informers hol
   `initContainerStatuses[]` say, with each container's image from the spec (so an image-pull message
   can name it); a pod being deleted (`deletionTimestamp`) is `deleting`. A Pending pod with no waiting
   container takes its message from an Unschedulable `PodScheduled` condition, as Argo's
-  getPendingReason does (argo-anchor.md §2.7), so the node shows why it waits.
+  getPendingReason does, so the node shows why it waits.
 * `task_result_observation(obj)`: a WorkflowTaskResult (named by node ID, outputs and progress at the
-  top level, label `workflows.argoproj.io/report-outputs-completed`) -> `TaskResultObservation`
-  (argo-anchor.md §1.11).
+  top level, label `workflows.argoproj.io/report-outputs-completed`) -> `TaskResultObservation`.
 
 Anything malformed is read as absent rather than raising: these objects come from a cluster the
 controller does not control.

@@ -1,6 +1,6 @@
-"""`step(workflow, observed, now)`: one reconcile of one workflow, as a pure function (DESIGN.md contract 1).
+"""`step(workflow, observed, now)`: one reconcile of one workflow, as a pure function (docs/architecture.md, contract 1).
 
-Order, after Argo's operate (argo-anchor.md §0.1, §2.1):
+Order, after Argo's operate:
 1. a completed workflow is left alone (locks still held are released);
 2. the execution spec (workflowTemplateRef joined and stored), globals, first-step bookkeeping
    (Running, startedAt, labels, pod-name-format annotation), workflow-level locks;

@@ -1,4 +1,4 @@
-"""The pod a leaf node needs, as data (argo-anchor.md §1.11 "Pod object written by the controller", App. A).
+"""The pod a leaf node needs, as data (the pod Argo's controller writes).
 
 Shape: `initContainers: [init, ...user]`, `containers: [wait, main, ...sidecars]`; `init` and `wait` run
 Sluice's executor (`sluice executor init|wait`, executor-sidecar/sluice_executor), the user's command runs
@@ -223,7 +223,7 @@ def archive_location(eng: Engine, tmpl: dict[str, Any], pod_name: str) -> dict[s
     """The template's `archiveLocation` as the executor needs it: the template's own when it names a
     location, else the repository (the workflow's resolved `artifactRepositoryRef`, else the config's)
     with its `keyFormat` resolved to this pod's key prefix; `archiveLogs` from the template, the
-    workflow or the repository (argo-anchor.md §1.4)."""
+    workflow or the repository."""
     op = eng.op
     given = tmpl.get("archiveLocation")
     own: dict[str, Any] = given if isinstance(given, dict) else {}
@@ -263,7 +263,7 @@ EXECUTOR_VOLUMES = frozenset({"var-run-argo", "tmp-dir-argo", "argo-staging", "i
 
 def _mirror_mounts(wait: dict[str, Any], mains: list[dict[str, Any]]) -> None:
     """Main's volume mounts (every member's, for a containerSet) re-mounted read-only into `wait` under
-    /mainctrfs, where it reads outputs written on a volume (argo-anchor.md §1.11 "Mirrored mounts"): a
+    /mainctrfs, where it reads outputs written on a volume (as Argo mirrors them): a
     containerSet member other than `main` can only leave outputs there."""
     for container in mains:
         for mount in container.get("volumeMounts") or ():
@@ -498,7 +498,7 @@ def render_pod(
     for i, sidecar in enumerate(tmpl.get("sidecars") or ()):
         if not isinstance(sidecar, dict):
             continue
-        # under the launcher too: it stops the sidecar once main has exited (argo-anchor.md §1.11)
+        # under the launcher too: it stops the sidecar once main has exited
         sidecar = _wrap(dict(sidecar), config, f"{where}.sidecars[{i}]")
         env = list(sidecar.get("env") or [])
         env.extend(_env({"ARGO_CONTAINER_NAME": sidecar.get("name") or "", **common_env}))

@@ -1,4 +1,4 @@
-"""`progress` ("N/M") of nodes and of the workflow (argo-anchor.md §2.1, §2.3; Argo's progress updater).
+"""`progress` ("N/M") of nodes and of the workflow (Argo's progress updater).
 
 Executable nodes (Pod, Container, HTTP, Plugin, Suspend) count 0/1, and 1/1 once Succeeded, unless the
 node reported its own N/M while running. Every other node sums the executable nodes reachable through

@@ -1,4 +1,5 @@
-"""How an observed pod (and its task result) updates its node (argo-anchor.md §2.2 Pod, §2.7, §1.11).
+"""How an observed pod (and its task result) updates its node (Argo's podReconciliation,
+assessNodeStatus and inferFailedReason).
 
 Pod phase → node phase: Pending → Pending (message: the first waiting container's reason, else the
 pod's message, where observe.py puts the Unschedulable condition), Running → Running (a daemon becomes

@@ -1,4 +1,4 @@
-"""retryStrategy: whether and when a Retry node starts its next attempt (argo-anchor.md §1.2).
+"""retryStrategy: whether and when a Retry node starts its next attempt.
 
 Attempts are children `<name>(0)`, `<name>(1)`, ...; the Retry node ends with its last attempt's phase
 (and outputs on success). Policies: Always, OnFailure (default), OnError, OnTransientError; an

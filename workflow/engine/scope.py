@@ -1,7 +1,7 @@
 """Variables: global parameters, arguments into inputs, step/task outputs into scope, outputs out of scope.
 
 A scope is a flat dict like Argo's: `"steps.a.outputs.result" -> "hi"`, parameter values as strings and
-artifacts as their JSON objects (argo-anchor.md §1.3, §5.10). Substitution and expressions are
+artifacts as their JSON objects. Substitution and expressions are
 workflow.templating / workflow.expr (through subst.py); this module decides what goes in the scope and
 applies Argo's precedence rules.
 """
@@ -286,7 +286,7 @@ def add_node(
     """Argo's buildLocalScope: id, timestamps, ip, status, hostNodeName and outputs under `prefix`.
 
     For a Skipped/Omitted node, `tmpl` (its template) makes its declared output parameters "absent
-    optionals": their `valueFrom.default`, else None (argo-anchor.md §1.3).
+    optionals": their `valueFrom.default`, else None.
     """
     node = last_attempt(op, node)
     if tmpl is not None and node.get("phase") in ("Skipped", "Omitted"):

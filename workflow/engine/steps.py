@@ -1,5 +1,4 @@
-"""Steps templates: groups run one after another, the steps of a group in parallel (argo-anchor.md §1.2,
-§2.4, §2.5).
+"""Steps templates: groups run one after another, the steps of a group in parallel.
 
 Node shape: the Steps node → `P[0]` (StepGroup) → its steps `P[0].s` (or `P[0].s(i:item)` for loops);
 group i+1 hangs under every outbound node of every child of group i. A group fails when a child is

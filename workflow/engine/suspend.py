@@ -1,4 +1,4 @@
-"""Suspend nodes and resume/stop requests (argo-anchor.md §1.1 `suspend`, §1.6 Suspend / Resume).
+"""Suspend nodes and resume/stop requests (`suspend` templates, `argo resume` / `argo stop`).
 
 A Suspend node goes Pending → Running (actively suspended) and ends Succeeded when resumed (by an
 observed ResumeRequest) or when its `duration` has passed since it started; a stop request fails it.

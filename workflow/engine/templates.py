@@ -1,7 +1,7 @@
 """Which template a step, task, hook or exit handler calls, frozen for the life of the run.
 
 Resolution itself is workflow.resolve's (helper of lint and the webhook); the engine adds what a running
-workflow needs (argo-anchor.md §1.8, §2.1):
+workflow needs:
 - a template reached through `templateRef` is stored in `status.storedTemplates`
   (`namespaced/<wft>/<tmpl>` or `cluster/<cwft>/<tmpl>`) the first time and read from there afterwards,
   so editing or deleting the WorkflowTemplate never changes a running workflow; templates called by name

@@ -1,4 +1,4 @@
-"""The expression languages of Argo workflows, owned by the core (DESIGN.md, contract 6).
+"""The expression languages of Argo workflows, owned by the core (docs/architecture.md, contract 6).
 
 * expr-lang, for `{{= }}` tags, `depends`, hooks, retry and other expressions: `compile_expr(src)` gives a
   `Program` with `.run(env, now=...)`, `.names()` and `.paths()`; `expand_scope` turns Argo's flat scope

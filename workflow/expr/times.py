@@ -1,6 +1,6 @@
 """Time in expressions, without a clock: Go's layouts, durations and the methods of time.Time/Duration.
 
-The core never reads the clock (DESIGN.md, contract 7): `now()` returns the time the caller passed to
+The core never reads the clock (docs/architecture.md, contract 7): `now()` returns the time the caller passed to
 `Program.run(..., now=...)`, and fails with a clear message when none was given.
 """
 

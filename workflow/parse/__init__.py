@@ -1,4 +1,4 @@
-"""Parse Argo objects into typed values, reporting every problem with its field path (DESIGN.md, contract 4).
+"""Parse Argo objects into typed values, reporting every problem with its field path (docs/architecture.md, contract 4).
 
     parsed = parse_object(yaml.safe_load(text))
     if parsed.errors: ...            # every problem, e.g. `spec.templates[0].contianer: unknown field "contianer"`

@@ -1,4 +1,4 @@
-"""Template resolution: local templates, templateRef and workflowTemplateRef (argo-anchor.md §1.8).
+"""Template resolution: local templates, templateRef and workflowTemplateRef.
 
 A `Resolver` looks (Cluster)WorkflowTemplates up through a `TemplateSource` once per check, parsing each
 with the strict parser (cached per source object, so an informer's unchanged object is parsed once).
@@ -79,7 +79,7 @@ class Resolution:
 
     `template` is None when it cannot be resolved: then `message` says why (at `problem_field` under the
     holder), `dynamic` marks a reference only known at runtime, `missing` a reference to an object or
-    template that does not exist (a warning at admission, DESIGN.md contract 8).
+    template that does not exist (a warning at admission, docs/architecture.md, contract 8).
     """
 
     template: dict[str, Any] | None = None

@@ -1,8 +1,8 @@
-"""The controller's workflowRestrictions.templateReferencing (argo-anchor.md §1.6 and §5.11).
+"""The controller's workflowRestrictions.templateReferencing.
 
 In Strict or Secure mode only Workflows that reference a (Cluster)WorkflowTemplate run, and the user's
 Workflow may set only an allow-list of spec fields: everything else belongs to the administrator's
-template. Two 2026 advisories were exactly this gap (users-and-perf.md, item 19):
+template. Two 2026 advisories were exactly this gap:
 
 - GHSA-3wf5-g532-rcrr / CVE-2026-31892: `podSpecPatch` on the Workflow overrode the template's pod;
 - GHSA-3775-99mw-8rp4: after a deny-list fix, `hostNetwork`, `serviceAccountName` and `securityContext`

@@ -1,4 +1,4 @@
-"""Artifacts and their storage drivers (argo-anchor.md §1.4): s3, gcs, azure, oss, hdfs, artifactory,
+"""Artifacts and their storage drivers: s3, gcs, azure, oss, hdfs, artifactory,
 http, git, raw and plugin, plus archive strategies, artifact GC and artifact repositories."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`status.compressedNodes`: the nodes map as base64 of gzip'ed JSON (argo-anchor.md §2.10).
+"""`status.compressedNodes`: the nodes map as base64 of gzip'ed JSON.
 
 Pure: zlib does the gzip framing (no clock: the header's mtime is 0, so encoding is deterministic).
 """

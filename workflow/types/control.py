@@ -1,4 +1,4 @@
-"""Control-flow building blocks shared by steps, DAG tasks and templates (argo-anchor.md §1.2)."""
+"""Control-flow building blocks shared by steps, DAG tasks and templates."""
 
 from __future__ import annotations
 

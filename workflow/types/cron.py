@@ -1,4 +1,4 @@
-"""CronWorkflow (argo-anchor.md §1.7)."""
+"""CronWorkflow."""
 
 from __future__ import annotations
 

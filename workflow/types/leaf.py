@@ -1,4 +1,4 @@
-"""Leaf template bodies: script, resource, suspend, containerSet, http, data (argo-anchor.md §1.1)."""
+"""Leaf template bodies: script, resource, suspend, containerSet, http, data."""
 
 from __future__ import annotations
 

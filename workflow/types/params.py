@@ -1,4 +1,4 @@
-"""Parameters, arguments, inputs and outputs (argo-anchor.md §1.3)."""
+"""Parameters, arguments, inputs and outputs."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""WorkflowSpec: the body shared by Workflow, WorkflowTemplate, ClusterWorkflowTemplate and CronWorkflow
-(argo-anchor.md §1.12)."""
+"""WorkflowSpec: the body shared by Workflow, WorkflowTemplate, ClusterWorkflowTemplate and CronWorkflow."""
 
 from __future__ import annotations
 

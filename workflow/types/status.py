@@ -1,4 +1,4 @@
-"""Workflow status as Argo writes it (argo-anchor.md §2): WorkflowStatus, NodeStatus and their parts.
+"""Workflow status as Argo writes it: WorkflowStatus, NodeStatus and their parts.
 
 Times are RFC 3339 strings, exactly as on the wire (Argo writes `null` for an unset time, which parses
 as None). Nodes are keyed by node ID.

@@ -1,4 +1,4 @@
-"""Synchronization (semaphores and mutexes), memoization and custom metrics (argo-anchor.md §1.5, §1.9, §1.10)."""
+"""Synchronization (semaphores and mutexes), memoization and custom metrics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Template and the two composite bodies that call other templates: steps and DAG (argo-anchor.md §1.1)."""
+"""Template and the two composite bodies that call other templates: steps and DAG."""
 
 from __future__ import annotations
 

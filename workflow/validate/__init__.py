@@ -1,4 +1,4 @@
-"""Argo's validation rules (argo-anchor.md §5), on the normalised document (workflow/parse/normalise.py:
+"""Argo's validation rules, on the normalised document (workflow/parse/normalise.py:
 Argo v3 fields already upgraded; problems point back at what the user wrote), collecting every problem.
 
 Entry point: `workflow.validate.object.validate_object`; `workflow.check.check_object` is the facade.

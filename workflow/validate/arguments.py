@@ -1,4 +1,4 @@
-"""Arguments and inputs (argo-anchor.md §5.2, the inputs part of §5.4, and ProcessArgs' "was not supplied")."""
+"""Arguments and inputs (and ProcessArgs' "was not supplied")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Artifact locations, pod-level resources and synchronization: the small structural checks that
-several places share (argo-anchor.md §5.1, §5.4; CRD rules of §4.4)."""
+several places share (and the CRD's rules for them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CronWorkflow checks (argo-anchor.md §1.7, §5.1): schedules, timezone, policies, when and stopStrategy."""
+"""CronWorkflow checks: schedules, timezone, policies, when and stopStrategy."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ),
     ("day of week", 0, 6, {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}),
 )
-# The CRD's pattern for `schedules` items (argo-anchor.md §4.4).
+# The CRD's pattern for `schedules` items.
 CRD_PATTERN = re.compile(
     r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every\s+([0-9]+(ns|us|µs|ms|s|m|h))+"
     r"|([A-Za-z0-9*,/?-]+\s+){4}[A-Za-z0-9*,/?-]+)$"

@@ -1,4 +1,4 @@
-"""DAG templates (argo-anchor.md §5.8).
+"""DAG templates.
 
 Scope: a task sees only its ancestors (its transitive depends/dependencies), which is what the DAG
 resolves at runtime; Argo's validation lets a non-ancestor through and the workflow fails mid-run, so we

@@ -1,4 +1,4 @@
-"""Leaf templates: container, containerSet, script, resource, data, http, plugin, suspend (argo-anchor.md §5.5)."""
+"""Leaf templates: container, containerSet, script, resource, data, http, plugin, suspend."""
 
 from __future__ import annotations
 

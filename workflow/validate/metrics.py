@@ -1,4 +1,4 @@
-"""Custom Prometheus metrics (argo-anchor.md §1.10, §5.4 and the CRD limits of §4.4)."""
+"""Custom Prometheus metrics (and the CRD's limits)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Object-level validation (argo-anchor.md §5.1 and §5.11): one Workflow, (Cluster)WorkflowTemplate or
+"""Object-level validation: one Workflow, (Cluster)WorkflowTemplate or
 CronWorkflow, with every template it holds or reaches."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Template outputs (argo-anchor.md §5.9: validateOutputs, validateOutputParameter)."""
+"""Template outputs (Argo's validateOutputs, validateOutputParameter)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Spec-level fields that are not templates (argo-anchor.md §5.1, §5.11 and the CRD rules of §4.4)."""
+"""Spec-level fields that are not templates (and the CRD's rules for them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Steps templates (argo-anchor.md §5.7).
+"""Steps templates.
 
 Scope: a step sees the steps of earlier groups (document order), never a later step nor a sibling of its
 own group (siblings run in parallel, so their outputs cannot be resolved yet: Argo's validation lets

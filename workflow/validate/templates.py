@@ -1,4 +1,4 @@
-"""Template references and per-template checks (argo-anchor.md §5.3, §5.4, §5.6).
+"""Template references and per-template checks.
 
 `call` checks one holder (step, task, hook, exit handler, entrypoint): that its reference resolves,
 that its arguments supply the template's inputs, and validates the template it reaches (once per check).

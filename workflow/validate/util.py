@@ -29,7 +29,7 @@ PARAM_NAME_MSG = (
 )
 # A value that is one simple tag, e.g. `{{inputs.parameters.x}}` (validate.go paramRegex).
 PARAM_TAG_RE = re.compile(r"\{\{[-a-zA-Z0-9]+(\.[-a-zA-Z0-9_]+)*\}\}")
-# Memoization keys (argo-anchor.md §5.11).
+# Memoization keys.
 CACHE_KEY_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 # Prometheus metric names and label keys (no ':').
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

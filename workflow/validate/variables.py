@@ -1,4 +1,4 @@
-"""Which `{{simple tags}}` resolve where: Argo's scoping rules (argo-anchor.md §5.10).
+"""Which `{{simple tags}}` resolve where: Argo's scoping rules.
 
 A `Scope` answers "does this tag resolve here?" without copying sets per step or task: the globals are
 shared, a template adds its own keys, loops add items, and steps/tasks are `Producer`s whose visibility

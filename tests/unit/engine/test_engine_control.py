@@ -1,4 +1,4 @@
-"""Exit handlers, hooks, suspend/resume, shutdown, deadlines, spec.suspend (argo-anchor.md §1.2, §1.6)."""
+"""Exit handlers, hooks, suspend/resume, shutdown, deadlines, spec.suspend."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DAG: dependencies, depends, Omitted branches, targets, failFast, TaskGroups (argo-anchor.md §1.2, §2.5)."""
+"""DAG: dependencies, depends, Omitted branches, targets, failFast, TaskGroups."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""retryStrategy: attempts as children, limit, policies, backoff as a requeue, expression (argo-anchor.md §1.2)."""
+"""retryStrategy: attempts as children, limit, policies, backoff as a requeue, expression."""
 
 from __future__ import annotations
 

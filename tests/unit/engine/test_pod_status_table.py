@@ -2,8 +2,8 @@
 
 Each row drives the public engine (`workflow.engine.step`) on a one-pod workflow: the pod the engine asks
 for is replaced by the row's observations in order (time moving between them as the row says), and the
-node is compared after the last one. The rules are Argo's (argo-anchor.md §1.11 "Exit-code and phase
-mapping", §2.2, §2.7; inferFailedReason, assessNodeStatus, podReconciliation), implemented in
+node is compared after the last one. The rules are Argo's (its exit-code and phase mapping,
+inferFailedReason, assessNodeStatus, podReconciliation), implemented in
 workflow/engine/reconcile.py.
 """
 

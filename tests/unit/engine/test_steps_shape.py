@@ -1,4 +1,4 @@
-"""Steps: node names, IDs, types, edges and phases against Argo's worked example (argo-anchor.md §2.5)."""
+"""Steps: node names, IDs, types, edges and phases against Argo's worked example."""
 
 from __future__ import annotations
 
