@@ -170,7 +170,8 @@ class CronLoop:
             self.policy_triggered.inc(name=name, namespace=ns or "", concurrency_policy=policy)
         status = p.status
         if p.create is not None:
-            status = await self._create(key, p.create, status)
+            last = (cron.get("status") or {}).get("lastScheduledTime")
+            status = await self._create(key, p.create, status, last)
         for child in p.delete:
             await self._ignore_missing(self.rest.delete(ARGO, "Workflow", ns, child))
             log.info(
@@ -185,7 +186,10 @@ class CronLoop:
             self._wrote(await self.rest.merge_patch(ARGO, "CronWorkflow", ns, name, patch))
             log.info("cron workflow stopped by its stopStrategy", extra={"cronworkflow": key})
 
-    async def _create(self, key: str, child: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+    async def _create(
+        self, key: str, child: dict[str, Any], status: dict[str, Any], last: str | None
+    ) -> dict[str, Any]:
+        """Create the child; the status to write says what happened (`last`: lastScheduledTime before)."""
         status = dict(status)
         child_name = child["metadata"]["name"]
         try:
@@ -203,6 +207,10 @@ class CronLoop:
             message = f"Failed to submit Workflow: {exc.message}" + (f" ({causes})" if causes else "")
             log.warning("cron workflow child refused", extra={"cronworkflow": key, "error": message[:300]})
             status["active"] = [r for r in status.get("active") or [] if r.get("name") != child_name]
+            if last is None:  # nothing ran: lastScheduledTime stays the last run's
+                status.pop("lastScheduledTime", None)
+            else:
+                status["lastScheduledTime"] = last
             set_condition(status, SUBMISSION_ERROR, message)
             return status
         status["active"] = [

@@ -1,7 +1,9 @@
 """`sluice suspend|stop|terminate NAME...` and the cluster side of `sluice resume`.
 
 suspend sets `spec.suspend`; stop and terminate set `spec.shutdown` to Stop / Terminate (Argo: stop
-still runs exit handlers, terminate does not); the controller acts on them.
+still runs exit handlers, terminate does not); the controller acts on them. As `argo stop`, `stop
+--node-field-selector SEL [--message M]` instead fails the waiting suspend nodes SEL picks, with M as
+their message (what `resume --stop` does); `--message` alone changes nothing.
 
 `resume` on a cluster uses Argo's own mechanism, since the controller reads no separate resume request
 (controller/ on main): `spec.suspend` is cleared if set, and each waiting Suspend node (or the one named
@@ -34,12 +36,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for verb, (text, patch) in SPEC_VERBS.items():
         p = subparsers.add_parser(verb, help=text)
         p.add_argument("names", nargs="+", metavar="NAME")
+        if verb == "stop":
+            p.add_argument(
+                "--node-field-selector",
+                help="fail only the waiting suspend nodes matching (e.g. displayName=gate)",
+            )
+            p.add_argument(
+                "--message", default="", help="the message of the nodes --node-field-selector fails"
+            )
         add_cluster_args(p)
         p.set_defaults(
             run=lambda args, verb=verb, patch=patch: run_verb(
-                verb, args, lambda c: patch_spec(c, args.names, patch, verb)
+                verb, args, lambda c: control(c, args, patch, verb)
             )
         )
+
+
+async def control(cluster: Cluster, args: argparse.Namespace, patch: dict[str, Any], verb: str) -> int:
+    selector = getattr(args, "node_field_selector", None)
+    if not selector:
+        if getattr(args, "message", ""):
+            print(f"sluice {verb}: --message is recorded only with --node-field-selector", file=sys.stderr)
+        return await patch_spec(cluster, args.names, patch, verb)
+    code = EXIT_OK
+    for name in args.names:
+        one = argparse.Namespace(
+            name=name, node=None, node_field_selector=selector, parameter=[], message=args.message, stop=True
+        )
+        code = max(code, await resume_cluster(cluster, one))
+    return code
 
 
 async def patch_spec(cluster: Cluster, names: list[str], patch: dict[str, Any], verb: str) -> int:

@@ -1,7 +1,7 @@
 """`sluice list`: the workflows of a namespace (or all), filtered as `argo list` filters them.
 
 sluice list [-n NS | -A] [--running | --completed] [--status PHASE[,PHASE]] [-l SELECTOR]
-            [--older 1h] [--since 10m] [-o wide|name|json|yaml]
+            [--prefix NAME-PREFIX] [--older 1h] [--since 10m] [-o wide|name|json|yaml]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     state.add_argument("--completed", action="store_true", help="only Succeeded, Failed and Error workflows")
     p.add_argument("--status", "--phase", dest="status", help="only these phases (comma-separated)")
     p.add_argument("-l", "--selector", help="label selector (as kubectl's)")
+    p.add_argument("--prefix", help="only workflows whose name starts with this")
     p.add_argument("--older", help="only workflows finished more than this long ago (e.g. 1h, 2d)")
     p.add_argument("--since", help="only workflows created less than this long ago (e.g. 10m)")
     p.add_argument("-o", "--output", choices=["wide", "name", "json", "yaml"])
@@ -82,9 +83,12 @@ def select(workflows: list[dict[str, Any]], args: argparse.Namespace, now: float
         since = parse_age(args.since) if args.since else None
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
+    prefix = getattr(args, "prefix", None) or ""
     out = []
     for wf in workflows:
         if phases is not None and phase(wf) not in phases:
+            continue
+        if not (wf.get("metadata") or {}).get("name", "").startswith(prefix):
             continue
         if older is not None:
             finished = stamp((wf.get("status") or {}).get("finishedAt"))

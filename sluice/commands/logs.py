@@ -1,11 +1,14 @@
 """`sluice logs NAME [NODE]`: the logs of a workflow's pods (all of them, or one node's), as `argo logs`.
 
     sluice logs NAME [NODE] [-n NS] [-c CONTAINER] [-f] [--since 10m] [--tail N] [--timestamps]
+                [--grep REGEXP]
 
 Pods are found by the label the controller sets (`workflows.argoproj.io/workflow=NAME`), a node by its
 pod's `workflows.argoproj.io/node-id|node-name` annotations (ID, name or display name given). Lines are
 prefixed with the pod's node (display) name when several pods are shown. With `-f` new pods are picked
 up until the workflow ends; every request is bounded (a read timeout, no unbounded buffering).
+`--grep` keeps the lines a regular expression matches anywhere (Go's RE2 syntax, as `argo logs --grep`;
+workflow/expr/regex.py), `--local` runs included.
 """
 
 from __future__ import annotations
@@ -37,9 +40,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--since", help="only lines newer than this (e.g. 10m, 1h)")
     p.add_argument("--tail", type=int, help="only the last N lines of each pod")
     p.add_argument("--timestamps", action="store_true", help="prefix each line with its time")
+    p.add_argument("--grep", metavar="REGEXP", help="only lines this regular expression matches (RE2)")
     p.add_argument("--local", action="store_true", help="a run of `sluice run` on this machine")
     add_cluster_args(p)
     p.set_defaults(run=run)
+
+
+def line_filter(pattern: str | None) -> Callable[[str], bool] | None:
+    """`--grep`: a test for each line, or None to keep them all; a bad pattern is a usage error."""
+    if not pattern:
+        return None
+    from workflow.expr.errors import ExprRuntimeError  # noqa: PLC0415
+    from workflow.expr.regex import go_regex  # noqa: PLC0415
+
+    try:
+        return go_regex(pattern).matches
+    except ExprRuntimeError as exc:
+        raise CliError(f"--grep: {exc}", EXIT_USAGE) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,6 +75,7 @@ def logs_local(args: argparse.Namespace) -> int:
         raise CliError(
             "--local shows finished output: -f, --since and --timestamps need a cluster", EXIT_USAGE
         )
+    keep = line_filter(args.grep)
     found = pod_logs(load(args.name), args.node, args.container)
     if not found and args.node is not None:
         raise CliError(f"local run {args.name} has no output for node {args.node!r}", EXIT_NOT_FOUND)
@@ -68,6 +86,8 @@ def logs_local(args: argparse.Namespace) -> int:
             lines = deque(fh, maxlen=args.tail) if args.tail is not None else fh
             for line in lines:
                 line = line.rstrip("\n")
+                if keep is not None and not keep(line):
+                    continue
                 sys.stdout.write(f"{line}\n" if args.node is not None else f"{label}: {line}\n")
     return EXIT_OK
 
@@ -138,6 +158,8 @@ async def _stream(
         try:
             async for raw in resp.content:
                 line = raw.decode("utf-8", "replace").rstrip("\n")
+                if args.keep is not None and not args.keep(line):
+                    continue
                 if emit is not None:
                     emit(prefix or name, line)
                     continue
@@ -174,9 +196,10 @@ async def print_logs(
     tail: int | None = None,
     timestamps: bool = False,
     emit: Emit | None = None,
+    grep: str | None = None,
 ) -> int:
     """`emit(label, line)` receives the lines instead of stdout (the web UI, sluice/ui/sources.py)."""
-    args = argparse.Namespace(container=container, tail=tail, timestamps=timestamps)
+    args = argparse.Namespace(container=container, tail=tail, timestamps=timestamps, keep=line_filter(grep))
     from sluice.output import DONE, parse_age, phase, with_nodes  # noqa: PLC0415
 
     try:
@@ -221,4 +244,5 @@ async def logs(cluster: Cluster, args: argparse.Namespace) -> int:
         follow=args.follow,
         tail=args.tail,
         timestamps=args.timestamps,
+        grep=args.grep,
     )

@@ -12,6 +12,8 @@ exits 0 only if every workflow Succeeded (sluice/cli.py lists the exit codes).
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import yaml
 from sluice.cli import EXIT_OK, EXIT_USAGE
 from sluice.cluster import ARGO, CliError, Cluster, add_cluster_args, parse_parameters, run_verb
 
+LOG_DRAIN_SECONDS = 60.0  # after completion, for the last lines of pods that just ended
 FROM_KINDS = {
     "workflowtemplate": "WorkflowTemplate",
     "wftmpl": "WorkflowTemplate",
@@ -59,7 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--wait", action="store_true", help="wait for completion; exit code follows the phase"
     )
     follow.add_argument("--watch", action="store_true", help="draw the tree until completion")
-    p.add_argument("--log", action="store_true", help="print the logs of every pod once it completes")
+    p.add_argument(
+        "--log", action="store_true", help="follow the logs of every pod until the workflow completes"
+    )
     p.add_argument("--timeout", type=float, help="seconds --wait/--watch waits at most (exit 1 after)")
     add_cluster_args(p)
     p.set_defaults(run=run)
@@ -235,9 +240,12 @@ async def submit(cluster: Cluster, args: argparse.Namespace) -> int:
     code = EXIT_OK
     for wf in created:
         name = wf["metadata"]["name"]
+        logging = asyncio.create_task(_follow_logs(cluster, name)) if args.log else None
         done = await until_done(
             cluster, name, timeout=args.timeout, on_change=TreeView() if args.watch else None
         )
+        if logging is not None:
+            await _finish(logging, LOG_DRAIN_SECONDS if done is not None else 0.0)
         if done is None:
             print(f"sluice submit: {name} still running after {args.timeout:g}s", file=sys.stderr)
             code = max(code, 1)
@@ -247,9 +255,21 @@ async def submit(cluster: Cluster, args: argparse.Namespace) -> int:
                 f"{name} {done['status'].get('phase')}"
                 + (f": {done['status']['message']}" if done["status"].get("message") else "")
             )
-        if args.log:
-            from sluice.commands.logs import print_logs  # noqa: PLC0415
-
-            await print_logs(cluster, name, None, container="main", since=None, follow=False)
         code = max(code, exit_code(done))
     return code
+
+
+async def _follow_logs(cluster: Cluster, name: str) -> None:
+    """`--log`: every pod's main container, followed while the workflow runs (pods may be gone after)."""
+    from sluice.commands.logs import print_logs  # noqa: PLC0415
+
+    await print_logs(cluster, name, None, container="main", since=None, follow=True)
+
+
+async def _finish(task: asyncio.Task[None], seconds: float) -> None:
+    """Let the log streams of finished pods drain for up to `seconds`, then stop them."""
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -84,10 +84,9 @@ def kubectl(kubeconfig: Path):
     return kubectl_for(kubeconfig)
 
 
-@pytest.fixture(scope="session")
-def namespace(kubectl) -> str:
-    """A fresh namespace for this test session, deleted afterwards."""
-    name = f"sluice-e2e-{uuid.uuid4().hex[:8]}"
+def fresh_namespace(kubectl, prefix: str):
+    """A new namespace `<prefix>-<random>` whose default service account exists (yielded), deleted after."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     kubectl("create", "namespace", name)
     # Pods need the namespace's default service account, which the controller manager creates.
     kubectl(
@@ -100,6 +99,12 @@ def namespace(kubectl) -> str:
     )
     yield name
     kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="session")
+def namespace(kubectl) -> str:
+    """A fresh namespace for this test session, deleted afterwards."""
+    yield from fresh_namespace(kubectl, "sluice-e2e")
 
 
 @pytest.fixture(scope="session", autouse=True)

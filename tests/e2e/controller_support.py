@@ -8,6 +8,7 @@ of an installed controller; its health/metrics server listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -146,6 +147,18 @@ class LocalController:
                 self.kill()
         self.log.close()
         return self.proc.returncode
+
+
+@contextlib.contextmanager
+def running_controller(kubeconfig: Path, namespace: str, instance_id: str, log_dir: Path, **options: Any):
+    """A LocalController, ready and leading; stopped after, and it must exit 0 on SIGTERM."""
+    ctl = LocalController(kubeconfig, namespace, instance_id, log_dir, **options)
+    try:
+        ctl.wait_ready()
+        yield ctl
+    finally:
+        code = ctl.stop()
+        assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"
 
 
 def grant_executor(kubectl, namespace: str, account: str = "default") -> None:

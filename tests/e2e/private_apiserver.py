@@ -3,8 +3,9 @@ the shared cluster's: other CRDs (e.g. manifests/overlays/argo-crds, without sta
 one the test may stop and start.
 
 Both listen on 127.0.0.1 only, on free ports, with their data in the test's temporary directory. The
-API server makes its own self-signed serving certificate; clients authenticate with a static token in
-`system:masters`. No controller manager, scheduler or kubelet: objects are stored and served, nothing
+API server makes its own self-signed serving certificate; clients authenticate with static tokens:
+`kubeconfig` is an admin (`system:masters`), `kubeconfig_for(user)` one of the `users` named at
+construction, who may do only what the test grants them with RBAC. No controller manager, scheduler or kubelet: objects are stored and served, nothing
 runs them. The binaries are the ones cluster/up.sh installs (`$SLUICE_CLUSTER_DIR/bin`), or on PATH.
 Starting takes a few seconds and ~300 MB.
 """
@@ -40,11 +41,12 @@ def binary(name: str) -> str:
 
 
 class PrivateApiServer:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, users: tuple[str, ...] = ()) -> None:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.token = secrets.token_hex(16)
+        self.tokens = {user: secrets.token_hex(16) for user in users}
         self.kubeconfig = self.dir / "kubeconfig"
         self.procs: list[subprocess.Popen] = []
         self.logs: list = []
@@ -82,7 +84,10 @@ class PrivateApiServer:
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         )
-        (self.dir / "tokens.csv").write_text(f"{self.token},e2e-admin,e2e-admin,system:masters\n")
+        (self.dir / "tokens.csv").write_text(
+            f"{self.token},e2e-admin,e2e-admin,system:masters\n"
+            + "".join(f"{token},{user},{user}\n" for user, token in self.tokens.items())
+        )
         self._spawn(
             "kube-apiserver",
             [
@@ -105,7 +110,7 @@ class PrivateApiServer:
         self._wait_ready(timeout)
         return self
 
-    def _write_kubeconfig(self) -> None:
+    def _write_kubeconfig(self, path: Path | None = None, token: str | None = None) -> Path:
         server = f"https://127.0.0.1:{self.port}"
         doc = {
             "apiVersion": "v1",
@@ -113,11 +118,16 @@ class PrivateApiServer:
             "clusters": [
                 {"name": "private", "cluster": {"server": server, "insecure-skip-tls-verify": True}}
             ],
-            "users": [{"name": "admin", "user": {"token": self.token}}],
-            "contexts": [{"name": "private", "context": {"cluster": "private", "user": "admin"}}],
+            "users": [{"name": "user", "user": {"token": token or self.token}}],
+            "contexts": [{"name": "private", "context": {"cluster": "private", "user": "user"}}],
             "current-context": "private",
         }
-        self.kubeconfig.write_text(yaml.safe_dump(doc))
+        path = path or self.kubeconfig
+        path.write_text(yaml.safe_dump(doc))
+        return path
+
+    def kubeconfig_for(self, user: str) -> Path:
+        return self._write_kubeconfig(self.dir / f"kubeconfig-{user}", self.tokens[user])
 
     def _wait_ready(self, timeout: float) -> None:
         context = ssl.create_default_context()

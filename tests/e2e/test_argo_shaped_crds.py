@@ -4,7 +4,8 @@ for clusters shared with Argo's own controller).
 A private kube-apiserver (tests/e2e/private_apiserver.py) serves the overlay's CRDs, so the shared
 cluster keeps its own. There `.../status` answers 404 while the object exists, and writers fall back
 to the object itself (kube/rest.py): `sluice resume` of an approval gate, and the controller's
-CronWorkflow loop (controller/cron.py), run here in-process on an injected clock.
+CronWorkflow loop (controller/cron.py), run here in-process on an injected clock. The same server shows
+the loop's SubmissionError: a controller that may not create Workflows is refused, and says so.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from .conftest import REPO, kubectl_for
 from .private_apiserver import PrivateApiServer
 
 NS = "argo-shaped"
+NO_CREATE = "cron-no-create"  # a user who may run CronWorkflows but not create Workflows
 
 
 @pytest.fixture(scope="module")
 def private(tmp_path_factory):
-    server = PrivateApiServer(tmp_path_factory.mktemp("apiserver")).start()
+    server = PrivateApiServer(tmp_path_factory.mktemp("apiserver"), users=(NO_CREATE,)).start()
     try:
         kubectl = kubectl_for(server.kubeconfig)
         rendered = kubectl("kustomize", str(REPO / "manifests" / "overlays" / "argo-crds"), timeout=120)
@@ -120,10 +122,8 @@ def test_the_cron_loop_creates_the_child_and_writes_status_with_the_object(priva
             "workflowSpec": {"entrypoint": "main", "templates": [{"name": "main", "suspend": {}}]},
         },
     }
-    stored = json.loads(kubectl("create", "-o", "json", "-f", "-", input=json.dumps(cron)))
-    created = datetime.fromisoformat(stored["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
-    hit = created.replace(second=0) + timedelta(minutes=1)
-    asyncio.run(_reconcile_once(server.kubeconfig, stored, hit + timedelta(seconds=5)))
+    hit = _create_cron(kubectl, cron)
+    asyncio.run(_reconcile_once(server.kubeconfig, "every-minute", hit + timedelta(seconds=5)))
 
     child = json.loads(
         kubectl("get", "workflow", f"every-minute-{int(hit.timestamp())}", "-n", NS, "-o", "json")
@@ -137,7 +137,83 @@ def test_the_cron_loop_creates_the_child_and_writes_status_with_the_object(priva
     assert status["phase"] == "Active" and status["succeeded"] == 0
 
 
-async def _reconcile_once(kubeconfig, cron: dict, now: datetime) -> None:
+def test_a_refused_child_is_the_submission_error_condition(private):
+    server, kubectl = private
+    rules = [
+        {
+            "apiGroups": ["argoproj.io"],
+            "resources": ["cronworkflows", "cronworkflows/status"],
+            "verbs": ["*"],
+        },
+        {"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["get", "list", "watch"]},
+    ]
+    kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {
+                        "apiVersion": "rbac.authorization.k8s.io/v1",
+                        "kind": "Role",
+                        "metadata": {"name": NO_CREATE, "namespace": NS},
+                        "rules": rules,
+                    },
+                    {
+                        "apiVersion": "rbac.authorization.k8s.io/v1",
+                        "kind": "RoleBinding",
+                        "metadata": {"name": NO_CREATE, "namespace": NS},
+                        "roleRef": {
+                            "apiGroup": "rbac.authorization.k8s.io",
+                            "kind": "Role",
+                            "name": NO_CREATE,
+                        },
+                        "subjects": [
+                            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": NO_CREATE}
+                        ],
+                    },
+                ],
+            }
+        ),
+    )
+    cron = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "CronWorkflow",
+        "metadata": {"name": "refused", "namespace": NS},
+        "spec": {
+            "schedules": ["* * * * *"],
+            "workflowSpec": {"entrypoint": "main", "templates": [{"name": "main", "suspend": {}}]},
+        },
+    }
+    hit = _create_cron(kubectl, cron)
+    asyncio.run(_reconcile_once(server.kubeconfig_for(NO_CREATE), "refused", hit + timedelta(seconds=5)))
+
+    assert (
+        kubectl(
+            "get", "workflows", "-n", NS, "-l", "workflows.argoproj.io/cron-workflow=refused", "-o", "name"
+        )
+        == ""
+    )
+    status = json.loads(kubectl("get", "cronworkflow", "refused", "-n", NS, "-o", "json"))["status"]
+    (condition,) = status["conditions"]
+    assert condition["type"] == "SubmissionError" and condition["status"] == "True"
+    assert (
+        condition["message"].startswith("Failed to submit Workflow: ") and "forbidden" in condition["message"]
+    )
+    assert status["active"] == [] and "lastScheduledTime" not in status  # nothing ran
+
+
+def _create_cron(kubectl, cron: dict) -> datetime:
+    """Create `cron`; its first schedule hit (`* * * * *`: the next minute after it was created)."""
+    stored = json.loads(kubectl("create", "-o", "json", "-f", "-", input=json.dumps(cron)))
+    created = datetime.fromisoformat(stored["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
+    return created.replace(second=0) + timedelta(minutes=1)
+
+
+async def _reconcile_once(kubeconfig, name: str, now: datetime) -> None:
     from controller.cron import CronLoop
     from controller.reconciler import Templates
     from kube.client import api_client
@@ -146,10 +222,11 @@ async def _reconcile_once(kubeconfig, cron: dict, now: datetime) -> None:
 
     api = await api_client(str(kubeconfig))
     try:
-        loop = CronLoop(Rest(api), Store(), Templates(Store(), Store()), now=lambda: now)
-        loop.crons.apply("ADDED", cron)
+        rest = Rest(api)
+        loop = CronLoop(rest, Store(), Templates(Store(), Store()), now=lambda: now)
+        loop.crons.apply("ADDED", await rest.get("argoproj.io/v1alpha1", "CronWorkflow", NS, name))
         key = await loop.queue.get()  # as a worker takes it
-        assert key == f"{NS}/every-minute"
+        assert key == f"{NS}/{name}"
         await loop.reconcile(key)
         loop.queue.done(key)
         # the loop sleeps until the next hit (55 s after `now`), not polling

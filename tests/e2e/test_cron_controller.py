@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from .controller_support import INSTANCE_LABEL, LocalController, eventually
+from .controller_support import INSTANCE_LABEL, eventually, running_controller
 
 LABEL_CRON = "workflows.argoproj.io/cron-workflow"
 SLACK = 150  # seconds past a hit that a loaded machine may need to show it
@@ -29,13 +29,8 @@ SLACK = 150  # seconds past a hit that a loaded machine may need to show it
 @pytest.fixture
 def controller(kubeconfig, namespace, tmp_path):
     instance = f"e2e-cron-{uuid.uuid4().hex[:6]}"
-    ctl = LocalController(kubeconfig, namespace, instance, tmp_path)
-    try:
-        ctl.wait_ready()
+    with running_controller(kubeconfig, namespace, instance, tmp_path) as ctl:
         yield ctl, instance
-    finally:
-        code = ctl.stop()
-        assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"
 
 
 def cron_workflow(name: str, instance: str, seconds: int, **spec) -> dict:

@@ -1,7 +1,7 @@
 """`sluice ui` on a cluster: a real `sluice ui` process with a ServiceAccount's own kubeconfig (its RBAC,
 the roles the project ships: manifests/base/rbac-users.yaml), against the real kube-apiserver.
 
-As in tests/e2e/test_cli.py (whose helpers are reused), no controller runs these workflows: the test
+As in tests/e2e/cli/ (whose helpers are reused), no controller runs these workflows: the test
 writes the statuses a controller would, so what is shown is what the UI reads, watches and sends.
 """
 
@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.test_cli import (
+from tests.e2e.cli.support import (
     INSTANCE,
-    _service_account_kubeconfig,
     get,
+    service_account_kubeconfig,
     set_status,
     suspended_at_gate,
     workflow_file,
@@ -50,10 +50,10 @@ def ns(kubectl):
 def accounts(kubectl, kubeconfig, ns, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui-accounts")
     return {
-        "viewer": _service_account_kubeconfig(
+        "viewer": service_account_kubeconfig(
             kubectl, kubeconfig, ns, "viewer", SHIPPED["sluice-workflows-view"] + POD_LOGS, tmp / "viewer"
         ),
-        "approver": _service_account_kubeconfig(
+        "approver": service_account_kubeconfig(
             kubectl, kubeconfig, ns, "approver", SHIPPED["sluice-workflows-approve"], tmp / "approver"
         ),
     }
@@ -238,7 +238,7 @@ def test_an_admin_stops_terminates_retries_and_resubmits_from_the_ui(kubectl, ku
         + SHIPPED["sluice-workflows-approve"]
         + [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "delete"]}]
     )
-    admin = _service_account_kubeconfig(kubectl, kubeconfig, ns, "admin", rules, tmp_path / "admin")
+    admin = service_account_kubeconfig(kubectl, kubeconfig, ns, "admin", rules, tmp_path / "admin")
     for name in ("running", "failed"):
         kubectl("apply", "-n", ns, "-f", str(workflow_file(tmp_path, name)))
     suspended_at_gate(kubectl, ns, "running")

@@ -310,6 +310,28 @@ def test_list_filters():
     assert names("--older", "30m") == ["ok", "err"]
     assert names("--older", "1d") == ["err"]
     assert names("--since", "15m") == ["new", "run", "bad"]
+    assert names("--prefix", "r") == ["run"]
+    assert names("--prefix", "e", "--completed") == ["err"]
+
+
+def test_logs_grep_is_a_go_regexp_and_a_bad_one_is_a_usage_error():
+    from sluice.commands.logs import line_filter
+
+    keep = line_filter(r"^step \d+: (ok|done)$")
+    assert keep("step 12: ok") and not keep("step x: ok") and not keep("a step 1: done")
+    assert line_filter(None) is None and line_filter("") is None
+    with pytest.raises(CliError, match="--grep: error parsing regexp") as exc:
+        line_filter("(unclosed")
+    assert exc.value.code == EXIT_USAGE
+
+
+def test_stop_takes_argo_s_node_field_selector_and_message():
+    args = build_parser().parse_args(
+        ["stop", "wf", "--node-field-selector", "displayName=gate", "--message", "no"]
+    )
+    assert (args.node_field_selector, args.message) == ("displayName=gate", "no")
+    with pytest.raises(SystemExit):  # terminate has no such option, as in argo
+        build_parser().parse_args(["terminate", "wf", "--message", "no"])
 
 
 @pytest.mark.parametrize(
