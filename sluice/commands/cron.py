@@ -1,13 +1,14 @@
 """`sluice cron create|list|get|delete|suspend|resume|lint`: CronWorkflows on a cluster.
 
 suspend/resume set `spec.suspend` (the controller then creates no children); `list` shows argo's
-columns with the next run computed from the schedules and timezone (croniter).
+columns with the next run computed as the controller computes it (workflow/cron_schedule.py: robfig's
+schedules, daylight saving as robfig handles it).
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sluice.cli import EXIT_OK
@@ -26,23 +27,20 @@ def schedules(cron: dict[str, Any]) -> list[str]:
 
 def next_run(cron: dict[str, Any], now: float) -> float | None:
     """The earliest next time any schedule fires (None if none parses)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+    from workflow.cron_schedule import ScheduleError, next_hit, parse, zone  # noqa: PLC0415
 
-    from croniter import croniter  # noqa: PLC0415
-
-    tz_name = (cron.get("spec") or {}).get("timezone") or "UTC"
     try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
+        tz = zone((cron.get("spec") or {}).get("timezone"))
+    except ScheduleError:
         return None
-    start = datetime.fromtimestamp(now, tz)
-    times = []
-    for expr in schedules(cron):
+    parsed = []
+    for text in schedules(cron):
         try:
-            times.append(croniter(expr, start).get_next(datetime).timestamp())
-        except (ValueError, KeyError):
+            parsed.append(parse(text))
+        except ScheduleError:
             continue
-    return min(times) if times else None
+    hit = next_hit(parsed, tz, datetime.fromtimestamp(now, UTC))
+    return hit.timestamp() if hit else None
 
 
 def rows(items: list[dict[str, Any]], now: float) -> list[list[str]]:

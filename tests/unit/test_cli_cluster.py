@@ -491,6 +491,10 @@ def test_cron_next_run_uses_the_timezone_and_every_schedule():
 
     assert datetime.fromtimestamp(next_run(daily, NOW), UTC).hour == 14
     assert next_run({"spec": {"schedule": "nonsense"}}, NOW) is None
+    # as the controller runs it (robfig): 02:30 does not exist in New York on 2026-03-08, so no run that day
+    skipped = {"spec": {"schedules": ["30 2 * * *"], "timezone": "America/New_York"}}
+    before = datetime(2026, 3, 7, 12, 0, tzinfo=UTC).timestamp()
+    assert datetime.fromtimestamp(next_run(skipped, before), UTC) == datetime(2026, 3, 9, 6, 30, tzinfo=UTC)
 
 
 def test_the_cli_documents_the_exit_codes():
