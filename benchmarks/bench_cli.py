@@ -6,7 +6,9 @@ and a cron tick after long downtime.
 - `get`'s tree (sluice/runner/display.py render_tree) and `list -o wide` rows on a workflow of N nodes;
 - workflow/retry_reset.py on a Failed workflow of N nodes (one failed pod per 100);
 - workflow/cron_schedule.py tick() for `* * * * *` three years after its last run, and next_after for a
-  yearly schedule (the longest walk).
+  yearly schedule (the longest walk);
+- the controller's cron loop decision (controller/cron_plan.py plan(): stopStrategy, when, tick,
+  status) for a CronWorkflow with N children, 1% of them running.
 
 CPU ms per call (time.process_time), median of batches; start-up is wall time, median of runs.
 
@@ -25,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from controller.cron_plan import plan  # noqa: E402
 from sluice.output import workflow_rows  # noqa: E402
 from sluice.runner.display import render_tree  # noqa: E402
 from workflow.cron_schedule import next_after, parse, tick, zone  # noqa: E402
@@ -141,6 +144,52 @@ def main() -> None:
     print(
         f"next_after '0 0 29 2 *' (Feb 29, ~2 years ahead): {per_call_ms(lambda: next_after(yearly, start, ny)):.2f} ms"
     )
+    for count in (10, 1_000):
+        owner, kids = cron_with_children(count)
+        at = datetime(2026, 6, 1, 12, 0, 5, tzinfo=UTC)
+        print(
+            f"cron loop plan(), {count} children: {per_call_ms(lambda o=owner, k=kids, t=at: plan(o, k, t)):.2f} ms"
+        )
+
+
+def cron_with_children(n: int) -> tuple[dict, list[dict]]:
+    """A CronWorkflow with `when` and `stopStrategy`, and n children (1 in 100 running, listed active)."""
+    kids = []
+    for i in range(n):
+        running = i % 100 == 0
+        kids.append(
+            {
+                "metadata": {
+                    "name": f"c-{i}",
+                    "namespace": "ns",
+                    "uid": f"u{i}",
+                    "creationTimestamp": "2026-06-01T00:00:00Z",
+                },
+                "status": {"phase": "Running"}
+                if running
+                else {"phase": "Succeeded", "finishedAt": "2026-06-01T00:01:00Z"},
+            }
+        )
+    cron = {
+        "metadata": {
+            "name": "c",
+            "namespace": "ns",
+            "uid": "cu",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+        },
+        "spec": {
+            "schedules": ["* * * * *"],
+            "when": "{{= cronworkflow.failed < 3 }}",
+            "stopStrategy": {"expression": "cronworkflow.failed >= 3"},
+            "successfulJobsHistoryLimit": n,
+            "workflowSpec": {"entrypoint": "main"},
+        },
+        "status": {
+            "lastScheduledTime": "2026-06-01T11:59:00Z",
+            "active": [{"name": k["metadata"]["name"]} for k in kids if k["status"]["phase"] == "Running"],
+        },
+    }
+    return cron, kids
 
 
 if __name__ == "__main__":
