@@ -234,3 +234,93 @@ async def _reconcile_once(kubeconfig, name: str, now: datetime) -> None:
         assert 50 < wake <= 55
     finally:
         await api.close()
+
+
+def test_replace_history_and_stop_strategy_hit_after_hit(private):
+    """Replace terminates the running child, the failed one is counted and deleted (failedJobsHistoryLimit
+    0), and stopStrategy then stops the CronWorkflow for good; the children's phases are written here as
+    a controller would write them."""
+    server, kubectl = private
+    cron = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "CronWorkflow",
+        "metadata": {"name": "replaced", "namespace": NS},
+        "spec": {
+            "schedules": ["* * * * *"],
+            "concurrencyPolicy": "Replace",
+            "failedJobsHistoryLimit": 0,
+            "stopStrategy": {"expression": "cronworkflow.failed >= 1"},
+            "workflowSpec": {"entrypoint": "main", "templates": [{"name": "main", "suspend": {}}]},
+        },
+    }
+    hit = _create_cron(kubectl, cron)
+    first, second = f"replaced-{int(hit.timestamp())}", f"replaced-{int(hit.timestamp()) + 60}"
+
+    def phase(name: str, status: dict) -> None:
+        kubectl("patch", "workflow", name, "-n", NS, "--type=merge", "-p", json.dumps({"status": status}))
+
+    def after(step: int) -> None:
+        if step == 0:
+            phase(first, {"phase": "Running"})
+        elif step == 1:
+            assert json.loads(kubectl("get", "workflow", first, "-n", NS, "-o", "json"))["spec"][
+                "shutdown"
+            ] == ("Terminate")
+            phase(first, {"phase": "Failed", "finishedAt": _stamp(hit + timedelta(seconds=66))})
+            phase(second, {"phase": "Running"})
+
+    times = [
+        hit + timedelta(seconds=5),
+        hit + timedelta(seconds=65),
+        hit + timedelta(seconds=70),
+        hit + timedelta(seconds=125),
+    ]
+    asyncio.run(_reconcile_at(server.kubeconfig, "replaced", times, after))
+
+    got = json.loads(kubectl("get", "cronworkflow", "replaced", "-n", NS, "-o", "json"))
+    status = got["status"]
+    assert (
+        status["phase"] == "Stopped"
+        and got["metadata"]["labels"]["cronworkflows.argoproj.io/completed"] == "true"
+    )
+    assert status["failed"] == 1 and status["succeeded"] == 0
+    assert [r["name"] for r in status["active"]] == [second]
+    assert status["lastScheduledTime"] == _stamp(hit + timedelta(seconds=60))
+    children = kubectl(
+        "get", "workflows", "-n", NS, "-l", "workflows.argoproj.io/cron-workflow=replaced", "-o", "name"
+    )
+    assert children.split() == [f"workflow.argoproj.io/{second}"]  # the failed one deleted, no third
+
+
+def _stamp(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def _reconcile_at(kubeconfig, name: str, times: list[datetime], after) -> None:
+    """The cron loop reconciling `name` at each of `times` (its caches refreshed first, as its informers
+    would), with `after(i)` run between."""
+    from controller.cron import CronLoop
+    from controller.reconciler import Templates
+    from kube.client import api_client
+    from kube.informer import Store
+    from kube.rest import Rest
+
+    clock = [times[0]]
+    api = await api_client(str(kubeconfig))
+    try:
+        rest = Rest(api)
+        workflows = Store()
+        loop = CronLoop(rest, workflows, Templates(Store(), Store()), now=lambda: clock[0])
+        for i, t in enumerate(times):
+            clock[0] = t
+            listed = await rest.request(
+                "GET",
+                f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/workflows",
+                query={"labelSelector": f"workflows.argoproj.io/cron-workflow={name}"},
+            )
+            workflows.replace(listed.get("items") or [])
+            loop.crons.replace([await rest.get("argoproj.io/v1alpha1", "CronWorkflow", NS, name)])
+            await loop.reconcile(f"{NS}/{name}")
+            await asyncio.to_thread(after, i)
+    finally:
+        await api.close()
