@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import http.client
 import json
 import os
 import platform
@@ -236,17 +237,21 @@ def start_server(
         stdout=subprocess.DEVNULL,
         stderr=(tmp / "webhook.log").open("wb"),
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if (tmp / "certs" / "ca.crt").exists():
             try:
                 ctx = ssl.create_default_context(cafile=str(tmp / "certs" / "ca.crt"))
-                with (
-                    socket.create_connection(("127.0.0.1", port), 2) as raw,
-                    ctx.wrap_socket(raw, server_hostname="localhost"),
-                ):
-                    return proc, port
-            except OSError:
+                # Ready, not only listening: /readyz waits for the policy workers to have started (before,
+                # the first seconds of a run measured requests queued behind the workers' start-up).
+                conn = http.client.HTTPSConnection("localhost", port, context=ctx, timeout=5)
+                try:
+                    conn.request("GET", "/readyz")
+                    if conn.getresponse().status == 200:
+                        return proc, port
+                finally:
+                    conn.close()
+            except (OSError, http.client.HTTPException):
                 pass
         time.sleep(0.1)
     proc.kill()
