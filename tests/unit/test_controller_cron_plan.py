@@ -227,3 +227,36 @@ def test_the_expression_scope():
     assert stop_holds(
         {**obj, "spec": {"stopStrategy": {"expression": "cronworkflow.succeeded > 2"}}}, scope, T0
     )
+
+
+def test_argo_s_cron_examples_run_as_argo_runs_them(argo_examples):
+    """Argo's own CronWorkflow examples, planned minute after minute for ten minutes."""
+    import yaml
+
+    def runs(name: str) -> list[str]:
+        doc = yaml.safe_load((argo_examples / f"{name}.yaml").read_text())
+        doc["metadata"].update(namespace="ns", uid="u", creationTimestamp=stamp(at(-0.5)))
+        world = World(doc)
+        out = []
+        for minute in range(10):
+            p = world.step(at(minute + 0.1))
+            if p.create is not None:
+                out.append(stamp(at(minute)))
+                world.finish(p.create["metadata"]["name"], "Succeeded", at(minute + 0.05))
+        return [t[11:16] for t in out]
+
+    assert runs("cron-workflow") == [f"12:{m:02d}" for m in range(10)]
+    # */2 every day and */3 on weekdays (2026-06-01 is a Monday), in Los Angeles
+    assert runs("cron-workflow-multiple-schedules") == [
+        "12:00",
+        "12:02",
+        "12:03",
+        "12:04",
+        "12:06",
+        "12:08",
+        "12:09",
+    ]
+    # "at most every six minutes": the first hit, then once lastScheduledTime is over 360 s old (at
+    # 12:06 `now()` is a moment past the hit, in Argo as here)
+    assert runs("cron-when") == ["12:00", "12:06"]
+    assert runs("dag-inline-cronworkflow") == ["12:00", "12:05"]
