@@ -2,6 +2,7 @@
 
     sluice logs NAME [NODE] [-n NS] [-c CONTAINER] [-f] [--since 10m] [--tail N] [--timestamps]
                 [--grep REGEXP]
+    sluice logs NAME [NODE] --local [-f] [--tail N] [--grep REGEXP]     (a run of `sluice run`)
 
 Pods are found by the label the controller sets (`workflows.argoproj.io/workflow=NAME`), a node by its
 pod's `workflows.argoproj.io/node-id|node-name` annotations (ID, name or display name given). Lines are
@@ -16,7 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +30,8 @@ WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
 ANN_NODE_ID = "workflows.argoproj.io/node-id"
 ANN_NODE_NAME = "workflows.argoproj.io/node-name"
 POLL_SECONDS = 2.0
+LOCAL_POLL_SECONDS = 0.2  # a local run's output files, looked at again
+MAX_LINE = 1 << 20  # a longer line is shown in pieces of this many bytes
 READ_TIMEOUT = 300.0  # a followed stream quiet this long is reopened
 Emit = Callable[[str, str], None]
 
@@ -68,28 +73,49 @@ def run(args: argparse.Namespace) -> int:
 
 
 def logs_local(args: argparse.Namespace) -> int:
-    """A local run's step outputs, as written (`-f`, `--since`, `--timestamps` need a cluster's pods)."""
-    from sluice.localruns import load, pod_logs  # noqa: PLC0415
-
-    if args.follow or args.since or args.timestamps:
-        raise CliError(
-            "--local shows finished output: -f, --since and --timestamps need a cluster", EXIT_USAGE
-        )
-    keep = line_filter(args.grep)
-    found = pod_logs(load(args.name), args.node, args.container)
-    if not found and args.node is not None:
-        raise CliError(f"local run {args.name} has no output for node {args.node!r}", EXIT_NOT_FOUND)
+    """A local run's step outputs, as written; with `-f`, followed while the run (in another shell) is
+    active, new steps included. `--since` and `--timestamps` need a cluster's pods (no line times here)."""
     from collections import deque  # noqa: PLC0415
 
-    for label, path in found:
-        with path.open(encoding="utf-8", errors="replace") as fh:  # streamed: outputs may be large
-            lines = deque(fh, maxlen=args.tail) if args.tail is not None else fh
+    from sluice.localruns import load, pod_logs  # noqa: PLC0415
+    from sluice.runner import state  # noqa: PLC0415
+
+    if args.since or args.timestamps:
+        raise CliError(
+            "--local output has no line times: --since and --timestamps need a cluster", EXIT_USAGE
+        )
+    keep = line_filter(args.grep)
+    offsets: dict[Path, int] = {}
+    while True:
+        running = args.follow and args.name in state.active_runs()  # looked at before reading: no loss
+        for label, path in pod_logs(load(args.name), args.node, args.container):
+            fresh = path not in offsets
+            lines: Iterable[str] = _lines_from(path, offsets, complete_only=running)
+            if fresh and args.tail is not None:
+                lines = deque(lines, maxlen=args.tail)
             for line in lines:
-                line = line.rstrip("\n")
-                if keep is not None and not keep(line):
-                    continue
-                sys.stdout.write(f"{line}\n" if args.node is not None else f"{label}: {line}\n")
+                if keep is None or keep(line):
+                    sys.stdout.write(f"{line}\n" if args.node is not None else f"{label}: {line}\n")
+        sys.stdout.flush()
+        if not running:
+            break
+        time.sleep(LOCAL_POLL_SECONDS)
+    if not offsets and args.node is not None:
+        raise CliError(f"local run {args.name} has no output for node {args.node!r}", EXIT_NOT_FOUND)
     return EXIT_OK
+
+
+def _lines_from(path: Path, offsets: dict[Path, int], complete_only: bool) -> Iterator[str]:
+    """The lines of `path` after `offsets[path]`, which advances as they are read (streamed: outputs may
+    be large). While the step may still write, a last line without its newline waits for the next look."""
+    offsets.setdefault(path, 0)
+    with path.open("rb") as fh:
+        fh.seek(offsets[path])
+        while line := fh.readline(MAX_LINE):
+            if complete_only and not line.endswith(b"\n") and len(line) < MAX_LINE:
+                break
+            offsets[path] = fh.tell()
+            yield line.decode("utf-8", "replace").rstrip("\n")
 
 
 def pod_matches(pod: dict[str, Any], node: str | None, display: dict[str, str]) -> bool:

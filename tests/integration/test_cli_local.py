@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -74,6 +75,8 @@ def test_local_runs_are_listed_shown_logged_and_deleted(tmp_path):
     assert logs.returncode == 0 and logs.stdout == "hello: one\nhello: two from good\n"
     assert sluice(home, "logs", "bad", "hello", "--local", "--tail", "1").stdout == "two from bad\n"
     assert sluice(home, "logs", "bad", "nope", "--local").returncode == 3
+    assert sluice(home, "logs", "bad", "--local", "--grep", "from").stdout == "hello: two from bad\n"
+    assert sluice(home, "logs", "bad", "--local", "--since", "1m").returncode == 2
 
     deleted = sluice(home, "delete", "--local", "--completed", "--status", "Failed")
     assert deleted.returncode == 0 and deleted.stdout == "local run bad deleted\n"
@@ -82,6 +85,44 @@ def test_local_runs_are_listed_shown_logged_and_deleted(tmp_path):
     assert missing.returncode == 3 and missing.stderr.startswith("sluice get: no local run named 'bad'")
     assert sluice(home, "delete", "good", "--local").returncode == 0
     assert sluice(home, "list", "--local").stderr == f"No workflows found in {home / 'runs'}.\n"
+
+
+def test_logs_local_follow_shows_lines_while_the_run_goes_on(tmp_path):
+    home, gate = tmp_path / "home", tmp_path / "go"
+    doc = workflow("followed", 0)
+    doc["spec"]["templates"][1]["container"]["args"] = [
+        f"echo first; while [ ! -f {gate} ]; do sleep 0.1; done; echo second"
+    ]
+    path = tmp_path / "followed.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    env = dict(os.environ, SLUICE_HOME=str(home))
+    command = [sys.executable, "-m", "sluice"]
+    run = subprocess.Popen(
+        [*command, "run", str(path)], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    follow = None
+    try:
+        deadline = time.monotonic() + 120
+        while not (home / "runs" / "followed" / "workflow.json").is_file():
+            assert time.monotonic() < deadline and run.poll() is None, "the run never started"
+            time.sleep(0.1)
+        follow = subprocess.Popen(
+            [*command, "logs", "followed", "--local", "-f"],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert follow.stdout.readline() == "hello: first\n"
+        assert run.poll() is None  # the step is still waiting: the line came while it ran
+        gate.touch()
+        assert follow.stdout.readline() == "hello: second\n"
+        assert follow.wait(120) == 0 and follow.stdout.read() == ""  # ends with the run
+        assert run.wait(120) == 0
+    finally:
+        run.kill()
+        if follow is not None:
+            follow.kill()
 
 
 def test_bash_completion_completes_verbs_sub_verbs_and_flags(tmp_path):
