@@ -348,9 +348,12 @@ function workflowPage() {
     });
     events.addEventListener("end", () => { events.close(); events = null; app.dataset.live = "ended"; });
     events.addEventListener("problem", (ev) => problem(JSON.parse(ev.data).error));
+    // A dropped stream is reopened; so is a workflow not there yet (a run just started writes its
+    // status a moment later): the problem is shown meanwhile.
     events.onerror = async () => {
       events.close(); events = null;
-      try { await getJSON(base); setTimeout(connect, 2000); } catch (e) { problem(e.message); }
+      try { await getJSON(base); } catch (e) { problem(e.message); }
+      setTimeout(() => { if (!events) connect(); }, 2000);
     };
   }
   connect();
