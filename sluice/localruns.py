@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from sluice.cli import EXIT_FAILED, EXIT_NOT_FOUND
+from sluice.cli import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE
 from sluice.cluster import CliError
 
 
@@ -51,6 +51,18 @@ def all_runs() -> list[dict[str, Any]]:
                 meta["creationTimestamp"] = (wf.get("status") or {}).get("startedAt")
             out.append(wf)
     return out
+
+
+def labelled(runs: list[dict[str, Any]], selector: str | None) -> list[dict[str, Any]]:
+    """The runs whose labels (from their workflow file) match kubectl's equality-based `selector`."""
+    if not selector:
+        return runs
+    from sluice.ui.sources import label_match, label_problem  # noqa: PLC0415  (the UI's local runs too)
+
+    problem = label_problem(selector)
+    if problem:
+        raise CliError(f"-l: {problem.removeprefix('label: ')}", EXIT_USAGE)
+    return [wf for wf in runs if label_match((wf.get("metadata") or {}).get("labels") or {}, selector)]
 
 
 def delete(name: str) -> None:

@@ -13,7 +13,7 @@ import sys
 import time
 
 from sluice.cli import EXIT_OK, EXIT_USAGE
-from sluice.cluster import ARGO, CliError, Cluster, add_cluster_args, run_verb
+from sluice.cluster import ARGO, Cluster, add_cluster_args, run_verb
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,13 +53,11 @@ def delete_local(args: argparse.Namespace) -> int:
     from sluice.commands.list import select  # noqa: PLC0415
     from sluice.runner import state  # noqa: PLC0415
 
-    if args.selector:
-        raise CliError("--local takes no -l (local runs have no labels)", EXIT_USAGE)
     if args.names:
         names = list(args.names)
     else:
         active = set(state.active_runs())
-        found = select(localruns.all_runs(), args, time.time())
+        found = select(localruns.labelled(localruns.all_runs(), args.selector), args, time.time())
         names = [wf["metadata"]["name"] for wf in found if wf["metadata"]["name"] not in active]
     for name in names:
         if not args.dry_run:

@@ -40,14 +40,11 @@ def run(args: argparse.Namespace) -> int:
     if args.local:
         from sluice.cluster import run_local  # noqa: PLC0415
 
-        if args.selector or args.all_namespaces:
-            print(
-                "sluice list: --local takes no -l or -A (local runs have no labels or namespaces)",
-                file=sys.stderr,
-            )
+        if args.all_namespaces:
+            print("sluice list: --local takes no -A (local runs have no namespaces)", file=sys.stderr)
             return EXIT_USAGE
 
-        return run_local("list", lambda: show(args, _local(), _local_dir()))
+        return run_local("list", lambda: show(args, _local(args.selector), _local_dir()))
     return run_verb("list", args, lambda c: list_verb(c, args))
 
 
@@ -57,10 +54,10 @@ def _local_dir() -> str:
     return str(state.home() / "runs")
 
 
-def _local() -> list[dict[str, Any]]:
-    from sluice.localruns import all_runs  # noqa: PLC0415
+def _local(selector: str | None) -> list[dict[str, Any]]:
+    from sluice.localruns import all_runs, labelled  # noqa: PLC0415
 
-    return all_runs()
+    return labelled(all_runs(), selector)
 
 
 def select(workflows: list[dict[str, Any]], args: argparse.Namespace, now: float) -> list[dict[str, Any]]:

@@ -54,7 +54,9 @@ def test_local_runs_are_listed_shown_logged_and_deleted(tmp_path):
     home = tmp_path / "home"
     for name, code in (("good", 0), ("bad", 3)):
         path = tmp_path / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(workflow(name, code)))
+        doc = workflow(name, code)
+        doc["metadata"]["labels"] = {"team": "a" if code else "b"}
+        path.write_text(yaml.safe_dump(doc))
         assert sluice(home, "run", str(path)).returncode == (0 if code == 0 else 1)
 
     listed = sluice(home, "list", "--local")
@@ -64,6 +66,12 @@ def test_local_runs_are_listed_shown_logged_and_deleted(tmp_path):
     assert (
         sluice(home, "list", "--local", "--completed", "--status", "Failed", "-o", "name").stdout == "bad\n"
     )
+
+    assert sluice(home, "list", "--local", "-l", "team=a", "-o", "name").stdout == "bad\n"
+    assert sluice(home, "list", "--local", "-l", "team!=a,team", "-o", "name").stdout == "good\n"
+    assert sluice(home, "list", "--local", "-l", "a=b=c").returncode == 2
+    assert sluice(home, "list", "--local", "-A").returncode == 2
+    assert sluice(home, "delete", "--local", "--all", "-l", "team=nobody", "--dry-run").stdout == ""
 
     shown = sluice(home, "get", "good", "--local")
     assert shown.returncode == 0 and "Status:   Succeeded" in shown.stdout and "✔ hello" in shown.stdout
