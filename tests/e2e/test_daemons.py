@@ -83,8 +83,11 @@ def pod_of(kubectl, namespace: str, node: dict) -> dict:
 def check_daemon_served_and_stopped(kubectl, namespace: str, wf: dict) -> None:
     nodes = {n["displayName"]: n for n in wf["status"]["nodes"].values()}
     assert wf["status"]["phase"] == "Succeeded", [n.get("message") for n in nodes.values()]
-    server, client_node = nodes["server"], nodes["client"]
-    assert server["phase"] == "Succeeded" and not server.get("daemoned")
+    client_node = nodes["client"]
+    # with a retryStrategy "server" is the Retry node and "server(0)" its attempt, the pod
+    for node in (nodes["server"], nodes.get("server(0)", nodes["server"])):
+        assert node["phase"] == "Succeeded" and not node.get("daemoned"), node
+    server = nodes.get("server(0)", nodes["server"])
     assert client_node["phase"] == "Succeeded"
     # the client reached the daemon by the IP the engine handed it
     logs = kubectl(
@@ -103,8 +106,11 @@ def check_daemon_served_and_stopped(kubectl, namespace: str, wf: dict) -> None:
     assert pod["status"].get("reason") == "DeadlineExceeded", pod["status"]
 
 
-def test_a_daemon_step_serves_the_next_step_by_its_ip(kubectl, namespace, instance, controller):
+@pytest.mark.parametrize("retried", [False, True], ids=["plain", "retryStrategy"])
+def test_a_daemon_step_serves_the_next_step_by_its_ip(kubectl, namespace, instance, controller, retried):
+    """With a retryStrategy (Argo's steps-daemon-retry-strategy.yaml) the Retry node serves as its attempt."""
     name = f"daemon-steps-{uuid.uuid4().hex[:5]}"
+    server = {**DAEMON, "retryStrategy": {"limit": "2"}} if retried else DAEMON
     spec = {
         "entrypoint": "main",
         "templates": [
@@ -121,7 +127,7 @@ def test_a_daemon_step_serves_the_next_step_by_its_ip(kubectl, namespace, instan
                     ],
                 ],
             },
-            DAEMON,
+            server,
             client(),
         ],
     }

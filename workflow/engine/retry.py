@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from workflow import names
 from workflow.engine import clock, subst
-from workflow.engine.defs import ERROR, FAILED, SUCCEEDED, EngineError, fulfilled
+from workflow.engine.defs import ERROR, FAILED, PENDING, RUNNING, SUCCEEDED, EngineError, fulfilled
 
 if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
     from workflow.engine.execute import Engine
@@ -101,6 +101,17 @@ def process(eng: Engine, node: dict[str, Any], strategy: dict[str, Any], tmpl: d
     if not attempts:
         return CONTINUE
     last = attempts[-1]
+    if last.get("daemoned") and last.get("phase") in (PENDING, RUNNING):
+        # A daemon's attempt is up: the Retry node serves as it does (daemoned, its phase), so the steps or
+        # DAG go on and the daemon is stopped with its scope (Argo's processNodeRetries).
+        if not node.get("daemoned"):
+            op.nodes.update(node["id"], daemoned=True)
+            op.nodes.daemons.add(node["id"])
+        op.nodes.mark(node["id"], last["phase"])
+        return STOP
+    if node.get("daemoned"):  # the daemon's attempt ended: retried, or the Retry node ends with it
+        op.nodes.update(node["id"], daemoned=None)
+        op.nodes.daemons.discard(node["id"])
     if not fulfilled(last):
         return CONTINUE
     if last.get("phase") not in (FAILED, ERROR):
