@@ -140,6 +140,8 @@ def test_node_details_and_logs_follow_and_deep_links(tmp_path, page):
             details = page.locator("#details")
             details.locator("h2", has_text="work").wait_for()
             assert "logs-wait-" in details.inner_text()  # the pod's name
+            # a local run's steps have one container (a cluster's pods also offer init and wait)
+            assert page.locator("#container option").all_inner_texts() == ["main"]
             page.wait_for_function("document.querySelector('#logs').textContent.includes('waiting')")
             go.touch()  # the followed log gets the rest as it is written
             page.wait_for_function("document.querySelector('#logs').textContent.includes('released')")

@@ -112,14 +112,15 @@ function drawGraph(graph, selected) {
       `<text x="${g.x + 8}" y="${g.y + 12}">${esc(g.label)}${g.collapsible ? " (collapse)" : ""}</text></g>`);
   }
   const at = new Map(graph.nodes.map((n) => [n.id, n]));
-  parts.push('<g class="edges">');
+  // every edge in one path element: thousands of edges cost one node of the document, not thousands
+  const curves = [];
   for (const [a, b] of graph.edges) {
     const p = at.get(a), c = at.get(b);
     if (!p || !c) continue;
     const x1 = p.x + p.w / 2, y1 = p.y + p.h, x2 = c.x + c.w / 2, y2 = c.y, m = (y1 + y2) / 2;
-    parts.push(`<path d="M${x1},${y1} C${x1},${m} ${x2},${m} ${x2},${y2}"/>`);
+    curves.push(`M${x1},${y1} C${x1},${m} ${x2},${m} ${x2},${y2}`);
   }
-  parts.push("</g>");
+  parts.push(`<g class="edges"><path d="${curves.join(" ")}"/></g>`);
   for (const n of graph.nodes) {
     const cls = `node type-${esc(n.type)} phase-${esc(n.phase)}${n.id === selected ? " selected" : ""}`;
     const attrs = `class="${cls}" data-id="${esc(n.id)}" data-phase="${esc(n.phase)}" data-name="${esc(n.displayName)}" data-message="${esc(n.message || "")}"`;
@@ -250,6 +251,7 @@ function workflowPage() {
     try { node = await getJSON(`${base}/nodes/${encodeURIComponent(selected)}`); } catch (e) { problem(e.message); return; }
     side.hidden = false;
     const keep = newNode ? null : side.querySelector("#logs");
+    const keptContainer = newNode ? null : side.querySelector("#container");
     side.replaceChildren(...[
       el("div", { class: "close" }, el("button", { onclick: () => select(null) }, "×")),
       el("h2", {}, node.displayName || node.name, " ", badge(node.phase)),
@@ -258,7 +260,12 @@ function workflowPage() {
         ["duration", span(node.startedAt, node.finishedAt)], ["message", node.message], ["progress", node.progress]]),
       ioTable("Inputs", node.inputs, (a) => `${base}/artifacts/${encodeURIComponent(node.id)}/inputs/${encodeURIComponent(a)}`),
       ioTable("Outputs", node.outputs, (a) => `${base}/artifacts/${encodeURIComponent(node.id)}/outputs/${encodeURIComponent(a)}`),
-      node.type === "Pod" ? el("section", {}, el("h3", {}, "Logs ", el("button", { id: "follow", onclick: () => followLogs(node.id) }, "follow")),
+      node.type === "Pod" ? el("section", {}, el("h3", {}, "Logs ",
+        // a cluster's pods also have Argo's init and wait containers
+        keptContainer || el("select", { id: "container", onchange: () => followLogs(node.id) },
+          ...(document.getElementById("mode").textContent.startsWith("cluster") ? ["main", "init", "wait"] : ["main"])
+            .map((c) => el("option", { value: c }, c))), " ",
+        el("button", { id: "follow", onclick: () => followLogs(node.id) }, "follow")),
         keep || el("pre", { id: "logs", class: "logs" })) : null].filter(Boolean));
     if (newNode && node.type === "Pod") followLogs(node.id);
   }
@@ -268,7 +275,8 @@ function workflowPage() {
     const pre = side.querySelector("#logs");
     if (!pre) return;
     pre.textContent = "";
-    logs = new EventSource(`${base}/logs?node=${encodeURIComponent(id)}&follow=1`);
+    const container = side.querySelector("#container")?.value || "main";
+    logs = new EventSource(`${base}/logs?node=${encodeURIComponent(id)}&follow=1&container=${encodeURIComponent(container)}`);
     logs.addEventListener("line", (ev) => {
       const { line } = JSON.parse(ev.data);
       const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
