@@ -1,4 +1,4 @@
-.PHONY: install test lint fmt unit types check cluster-up cluster-down cluster-build cluster-images test-e2e
+.PHONY: install test lint fmt unit types check cluster-up cluster-down cluster-build cluster-images test-e2e bench-compare
 
 install:
 	python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'
@@ -38,3 +38,11 @@ cluster-images:
 
 test-e2e:
 	cluster/e2e.sh
+
+# Scale beside Argo's own controller (benchmarks/bench_scale.py): builds kwok and Argo v4.0.5 once
+# (benchmarks/build-anchors.sh, cached; never part of `make test`), runs both controllers on kwok's
+# simulated nodes, ends with the side-by-side table. BENCH_QUICK=1 for a small N. Switches the Workflow
+# CRD's status subresource off during Argo's run (restored after): not while other tests use the cluster.
+bench-compare:
+	benchmarks/build-anchors.sh
+	python benchmarks/bench_scale.py --controllers sluice,argo --allow-crd-toggle --json benchmarks/scale-result.json

@@ -95,6 +95,13 @@ class Metrics:
             "sluice_controller_leader", "1 while this replica holds the leader Lease."
         )
     )
+    # Argo's argo_workflows_k8s_request_total counts the same thing: benchmarks/bench_scale.py reads both.
+    k8s_requests: Counter = field(
+        default_factory=lambda: Counter(
+            "sluice_controller_k8s_requests_total",
+            "Requests sent to the Kubernetes API server, by verb (GET, WATCH, POST, PUT, PATCH, DELETE).",
+        )
+    )
 
     # The series templates declare (metrics.prometheus), after the controller's own.
     custom: CustomMetrics = field(default_factory=CustomMetrics)
@@ -123,4 +130,5 @@ class Metrics:
             self.step_delay,
             self.engine_seconds,
             self.leader,
+            self.k8s_requests,
         ) + "".join(line + "\n" for line in self.custom.render())

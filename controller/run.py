@@ -32,7 +32,7 @@ from controller.leader import LeaderElector
 from controller.metrics import Metrics
 from controller.reconciler import Controller
 from kube.cache_check import find_drift
-from kube.client import api_client
+from kube.client import api_client, count_requests
 from kube.health import Readiness, build_health_app, serve_health
 from kube.informer import Informer
 from kube.rest import Rest
@@ -285,6 +285,7 @@ class Runner:
     async def serve(self, stop: asyncio.Event) -> int:
         s = self.settings
         api = await api_client(s.kubeconfig)
+        count_requests(api, lambda verb: self.metrics.k8s_requests.inc(verb=verb))
         rest = Rest(api)
         identity = s.identity or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
         self.ctl = Controller(

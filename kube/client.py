@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 
@@ -24,3 +25,20 @@ async def api_client(kubeconfig: str | None = None, context: str | None = None) 
     else:
         config.load_incluster_config(client_configuration=configuration)
     return client.ApiClient(configuration)
+
+
+def count_requests(api: Any, count: Callable[[str], None]) -> None:
+    """Call `count(verb)` for every request `api` (a kubernetes_asyncio ApiClient) sends: GET, WATCH (a GET
+    with watch=true), POST, PUT, PATCH, DELETE. Informers and kube/rest.py both go through its REST
+    client, so this sees every request of the program."""
+    rest = api.rest_client
+    send = rest.request
+
+    async def request(method: str, url: str, query_params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        verb = method.upper()
+        if verb == "GET" and any(k == "watch" and str(v).lower() == "true" for k, v in query_params or ()):
+            verb = "WATCH"
+        count(verb)
+        return await send(method, url, query_params, *args, **kwargs)
+
+    rest.request = request

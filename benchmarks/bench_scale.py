@@ -1,0 +1,368 @@
+"""Scale, measured side by side: Sluice's controller and Argo's, same cluster, same workload, same run.
+
+    .venv/bin/python benchmarks/bench_scale.py                 # Sluice on kwok pods
+    .venv/bin/python benchmarks/bench_scale.py --controllers sluice,argo --allow-crd-toggle
+    BENCH_QUICK=1 ...                                          # small N
+    make bench-compare                                         # both, then the table
+
+Each controller runs as a local process (benchmarks/scale_controllers.py) confined to a namespace of
+its own and an instance ID of its own. Pods run on kwok's simulated nodes (benchmarks/scale_kwok.py;
+`--pods real`: on the cluster's real node, with the executor) and the harness watches from the client
+side (benchmarks/scale_observe.py). For each controller it runs the same loads in the same order
+(benchmarks/scale_workloads.py): one-pod workflows submitted at once (saturation) and at a fixed rate, a
+10-step sequence, a 100-task DAG, a 1,000-item withItems; and reports per load: workflows completed per
+minute, create -> first pod, step end -> next pod (p50/p99), controller CPU seconds and peak RSS, API
+requests per workflow. The output is JSON (`--json`) and a table (benchmarks/scale_report.py).
+
+Argo's controller cannot write status on our Workflow CRD while its status subresource is on:
+`--allow-crd-toggle` switches it off for Argo's run only and restores it after (on failure and on
+SIGINT/SIGTERM too), then checks it is restored. That affects every client of the cluster while off.
+kwok and Argo's binaries come from benchmarks/build-anchors.sh; nothing here runs in CI except
+`--controllers sluice --pods real` with a small N (tests/e2e/test_bench_scale.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from scale_controllers import REPO, Argo, Sluice, argo_dir, cpu_seconds, peak_rss_mib  # noqa: E402
+from scale_observe import Observer, figures  # noqa: E402
+from scale_report import table  # noqa: E402
+from scale_workloads import SHAPES, workflow  # noqa: E402
+
+from tests.e2e.controller_support import grant_executor  # noqa: E402
+
+log = logging.getLogger("bench-scale")
+CRD = "workflows.argoproj.io"
+SUBMITTERS = 16
+
+# (shape, workflows, rate per second or None for all at once)
+FULL = [("pod", 300, None), ("pod", 300, 10.0), ("seq", 20, None), ("dag", 10, None), ("items", 2, None)]
+QUICK = [("pod", 20, None), ("pod", 20, 5.0), ("seq", 3, None), ("dag", 2, None), ("items", 1, None)]
+REAL_SMOKE = [("pod", 2, None), ("seq", 1, None)]  # real pods: each runs init/main/wait for real
+
+
+def kubectl_for(kubeconfig: Path):
+    exe = os.environ.get("KUBECTL") or str(Path(kubeconfig).parent / "bin" / "kubectl")
+    if not Path(exe).exists():
+        exe = "kubectl"
+
+    def run(*args: str, input: str | None = None, check: bool = True, timeout: float = 120) -> str:
+        proc = subprocess.run(
+            [exe, "--kubeconfig", str(kubeconfig), *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and proc.returncode:
+            raise RuntimeError(f"kubectl {' '.join(args[:3])}: {proc.stderr.strip()}")
+        return proc.stdout
+
+    return run
+
+
+# --- the Workflow CRD's status subresource, off for Argo's run only -------------------------------
+
+
+def status_subresource_on(kubectl) -> bool:
+    crd = json.loads(kubectl("get", "crd", CRD, "-o", "json"))
+    return all("status" in (v.get("subresources") or {}) for v in crd["spec"]["versions"])
+
+
+def set_status_subresource(kubectl, on: bool) -> None:
+    crd = json.loads(kubectl("get", "crd", CRD, "-o", "json"))
+    ops = []
+    for i, version in enumerate(crd["spec"]["versions"]):
+        has = "status" in (version.get("subresources") or {})
+        if on and not has:
+            if "subresources" in version:
+                ops.append({"op": "add", "path": f"/spec/versions/{i}/subresources/status", "value": {}})
+            else:
+                ops.append({"op": "add", "path": f"/spec/versions/{i}/subresources", "value": {"status": {}}})
+        elif not on and has:
+            ops.append({"op": "remove", "path": f"/spec/versions/{i}/subresources/status"})
+    if ops:
+        kubectl("patch", "crd", CRD, "--type", "json", "-p", json.dumps(ops))
+
+
+@contextlib.contextmanager
+def status_subresource_off(kubectl):
+    """Off inside, restored after however the block ends (SIGTERM/SIGINT included), and checked."""
+    if not status_subresource_on(kubectl):
+        raise SystemExit(f"{CRD}'s status subresource is already off: refusing (restore it first)")
+
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = {s: signal.signal(s, interrupted) for s in (signal.SIGTERM, signal.SIGHUP)}
+    set_status_subresource(kubectl, False)
+    log.warning("%s: status subresource OFF (Argo's run)", CRD)
+    try:
+        yield
+    finally:
+        for attempt in range(10):
+            try:
+                set_status_subresource(kubectl, True)
+                if status_subresource_on(kubectl):
+                    break
+            except Exception as exc:  # keep trying: the cluster must get its CRD back
+                log.error("restoring %s's status subresource (attempt %d): %s", CRD, attempt + 1, exc)
+            time.sleep(3)
+        else:
+            log.critical("%s: status subresource NOT restored: restore it by hand", CRD)
+        log.warning("%s: status subresource restored: %s", CRD, status_subresource_on(kubectl))
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def ensure_argo_crds(kubectl) -> list[str]:
+    """The CRDs Argo's controller waits for that our install does not have; returns those created."""
+    created = []
+    for path in sorted((argo_dir() / "crds").glob("*.yaml")):
+        name = path.name.removeprefix("argoproj.io_").removesuffix(".yaml") + ".argoproj.io"
+        if kubectl("get", "crd", name, "--ignore-not-found", "-o", "name").strip():
+            continue
+        kubectl("create", "-f", str(path))
+        created.append(name)
+    if created:
+        kubectl("wait", "--for", "condition=Established", "--timeout=60s", *[f"crd/{c}" for c in created])
+    return created
+
+
+# --- one controller's run -------------------------------------------------------------------------
+
+
+async def submit(
+    custom, namespace: str, objs: list[dict[str, Any]], rate: float | None, obs: Observer
+) -> None:
+    from kubernetes_asyncio.client.exceptions import ApiException
+
+    queue: asyncio.Queue = asyncio.Queue()
+    start = time.monotonic()
+    for i, obj in enumerate(objs):
+        queue.put_nowait((i, obj))
+
+    async def worker() -> None:
+        while not queue.empty():
+            i, obj = queue.get_nowait()
+            if rate:
+                await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            obs.submitted[obj["metadata"]["name"]] = time.monotonic()
+            for attempt in range(5):
+                try:
+                    await custom.create_namespaced_custom_object(
+                        "argoproj.io", "v1alpha1", namespace, "workflows", obj
+                    )
+                    break
+                except ApiException as exc:
+                    if exc.status == 409:
+                        break
+                    if attempt == 4 or exc.status not in (429, 500, 503, 504):
+                        raise
+                    await asyncio.sleep(1 + attempt)
+
+    await asyncio.gather(*(worker() for _ in range(SUBMITTERS)))
+
+
+async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool) -> dict[str, Any]:
+    from kubernetes_asyncio import client
+
+    namespace = f"bench-scale-{kind}-{run_id}"
+    instance = f"bench-{kind}-{run_id}"
+    logs = Path(args.log_dir) / namespace
+    logs.mkdir(parents=True, exist_ok=True)
+    kubectl("create", "namespace", namespace)
+    # pods are refused until the namespace's default service account exists
+    kubectl(
+        "wait",
+        "--for=jsonpath={.metadata.name}=default",
+        "serviceaccount/default",
+        "-n",
+        namespace,
+        "--timeout=60s",
+    )
+    if not kwok:
+        grant_executor(kubectl, namespace)
+    ctl: Any = None
+    obs = Observer(api, namespace, write_results=kwok)
+    out: dict[str, Any] = {"controller": kind, "namespace": namespace, "loads": []}
+    try:
+        kubeconfig = Path(args.kubeconfig)
+        ctl = (
+            Sluice(kubeconfig, namespace, instance, logs)
+            if kind == "sluice"
+            else Argo(kubectl, kubeconfig, namespace, instance, logs)
+        )
+        ctl.wait_ready()
+        out["log"] = str(ctl.log_path)
+        obs.start()
+        await asyncio.sleep(2)  # the watches listed
+        custom = client.CustomObjectsApi(api)
+        plan = REAL_SMOKE if not kwok else (QUICK if args.quick else FULL)
+        for index, (shape_name, count, rate) in enumerate(plan):
+            if args.shapes and shape_name not in args.shapes:
+                continue
+            shape = SHAPES[shape_name]
+            batch = f"{shape_name}-{index}"
+            names = [f"{batch}-{i}" for i in range(count)]
+            objs = [workflow(shape, n, instance, batch, kwok=kwok) for n in names]
+            cpu0, req0 = cpu_seconds(ctl.pid), ctl.requests()
+            log.info("%s: %d x %s, %s", kind, count, shape.title, f"{rate}/s" if rate else "all at once")
+            await submit(custom, namespace, objs, rate, obs)
+            finished = await obs.wait_done(names, args.timeout)
+            await asyncio.sleep(1)  # the last status writes counted
+            fig = figures(obs, shape, names)
+            fig |= {
+                "load": f"{count} x {shape.title}, " + (f"{rate:g}/s" if rate else "all at once"),
+                "rate_per_s": rate,
+                "all_finished": finished,
+                "controller_cpu_s": cpu_seconds(ctl.pid) - cpu0,
+                "controller_peak_rss_mib": peak_rss_mib(ctl.pid),
+                "api_requests_per_workflow": (ctl.requests() - req0) / count,
+            }
+            out["loads"].append(fig)
+            log.info("%s: %s", kind, json.dumps(fig))
+            if not finished:
+                log.error(
+                    "%s: %s not all finished in %ss: stopping this controller's run",
+                    kind,
+                    batch,
+                    args.timeout,
+                )
+                break
+        out["task_results_written"] = obs.results_written
+        out["task_result_errors"] = obs.result_errors
+    finally:
+        await obs.stop()
+        if ctl is not None:
+            ctl.stop()
+        kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+    return out
+
+
+async def wait_namespaces_gone(kubectl, prefix: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        names = kubectl("get", "namespaces", "-o", "name").split()
+        if not any(n.startswith(f"namespace/{prefix}") for n in names):
+            return
+        await asyncio.sleep(2)
+    log.warning("namespaces %s* still terminating after %ss", prefix, timeout)
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--kubeconfig",
+        default=os.environ.get("SLUICE_E2E_KUBECONFIG") or str(REPO / ".cluster" / "kubeconfig"),
+    )
+    parser.add_argument("--controllers", default="sluice", help="comma-separated: sluice, argo")
+    parser.add_argument("--pods", choices=("kwok", "real"), default="kwok")
+    parser.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") == "1")
+    parser.add_argument("--shapes", nargs="*", choices=sorted(SHAPES), help="only these shapes")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds a load may take to finish")
+    parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--log-dir", default="/tmp/sluice-bench-scale")
+    parser.add_argument(
+        "--allow-crd-toggle",
+        action="store_true",
+        help="let Argo's run switch the CRD's status subresource off",
+    )
+    parser.add_argument(
+        "--argo-dry-run", action="store_true", help="start Argo's controller, check it serves, stop"
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    controllers = [c for c in args.controllers.split(",") if c]
+    kubectl = kubectl_for(Path(args.kubeconfig))
+    run_id = uuid.uuid4().hex[:6]
+    kwok = args.pods == "kwok"
+    if "argo" in controllers and not (args.allow_crd_toggle or args.argo_dry_run):
+        parser.error("argo needs --allow-crd-toggle (or --argo-dry-run)")
+
+    from kubernetes_asyncio import client, config
+
+    cfg = client.Configuration()
+    await config.load_kube_config(config_file=args.kubeconfig, client_configuration=cfg)
+    result: dict[str, Any] = {
+        "run": run_id,
+        "pods": args.pods,
+        "quick": args.quick,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()},
+        "kubernetes": json.loads(kubectl("version", "-o", "json")).get("serverVersion", {}).get("gitVersion"),
+        "runs": [],
+    }
+    created_crds: list[str] = []
+    kw = None
+    async with client.ApiClient(cfg) as api:
+        try:
+            if "argo" in controllers:
+                created_crds = ensure_argo_crds(kubectl)
+            if args.argo_dry_run:
+                return argo_dry_run(args, kubectl, run_id)
+            if kwok:
+                from scale_kwok import Kwok
+
+                kw = Kwok(kubectl, Path(args.kubeconfig), run_id, Path(args.log_dir) / f"kwok-{run_id}")
+                kw.wait_ready()
+            for kind in controllers:
+                if kind == "argo":
+                    with status_subresource_off(kubectl):
+                        result["runs"].append(await run_controller(args, kind, kubectl, api, run_id, kwok))
+                else:
+                    result["runs"].append(await run_controller(args, kind, kubectl, api, run_id, kwok))
+        finally:
+            await wait_namespaces_gone(kubectl, "bench-scale-")
+            if kw is not None:
+                kw.close()
+            for crd in created_crds:
+                kubectl("delete", "crd", crd, "--wait=false", check=False)
+    result["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    result["machine"]["load_average_at_end"] = os.getloadavg()
+    text = json.dumps(result, indent=2)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    print(text)
+    print(table(result), file=sys.stderr)
+    return 0 if all(load["all_finished"] for run in result["runs"] for load in run["loads"]) else 1
+
+
+def argo_dry_run(args, kubectl, run_id: str) -> int:
+    """Argo's controller on a namespace of its own, without the CRD switched: it must start, list and
+    serve its metrics; nothing is submitted."""
+    namespace = f"bench-scale-argo-dry-{run_id}"
+    logs = Path(args.log_dir) / namespace
+    logs.mkdir(parents=True, exist_ok=True)
+    kubectl("create", "namespace", namespace)
+    ctl = None
+    try:
+        ctl = Argo(kubectl, Path(args.kubeconfig), namespace, f"bench-argo-{run_id}", logs)
+        ctl.wait_ready()
+        time.sleep(5)
+        print(json.dumps({"argo_serving": True, "requests": ctl.requests(), "log": str(ctl.log_path)}))
+        return 0
+    finally:
+        if ctl is not None:
+            ctl.stop()
+        kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
