@@ -159,6 +159,9 @@ def _finish(op: Operation, phase: str, message: str) -> None:
         )
     )
     locks.release_finished(op, workflow_done=True)
+    # Released in the same write that completes it, as Argo's ReleaseAll: a completed workflow never
+    # shows a lock as held (the ReleaseLock actions are applied once this status is stored).
+    op.status.pop("synchronization", None)
     progress.update(op)
 
 

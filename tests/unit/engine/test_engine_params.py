@@ -6,7 +6,7 @@ import json
 
 from engine_world import World
 
-from workflow.engine import CacheEntry, LockObservation, SaveCache
+from workflow.engine import CacheEntry, LockObservation, ReleaseLock, SaveCache
 
 C = {"image": "busybox", "command": ["true"]}
 
@@ -356,6 +356,17 @@ def test_mutex_waits_for_the_observed_lock():
     decision = world.step()
     assert decision.pods_to_create()
     assert "synchronizationStatus" not in world.node("mutex")
+    assert world.status["synchronization"]["mutex"]["holding"] == [
+        {"mutex": "default/Mutex/m", "holder": "mutex"}
+    ]
+    world.finish("mutex")
+    decision = world.step()
+    assert world.phase == "Succeeded"
+    # Released in the write that completes it: the completed status shows nothing held.
+    assert [(a.lock, a.holder) for a in decision.actions if isinstance(a, ReleaseLock)] == [
+        ("default/Mutex/m", "default/mutex/mutex")
+    ]
+    assert "synchronization" not in world.status
 
 
 def test_memoized_hit_skips_the_pod_and_miss_saves():
