@@ -57,11 +57,11 @@ def labelled(runs: list[dict[str, Any]], selector: str | None) -> list[dict[str,
     """The runs whose labels (from their workflow file) match kubectl's equality-based `selector`."""
     if not selector:
         return runs
-    from sluice.ui.sources import label_match, label_problem  # noqa: PLC0415  (the UI's local runs too)
+    from sluice.labels import label_match, label_problem  # noqa: PLC0415
 
     problem = label_problem(selector)
     if problem:
-        raise CliError(f"-l: {problem.removeprefix('label: ')}", EXIT_USAGE)
+        raise CliError(f"-l: {problem}", EXIT_USAGE)
     return [wf for wf in runs if label_match((wf.get("metadata") or {}).get("labels") or {}, selector)]
 
 

@@ -7,7 +7,7 @@
     GET  /api/workflows/NS/NAME/nodes/ID              one node, with its pod's name
     GET  /api/workflows/NS/NAME/events?expand=        server-sent events: `workflow` on every change
     GET  /api/workflows/NS/NAME/logs?node=&container=&follow=1     text; with follow, events `line`
-    GET  /api/workflows/NS/NAME/artifacts/NODE/inputs|outputs/ART  the artifact's stored file (local runs)
+    GET  /api/workflows/NS/NAME/artifacts/NODE/inputs|outputs/ART  the artifact's stored file
     POST /api/workflows/NS/NAME/ACTION {node, parameters}          resume|stop-node|stop|terminate|
                                                                    retry|resubmit
     GET  /api/cronworkflows?namespace=, /api/workflowtemplates?namespace=  (cluster only)
@@ -25,10 +25,11 @@ from typing import Any
 
 from aiohttp import web
 
+from sluice.labels import label_problem
 from sluice.output import DONE, duration, phase, shown_phase
 from sluice.ui import actions
 from sluice.ui.layout import layout
-from sluice.ui.sources import Source, UiError, label_problem, pod_name
+from sluice.ui.sources import Source, UiError, pod_name
 
 SOURCE: web.AppKey[Source] = web.AppKey("source", Source)
 EVENT_MIN_GAP = 0.3  # seconds between two graph events (a burst of steps is one redraw)
@@ -70,7 +71,7 @@ async def list_workflows(request: web.Request) -> web.Response:
     selector = q.get("label") or None
     problem = label_problem(selector)
     if problem:
-        raise UiError(400, problem)
+        raise UiError(400, f"label: {problem}")
     namespace = q.get("namespace", _source(request).namespace)
     items = await _source(request).workflows(namespace or None, selector)
     filters = argparse.Namespace(
@@ -136,15 +137,28 @@ async def get_artifact(request: web.Request) -> web.StreamResponse:
         raise UiError(
             404, f"node {node.get('displayName') or node['id']} has no {which[:-1]} artifact {wanted!r}"
         )
-    path = await _source(request).artifact(ns, name, found)
+    src = _source(request)
+    path = await src.artifact(ns, name, found)
     filename = path.name.replace('"', "")
-    return web.FileResponse(
-        path,
+    response = web.StreamResponse(
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Content-Type": "application/octet-stream",
-        },
+            "Content-Length": str(path.stat().st_size),
+        }
     )
+    await response.prepare(request)
+    try:
+        with path.open("rb") as fh:  # streamed in chunks: an artifact may be large
+            while chunk := await asyncio.to_thread(fh.read, 1 << 20):
+                await response.write(chunk)
+    finally:
+        if src.artifact_copies:  # a download from a store lives in a temporary folder of its own
+            import shutil  # noqa: PLC0415
+
+            shutil.rmtree(path.parent, ignore_errors=True)
+    await response.write_eof()
+    return response
 
 
 async def _sse_start(request: web.Request) -> web.StreamResponse:

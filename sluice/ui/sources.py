@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from sluice.labels import label_match
 from sluice.output import DONE, phase, with_nodes
 
 ARGO_GROUP, ARGO_VERSION = "argoproj.io", "v1alpha1"
@@ -44,36 +45,6 @@ def from_cli(exc: Exception) -> UiError:
     return UiError(http, getattr(exc, "message", None) or str(exc) or type(exc).__name__)
 
 
-def label_match(labels: dict[str, str], selector: str | None) -> bool:
-    """kubectl's equality-based selectors (`a=b`, `a==b`, `a!=b`, `a`, `!a`, comma-joined), for local
-    runs (a cluster applies them itself)."""
-    for term in (t.strip() for t in (selector or "").split(",")):
-        if not term:
-            continue
-        if "!=" in term:
-            key, value = (s.strip() for s in term.split("!=", 1))
-            if labels.get(key) == value:
-                return False
-        elif "=" in term:
-            key, value = (s.strip() for s in term.replace("==", "=").split("=", 1))
-            if labels.get(key) != value:
-                return False
-        elif term.startswith("!"):
-            if term[1:].strip() in labels:
-                return False
-        elif term not in labels:
-            return False
-    return True
-
-
-def label_problem(selector: str | None) -> str | None:
-    for term in (t.strip() for t in (selector or "").split(",")):
-        body = term.lstrip("!").replace("!=", "=").replace("==", "=")
-        if term and (not body.split("=", 1)[0].strip() or body.count("=") > 1):
-            return f"label: cannot read the term {term!r} (KEY=VALUE, KEY!=VALUE, KEY or !KEY)"
-    return None
-
-
 def pod_name(wf: dict[str, Any], node: dict[str, Any]) -> str | None:
     if node.get("type") != "Pod":
         return None
@@ -97,6 +68,7 @@ class Source:
 
     mode = "?"
     namespace = "default"
+    artifact_copies = False  # whether `artifact` returns a temporary copy (removed once sent)
 
     async def workflows(self, namespace: str | None, selector: str | None) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -117,11 +89,7 @@ class Source:
 
     async def artifact(self, namespace: str, name: str, artifact: dict[str, Any]) -> Path:
         """The file holding one of a node's artifacts (as its status names it)."""
-        raise UiError(
-            501,
-            "downloading artifacts from a cluster's artifact repository is not built yet: "
-            f"the artifact's key is {artifact_key(artifact)!r}",
-        )
+        raise UiError(501, f"no artifact store here (the artifact's key is {artifact_key(artifact)!r})")
 
     async def close(self) -> None:
         return None
@@ -250,6 +218,7 @@ class ClusterSource(Source):
     """A cluster through the user's kubeconfig (sluice/cluster.py `connect`): their identity, their RBAC."""
 
     mode = "cluster"
+    artifact_copies = True
 
     def __init__(self, cluster: Any, context: str | None = None, owned: bool = True) -> None:
         self.cluster, self.owned = cluster, owned
@@ -382,6 +351,63 @@ class ClusterSource(Source):
         verbs = Verbs("ui", kind, kind, lambda items, now: [])
         return await self._call(verbs.fetch(self.at(namespace or self.namespace), None, not namespace))
 
+    async def artifact(self, namespace: str, name: str, artifact: dict[str, Any]) -> Path:
+        """The artifact fetched from its store into a temporary file (the caller removes it): the location
+        completed from the workflow's resolved repository (workflow/artifact_rules.py `relocate`), the
+        store's credentials read from their Secrets with the viewer's own token, the bytes moved by the
+        executor's driver (sluice_executor/drivers/)."""
+        import base64  # noqa: PLC0415
+        import tempfile  # noqa: PLC0415
+
+        from sluice_executor.drivers import DriverError, driver_for  # noqa: PLC0415
+
+        from workflow.artifact_rules import ArtifactRuleError, location_kind, relocate  # noqa: PLC0415
+
+        wf = await self.workflow(namespace, name)
+        repo = ((wf.get("status") or {}).get("artifactRepositoryRef") or {}).get("artifactRepository")
+        try:
+            full = relocate(artifact, repo)
+            kind = location_kind(full)
+        except ArtifactRuleError as exc:
+            raise UiError(409, str(exc)) from None
+        if kind is None:
+            raise UiError(404, f"artifact {artifact.get('name')!r} has no location")
+        location = full[kind]
+        values: dict[tuple[str, str], str] = {}
+        for field, ref in location.items():
+            if not (
+                field.endswith("Secret") and isinstance(ref, dict) and ref.get("name") and ref.get("key")
+            ):
+                continue
+            try:
+                secret = await self._call(self.cluster.rest.get("v1", "Secret", namespace, str(ref["name"])))
+            except UiError as exc:
+                raise UiError(
+                    exc.status,
+                    f"the store's credentials (Secret {ref['name']}, {field}) cannot be read with your "
+                    f"identity: {exc.message}",
+                ) from None
+            raw = (secret.get("data") or {}).get(str(ref["key"]))
+            if raw is None:
+                raise UiError(409, f"Secret {ref['name']} has no key {ref['key']!r}")
+            values[(str(ref["name"]), str(ref["key"]))] = base64.b64decode(raw).decode()
+
+        class Known:
+            def get(self, selector: Any) -> str:
+                return values[(str(selector["name"]), str(selector["key"]))]
+
+        folder = Path(tempfile.mkdtemp(prefix="sluice-ui-artifact-"))
+        target = folder / (str(artifact.get("name") or "artifact") + (".tgz" if kind != "raw" else ""))
+        try:
+            await asyncio.to_thread(driver_for(kind, Known()).get, location, target)
+        except DriverError as exc:
+            _remove(folder)
+            raise UiError(502, f"artifact {artifact.get('name')!r}: {exc}") from None
+        if not target.is_file():  # a directory (a prefix of objects): not offered as one download
+            _remove(folder)
+            raise UiError(409, f"artifact {artifact.get('name')!r} is a directory of objects in its store")
+        return target
+
     async def allowed(self, namespace: str, checks: dict[str, tuple[str, str]]) -> dict[str, bool]:
         """SelfSubjectAccessReview of each (verb, resource[/subresource]) on argoproj.io in `namespace`."""
 
@@ -423,3 +449,9 @@ def local_pid(name: str) -> int | None:
         return int((state.run_dir(name) / "pid").read_text().strip())
     except (OSError, ValueError):
         return None
+
+
+def _remove(folder: Path) -> None:
+    import shutil  # noqa: PLC0415
+
+    shutil.rmtree(folder, ignore_errors=True)
