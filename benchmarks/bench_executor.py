@@ -94,12 +94,25 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_once(
-    launcher: Path, minio, root: Path, size: int, index: str, poll: bool = False, main_seconds: float = 0.0
+    launcher: Path,
+    minio,
+    root: Path,
+    size: int,
+    index: str,
+    poll: bool = False,
+    main_seconds: float = 0.0,
+    on_volume: bool = False,
 ) -> dict:
     from tests.integration.minio_server import ACCESS_KEY, SECRET_KEY
 
     work = root / f"run-{index}"
     run_dir = work / "run"
+    out_dir = work
+    if on_volume:  # the output on main's volume: main sees it at work/vol, wait under mainctrfs
+        out_dir = work / "vol"
+        mirrored = work / "mainctrfs" / str(out_dir).lstrip("/")
+        mirrored.mkdir(parents=True)
+        out_dir.symlink_to(mirrored)
     secrets = work / "secrets" / "minio-creds"
     secrets.mkdir(parents=True)
     (secrets / "accesskey").write_text(ACCESS_KEY)
@@ -108,8 +121,9 @@ def run_once(
         "name": "bench",
         "outputs": {
             "parameters": [{"name": "p", "valueFrom": {"path": f"{work}/param"}}],
-            "artifacts": [{"name": "out", "path": f"{work}/out.bin", "archive": {"none": {}}}],
+            "artifacts": [{"name": "out", "path": f"{out_dir}/out.bin", "archive": {"none": {}}}],
         },
+        "container": {"volumeMounts": [{"name": "vol", "mountPath": str(out_dir)}] if on_volume else []},
         "archiveLocation": {
             "s3": {
                 "endpoint": minio.endpoint,
@@ -131,6 +145,7 @@ def run_once(
         "ARGO_NAMESPACE": "bench",
         "ARGO_INCLUDE_SCRIPT_OUTPUT": "true",
         "SLUICE_SECRETS_DIR": str(work / "secrets"),
+        "SLUICE_MAINCTRFS": str(work / "mainctrfs"),
         "SLUICE_TERMINATION_LOG": str(work / "termination-log"),
         "PYTHONPATH": os.pathsep.join(sys.path),
     }
@@ -142,7 +157,7 @@ def run_once(
         text=True,
     )
     time.sleep(0.5)  # wait is up and polling before main ends, as in a pod
-    script = f"sleep {main_seconds} && head -c {size} /dev/urandom > {work}/out.bin && echo -n value > {work}/param && date +%s.%N > {work}/ended"
+    script = f"sleep {main_seconds} && head -c {size} /dev/urandom > {out_dir}/out.bin && echo -n value > {work}/param && date +%s.%N > {work}/ended"
     main = subprocess.run(
         [str(launcher), "--", "sh", "-c", script], env=env, capture_output=True, text=True, timeout=600
     )
@@ -169,6 +184,7 @@ def main() -> None:
     parser.add_argument("--runs-big", type=int, default=10)
     parser.add_argument("--poll", action="store_true", help="wait polls every 20 ms (no inotify)")
     parser.add_argument("--main-seconds", type=float, default=0.0, help="main runs this long first")
+    parser.add_argument("--on-volume", action="store_true", help="the artifact lies on main's volume")
     args = parser.parse_args()
     if args.wait_child:
         wait_child()
@@ -183,7 +199,10 @@ def main() -> None:
         try:
             make_bucket(minio, "bench")
             mode = "polling every 20 ms" if args.poll else "inotify"
-            print(f"load {os.getloadavg()[0]:.1f}; wait {mode}; main runs {args.main_seconds} s first")
+            where = "on main's volume" if args.on_volume else "on main's root filesystem"
+            print(
+                f"load {os.getloadavg()[0]:.1f}; wait {mode}; main runs {args.main_seconds} s first; {where}"
+            )
             print(
                 "| output | runs | p50 ms | p99 ms | max ms | of which launcher copy, p50 ms | wait peak RSS MiB "
                 "| wait CPU ms, p50 | exit code noticed after, p50 / max ms |"
@@ -196,7 +215,16 @@ def main() -> None:
                 if not runs:
                     continue
                 results = [
-                    run_once(launcher, minio, root, size, f"{size}-{i}", args.poll, args.main_seconds)
+                    run_once(
+                        launcher,
+                        minio,
+                        root,
+                        size,
+                        f"{size}-{i}",
+                        args.poll,
+                        args.main_seconds,
+                        args.on_volume,
+                    )
                     for i in range(runs)
                 ]
                 delays = [r["delay_ms"] for r in results]
