@@ -318,6 +318,19 @@ def template_config_map(pod: dict[str, Any], template_json: str) -> dict[str, An
     }
 
 
+def _with_mirrored_mounts(container: dict[str, Any], mains: list[dict[str, Any]]) -> dict[str, Any]:
+    """A user init container or sidecar; `mirrorVolumeMounts: true` (not a Pod field) gives it main's
+    volume mounts (argo-anchor.md §1.2 `UserContainer`), e.g. a docker-in-docker sidecar sharing main's
+    workspace."""
+    out = {k: v for k, v in container.items() if k != "mirrorVolumeMounts"}
+    if container.get("mirrorVolumeMounts") is True:
+        for main in mains[:1]:
+            for mount in main.get("volumeMounts") or ():
+                if isinstance(mount, dict) and mount.get("name") not in EXECUTOR_VOLUMES:
+                    _mount(out, copy.deepcopy(mount))
+    return out
+
+
 def main_containers(tmpl: dict[str, Any], executor_image: str = "") -> list[dict[str, Any]]:
     """The user containers of a leaf template, `main` first (containerSet: its members)."""
     if isinstance(tmpl.get("containerSet"), dict):
@@ -499,7 +512,7 @@ def render_pod(
         if not isinstance(sidecar, dict):
             continue
         # under the launcher too: it stops the sidecar once main has exited
-        sidecar = _wrap(dict(sidecar), config, f"{where}.sidecars[{i}]")
+        sidecar = _wrap(_with_mirrored_mounts(sidecar, user_containers), config, f"{where}.sidecars[{i}]")
         env = list(sidecar.get("env") or [])
         env.extend(_env({"ARGO_CONTAINER_NAME": sidecar.get("name") or "", **common_env}))
         sidecar["env"] = env
@@ -509,7 +522,11 @@ def render_pod(
     if needs_wait:
         _mirror_mounts(wait, user_containers)
     containers = ([wait] if needs_wait else []) + user_containers + sidecars
-    init_containers = [init] + [dict(c) for c in tmpl.get("initContainers") or () if isinstance(c, dict)]
+    init_containers = [init] + [
+        _with_mirrored_mounts(c, user_containers)
+        for c in tmpl.get("initContainers") or ()
+        if isinstance(c, dict)
+    ]
     mounted = {m.get("name") for c in containers + init_containers for m in c.get("volumeMounts") or ()}
     own_volumes = [v for v in tmpl.get("volumes") or () if isinstance(v, dict)]
     names_taken = {v["name"] for v in volumes}

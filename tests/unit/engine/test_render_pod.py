@@ -476,3 +476,29 @@ def test_a_template_past_a_config_maps_size_fails_its_node_saying_why():
     assert node["phase"] == "Error"
     assert "templates.t: the processed template is" in node["message"]
     assert "over the 1044480 a ConfigMap can hold" in node["message"]
+
+
+def test_mirror_volume_mounts_gives_init_containers_and_sidecars_mains_mounts():
+    """init-container.yaml and sidecar-dind.yaml: `mirrorVolumeMounts: true` (not a Pod field) copies main's
+    volume mounts into the user init container or sidecar; without it they get none."""
+    tmpl = {
+        "name": "t",
+        "container": {
+            "image": "alpine",
+            "command": ["echo"],
+            "volumeMounts": [{"name": "foo", "mountPath": "/foo"}],
+        },
+        "inputs": {"artifacts": [{"name": "in", "path": "/in/x", "raw": {"data": "x"}}]},
+        "initContainers": [
+            {"name": "hello", "image": "alpine", "command": ["echo"], "mirrorVolumeMounts": True},
+            {"name": "plain", "image": "alpine", "command": ["echo"]},
+        ],
+        "sidecars": [{"name": "dind", "image": "docker", "command": ["dockerd"], "mirrorVolumeMounts": True}],
+    }
+    pod, _ = render(tmpl, volumes=[{"name": "foo", "emptyDir": {}}])
+    every = containers(pod)
+    assert every["hello"]["volumeMounts"] == [{"name": "foo", "mountPath": "/foo"}]
+    assert "volumeMounts" not in every["plain"]
+    assert {"name": "foo", "mountPath": "/foo"} in every["dind"]["volumeMounts"]
+    assert not any("input-artifacts" == m["name"] for m in every["dind"]["volumeMounts"])
+    assert all("mirrorVolumeMounts" not in c for c in every.values())
