@@ -47,6 +47,13 @@ def _exit_message(c: ContainerObservation) -> str:
     return text
 
 
+def member_message(c: ContainerObservation) -> str:
+    """A containerSet member's node message, as Argo writes it: unlike the pod node's (`_exit_message`), the
+    termination message always follows ": ", so an empty one leaves it at the end (`b: Error (exit code
+    1): `), and the reason is the container's own, even when empty."""
+    return f"{c.name}: {c.reason} (exit code {c.exit_code}): {c.message}"
+
+
 def _waiting_message(c: ContainerObservation) -> str:
     text = f"{c.reason}: {c.message}" if c.message else c.reason
     if c.reason in IMAGE_REASONS and c.image and c.image not in c.message:
@@ -151,7 +158,7 @@ def _container_nodes(op: Operation, children: list[dict[str, Any]], pod: PodObse
             code = c.exit_code or 0
             op.nodes.update(child["id"], outputs={"exitCode": str(code)})
             phase = SUCCEEDED if code == 0 else ERROR if code == 64 else FAILED
-            op.nodes.mark(child["id"], phase, "" if code == 0 else _exit_message(c))
+            op.nodes.mark(child["id"], phase, "" if code == 0 else member_message(c))
         elif pod.phase == "Failed":
             op.nodes.mark(child["id"], FAILED, "Pod Failed whilst container running")
         elif c is not None and c.state == "running":

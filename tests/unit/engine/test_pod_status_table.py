@@ -467,7 +467,28 @@ CASES = [
         "Failed",
         "b: Error (exit code 1)",
         template=CONTAINER_SET,
-        containers={"a": ("Succeeded", ""), "b": ("Failed", "b: Error (exit code 1)")},
+        containers={"a": ("Succeeded", ""), "b": ("Failed", "b: Error (exit code 1): ")},
+        workflow="Failed",
+    ),
+    Case(
+        "container-set-member-failed-with-a-message",
+        once(pod("Failed", WAIT_OK, done("a"), done("b", 2, message="no input"))),
+        "Failed",
+        "b: Error (exit code 2): no input",
+        template=CONTAINER_SET,
+        containers={"a": ("Succeeded", ""), "b": ("Failed", "b: Error (exit code 2): no input")},
+        workflow="Failed",
+    ),
+    Case(
+        "container-set-member-oom-killed",
+        once(pod("Failed", WAIT_OK, done("a", 137, "OOMKilled"))),
+        "Failed",
+        "a: OOMKilled (exit code 137)",
+        template=CONTAINER_SET,
+        containers={
+            "a": ("Failed", "a: OOMKilled (exit code 137): "),
+            "b": ("Failed", "Pod Failed whilst container running"),
+        },
         workflow="Failed",
     ),
     Case(
@@ -477,7 +498,7 @@ CASES = [
         "a: Error (exit code 64)",
         template=CONTAINER_SET,
         containers={
-            "a": ("Error", "a: Error (exit code 64)"),
+            "a": ("Error", "a: Error (exit code 64): "),
             "b": ("Failed", "Pod Failed whilst container running"),
         },
         workflow="Failed",
