@@ -7,7 +7,7 @@ errors into EngineError (a node message) and skip the work when there is nothing
 from __future__ import annotations
 
 import json
-from collections import ChainMap
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -39,23 +39,51 @@ def _has_tags(value: Any) -> bool:
     return False
 
 
-_TEXT_GLOBALS: dict[int, tuple[dict[str, Any], int, dict[str, Any]]] = {}
+_NOT_TEXT = (dict, list, datetime)
 
 
-def _text_scope(globals_: dict[str, Any], local: dict[str, Any]) -> Any:
-    """Globals and locals without the values that are not text (artifacts, the clock).
+_ABSENT = object()
 
-    The filtered globals are remembered for as long as the globals dict keeps its size (they only grow).
-    """
-    cached = _TEXT_GLOBALS.get(id(globals_))
-    if cached is None or cached[0] is not globals_ or cached[1] != len(globals_):
-        filtered = {k: v for k, v in globals_.items() if not isinstance(v, (dict, list, datetime))}
-        _TEXT_GLOBALS.clear()
-        _TEXT_GLOBALS[id(globals_)] = cached = (globals_, len(globals_), filtered)
-    if not local:
-        return cached[2]
-    text_local = {k: v for k, v in local.items() if not isinstance(v, (dict, list, datetime))}
-    return ChainMap(text_local, cached[2])
+
+class _TextScope(Mapping[str, Any]):
+    """The locals over the globals, without the values that are not text (artifacts, the clock), read
+    through to the globals dict: the step writes globals as it walks the tree, and a value changed under a
+    key already there is seen as it is now (a filtered copy remembered between renders saw only new keys)."""
+
+    __slots__ = ("_globals", "_local")
+
+    def __init__(self, globals_: dict[str, Any], local: dict[str, Any]):
+        self._globals = globals_
+        self._local = local  # text values only
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._local:
+            return self._local[key]
+        value = self._globals[key]
+        if isinstance(value, _NOT_TEXT):
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        if key in self._local:
+            return True
+        value = self._globals.get(key, _ABSENT) if isinstance(key, str) else _ABSENT
+        return value is not _ABSENT and not isinstance(value, _NOT_TEXT)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._local
+        for key, value in self._globals.items():
+            if key not in self._local and not isinstance(value, _NOT_TEXT):
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _text_scope(globals_: dict[str, Any], local: dict[str, Any]) -> Mapping[str, Any]:
+    """Globals and locals without the values that are not text (artifacts, the clock)."""
+    text_local = {k: v for k, v in local.items() if not isinstance(v, _NOT_TEXT)} if local else {}
+    return _TextScope(globals_, text_local)
 
 
 def _scope(globals_: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
