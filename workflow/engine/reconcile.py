@@ -13,7 +13,7 @@ Nothing waits forever: a started node whose pod vanished becomes Error "pod dele
 waiting for it after `EngineConfig.task_result_timeout_seconds` (Argo's TASK_RESULT_TIMEOUT_DURATION),
 and a node that had succeeded becomes Error, since its outputs never arrived. The engine asks to be woken
 at each of these moments (`Operation.wake`), so a driver that sees no new event still comes back.
-The table of cases is tests/unit/engine/test_pod_status_table.py.
+The tables of cases are tests/unit/engine/test_pod_*.py (rows built by tests/unit/engine/pod_rows.py).
 """
 
 from __future__ import annotations
