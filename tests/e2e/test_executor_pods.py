@@ -202,3 +202,15 @@ def test_container_set_graph_with_image_entrypoints(kubectl, executor_rbac, argo
     assert max(finished["b"], finished["c"]) <= finished["d"]
     assert result["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"] == "true"
     assert node["phase"] == "Succeeded", node.get("message")
+
+
+def test_init_container_with_mirrored_volume_mounts(kubectl, executor_rbac, argo_examples):
+    """Argo's init-container.yaml: the user init container `hello` has `mirrorVolumeMounts: true`, so it
+    mounts main's /foo; the API server takes the pod (the field itself is not sent) and it succeeds."""
+    pod, result, node = run_first_pod(
+        kubectl, executor_rbac, argo_examples, "init-container.yaml", "exec-init-container"
+    )
+    assert pod["status"]["phase"] == "Succeeded", containers(pod)
+    hello = next(c for c in pod["spec"]["initContainers"] if c["name"] == "hello")
+    assert any(m["mountPath"] == "/foo" for m in hello["volumeMounts"])
+    assert node["phase"] == "Succeeded", node.get("message")
