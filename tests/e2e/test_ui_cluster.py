@@ -367,3 +367,98 @@ def test_the_in_cluster_manifest_passes_the_restricted_pod_security_standard(kub
         assert "serviceaccount/sluice-ui created (server dry run)" in out
     finally:
         kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def test_an_artifact_is_downloaded_from_the_store_with_the_viewers_own_credentials(
+    kubectl, kubeconfig, ns, accounts, tmp_path
+):
+    """The quick-start's MinIO (the default namespace's artifact-repositories): an object put there by
+    the executor's driver comes back through the UI, its credentials read with the viewer's own token;
+    a viewer who may not read the Secret gets a 403 saying so."""
+    import base64
+    import io
+    import tarfile
+    import tempfile
+
+    from sluice_executor.drivers.s3 import S3Driver
+
+    cm = json.loads(kubectl("get", "configmap", "artifact-repositories", "-n", "default", "-o", "json"))
+    key_name = cm["metadata"]["annotations"]["workflows.argoproj.io/default-artifact-repository"]
+    repo = yaml.safe_load(cm["data"][key_name])
+    secret_name = repo["s3"]["accessKeySecret"]["name"]
+    secret = json.loads(kubectl("get", "secret", secret_name, "-n", "default", "-o", "json"))
+    kubectl(
+        "apply",
+        "-n",
+        ns,
+        "-f",
+        "-",
+        input=json.dumps(
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": secret_name}, "data": secret["data"]}
+        ),
+    )
+    values = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+
+    class Creds:
+        def get(self, selector):
+            return values[selector["key"]]
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        data = b"made for the ui's e2e test\n"
+        info = tarfile.TarInfo("report/summary.txt")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    archive = tmp_path / "report.tgz"
+    archive.write_bytes(buffer.getvalue())
+    key = f"sluice-ui-e2e/{uuid.uuid4().hex}/report.tgz"
+    location = {**repo["s3"], "key": key}
+    driver = S3Driver(Creds())
+    driver.put(archive, location)
+    try:
+        kubectl("apply", "-n", ns, "-f", str(workflow_file(tmp_path, "art")))
+        node = {
+            "id": "art",
+            "name": "art",
+            "displayName": "art",
+            "type": "Pod",
+            "phase": "Succeeded",
+            "outputs": {"artifacts": [{"name": "report", "path": "/tmp/report", "s3": {"key": key}}]},
+        }
+        status = {
+            "phase": "Succeeded",
+            "artifactRepositoryRef": {
+                "configMap": "artifact-repositories",
+                "key": key_name,
+                "namespace": ns,
+                "artifactRepository": repo,
+            },
+            "nodes": {"art": node},
+        }
+        set_status(kubectl, ns, "art", status)
+        reader_rules = SHIPPED["sluice-workflows-view"] + [
+            {"apiGroups": [""], "resources": ["secrets"], "resourceNames": [secret_name], "verbs": ["get"]}
+        ]
+        reader = service_account_kubeconfig(
+            kubectl, kubeconfig, ns, "reader", reader_rules, tmp_path / "reader"
+        )
+        link = f"/api/workflows/{ns}/art/artifacts/art/outputs/report"
+        copies_before = set(Path(tempfile.gettempdir()).glob("sluice-ui-artifact-*"))
+        with ui_server(tmp_path / "home", "--kubeconfig", str(reader)) as url:
+            resp = urllib.request.urlopen(f"{url}{link}", timeout=120)
+            with resp:
+                assert resp.status == 200 and 'filename="report.tgz"' in resp.headers["Content-Disposition"]
+                assert resp.read() == archive.read_bytes()
+        with ui_server(tmp_path / "home", "--kubeconfig", str(accounts["viewer"])) as url:
+            status, body = http(f"{url}{link}")
+            assert status == 403, body
+            assert (
+                f"the store's credentials (Secret {secret_name}, accessKeySecret) cannot be read"
+                in body["error"]
+            )
+        # the temporary copies are removed once sent (the UI runs with this machine's temporary folder)
+        assert set(Path(tempfile.gettempdir()).glob("sluice-ui-artifact-*")) <= copies_before
+    finally:
+        import obstore
+
+        obstore.delete(driver._store(location), key)
