@@ -320,7 +320,7 @@ def template_config_map(pod: dict[str, Any], template_json: str) -> dict[str, An
 
 def _with_mirrored_mounts(container: dict[str, Any], mains: list[dict[str, Any]]) -> dict[str, Any]:
     """A user init container or sidecar; `mirrorVolumeMounts: true` (not a Pod field) gives it main's
-    volume mounts (argo-anchor.md §1.2 `UserContainer`), e.g. a docker-in-docker sidecar sharing main's
+    volume mounts (Argo's `UserContainer` field), e.g. a docker-in-docker sidecar sharing main's
     workspace."""
     out = {k: v for k, v in container.items() if k != "mirrorVolumeMounts"}
     if container.get("mirrorVolumeMounts") is True:
