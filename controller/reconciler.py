@@ -103,6 +103,7 @@ class Controller:
         self._written: dict[str, str] = {}  # key -> resourceVersion this controller wrote last
         self._changed_at: dict[str, float] = {}  # key -> monotonic time of the first unhandled pod change
         self._checked: dict[str, str] = {}  # key -> uid whose spec passed the core's check
+        self._stepped: set[str] = set()  # keys this process has stepped (Observed.first_look)
         # Referenced templates parsed and validated once per resourceVersion, not once per workflow.
         self.check_caches = CheckCaches.create()
         self.pod_errors: dict[str, dict[str, str]] = {}  # key -> node ID -> why its pod cannot be created
@@ -130,6 +131,7 @@ class Controller:
         if kind == "DELETED":
             self.expectations.forget(key)
             self._checked.pop(key, None)
+            self._stepped.discard(key)
             self._written.pop(key, None)
             self._changed_at.pop(key, None)
             self.pod_errors.pop(key, None)
@@ -179,7 +181,7 @@ class Controller:
 
     # --- reconcile --------------------------------------------------------------------------------
 
-    def observed(self, key: str, ns: str) -> Observed:
+    def observed(self, key: str, ns: str, first_look: bool = False) -> Observed:
         pods: dict[str, PodObservation] = {}
         for obj in self.pods.by_index("wf", key):
             obs = pod_observation(obj)
@@ -222,6 +224,7 @@ class Controller:
             cache=cache,
             templates=self.templates,
             config=self.config.engine(self.executor_image),
+            first_look=first_look,
         )
 
     def _running_count(self, ns: str | None = None) -> int:
@@ -330,7 +333,7 @@ class Controller:
                 )
             return
         t0 = time.perf_counter()
-        decision = step(view, self.observed(key, ns), now)
+        decision = step(view, self.observed(key, ns, first_look=key not in self._stepped), now)
         self.metrics.engine_seconds.observe(time.perf_counter() - t0)
         changed_at = self._changed_at.pop(key, None)
         if changed_at is not None:
@@ -339,6 +342,7 @@ class Controller:
         if decision.status != old_status and not await self._write_status(key, wf, decision.status):
             return  # stale: retried on the fresher object; nothing applied
         await apply_actions(self, view, decision.actions, now)
+        self._stepped.add(key)  # only once its actions are applied: a stale write looks again
         new_phase = decision.status.get("phase") or ""
         if new_phase != phase and new_phase:
             self.metrics.total.inc(phase=new_phase)

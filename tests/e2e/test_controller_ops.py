@@ -195,7 +195,11 @@ def test_custom_metrics_of_argos_dag_example_on_the_metrics_endpoint(
     assert "MetricsError" not in {c["type"] for c in wf["status"]["conditions"]}
 
 
-def test_a_realtime_gauge_counts_while_its_node_runs(kubectl, namespace, instance, controller):
+def test_a_realtime_gauge_counts_while_its_node_runs_and_after_a_restart(
+    kubectl, kubeconfig, namespace, instance, tmp_path
+):
+    """The gauge counts from the node's start; a controller killed with -9 loses it (it lives in memory),
+    and the next one shows it again, still counting from the node's start, not from its own."""
     name = f"rt-{uuid.uuid4().hex[:5]}"
     metric = {
         "name": "rt_wait_seconds",
@@ -205,10 +209,22 @@ def test_a_realtime_gauge_counts_while_its_node_runs(kubectl, namespace, instanc
     }
     spec = pause(600)
     spec["templates"][0]["metrics"] = {"prometheus": [metric]}
-    kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(workflow(name, instance, spec)))
     key = f'argo_workflows_rt_wait_seconds{{wf="{name}"}}'
+    ctl = LocalController(kubeconfig, namespace, instance, tmp_path)
     try:
-        first = eventually(lambda: scrape(controller).get(key), 60, 0.5, "the real-time gauge")
-        eventually(lambda: scrape(controller)[key] >= first + 1, 60, 0.5, "the gauge counting up")
+        ctl.wait_ready()
+        kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(workflow(name, instance, spec)))
+        first = eventually(lambda: scrape(ctl).get(key), 60, 0.5, "the real-time gauge")
+        counted = eventually(
+            lambda: (v := scrape(ctl)[key]) >= first + 1 and v, 60, 0.5, "the gauge counting up"
+        )
+        ctl.kill()
+        ctl.stop()
+        ctl = LocalController(kubeconfig, namespace, instance, tmp_path)
+        ctl.wait_ready()
+        again = eventually(lambda: scrape(ctl).get(key), 60, 0.5, "the gauge shown by the new controller")
+        assert again > counted, (again, counted)  # from the node's start: more than before the kill
     finally:
+        code = ctl.stop()
         kubectl("delete", "workflow", name, "-n", namespace, "--ignore-not-found", "--wait=false")
+    assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"

@@ -5,7 +5,9 @@ step started with are compared with the ones it ends with. A node that completed
 template's metrics with the metric variables (`status`, `duration`, `exitCode`, `inputs.parameters.*`,
 `outputs.parameters.*`, `outputs.result`, `resourcesDuration.*`, `retries`); a node created in this step
 starts its template's real-time gauges. The workflow's own `spec.metrics` do the same with
-`workflow.status` and `workflow.duration` when the workflow starts and completes.
+`workflow.status` and `workflow.duration` when the workflow starts and completes. On the driver's first
+look at a workflow (`Observed.first_look`: a new controller) the running nodes' real-time gauges start
+again, from their own start, since the driver kept them in memory only.
 
 A metric whose `when` is false is skipped; one that cannot be computed (its value is not a number, its
 `when` does not evaluate) is reported in the workflow's `MetricsError` condition, as Argo does, and the
@@ -41,7 +43,8 @@ def uses_metrics(spec: dict[str, Any], status: dict[str, Any]) -> bool:
 
 def emit(op: Operation, spec: dict[str, Any]) -> None:
     old_phase = (op.workflow.get("status") or {}).get("phase") or ""
-    if not op.nodes.changed and op.status.get("phase") == old_phase:
+    again = op.observed.first_look
+    if not again and not op.nodes.changed and op.status.get("phase") == old_phase:
         return  # no node was created or changed: nothing started or completed (the common step)
     if not uses_metrics(spec, op.status):
         return
@@ -51,7 +54,7 @@ def emit(op: Operation, spec: dict[str, Any]) -> None:
     for node_id, node in op.nodes.items():
         old = before.get(node_id)
         done_now = fulfilled(node) and (old is None or not fulfilled(old))
-        started_now = old is None and not fulfilled(node)
+        started_now = (old is None or again) and not fulfilled(node)
         if not (done_now or started_now) or not _template_node(op, node):
             continue
         metrics = _prometheus(node_template(templates, node))
@@ -78,7 +81,7 @@ def _workflow_metrics(op: Operation, spec: dict[str, Any], errors: list[str]) ->
         scope = {"workflow.status": phase, "workflow.duration": _seconds(op.status)}
         for metric in metrics:
             _emit(op, metric, scope, errors)
-    elif phase == "Running" and old_phase in ("", "Pending"):
+    elif phase == "Running" and (old_phase in ("", "Pending") or op.observed.first_look):
         _start_realtime(op, metrics, op.status.get("startedAt"), errors)
 
 

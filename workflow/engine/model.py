@@ -160,6 +160,9 @@ class Observed:
     resume: tuple[ResumeRequest, ...] = ()
     templates: TemplateSource | None = None
     config: EngineConfig = field(default_factory=EngineConfig)
+    # The driver's first step of this workflow since it started (a new controller or leader): what it
+    # kept in memory only, the real-time metrics of running nodes, is emitted again.
+    first_look: bool = False
 
 
 # --- actions --------------------------------------------------------------------------------------------

@@ -159,3 +159,16 @@ def test_no_metrics_no_actions_and_no_condition():
     world.run(outcome)
     assert emitted(world) == []
     assert all(c["type"] != "MetricsError" for c in world.status["conditions"])
+
+
+def test_a_new_controllers_first_look_starts_the_running_nodes_realtime_gauges_again():
+    world = World(wf(spec_with([REALTIME], metrics={"prometheus": [{**REALTIME, "name": "wf_rt"}]})))
+    world.step()
+    world.tick(30)
+    world.start_all()
+    world.step()
+    assert len(emitted(world)) == 2  # the first step's starts; nothing since
+    world.extra["first_look"] = True  # the controller that emitted them is gone
+    decision = world.step()
+    again = sorted((a.name, a.since) for a in decision.actions if isinstance(a, EmitMetric))
+    assert again == [("duration_gauge", "2024-01-01T12:00:00Z"), ("wf_rt", "2024-01-01T12:00:00Z")]
