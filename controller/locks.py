@@ -37,11 +37,13 @@ class LockManager:
     _seq: int = 0
 
     def _lock(self, name: str, limit: int) -> _Lock:
+        # A semaphore limit of 0 grants nothing (Argo's weighted semaphore of size 0): a way to hold every
+        # workflow that uses it until the ConfigMap raises it again.
         lock = self.locks.get(name)
         if lock is None:
-            lock = self.locks[name] = _Lock(limit=max(1, limit))
+            lock = self.locks[name] = _Lock(limit=max(0, limit))
         else:
-            lock.limit = max(1, limit)
+            lock.limit = max(0, limit)
         return lock
 
     def acquire(self, name: str, holder: str, limit: int = 1, priority: int = 0) -> bool:

@@ -125,6 +125,15 @@ def test_a_raised_semaphore_limit_grants_its_waiters_in_priority_order():
     assert m.waiting_on_config_map("ns", "cm") == ["ns/b"]
 
 
+def test_a_semaphore_limit_of_zero_grants_nothing_until_raised():
+    m = LockManager()
+    name = "ns/ConfigMap/cm/k"
+    assert not m.acquire(name, "ns/a", 0) and not m.acquire(name, "ns/b", 0)
+    assert m.observation()[name].holders == ()
+    assert m.waiting_on_config_map("ns", "cm") == ["ns/a", "ns/b"]
+    assert m.acquire(name, "ns/a", 1) and not m.acquire(name, "ns/b", 1)
+
+
 def test_locks_are_rebuilt_from_workflow_status():
     wf = {
         "metadata": {"namespace": "ns", "name": "wf"},
