@@ -17,7 +17,7 @@ from pathlib import Path
 
 try:
     from asyncinotify import Inotify, Mask
-except (ImportError, OSError):  # not Linux, or no libc to bind: polling
+except (ImportError, OSError, RuntimeError):  # not Linux, or no libc to bind (its RuntimeError): polling
     Inotify = None  # type: ignore[assignment,misc]
 
 POLL_SECONDS = 0.02  # without inotify
