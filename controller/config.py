@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from workflow.engine import EngineConfig
+from workflow.engine.clock import parse_duration
 
 KNOWN = {
     "instanceID",
@@ -61,6 +62,7 @@ class ControllerConfig:
     workflow_defaults: dict[str, Any] | None = None
     artifact_repository: dict[str, Any] | None = None
     images: dict[str, dict[str, Any]] = field(default_factory=dict)  # image -> {entrypoint, cmd}
+    metrics_ttl_seconds: float | None = None  # metricsConfig.metricsTTL: custom series unchanged this long go
     warnings: tuple[str, ...] = ()
 
     def engine(self, executor_image: str) -> EngineConfig:
@@ -152,7 +154,13 @@ def parse(data: dict[str, Any] | None) -> ControllerConfig:
     instance = doc.get("instanceID") or ""
     if not isinstance(instance, str):
         raise ConfigError("instanceID: must be a string")
+    metrics_config = _mapping(doc, "metricsConfig") or {}
+    ttl_text = metrics_config.get("metricsTTL")
+    ttl = parse_duration(ttl_text) if ttl_text not in (None, "") else None
+    if ttl_text not in (None, "") and (ttl is None or ttl < 0):
+        raise ConfigError(f"metricsConfig.metricsTTL: {str(ttl_text)[:40]!r} is not a duration (e.g. 10m)")
     return ControllerConfig(
+        metrics_ttl_seconds=ttl or None,
         instance_id=instance,
         parallelism=_int(doc, "parallelism"),
         namespace_parallelism=_int(doc, "namespaceParallelism"),

@@ -6,7 +6,8 @@ the kind it was first emitted with. Counters add, gauges Set/Add/Sub, histograms
 family's buckets. A real-time gauge reports the seconds since its start at every scrape until a final
 value replaces it, or its workflow is deleted (its value is then frozen).
 
-Bounded: at most MAX_SERIES series; an emission that would add more, or that disagrees with its
+Bounded: at most MAX_SERIES series, and with `metricsConfig.metricsTTL` a series not emitted for that long
+is dropped, as Argo's metricsTTL does; an emission that would add more, or that disagrees with its
 family's kind or buckets, is refused and counted by cause (the controller's `argo_workflows_error_count`).
 """
 
@@ -31,6 +32,9 @@ class CustomMetrics:
     # Real-time gauges: (family, labels) -> (start, workflow key).
     realtime: dict[tuple[str, LabelKey], tuple[datetime, str]] = field(default_factory=dict)
     series: int = 0
+    # metricsConfig.metricsTTL: a series not emitted for this long is dropped (None: kept for ever).
+    ttl_seconds: float | None = None
+    touched: dict[tuple[str, LabelKey], datetime] = field(default_factory=dict)
 
     def apply(self, metric: EmitMetric, workflow: str) -> str | None:
         """Record one emission; the reason when it is refused (None when recorded)."""
@@ -43,9 +47,11 @@ class CustomMetrics:
             return "kind"
         labels: LabelKey = tuple(sorted(metric.labels))
         if not _has(family, labels):
+            self.expire()
             if self.series >= MAX_SERIES:
                 return "series"
             self.series += 1
+        self.touched[(name, labels)] = self.now()
         if isinstance(family, Counter):
             family.values[labels] += metric.value
         elif isinstance(family, Histogram):
@@ -88,10 +94,27 @@ class CustomMetrics:
                 if isinstance(gauge, Gauge):
                     gauge.values[key[1]] = self._elapsed(start)
 
+    def expire(self) -> None:
+        """Drop the series not emitted within the TTL (a live real-time gauge is never stale)."""
+        if self.ttl_seconds is None:
+            return
+        now = self.now()
+        for key, when in list(self.touched.items()):
+            if key in self.realtime or (now - when).total_seconds() <= self.ttl_seconds:
+                continue
+            del self.touched[key]
+            family = self.families.get(key[0])
+            if isinstance(family, Histogram):
+                family.series.pop(key[1], None)
+            elif family is not None:
+                family.values.pop(key[1], None)
+            self.series -= 1
+
     def _elapsed(self, start: datetime) -> float:
         return round(max((self.now() - start).total_seconds(), 0.0), 3)
 
     def render(self) -> list[str]:
+        self.expire()
         for (name, labels), (start, _) in self.realtime.items():
             gauge = self.families.get(name)
             if isinstance(gauge, Gauge):

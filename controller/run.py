@@ -87,6 +87,7 @@ class Runner:
         assert self.ctl is not None
         if kind == "DELETED":
             self.ctl.config = config_mod.ControllerConfig(instance_id=self.settings.instance_id)
+            self.metrics.custom.ttl_seconds = None
             return
         try:
             cfg = config_mod.parse(obj.get("data"))
@@ -103,6 +104,7 @@ class Runner:
                 extra={"configured": cfg.instance_id, "running": self.settings.instance_id},
             )
         self.ctl.config = cfg
+        self.metrics.custom.ttl_seconds = cfg.metrics_ttl_seconds
         log.info(
             "controller configuration loaded",
             extra={"parallelism": cfg.parallelism, "namespace_parallelism": cfg.namespace_parallelism},

@@ -105,6 +105,13 @@ def test_status_too_big_even_compressed_is_refused():
         pack(wf, threshold=1000, limit=500_000)
 
 
+def test_metrics_ttl_from_metrics_config():
+    assert parse({"metricsConfig": "metricsTTL: 10m\n"}).metrics_ttl_seconds == 600
+    assert parse({}).metrics_ttl_seconds is None
+    with pytest.raises(ConfigError, match="metricsConfig.metricsTTL"):
+        parse({"metricsConfig": "metricsTTL: soon\n"})
+
+
 def test_too_big_without_nodes_is_refused_and_the_threshold_follows_the_limit():
     wf = {"metadata": {"name": "wf"}, "status": {"phase": "Running", "storedTemplates": {"t": "x" * 5000}}}
     with pytest.raises(TooLarge, match="size 5.* > maxSize 4096"):

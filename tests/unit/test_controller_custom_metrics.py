@@ -73,3 +73,18 @@ def test_help_and_label_values_cannot_break_the_exposition_format():
     assert '# HELP argo_workflows_x two\\nlines "q"' in text
     assert 'argo_workflows_x{v="a\\"b\\nc"} 1' in text
     assert text.endswith("\n") and "sluice_controller_leader" in text
+
+
+def test_metrics_ttl_drops_series_not_emitted_for_that_long_but_not_a_live_realtime_gauge():
+    clock = Clock()
+    reg = CustomMetrics(now=clock, ttl_seconds=60)
+    reg.apply(EmitMetric("runs", "R", "counter", 1, (("t", "old"),)), "ns/a")
+    reg.apply(EmitMetric("n", "N", "histogram", 1, buckets=(5.0,)), "ns/a")
+    reg.apply(EmitMetric("d", "D", "gauge", since="2024-01-01T12:00:00Z"), "ns/b")
+    clock.now = T0 + timedelta(seconds=45)
+    reg.apply(EmitMetric("runs", "R", "counter", 1, (("t", "new"),)), "ns/c")
+    clock.now = T0 + timedelta(seconds=90)
+    out = lines(reg)
+    assert not any("old" in line or line.startswith("argo_workflows_n_") for line in out), out
+    assert 'argo_workflows_runs{t="new"} 1' in out and "argo_workflows_d 90" in out
+    assert reg.series == 2
