@@ -172,14 +172,16 @@ def test_a_stopped_rule_is_reported_alone_and_the_other_policies_decide(tmp_path
     """One stopped evaluation used to mark every policy of the request stopped."""
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "cubic.yaml").write_text(yaml.safe_dump(EXPENSIVE))
+    # Named to be evaluated first: the registry rule comes after the stopped one, on another worker.
+    first = {**EXPENSIVE, "metadata": {"name": "a-cubic"}}
+    (policies / "cubic.yaml").write_text(yaml.safe_dump(first))
     (policies / "allowed-registries.yaml").write_text((POLICIES / "allowed-registries.yaml").read_text())
     # A deadline long enough that the request is answered by the policies, not by the server's Timeout.
     with WebhookProcess(tmp_path, policies=policies, extra=["--deadline", "20"]) as proc:
         r = answer(proc.client(), many_templates(199, 0, labels={"attack": "yes"}))
     assert r["allowed"] is False
     message = r["status"]["message"]
-    assert "policy cubic: rule 0 evaluation stopped after 3s" in message, message
+    assert "policy a-cubic: rule 0 evaluation stopped after 3s" in message, message
     # The registry rule was evaluated (on another worker) and gives its own answer, not "stopped".
     assert "image evil.example/x" in message and "is not from registry.corp.example/" in message, message
 
