@@ -110,6 +110,15 @@ def run(args: argparse.Namespace) -> int:
             f'sluice run: starting clean: the files of the previous run "{name}" were removed',
             file=sys.stderr,
         )
+    from sluice.runner import cowroot  # noqa: PLC0415
+
+    view = cowroot.available(str(run_dir.parent))
+    if view and not args.quiet:
+        print(
+            "sluice run: steps share this machine's filesystem (their declared paths are moved, "
+            f"a path built at run time is not): no per-step view here: {view}",
+            file=sys.stderr,
+        )
     options = RunOptions(
         run_dir=run_dir,
         artifact_dir=args.artifact_dir or run_dir / "artifacts",

@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sluice.runner import artifacts, images, leftovers
-from sluice.runner.paths import SYSTEM_DIRS, isolation_map, normal
+from sluice.runner import artifacts, cowroot, images, leftovers
+from sluice.runner.paths import SYSTEM_DIRS, PathMap, isolation_map, normal
 from workflow import outputs as output_rules
 from workflow.engine import ContainerObservation, PodObservation, TaskResultObservation
 
@@ -156,6 +156,7 @@ class LocalPod:
         self.terminating = False
         self.deadline_hit = False
         self._threads: list[threading.Thread] = []
+        self.layer: cowroot.Layer | None = None  # the step's own view of `/` (prepare), where allowed
 
     # --- preparing -----------------------------------------------------------------------------------
 
@@ -206,11 +207,18 @@ class LocalPod:
             )
         root = self.dir / "root"
         self.tmp = self.dir / "tmp"
-        root.mkdir(parents=True, exist_ok=True)
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        extra = {SCRIPT_PATH: self.dir / "script", "/var/run/argo": self.dir / "var-run-argo"}
-        (self.dir / "var-run-argo").mkdir(exist_ok=True)
-        self.pathmap = isolation_map(self.template, self._mounts(), root, extra)
+        self.mounts = self._mounts()
+        if not cowroot.available(str(self.paths.run_dir.parent)):
+            # The step's own copy-on-write view of `/`: its paths are its own, unchanged (cowroot.py).
+            self.layer = cowroot.Layer(self.dir / "layer")
+            self.layer.create()
+            self.pathmap = PathMap(self.mounts, root=self.layer.upper)
+        else:
+            root.mkdir(parents=True, exist_ok=True)
+            self.tmp.mkdir(parents=True, exist_ok=True)
+            extra = {SCRIPT_PATH: self.dir / "script", "/var/run/argo": self.dir / "var-run-argo"}
+            (self.dir / "var-run-argo").mkdir(exist_ok=True)
+            self.pathmap = isolation_map(self.template, self.mounts, root, extra)
         for source, target in self.pathmap.mapping.items():
             if target.is_relative_to(root):
                 if source in IMAGE_DIRS:
@@ -222,8 +230,10 @@ class LocalPod:
                 artifacts.load(art, self.pathmap.local(art["path"]), self.paths.artifact_dir)
         script = self.template.get("script")
         if isinstance(script, dict):
-            (self.dir / "script").write_text(self.pathmap.rewrite(str(script.get("source") or "")))
-            (self.dir / "script").chmod(0o755)  # `command: [sh, -c]` runs the file itself
+            script_file = self.pathmap.local(SCRIPT_PATH)
+            script_file.parent.mkdir(parents=True, exist_ok=True)
+            script_file.write_text(self.pathmap.rewrite(str(script.get("source") or "")))
+            script_file.chmod(0o755)  # `command: [sh, -c]` runs the file itself
         self.commands = {c.get("name"): self._command(c) for c in self.containers}
 
     def _command(self, container: dict[str, Any]) -> tuple[list[str], dict[str, str], Path]:
@@ -237,12 +247,17 @@ class LocalPod:
             value = _env_value(self.pod, entry)
             if value is not None and entry.get("name"):
                 env[entry["name"]] = self.pathmap.rewrite(value)
-        env["TMPDIR"] = str(self.tmp)
+        env["TMPDIR"] = "/tmp" if self.layer is not None else str(self.tmp)
         env[leftovers.TOKEN_VAR] = self.tokens.setdefault(str(container.get("name")), leftovers.new_token())
         env["PATH"] = os.pathsep.join(p for p in (env.get("PATH"), str(SHIMS)) if p)
         argv = images.resolve(str(container.get("image") or ""), command, args, env.get("PATH"))
-        root = self.dir / "root"
         workdir = container.get("workingDir")
+        if self.layer is not None:
+            inside = normal(workdir) if isinstance(workdir, str) and workdir.startswith("/") else "/"
+            self.pathmap.local(inside).mkdir(parents=True, exist_ok=True)  # a container's workingDir exists
+            config = self.dir / f"{container.get('name')}.view.json"
+            return self.layer.launcher(argv, inside, self.mounts, config), env, self.dir
+        root = self.dir / "root"
         cwd = root
         if isinstance(workdir, str) and workdir:
             local = Path(self.pathmap.rewrite(workdir))

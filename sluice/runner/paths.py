@@ -46,8 +46,13 @@ SYSTEM_DIRS = frozenset(
 
 
 class PathMap:
-    def __init__(self, mapping: dict[str, Path], directories: frozenset[str] = frozenset()):
+    def __init__(
+        self, mapping: dict[str, Path], directories: frozenset[str] = frozenset(), *, root: Path | None = None
+    ):
+        """`root`: where every other absolute path lives (a step's own layer, cowroot.py); with it, the
+        step sees its paths unchanged, so no string is rewritten."""
         self.directories = directories
+        self.root = root
         # Longest first, so that /tmp/dir/file wins over /tmp/dir.
         self.mapping = dict(
             sorted(
@@ -70,10 +75,12 @@ class PathMap:
                 return target
             if path.startswith(prefix + "/"):
                 return target / path[len(prefix) + 1 :]
+        if self.root is not None and path.startswith("/"):
+            return self.root / path.lstrip("/")
         return Path(path)
 
     def rewrite(self, text: str) -> str:
-        if self._pattern is None or "/" not in text:
+        if self.root is not None or self._pattern is None or "/" not in text:
             return text
         return self._pattern.sub(lambda m: str(self.mapping[m.group(1)]), text)
 
