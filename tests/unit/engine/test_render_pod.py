@@ -500,5 +500,5 @@ def test_mirror_volume_mounts_gives_init_containers_and_sidecars_mains_mounts():
     assert every["hello"]["volumeMounts"] == [{"name": "foo", "mountPath": "/foo"}]
     assert "volumeMounts" not in every["plain"]
     assert {"name": "foo", "mountPath": "/foo"} in every["dind"]["volumeMounts"]
-    assert not any("input-artifacts" == m["name"] for m in every["dind"]["volumeMounts"])
+    assert not any(m["name"] == "input-artifacts" for m in every["dind"]["volumeMounts"])
     assert all("mirrorVolumeMounts" not in c for c in every.values())
