@@ -96,6 +96,9 @@ def _client_mode(args: argparse.Namespace, ready) -> int:  # type: ignore[no-unt
         except UiError as exc:
             print(f"sluice ui: {exc.message}", file=sys.stderr)
             return 4
+        except Exception as exc:  # the loader raises plain exceptions for unreadable or incomplete files
+            print(f"sluice ui: cannot load kubeconfig {path}: {' '.join(str(exc).split())}", file=sys.stderr)
+            return 4
         namespace = args.namespace or "default"
         await serve(NoViewer(namespace), args.port, ready, Viewers(base, namespace))
         return EXIT_OK

@@ -235,3 +235,39 @@ def test_artifacts_are_downloaded_from_the_run(finished):
     assert http(f"{base}/art/artifacts/produce/sideways/report")[0] == 404
     status, body = http(f"{base}/forged/artifacts/produce/outputs/report")
     assert status == 404 and "no file in this run" in body["error"]  # never a file outside the run
+
+
+def test_the_command_fails_in_one_line_when_it_cannot_serve(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from tests.integration.ui_support import REPO, env
+
+    def ui(*argv):
+        return subprocess.run(
+            [sys.executable, "-m", "sluice", "ui", *argv],
+            env=env(tmp_path / "home"),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = ui("--local", "--port", str(port))
+    assert busy.returncode == 1 and busy.stderr.strip().endswith("address already in use"), busy.stderr
+    assert len(busy.stderr.strip().splitlines()) == 1
+    bad = ui("--port", "70000", "--local")
+    assert bad.returncode == 2 and "not a port" in bad.stderr
+    broken = tmp_path / "broken-kubeconfig"
+    broken.write_text("clusters: [}")
+    refused = ui("--auth-mode", "client", "--kubeconfig", str(broken), "--port", "0")
+    assert refused.returncode == 4 and refused.stderr.startswith("sluice ui: cannot load kubeconfig"), (
+        refused.stderr
+    )
+    assert ui("--auth-mode", "client", "--local").returncode == 2
