@@ -212,7 +212,7 @@ class LocalPod:
             # The step's own copy-on-write view of `/`: its paths are its own, unchanged (cowroot.py).
             self.layer = cowroot.Layer(self.dir / "layer")
             self.layer.create()
-            self.pathmap = PathMap(self.mounts, root=self.layer.upper)
+            self.pathmap = PathMap({**self.layer.layered(), **self.mounts}, root=self.layer.root())
         else:
             root.mkdir(parents=True, exist_ok=True)
             self.tmp.mkdir(parents=True, exist_ok=True)
