@@ -38,7 +38,9 @@ from kube.informer import Store
 from kube.rest import ApiError, Rest
 from workflow.check import CheckCaches, CheckOptions, check_object
 from workflow.engine import CacheEntry, Observed, PodObservation, TerminatePod, step
+from workflow.engine.defs import EngineError
 from workflow.engine.observe import node_id_of, pod_observation, task_result_observation, workflow_of
+from workflow.engine.templates import run_spec as joined_spec
 from workflow.merge import join_workflow_spec, with_workflow_defaults
 
 log = logging.getLogger("sluice.controller")
@@ -281,13 +283,18 @@ class Controller:
 
     def run_spec(self, wf: dict[str, Any]) -> dict[str, Any]:
         """What the controller itself reads of the spec it runs (ttlStrategy, artifactRepositoryRef): the
-        stored join of a workflowTemplateRef once there is one, else the Workflow over the defaults."""
+        stored join of a workflowTemplateRef once there is one, else the join the engine will make
+        (Workflow > WorkflowTemplate > defaults), so a WorkflowTemplate's artifactRepositoryRef counts
+        from the first step."""
         stored = (wf.get("status") or {}).get("storedWorkflowTemplateSpec")
         if isinstance(stored, dict):
             return stored
-        spec = wf.get("spec") if isinstance(wf.get("spec"), dict) else {}
         defaults = self.config.defaults_spec()
-        return join_workflow_spec(spec, None, defaults) if defaults else spec
+        try:
+            return joined_spec(wf, self.templates, defaults)
+        except EngineError:  # the template is missing: the engine's step fails the workflow saying so
+            spec = wf.get("spec") if isinstance(wf.get("spec"), dict) else {}
+            return join_workflow_spec(spec, None, defaults) if defaults else spec
 
     def _fail_uncreatable(self, wf: dict[str, Any], view: dict[str, Any]) -> None:
         """Nodes whose pod the API server refused: Error with its answer, before the engine looks."""

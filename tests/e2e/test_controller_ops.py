@@ -228,3 +228,65 @@ def test_a_realtime_gauge_counts_while_its_node_runs_and_after_a_restart(
         code = ctl.stop()
         kubectl("delete", "workflow", name, "-n", namespace, "--ignore-not-found", "--wait=false")
     assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"
+
+
+def test_a_workflowtemplates_artifact_repository_ref_wins_over_the_namespace_default(
+    kubectl, kubeconfig, instance, tmp_path
+):
+    """The namespace has a default repository (`artifact-repositories`); the WorkflowTemplate names
+    another. The repository is resolved once, on the first step, so that step must already see the
+    template's reference (before, the default was taken and kept). Its own namespace: a default
+    repository would change other tests' workflows."""
+    suffix = uuid.uuid4().hex[:5]
+    ns, lib, name = f"sluice-e2e-repo-{suffix}", f"lib-{suffix}", f"wtref-{suffix}"
+
+    def repo(bucket: str) -> str:
+        return f"s3:\n  bucket: {bucket}\n  endpoint: minio.example:9000\n  insecure: true\n"
+
+    default = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "artifact-repositories",
+            "annotations": {"workflows.argoproj.io/default-artifact-repository": "main"},
+        },
+        "data": {"main": repo("default-bucket")},
+    }
+    team = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "repos"},
+        "data": {"team": repo("team-bucket")},
+    }
+    template = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": lib},
+        "spec": {"artifactRepositoryRef": {"configMap": "repos", "key": "team"}, **pause(1)},
+    }
+    kubectl("create", "namespace", ns)
+    ctl = LocalController(kubeconfig, ns, instance, tmp_path)
+    try:
+        for obj in (default, team, template):
+            kubectl("create", "-n", ns, "-f", "-", input=json.dumps(obj))
+        ctl.wait_ready()
+        kubectl(
+            "create",
+            "-n",
+            ns,
+            "-f",
+            "-",
+            input=json.dumps(workflow(name, instance, {"workflowTemplateRef": {"name": lib}})),
+        )
+        wf = wait_done(kubectl, ns, name)
+        assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
+        ref = wf["status"]["artifactRepositoryRef"]
+        assert (ref["configMap"], ref["key"], ref["artifactRepository"]["s3"]["bucket"]) == (
+            "repos",
+            "team",
+            "team-bucket",
+        )
+    finally:
+        code = ctl.stop()
+        kubectl("delete", "namespace", ns, "--wait=false")
+    assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflow.engine.defs import EngineError
+from workflow.engine.model import TemplateSource
 from workflow.engine.state import Operation
 from workflow.merge import apply_template_defaults, join_workflow_spec
 from workflow.resolve import CWFT, Owner, Resolver, effective_spec, workflow_template_ref
@@ -143,22 +144,35 @@ def execution_spec(op: Operation) -> dict[str, Any]:
     stored = op.status.get("storedWorkflowTemplateSpec")
     if isinstance(stored, dict):
         return _with_live_controls(stored, spec)
-    defaults = op.config.workflow_defaults
+    joined = run_spec(op.workflow, op.observed.templates, op.config.workflow_defaults)
+    if workflow_template_ref(spec) is None:
+        return joined
+    merged = copy.deepcopy(joined)
+    op.status["storedWorkflowTemplateSpec"] = merged
+    return merged
+
+
+def run_spec(
+    workflow: dict[str, Any], source: TemplateSource | None, defaults: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A Workflow's spec joined as it will run, before any step stored it: Workflow > WorkflowTemplate >
+    `defaults` (also what a driver reads before the first step, e.g. an `artifactRepositoryRef` the
+    WorkflowTemplate names). A workflowTemplateRef that cannot be found raises EngineError."""
+    spec: dict[str, Any] = workflow["spec"] if isinstance(workflow.get("spec"), dict) else {}
     ref = workflow_template_ref(spec)
     if ref is None:
         return join_workflow_spec(spec, None, defaults) if defaults else spec
     name, cluster = ref
-    own = Owner("Workflow", op.name, op.namespace, spec, external=False)
-    resolver = Resolver(op.observed.templates or NoSource(), op.namespace)
-    effective = effective_spec(spec, own, resolver)
+    meta = workflow.get("metadata") or {}
+    namespace = meta.get("namespace") or "default"
+    own = Owner("Workflow", meta.get("name") or "", namespace, spec, external=False)
+    effective = effective_spec(spec, own, Resolver(source or NoSource(), namespace))
     if effective.ref_missing or effective.base is None:
         label = CWFT if cluster else "WorkflowTemplate"
         raise EngineError(f'{label} "{name}" not found')
     # Joining the defaults under (Workflow over WorkflowTemplate) is joining all three at once: each
     # join is a strategic merge of a lower side under the result so far (workflow/merge.py).
-    merged = copy.deepcopy(join_workflow_spec(effective.spec, None, defaults) if defaults else effective.spec)
-    op.status["storedWorkflowTemplateSpec"] = merged
-    return merged
+    return join_workflow_spec(effective.spec, None, defaults) if defaults else effective.spec
 
 
 # What a user changes on a running Workflow to steer it: Argo copies them from the live spec into the

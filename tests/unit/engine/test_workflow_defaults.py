@@ -11,6 +11,8 @@ import pytest
 from engine_world import World
 
 from workflow.engine import EngineConfig
+from workflow.engine.defs import EngineError
+from workflow.engine.templates import run_spec
 from workflow.resolve.sources import ListSource
 
 SAY = {"name": "say", "container": {"image": "busybox", "command": ["echo", "{{workflow.parameters.msg}}"]}}
@@ -95,3 +97,29 @@ def test_a_shutdown_patched_onto_a_template_ref_workflow_stops_it():
     world.run()
     assert world.phase == "Failed"
     assert "Stop" in world.status["message"]
+
+
+def test_run_spec_is_the_join_a_driver_reads_before_the_first_step():
+    """What the controller reads before any step stored the join (an artifactRepositoryRef in the
+    WorkflowTemplate): the same three-way join execution_spec stores."""
+    wft = template({"artifactRepositoryRef": {"configMap": "repos", "key": "team"}, **T})
+    wf = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "w", "namespace": "default"},
+    }
+    wf["spec"] = {"workflowTemplateRef": {"name": "lib"}, "serviceAccountName": "sa-workflow"}
+    joined = run_spec(
+        wf, ListSource([wft]), {"activeDeadlineSeconds": 60, "serviceAccountName": "sa-default"}
+    )
+    assert joined["artifactRepositoryRef"] == {"configMap": "repos", "key": "team"}
+    assert (joined["serviceAccountName"], joined["activeDeadlineSeconds"]) == ("sa-workflow", 60)
+    world = World(
+        wf, templates=ListSource([wft]), config=EngineConfig(workflow_defaults={"activeDeadlineSeconds": 60})
+    )
+    world.step()
+    assert (
+        world.status["storedWorkflowTemplateSpec"]["artifactRepositoryRef"] == joined["artifactRepositoryRef"]
+    )
+    with pytest.raises(EngineError, match='WorkflowTemplate "lib" not found'):
+        run_spec(wf, ListSource([]), None)
