@@ -17,31 +17,21 @@ below it is its own overlay (upper under `upper/<dir>`); a write directly in `/`
 Where none of this works (another OS, a container that forbids mounts, an upper layer on a filesystem
 overlayfs cannot use) `available()` says why and the runner falls back to rewriting paths, saying so.
 
-`python -I sluice/runner/cowroot.py CONFIG` is the launcher: it builds the view, enters it and executes
+The launcher (sluice/runner/cowlaunch.py, run once per step) builds the view, enters it and executes
 the step's command (its argv from the config, never a shell string).
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import functools
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-MS_BIND = 0x1000
-MS_REC = 0x4000
-MS_PRIVATE = 1 << 18
-MS_RDONLY = 1
-MS_REMOUNT = 32
+LAUNCHER = Path(__file__).resolve().with_name("cowlaunch.py")
 # Mounted from the host into the view (bound, not layered): the kernel's own filesystems.
 HOST_MOUNTS = ("/proc", "/dev", "/sys")
 _UNSAFE_OPTION = re.compile(r"[,:\\\n]")
@@ -78,17 +68,19 @@ class Layer:
         environment it is started with. The launcher is this file run by an isolated interpreter (-I:
         the step's PYTHONPATH or PYTHONHOME cannot change it; it needs only the standard library), and
         the environment is not written to the config (it may hold credentials)."""
-        config = {
-            "upper": str(self.upper),
-            "work": str(self.work),
-            "merged": str(self.merged),
-            "binds": sorted([[str(source), target] for target, source in binds.items()], key=lambda b: b[1]),
-            "cwd": cwd,
-            "argv": argv,
-            "plan": self.plan,
-        }
-        config_path.write_text(json.dumps(config))
-        return [sys.executable, "-I", str(Path(__file__).resolve()), str(config_path)]
+        fields = [str(self.upper), str(self.work), str(self.merged), cwd]
+        if self.plan is None:
+            fields.append("root")
+        else:
+            fields += ["plan", str(len(self.plan))]
+            for op in self.plan:
+                fields += [op[0], op[1], op[2] if len(op) > 2 else ""]
+        fields.append(str(len(binds)))
+        for target, source in sorted(binds.items()):
+            fields += [str(source), target]
+        fields += argv
+        config_path.write_bytes(b"\0".join(os.fsencode(field) for field in fields))
+        return [sys.executable, "-I", "-S", str(LAUNCHER), str(config_path)]
 
 
 def _mount_points() -> set[str]:
@@ -137,114 +129,6 @@ def plan() -> list[list[str]]:
     return ops
 
 
-def _libc() -> Any:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-    return libc
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
-
-
-def _mount(
-    libc: Any, source: str, target: str, fstype: str | None, flags: int, data: str | None = None
-) -> None:
-    _check(
-        libc.mount(
-            source.encode(),
-            target.encode(),
-            fstype.encode() if fstype else None,
-            flags,
-            data.encode() if data else None,
-        ),
-        f"mount {source} on {target}",
-    )
-
-
-def _enter_namespace(libc: Any) -> bool:
-    """A private mount namespace; for a user other than root, in a user namespace (True)."""
-    uid, gid = os.getuid(), os.getgid()
-    if uid == 0:
-        _check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-        return False
-    _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare(CLONE_NEWUSER|CLONE_NEWNS)")
-    Path("/proc/self/setgroups").write_text("deny")
-    Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
-    Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
-    return True
-
-
-def enter(config: dict[str, Any]) -> None:
-    """Build the view described by `config` and chroot into it (this process only)."""
-    libc = _libc()
-    userns = _enter_namespace(libc)
-    # Nothing mounted from here on propagates back to the host's namespace.
-    _mount(libc, "none", "/", None, MS_REC | MS_PRIVATE)
-    merged = config["merged"]
-    if config.get("plan") is not None:
-        if not userns:
-            raise OSError(1, "a user namespace's plan needs a user other than root")
-        _build(libc, config, config["plan"])
-    else:
-        options = f"lowerdir=/,upperdir={config['upper']},workdir={config['work']}"
-        _mount(libc, "overlay", merged, "overlay", 0, options)
-        for path in HOST_MOUNTS:
-            if os.path.isdir(path):
-                _mount(libc, path, merged + path, None, MS_BIND | MS_REC)
-    for source, target in config["binds"]:
-        inside = merged + "/" + target.strip("/")
-        os.makedirs(inside, exist_ok=True)  # in the upper layer, not on the host
-        _mount(libc, source, inside, None, MS_BIND | MS_REC)
-    os.chroot(merged)
-    os.chdir(config.get("cwd") or "/")
-
-
-def _build(libc: Any, config: dict[str, Any], ops: list[list[str]]) -> None:
-    """`/` for a user namespace: the merged directory itself, with one overlay per layered directory
-    (overlayfs keeps its marks in user.* attributes there: `userxattr`)."""
-    merged, upper, work = config["merged"], config["upper"], config["work"]
-    for op in ops:
-        kind, path = op[0], op[1]
-        inside = merged + path
-        if kind == "link":
-            if not os.path.lexists(inside):
-                os.symlink(op[2], inside)
-        elif kind == "file":
-            open(inside, "a").close()
-            with contextlib.suppress(OSError):  # a file this user may not bind stays an empty one
-                _mount(libc, path, inside, None, MS_BIND)
-                _mount(libc, "none", inside, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-        else:
-            os.makedirs(inside, exist_ok=True)
-            if kind == "bind":
-                _mount(libc, path, inside, None, MS_BIND | MS_REC)
-            elif kind == "overlay":
-                layer_upper, layer_work = upper + path, work + path
-                os.makedirs(layer_upper, exist_ok=True)
-                os.makedirs(layer_work, exist_ok=True)
-                options = f"lowerdir={path},upperdir={layer_upper},workdir={layer_work},userxattr"
-                with contextlib.suppress(OSError):  # a directory this user cannot read stays empty
-                    _mount(libc, "overlay", inside, "overlay", 0, options)
-
-
-def main(config_path: str) -> None:
-    config = json.loads(Path(config_path).read_text())
-    try:
-        enter(config)
-    except OSError as exc:
-        print(f"sluice run: cannot enter the step's filesystem view: {exc.strerror or exc}", file=sys.stderr)
-        sys.exit(127)
-    argv = config["argv"]
-    try:
-        os.execvp(argv[0], argv)
-    except OSError as exc:
-        print(f"sluice run: cannot start {argv[0]}: {exc.strerror}", file=sys.stderr)
-        sys.exit(127)
-
-
 @functools.cache
 def available(base: str) -> str:
     """ "" when steps can have their own view here (tried once, with an upper layer under `base`, the
@@ -262,7 +146,7 @@ def available(base: str) -> str:
             [sys.executable, "-I", "-c", f"open({probe!r}, 'w').write('x')"],
             "/",
             {},
-            Path(tmp) / "config.json",
+            Path(tmp) / "config",
         )
         try:
             done = subprocess.run(argv, capture_output=True, timeout=60, check=False)
@@ -274,7 +158,3 @@ def available(base: str) -> str:
             lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
             return lines[-1].removeprefix("sluice run: ") if lines else f"the probe exited {done.returncode}"
     return ""
-
-
-if __name__ == "__main__":
-    main(sys.argv[1])
