@@ -17,7 +17,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import yaml
 
 from .conftest import REPO, kubectl_for
 from .private_apiserver import PrivateApiServer
@@ -28,34 +27,34 @@ NO_CREATE = "cron-no-create"  # a user who may run CronWorkflows but not create 
 
 @pytest.fixture(scope="module")
 def private(tmp_path_factory):
-    server = PrivateApiServer(tmp_path_factory.mktemp("apiserver"), users=(NO_CREATE,)).start()
+    server = PrivateApiServer(tmp_path_factory.mktemp("apiserver"), users=(NO_CREATE,))
     try:
+        server.start()
         kubectl = kubectl_for(server.kubeconfig)
-        rendered = kubectl("kustomize", str(REPO / "manifests" / "overlays" / "argo-crds"), timeout=120)
-        wanted = ("workflows.argoproj.io", "cronworkflows.argoproj.io")  # the two that lose the subresource
-        crds = [
-            d
-            for d in yaml.safe_load_all(rendered)
-            if d and d["kind"] == "CustomResourceDefinition" and d["metadata"]["name"] in wanted
-        ]
-        shapes = {c["metadata"]["name"]: "subresources" in c["spec"]["versions"][0] for c in crds}
-        assert shapes["workflows.argoproj.io"] is False and shapes["cronworkflows.argoproj.io"] is False
+        crds = [f"{kind}.argoproj.io" for kind in ("workflows", "cronworkflows")]
         kubectl(
             "apply",
             "--server-side",
-            "-f",
-            "-",
-            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": crds}),
-            timeout=180,
+            *[f"--filename={REPO / 'crds' / f'{c}.yaml'}" for c in crds],
+            timeout=300,
         )
+        # shaped as the overlay shapes them: only their status subresource removed (the same JSON patch;
+        # tests/unit/test_crds_manifests.py checks the overlay does nothing else)
+        remove = json.dumps([{"op": "remove", "path": "/spec/versions/0/subresources"}])
+        for crd in crds:
+            kubectl("patch", "crd", crd, "--type=json", "-p", remove, timeout=120)
         kubectl(
-            "wait",
-            "--for=condition=Established",
-            "--timeout=120s",
-            *[f"crd/{n}" for n in shapes],
-            timeout=150,
+            "wait", "--for=condition=Established", "--timeout=240s", *[f"crd/{c}" for c in crds], timeout=250
         )
+        for crd in crds:
+            stored = json.loads(kubectl("get", "crd", crd, "-o", "json", timeout=120))
+            assert "subresources" not in stored["spec"]["versions"][0], crd
         kubectl("create", "namespace", NS)
+    except (AssertionError, subprocess.TimeoutExpired) as exc:
+        logs = server.tail("kube-apiserver")
+        server.stop()
+        raise AssertionError(f"private API server set-up failed: {exc}\n{logs}") from None
+    try:
         yield server, kubectl
     finally:
         server.stop()
