@@ -30,6 +30,10 @@ from .conftest import CLUSTER_DIR
 from .controller_support import free_port
 
 
+class ExitedEarly(AssertionError):
+    pass
+
+
 def binary(name: str) -> str:
     path = CLUSTER_DIR / "bin" / name
     if path.exists():
@@ -58,14 +62,27 @@ class PrivateApiServer:
             subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True)
         )
 
-    def start(self, timeout: float = 180) -> PrivateApiServer:
+    def start(self, timeout: float = 180, attempts: int = 2) -> PrivateApiServer:
+        """Start etcd and the API server; once more on fresh ports if one of them exits while starting
+        (a free port taken by another process in between)."""
+        for attempt in range(attempts):
+            try:
+                return self._start_once(timeout)
+            except ExitedEarly:
+                self.stop()
+                if attempt + 1 == attempts:
+                    raise
+                self.port, self.procs, self.logs = free_port(), [], []
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> PrivateApiServer:
         client, peer = free_port(), free_port()
         self._spawn(
             "etcd",
             [
                 binary("etcd"),
                 "--name=private",
-                f"--data-dir={self.dir / 'etcd'}",
+                f"--data-dir={self.dir / f'etcd-{client}'}",  # fresh on each attempt
                 f"--listen-client-urls=http://127.0.0.1:{client}",
                 f"--advertise-client-urls=http://127.0.0.1:{client}",
                 f"--listen-peer-urls=http://127.0.0.1:{peer}",
@@ -139,7 +156,7 @@ class PrivateApiServer:
         while time.monotonic() < deadline:
             for proc, name in zip(self.procs, ("etcd", "kube-apiserver"), strict=False):
                 if proc.poll() is not None:
-                    raise AssertionError(f"{name} exited: {self.tail(name)}")
+                    raise ExitedEarly(f"{name} exited: {self.tail(name)}")
             try:
                 with urllib.request.urlopen(request, timeout=5, context=context) as resp:
                     if resp.status == 200:
