@@ -101,6 +101,10 @@ def test_logs_local_follow_shows_lines_while_the_run_goes_on(tmp_path):
     doc["spec"]["templates"][1]["container"]["args"] = [
         f"echo first; while [ ! -f {gate} ]; do sleep 0.1; done; echo second"
     ]
+    # The gate reaches the step through a hostPath volume, as it would reach a pod: a step's own view of
+    # the filesystem (sluice/runner/cowroot.py) need not see a host file made after the step started.
+    doc["spec"]["volumes"] = [{"name": "gate", "hostPath": {"path": str(tmp_path)}}]
+    doc["spec"]["templates"][1]["container"]["volumeMounts"] = [{"name": "gate", "mountPath": str(tmp_path)}]
     path = tmp_path / "followed.yaml"
     path.write_text(yaml.safe_dump(doc))
     env = dict(os.environ, SLUICE_HOME=str(home))

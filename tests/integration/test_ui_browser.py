@@ -58,6 +58,7 @@ def gated(tmp_path: Path, name: str) -> tuple[Path, Path]:
         "metadata": {"name": name},
         "spec": {
             "entrypoint": "main",
+            "volumes": [{"name": "gate", "hostPath": {"path": str(tmp_path)}}],
             "templates": [
                 {
                     "name": "main",
@@ -72,6 +73,9 @@ def gated(tmp_path: Path, name: str) -> tuple[Path, Path]:
                             "-c",
                             f"echo waiting; while [ ! -f {go} ]; do sleep 0.1; done; echo released",
                         ],
+                        # The file reaches the step through a hostPath volume, as it would reach a pod: a
+                        # step's own view (sluice/runner/cowroot.py) need not see a file made after it began.
+                        "volumeMounts": [{"name": "gate", "mountPath": str(tmp_path)}],
                     },
                 },
                 {"name": "say", "container": {"image": "busybox", "command": ["echo", "after the wait"]}},
