@@ -107,7 +107,9 @@ def test_logs_local_follow_shows_lines_while_the_run_goes_on(tmp_path):
     doc["spec"]["templates"][1]["container"]["volumeMounts"] = [{"name": "gate", "mountPath": str(tmp_path)}]
     path = tmp_path / "followed.yaml"
     path.write_text(yaml.safe_dump(doc))
-    env = dict(os.environ, SLUICE_HOME=str(home))
+    # The step waits for a file the test creates: it must see the host's files as they change, so it runs
+    # without its copy-on-write view of / (sluice/runner/cowroot.py), which would hide the new file.
+    env = dict(os.environ, SLUICE_HOME=str(home), SLUICE_RUN_ISOLATION="paths")
     command = [sys.executable, "-m", "sluice"]
     run = subprocess.Popen(
         [*command, "run", str(path)], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
