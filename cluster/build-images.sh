@@ -157,7 +157,7 @@ d="$WORK/sluice-app"; mkdir -p "$d/opt/sluice/app" "$d/usr/local/bin" "$d/etc" "
   { tail_log "$WORK/pip-app.log"; die "pip install of the working tree failed"; }
 rm -rf "$d/opt/sluice/app/bin"
 "$PY" -m compileall -q -j 2 "$d/opt/sluice/app" >/dev/null || true
-# Optional: a static launcher built by the executor's own script (DESIGN.md: "the launcher must run in any image").
+# Optional: a static launcher built by the executor's own script (docs/architecture.md, "The pod": the launcher must run in any image).
 if [[ -x "$REPO/executor-sidecar/build-launcher.sh" ]]; then
   "$REPO/executor-sidecar/build-launcher.sh" "$d/usr/local/bin" >"$WORK/launcher.log" 2>&1 ||
     { tail_log "$WORK/launcher.log"; die "executor-sidecar/build-launcher.sh failed"; }

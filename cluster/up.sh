@@ -8,7 +8,7 @@
 #
 # Everything lives in $SLUICE_CLUSTER_DIR (default .cluster/): bin/ (links), pki/, conf/, logs/, pids/,
 # state/, and the admin kubeconfig at $SLUICE_CLUSTER_DIR/kubeconfig. Machine-wide: /run/sluice-cluster.
-# Network safety (reference/local-cluster.md): pods get no nameserver, Pod Security "baseline" keeps
+# Network safety (cluster/README.md): pods get no nameserver, Pod Security "baseline" keeps
 # them out of the host network namespace, and an iptables FORWARD
 # REJECT drops anything from the pod range that would leave through any interface other than the bridge.
 set -Eeuo pipefail
@@ -101,7 +101,7 @@ fi
 # --- host checks ---
 CURRENT="host checks"
 [[ -d /sys/fs/cgroup/memory && -d /sys/fs/cgroup/cpu && -d /sys/fs/cgroup/cpuset ]] ||
-  die "cgroup v1 hierarchies (memory, cpu, cpuset) are required; see reference/local-cluster.md"
+  die "cgroup v1 hierarchies (memory, cpu, cpuset) are required; see cluster/README.md"
 [[ -e /dev/kmsg ]] || die "/dev/kmsg is missing (the kubelet's OOM watcher needs it)"
 # port_free ADDR:PORT: nothing listens there, nor on the wildcard address of that port.
 port_free() {

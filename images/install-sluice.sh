@@ -58,7 +58,7 @@ case "$cmd" in
     pip_target "$root/opt/sluice/app" --no-deps "$repo"
     rm -rf "$root/opt/sluice/app/bin"
     "$PY" -m compileall -q "$root/opt/sluice/app" >/dev/null || true
-    # The executor's launcher: a static binary that must run in any image (DESIGN.md, "The pod").
+    # The executor's launcher: a static binary that must run in any image (docs/architecture.md, "The pod").
     if [[ -x "$repo/executor-sidecar/build-launcher.sh" ]]; then
       "$repo/executor-sidecar/build-launcher.sh" "$root/usr/local/bin"
     fi

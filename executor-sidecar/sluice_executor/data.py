@@ -1,5 +1,5 @@
 """Data templates (`sluice executor data`): the pod's main lists an artifact location and transforms
-the list with expressions; the node's `result` is the JSON of what is left (argo-anchor.md §1.1 "data").
+the list with expressions; the node's `result` is the JSON of what is left (as Argo's `argoexec data`).
 
 `source.artifactPaths` is an artifact (a full location, or key-only completed from the repository) whose
 key is a prefix: every object under it is listed. Each `transformation[].expression` is an expr-lang

@@ -1,4 +1,4 @@
-"""`init`: prepare the pod before `main` starts (argo-anchor.md §1.11 "init").
+"""`init`: prepare the pod before `main` starts (Argo's `argoexec init`; docs/architecture.md, "The pod").
 
 Stages the launcher into the shared volume (main's entrypoint: /var/run/argo/launcher), writes the
 template (/var/run/argo/template, read-only) for the launcher, the script source

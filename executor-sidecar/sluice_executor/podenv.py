@@ -1,5 +1,5 @@
 """What the pod tells its executor: paths of the shared volumes and the `ARGO_*` environment that
-workflow/engine/pods.py writes on `init` and `wait` (argo-anchor.md §1.11)."""
+workflow/engine/pods.py writes on `init` and `wait` (Argo's executor reads the same variables)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Resource templates (`sluice executor resource ACTION`): the pod's main, running with the workflow's
-service account (argo-anchor.md §1.1 "resource", §1.11 "Resource and data templates").
+service account (as Argo's `argoexec resource`).
 
 Actions: `get`, `create`, `apply` (server-side apply, field manager `sluice`), `replace`, `delete`
 (`--ignore-not-found` and `--wait=false` understood among `flags`), `patch` (`mergeStrategy` strategic,

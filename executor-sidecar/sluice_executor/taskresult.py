@@ -1,4 +1,4 @@
-"""The WorkflowTaskResult the executor reports a node's outputs through (argo-anchor.md §1.11).
+"""The WorkflowTaskResult the executor reports a node's outputs through (Argo's `WorkflowTaskResult`, one per node, named after it).
 
 Named by the node ID, labelled `workflows.argoproj.io/workflow=<wf>` and
 `workflows.argoproj.io/report-outputs-completed=false|true` (and the instance ID when set), owned by the

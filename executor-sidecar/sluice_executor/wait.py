@@ -1,6 +1,6 @@
 """`wait`: after `main` ends, collect its outputs and report them in the node's WorkflowTaskResult.
 
-Order (argo-anchor.md §1.11 "wait"): create the task result with `report-outputs-completed=false`;
+Order (Argo's `argoexec wait`): create the task result with `report-outputs-completed=false`;
 wait for the exitcode file of every main container (the launcher writes it last, after copying the
 declared output paths into the shared volume), reporting `ARGO_PROGRESS_FILE` changes meanwhile; read
 `result`, output parameters and the exit code (rules: workflow/outputs.py), upload output artifacts and,

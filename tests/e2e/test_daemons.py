@@ -1,7 +1,7 @@
 """Daemons on the real cluster, run by `sluice controller` from this tree (tests/e2e/controller_support.py):
 a `daemon: true` step or task serves while its steps or DAG run; the node is Running and its pod IP is
 `{{steps.X.ip}}` / `{{tasks.X.ip}}` once its readiness probe passes; the controller stops it when its
-scope ends, and the daemon's node then ends Succeeded (argo-anchor.md §1: daemon).
+scope ends, and the daemon's node then ends Succeeded (Argo's `daemon: true`).
 
 Argo's own daemon examples (daemon-step.yaml, dag-daemon-task.yaml, daemon-nginx.yaml, ...) need
 influxdb, nginx and curl images the test cluster does not have; these workflows are the same shape with

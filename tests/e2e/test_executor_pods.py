@@ -4,7 +4,7 @@ launcher, runs main in the example's own image, and reports the task result the 
 For each Argo example, the Workflow is stored (so the task result has a real owner; an instance ID keeps
 every controller away), the engine's first step renders its first pod, the test creates that pod and
 waits for it to finish, then hands the pod and the task result back to the engine, which must take the
-outputs into the node (argo-anchor.md §1.11, §2.7).
+outputs into the node (docs/architecture.md, "The pod").
 """
 
 from __future__ import annotations
