@@ -1,5 +1,5 @@
 """Which artifact repository a workflow uses, resolved once when it starts and kept in
-`status.artifactRepositoryRef` (argo-anchor.md §1.4, Argo's order):
+`status.artifactRepositoryRef` (Argo's order):
 
 1. `spec.artifactRepositoryRef` {configMap (default `artifact-repositories`), key (default: the
    ConfigMap's `workflows.argoproj.io/default-artifact-repository` annotation)} in the workflow's

@@ -1,5 +1,5 @@
 """The controller's configuration: the `sluice-controller-config` ConfigMap, in the format of Argo's
-workflow-controller-configmap (argo-anchor.md §1.13): either one key `config` holding the whole YAML,
+workflow-controller-configmap: either one key `config` holding the whole YAML,
 or one data key per top-level field whose value is a YAML fragment. Mixing both is an error.
 
 Parsing is strict where a mistake would silently change behaviour (numbers, booleans); unknown keys are

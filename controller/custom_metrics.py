@@ -1,4 +1,4 @@
-"""The series templates declare in `metrics.prometheus` (argo-anchor.md §1.10), on the controller's /metrics.
+"""The series templates declare in `metrics.prometheus`, on the controller's /metrics.
 
 The engine decides what to emit (workflow/engine/custom_metrics.py, EmitMetric actions); this registry
 keeps the series: each name is one family, exported as `argo_workflows_<name>` as Argo exports them, of

@@ -1,4 +1,4 @@
-"""The lock manager: semaphores and mutexes across workflows (argo-anchor.md §1.5).
+"""The lock manager: semaphores and mutexes across workflows.
 
 The engine never grants a lock (workflow/engine/locks.py): it emits AcquireLock / ReleaseLock and
 proceeds once the observed lock lists its holder. This manager decides: a free slot goes to the

@@ -1,5 +1,5 @@
-"""The controller's Prometheus series: Argo's names where Argo has one (argo-anchor.md §1.10,
-`argo_workflows_*`), ours (`sluice_controller_*`) for what Argo does not measure."""
+"""The controller's Prometheus series: Argo's names where Argo has one (`argo_workflows_*`), ours
+(`sluice_controller_*`) for what Argo does not measure."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """reconcile(key) = `workflow.engine.step` on what the informers hold, then write and apply
-(DESIGN.md contract 1; argo-anchor.md §0.1 for Argo's order).
+(docs/architecture.md contract 1; the order of Argo's operator).
 
 1. The Workflow from the cache (hydrated: `compressedNodes` read back); the engine joins the
    workflowDefaults under it and its WorkflowTemplate (Workflow > template > defaults). A workflow the

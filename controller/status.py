@@ -1,4 +1,4 @@
-"""Status size management (argo-anchor.md §2.10): `status.nodes` goes into `compressedNodes`
+"""Status size management: `status.nodes` goes into `compressedNodes`
 (gzip, then base64, as Argo writes it) before the Workflow nears etcd's object limit; readers hydrate.
 
 `pack(workflow)` returns the object to write: unchanged while its JSON is under `threshold`, with

@@ -4,7 +4,7 @@ Contract 8: admission never rewrites what the user wrote, so GitOps tools see no
 computed with jsonpatch between the object exactly as received and the defaulted copy; an empty diff
 means no patch at all.
 
-Precedence follows Argo's (argo-anchor.md: Workflow > WorkflowTemplate > workflowDefaults): for a
+Precedence follows Argo's (Workflow > WorkflowTemplate > workflowDefaults): for a
 Workflow that uses `workflowTemplateRef`, a default is added only where neither the Workflow nor the
 referenced template sets the field, otherwise the added field would override the template's value.
 """

@@ -1,4 +1,4 @@
-"""Problems as a Kubernetes `Status` (DESIGN.md contract 4) and as admission warnings.
+"""Problems as a Kubernetes `Status` (docs/architecture.md contract 4) and as admission warnings.
 
 The API server wraps a webhook's Status into the error kubectl shows. With reason `Invalid`, code 422
 and `details.causes`, kubectl prints `The Workflow "x" is invalid:` followed by one line per cause, so

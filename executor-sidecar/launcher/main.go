@@ -1,5 +1,5 @@
-// sluice-launcher: the entrypoint of every user container of a Sluice pod (DESIGN.md "The pod";
-// Argo's emissary, argo-anchor.md §1.11). Static, no shell, no libc: `init` stages it into the shared
+// sluice-launcher: the entrypoint of every user container of a Sluice pod (docs/architecture.md
+// "The pod"; what Argo's emissary is to its pods). Static, no shell, no libc: `init` stages it into the shared
 // volume and `main` runs
 //
 //	/var/run/argo/launcher -- COMMAND [ARGS...]
