@@ -49,10 +49,12 @@ from tests.e2e.controller_support import grant_executor  # noqa: E402
 
 log = logging.getLogger("bench-scale")
 CRD = "workflows.argoproj.io"
+# Argo's controller waits for ever without these (its manifests/base/crds/minimal/); Sluice has none.
+ARGO_ONLY_CRDS = ("workflowtasksets", "workflowartifactgctasks")
 SUBMITTERS = 16
 
 # (shape, workflows, rate per second or None for all at once)
-FULL = [("pod", 300, None), ("pod", 300, 10.0), ("seq", 20, None), ("dag", 10, None), ("items", 2, None)]
+FULL = [("pod", 200, None), ("pod", 200, 10.0), ("seq", 10, None), ("dag", 5, None), ("items", 1, None)]
 QUICK = [("pod", 20, None), ("pod", 20, 5.0), ("seq", 3, None), ("dag", 2, None), ("items", 1, None)]
 REAL_SMOKE = [("pod", 2, None), ("seq", 1, None)]  # real pods: each runs init/main/wait for real
 
@@ -134,8 +136,9 @@ def status_subresource_off(kubectl):
 def ensure_argo_crds(kubectl) -> list[str]:
     """The CRDs Argo's controller waits for that our install does not have; returns those created."""
     created = []
-    for path in sorted((argo_dir() / "crds").glob("*.yaml")):
-        name = path.name.removeprefix("argoproj.io_").removesuffix(".yaml") + ".argoproj.io"
+    for plural in ARGO_ONLY_CRDS:
+        path = argo_dir() / "crds" / f"argoproj.io_{plural}.yaml"
+        name = f"{plural}.argoproj.io"
         if kubectl("get", "crd", name, "--ignore-not-found", "-o", "name").strip():
             continue
         kubectl("create", "-f", str(path))
@@ -148,9 +151,7 @@ def ensure_argo_crds(kubectl) -> list[str]:
 # --- one controller's run -------------------------------------------------------------------------
 
 
-async def submit(
-    custom, namespace: str, objs: list[dict[str, Any]], rate: float | None, obs: Observer
-) -> None:
+async def submit(custom, objs: list[dict[str, Any]], rate: float | None, obs: Observer) -> None:
     from kubernetes_asyncio.client.exceptions import ApiException
 
     queue: asyncio.Queue = asyncio.Queue()
@@ -167,7 +168,7 @@ async def submit(
             for attempt in range(5):
                 try:
                     await custom.create_namespaced_custom_object(
-                        "argoproj.io", "v1alpha1", namespace, "workflows", obj
+                        "argoproj.io", "v1alpha1", obj["metadata"]["namespace"], "workflows", obj
                     )
                     break
                 except ApiException as exc:
@@ -181,36 +182,43 @@ async def submit(
 
 
 async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool) -> dict[str, Any]:
+    """The plan's loads against one controller (`args.shards` Sluice controllers, each confined to a
+    namespace and instance ID of its own, the workflows dealt round-robin among them)."""
     from kubernetes_asyncio import client
 
-    namespace = f"bench-scale-{kind}-{run_id}"
-    instance = f"bench-{kind}-{run_id}"
-    logs = Path(args.log_dir) / namespace
-    logs.mkdir(parents=True, exist_ok=True)
-    kubectl("create", "namespace", namespace)
-    # pods are refused until the namespace's default service account exists
-    kubectl(
-        "wait",
-        "--for=jsonpath={.metadata.name}=default",
-        "serviceaccount/default",
-        "-n",
-        namespace,
-        "--timeout=60s",
-    )
-    if not kwok:
-        grant_executor(kubectl, namespace)
-    ctl: Any = None
-    obs = Observer(api, namespace, write_results=kwok)
-    out: dict[str, Any] = {"controller": kind, "namespace": namespace, "loads": []}
+    shards = args.shards if kind == "sluice" else 1
+    suffix = [f"{run_id}-{i}" if shards > 1 else run_id for i in range(shards)]
+    namespaces = [f"bench-scale-{kind}-{s}" for s in suffix]
+    instances = [f"bench-{kind}-{s}" for s in suffix]
+    for namespace in namespaces:
+        kubectl("create", "namespace", namespace)
+        # pods are refused until the namespace's default service account exists
+        kubectl(
+            "wait",
+            "--for=jsonpath={.metadata.name}=default",
+            "serviceaccount/default",
+            "-n",
+            namespace,
+            "--timeout=60s",
+        )
+        if not kwok:
+            grant_executor(kubectl, namespace)
+    ctls: list[Any] = []
+    obs = Observer(api, namespaces, write_results=kwok)
+    out: dict[str, Any] = {"controller": kind, "shards": shards, "namespaces": namespaces, "loads": []}
     try:
         kubeconfig = Path(args.kubeconfig)
-        ctl = (
-            Sluice(kubeconfig, namespace, instance, logs)
-            if kind == "sluice"
-            else Argo(kubectl, kubeconfig, namespace, instance, logs)
-        )
-        ctl.wait_ready()
-        out["log"] = str(ctl.log_path)
+        for namespace, instance in zip(namespaces, instances, strict=True):
+            logs = Path(args.log_dir) / namespace
+            logs.mkdir(parents=True, exist_ok=True)
+            ctls.append(
+                Sluice(kubeconfig, namespace, instance, logs)
+                if kind == "sluice"
+                else Argo(kubectl, kubeconfig, namespace, instance, logs)
+            )
+        for ctl in ctls:
+            ctl.wait_ready()
+        out["logs"] = [str(ctl.log_path) for ctl in ctls]
         obs.start()
         await asyncio.sleep(2)  # the watches listed
         custom = client.CustomObjectsApi(api)
@@ -220,11 +228,16 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
                 continue
             shape = SHAPES[shape_name]
             batch = f"{shape_name}-{index}"
+            count *= args.scale
             names = [f"{batch}-{i}" for i in range(count)]
-            objs = [workflow(shape, n, instance, batch, kwok=kwok) for n in names]
-            cpu0, req0 = cpu_seconds(ctl.pid), ctl.requests()
+            objs = [
+                workflow(shape, n, instances[i % shards], batch, kwok=kwok, namespace=namespaces[i % shards])
+                for i, n in enumerate(names)
+            ]
+            cpu0 = [cpu_seconds(c.pid) for c in ctls]
+            req0 = [c.requests() for c in ctls]
             log.info("%s: %d x %s, %s", kind, count, shape.title, f"{rate}/s" if rate else "all at once")
-            await submit(custom, namespace, objs, rate, obs)
+            await submit(custom, objs, rate, obs)
             finished = await obs.wait_done(names, args.timeout)
             await asyncio.sleep(1)  # the last status writes counted
             fig = figures(obs, shape, names)
@@ -232,9 +245,10 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
                 "load": f"{count} x {shape.title}, " + (f"{rate:g}/s" if rate else "all at once"),
                 "rate_per_s": rate,
                 "all_finished": finished,
-                "controller_cpu_s": cpu_seconds(ctl.pid) - cpu0,
-                "controller_peak_rss_mib": peak_rss_mib(ctl.pid),
-                "api_requests_per_workflow": (ctl.requests() - req0) / count,
+                "controller_cpu_s": sum(cpu_seconds(c.pid) - c0 for c, c0 in zip(ctls, cpu0, strict=True)),
+                "controller_peak_rss_mib": max(peak_rss_mib(c.pid) for c in ctls),
+                "api_requests_per_workflow": sum(c.requests() - r0 for c, r0 in zip(ctls, req0, strict=True))
+                / count,
             }
             out["loads"].append(fig)
             log.info("%s: %s", kind, json.dumps(fig))
@@ -250,9 +264,10 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
         out["task_result_errors"] = obs.result_errors
     finally:
         await obs.stop()
-        if ctl is not None:
+        for ctl in ctls:
             ctl.stop()
-        kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+        for namespace in namespaces:
+            kubectl("delete", "namespace", namespace, "--wait=false", check=False)
     return out
 
 
@@ -278,6 +293,8 @@ async def main() -> int:
     parser.add_argument("--shapes", nargs="*", choices=sorted(SHAPES), help="only these shapes")
     parser.add_argument("--timeout", type=float, default=900, help="seconds a load may take to finish")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--shards", type=int, default=1, help="Sluice controllers, one instance ID each")
+    parser.add_argument("--scale", type=int, default=1, help="multiply every load's workflow count")
     parser.add_argument("--log-dir", default="/tmp/sluice-bench-scale")
     parser.add_argument(
         "--allow-crd-toggle",

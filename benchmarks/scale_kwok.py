@@ -107,7 +107,55 @@ spec:
     - {key: '.metadata.deletionTimestamp', operator: Exists}
   next: {delete: true}
 """
-STAGES = "---".join((_READY, _COMPLETE, _DELETE))
+
+# The nodes: Ready once kwok takes them, a heartbeat every 20 s (and kwok renews their Leases), so the
+# node lifecycle controller never marks them NotReady.
+_NODE_STATUS = """
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - {type: Ready, status: "True", reason: KubeletReady, message: kwok, lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ or .metadata.creationTimestamp $now | Quote }}}
+      - {type: MemoryPressure, status: "False", reason: KubeletHasSufficientMemory, message: kwok, lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ or .metadata.creationTimestamp $now | Quote }}}
+      - {type: DiskPressure, status: "False", reason: KubeletHasNoDiskPressure, message: kwok, lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ or .metadata.creationTimestamp $now | Quote }}}
+      - {type: PIDPressure, status: "False", reason: KubeletHasSufficientPID, message: kwok, lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ or .metadata.creationTimestamp $now | Quote }}}
+      - {type: NetworkUnavailable, status: "False", reason: RouteCreated, message: kwok, lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ or .metadata.creationTimestamp $now | Quote }}}
+      addresses:
+      - {type: InternalIP, address: {{ NodeIP | Quote }}}
+      - {type: Hostname, address: {{ NodeName | Quote }}}
+      allocatable: {cpu: "1000", memory: 4Ti, pods: "5000"}
+      capacity: {cpu: "1000", memory: 4Ti, pods: "5000"}
+      nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: kwok, kubeProxyVersion: kwok, containerRuntimeVersion: kwok, kernelVersion: kwok, osImage: kwok, machineID: "", bootID: "", systemUUID: ""}
+      phase: Running
+"""
+_NODE_INIT = (
+    """
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: bench-node-initialize}
+spec:
+  resourceRef: {apiGroup: v1, kind: Node}
+  selector:
+    matchExpressions:
+    - {key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: NotIn, values: ['True']}
+  next:"""
+    + _NODE_STATUS
+)
+_NODE_HEARTBEAT = (
+    """
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: bench-node-heartbeat}
+spec:
+  resourceRef: {apiGroup: v1, kind: Node}
+  selector:
+    matchExpressions:
+    - {key: '.status.phase', operator: In, values: [Running]}
+    - {key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: In, values: ['True']}
+  delay: {durationMilliseconds: 20000, jitterDurationMilliseconds: 25000}
+  next:"""
+    + _NODE_STATUS
+)
+STAGES = "---".join((_NODE_INIT, _NODE_HEARTBEAT, _READY, _COMPLETE, _DELETE))
 
 
 def kwok_binary() -> Path:
@@ -173,6 +221,8 @@ class Kwok:
                 "10.240.0.0/16",
                 "--node-ip",
                 "10.240.255.254",
+                "--node-lease-duration-seconds",
+                "40",
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,

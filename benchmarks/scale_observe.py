@@ -1,6 +1,6 @@
 """What the scale benchmark sees from the client side, the same way for both controllers.
 
-`Observer` watches one namespace's pods and workflows and stamps each change with this process's
+`Observer` watches the pods and workflows of a few namespaces and stamps each change with this process's
 monotonic clock: a pod's creation, its start, its end; a workflow's completion. When pods are kwok's
 (nothing runs in them), it writes each pod's WorkflowTaskResult as the executor's `wait` would (named by
 the node ID, labelled with the workflow and `report-outputs-completed: "true"`, owned by the workflow)
@@ -43,7 +43,7 @@ class PodSeen:
 @dataclass(slots=True)
 class Observer:
     api: Any
-    namespace: str
+    namespaces: list[str]
     write_results: bool
     pods: dict[str, PodSeen] = field(default_factory=dict)
     done: dict[str, tuple[float, str]] = field(default_factory=dict)  # workflow -> (seen done, phase)
@@ -60,21 +60,13 @@ class Observer:
 
         core = client.CoreV1Api(self.api)
         custom = client.CustomObjectsApi(self.api)
-        self._tasks.append(
-            asyncio.create_task(
-                self._watch(core.list_namespaced_pod, {"namespace": self.namespace}, self._pod)
-            )
-        )
         wf_args = {"group": "argoproj.io", "version": "v1alpha1", "plural": "workflows"}
-        self._tasks.append(
-            asyncio.create_task(
-                self._watch(
-                    custom.list_namespaced_custom_object,
-                    {**wf_args, "namespace": self.namespace},
-                    self._workflow,
-                )
+        for ns in self.namespaces:
+            pods = self._watch(core.list_namespaced_pod, {"namespace": ns}, self._pod)
+            wfs = self._watch(
+                custom.list_namespaced_custom_object, {**wf_args, "namespace": ns}, self._workflow
             )
-        )
+            self._tasks += [asyncio.create_task(pods), asyncio.create_task(wfs)]
         if self.write_results:
             self._tasks += [asyncio.create_task(self._write_results(custom)) for _ in range(RESULT_WRITERS)]
 
@@ -132,9 +124,8 @@ class Observer:
             and node_id not in self._written
         ):
             self._written.add(node_id)
-            self._results.put_nowait(
-                (node_id, wf, labels.get(INSTANCE_LABEL), meta.get("ownerReferences") or [])
-            )
+            owners = meta.get("ownerReferences") or []
+            self._results.put_nowait((meta["namespace"], node_id, wf, labels.get(INSTANCE_LABEL), owners))
 
     def _workflow(self, kind: str, wf: dict[str, Any]) -> None:
         phase = (wf.get("status") or {}).get("phase")
@@ -147,7 +138,7 @@ class Observer:
         from kubernetes_asyncio.client.exceptions import ApiException
 
         while True:
-            node_id, wf, instance, owners = await self._results.get()
+            namespace, node_id, wf, instance, owners = await self._results.get()
             labels = {WF_LABEL: wf, "workflows.argoproj.io/report-outputs-completed": "true"}
             if instance:
                 labels[INSTANCE_LABEL] = instance
@@ -163,7 +154,7 @@ class Observer:
             }
             try:
                 await custom.create_namespaced_custom_object(
-                    "argoproj.io", "v1alpha1", self.namespace, "workflowtaskresults", body
+                    "argoproj.io", "v1alpha1", namespace, "workflowtaskresults", body
                 )
                 self.results_written += 1
             except ApiException as exc:

@@ -91,7 +91,14 @@ SHAPES: dict[str, Shape] = {
 
 
 def workflow(
-    shape: Shape, name: str, instance_id: str, batch: str, *, kwok: bool, labels: dict[str, str] | None = None
+    shape: Shape,
+    name: str,
+    instance_id: str,
+    batch: str,
+    *,
+    kwok: bool,
+    namespace: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One Workflow of `shape`, for the controller of `instance_id`; on kwok's nodes when `kwok`."""
     spec = shape.spec()
@@ -103,6 +110,7 @@ def workflow(
         "kind": "Workflow",
         "metadata": {
             "name": name,
+            **({"namespace": namespace} if namespace else {}),
             "labels": {
                 "workflows.argoproj.io/controller-instanceid": instance_id,
                 "sluice.dev/bench-batch": batch,

@@ -47,7 +47,7 @@ def test_pods_are_grouped_by_step(shape: str, node_name: str, group: int) -> Non
 
 
 def _observer() -> Observer:
-    return Observer(api=None, namespace="ns", write_results=False)
+    return Observer(api=None, namespaces=["ns"], write_results=False)
 
 
 def test_figures_from_known_stamps() -> None:
