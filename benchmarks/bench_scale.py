@@ -29,6 +29,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -271,14 +272,17 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
     return out
 
 
-async def wait_namespaces_gone(kubectl, prefix: str, timeout: float = 300) -> None:
+async def wait_namespaces_gone(kubectl, run_id: str, timeout: float = 300) -> None:
+    """Until this run's namespaces (bench-scale-<controller>-<run>[-<shard>]) are gone: kwok must still
+    be there to remove their pods."""
+    mine = re.compile(rf"namespace/bench-scale-[a-z-]+-{run_id}(-\d+)?$")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         names = kubectl("get", "namespaces", "-o", "name").split()
-        if not any(n.startswith(f"namespace/{prefix}") for n in names):
+        if not any(mine.match(n) for n in names):
             return
         await asyncio.sleep(2)
-    log.warning("namespaces %s* still terminating after %ss", prefix, timeout)
+    log.warning("namespaces of run %s still terminating after %ss", run_id, timeout)
 
 
 async def main() -> int:
@@ -346,7 +350,7 @@ async def main() -> int:
                 else:
                     result["runs"].append(await run_controller(args, kind, kubectl, api, run_id, kwok))
         finally:
-            await wait_namespaces_gone(kubectl, "bench-scale-")
+            await wait_namespaces_gone(kubectl, run_id)
             if kw is not None:
                 kw.close()
             for crd in created_crds:
