@@ -221,7 +221,7 @@ class Runner:
         run_dir = self.options.run_dir
         run_dir.mkdir(parents=True, exist_ok=True)
         self.options.artifact_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "pid").write_text(str(os.getpid()))
+        state.write_pid(run_dir)
         previous = {}
         if self.options.handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -51,6 +51,42 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def write_pid(directory: Path) -> None:
+    """Record this process as the run's: its pid and its start time, so a pid the kernel reused for
+    another process after a killed run is never taken for the run (and never sent its Ctrl-C)."""
+    (directory / "pid").write_text(f"{os.getpid()} {_start_time(os.getpid()) or 0}")
+
+
+def running_pid(directory: Path) -> int | None:
+    """The pid of the run going on in `directory`, or None: no pid file, the process is gone, or the
+    pid now belongs to another process (its start time differs from the one recorded)."""
+    try:
+        fields = (directory / "pid").read_text().split()
+        pid = int(fields[0])
+        started = int(fields[1]) if len(fields) > 1 else 0
+    except (OSError, ValueError, IndexError):
+        return None
+    if pid <= 0 or not _alive(pid):
+        return None
+    now = _start_time(pid)
+    if started and now is not None and now != started:
+        return None
+    return pid
+
+
+def _start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (/proc/PID/stat field 22); None off Linux."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    try:
+        return int(stat[stat.rindex(")") + 2 :].split()[19])
+    except (ValueError, IndexError):
+        return None
+
+
 def claim(name: str) -> tuple[Path, bool]:
     """The run directory of a new run named `name`, empty: a finished run of the same name is removed
     (never mixed with: its volumes would leak into this one); a running one makes this raise NameInUse.
@@ -58,11 +94,8 @@ def claim(name: str) -> tuple[Path, bool]:
     directory = run_dir(name)
     if not directory.exists():
         return directory, False
-    try:
-        pid = int((directory / "pid").read_text().strip())
-    except (OSError, ValueError):
-        pid = 0
-    if pid and _alive(pid):
+    pid = running_pid(directory)
+    if pid:
         raise NameInUse(f'workflow "{name}" is already running (pid {pid}): choose another --name')
     shutil.rmtree(directory)
     return directory, True
@@ -84,12 +117,7 @@ def active_runs() -> list[str]:
         return []
     out = []
     for entry in sorted(runs.iterdir()):
-        pid_file = entry / "pid"
-        try:
-            pid = int(pid_file.read_text().strip())
-        except (OSError, ValueError):
-            continue
-        if _alive(pid):
+        if running_pid(entry):
             out.append(entry.name)
     return out
 

@@ -445,10 +445,7 @@ class ClusterSource(Source):
 def local_pid(name: str) -> int | None:
     from sluice.runner import state  # noqa: PLC0415
 
-    try:
-        return int((state.run_dir(name) / "pid").read_text().strip())
-    except (OSError, ValueError):
-        return None
+    return state.running_pid(state.run_dir(name))
 
 
 def _remove(folder: Path) -> None:
