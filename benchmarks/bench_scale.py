@@ -228,6 +228,11 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
             if args.shapes and shape_name not in args.shapes:
                 continue
             shape = SHAPES[shape_name]
+            left = deadline_left(args, kind)
+            if left is not None and left < 30:
+                log.warning("%s: past its deadline: %s and later loads not run", kind, shape_name)
+                out["cut_by_deadline"] = True
+                break
             batch = f"{shape_name}-{index}"
             count *= args.scale
             names = [f"{batch}-{i}" for i in range(count)]
@@ -239,7 +244,8 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
             req0 = [c.requests() for c in ctls]
             log.info("%s: %d x %s, %s", kind, count, shape.title, f"{rate}/s" if rate else "all at once")
             await submit(custom, objs, rate, obs)
-            finished = await obs.wait_done(names, args.timeout)
+            left = deadline_left(args, kind)
+            finished = await obs.wait_done(names, args.timeout if left is None else min(args.timeout, left))
             await asyncio.sleep(1)  # the last status writes counted
             fig = figures(obs, shape, names)
             fig |= {
@@ -272,6 +278,18 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
     return out
 
 
+def deadline_left(args, kind: str) -> float | None:
+    """Seconds until `kind`'s --deadline (a UTC time of today, HH:MM), or None without one."""
+    for entry in (args.deadline or "").split(","):
+        name, _, hhmm = entry.partition("=")
+        if name == kind and hhmm:
+            hour, minute = (int(x) for x in hhmm.split(":"))
+            now = time.gmtime()
+            target = time.mktime((now.tm_year, now.tm_mon, now.tm_mday, hour, minute, 0, 0, 0, 0))
+            return target - time.mktime(now)
+    return None
+
+
 async def wait_namespaces_gone(kubectl, run_id: str, timeout: float = 300) -> None:
     """Until this run's namespaces (bench-scale-<controller>-<run>[-<shard>]) are gone: kwok must still
     be there to remove their pods."""
@@ -297,6 +315,10 @@ async def main() -> int:
     parser.add_argument("--shapes", nargs="*", choices=sorted(SHAPES), help="only these shapes")
     parser.add_argument("--timeout", type=float, default=900, help="seconds a load may take to finish")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument(
+        "--deadline",
+        help="per controller, a UTC time after which no load starts and waiting stops: argo=10:40,sluice=10:48",
+    )
     parser.add_argument("--shards", type=int, default=1, help="Sluice controllers, one instance ID each")
     parser.add_argument("--scale", type=int, default=1, help="multiply every load's workflow count")
     parser.add_argument("--log-dir", default="/tmp/sluice-bench-scale")
