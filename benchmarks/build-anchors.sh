@@ -17,18 +17,8 @@ export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0
 JOBS=${SLUICE_BUILD_JOBS:-1}
 NICE=${SLUICE_BUILD_NICE:-19}
 log() { echo "[build-anchors $(date +%H:%M:%S)] $*" >&2; }
-retry() {  # module downloads from the Go proxy can fail transiently
-  local i
-  for i in 1 2 3; do "$@" && return 0; echo "attempt $i of: $* failed; retrying" >&2; sleep $((i * 10)); done
-  return 1
-}
-# A writable copy of a module's source (the module cache is read-only): prints its directory.
-module_copy() {
-  local mod=$1 ver=$2 dest=$3 dir
-  dir=$(retry go mod download -json "$mod@$ver" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-  [[ -d "$dir" ]] || { echo "no source for $mod@$ver" >&2; return 1; }
-  rm -rf "$dest"; cp -r "$dir" "$dest"; chmod -R u+w "$dest"
-}
+# retry, module_copy, argo_fix_symlinks: shared with cluster/build-argo-cli.sh
+. "$HERE/../cluster/gomod.sh"
 
 build_kwok() {
   local D="$SLUICE_CACHE_DIR/kwok-$KWOK_VERSION"
@@ -60,9 +50,7 @@ build_argo() {
     (
       module_copy github.com/argoproj/argo-workflows/v4 "$ARGO_VERSION" "$D/src"
       cd "$D/src"
-      # The module zip drops symlinks: signal_linux.go is a link to signal_darwin.go upstream.
-      os=workflow/executor/osspecific
-      [[ -f $os/signal_linux.go ]] || cp $os/signal_darwin.go $os/signal_linux.go
+      argo_fix_symlinks .
       cp manifests/base/crds/minimal/*.yaml "$D/crds.tmp/"
       ldf="-s -w -X github.com/argoproj/argo-workflows/v4.version=$ARGO_VERSION"
       /usr/bin/time -v -o "$D/build-time.txt" nice -n "$NICE" \

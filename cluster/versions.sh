@@ -14,3 +14,7 @@ SLUICE_CACHE_DIR=${SLUICE_CACHE_DIR:-/var/cache/sluice}
 
 # Go may be installed without being on PATH (e.g. a non-login shell): the usual place last.
 command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
+# Real clients the e2e tier checks Sluice's Workflows with (cluster/build-argo-cli.sh): Argo's `argo` CLI
+# (github.com/argoproj/argo-workflows/v4) and Argo CD's health rules (github.com/argoproj/argo-cd/v3).
+ARGO_VERSION=v4.0.5
+ARGOCD_VERSION=v3.2.12    # newest line whose health code (gitops-engine) the Go proxy serves: see build-argo-cli.sh
