@@ -118,6 +118,12 @@ def test_argo_wait_returns_when_the_workflow_is_done(argo, kubectl, ns, runs):
 def test_argo_list_shows_each_workflow_with_its_phase(argo, kubectl, ns, runs):
     wait_done(kubectl, ns, runs["ok"], timeout=600)
     wait_done(kubectl, ns, runs["bad"], timeout=600)
+    eventually(
+        lambda: get_wf(kubectl, ns, runs["gate"]).get("status", {}).get("phase") == "Running",
+        300,
+        1,
+        "the gate's workflow running",
+    )
     out = argo.run("list").stdout
     rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:] if line.strip()}
     assert rows.get(runs["ok"]) == "Succeeded", out
@@ -159,11 +165,17 @@ def test_argo_get_prints_the_tree(argo, kubectl, ns, runs):
     bad = argo.run("get", runs["bad"]).stdout
     assert re.search(r"^Status:\s+Failed$", bad, re.M), bad
     assert re.search(r"✖ boom\s+fail", bad), bad
+    # A step whose input cannot be resolved (its ConfigMap is missing): an Error node (⚠) with the
+    # reason, and no pod.
+    wait_done(kubectl, ns, runs["err"], timeout=600)
+    err = argo.run("get", runs["err"]).stdout
+    assert re.search(r"⚠ lookup\s+read\s+inputs\.parameters\.p ", err), err
+    assert re.search(r"^Progress:\s+0/0$", err, re.M), err
 
 
 def test_argo_get_shows_the_suspend_gate(argo, kubectl, ns, runs):
     def suspended():
-        node = [n for n in get_wf(kubectl, ns, runs["gate"])["status"].get("nodes", {}).values()]
+        node = list((get_wf(kubectl, ns, runs["gate"]).get("status") or {}).get("nodes", {}).values())
         return any(n["type"] == "Suspend" and n["phase"] == "Running" for n in node)
 
     eventually(suspended, 300, 1, "the gate's Suspend node running")
@@ -190,7 +202,10 @@ def test_argocd_health_reads_our_status(kubectl, ns, runs):
     done = {key: wait_done(kubectl, ns, runs[key], timeout=600) for key in ("ok", "bad", "err")}
     assert done["err"]["status"]["phase"] in ("Failed", "Error"), done["err"]["status"]
     eventually(
-        lambda: get_wf(kubectl, ns, runs["gate"])["status"].get("phase") == "Running", 300, 1, "gate running"
+        lambda: get_wf(kubectl, ns, runs["gate"]).get("status", {}).get("phase") == "Running",
+        300,
+        1,
+        "gate running",
     )
     objects = [done["ok"], done["bad"], done["err"], get_wf(kubectl, ns, runs["gate"])]
     verdicts = argocd_health(objects)
