@@ -147,16 +147,16 @@ async def get_artifact(request: web.Request) -> web.StreamResponse:
             "Content-Length": str(path.stat().st_size),
         }
     )
-    await response.prepare(request)
-    try:
-        with path.open("rb") as fh:  # streamed in chunks: an artifact may be large
-            while chunk := await asyncio.to_thread(fh.read, 1 << 20):
-                await response.write(chunk)
-    finally:
-        if src.artifact_copies:  # a download from a store lives in a temporary folder of its own
+    with path.open("rb") as fh:  # streamed in chunks: an artifact may be large
+        if src.artifact_copies:
+            # A download from a store lives in a temporary folder of its own: removed now, while the open
+            # file stays readable, so nothing is left behind even if this process ends mid-download.
             import shutil  # noqa: PLC0415
 
             shutil.rmtree(path.parent, ignore_errors=True)
+        await response.prepare(request)
+        while chunk := await asyncio.to_thread(fh.read, 1 << 20):
+            await response.write(chunk)
     await response.write_eof()
     return response
 

@@ -250,7 +250,8 @@ async def test_status_is_a_subresource_of_workflow_and_cronworkflow(
         body = {
             "apiVersion": "argoproj.io/v1alpha1",
             "kind": "Workflow",
-            "metadata": {"name": name},
+            # An instance ID no controller has: one installed on the cluster (an earlier test's) leaves it be.
+            "metadata": {"name": name, "labels": {"workflows.argoproj.io/controller-instanceid": "nobody"}},
             "spec": {"entrypoint": "a", "templates": [{"name": "a", "suspend": {}}]},
             "status": {"phase": "Succeeded", "message": "forged"},
         }
