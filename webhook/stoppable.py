@@ -55,13 +55,18 @@ class StoppableCall:
             self._ident = ident
             _RUNNING[ident] = self
         try:
-            return fn(*args)
+            result = fn(*args)
         finally:
             with _LOCK:
                 _RUNNING.pop(ident, None)
                 self._ident = None
-                if self.stopped:
+                stopped = self.stopped
+                if stopped:
                     _raise_in(ident, None)  # a stop not yet delivered must not reach the pool's next job
+        if stopped:
+            # Stopped inside a long C call that then finished: stop() said it stopped, so no result.
+            raise Stopped
+        return result
 
     def stop(self) -> bool:
         """Stop the call (now, or when its shielded section ends); False if it is not running."""
