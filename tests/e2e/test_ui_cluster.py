@@ -23,6 +23,7 @@ from tests.e2e.cli.support import (
     get,
     service_account_kubeconfig,
     set_status,
+    step_pod,
     suspended_at_gate,
     workflow_file,
 )
@@ -132,27 +133,7 @@ def test_the_logs_of_a_workflow_pod_through_the_ui(kubectl, ns, accounts, tmp_pa
     kubectl("apply", "-n", ns, "-f", str(workflow_file(tmp_path, "logged")))
     node = {"id": "logged", "name": "logged", "displayName": "say", "type": "Pod", "phase": "Running"}
     set_status(kubectl, ns, "logged", {"phase": "Running", "nodes": {"logged": node}})
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": "logged",
-            "labels": {"workflows.argoproj.io/workflow": "logged"},
-            "annotations": {"workflows.argoproj.io/node-id": "logged"},
-        },
-        "spec": {
-            "restartPolicy": "Never",
-            "terminationGracePeriodSeconds": 1,
-            "containers": [
-                {
-                    "name": "main",
-                    "image": "busybox:1.36",
-                    "imagePullPolicy": "IfNotPresent",
-                    "command": ["sh", "-c", "echo first; echo second"],
-                }
-            ],
-        },
-    }
+    pod = step_pod("logged", "logged", "echo first; echo second")
     kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(pod))
     # generous: on a loaded machine a cached image's pod has taken minutes to run
     kubectl(

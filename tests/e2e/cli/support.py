@@ -195,3 +195,29 @@ def waiting_gate(kubectl, ns, name):
         )
 
     eventually(check, 300, 0.5, f"{name} waiting at its gate")
+
+
+def step_pod(workflow: str, node_id: str, script: str) -> dict:
+    """A busybox pod standing for a workflow's step (its labels and node annotation, as the controller's
+    pods carry), running `script`: what `logs` reads, without a controller."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": node_id,
+            "labels": {"workflows.argoproj.io/workflow": workflow},
+            "annotations": {"workflows.argoproj.io/node-id": node_id},
+        },
+        "spec": {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "busybox:1.36",
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", script],
+                }
+            ],
+        },
+    }

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .support import set_status, workflow_file
+from .support import set_status, step_pod, workflow_file
 
 
 @pytest.mark.timeout(900)
@@ -29,31 +29,7 @@ def test_logs_follow_a_running_step(sluice, kubectl, ns, tmp_path, kubeconfig):
             },
         },
     )
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": "logged",
-            "labels": {"workflows.argoproj.io/workflow": "logged"},
-            "annotations": {"workflows.argoproj.io/node-id": "logged"},
-        },
-        "spec": {
-            "restartPolicy": "Never",
-            "terminationGracePeriodSeconds": 1,
-            "containers": [
-                {
-                    "name": "main",
-                    "image": "busybox:1.36",
-                    "imagePullPolicy": "IfNotPresent",
-                    "command": [
-                        "sh",
-                        "-c",
-                        "echo first; while [ ! -f /tmp/go ]; do sleep 0.2; done; echo second",
-                    ],
-                }
-            ],
-        },
-    }
+    pod = step_pod("logged", "logged", "echo first; while [ ! -f /tmp/go ]; do sleep 0.2; done; echo second")
     kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(pod))
     # generous: at load average ~95 a cached image's pod took 43 s to be Ready, and once over 120 s
     kubectl("wait", "--for=condition=Ready", "pod/logged", "-n", ns, "--timeout=400s", timeout=410)
