@@ -1,21 +1,15 @@
 """The pod a leaf node needs, as data (the pod Argo's controller writes).
 
-Shape: `initContainers: [init, ...user]`, `containers: [wait, main, ...sidecars]`; `init` and `wait` run
-Sluice's executor (`sluice executor init|wait`, executor-sidecar/sluice_executor), the user's command runs
-under the static launcher `init` stages (`/var/run/argo/launcher -- <command>`,
-executor-sidecar/launcher), labels
-`workflows.argoproj.io/workflow|completed|on-exit`, annotations `workflows.argoproj.io/node-name|node-id`,
-`kubectl.kubernetes.io/default-container: main`, owner reference to the Workflow, `restartPolicy: Never`,
-`activeDeadlineSeconds` from the template deadline/timeout and the workflow's remaining time.
-The processed template travels in `ARGO_TEMPLATE` on `init` and `wait`: the executor (and the local
-runner) read the script source, output paths and input artifacts from it (past 128 KiB, Linux's limit
-for one environment string, it travels in a ConfigMap named after the pod, mounted at /argo/config, and
-the variable says `offloaded`, as Argo offloads it); it carries the
-`archiveLocation` (the artifact repository with the key prefix resolved from its `keyFormat`, and
-`archiveLogs`). The executor's containers run with a restricted security context and bounded resources
-unless the controller's config says otherwise; Secrets named by artifact credentials are mounted
-read-only at /argo/secret/<name> in `init` and `wait` only. A container with no `command` takes its
-image's entrypoint from the config's `images`; without it the node fails saying how to fix it.
+Shape: `initContainers: [init, ...user]`, `containers: [wait, main, ...sidecars]`. Its parts, by concept:
+the user's containers under the launcher and their volume mounts (workflow/engine/pod_containers.py),
+the executor's `init` and `wait`, its Secrets and the archive location (workflow/engine/pod_executor.py),
+a template too long for a variable travelling in a ConfigMap (workflow/engine/pod_offload.py). Here:
+labels `workflows.argoproj.io/workflow|completed|on-exit`, annotations
+`workflows.argoproj.io/node-name|node-id`, `kubectl.kubernetes.io/default-container: main`, owner
+reference to the Workflow, `restartPolicy: Never`, `activeDeadlineSeconds` from the template
+deadline/timeout and the workflow's remaining time, the pod fields of the template and the workflow,
+`podSpecPatch`. The processed template travels in `ARGO_TEMPLATE` on `init` and `wait`: the executor (and
+the local runner) read the script source, output paths and input artifacts from it.
 """
 
 from __future__ import annotations
@@ -27,32 +21,39 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from workflow import artifact_rules, names
+from workflow import names
 from workflow.engine import clock, subst
 from workflow.engine.defs import ERROR, SUCCEEDED, Opts
-from workflow.engine.model import CreateObject, CreatePod, EngineConfig, TerminatePod
+from workflow.engine.model import CreateObject, CreatePod, TerminatePod
+from workflow.engine.observe import ANN_NODE_ID, LABEL_WORKFLOW
+from workflow.engine.pod_containers import (
+    PodSpecError,
+    container_field,
+    main_containers,
+    mirror_mounts,
+    mount,
+    with_mirrored_mounts,
+    wrap,
+)
+from workflow.engine.pod_executor import (
+    INPUT_ARTIFACTS,
+    STAGING,
+    VAR_RUN_ARGO,
+    archive_location,
+    credential_secrets,
+    executor_containers,
+    mount_secrets,
+)
+from workflow.engine.pod_offload import OFFLOADED, mount_config_map, offloaded, template_config_map
 from workflow.merge import strategic_merge
 
 if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
     from workflow.engine.execute import Engine
 
-LAUNCHER = "/var/run/argo/launcher"
-EXECUTOR_COMMAND = ["sluice", "executor"]
-VAR_RUN_ARGO = "/var/run/argo"
-SECRETS = "/argo/secret"
-STAGING = "/argo/staging"
-SCRIPT_PATH = "/argo/staging/script"
-INPUT_ARTIFACTS = "/argo/inputs/artifacts"
-MAINCTRFS = "/mainctrfs"
-CONFIG_DIR = "/argo/config"  # an offloaded template: <CONFIG_DIR>/ARGO_TEMPLATE
-OFFLOADED = "offloaded"
-CONFIG_MAP_LIMIT = 1024 * 1024 - 4096  # a ConfigMap's 1 MiB, less room for its metadata
-LABEL_WORKFLOW = "workflows.argoproj.io/workflow"
 LABEL_COMPLETED = "workflows.argoproj.io/completed"
 LABEL_ON_EXIT = "workflows.argoproj.io/on-exit"
 LABEL_INSTANCE = "workflows.argoproj.io/controller-instanceid"
 ANN_NODE_NAME = "workflows.argoproj.io/node-name"
-ANN_NODE_ID = "workflows.argoproj.io/node-id"
 ANN_DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 ANN_POD_GC = "workflows.argoproj.io/pod-gc-strategy"
 POD_FIELDS = (
@@ -71,27 +72,6 @@ POD_FIELDS = (
     "hostNetwork",
 )
 NO_DEADLINE = "0001-01-01T00:00:00Z"
-# Pod Security Standards "restricted" for the executor's containers (its image runs as user 1000).
-EXECUTOR_SECURITY_CONTEXT: dict[str, Any] = {
-    "runAsNonRoot": True,
-    "runAsUser": 1000,
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-EXECUTOR_RESOURCES: dict[str, Any] = {
-    "requests": {"cpu": "10m", "memory": "64Mi"},
-    "limits": {"cpu": "1", "memory": "512Mi"},
-}
-CREDENTIAL_FIELDS = (
-    "Secret",
-    "SecretRef",
-)  # `accessKeySecret`, `passwordSecretRef`, `sshPrivateKeySecret`...
-
-
-class PodSpecError(ValueError):
-    """The template cannot become a pod (the node fails with this message)."""
 
 
 def has_result_ref(step_name: str, parent: dict[str, Any] | None) -> bool:
@@ -159,215 +139,6 @@ def _env(pairs: dict[str, str]) -> list[dict[str, str]]:
     return [{"name": k, "value": v} for k, v in pairs.items()]
 
 
-def _image_repo(image: str) -> str:
-    """`docker.io/library/busybox:1.36` -> `busybox` (digest and tag dropped), for the `images` lookup."""
-    name = image.strip().rsplit("@", 1)[0]
-    last = name.rsplit("/", 1)[-1]
-    if ":" in last:
-        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
-    for prefix in ("docker.io/library/", "docker.io/"):
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
-    return name
-
-
-def _entrypoint(container: dict[str, Any], config: EngineConfig) -> tuple[list[str], list[str]] | None:
-    """(command, args) from the image's entrypoint/cmd in the config's `images`, as Argo's controller finds
-    them; None when the image is not listed."""
-    image = str(container.get("image") or "")
-    known = config.images.get(image) or config.images.get(_image_repo(image))
-    if not isinstance(known, dict):
-        return None
-    command = [str(c) for c in known.get("entrypoint") or known.get("command") or ()]
-    args = [str(a) for a in container.get("args") or known.get("cmd") or ()]
-    if not command:
-        command, args = args[:1], args[1:]
-    return command, args
-
-
-def _wrap(container: dict[str, Any], config: EngineConfig, where: str) -> dict[str, Any]:
-    """Run the container's command under the launcher; args stay as the user wrote them."""
-    container = dict(container)
-    command = [str(c) for c in container.get("command") or ()]
-    if not command:
-        found = _entrypoint(container, config)
-        if found is not None:
-            command, args = found
-            if args:
-                container["args"] = args
-        elif config.require_command:
-            raise PodSpecError(
-                f"{where}: image {container.get('image')!r} has no `command` and its entrypoint is unknown: "
-                "set `command` in the template, or list the image's entrypoint in the controller's `images` config"
-            )
-    container["command"] = [LAUNCHER, "--", *command]
-    return container
-
-
-def _credential_secrets(value: Any, found: set[str]) -> set[str]:
-    """Names of the Secrets an artifact location's credentials refer to (`accessKeySecret: {name, key}`)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and key.endswith(CREDENTIAL_FIELDS) and isinstance(item, dict):
-                if isinstance(item.get("name"), str) and item["name"]:
-                    found.add(item["name"])
-            else:
-                _credential_secrets(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            _credential_secrets(item, found)
-    return found
-
-
-def archive_location(eng: Engine, tmpl: dict[str, Any], pod_name: str) -> dict[str, Any] | None:
-    """The template's `archiveLocation` as the executor needs it: the template's own when it names a
-    location, else the repository (the workflow's resolved `artifactRepositoryRef`, else the config's)
-    with its `keyFormat` resolved to this pod's key prefix; `archiveLogs` from the template, the
-    workflow or the repository."""
-    op = eng.op
-    given = tmpl.get("archiveLocation")
-    own: dict[str, Any] = given if isinstance(given, dict) else {}
-    if artifact_rules.location_kind(own) is not None:
-        location: dict[str, Any] = copy.deepcopy(own)
-    else:
-        ref = (op.status.get("artifactRepositoryRef") or {}) if isinstance(op.status, dict) else {}
-        repo = ref.get("artifactRepository") if isinstance(ref, dict) else None
-        if not isinstance(repo, dict):
-            repo = op.config.artifact_repository
-        kind = artifact_rules.repository_kind(repo)
-        if kind is None:
-            return {"archiveLogs": True} if own.get("archiveLogs") is True else None
-        assert repo is not None
-        values = {k: v for k, v in op.globals.items() if isinstance(k, str) and isinstance(v, str)}
-        values["pod.name"] = pod_name
-        key = artifact_rules.resolve_key_format(repo[kind].get("keyFormat"), values)
-        location = {kind: artifact_rules.repository_location(kind, repo[kind], key)}
-        if repo.get("archiveLogs") is True:
-            location["archiveLogs"] = True
-    for flag in (own.get("archiveLogs"), eng.spec.get("archiveLogs")):
-        if isinstance(flag, bool):
-            location["archiveLogs"] = flag
-            break
-    return location
-
-
-def _mount(container: dict[str, Any], mount: dict[str, Any]) -> None:
-    mounts = list(container.get("volumeMounts") or [])
-    if not any(m.get("mountPath") == mount["mountPath"] for m in mounts):
-        mounts.append(mount)
-    container["volumeMounts"] = mounts
-
-
-EXECUTOR_VOLUMES = frozenset({"var-run-argo", "tmp-dir-argo", "argo-staging", "input-artifacts"})
-
-
-def _mirror_mounts(wait: dict[str, Any], mains: list[dict[str, Any]]) -> None:
-    """Main's volume mounts (every member's, for a containerSet) re-mounted read-only into `wait` under
-    /mainctrfs, where it reads outputs written on a volume (as Argo mirrors them): a
-    containerSet member other than `main` can only leave outputs there."""
-    for container in mains:
-        for mount in container.get("volumeMounts") or ():
-            if not isinstance(mount, dict) or mount.get("name") in EXECUTOR_VOLUMES:
-                continue
-            path = str(mount.get("mountPath") or "")
-            if not path.startswith("/"):
-                continue
-            mirrored = {
-                "name": mount.get("name"),
-                "mountPath": MAINCTRFS + path.rstrip("/"),
-                "readOnly": True,
-            }
-            for key in ("subPath", "subPathExpr"):
-                if mount.get(key):
-                    mirrored[key] = mount[key]
-            _mount(wait, mirrored)
-
-
-def _offloaded(config: EngineConfig, template_json: str, where: str) -> bool:
-    """Does the template travel in a ConfigMap (too long for ARGO_TEMPLATE)? Past what a ConfigMap holds,
-    the node fails saying so."""
-    limit = config.template_offload_bytes
-    size = len(template_json.encode())
-    if limit is None or size <= limit:
-        return False
-    if size > CONFIG_MAP_LIMIT:
-        raise PodSpecError(
-            f"{where}: the processed template is {size} bytes, over the {CONFIG_MAP_LIMIT} a ConfigMap can "
-            "hold: move large values (scripts, manifests, parameters) into artifacts"
-        )
-    return True
-
-
-def template_config_map(pod: dict[str, Any], template_json: str) -> dict[str, Any] | None:
-    """The ConfigMap an offloaded template travels in (named after the pod, owned by the Workflow), or
-    None when the pod carries its template in ARGO_TEMPLATE."""
-    init = next(c for c in pod["spec"]["initContainers"] if c.get("name") == "init")
-    if not any(e.get("name") == "ARGO_TEMPLATE" and e.get("value") == OFFLOADED for e in init["env"]):
-        return None
-    meta = pod["metadata"]
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": meta["name"],
-            "namespace": meta["namespace"],
-            "labels": {LABEL_WORKFLOW: meta["labels"][LABEL_WORKFLOW]},
-            "ownerReferences": copy.deepcopy(meta["ownerReferences"]),
-        },
-        "data": {"ARGO_TEMPLATE": template_json},
-    }
-
-
-def _with_mirrored_mounts(container: dict[str, Any], mains: list[dict[str, Any]]) -> dict[str, Any]:
-    """A user init container or sidecar; `mirrorVolumeMounts: true` (not a Pod field) gives it main's
-    volume mounts (Argo's `UserContainer` field), e.g. a docker-in-docker sidecar sharing main's
-    workspace."""
-    out = {k: v for k, v in container.items() if k != "mirrorVolumeMounts"}
-    if container.get("mirrorVolumeMounts") is True:
-        for main in mains[:1]:
-            for mount in main.get("volumeMounts") or ():
-                if isinstance(mount, dict) and mount.get("name") not in EXECUTOR_VOLUMES:
-                    _mount(out, copy.deepcopy(mount))
-    return out
-
-
-def main_containers(tmpl: dict[str, Any], executor_image: str = "") -> list[dict[str, Any]]:
-    """The user containers of a leaf template, `main` first (containerSet: its members)."""
-    if isinstance(tmpl.get("containerSet"), dict):
-        # `dependencies` is the launcher's business (it reads the template), not a Pod field; the set's
-        # `volumeMounts` are every member's
-        shared = [m for m in tmpl["containerSet"].get("volumeMounts") or () if isinstance(m, dict)]
-        members = []
-        for c in tmpl["containerSet"].get("containers") or ():
-            if isinstance(c, dict):
-                member = {k: v for k, v in c.items() if k != "dependencies"}
-                for mount in shared:
-                    _mount(member, copy.deepcopy(mount))
-                members.append(member)
-        return members
-    if isinstance(tmpl.get("script"), dict):
-        script = {k: v for k, v in tmpl["script"].items() if k != "source"}
-        script["name"] = "main"
-        script["args"] = [*(script.get("args") or []), SCRIPT_PATH]
-        return [script]
-    if isinstance(tmpl.get("container"), dict):
-        main = dict(tmpl["container"])
-        main["name"] = "main"
-        return [main]
-    if isinstance(tmpl.get("resource"), dict):
-        action = str(tmpl["resource"].get("action") or "")
-        return [{"name": "main", "image": executor_image, "command": [*EXECUTOR_COMMAND, "resource", action]}]
-    if isinstance(tmpl.get("data"), dict):
-        return [{"name": "main", "image": executor_image, "command": [*EXECUTOR_COMMAND, "data"]}]
-    return []
-
-
-def _container_field(tmpl: dict[str, Any], index: int) -> str:
-    if isinstance(tmpl.get("containerSet"), dict):
-        return f"containerSet.containers[{index}]"
-    return "script" if isinstance(tmpl.get("script"), dict) else "container"
-
-
 def workflow_level(eng: Engine, field: str) -> Any:
     """A pod field from the workflow's spec with the global tags (`{{workflow.parameters.x}}`, ...)
     replaced: Argo substitutes the globals into the whole spec but its templates before any pod is
@@ -416,42 +187,29 @@ def render_pod(
         "ARGO_PROGRESS_FILE": f"{VAR_RUN_ARGO}/progress",
     }
     where = f"templates.{tmpl.get('name') or node['name']}"
-    location = archive_location(eng, tmpl, pod_name)
+    location = archive_location(op, spec, tmpl, pod_name)
     carried = dict(tmpl)
     if location is not None:
         carried["archiveLocation"] = location
     template_json = json.dumps(carried, separators=(",", ":"))
-    offloaded = _offloaded(config, template_json, where)
+    is_offloaded = offloaded(config, template_json, where)
     run_mount = {"name": "var-run-argo", "mountPath": VAR_RUN_ARGO}
     tmp_mount = {"name": "tmp-dir-argo", "mountPath": "/tmp"}  # the read-only root's only scratch space
     executor_env: list[dict[str, Any]] = [
-        *_env({**common_env, "ARGO_TEMPLATE": OFFLOADED if offloaded else template_json}),
+        *_env({**common_env, "ARGO_TEMPLATE": OFFLOADED if is_offloaded else template_json}),
         {"name": "ARGO_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
         {"name": "ARGO_POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}},
     ]
     if config.instance_id:
         executor_env.append({"name": "ARGO_INSTANCE_ID", "value": config.instance_id})
-    executor: dict[str, Any] = {
-        "image": config.executor_image,
-        "env": executor_env,
-        "volumeMounts": [run_mount, tmp_mount],
-        "securityContext": copy.deepcopy(config.executor_security_context or EXECUTOR_SECURITY_CONTEXT),
-        "resources": copy.deepcopy(config.executor_resources or EXECUTOR_RESOURCES),
-    }
-    if config.executor_image_pull_policy:
-        executor["imagePullPolicy"] = config.executor_image_pull_policy
-    init = {"name": "init", "command": [*EXECUTOR_COMMAND, "init"], **copy.deepcopy(executor)}
-    wait = {"name": "wait", "command": [*EXECUTOR_COMMAND, "wait"], **copy.deepcopy(executor)}
+    executor, init, wait = executor_containers(config, executor_env, [run_mount, tmp_mount])
 
     volumes: list[dict[str, Any]] = [
         {"name": "var-run-argo", "emptyDir": {}},
         {"name": "tmp-dir-argo", "emptyDir": {}},
     ]
-    if offloaded:
-        # the ConfigMap request_pod creates first (the kubelet waits for it); init and wait read it
-        volumes.append({"name": "argo-env-config", "configMap": {"name": pod_name}})
-        for container in (init, wait):
-            _mount(container, {"name": "argo-env-config", "mountPath": CONFIG_DIR, "readOnly": True})
+    if is_offloaded:
+        mount_config_map(volumes, [init, wait], pod_name)
     user_containers = []
     runs_executor = isinstance(tmpl.get("resource"), dict) or isinstance(tmpl.get("data"), dict)
     for index, container in enumerate(main_containers(tmpl, config.executor_image)):
@@ -459,20 +217,20 @@ def render_pod(
             container.setdefault("securityContext", copy.deepcopy(executor["securityContext"]))
             container.setdefault("resources", copy.deepcopy(executor["resources"]))
             container["env"] = [e for e in executor_env if e["name"] != "ARGO_TEMPLATE"]
-            _mount(container, tmp_mount)
+            mount(container, tmp_mount)
         else:
             if isinstance(config.main_container, dict) and config.main_container:
                 container = strategic_merge(copy.deepcopy(config.main_container), container)
-            container = _wrap(container, config, f"{where}.{_container_field(tmpl, index)}")
+            container = wrap(container, config, f"{where}.{container_field(tmpl, index)}")
         env = list(container.get("env") or [])
         env.extend(_env({"ARGO_CONTAINER_NAME": container.get("name") or "main", **common_env}))
         container["env"] = env
-        _mount(container, run_mount)
+        mount(container, run_mount)
         user_containers.append(container)
     if isinstance(tmpl.get("script"), dict) and user_containers:
         volumes.append({"name": "argo-staging", "emptyDir": {}})
-        _mount(init, {"name": "argo-staging", "mountPath": STAGING})
-        _mount(user_containers[0], {"name": "argo-staging", "mountPath": STAGING})
+        mount(init, {"name": "argo-staging", "mountPath": STAGING})
+        mount(user_containers[0], {"name": "argo-staging", "mountPath": STAGING})
     in_arts = [
         a
         for a in ((tmpl.get("inputs") or {}).get("artifacts") or ())
@@ -482,48 +240,41 @@ def render_pod(
     manifest_from = (tmpl.get("resource") or {}).get("manifestFrom") if runs_executor else None
     if (in_arts or manifest_from) and user_containers:
         volumes.append({"name": "input-artifacts", "emptyDir": {}})
-        _mount(init, {"name": "input-artifacts", "mountPath": INPUT_ARTIFACTS})
+        mount(init, {"name": "input-artifacts", "mountPath": INPUT_ARTIFACTS})
     if runs_executor and manifest_from and user_containers:
-        _mount(
+        mount(
             user_containers[0],
             {"name": "input-artifacts", "mountPath": INPUT_ARTIFACTS, "readOnly": True},
         )
     elif in_arts and user_containers:
         for art in in_arts:
-            _mount(
+            mount(
                 user_containers[0],
                 {"name": "input-artifacts", "mountPath": art["path"], "subPath": art["name"]},
             )
-    secrets = _credential_secrets(
-        [tmpl.get("inputs"), tmpl.get("outputs"), tmpl.get("data"), location], set()
-    )
+    secrets = credential_secrets([tmpl.get("inputs"), tmpl.get("outputs"), tmpl.get("data"), location], set())
     # the executor's containers: init and wait, and main when main is the executor (data templates list
     # a store); a user's main never sees them
     readers = [init, wait] + (user_containers[:1] if runs_executor else [])
-    for secret in sorted(secrets):
-        volume = f"argo-secret-{secret}"[:63]
-        # readable by the executor's user (1000)
-        volumes.append({"name": volume, "secret": {"secretName": secret, "defaultMode": 0o444}})
-        for container in readers:
-            _mount(container, {"name": volume, "mountPath": f"{SECRETS}/{secret}", "readOnly": True})
+    mount_secrets(volumes, readers, secrets)
 
     sidecars = []
     for i, sidecar in enumerate(tmpl.get("sidecars") or ()):
         if not isinstance(sidecar, dict):
             continue
         # under the launcher too: it stops the sidecar once main has exited
-        sidecar = _wrap(_with_mirrored_mounts(sidecar, user_containers), config, f"{where}.sidecars[{i}]")
+        sidecar = wrap(with_mirrored_mounts(sidecar, user_containers), config, f"{where}.sidecars[{i}]")
         env = list(sidecar.get("env") or [])
         env.extend(_env({"ARGO_CONTAINER_NAME": sidecar.get("name") or "", **common_env}))
         sidecar["env"] = env
-        _mount(sidecar, run_mount)
+        mount(sidecar, run_mount)
         sidecars.append(sidecar)
     needs_wait = not runs_executor
     if needs_wait:
-        _mirror_mounts(wait, user_containers)
+        mirror_mounts(wait, user_containers)
     containers = ([wait] if needs_wait else []) + user_containers + sidecars
     init_containers = [init] + [
-        _with_mirrored_mounts(c, user_containers)
+        with_mirrored_mounts(c, user_containers)
         for c in tmpl.get("initContainers") or ()
         if isinstance(c, dict)
     ]

@@ -9,7 +9,8 @@ import pytest
 
 from tests.unit.engine.engine_world import World
 from workflow.engine import EngineConfig
-from workflow.engine.pods import EXECUTOR_RESOURCES, EXECUTOR_SECURITY_CONTEXT, LAUNCHER
+from workflow.engine.pod_containers import LAUNCHER
+from workflow.engine.pod_executor import EXECUTOR_RESOURCES, EXECUTOR_SECURITY_CONTEXT
 
 REPO = {
     "archiveLogs": True,
