@@ -18,3 +18,5 @@ command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
 # (github.com/argoproj/argo-workflows/v4) and Argo CD's health rules (github.com/argoproj/argo-cd/v3).
 ARGO_VERSION=v4.0.5
 ARGOCD_VERSION=v3.2.12    # newest line whose health code (gitops-engine) the Go proxy serves: see build-argo-cli.sh
+# The GCS emulator the executor's GCS driver is tested against (cluster/build-fake-gcs-server.sh; test only).
+FAKE_GCS_SERVER_VERSION=v1.56.1

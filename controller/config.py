@@ -75,6 +75,11 @@ class ControllerConfig:
             # the pod's executor and main containers (workflow/engine/pods.py)
             executor_resources=self.executor.get("resources") or None,
             executor_security_context=self.executor.get("securityContext") or None,
+            executor_env=tuple(
+                e
+                for e in self.executor.get("env") or ()
+                if isinstance(e, dict) and isinstance(e.get("name"), str)
+            ),
             main_container=self.main_container or None,
             images=self.images,
             artifact_repository=self.artifact_repository,

@@ -9,6 +9,10 @@ import pytest
 
 TIERS = ("unit", "integration", "e2e", "conformance")
 REPO = Path(__file__).resolve().parent.parent
+# A GCS client made in a test without its own endpoint would go to storage.googleapis.com: point the
+# variable the GCS driver reads (executor-sidecar/sluice_executor/drivers/gcs_client.py) at the discard
+# port on this machine instead, for this process and every child it starts. Tests name their endpoint.
+os.environ["STORAGE_EMULATOR_HOST"] = "http://127.0.0.1:9"
 # Argo's examples live beside the repository, never inside it.
 ARGO_EXAMPLES = Path(os.environ.get("SLUICE_ARGO_EXAMPLES", REPO.parent / "shared" / "argo-examples"))
 

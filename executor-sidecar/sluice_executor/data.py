@@ -1,8 +1,8 @@
 """Data templates (`sluice executor data`): the pod's main lists an artifact location and transforms
 the list with expressions; the node's `result` is the JSON of what is left (as Argo's `argoexec data`).
 
-`source.artifactPaths` is an artifact (a full location, or key-only completed from the repository) whose
-key is a prefix: every object under it is listed. Each `transformation[].expression` is an expr-lang
+`source.artifactPaths` is an artifact (S3, GCS or Azure: a full location, or key-only completed from the
+repository) whose key is a prefix: every object under it is listed. Each `transformation[].expression` is an expr-lang
 expression over `data` (workflow/expr), e.g. `filter(data, {# endsWith "main.log"})`; its value
 becomes the next `data`. The result goes to the node's WorkflowTaskResult; an error to the termination
 log, with exit code 1.

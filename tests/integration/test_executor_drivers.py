@@ -209,7 +209,7 @@ def test_init_fetches_http_git_and_raw_inputs(launcher_bin, http_server, git_rep
     assert (env.layout.inputs / "note").read_text() == "inline"
 
 
-@pytest.mark.parametrize("kind", ["gcs", "oss", "hdfs", "plugin"])
+@pytest.mark.parametrize("kind", ["oss", "hdfs", "plugin"])
 def test_unsupported_kinds_are_refused_clearly(launcher_bin, tmp_path, kind):
     tmpl = {
         "name": "t",

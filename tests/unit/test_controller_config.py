@@ -138,7 +138,8 @@ def test_max_workflow_size_from_the_environment_and_the_api_servers_refusals():
 def test_executor_main_container_images_and_repository_reach_the_engine():
     cfg = parse(
         {
-            "executor": "resources: {limits: {memory: 1Gi}}\nsecurityContext: {runAsUser: 2000}\n",
+            "executor": "resources: {limits: {memory: 1Gi}}\nsecurityContext: {runAsUser: 2000}\n"
+            "env: [{name: STORAGE_EMULATOR_HOST, value: 'gcs:4443'}, not-a-variable]\n",
             "mainContainer": "resources: {requests: {cpu: 100m}}\n",
             "images": "argoproj/argosay:v2:\n  entrypoint: [/argosay]\npython:3: {cmd: [python3]}\n",
             "artifactRepository": "s3: {bucket: b, endpoint: 'minio:9000'}\n",
@@ -147,6 +148,7 @@ def test_executor_main_container_images_and_repository_reach_the_engine():
     engine = cfg.engine("img:1")
     assert engine.executor_resources == {"limits": {"memory": "1Gi"}}
     assert engine.executor_security_context == {"runAsUser": 2000}
+    assert engine.executor_env == ({"name": "STORAGE_EMULATOR_HOST", "value": "gcs:4443"},)
     assert engine.main_container == {"resources": {"requests": {"cpu": "100m"}}}
     assert engine.images == {
         "argoproj/argosay:v2": {"entrypoint": ["/argosay"]},

@@ -127,6 +127,9 @@ class EngineConfig:
     # controller ConfigMap's `executor`, `mainContainer`, `images`, `artifactRepository`). None: pods.py's defaults.
     executor_resources: dict[str, Any] | None = None
     executor_security_context: dict[str, Any] | None = None
+    # `executor.env`: extra variables for init and wait (e.g. STORAGE_EMULATOR_HOST for a GCS endpoint);
+    # they never replace the pod's own ARGO_* variables
+    executor_env: tuple[dict[str, Any], ...] = ()
     main_container: dict[str, Any] | None = None  # strategically merged under every main container
     images: dict[str, dict[str, Any]] = field(default_factory=dict)  # image -> {entrypoint, cmd}
     require_command: bool = True  # False: the driver knows entrypoints itself (sluice run)

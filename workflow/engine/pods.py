@@ -202,6 +202,8 @@ def render_pod(
     ]
     if config.instance_id:
         executor_env.append({"name": "ARGO_INSTANCE_ID", "value": config.instance_id})
+    own = {e["name"] for e in executor_env}
+    executor_env.extend(copy.deepcopy(e) for e in config.executor_env if e.get("name") not in own)
     executor, init, wait = executor_containers(config, executor_env, [run_mount, tmp_mount])
 
     volumes: list[dict[str, Any]] = [

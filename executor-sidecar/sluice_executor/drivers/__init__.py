@@ -75,6 +75,10 @@ def driver_for(kind: str, secrets: Secrets) -> Driver:
         from sluice_executor.drivers.azure import AzureDriver
 
         return AzureDriver(secrets)
+    if kind == "gcs":
+        from sluice_executor.drivers.gcs import GCSDriver
+
+        return GCSDriver(secrets)
     if kind == "http":
         from sluice_executor.drivers.http import HTTPDriver
 
@@ -93,5 +97,5 @@ def driver_for(kind: str, secrets: Secrets) -> Driver:
         return RawDriver()
     raise Unsupported(
         f"{kind} artifacts are not supported by this executor (supported: s3 and S3-compatible stores, "
-        "azure, http, artifactory, git, raw; see README.md)"
+        "gcs, azure, http, artifactory, git, raw; see README.md)"
     )

@@ -2,9 +2,8 @@
 
 A driver says how to open its store for a location (`_store`), which key it names (`_key`) and how to
 show it (`_where`); this base moves the bytes. Downloads stream in chunks to a temporary file renamed
-into place; uploads are multipart from the file (atomic: an interrupted upload leaves no object). A key
-that names no object but a prefix is a directory (`archive: none` of a directory): every object under
-`key/` is fetched, and a directory is uploaded as one object per file.
+into place; uploads are multipart from the file (atomic: an interrupted upload leaves no object).
+Directories (a key naming a prefix) as every store has them: tree.py.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sluice_executor.drivers import DriverError, NotFound, Secrets
+from sluice_executor.drivers import DriverError, NotFound, Secrets, tree
 
 CHUNK = 8 * 1024 * 1024  # multipart part size and download chunk
 CONCURRENCY = 4  # parts in flight: memory stays near CHUNK x CONCURRENCY whatever the object's size
@@ -80,23 +79,19 @@ class ObjectStoreDriver:
         from obstore.exceptions import NotFoundError
 
         store = self._store(location)
-        key = self._key(location)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        where = self._where(location)
+
+        def download(key: str, target: Path) -> None:
             try:
-                self._download(obstore, store, key, dest)
-                return
-            except (NotFoundError, FileNotFoundError):
-                objects = [o["path"] for batch in obstore.list(store, prefix=f"{key}/") for o in batch]
-            if not objects:
-                raise NotFound(f"{self._where(location)} not found")
-            for path in objects:
-                rel = path[len(key) + 1 :]
-                target = (dest / rel).resolve()
-                if not target.is_relative_to(dest.resolve()):
-                    raise DriverError(f"object {path} leaves the artifact's directory")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                self._download(obstore, store, path, target)
+                self._download(obstore, store, key, target)
+            except (NotFoundError, FileNotFoundError):  # obstore raises either, by call
+                raise NotFound(f"{where} not found") from None
+
+        def listing(prefix: str) -> list[str]:
+            return [o["path"] for batch in obstore.list(store, prefix=prefix) for o in batch]
+
+        try:
+            tree.fetch(self._key(location), dest, download, listing, where)
         except DriverError:
             raise
         except Exception as exc:  # obstore's errors (its own classes and OSError subclasses)
@@ -118,13 +113,12 @@ class ObjectStoreDriver:
         key = self._key(location)
         if not key:
             raise DriverError(f"{self._where(location)}: no key to write to")
+
+        def upload(path: Path, name: str) -> None:
+            obstore.put(store, name, path, chunk_size=CHUNK, max_concurrency=CONCURRENCY)
+
         try:
-            if source.is_dir():
-                for path in sorted(p for p in source.rglob("*") if p.is_file()):
-                    rel = path.relative_to(source).as_posix()
-                    obstore.put(store, f"{key}/{rel}", path, chunk_size=CHUNK, max_concurrency=CONCURRENCY)
-            else:
-                obstore.put(store, key, source, chunk_size=CHUNK, max_concurrency=CONCURRENCY)
+            tree.store(source, key, upload)
         except Exception as exc:  # obstore's errors (its own classes and OSError subclasses)
             raise self._errors(location, exc) from None
 

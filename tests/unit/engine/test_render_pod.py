@@ -274,6 +274,10 @@ def test_executor_and_main_defaults_come_from_the_config():
         },
         executor_image_pull_policy="IfNotPresent",
         instance_id="i1",
+        executor_env=(
+            {"name": "STORAGE_EMULATOR_HOST", "value": "gcs.test:4443"},
+            {"name": "ARGO_NODE_ID", "value": "not-this-one"},
+        ),
     )
     pod, _ = render(
         {
@@ -291,6 +295,10 @@ def test_executor_and_main_defaults_come_from_the_config():
     assert wait["securityContext"] == {"runAsUser": 2000}
     assert wait["imagePullPolicy"] == "IfNotPresent"
     assert {"name": "ARGO_INSTANCE_ID", "value": "i1"} in wait["env"]
+    for executor in (wait, containers(pod)["init"]):  # config variables, never over the pod's own
+        assert {"name": "STORAGE_EMULATOR_HOST", "value": "gcs.test:4443"} in executor["env"]
+        assert [e["value"] for e in executor["env"] if e["name"] == "ARGO_NODE_ID"] != ["not-this-one"]
+        assert sum(e["name"] == "ARGO_NODE_ID" for e in executor["env"]) == 1
     main = containers(pod)["main"]
     assert main["resources"] == {
         "requests": {"cpu": "100m", "memory": "1Mi"}
