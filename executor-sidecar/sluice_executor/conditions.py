@@ -1,5 +1,5 @@
-"""Resource templates' `successCondition` / `failureCondition`, and output parameters by `jsonPath` and
-`jqFilter`.
+"""Resource templates' `successCondition` / `failureCondition`, and output parameters by `jsonPath`
+(`jqFilter`: jqfilter.py, which runs jq in a bounded child process).
 
 A condition is a Kubernetes label selector whose keys are paths into the object's JSON (Argo parses it
 with `labels.ParseToRequirements` and reads each key with gjson): `status.succeeded > 0`,
@@ -176,30 +176,3 @@ def json_path(document: Any, template: str) -> str:
 
 def _definite(template: str) -> bool:
     return not any(token in template for token in ("*", "..", "[?", ",", ":"))
-
-
-# Go's encoding/json escapes these inside strings; Argo's jqFilter output is written by it.
-_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-
-
-def jq_filter(document: Any, program: str) -> str:
-    """An output parameter's `jqFilter` over the object, as Argo writes it: every result on its own line, a
-    string as it is, anything else as compact JSON with sorted keys (Go's encoding), the whole trimmed.
-    jq through the `jq` binding (libjq, a C extension: pure computation over the one object)."""
-    try:
-        import jq  # the executor image's dependency (pyproject.toml); not every program needs it
-    except ImportError:
-        raise ConditionError("jqFilter: the jq module is not installed in the executor image") from None
-    try:
-        results = jq.compile(program).input_value(document).all()
-    except ValueError as exc:
-        message = " ".join(str(exc).split())
-        raise ConditionError(f"jqFilter {program!r}: {message[:300]}") from None
-    lines = []
-    for value in results:
-        if isinstance(value, str):
-            lines.append(value)
-        else:
-            text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-            lines.append("".join(_GO_ESCAPES.get(ch, ch) for ch in text))
-    return "\n".join(lines).strip()

@@ -7,7 +7,7 @@ the default, `merge` or `json`). The manifest is the template's `manifest` (YAML
 `manifestFrom` names (downloaded by `init`); its namespace defaults to the pod's, and `setOwnerReference`
 makes the Workflow its owner. Then, with `successCondition`/`failureCondition` (conditions.py), the
 object is read again until one holds, the failure condition first. Output parameters by `jsonPath` or
-`jqFilter` (conditions.py) are read from the final object. The outputs go to the node's
+`jqFilter` (conditions.py, jqfilter.py) are read from the final object. The outputs go to the node's
 WorkflowTaskResult, as `wait` reports them; an error goes to the termination log and the exit code is 1.
 """
 
@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from sluice_executor import conditions
+from sluice_executor import conditions, jqfilter
 from sluice_executor.podenv import PodEnv
 from sluice_executor.taskresult import Reporter, ResultAPI, ResultAPIError
 from sluice_executor.wait import conclude, report_then_finish
@@ -189,7 +189,7 @@ def outputs(env: PodEnv, final: dict[str, Any] | None) -> tuple[dict[str, Any], 
         if value_from.get("jsonPath"):
             read, text = conditions.json_path, str(value_from["jsonPath"])
         elif value_from.get("jqFilter"):
-            read, text = conditions.jq_filter, str(value_from["jqFilter"])
+            read, text = jqfilter.jq_filter, str(value_from["jqFilter"])
         else:
             continue
         try:

@@ -323,3 +323,33 @@ def test_manifest_from_errors_are_clear(tmp_path, prepare, message):
     code, _ = run(env, "create", MemoryResources())
     assert code == 1
     assert message in (tmp_path / "termination-log").read_text()
+
+
+@pytest.mark.parametrize(
+    ("program", "seconds", "message"),
+    [
+        ("def f: f; f", 2, ": ran past 2 s (does it loop?)"),  # a loop that allocates nothing
+        ("last(repeat(1))", 2, ": ran past 2 s (does it loop?)"),
+        # grows until the child's address-space limit (libjq aborts), long before the deadline
+        ('[range(1e9) | "0123456789" * 100000]', 120, ": jq failed (exit -6; out of memory?)"),
+    ],
+    ids=["recursion", "repeat", "memory"],
+)
+def test_a_looping_jq_filter_is_stopped_and_fails_the_node(tmp_path, monkeypatch, program, seconds, message):
+    """jq runs in C, out of reach of a thread: the filter runs in a child process that is killed at the
+    deadline or stopped by its memory limit (executor-sidecar/sluice_executor/jqfilter.py), and the pod
+    finishes with the reason."""
+    from sluice_executor import jqfilter
+
+    monkeypatch.setattr(jqfilter, "SECONDS", seconds)
+    outputs = {"parameters": [{"name": "q", "valueFrom": {"jqFilter": program}}]}
+    code, results = run(
+        env_for(tmp_path, {"action": "create", "manifest": CM}, outputs), "create", MemoryResources()
+    )
+    assert code == 1
+    text = (tmp_path / "termination-log").read_text()
+    assert text == f"output parameter q: jqFilter {program!r}{message}", text
+    assert (
+        results.result("wf-9", "ns")["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"]
+        == "true"
+    )
