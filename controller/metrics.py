@@ -99,7 +99,8 @@ class Metrics:
     k8s_requests: Counter = field(
         default_factory=lambda: Counter(
             "sluice_controller_k8s_requests_total",
-            "Requests sent to the Kubernetes API server, by verb (GET, WATCH, POST, PUT, PATCH, DELETE).",
+            "Requests sent to the Kubernetes API server, by verb (GET, WATCH, POST, PUT, PATCH, DELETE) and "
+            "resource (`pods`, `workflows/status`, `events`, ...).",
         )
     )
 

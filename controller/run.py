@@ -118,7 +118,6 @@ class Runner:
         s = self.settings
         custom = client.CustomObjectsApi(api)
         core = client.CoreV1Api(api)
-        serialize = api.sanitize_for_serialization
         ns = s.managed_namespace if s.namespaced else ""
         instance = _instance_selector(s.instance_id)
 
@@ -148,10 +147,10 @@ class Runner:
         ctl.config_maps.handlers.append(self._load_config)
         out = [
             Informer.into("workflows", wf_fn, wf_args, ctl.workflows),
-            Informer.into("pods", pod_fn, pod_args, ctl.pods, to_dict=serialize),
+            Informer.into("pods", pod_fn, pod_args, ctl.pods, raw=True),
             Informer.into("workflowtaskresults", tr_fn, tr_args, ctl.results),
             Informer.into("workflowtemplates", wft_fn, wft_args, ctl.templates.namespaced),
-            Informer.into("configmaps", cm_fn, cm_args, ctl.config_maps, to_dict=serialize),
+            Informer.into("configmaps", cm_fn, cm_args, ctl.config_maps, raw=True),
         ]
         if not s.namespaced:
             cwft_fn, cwft_args = custom_args("clusterworkflowtemplates")
@@ -166,7 +165,7 @@ class Runner:
                     core.list_namespaced_config_map,
                     {"namespace": s.namespace, "field_selector": f"metadata.name={s.configmap}"},
                     ctl.config_maps,
-                    to_dict=serialize,
+                    raw=True,
                 )
             )
         return out
@@ -287,7 +286,9 @@ class Runner:
     async def serve(self, stop: asyncio.Event) -> int:
         s = self.settings
         api = await api_client(s.kubeconfig)
-        count_requests(api, lambda verb: self.metrics.k8s_requests.inc(verb=verb))
+        count_requests(
+            api, lambda verb, resource: self.metrics.k8s_requests.inc(verb=verb, resource=resource)
+        )
         rest = Rest(api)
         identity = s.identity or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
         self.ctl = Controller(

@@ -49,7 +49,7 @@ def snapshot(store: Store) -> dict[Key, str]:
 
 
 async def listed(informer: Informer) -> dict[Key, str]:
-    result = informer.to_dict(await informer.list_fn(**informer.kwargs, _request_timeout=LIST_TIMEOUT))
+    result = await informer.fetch(_request_timeout=LIST_TIMEOUT)
     return {key_of(i): _version(i) for i in result.get("items") or () if isinstance(i, dict)}
 
 

@@ -36,12 +36,29 @@ async def test_a_missed_event_is_found_and_a_relist_mends_it(kubeconfig: Path, k
             core.list_namespaced_config_map,
             {"namespace": namespace},
             store,
-            to_dict=api.sanitize_for_serialization,
+            raw=True,  # as the controller lists and watches ConfigMaps and Pods
         )
         task = asyncio.create_task(inf.run())
         try:
             mine = lambda: sorted(k[1] for k in store.objects if k[1].startswith(prefix))  # noqa: E731
             await asyncio.to_thread(eventually, lambda: len(mine()) == 3, 60, 0.2, "the informer synced")
+            # the API server's JSON as it is, never the client's models turned back into dicts
+            listed = store.objects[(namespace, f"{prefix}-0")]
+            assert type(listed) is dict and listed["data"] == {"v": "0"}
+            assert isinstance(listed["metadata"]["creationTimestamp"], str)
+            await asyncio.to_thread(
+                kubectl, "create", "configmap", f"{prefix}-w", "-n", namespace, "--from-literal=v=w"
+            )
+            await asyncio.to_thread(
+                eventually, lambda: (namespace, f"{prefix}-w") in store.objects, 60, 0.2, "the watch saw it"
+            )
+            watched = store.objects.pop((namespace, f"{prefix}-w"))
+            assert type(watched) is dict and watched["data"] == {"v": "w"}
+            assert isinstance(watched["metadata"]["creationTimestamp"], str)
+            await asyncio.to_thread(kubectl, "delete", "configmap", f"{prefix}-w", "-n", namespace)
+            await asyncio.to_thread(
+                eventually, lambda: (namespace, f"{prefix}-w") not in store.objects, 60, 0.2, "deleted"
+            )
             assert len(await find_drift(inf, store, grace=1)) == 0
             # What a quiet watch leaves behind: an ADDED never delivered, a DELETE never delivered, an
             # update never delivered (the cache keeps an older version of the object).
@@ -71,6 +88,31 @@ async def test_a_missed_event_is_found_and_a_relist_mends_it(kubeconfig: Path, k
                 await asyncio.to_thread(
                     kubectl, "delete", "configmap", f"{prefix}-{i}", "-n", namespace, "--ignore-not-found"
                 )
+
+
+async def test_a_raw_list_that_the_api_server_refuses_raises_its_status(kubeconfig: Path, namespace):
+    """Without the client's models, the client leaves the status check to the informer: a refusal must
+    still be an ApiException with the API server's status, never an empty list."""
+    from kubernetes_asyncio import client, config
+    from kubernetes_asyncio.client.exceptions import ApiException
+
+    cfg = client.Configuration()
+    await config.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
+    async with client.ApiClient(cfg) as api:
+        custom = client.CustomObjectsApi(api)
+        args = {
+            "group": "argoproj.io",
+            "version": "v1alpha1",
+            "plural": "nosuchthings",
+            "namespace": namespace,
+        }
+        inf = Informer.into("nosuchthings", custom.list_namespaced_custom_object, args, Store(), raw=True)
+        try:
+            await inf.fetch()
+        except ApiException as exc:
+            assert exc.status == 404, exc
+        else:
+            raise AssertionError("a list of an unknown resource returned")
 
 
 def test_the_controllers_checks_see_no_drift_in_real_churn(kubeconfig, kubectl, namespace, tmp_path):
