@@ -41,7 +41,15 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from scale_controllers import REPO, Argo, Sluice, argo_dir, cpu_seconds, peak_rss_mib  # noqa: E402
+from scale_controllers import (  # noqa: E402
+    REPO,
+    SLUICE_WORKERS,
+    Argo,
+    Sluice,
+    argo_dir,
+    cpu_seconds,
+    peak_rss_mib,
+)  # noqa: E402
 from scale_observe import Observer, figures  # noqa: E402
 from scale_report import table  # noqa: E402
 from scale_workloads import SHAPES, workflow  # noqa: E402
@@ -144,8 +152,16 @@ def ensure_argo_crds(kubectl) -> list[str]:
             continue
         kubectl("create", "-f", str(path))
         created.append(name)
-    if created:
-        kubectl("wait", "--for", "condition=Established", "--timeout=60s", *[f"crd/{c}" for c in created])
+    for attempt in range(10):  # a CRD just created may have no conditions yet: kubectl wait then fails
+        if not created:
+            break
+        try:
+            kubectl("wait", "--for", "condition=Established", "--timeout=60s", *[f"crd/{c}" for c in created])
+            break
+        except RuntimeError:
+            if attempt == 9:
+                raise
+            time.sleep(1)
     return created
 
 
@@ -213,7 +229,14 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
             logs = Path(args.log_dir) / namespace
             logs.mkdir(parents=True, exist_ok=True)
             ctls.append(
-                Sluice(kubeconfig, namespace, instance, logs)
+                Sluice(
+                    kubeconfig,
+                    namespace,
+                    instance,
+                    logs,
+                    workers=args.workers,
+                    profile=(logs / "controller.prof") if args.profile else None,
+                )
                 if kind == "sluice"
                 else Argo(kubectl, kubeconfig, namespace, instance, logs)
             )
@@ -242,6 +265,7 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
             ]
             cpu0 = [cpu_seconds(c.pid) for c in ctls]
             req0 = [c.requests() for c in ctls]
+            series0 = [c.requests_by_series() for c in ctls]
             log.info("%s: %d x %s, %s", kind, count, shape.title, f"{rate}/s" if rate else "all at once")
             await submit(custom, objs, rate, obs)
             left = deadline_left(args, kind)
@@ -256,6 +280,13 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
                 "controller_peak_rss_mib": max(peak_rss_mib(c.pid) for c in ctls),
                 "api_requests_per_workflow": sum(c.requests() - r0 for c, r0 in zip(ctls, req0, strict=True))
                 / count,
+            }
+            by: dict[str, float] = {}  # where the requests went, per workflow, by the metric's labels
+            for c, before in zip(ctls, series0, strict=True):
+                for labels, value in c.requests_by_series().items():
+                    by[labels] = by.get(labels, 0.0) + value - before.get(labels, 0.0)
+            fig["api_requests_per_workflow_by"] = {
+                k: round(v / count, 2) for k, v in sorted(by.items(), key=lambda kv: -kv[1]) if v
             }
             if kind == "argo" and status_subresource_on(kubectl):
                 # Another client re-applied the CRD (the e2e tier's conftest does, at every session start):
@@ -325,6 +356,12 @@ async def main() -> int:
         help="per controller, a UTC time after which no load starts and waiting stops: argo=10:40,sluice=10:48",
     )
     parser.add_argument("--shards", type=int, default=1, help="Sluice controllers, one instance ID each")
+    parser.add_argument(
+        "--workers", type=int, default=SLUICE_WORKERS, help="Sluice's --workflow-workers (default: shipped)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="run Sluice under cProfile: LOG_DIR/NAMESPACE/controller.prof"
+    )
     parser.add_argument("--scale", type=int, default=1, help="multiply every load's workflow count")
     parser.add_argument("--log-dir", default="/tmp/sluice-bench-scale")
     parser.add_argument(

@@ -1,7 +1,9 @@
 """The two controllers under test, run as local processes on this host, read the same way.
 
 - Sluice: `sluice controller` from this tree (tests/e2e/controller_support.py's LocalController:
-  `--namespaced --managed-namespace`, its own instance ID, health/metrics on 127.0.0.1).
+  `--namespaced --managed-namespace`, its own instance ID, health/metrics on 127.0.0.1), with the
+  shipped Deployment's 8 workflow workers unless told otherwise; `profile`: under cProfile, the
+  profile written to that file when it stops.
 - Argo: `workflow-controller` v4.0.5 from benchmarks/build-anchors.sh, `--namespaced
   --managed-namespace` on its own namespace, its configuration (instanceID, metrics port) in a
   ConfigMap there, leader election off (one replica), executor image `quay.io/argoproj/argoexec`.
@@ -30,6 +32,7 @@ from tests.e2e.controller_support import LocalController, free_port  # noqa: E40
 CACHE = Path(os.environ.get("SLUICE_CACHE_DIR", "/var/cache/sluice"))
 ARGO_VERSION = os.environ.get("ARGO_VERSION", "v4.0.5")
 TICK = os.sysconf("SC_CLK_TCK")
+SLUICE_WORKERS = 8  # the shipped Deployment's --workflow-workers (manifests/base/controller.yaml)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -55,12 +58,41 @@ def scrape(port: int, name: str) -> float:
     return total
 
 
+def scrape_series(port: int, name: str) -> dict[str, float]:
+    """Each series of `name` by its label set as written (`{resource="pods",verb="POST"}`)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            labels, value = line[len(name) :].rsplit(" ", 1)
+            out[labels] = out.get(labels, 0.0) + float(value)
+    return out
+
+
 class Sluice:
     kind = "sluice"
     requests_metric = "sluice_controller_k8s_requests_total"
 
-    def __init__(self, kubeconfig: Path, namespace: str, instance_id: str, log_dir: Path) -> None:
-        self.ctl = LocalController(kubeconfig, namespace, instance_id, log_dir)
+    def __init__(
+        self,
+        kubeconfig: Path,
+        namespace: str,
+        instance_id: str,
+        log_dir: Path,
+        *,
+        workers: int = SLUICE_WORKERS,
+        profile: Path | None = None,
+    ) -> None:
+        python_args = ("-m", "cProfile", "-o", str(profile)) if profile else ()
+        self.ctl = LocalController(
+            kubeconfig,
+            namespace,
+            instance_id,
+            log_dir,
+            extra=("--workflow-workers", str(workers)),
+            python_args=python_args,
+        )
         self.pid = self.ctl.proc.pid
         self.port = self.ctl.port
         self.log_path = self.ctl.log_path
@@ -70,6 +102,9 @@ class Sluice:
 
     def requests(self) -> float:
         return scrape(self.port, self.requests_metric)
+
+    def requests_by_series(self) -> dict[str, float]:
+        return scrape_series(self.port, self.requests_metric)
 
     def stop(self) -> None:
         self.ctl.stop()
@@ -145,6 +180,9 @@ class Argo:
 
     def requests(self) -> float:
         return scrape(self.port, self.requests_metric)
+
+    def requests_by_series(self) -> dict[str, float]:
+        return scrape_series(self.port, self.requests_metric)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -58,11 +58,13 @@ class LocalController:
         lease: str = "sluice-controller",
         extra: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        python_args: tuple[str, ...] = (),
     ) -> None:
         self.port = free_port()
         self.log_path = log_dir / f"controller-{self.port}.log"
         args = [
             sys.executable,
+            *python_args,  # e.g. benchmarks/bench_scale.py --profile: -m cProfile -o FILE
             "-m",
             "sluice",
             "controller",
