@@ -25,6 +25,12 @@ from typing import Any
 
 # Location kinds an artifact may name (at most one each; workflow/types/artifacts.py).
 LOCATION_KINDS = ("s3", "gcs", "azure", "oss", "hdfs", "artifactory", "http", "git", "raw", "plugin")
+# Kinds Sluice's executor moves (executor-sidecar/sluice_executor/drivers/); the others are valid Argo
+# but refused: at lint/admission as a warning on the field (workflow/validate/artifacts.py), at run time
+# as the node's error.
+EXECUTOR_KINDS = ("s3", "gcs", "azure", "http", "artifactory", "git", "raw")
+UNSUPPORTED_KINDS = tuple(kind for kind in LOCATION_KINDS if kind not in EXECUTOR_KINDS)
+GCS_NEEDS_KEY = "GCS artifacts need serviceAccountKeySecret; workload identity is not supported"
 # Kinds with a `key` that a repository can supply the rest of (bucket, container, endpoint, credentials).
 KEYED_KINDS = ("s3", "gcs", "azure", "oss", "hdfs", "artifactory", "plugin")
 KEY_FIELD = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflow.artifact_rules import EXECUTOR_KINDS, GCS_NEEDS_KEY, UNSUPPORTED_KINDS
 from workflow.errors import child
 from workflow.merge import ARTIFACT_LOCATIONS
 from workflow.validate.context import Ctx, Job
@@ -40,6 +41,7 @@ def check_location(ctx: Ctx, job: Job | None, loc: dict[str, Any] | None, path: 
                 f"{kind}.{field} may not contain '..' segments: a key names an object in the repository, "
                 f"it cannot climb out of its prefix",
             )
+    _check_supported(ctx, job, loc, path)
     git = get_map(loc, "git")
     if git is not None and not get_str(git, "repo"):
         ctx.error(job, child(child(path, "git"), "repo"), "git.repo is required")
@@ -54,6 +56,23 @@ def check_location(ctx: Ctx, job: Job | None, loc: dict[str, Any] | None, path: 
             child(child(path, "s3"), "addressingStyle"),
             f'unsupported value: "{style}": supported values: "path", "virtual-hosted"',
         )
+
+
+def _check_supported(ctx: Ctx, job: Job | None, loc: dict[str, Any], path: str) -> None:
+    """Locations Argo accepts and Sluice's executor cannot move: a warning on the field (an error would
+    refuse Argo's own examples), so lint and admission say it before a node fails on it."""
+    for kind in UNSUPPORTED_KINDS:
+        if loc.get(kind) is not None:
+            ctx.warn(
+                job,
+                child(path, kind),
+                f"{kind} artifacts are not supported by Sluice's executor (supported: "
+                f"{', '.join(EXECUTOR_KINDS)}): a node that moves this artifact fails",
+            )
+    gcs = get_map(loc, "gcs")
+    # a key-only location (no bucket) takes its key Secret from the repository
+    if gcs is not None and get_str(gcs, "bucket") and not has(gcs, "serviceAccountKeySecret"):
+        ctx.warn(job, child(path, "gcs"), f"{GCS_NEEDS_KEY}: a node that moves this artifact fails")
 
 
 def _check_hdfs(ctx: Ctx, job: Job | None, hdfs: dict[str, Any], path: str) -> None:

@@ -95,7 +95,9 @@ def driver_for(kind: str, secrets: Secrets) -> Driver:
         from sluice_executor.drivers.raw import RawDriver
 
         return RawDriver()
+    from workflow.artifact_rules import EXECUTOR_KINDS
+
     raise Unsupported(
-        f"{kind} artifacts are not supported by this executor (supported: s3 and S3-compatible stores, "
-        "gcs, azure, http, artifactory, git, raw; see README.md)"
+        f"{kind} artifacts are not supported by this executor (supported: {', '.join(EXECUTOR_KINDS)}; "
+        "s3 covers S3-compatible stores; see README.md)"
     )

@@ -26,8 +26,9 @@ from sluice_executor.drivers.gcs_client import (
     Unreachable,
     endpoint_from_env,
 )
+from workflow.artifact_rules import GCS_NEEDS_KEY
 
-REFUSAL = "GCS artifacts need serviceAccountKeySecret; workload identity is not supported"
+REFUSAL = GCS_NEEDS_KEY
 
 # One client (and so one access token) per endpoint and key, for the executor's life: init and wait move
 # several artifacts with the same key; the token is exchanged once, not once per artifact.
