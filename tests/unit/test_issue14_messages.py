@@ -136,6 +136,37 @@ spec:
     )
 
 
+def test_an_image_pull_policy_the_api_server_would_refuse_is_refused_with_the_allowed_values():
+    text = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: pull-}
+spec:
+  entrypoint: main
+  arguments: {parameters: [{name: policy, value: Always}]}
+  templates:
+  - name: main
+    steps: [[{name: a, template: set}, {name: b, template: script}]]
+  - name: set
+    containerSet:
+      containers: [{name: main, image: busybox, command: [echo], imagePullPolicy: IfNotPresent},
+                   {name: b, image: busybox, command: [echo], imagePullPolicy: Sometimes}]
+  - name: script
+    initContainers: [{name: i, image: busybox, command: [echo], imagePullPolicy: never}]
+    sidecars: [{name: s, image: busybox, command: [echo], imagePullPolicy: "{{workflow.parameters.policy}}"}]
+    script: {image: busybox, command: [sh], source: echo, imagePullPolicy: Maybe}
+"""
+    allowed = 'supported values: "Always", "IfNotPresent", "Never"'
+    assert check_problems(text) == [
+        f'spec.templates[1].containerSet.containers[1].imagePullPolicy: unsupported value: "Sometimes": {allowed}',
+        f'spec.templates[2].initContainers[0].imagePullPolicy: unsupported value: "never": {allowed}',
+        f'spec.templates[2].script.imagePullPolicy: unsupported value: "Maybe": {allowed}',
+    ]
+    for bad in ("Sometimes", "Maybe", "never"):
+        text = text.replace(f"imagePullPolicy: {bad}", "imagePullPolicy: Never")
+    assert check_problems(text) == []
+
+
 def test_a_syntax_errors_place_can_lead_the_line():
     from workflow.load import syntax_place
 

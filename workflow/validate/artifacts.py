@@ -9,7 +9,7 @@ from workflow.artifact_rules import EXECUTOR_KINDS, GCS_NEEDS_KEY, UNSUPPORTED_K
 from workflow.errors import child
 from workflow.merge import ARTIFACT_LOCATIONS
 from workflow.validate.context import Ctx, Job
-from workflow.validate.util import get_list, get_map, get_str, has, key_child, named
+from workflow.validate.util import enum_message, get_list, get_map, get_str, has, key_child, named
 
 ARCHIVE_KINDS = ("tar", "none", "zip")
 GC_STRATEGIES = ("", "OnWorkflowCompletion", "OnWorkflowDeletion", "Never")
@@ -118,12 +118,7 @@ def check_artifact(ctx: Ctx, job: Job | None, art: dict[str, Any], path: str) ->
     gc = get_map(art, "artifactGC")
     strategy = gc.get("strategy") if gc else None
     if isinstance(strategy, str) and strategy not in GC_STRATEGIES:
-        ctx.error(job, child(child(path, "artifactGC"), "strategy"), _enum_message(strategy, GC_STRATEGIES))
-
-
-def _enum_message(value: str, allowed: tuple[str, ...]) -> str:
-    listed = ", ".join(f'"{a}"' for a in allowed if a)
-    return f'unsupported value: "{value}": supported values: {listed}'
+        ctx.error(job, child(child(path, "artifactGC"), "strategy"), enum_message(strategy, GC_STRATEGIES))
 
 
 def check_pod_resources(ctx: Ctx, job: Job | None, resources: Any, path: str) -> None:

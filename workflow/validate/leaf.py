@@ -11,12 +11,21 @@ from workflow.errors import child
 from workflow.validate.context import Ctx, Job
 from workflow.validate.durations import duration_error
 from workflow.validate.tags import check_expression, check_tags
-from workflow.validate.util import field_name_errors, get_list, get_map, get_str, named, scalar_text
+from workflow.validate.util import (
+    enum_message,
+    field_name_errors,
+    get_list,
+    get_map,
+    get_str,
+    named,
+    scalar_text,
+)
 from workflow.validate.variables import Scope
 
 RESOURCE_ACTIONS = ("get", "create", "apply", "delete", "replace", "patch")
 MERGE_STRATEGIES = ("strategic", "merge", "json")
 RESERVED_CONTAINERS = ("wait", "supervisor")
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")  # the API server refuses any other on the pod
 _ANY_TAG = re.compile(r"\{\{.*?\}\}", re.S)
 
 
@@ -62,6 +71,7 @@ def validate_leaf(ctx: Ctx, job: Job, scope: Scope, kind: str) -> None:
             problem = duration_error(duration, bare_seconds=True)
             if problem:
                 ctx.error(job, child(child(path, "suspend"), "duration"), problem)
+    _check_pull_policies(ctx, job)
     for i, sidecar in named(get_list(tmpl, "sidecars")):
         name = get_str(sidecar, "name")
         if reserved(name):
@@ -70,6 +80,25 @@ def validate_leaf(ctx: Ctx, job: Job, scope: Scope, kind: str) -> None:
                 child(child(child(path, "sidecars"), i), "name"),
                 f'{label}: sidecars: "{name}" is a reserved Argo container name',
             )
+
+
+def _check_pull_policies(ctx: Ctx, job: Job) -> None:
+    """Every container of the template becomes a pod's container: an `imagePullPolicy` the API server
+    would refuse is refused here, with the allowed values (a `{{...}}` value is known only at run time)."""
+    tmpl, path = job.tmpl, job.path
+    found: list[tuple[dict[str, Any], str]] = []
+    for field in ("container", "script"):
+        single = get_map(tmpl, field)
+        if single is not None:
+            found.append((single, child(path, field)))
+    members = child(child(path, "containerSet"), "containers")
+    found += [(c, child(members, i)) for i, c in named(get_list(get_map(tmpl, "containerSet"), "containers"))]
+    for field in ("initContainers", "sidecars"):
+        found += [(c, child(child(path, field), i)) for i, c in named(get_list(tmpl, field))]
+    for container, at in found:
+        policy = container.get("imagePullPolicy")
+        if isinstance(policy, str) and policy not in PULL_POLICIES and "{{" not in policy:
+            ctx.error(job, child(at, "imagePullPolicy"), enum_message(policy, PULL_POLICIES))
 
 
 def _default_image(ctx: Ctx, job: Job, kind: str) -> bool:

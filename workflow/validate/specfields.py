@@ -11,7 +11,7 @@ from workflow.validate.context import Ctx
 from workflow.validate.durations import duration_error
 from workflow.validate.tags import check_expression
 from workflow.validate.templates import RETRY_POLICIES
-from workflow.validate.util import LABEL_VALUE_RE, get_list, get_map, get_str, key_child, named
+from workflow.validate.util import LABEL_VALUE_RE, enum_message, get_list, get_map, get_str, key_child, named
 
 POD_GC_STRATEGIES = ("", "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess")
 VOLUME_CLAIM_GC = ("", "OnWorkflowCompletion", "OnWorkflowSuccess")
@@ -113,8 +113,7 @@ def check_spec_fields(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
 def _enum(ctx: Ctx, obj: dict[str, Any] | None, key: str, allowed: tuple[str, ...], at: str) -> None:
     value = obj.get(key) if obj else None
     if isinstance(value, str) and value not in allowed:
-        listed = ", ".join(f'"{a}"' for a in allowed if a)
-        ctx.error(None, at, f'unsupported value: "{value}": supported values: {listed}')
+        ctx.error(None, at, enum_message(value, allowed))
 
 
 def _check_pod_gc(ctx: Ctx, gc: dict[str, Any] | None, path: str) -> None:

@@ -100,6 +100,12 @@ def field_name_errors(name: str) -> list[str]:
     return errs
 
 
+def enum_message(value: str, allowed: tuple[str, ...]) -> str:
+    """The API server's words for a value outside an enum, naming the value and the allowed ones."""
+    listed = ", ".join(f'"{a}"' for a in allowed if a)
+    return f'unsupported value: "{value}": supported values: {listed}'
+
+
 def is_param_tag(text: str) -> bool:
     return bool(PARAM_TAG_RE.search(text))
 
