@@ -68,12 +68,19 @@ def labelled(runs: list[dict[str, Any]], selector: str | None) -> list[dict[str,
 def delete(name: str) -> None:
     from sluice.runner import state  # noqa: PLC0415
 
-    if name in state.active_runs():
-        raise CliError(f"local run {name!r} is still running", EXIT_FAILED)
     target = _runs_dir() / name
-    if not target.is_dir() or target.parent != _runs_dir():
+    if state.name_problem(name) or not target.is_dir() or target.parent != _runs_dir():
         raise CliError(f"no local run named {name!r} (in {_runs_dir()})", EXIT_NOT_FOUND)
-    shutil.rmtree(target)
+    try:  # the name's lock, so a run starting with this name now cannot lose its files
+        lock = state.NameLock(name)
+    except state.NameInUse:
+        raise CliError(f"local run {name!r} is still running", EXIT_FAILED) from None
+    try:
+        if name in state.active_runs():
+            raise CliError(f"local run {name!r} is still running", EXIT_FAILED)
+        shutil.rmtree(target)
+    finally:
+        lock.release()
 
 
 def pod_logs(wf: dict[str, Any], node: str | None, container: str) -> list[tuple[str, Path]]:

@@ -13,8 +13,13 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sluice.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:  # the runner is imported only when a run starts (the CLI starts fast)
+    from sluice.runner.load import Loaded
+    from sluice.runner.state import Claim
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,8 +69,6 @@ def _parameters(values: list[str]) -> list[tuple[str, str]] | None:
 
 def run(args: argparse.Namespace) -> int:
     from sluice.runner import state  # noqa: PLC0415
-    from sluice.runner.display import Display  # noqa: PLC0415
-    from sluice.runner.driver import Runner, RunOptions  # noqa: PLC0415
     from sluice.runner.load import LoadError, load, prepare  # noqa: PLC0415
     from workflow.check import check_object  # noqa: PLC0415
     from workflow.positions import locate  # noqa: PLC0415
@@ -101,10 +104,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"sluice run: {args.file}: {bad_name}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        run_dir, replaced = state.claim(name)
+        claimed = state.claim(name)
     except state.NameInUse as exc:
         print(f"sluice run: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    try:
+        return _run_claimed(args, workflow, loaded, claimed)
+    finally:
+        claimed.release()
+
+
+def _run_claimed(args: argparse.Namespace, workflow: dict[str, Any], loaded: Loaded, claimed: Claim) -> int:
+    """Run the workflow in the run directory whose name this process holds."""
+    from sluice.runner.display import Display  # noqa: PLC0415
+    from sluice.runner.driver import Runner, RunOptions  # noqa: PLC0415
+
+    name, run_dir, replaced = claimed.name, claimed.directory, claimed.replaced
     if replaced and not args.quiet:
         print(
             f'sluice run: starting clean: the files of the previous run "{name}" were removed',

@@ -3,11 +3,14 @@
 Each run has a directory `<home>/runs/<workflow name>/` (home: $SLUICE_HOME, else
 $XDG_STATE_HOME/sluice, else ~/.local/state/sluice) holding its pods' files, volumes, the default
 artifact directory, `pid` while it runs, and `workflow.json` (the latest status). `sluice resume` drops
-a request file into `resume/`; the runner picks it up on its next step.
+a request file into `resume/`; the runner picks it up on its next step. A run holds its name's lock
+(`<home>/locks/<name>`, `claim`) from before its directory is made until it ends, so two runs never
+share a name.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -87,18 +90,82 @@ def _start_time(pid: int) -> int | None:
         return None
 
 
-def claim(name: str) -> tuple[Path, bool]:
+class Claim:
+    """A name held by this process (`claim`): its run directory, whether a previous run's files were
+    removed, and the lock that keeps any other `sluice run` from taking the name until `release`."""
+
+    def __init__(self, name: str, directory: Path, replaced: bool, lock: NameLock):
+        self.name = name
+        self.directory = directory
+        self.replaced = replaced
+        self._lock = lock
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+class NameLock:
+    """An exclusive lock on a run name: `flock` on `<home>/locks/<name>`, held while this process keeps
+    the file open. The kernel drops it when the process dies (even by SIGKILL), so a killed run never
+    leaves its name taken; the file is removed on release, and a file removed under a process that had
+    just opened it is noticed (its inode is no longer the path's) and opened again."""
+
+    def __init__(self, name: str):
+        if name_problem(name):  # a name is a file name here: never a path
+            raise ValueError(f"not a run name: {name!r}")
+        folder = home() / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / name
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise NameInUse(name) from None
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.fd: int | None = fd
+                return
+            os.close(fd)  # released and removed by its holder between our open and our lock
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        self.path.unlink(missing_ok=True)  # while still held: a waiter then sees a new inode
+        os.close(self.fd)
+        self.fd = None
+
+
+def claim(name: str) -> Claim:
     """The run directory of a new run named `name`, empty: a finished run of the same name is removed
     (never mixed with: its volumes would leak into this one); a running one makes this raise NameInUse.
-    Returns the directory and whether a previous run was removed. `name` must pass `name_problem`."""
-    directory = run_dir(name)
-    if not directory.exists():
-        return directory, False
-    pid = running_pid(directory)
-    if pid:
-        raise NameInUse(f'workflow "{name}" is already running (pid {pid}): choose another --name')
-    shutil.rmtree(directory)
-    return directory, True
+    Atomic: the name's lock is taken first and kept by the returned Claim until it is released or this
+    process ends, so of two runs started at once with one name exactly one gets it. The directory is
+    made and the pid written under the lock. `name` must pass `name_problem`."""
+    try:
+        lock = NameLock(name)
+    except NameInUse:
+        pid = running_pid(run_dir(name))
+        shown = f" (pid {pid})" if pid else ""
+        raise NameInUse(f'workflow "{name}" is already running{shown}: choose another --name') from None
+    try:
+        directory = run_dir(name)
+        replaced = directory.exists()
+        if replaced:
+            pid = running_pid(directory)  # a run by a sluice that took no lock
+            if pid:
+                raise NameInUse(f'workflow "{name}" is already running (pid {pid}): choose another --name')
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+        write_pid(directory)
+    except BaseException:
+        lock.release()
+        raise
+    return Claim(name, directory, replaced, lock)
 
 
 def _alive(pid: int) -> bool:

@@ -154,6 +154,44 @@ def test_a_name_that_is_running_is_refused_and_the_running_one_is_untouched(tmp_
         proc.communicate(timeout=60)
 
 
+def test_two_runs_started_at_once_with_one_name_one_runs_and_the_other_is_refused(tmp_path):
+    # The name used to be checked well before the run wrote its pid: two runs started together both
+    # found the name free and ran in one directory. Now exactly one holds the name's lock.
+    home = tmp_path / "home"
+    env = dict(os.environ, SLUICE_HOME=str(home))
+    gate = REPO / "examples" / "suspend-gate.yaml"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "sluice", "run", str(gate), "--name", "twice", "--quiet", "-o", "json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.time() + 120
+        while all(p.poll() is None for p in procs) and time.time() < deadline:
+            time.sleep(0.2)
+        done = [p for p in procs if p.poll() is not None]
+        assert len(done) == 1, "neither run was refused: both took the name"
+        _, err = done[0].communicate(timeout=60)
+        assert done[0].returncode == 1
+        assert err.startswith('sluice run: workflow "twice" is already running'), err
+        running = next(p for p in procs if p is not done[0])
+        status = home / "runs" / "twice" / "workflow.json"
+        while not status.exists() and running.poll() is None and time.time() < deadline:
+            time.sleep(0.2)
+        assert status.exists() and running.poll() is None, "the run that holds the name is not running"
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.communicate(timeout=60)
+
+
 def test_a_name_the_api_server_would_refuse_is_refused_before_anything_is_written(tmp_path):
     path = write(tmp_path, VOLUME)
     home = tmp_path / "home"
