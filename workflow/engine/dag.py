@@ -28,6 +28,7 @@ from workflow.engine.defs import (
     fulfilled,
     template_type,
 )
+from workflow.engine.reads import Reads
 from workflow.engine.scope import (
     add_node,
     aggregate,
@@ -64,6 +65,7 @@ class DagRun:
         self.visited: set[str] = set()
         self._deps: dict[str, tuple[list[str], Any]] = {}
         self._ancestry: dict[str, list[str]] = {}
+        self._reads: dict[str, Reads] = {}
 
     # --- structure ---------------------------------------------------------------------------------
 
@@ -99,17 +101,24 @@ class DagRun:
     # --- running -----------------------------------------------------------------------------------
 
     def scope_for(self, task_name: str) -> dict[str, Any]:
+        """The scope a task is called in: its ancestors' outputs (a looped one's aggregate only where the
+        task may read it: engine/reads.py)."""
         scope: dict[str, Any] = template_inputs(self.tmpl)
+        reads = self._reads.get(task_name)
+        if reads is None:
+            reads = self._reads[task_name] = Reads(self.tasks[task_name], "tasks")
         for ancestor in self.ancestry(task_name):
-            self.add_task(scope, ancestor)
+            self.add_task(scope, ancestor, reads)
         return scope
 
-    def add_task(self, scope: dict[str, Any], task_name: str) -> None:
+    def add_task(self, scope: dict[str, Any], task_name: str, reads: Reads) -> None:
         node = self.task_node(task_name)
         if node is None:
             return
         prefix = f"tasks.{task_name}"
         if node.get("type") == "TaskGroup":
+            if not reads.may_read(task_name):
+                return
             try:
                 called = self.eng.templates.resolve(self.tasks[task_name], self.ctx)[1]
             except EngineError:
@@ -134,12 +143,14 @@ class DagRun:
         elif not deps:
             op.nodes.add_child(self.name, child_name)
         else:
+            parents: list[str] = []
             for dep in deps:
                 dep_node = self.task_node(dep)
                 if dep_node is None:
                     continue
                 for outbound in op.nodes.outbound_nodes(dep_node["id"]):
-                    op.nodes.add_child(op.nodes[outbound]["name"], child_name)
+                    parents.append(op.nodes[outbound]["name"])
+            op.nodes.add_child_under(parents, child_name)
 
     def evaluate(self, task_name: str) -> tuple[bool, bool]:
         """(proceed, execute): proceed once every dependency (and its exit handler) is fulfilled."""
@@ -300,8 +311,9 @@ class DagRun:
         if phase in FAILED_OR_ERROR:
             return op.nodes.mark(self.node["id"], phase)
         scope: dict[str, Any] = template_inputs(self.tmpl)
+        reads = Reads(self.tmpl.get("outputs"), "tasks")
         for task_name in self.tasks:
-            self.add_task(scope, task_name)
+            self.add_task(scope, task_name, reads)
             task_node = self.task_node(task_name)
             if task_node is not None:
                 export_global_outputs(op, task_node.get("outputs"))

@@ -296,7 +296,31 @@ class NodeStore(Mapping[str, dict[str, Any]]):
         parent_id = self.node_id(parent_name)
         if parent_id not in self.map:
             return
+        self._add_child_id(parent_id, self.node_id(child_name))
+
+    def add_child_under(self, parents: list[str], child_name: str) -> None:
+        """`add_child(name, child_name)` for the node of each name in `parents`, in order: the next group
+        of a steps template hung under every pod of a 10,000-pod group, or a DAG task under every copy
+        of a looped dependency. A parent that has no children yet (the common case) is copied once with
+        its one child, without the per-call lookups and sets `add_child` keeps for parents that get many
+        (benchmarks/RESULTS.md, the engine step at 10,000 pods)."""
         child_id = self.node_id(child_name)
+        nodes, owned, sets, node_id = self.map, self._owned, self._child_sets, self.node_id
+        for parent_name in parents:
+            parent_id = node_id(parent_name)
+            node = nodes.get(parent_id)
+            if node is None:
+                continue
+            if parent_id in owned or parent_id in sets or node.get("children"):
+                self._add_child_id(parent_id, child_id)
+                continue
+            node = dict(node)
+            node["children"] = [child_id]
+            nodes[parent_id] = node
+            owned.add(parent_id)
+            self._owned_lists.add((parent_id, "children"))
+
+    def _add_child_id(self, parent_id: str, child_id: str) -> None:
         known = self._child_sets.get(parent_id)
         if known is None:
             known = self._child_sets[parent_id] = set(self.map[parent_id].get("children") or ())

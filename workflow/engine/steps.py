@@ -25,6 +25,7 @@ from workflow.engine.defs import (
     fulfilled,
     template_type,
 )
+from workflow.engine.reads import Reads
 from workflow.engine.scope import (
     add_node,
     aggregate,
@@ -53,6 +54,7 @@ def execute_steps(
     scope: dict[str, Any] = template_inputs(tmpl)
     child_opts = Opts(boundary_id=node["id"], on_exit=opts.on_exit, depth=opts.depth + 1, parent=tmpl)
     last_group = None
+    reads: Reads | None = None  # which looped steps' aggregates the template may read (found on first need)
     for index, group in enumerate(groups):
         group = group if isinstance(group, list) else []
         sg_name = names.step_group_name(name, index)
@@ -80,6 +82,10 @@ def execute_steps(
                 skipped = child.get("phase") in (SKIPPED, "Omitted")
                 add_node(op, scope, prefix, child, _called_template(eng, step, ctx) if skipped else None)
                 continue
+            if reads is None:
+                reads = Reads(tmpl, "steps")
+            if not reads.may_read(step["name"]):
+                continue  # nothing reads this loop's aggregated outputs: not built (engine/reads.py)
             stem = names.step_node_name(sg_name, step["name"]) + "("
             looped = [
                 c
@@ -117,13 +123,20 @@ def _connect_group(op: Operation, steps_name: str, index: int, sg_name: str) -> 
     previous = op.nodes.by(names.step_group_name(steps_name, index - 1))
     if previous is None:
         return
-    children = op.nodes.children_of(previous)
+    nodes = op.nodes.map
+    children = [c for c in previous.get("children") or () if c in nodes]
     if not children:
         op.nodes.add_child(previous["name"], sg_name)
         return
-    for child in children:
-        for outbound in op.nodes.outbound_nodes(child["id"]):
-            op.nodes.add_child(op.nodes[outbound]["name"], sg_name)
+    parents: list[str] = []
+    for child_id in children:
+        child = nodes[child_id]
+        if child.get("type") == "Pod" and not child.get("children"):
+            parents.append(child["name"])  # outbound_nodes of a plain pod: itself (the common case, fast)
+            continue
+        for outbound in op.nodes.outbound_nodes(child_id):
+            parents.append(nodes[outbound]["name"])
+    op.nodes.add_child_under(parents, sg_name)
 
 
 def _set_outbound(op: Operation, node: dict[str, Any], group: dict[str, Any]) -> None:
@@ -198,18 +211,20 @@ def execute_group(
         return sg  # some steps are not started yet (parallelism)
     failed = None
     any_hooks = any(hooks.has_hooks(step) for step in group if isinstance(step, dict))
-    for child in op.nodes.children_of(sg):
+    nodes_by_id = op.nodes.map
+    for child_id in sg.get("children") or ():
+        child = nodes_by_id.get(child_id)
+        if child is None:
+            continue
         phase = child.get("phase")
         if not ((phase in DONE and child.get("taskResultSynced") is not False) or fulfilled(child)):
             return sg
+        if not any_hooks and (failed is not None or phase not in FAILED_OR_ERROR):
+            continue  # the step of a child is needed only for its hooks or its continueOn (10,000 children)
         step = by_child.get(child["name"]) or _step_of(child["name"], sg_name, by_step)
         if any_hooks and step is not None and not hooks.hooks_done(eng, step, child):
             return sg
-        if (
-            failed is None
-            and child.get("phase") in FAILED_OR_ERROR
-            and not calls.continues_on(step, child.get("phase"))
-        ):
+        if failed is None and phase in FAILED_OR_ERROR and not calls.continues_on(step, phase):
             failed = child
     if failed is not None:
         return op.nodes.mark(sg["id"], FAILED, f"child '{failed['id']}' failed")
