@@ -41,7 +41,8 @@ class Reads:
                         return
                     self._names.add(word)
             elif isinstance(item, dict):
-                stack.extend(item.keys())
+                # a key is rendered only when it holds a tag (`steps:` itself is structure, not a read)
+                stack.extend(key for key in item if isinstance(key, str) and "{{" in key)
                 stack.extend(item.values())
             elif isinstance(item, list):
                 stack.extend(item)
