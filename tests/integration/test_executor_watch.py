@@ -1,13 +1,18 @@
 """`wait` is woken by the launcher's files (inotify on the shared volume, sluice_executor/watch.py), not by
 polling: with the safety-net wake-up pushed to an hour, wait still sees main end, and sees a launcher
-killed outright (the kernel closing its `running` file); without inotify it polls."""
+killed outright (the kernel closing its `running` file); without inotify, or past the uid's inotify
+instances, it polls."""
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import json
 import os
+import resource
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 from sluice_executor import wait as wait_module
@@ -105,3 +110,55 @@ def test_without_inotify_wait_polls(launcher_bin, tmp_path, monkeypatch):
     api = RecordingAPI()
     assert run_wait_beside(env, api, ["sh", "-c", "echo polled"]) == 0
     assert api.result("wf-1-123")["outputs"]["result"] == "polled"
+
+
+def test_past_the_uids_inotify_instances_wait_polls(tmp_path):
+    """fs.inotify.max_user_instances (128 by default) counts per uid, and every `wait` on a node runs as the
+    same uid: past it, inotify_init1 fails with EMFILE and the watch polls every 20 ms. Shown for real in
+    a forked child under a uid nothing else on this machine uses, so nobody else's instances are taken."""
+    if os.geteuid() != 0:
+        pytest.skip("switching to a fresh uid needs root")
+    limit = int(Path("/proc/sys/fs/inotify/max_user_instances").read_text())
+    run = tmp_path / "run"
+    (run / "ctr" / "main").mkdir(parents=True)
+    for path in (tmp_path, run, run / "ctr", run / "ctr" / "main"):
+        path.chmod(0o755)
+    uid = 1_900_000_000 + os.getpid() % 100_000
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop to the fresh uid, take every instance it may have, then watch
+        code = 1
+        try:
+            os.close(reader)
+            # enough descriptors that the uid's instance limit, not this process's, is what stops it
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit + 256, limit + 256))
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            held, failure = [], 0
+            while len(held) <= limit:
+                try:
+                    held.append(watch.Inotify())
+                except OSError as exc:
+                    failure = exc.errno or 0
+                    break
+            sleeps: list[float] = []
+
+            async def sleep(seconds: float) -> None:
+                sleeps.append(seconds)
+
+            exit_watch = watch.ExitWatch(run, ["main"], sleep=sleep)
+            asyncio.run(exit_watch.changed(5.0))
+            answer = {"held": len(held), "errno": failure, "event": exit_watch.event_driven, "sleeps": sleeps}
+            os.write(writer, json.dumps(answer).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0 and data, status
+    answer = json.loads(data)
+    assert answer["held"] == limit and answer["errno"] == errno.EMFILE, answer
+    assert answer["event"] is False and answer["sleeps"] == [watch.POLL_SECONDS], answer
