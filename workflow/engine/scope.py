@@ -74,7 +74,9 @@ def build_globals(op: Operation, spec: dict[str, Any]) -> None:
             if value is None and value_from.get("default") is not None:
                 value = text(value_from["default"])
         if value is None:
-            raise EngineError(f"spec.arguments.{param['name']}.value is required")
+            raise EngineError(
+                f"spec.arguments.{param['name']}.value is required{config_map_problem(op, param)}"
+            )
         params[param["name"]] = value
         g[f"workflow.parameters.{param['name']}"] = value
     g["workflow.parameters.json"] = json.dumps(
@@ -93,6 +95,22 @@ def config_map_value(op: Operation, ref: dict[str, Any]) -> str | None:
     if data is None or ref.get("key") not in data:
         return None
     return str(data[ref["key"]])
+
+
+def config_map_problem(op: Operation, *holders: dict[str, Any] | None) -> str:
+    """Why no value came from a `valueFrom.configMapKeyRef` of these parameters (": ConfigMap "c" in
+    namespace "n" not found", or its missing key), to follow "was not supplied"; "" when none has one."""
+    for holder in holders:
+        ref = ((holder or {}).get("valueFrom") or {}).get("configMapKeyRef")
+        if not isinstance(ref, dict):
+            continue
+        name, key = ref.get("name"), ref.get("key")
+        data = op.observed.config_maps.get(f"{op.namespace}/{name}")
+        if data is None:
+            return f': ConfigMap "{name}" in namespace "{op.namespace}" not found (valueFrom.configMapKeyRef)'
+        if key not in data:
+            return f': ConfigMap "{name}" has no key "{key}" (valueFrom.configMapKeyRef)'
+    return ""
 
 
 def export_global_outputs(op: Operation, outputs: dict[str, Any] | None) -> None:
@@ -152,7 +170,8 @@ def process_args(
             name = param.get("name")
             value = _input_value(op, param, arg_params.get(name))
             if value is None:
-                raise EngineError(f"inputs.parameters.{name} was not supplied")
+                problem = config_map_problem(op, arg_params.get(name), param)
+                raise EngineError(f"inputs.parameters.{name} was not supplied{problem}")
             param["value"] = value
             new_params.append(param)
         if new_params:

@@ -110,6 +110,33 @@ def test_config_map_parameter():
     assert world.node("cm")["inputs"]["parameters"][0]["value"] == "from cm"
 
 
+def test_a_missing_config_map_or_key_is_named_in_the_message():
+    ref = {"configMapKeyRef": {"name": "simple-parameters", "key": "msg"}}
+    templates = [
+        {"name": "main", "inputs": {"parameters": [{"name": "m", "valueFrom": ref}]}, "container": C}
+    ]
+    missing = World(wf("cm", templates))
+    missing.step()
+    assert missing.node("cm")["message"] == (
+        'inputs.parameters.m was not supplied: ConfigMap "simple-parameters" in namespace "default" not found '
+        "(valueFrom.configMapKeyRef)"
+    )
+    no_key = World(wf("cm", templates), config_maps={"default/simple-parameters": {"other": "x"}})
+    no_key.step()
+    assert no_key.node("cm")["message"] == (
+        'inputs.parameters.m was not supplied: ConfigMap "simple-parameters" has no key "msg" '
+        "(valueFrom.configMapKeyRef)"
+    )
+    top = wf("top", [{"name": "main", "container": C}])
+    top["spec"]["arguments"] = {"parameters": [{"name": "g", "valueFrom": ref}]}
+    world = World(top)
+    world.step()
+    assert world.status["message"] == (
+        'invalid spec: spec.arguments.g.value is required: ConfigMap "simple-parameters" in namespace "default" not found '
+        "(valueFrom.configMapKeyRef)"
+    )
+
+
 def test_result_is_captured_only_when_referenced():
     templates = [
         {
