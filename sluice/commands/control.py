@@ -102,12 +102,12 @@ def node_patch(
     node: dict[str, Any], params: dict[str, str], stop: bool, now: str, message: str
 ) -> dict[str, Any]:
     """The status.nodes entry that resumes (Succeeded, supplied outputs) or stops (Failed) a Suspend node."""
-    from workflow.engine.suspend import _with_values  # noqa: PLC0415  (the core's own rule, used once)
+    from workflow.engine.suspend import supplied_outputs  # noqa: PLC0415  (the core's own rule)
 
     if stop:
         return {"phase": "Failed", "finishedAt": now, "message": message or "Stopped"}
     patch: dict[str, Any] = {"phase": "Succeeded", "finishedAt": now}
-    outputs = _with_values(node.get("outputs"), params)
+    outputs = supplied_outputs(node.get("outputs"), params)
     if outputs:
         patch["outputs"] = outputs
     if message:

@@ -24,7 +24,10 @@ def raw_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(outputs)
 
 
-def _with_values(outputs: dict[str, Any] | None, supplied: dict[str, str]) -> dict[str, Any] | None:
+def supplied_outputs(outputs: dict[str, Any] | None, supplied: dict[str, str]) -> dict[str, Any] | None:
+    """A resumed Suspend node's outputs: each parameter takes its supplied value, else its
+    `valueFrom.default`. The engine's resume and the CLI's resume of a cluster workflow
+    (sluice/commands/control.py) both use it."""
     if not outputs or not outputs.get("parameters"):
         return outputs
     outputs = dict(outputs)
@@ -53,7 +56,7 @@ def execute_suspend(eng: Engine, node: dict[str, Any], tmpl: dict[str, Any], opt
         if seconds is not None:
             deadline = clock.add_seconds(started, seconds)
             if op.now >= deadline:
-                op.nodes.update(node["id"], outputs=_with_values(node.get("outputs"), {}))
+                op.nodes.update(node["id"], outputs=supplied_outputs(node.get("outputs"), {}))
                 return op.nodes.mark(node["id"], SUCCEEDED)
             op.wake(deadline)
     if node.get("phase") == PENDING:
@@ -84,6 +87,8 @@ def apply_requests(op: Operation) -> bool:
             if request.action == "stop":
                 op.nodes.mark(node["id"], FAILED, request.message or "Stopped")
                 continue
-            op.nodes.update(node["id"], outputs=_with_values(node.get("outputs"), dict(request.parameters)))
+            op.nodes.update(
+                node["id"], outputs=supplied_outputs(node.get("outputs"), dict(request.parameters))
+            )
             op.nodes.mark(node["id"], SUCCEEDED, request.message or None)
     return resume_all
