@@ -13,7 +13,7 @@ from typing import Any
 
 from webhook.check_cache import CheckCache
 from webhook.defaults import CREATOR_LABELS, WorkflowDefaults, defaulted, patch_between
-from webhook.policy.engine import Outcome, PolicySet, request_variable
+from webhook.policy.engine import Expanded, Outcome, PolicySet, request_variable
 from webhook.policy.model import GROUP as POLICY_GROUP
 from webhook.policy.model import KIND as POLICY_KIND
 from webhook.review import AdmissionRequest, Verdict
@@ -81,7 +81,7 @@ class Admission:
             # The API server sets it; other callers may not. References resolve in this namespace.
             obj = {**obj, "metadata": {**meta, "namespace": req.namespace}}
         try:
-            report = self._report(obj)
+            report, expanded = self._report(obj)
         except Exception:
             log.exception("the check failed on %s %s/%s (uid %s)", req.kind, req.namespace, req.name, req.uid)
             return _internal(req)
@@ -89,9 +89,9 @@ class Admission:
         denials: list[Problem] = list(report.errors)
         audit: dict[str, str] = {}
         outcome = Outcome()
-        if report.expanded is not None or not report.errors:
+        if expanded is not None or not report.errors:
             with shielded():  # a policy worker's conversation is not cut halfway; it has its own time limit
-                outcome = self.evaluate_policies(req, report)
+                outcome = self.evaluate_policies(req, report, expanded)
             denials += outcome.denials
             warnings += outcome.warnings
             audit = outcome.audit_annotations
@@ -104,18 +104,24 @@ class Admission:
             return verdict
         return Verdict(warnings=warning_lines(warnings), audit=audit, reason="allowed", violations=violations)
 
-    def _report(self, obj: dict[str, Any]) -> CheckReport:
+    def _report(self, obj: dict[str, Any]) -> tuple[CheckReport, Expanded]:
+        """The core's report, and its expanded object (or, from the cache, a function decoding it)."""
         generation = getattr(self.source, "generation", None)
         if self.cache is None or generation is None:
-            return self.checker(obj, self.source, self.options)
-        key = self.cache.key(obj, generation)
-        report = self.cache.get(key)
-        if report is None:
             report = self.checker(obj, self.source, self.options)
-            self.cache.put(key, report, self.cache.size_of(report))
-        return report
+            return report, report.expanded
+        key = self.cache.key(obj, generation)
+        kept = self.cache.get(key)
+        if kept is None:
+            report = self.checker(obj, self.source, self.options)
+            self.cache.put(key, report)
+            return report, report.expanded
+        return kept.report(), kept.expanded_source()
 
-    def evaluate_policies(self, req: AdmissionRequest, report: CheckReport) -> Outcome:
+    def evaluate_policies(
+        self, req: AdmissionRequest, report: CheckReport, expanded: Expanded = None
+    ) -> Outcome:
+        """`expanded`: the report's expanded object when not in it (a function giving it, from the cache)."""
         if not len(self.policies):
             return Outcome()
         request = request_variable(
@@ -131,7 +137,7 @@ class Admission:
             operation=req.operation,
             namespace=req.namespace,
             obj=req.object,
-            expanded=report.expanded,
+            expanded=report.expanded if expanded is None else expanded,
             containers=report.containers,
             request=request,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import hashlib
 import logging
 import signal
@@ -111,6 +112,21 @@ class FileSources:
                 self.defaults.current = parse_defaults(docs[0] if docs else None)
             except DefaultsError as exc:
                 log.warning("workflow defaults refused: %s", exc)
+
+
+# The cyclic collector's first threshold: Python's 700 new container objects makes a 47 KiB review (about
+# 10,000 containers parsed, checked and expanded) pay some 15 young collections, each walking the
+# request's live objects again: ~2 ms of a ~12 ms cache miss (benchmarks/RESULTS.md). The webhook's data
+# is acyclic JSON freed by reference counting, so collecting less often costs no memory worth counting.
+GC_THRESHOLD = (20_000, 10, 10)
+
+
+def tune_gc() -> None:
+    """For the `sluice webhook` process, once its modules are imported: what exists now (modules,
+    compiled regexes, the CLI's objects) moves out of the collector's sight (gc.freeze), and young
+    collections run every GC_THRESHOLD[0] allocations. Not called by tests that serve in-process."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
 
 
 async def _every(seconds: float, step: Callable[[], None]) -> None:

@@ -124,7 +124,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from kube import logs
     from webhook import certs
-    from webhook.run import WebhookConfig, serve
+    from webhook.run import WebhookConfig, serve, tune_gc
     from webhook.server import Settings
 
     logs.configure(args.log_format, args.log_level)
@@ -163,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
             policy_timeout=args.policy_timeout,
         ),
     )
+    tune_gc()
     try:
         asyncio.run(serve(config))
     except OSError as exc:

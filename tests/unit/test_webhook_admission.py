@@ -278,34 +278,88 @@ def test_policies_are_evaluated_even_on_a_cache_hit():
 def test_the_cache_is_bounded_in_bytes_too():
     from webhook.check_cache import CheckCache
 
-    cache = CheckCache(size=100, max_bytes=10_000)
-    report = CheckReport("Workflow", "w", None)
+    expanded = {"spec": {"templates": [{"name": "main", "args": ["x" * 1_500]}]}}
+    report = CheckReport("Workflow", "w", None, expanded=expanded)
+    one = CheckCache(max_bytes=1 << 20).put(b"k", report)
+    assert one is not None and 1_500 < one.size < 3_000
+    cache = CheckCache(size=100, max_bytes=5 * one.size)
     for i in range(10):
-        cache.put(bytes([i]), report, 2_000)
+        cache.put(bytes([i]), report)
     assert len(cache) == 5 and cache.bytes <= cache.max_bytes
-    assert cache.get(bytes([9])) is report and cache.get(bytes([0])) is None
-    cache.put(b"huge", report, 5_000)  # over a quarter of the budget: not kept
+    assert cache.get(bytes([9])) is not None and cache.get(bytes([0])) is None
+    big = CheckReport("Workflow", "w", None, expanded={"spec": {"x": "y" * (2 * one.size)}})
+    assert cache.put(b"huge", big) is None  # over a quarter of the budget: not kept
     assert cache.get(b"huge") is None
 
 
-def test_the_cache_counts_what_a_report_keeps_alive():
-    """Issue 13 item 3: the size was the review's JSON times 3, ~20x under the Python objects' size."""
+def test_the_cache_keeps_reports_packed_and_gives_them_back_unchanged():
+    """A kept report is msgpack bytes: what it keeps alive is their length (issue 13 item 3 counted the
+    Python objects, ~20x the JSON; issue 15: that walk cost ~2 ms per miss), and it comes back equal."""
     import json
     import sys
 
     from webhook.check_cache import CheckCache
 
-    items = [{"a": i} for i in range(10_000)]
+    items = [{"a": i, "b": [1.5, None, True, "\u00e9"]} for i in range(10_000)]
     expanded = {"spec": {"templates": [{"name": "main", "steps": [[{"name": "s", "withItems": items}]]}]}}
-    report = CheckReport("Workflow", "w", None, expanded=expanded)
+    containers = [{"name": "main", "image": "busybox", "template": "main", "role": "main", "path": "p"}]
+    report = CheckReport(
+        "Workflow", "w", "ns", [Problem("spec.a", "e")], [Problem("", "w")], expanded, containers
+    )
     cache = CheckCache(max_bytes=1 << 30)
-    size = cache.size_of(report)
-    at_least = sum(sys.getsizeof(item) for item in items)
-    assert size >= at_least > 5 * len(json.dumps(expanded))
-    small = CheckCache(max_bytes=400_000)  # counting stops past a quarter of the budget: not kept
-    assert 100_000 < small.size_of(report) < at_least
-    small.put(b"k", report, small.size_of(report))
-    assert small.get(b"k") is None
+    kept = cache.put(b"k", report)
+    assert kept is not None and kept.size < len(json.dumps(expanded)) < sum(map(sys.getsizeof, items))
+    back = cache.get(b"k")
+    assert back is kept
+    restored = back.report()
+    assert (restored.kind, restored.name, restored.namespace) == ("Workflow", "w", "ns")
+    assert restored.skipped is False
+    assert restored.errors == report.errors and restored.warnings == report.warnings
+    assert restored.containers == containers and restored.expanded is None
+    source = back.expanded_source()
+    assert source is not None and source() == expanded and source() is not source()  # a fresh copy each time
+    small = CheckCache(max_bytes=4 * kept.size - 4)  # over a quarter of the budget: not kept
+    assert small.put(b"k", report) is None and small.get(b"k") is None
+    no_expansion = cache.put(b"n", CheckReport("Workflow", "w", None, [Problem("kind", "bad")]))
+    assert no_expansion is not None and no_expansion.expanded_source() is None
+
+
+def test_a_report_msgpack_cannot_hold_is_not_kept():
+    from webhook.check_cache import CheckCache
+
+    cache = CheckCache()
+    assert cache.put(b"k", CheckReport("Workflow", "w", None, expanded={"n": 2**70})) is None
+    assert cache.put(b"s", CheckReport("Workflow", "w", None, expanded={"s": "\ud800"})) is None
+    assert len(cache) == 0 and cache.bytes == 0
+
+
+def test_a_cache_hit_decodes_the_expanded_object_only_for_rules_that_read_it():
+    from webhook.check_cache import CheckCache
+
+    expanded = {"spec": {"templates": [{"name": "main", "container": {"image": "x"}}]}, "kind": "Workflow"}
+    check = FakeCheck(expanded=expanded)
+    reads_object = admission(check, rule_policy("obj", "has(object.metadata)"))
+    reads_expanded = admission(check, rule_policy("exp", "templates.exists(t, t.name == 'main')"))
+    for a in (reads_object, reads_expanded):
+        a.cache = CheckCache()
+        assert a.validate(request(wf())).allowed is True
+        assert a.validate(request(wf())).allowed is True
+        assert a.cache.hits == 1
+    decoded = []
+    kept = reads_object.cache.get(next(iter(reads_object.cache._items)))
+    assert kept is not None
+    source = kept.expanded_source()
+    assert source is not None
+
+    def counted():
+        decoded.append(1)
+        return source()
+
+    report = kept.report()
+    reads_object.evaluate_policies(request(wf()), report, counted)
+    assert decoded == []
+    reads_expanded.evaluate_policies(request(wf()), report, counted)
+    assert decoded == [1]
 
 
 def test_updates_of_a_running_workflow_are_validated_and_policed_like_a_create():

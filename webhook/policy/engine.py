@@ -16,6 +16,7 @@ from webhook.policy.model import Policy, Rule, parse_policy
 from workflow.errors import Problem
 
 _AUDIT_KEY_UNSAFE = re.compile(r"[^a-z0-9-]")
+Expanded = dict[str, Any] | Callable[[], dict[str, Any]] | None
 
 
 @dataclass(slots=True)
@@ -171,10 +172,12 @@ class PolicySet:
         operation: str,
         namespace: str | None,
         obj: dict[str, Any],
-        expanded: dict[str, Any] | None,
+        expanded: Expanded,
         containers: list[dict[str, Any]],
         request: dict[str, Any],
     ) -> Outcome:
+        """`expanded`: the expanded object, or a function returning it (called only when a matching rule
+        reads expanded, spec or templates); None: the object itself."""
         policies = self._policies  # one consistent snapshot
         metadata = obj.get("metadata")
         labels = metadata.get("labels") if isinstance(metadata, dict) else None
@@ -196,6 +199,9 @@ class PolicySet:
         if not matching:
             return outcome
         pairs = [(policy, rule) for policy in matching for rule in policy.rules]
+        reads = frozenset().union(*(_reads(r) for _, r in pairs))
+        if callable(expanded):  # kept by the check cache: decoded only for the rules that read it
+            expanded = expanded() if reads & {"expanded", "spec", "templates"} else None
         values = {
             "object": obj,
             "expanded": expanded if expanded is not None else obj,
@@ -206,7 +212,6 @@ class PolicySet:
             results = evaluate_rules(self.cel, values, [(r.program, r.message_program) for _, r in pairs])
         else:
             # Only what the rules read crosses to the worker (spec and templates derive from expanded).
-            reads = frozenset().union(*(_reads(r) for _, r in pairs))
             if reads & {"spec", "templates"}:
                 reads |= {"expanded"}
             sent = {name: value for name, value in values.items() if name in reads}
