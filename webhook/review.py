@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from webhook.json_pieces import TooDeep, decode_in_pieces
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
@@ -72,16 +74,37 @@ def _finite(text: str) -> float:
     return value
 
 
+_FAST = msgspec.json.Decoder().decode
+
+
+def _decode(body: bytes, text: str) -> Any:
+    """`_loads(text)`, by msgspec when it can: about twice as fast on a review (issue 15).
+
+    Where msgspec decodes, its value is json's (the same types, floats correctly rounded, duplicate keys
+    last-wins; tests/unit/test_webhook_review.py compares them). What it refuses that json accepts or
+    reports otherwise (NaN, a lone surrogate, a number out of range, a BOM, deep nesting, any malformed
+    text) is decoded again by json, whose value or error the answer then carries, as before.
+    """
+    try:
+        return _FAST(body)
+    except (msgspec.DecodeError, RecursionError):
+        return _loads(text)
+
+
 def _deeper_than(node: Any, budget: int) -> bool:
-    """Whether `node` nests more than `budget` levels. Recursive, but never deeper than `budget`
-    (100) frames, so it cannot exhaust the stack; twice as fast as an explicit stack here."""
-    if budget == 0:
-        return True
-    for child in node.values() if type(node) is dict else node:
-        kind = type(child)
-        if (kind is dict or kind is list) and _deeper_than(child, budget - 1):
-            return True
-    return False
+    """Whether `node` nests more than `budget` levels (`node` itself is the first), level by level: one
+    list comprehension per level, no recursion (a third faster than a recursive walk on a review)."""
+    level = [node]
+    for _ in range(budget):
+        level = [
+            c
+            for n in level
+            for c in (n.values() if type(n) is dict else n)
+            if type(c) is dict or type(c) is list
+        ]
+        if not level:
+            return False
+    return True
 
 
 def parse_review(body: bytes) -> AdmissionRequest:
@@ -94,7 +117,7 @@ def parse_review(body: bytes) -> AdmissionRequest:
         # A big body in pieces, so that no one call holds the GIL long (it is read off the event loop, in
         # webhook/server.py, but the GIL is the loop's too).
         big = len(body) > PIECES_FROM
-        doc = decode_in_pieces(body, _loads, max_depth=MAX_DEPTH) if big else _loads(text)
+        doc = decode_in_pieces(body, _loads, max_depth=MAX_DEPTH) if big else _decode(body, text)
     except TooDeep:
         raise MalformedReview(f"body is nested deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:

@@ -6,6 +6,8 @@ import base64
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from webhook.metrics import Metrics
 from webhook.review import MalformedReview, Verdict, parse_review, review_response
@@ -153,3 +155,126 @@ def test_the_check_cache_key_is_the_object_alone():
     assert CheckCache.key({"spec": {}}, 1) != CheckCache.key(
         {"spec": {}}, 2
     )  # the template generation counts
+
+
+# ---- issue 15: the review decoded by msgspec, json deciding what msgspec refuses ---------------------
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(2**200), max_value=2**200)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=6) | st.dictionaries(st.text(max_size=5), children, max_size=6)
+    ),
+    max_leaves=40,
+)
+
+
+def _same(a, b) -> bool:
+    """Equal, with the same types and key order at every level (-0.0 told from 0.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, float):
+        return a.hex() == b.hex()
+    return a == b
+
+
+def _decoded(raw: bytes):
+    """('ok', value) or ('error', message): what parse's decoding step gives."""
+    from webhook.review import _decode, _loads
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return ("skip", None)
+    results = []
+    for decode in (lambda: _decode(raw, text), lambda: _loads(text)):
+        try:
+            results.append(("ok", decode()))
+        except (ValueError, RecursionError) as exc:
+            results.append(("error", f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+@settings(max_examples=150, deadline=None)
+@given(_JSON, st.booleans(), st.booleans())
+def test_msgspec_decodes_a_review_as_json_does(value, spaced, ascii_only):
+    raw = json.dumps(value, indent=1 if spaced else None, ensure_ascii=ascii_only).encode()
+    (kind, fast), (_, slow) = _decoded(raw)
+    assert kind == "ok" and _same(fast, slow)
+
+
+_NUMBER = st.from_regex(r"\A-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,25})?([eE][+-]?[0-9]{1,3})?\Z")
+
+
+@settings(max_examples=200, deadline=None)
+@given(_NUMBER)
+def test_numbers_decode_to_the_same_value(number):
+    """Correctly rounded floats, big integers, exponents near the range's ends: the same, or the same
+    error (json's, whose message the answer carries)."""
+    fast, slow = _decoded(f'{{"n": {number}}}'.encode())
+    assert fast[0] == slow[0]
+    assert _same(fast[1], slow[1]) if fast[0] == "ok" else fast[1] == slow[1]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a": NaN}',
+        b'{"a": 1e999}',
+        b'{"a": "\\ud800"}',
+        b'\xef\xbb\xbf{"a": 1}',
+        b'{"a": 1,}',
+        b'{"a": 01}',
+        b'{"a": "\x01"}',
+        b'{"a": 1} x',
+        b'{"a": ' + b"1" * 5000 + b"}",
+        b'{"a": 1, "a": 2}',
+        b"[" * 2000 + b"]" * 2000,
+        b"",
+        b"  ",
+    ],
+)
+def test_what_msgspec_refuses_json_decides(raw):
+    fast, slow = _decoded(raw)
+    assert fast[0] == slow[0]
+    assert _same(fast[1], slow[1]) if fast[0] == "ok" else fast[1] == slow[1]
+
+
+def _deeper_recursive(node, budget: int) -> bool:
+    """The depth bound as it was written before issue 15 (a recursive walk)."""
+    if budget == 0:
+        return True
+    for child in node.values() if type(node) is dict else node:
+        if type(child) in (dict, list) and _deeper_recursive(child, budget - 1):
+            return True
+    return False
+
+
+@settings(max_examples=100, deadline=None)
+@given(_JSON.filter(lambda v: isinstance(v, (dict, list))), st.integers(min_value=0, max_value=8))
+def test_the_depth_bound_by_levels_is_the_recursive_one(value, budget):
+    from webhook.review import _deeper_than
+
+    assert _deeper_than(value, budget) is _deeper_recursive(value, budget)
+
+
+@pytest.mark.parametrize("depth", [99, 100, 101, 102])
+def test_the_depth_bound_at_its_edge(depth):
+    obj: dict = {}
+    for _ in range(depth - 4):  # the review, request and object hold it: four levels
+        obj = {"d": [obj]} if len(json.dumps(obj)) % 2 else {"d": obj}
+    raw = body(object=obj)
+    levels = _deeper_recursive(json.loads(raw), 100)
+    if levels:
+        with pytest.raises(MalformedReview, match="nested deeper than 100 levels"):
+            parse_review(raw)
+    else:
+        assert parse_review(raw).object == obj
