@@ -174,16 +174,27 @@ _JSON = st.recursive(
 
 
 def _same(a, b) -> bool:
-    """Equal, with the same types and key order at every level (-0.0 told from 0.0)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, float):
-        return a.hex() == b.hex()
-    return a == b
+    """Equal, with the same types and key order at every level (-0.0 told from 0.0); without recursion,
+    so values nested thousands deep compare too."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, dict):
+            if list(x) != list(y):
+                return False
+            stack.extend((x[k], y[k]) for k in x)
+        elif isinstance(x, list):
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y, strict=True))
+        elif isinstance(x, float):
+            if x.hex() != y.hex():
+                return False
+        elif x != y:
+            return False
+    return True
 
 
 def _decoded(raw: bytes):
