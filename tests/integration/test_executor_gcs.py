@@ -12,10 +12,11 @@ import os
 import socket
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
-from sluice_executor.drivers import DriverError, MountedSecrets
+from sluice_executor.drivers import DriverError, MountedSecrets, NotFound
 from sluice_executor.drivers.gcs import REFUSAL, GCSDriver
 from sluice_executor.init import run_init
 from sluice_executor.taskresult import LABEL_COMPLETED
@@ -181,6 +182,14 @@ def test_missing_object_and_refused_key(launcher_bin, tmp_path, gcs, tokens):
         f"input artifact need: gs://{BUCKET}/no/such.tgz at {gcs.endpoint} not found"
     )
 
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(DriverError) as err:  # writing to a missing bucket is no "not found" of the object
+        drivers("gcs").put(tmp_path / "f", {**repository("k")["gcs"], "bucket": "no-such-bucket"})
+    assert str(err.value).startswith(
+        f"gs://no-such-bucket/k at {gcs.endpoint}: starting the upload: HTTP 404"
+    ) and str(err.value).endswith("(does the bucket exist?)")
+    assert not isinstance(err.value, NotFound)
+
     tokens.refuse = True  # as Google answers for a deleted or disabled key
     _, bad = prepared(tmp_path / "w", tmpl, tokens.key_json(key_id="revoked"), gcs.endpoint)
     with pytest.raises(DriverError) as err:
@@ -300,3 +309,50 @@ def test_big_artifact_moves_with_flat_memory(tmp_path, gcs, tokens):
     with open(src, "rb") as a, open(tmp_path / "back.bin", "rb") as b:
         while block := a.read(1 << 20):
             assert block == b.read(1 << 20)
+
+
+def test_argos_gcs_examples_run_with_their_locations_unchanged(
+    launcher_bin, tmp_path, gcs, tokens, argo_examples
+):
+    """input-artifact-gcs.yaml's template as written (a key naming a directory, the key in the Secret
+    `my-gcs-credentials`), and output-artifact-gcs.yaml's `gcs` block as written (only the output's path
+    moved off this machine's own /tmp)."""
+    import yaml
+
+    def template(example: str) -> dict:
+        return yaml.safe_load((argo_examples / example).read_text())["spec"]["templates"][0]
+
+    for bucket in ("my-bucket", "my-bucket-name"):
+        gcs.make_bucket(bucket)
+
+    def drivers_for(env):
+        (env.layout.secrets / "my-gcs-credentials").mkdir(parents=True)
+        (env.layout.secrets / "my-gcs-credentials" / "serviceAccountKey").write_text(tokens.key_json())
+        secrets = MountedSecrets(env.layout.secrets)
+        return lambda kind: GCSDriver(secrets, endpoint=gcs.endpoint)
+
+    producer = template("output-artifact-gcs.yaml")
+    out = tmp_path / "out"
+    producer["outputs"]["artifacts"][0]["path"] = str(out)
+    env = pod_env(tmp_path / "producer", producer)
+    drivers = drivers_for(env)
+    assert run_init(env, drivers, launcher_bin) == 0
+    script = f"mkdir -p {out}/sub && echo hello world > {out}/hello_world.txt && echo deeper > {out}/sub/x"
+    assert run_main(env.layout.launcher, env, "sh", "-c", script).returncode == 0
+    api = RecordingAPI()
+    assert asyncio.run(Waiter(env, api, drivers).run()) == 0, env.layout.termination_log.read_text()
+    assert gcs.object_names("my-bucket") == ["path/in/bucket/hello_world.txt.tgz"]
+    drivers("gcs").get(producer["outputs"]["artifacts"][0]["gcs"], tmp_path / "back.tgz")
+    with tarfile.open(tmp_path / "back.tgz") as packed:
+        assert sorted(packed.getnames()) == ["out", "out/hello_world.txt", "out/sub", "out/sub/x"]
+
+    # the input example's key names a directory: every object under it
+    for name, text in (("a.txt", "A"), ("nested/b.txt", "B")):
+        (tmp_path / "f").write_text(text)
+        location = {**template("input-artifact-gcs.yaml")["inputs"]["artifacts"][0]["gcs"]}
+        drivers("gcs").put(tmp_path / "f", {**location, "key": f"path/in/bucket/{name}"})
+    consumer = template("input-artifact-gcs.yaml")
+    env2 = pod_env(tmp_path / "consumer", consumer, node_id="wf-1-456")
+    assert run_init(env2, drivers_for(env2), launcher_bin) == 0, env2.layout.termination_log.read_text()
+    assert (env2.layout.inputs / "my-art" / "a.txt").read_text() == "A"
+    assert (env2.layout.inputs / "my-art" / "nested" / "b.txt").read_text() == "B"

@@ -114,6 +114,10 @@ class GCSDriver:
             try:
                 client.upload(path, bucket, name)
             except GCSError as exc:
+                if (
+                    exc.status == 404
+                ):  # writing: the bucket is missing (or the session expired), not the object
+                    raise DriverError(f"{self._where(location)}: {exc} (does the bucket exist?)") from None
                 raise self._errors(location, exc) from None
 
         tree.store(source, key, upload)
