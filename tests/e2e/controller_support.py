@@ -163,6 +163,18 @@ def running_controller(kubeconfig: Path, namespace: str, instance_id: str, log_d
         assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"
 
 
+def create_all(kubectl, namespace: str, items: list[dict[str, Any]]) -> None:
+    """Create the objects in one request (a v1 List), e.g. many workflows at once."""
+    kubectl(
+        "create",
+        "-n",
+        namespace,
+        "-f",
+        "-",
+        input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}),
+    )
+
+
 def grant_executor(kubectl, namespace: str, account: str = "default") -> None:
     """The executor's rights (manifests/base/rbac-executor.yaml) for `account` in `namespace`, as a Role:
     the ClusterRole belongs to an install, which this test may not have."""

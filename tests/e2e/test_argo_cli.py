@@ -15,7 +15,14 @@ import pytest
 
 from .argo_clients import ArgoCLI, argocd_health, built
 from .conftest import fresh_namespace
-from .controller_support import LocalController, eventually, get_wf, grant_executor, wait_done, workflow
+from .controller_support import (
+    eventually,
+    get_wf,
+    grant_executor,
+    running_controller,
+    wait_done,
+    workflow,
+)
 
 # A cold build of the CLI in the first fixture (cluster/e2e.sh builds it before the tier) and pods on a
 # loaded 2-core machine: generous.
@@ -53,13 +60,8 @@ def argo(kubeconfig: Path, ns: str, instance: str) -> ArgoCLI:
 @pytest.fixture(scope="module")
 def controller(kubeconfig: Path, kubectl, ns: str, instance: str, tmp_path_factory):
     grant_executor(kubectl, ns)
-    ctl = LocalController(kubeconfig, ns, instance, tmp_path_factory.mktemp("argocli"))
-    try:
-        ctl.wait_ready()
+    with running_controller(kubeconfig, ns, instance, tmp_path_factory.mktemp("argocli")) as ctl:
         yield ctl
-    finally:
-        code = ctl.stop()
-        assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,15 @@ import pytest
 from workflow.check import CheckOptions, check_object
 from workflow.names import pod_name
 
-from .controller_support import LocalController, eventually, get_wf, grant_executor, wait_done, workflow
+from .controller_support import (
+    LocalController,
+    eventually,
+    get_wf,
+    grant_executor,
+    running_controller,
+    wait_done,
+    workflow,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +34,8 @@ def instance() -> str:
 
 @pytest.fixture
 def controller(kubeconfig: Path, namespace: str, instance: str, tmp_path):
-    ctl = LocalController(kubeconfig, namespace, instance, tmp_path)
-    try:
-        ctl.wait_ready()
+    with running_controller(kubeconfig, namespace, instance, tmp_path) as ctl:
         yield ctl
-    finally:
-        code = ctl.stop()
-        assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"
 
 
 def create(kubectl, namespace: str, obj: dict) -> None:

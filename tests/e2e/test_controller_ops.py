@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .controller_support import LocalController, eventually, get_wf, grant_executor, wait_done, workflow
+from .controller_support import (
+    LocalController,
+    eventually,
+    get_wf,
+    grant_executor,
+    running_controller,
+    wait_done,
+    workflow,
+)
 
 
 @pytest.fixture
@@ -23,13 +31,8 @@ def instance() -> str:
 
 @pytest.fixture
 def controller(kubeconfig: Path, namespace: str, instance: str, tmp_path):
-    ctl = LocalController(kubeconfig, namespace, instance, tmp_path)
-    try:
-        ctl.wait_ready()
+    with running_controller(kubeconfig, namespace, instance, tmp_path) as ctl:
         yield ctl
-    finally:
-        code = ctl.stop()
-        assert code == 0, f"controller exited {code} on SIGTERM:\n{ctl.tail()}"
 
 
 def pause(seconds: int, **spec) -> dict:

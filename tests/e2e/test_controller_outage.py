@@ -20,6 +20,7 @@ import yaml
 from .controller_support import (
     INSTANCE_LABEL,
     LocalController,
+    create_all,
     eventually,
     get_wf,
     grant_executor,
@@ -118,29 +119,13 @@ async def test_the_controller_recovers_from_an_api_server_outage(
     try:
         await asyncio.to_thread(ctl.wait_ready)
         items = [workflow(n, instance, STEPS) for n in before]
-        await asyncio.to_thread(
-            kubectl,
-            "create",
-            "-n",
-            namespace,
-            "-f",
-            "-",
-            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}),
-        )
+        await asyncio.to_thread(create_all, kubectl, namespace, items)
         # Cut once the first pods exist: some of them finish while the controller cannot see it.
         await asyncio.to_thread(eventually, lambda: len(creations) >= 2, 180, 0.3, "the first pods created")
         cut = proxy.cut()
         assert cut >= 5, f"only {cut} connections went through the proxy"  # the watches at least
         items = [workflow(n, instance, STEPS) for n in during]
-        await asyncio.to_thread(
-            kubectl,
-            "create",
-            "-n",
-            namespace,
-            "-f",
-            "-",
-            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}),
-        )
+        await asyncio.to_thread(create_all, kubectl, namespace, items)
         await asyncio.sleep(outage)  # the outage itself: time must pass with the server away
         proxy.restore()
         final = await asyncio.to_thread(eventually, all_done, 420, 1.0, "every workflow completed")

@@ -10,7 +10,14 @@ import json
 import random
 import uuid
 
-from .controller_support import LocalController, get_wf, wait_done, watch_pod_creations, workflow
+from .controller_support import (
+    LocalController,
+    create_all,
+    get_wf,
+    wait_done,
+    watch_pod_creations,
+    workflow,
+)
 
 KILLS = 20
 SEED = 11  # fixed: the same kill points on every run
@@ -122,15 +129,7 @@ async def test_kill_9_twenty_times_during_fifty_workflows(kubeconfig, kubectl, n
     try:
         ctl = LocalController(kubeconfig, namespace, instance, tmp_path)
         await asyncio.to_thread(ctl.wait_ready)
-        await asyncio.to_thread(
-            kubectl,
-            "create",
-            "-n",
-            namespace,
-            "-f",
-            "-",
-            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}),
-        )
+        await asyncio.to_thread(create_all, kubectl, namespace, items)
         for _ in range(KILLS):
             await asyncio.sleep(rng.uniform(0.3, 2.5))
             ctl.kill()
