@@ -223,6 +223,35 @@ def subprocess_kubectl(kubectl, *args, input=None):
         return 1, "", str(exc)
 
 
+def calling(name: str, template: str, entry: str) -> dict:
+    """A Workflow whose one step calls `entry` of the WorkflowTemplate `template`."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": name},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "steps": [[{"name": "s", "templateRef": {"name": template, "template": entry}}]],
+                }
+            ],
+        },
+    }
+
+
+def apply_template(kubectl, namespace: str, name: str, template: dict) -> None:
+    """A WorkflowTemplate holding one template, applied (it must be admitted)."""
+    body = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": name},
+        "spec": {"templates": [template]},
+    }
+    kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(body))
+
+
 INVALID = {
     "apiVersion": "argoproj.io/v1alpha1",
     "kind": "Workflow",
@@ -279,20 +308,7 @@ def test_kubectl_apply_of_an_invalid_workflow_is_refused_with_every_field_path(w
 
 
 def test_dry_run_server_shows_warnings_and_the_defaulted_object(webhook, kubeconfig):
-    wf = {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Workflow",
-        "metadata": {"name": "later"},
-        "spec": {
-            "entrypoint": "main",
-            "templates": [
-                {
-                    "name": "main",
-                    "steps": [[{"name": "s", "templateRef": {"name": "synced-later", "template": "t"}}]],
-                }
-            ],
-        },
-    }
+    wf = calling("later", "synced-later", "t")
     ns = webhook["namespace"]
     exe = str(REPO / ".cluster" / "bin" / "kubectl")
     # The kubectl fixture keeps only stdout; warnings are on stderr.
@@ -325,47 +341,17 @@ def test_dry_run_server_shows_warnings_and_the_defaulted_object(webhook, kubecon
 
 def test_references_resolve_through_the_informer_cache(webhook, kubectl):
     ns = webhook["namespace"]
-    kubectl(
-        "apply",
-        "-n",
-        ns,
-        "-f",
-        "-",
-        input=yaml.safe_dump(
-            {
-                "apiVersion": "argoproj.io/v1alpha1",
-                "kind": "WorkflowTemplate",
-                "metadata": {"name": "lib"},
-                "spec": {
-                    "templates": [
-                        {
-                            "name": "echo",
-                            "inputs": {"parameters": [{"name": "msg"}]},
-                            "container": {
-                                "image": "docker.io/library/busybox",
-                                "command": ["echo"],
-                                "args": ["{{inputs.parameters.msg}}"],
-                            },
-                        }
-                    ]
-                },
-            }
-        ),
-    )
-    caller = {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Workflow",
-        "metadata": {"name": "caller"},
-        "spec": {
-            "entrypoint": "main",
-            "templates": [
-                {
-                    "name": "main",
-                    "steps": [[{"name": "s", "templateRef": {"name": "lib", "template": "echo"}}]],
-                }
-            ],
+    echo = {
+        "name": "echo",
+        "inputs": {"parameters": [{"name": "msg"}]},
+        "container": {
+            "image": "docker.io/library/busybox",
+            "command": ["echo"],
+            "args": ["{{inputs.parameters.msg}}"],
         },
     }
+    apply_template(kubectl, ns, "lib", echo)
+    caller = calling("caller", "lib", "echo")
 
     def refused_for_the_missing_argument():
         code, _, err = apply(kubectl, ns, caller, "--dry-run=server")
@@ -378,27 +364,11 @@ def test_references_resolve_through_the_informer_cache(webhook, kubectl):
 def test_policies_from_the_cluster_see_containers_of_referenced_templates(webhook, kubectl):
     ns, label = webhook["namespace"], webhook["label"]
     # The template was there before the policy (the policy would refuse it now: it checks templates too).
-    kubectl(
-        "apply",
-        "-n",
+    apply_template(
+        kubectl,
         ns,
-        "-f",
-        "-",
-        input=yaml.safe_dump(
-            {
-                "apiVersion": "argoproj.io/v1alpha1",
-                "kind": "WorkflowTemplate",
-                "metadata": {"name": "hidden"},
-                "spec": {
-                    "templates": [
-                        {
-                            "name": "t",
-                            "container": {"image": "docker.io/library/busybox", "command": ["true"]},
-                        }
-                    ]
-                },
-            }
-        ),
+        "hidden",
+        {"name": "t", "container": {"image": "docker.io/library/busybox", "command": ["true"]}},
     )
     bad = {
         "apiVersion": "sluice.dev/v1alpha1",
@@ -424,20 +394,7 @@ def test_policies_from_the_cluster_see_containers_of_referenced_templates(webhoo
     }
     code, _, err = apply(kubectl, ns, policy)
     assert code == 0, err
-    wf = {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Workflow",
-        "metadata": {"name": "sneaky"},
-        "spec": {
-            "entrypoint": "main",
-            "templates": [
-                {
-                    "name": "main",
-                    "steps": [[{"name": "s", "templateRef": {"name": "hidden", "template": "t"}}]],
-                }
-            ],
-        },
-    }
+    wf = calling("sneaky", "hidden", "t")
 
     def denied_by_policy():
         code, _, err = apply(kubectl, ns, wf, "--dry-run=server")
