@@ -29,6 +29,7 @@ from typing import Any
 from controller import artifacts
 from controller.apply import CACHE_LABEL, apply_actions
 from controller.config import ControllerConfig
+from controller.config_map_view import ConfigMapData
 from controller.expectations import Expectations
 from controller.locks import LockManager
 from controller.metrics import Metrics
@@ -196,10 +197,7 @@ class Controller:
             obs = task_result_observation(obj)
             if obs is not None:
                 results[obs.node_id] = obs
-        config_maps = {
-            f"{o['metadata'].get('namespace')}/{o['metadata'].get('name')}": dict(o.get("data") or {})
-            for o in self.config_maps
-        }
+        config_maps = ConfigMapData(self.config_maps)
         cache: dict[str, dict[str, CacheEntry]] = {}
         for cm in self.config_maps.by_index("cache", "1"):
             if cm["metadata"].get("namespace") != ns:
