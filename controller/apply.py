@@ -85,7 +85,7 @@ async def apply_actions(ctl: Controller, wf: dict[str, Any], actions: list[Any],
         elif isinstance(action, TerminatePod):
             patch = {"spec": {"activeDeadlineSeconds": 1}}
             try:
-                await rest.merge_patch("v1", "Pod", ns, action.name, patch)
+                await rest.merge_patch("v1", "Pod", ns, action.name, patch, decode=False)
             except ApiError as exc:
                 if exc.status == 404:
                     continue
@@ -98,7 +98,8 @@ async def apply_actions(ctl: Controller, wf: dict[str, Any], actions: list[Any],
                 raise
         elif isinstance(action, CreateObject):
             obj = action.obj
-            await _ignore(409, rest.create(obj, (obj.get("metadata") or {}).get("namespace") or ns))
+            target_ns = (obj.get("metadata") or {}).get("namespace") or ns
+            await _ignore(409, rest.create(obj, target_ns, decode=False))
         elif isinstance(action, PatchObject):
             if action.kind == "Workflow" and action.name == name:
                 updated = await rest.merge_patch(action.api_version, "Workflow", ns, name, action.patch)
@@ -107,7 +108,12 @@ async def apply_actions(ctl: Controller, wf: dict[str, Any], actions: list[Any],
                 await _ignore(
                     404,
                     rest.merge_patch(
-                        action.api_version, action.kind, action.namespace or ns, action.name, action.patch
+                        action.api_version,
+                        action.kind,
+                        action.namespace or ns,
+                        action.name,
+                        action.patch,
+                        decode=False,
                     ),
                 )
         elif isinstance(action, DeleteObject):
@@ -170,9 +176,12 @@ async def create_pod(ctl: Controller, key: str, ns: str, action: CreatePod) -> N
     if action.node_id in ctl.expectations.pending(key, ctl.monotonic()) or ctl.pods.get(ns, pod_name):
         return
     try:
-        created = await ctl.rest.create(pod, ns)
+        # the created pod's JSON is read only to hand an offloaded template's ConfigMap to it
+        offloaded = _offloaded(pod)
+        created = await ctl.rest.create(pod, ns, decode=offloaded)
         ctl.metrics.pods_created.inc()
-        await own_template_config_map(ctl, ns, pod, created)
+        if offloaded:
+            await own_template_config_map(ctl, ns, pod, created)
     except ApiError as exc:
         if exc.status in (400, 422):
             # The API server will never take this pod (an invalid spec, e.g. a bad podSpecPatch): the node
@@ -188,19 +197,22 @@ async def create_pod(ctl: Controller, key: str, ns: str, action: CreatePod) -> N
     ctl.expectations.expect(key, action.node_id, pod_name, ctl.monotonic())
 
 
+def _offloaded(pod: dict[str, Any]) -> bool:
+    return any(v.get("name") == "argo-env-config" for v in pod["spec"].get("volumes") or ())
+
+
 async def own_template_config_map(ctl: Controller, ns: str, pod: dict[str, Any], created: Any) -> None:
     """An offloaded template's ConfigMap (workflow/engine/pods.py `template_config_map`, created just
     before the pod, owned by the Workflow) is handed to the pod once it exists, so pod GC removes it
-    with the pod instead of it staying in etcd for the Workflow's life."""
-    if not any(v.get("name") == "argo-env-config" for v in pod["spec"].get("volumes") or ()):
-        return
+    with the pod instead of it staying in etcd for the Workflow's life. Called for pods that mount one
+    (`_offloaded`), with the created pod's JSON."""
     uid = ((created or {}).get("metadata") or {}).get("uid") if isinstance(created, dict) else None
     if not uid:
         return
     name = pod["metadata"]["name"]
     owner = {"apiVersion": "v1", "kind": "Pod", "name": name, "uid": uid}
     patch = {"metadata": {"ownerReferences": [owner]}}
-    await _ignore(404, ctl.rest.merge_patch("v1", "ConfigMap", ns, name, patch))
+    await _ignore(404, ctl.rest.merge_patch("v1", "ConfigMap", ns, name, patch, decode=False))
 
 
 async def emit_event(ctl: Controller, wf: dict[str, Any], ev: Event, now: datetime) -> None:
@@ -241,7 +253,7 @@ async def emit_event(ctl: Controller, wf: dict[str, Any], ev: Event, now: dateti
         "reportingInstance": ctl.identity,
     }
     try:
-        await ctl.rest.create(body, meta["namespace"])
+        await ctl.rest.create(body, meta["namespace"], decode=False)
     except ApiError as exc:  # events are best effort: a workflow never waits for one
         log.warning(
             "event not recorded", extra={"workflow": meta["name"], "reason": ev.reason, "error": exc.message}

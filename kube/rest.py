@@ -47,6 +47,20 @@ class ApiError(Exception):
         self.causes = causes or []
 
 
+def _api_error(status: int, reason: str, body: Any) -> ApiError:
+    """The API server's refusal as an ApiError: reason, message and causes from its Status body."""
+    message, causes = "", []
+    try:
+        status_body = json.loads(body or "{}")
+        reason = status_body.get("reason") or reason
+        message = status_body.get("message") or ""
+        causes = (status_body.get("details") or {}).get("causes") or []
+    except (TypeError, ValueError, AttributeError):
+        text = body.decode(errors="replace") if isinstance(body, bytes) else str(body or "")
+        message = text[:300]
+    return ApiError(status, reason, message, causes if isinstance(causes, list) else [])
+
+
 def _guess_plural(kind: str) -> str:
     lower = kind.lower()
     if lower.endswith("y") and lower[-2:-1] not in "aeiou":
@@ -71,7 +85,10 @@ class Rest:
         *,
         query: dict[str, Any] | None = None,
         content_type: str = "application/json",
+        decode: bool = True,
     ) -> dict[str, Any]:
+        """One call; the answer's JSON as a dict, or `{}` when `decode` is False (the body is read and
+        dropped: a created pod's JSON is ~10 KB the caller would never look at)."""
         from kubernetes_asyncio.client.exceptions import ApiException
 
         try:
@@ -85,19 +102,18 @@ class Rest:
                 response_types_map={200: "object", 201: "object", 202: "object"},
                 _return_http_data_only=True,
                 _request_timeout=self.timeout,
+                _preload_content=decode,
             )
         except ApiException as exc:
-            reason, message, causes = exc.reason or "", "", []
+            raise _api_error(exc.status or 0, exc.reason or "", exc.body) from None
+        if not decode:  # the raw response: the client checks nothing then
             try:
-                status_body = json.loads(exc.body or "{}")
-                reason = status_body.get("reason") or reason
-                message = status_body.get("message") or ""
-                causes = (status_body.get("details") or {}).get("causes") or []
-            except (TypeError, ValueError, AttributeError):
-                message = str(exc.body or "")[:300]
-            raise ApiError(
-                exc.status or 0, reason, message, causes if isinstance(causes, list) else []
-            ) from None
+                data = await result.read()
+            finally:
+                result.release()
+            if not 200 <= result.status <= 299:
+                raise _api_error(result.status, result.reason or "", data)
+            return {}
         return result if isinstance(result, dict) else {}
 
     # --- paths --------------------------------------------------------------------------------------
@@ -127,9 +143,12 @@ class Rest:
 
     # --- verbs --------------------------------------------------------------------------------------
 
-    async def create(self, obj: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
+    async def create(
+        self, obj: dict[str, Any], namespace: str | None = None, *, decode: bool = True
+    ) -> dict[str, Any]:
         ns = namespace or (obj.get("metadata") or {}).get("namespace")
-        return await self.request("POST", await self.path(obj["apiVersion"], obj["kind"], ns), obj)
+        path = await self.path(obj["apiVersion"], obj["kind"], ns)
+        return await self.request("POST", path, obj, decode=decode)
 
     async def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
         return await self.request("GET", await self.path(api_version, kind, namespace, name))
@@ -147,10 +166,16 @@ class Rest:
         name: str,
         patch: dict[str, Any],
         subresource: str = "",
+        *,
+        decode: bool = True,
     ) -> dict[str, Any]:
         path = await self.path(api_version, kind, namespace, name)
         return await self.request(
-            "PATCH", path + (f"/{subresource}" if subresource else ""), patch, content_type=MERGE_PATCH
+            "PATCH",
+            path + (f"/{subresource}" if subresource else ""),
+            patch,
+            content_type=MERGE_PATCH,
+            decode=decode,
         )
 
     async def delete(
@@ -168,13 +193,16 @@ class Rest:
             body["gracePeriodSeconds"] = grace
         if propagation:
             body["propagationPolicy"] = propagation
-        await self.request("DELETE", await self.path(api_version, kind, namespace, name), body)
+        await self.request("DELETE", await self.path(api_version, kind, namespace, name), body, decode=False)
 
     async def delete_collection(
         self, api_version: str, kind: str, namespace: str | None, selector: str
     ) -> None:
         await self.request(
-            "DELETE", await self.path(api_version, kind, namespace), query={"labelSelector": selector}
+            "DELETE",
+            await self.path(api_version, kind, namespace),
+            query={"labelSelector": selector},
+            decode=False,
         )
 
     # --- status, with or without the subresource ------------------------------------------------------
