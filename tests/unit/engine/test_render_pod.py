@@ -235,6 +235,33 @@ def test_archive_location_from_the_repository_with_its_key_format():
     } in pod["spec"]["volumes"]
 
 
+def test_a_gcs_repository_gives_its_key_and_mounts_its_service_account_key_for_the_executor_only():
+    repo = {
+        "gcs": {
+            "bucket": "art",
+            "keyFormat": "{{workflow.name}}/{{pod.name}}",
+            "serviceAccountKeySecret": {"name": "gcs-key", "key": "key.json"},
+        }
+    }
+    tmpl = {
+        "name": "t",
+        "container": {"image": "alpine", "command": ["true"]},
+        "outputs": {"artifacts": [{"name": "a", "path": "/tmp/a"}]},
+    }
+    pod, _ = render(tmpl, EngineConfig(artifact_repository=repo))
+    location = template_of(pod)["archiveLocation"]["gcs"]
+    assert location == {
+        "bucket": "art",
+        "key": f"wf/{pod['metadata']['name']}",
+        "serviceAccountKeySecret": {"name": "gcs-key", "key": "key.json"},
+    }
+    mount = {"name": "argo-secret-gcs-key", "mountPath": "/argo/secret/gcs-key", "readOnly": True}
+    assert (
+        mount in containers(pod)["init"]["volumeMounts"] and mount in containers(pod)["wait"]["volumeMounts"]
+    )
+    assert mount not in containers(pod)["main"]["volumeMounts"]
+
+
 def test_workflow_repository_ref_wins_and_archive_logs_can_be_turned_off():
     tmpl = {
         "name": "t",
