@@ -8,24 +8,10 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def sluice(home: Path, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, SLUICE_HOME=str(home))
-    return subprocess.run(
-        [sys.executable, "-m", "sluice", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+from tests.integration.cli_support import REPO, sluice
 
 
 def workflow(name: str, exit_code: int) -> dict:

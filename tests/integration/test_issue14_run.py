@@ -4,28 +4,13 @@ tagged artifact names, and a reused `--name` that starts clean instead of mixing
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def sluice(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, SLUICE_HOME=str(home))
-    return subprocess.run(
-        [sys.executable, "-m", "sluice", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+from tests.integration.cli_support import REPO, sluice, start
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -127,17 +112,8 @@ def test_reusing_a_name_starts_clean_and_never_sees_the_previous_runs_volumes(tm
 
 def test_a_name_that_is_running_is_refused_and_the_running_one_is_untouched(tmp_path):
     home = tmp_path / "home"
-    env = dict(os.environ, SLUICE_HOME=str(home))
     gate = REPO / "examples" / "suspend-gate.yaml"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sluice", "run", str(gate), "--name", "busy", "--quiet", "-o", "json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = start(home, "run", str(gate), "--name", "busy", "--quiet", "-o", "json")
     try:
         status = home / "runs" / "busy" / "workflow.json"
         deadline = time.time() + 90
@@ -158,20 +134,8 @@ def test_two_runs_started_at_once_with_one_name_one_runs_and_the_other_is_refuse
     # The name used to be checked well before the run wrote its pid: two runs started together both
     # found the name free and ran in one directory. Now exactly one holds the name's lock.
     home = tmp_path / "home"
-    env = dict(os.environ, SLUICE_HOME=str(home))
     gate = REPO / "examples" / "suspend-gate.yaml"
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "sluice", "run", str(gate), "--name", "twice", "--quiet", "-o", "json"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-        )
-        for _ in range(2)
-    ]
+    procs = [start(home, "run", str(gate), "--name", "twice", "--quiet", "-o", "json") for _ in range(2)]
     try:
         deadline = time.time() + 120
         while all(p.poll() is None for p in procs) and time.time() < deadline:
