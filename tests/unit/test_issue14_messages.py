@@ -165,6 +165,12 @@ spec:
     for bad in ("Sometimes", "Maybe", "never"):
         text = text.replace(f"imagePullPolicy: {bad}", "imagePullPolicy: Never")
     assert check_problems(text) == []
+    defaults = text.replace(
+        "  templates:", "  templateDefaults: {container: {imagePullPolicy: Sometimes}}\n  templates:"
+    )
+    assert check_problems(defaults) == [
+        f'spec.templateDefaults.container.imagePullPolicy: unsupported value: "Sometimes": {allowed}'
+    ]
 
 
 def test_a_syntax_errors_place_can_lead_the_line():

@@ -71,7 +71,7 @@ def validate_leaf(ctx: Ctx, job: Job, scope: Scope, kind: str) -> None:
             problem = duration_error(duration, bare_seconds=True)
             if problem:
                 ctx.error(job, child(child(path, "suspend"), "duration"), problem)
-    _check_pull_policies(ctx, job)
+    check_pull_policies(ctx, job, tmpl, path)
     for i, sidecar in named(get_list(tmpl, "sidecars")):
         name = get_str(sidecar, "name")
         if reserved(name):
@@ -82,10 +82,12 @@ def validate_leaf(ctx: Ctx, job: Job, scope: Scope, kind: str) -> None:
             )
 
 
-def _check_pull_policies(ctx: Ctx, job: Job) -> None:
-    """Every container of the template becomes a pod's container: an `imagePullPolicy` the API server
-    would refuse is refused here, with the allowed values (a `{{...}}` value is known only at run time)."""
-    tmpl, path = job.tmpl, job.path
+def check_pull_policies(ctx: Ctx, job: Job | None, tmpl: dict[str, Any] | None, path: str) -> None:
+    """Every container of a template (or of `templateDefaults`) becomes a pod's container: an
+    `imagePullPolicy` the API server would refuse is refused here, with the allowed values (a `{{...}}`
+    value is known only at run time)."""
+    if tmpl is None:
+        return
     found: list[tuple[dict[str, Any], str]] = []
     for field in ("container", "script"):
         single = get_map(tmpl, field)

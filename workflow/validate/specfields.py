@@ -9,6 +9,7 @@ from workflow.errors import child
 from workflow.validate import artifacts, metrics
 from workflow.validate.context import Ctx
 from workflow.validate.durations import duration_error
+from workflow.validate.leaf import check_pull_policies
 from workflow.validate.tags import check_expression
 from workflow.validate.templates import RETRY_POLICIES
 from workflow.validate.util import LABEL_VALUE_RE, enum_message, get_list, get_map, get_str, key_child, named
@@ -66,6 +67,7 @@ def check_spec_fields(ctx: Ctx, spec: dict[str, Any], path: str) -> None:
         child(child(path, "volumeClaimGC"), "strategy"),
     )
     _enum(ctx, spec, "shutdown", SHUTDOWN, child(path, "shutdown"))
+    check_pull_policies(ctx, None, get_map(spec, "templateDefaults"), child(path, "templateDefaults"))
     _enum(
         ctx,
         get_map(spec, "artifactGC"),
