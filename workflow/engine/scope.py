@@ -232,29 +232,29 @@ def _input_value(op: Operation, param: dict[str, Any], arg: dict[str, Any] | Non
             value = None
         elif value is not None:
             return value
-        value_from = arg.get("valueFrom") or {}
-        ref = value_from.get("configMapKeyRef")
-        if isinstance(ref, dict):
-            found = config_map_value(op, ref)
-            if found is not None:
-                return found
-            if value_from.get("default") is not None:
-                return text(value_from["default"])
-        if value_from.get("supplied") is not None and arg.get("value") is None:
-            pass
-    value_from = param.get("valueFrom") or {}
-    ref = value_from.get("configMapKeyRef")
-    if isinstance(ref, dict):
-        found = config_map_value(op, ref)
+        found = _from_config_map(op, arg.get("valueFrom") or {})
         if found is not None:
             return found
-        if value_from.get("default") is not None:
-            return text(value_from["default"])
+    found = _from_config_map(op, param.get("valueFrom") or {})
+    if found is not None:
+        return found
     if param.get("value") is not None:
         return text(param["value"])
     if param.get("default") is not None:
         return text(param["default"])
     return None
+
+
+def _from_config_map(op: Operation, value_from: dict[str, Any]) -> str | None:
+    """The value of a `valueFrom.configMapKeyRef`, else that `valueFrom`'s `default`; None without a
+    reference or when neither gives one."""
+    ref = value_from.get("configMapKeyRef")
+    if not isinstance(ref, dict):
+        return None
+    found = config_map_value(op, ref)
+    if found is None and value_from.get("default") is not None:
+        found = text(value_from["default"])
+    return found
 
 
 LOCATIONS = ("s3", "git", "http", "artifactory", "hdfs", "raw", "oss", "gcs", "azure", "plugin")
