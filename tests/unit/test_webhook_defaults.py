@@ -195,3 +195,97 @@ def test_spoofed_creator_labels_are_replaced_by_the_requests_user():
     assert jsonpatch.apply_patch(wf, patch) == out
     out, _ = run(wf, user="", defaults=WorkflowDefaults())  # no user to name: no creator labels at all
     assert out["metadata"]["labels"] == {}
+
+
+# ---- issue 15: the copy-on-write defaulting and its patch, against a deep copy and jsonpatch's diff ----
+
+SPOOFED = {"workflows.argoproj.io/creator": "mallory", "team": "a"}
+VARIED_DEFAULTS = [
+    WorkflowDefaults(),
+    DEFAULTS,
+    WorkflowDefaults(
+        metadata={"labels": {"a/b~c": "v"}},
+        spec={
+            "synchronization": {"mutexes": [{"name": "m"}]},
+            "templateDefaults": {"timeout": "1h"},
+            "podMetadata": {"labels": {"x": "y"}},
+            "arguments": {"parameters": [{"name": "p", "value": "1"}]},
+        },
+    ),
+]
+
+
+def _argo_documents(root):
+    import yaml
+
+    for path in sorted(root.glob("*.yaml")):
+        try:
+            docs = list(yaml.safe_load_all(path.read_text()))
+        except yaml.YAMLError:
+            continue
+        yield from (d for d in docs if isinstance(d, dict))
+
+
+def _op_key(op):
+    return op["op"], op["path"]
+
+
+def test_the_patch_is_jsonpatchs_diff_and_the_copy_shares_what_it_keeps(argo_examples):
+    store = TemplateStore()
+    docs = list(_argo_documents(argo_examples))
+    for doc in docs:
+        if doc.get("kind") == "WorkflowTemplate":
+            store.put({**doc, "metadata": {**doc.get("metadata", {}), "namespace": "ns"}})
+    compared = 0
+    for doc in docs:
+        spoofed = {**doc, "metadata": {**doc.get("metadata", {}), "labels": SPOOFED}}
+        bare = {k: v for k, v in doc.items() if k != "metadata"}
+        for obj in (doc, spoofed, bare):
+            for defaults in VARIED_DEFAULTS:
+                for user in ("alice", "bob@corp.example", ""):
+                    before = copy.deepcopy(obj)
+                    out = defaulted(
+                        obj,
+                        kind=obj.get("kind") or "Workflow",
+                        namespace="ns",
+                        user_info={"username": user},
+                        defaults=defaults,
+                        source=store,
+                    )
+                    patch = patch_between(obj, out)
+                    assert obj == before, "the object as received is never modified"
+                    assert jsonpatch.apply_patch(obj, patch) == out
+                    expected = jsonpatch.make_patch(before, out).patch
+                    assert not any(op["op"] in ("move", "copy") for op in expected)
+                    assert sorted(patch, key=_op_key) == sorted(expected, key=_op_key)
+                    spec = obj.get("spec")
+                    if isinstance(spec, dict) and "templates" in spec:
+                        assert out["spec"]["templates"] is spec["templates"]  # shared, not copied
+                    compared += 1
+    assert compared > 3 * 150 * len(VARIED_DEFAULTS)
+
+
+def test_filled_absent_leaves_its_target_alone_and_copies_only_changed_paths():
+    from webhook.defaults import filled_absent
+
+    kept = {"x": [1]}
+    target = {"a": 1, "m": {"x": 1}, "k": kept}
+    assert filled_absent(target, {"a": 2, "k": {"x": [2]}}) is target  # nothing to add: the same object
+    out = filled_absent(target, {"b": 3, "m": {"y": 3}})
+    assert target == {"a": 1, "m": {"x": 1}, "k": kept}
+    assert out == {"a": 1, "m": {"x": 1, "y": 3}, "k": kept, "b": 3}
+    assert out["k"] is kept and out["m"] is not target["m"]
+
+
+def test_pointer_tokens_are_escaped():
+    out = patch_between({"metadata": {}}, {"metadata": {"labels": {"a/b~c": "v"}}})
+    assert out == [{"op": "add", "path": "/metadata/labels", "value": {"a/b~c": "v"}}]
+    out = patch_between({"l": {"a/b~c": "u"}}, {"l": {"a/b~c": "v", "x": 1}})
+    assert out == [
+        {"op": "replace", "path": "/l/a~1b~0c", "value": "v"},
+        {"op": "add", "path": "/l/x", "value": 1},
+    ]
+    assert patch_between({"a": 1, "b": [1]}, {"b": [2]}) == [
+        {"op": "remove", "path": "/a"},
+        {"op": "replace", "path": "/b", "value": [2]},
+    ]
