@@ -16,7 +16,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from sluice_executor.drivers import DriverError, MountedSecrets, NotFound
+from sluice_executor.drivers import DriverError, MountedSecrets, NotFound, gcs_client
 from sluice_executor.drivers.gcs import REFUSAL, GCSDriver
 from sluice_executor.init import run_init
 from sluice_executor.taskresult import LABEL_COMPLETED
@@ -200,11 +200,14 @@ def test_missing_object_and_refused_key(launcher_bin, tmp_path, gcs, tokens):
 
 
 def test_unreachable_store_fails_the_node_clearly_and_loses_nothing_written(
-    launcher_bin, tmp_path, gcs, tokens
+    launcher_bin, tmp_path, gcs, tokens, monkeypatch
 ):
     """One artifact goes to the reachable repository, one with a key whose token endpoint nobody listens
     on: the first is in the store and reported, the parameter is reported, the error names the store,
     the task result is finished. Then the whole store unreachable: the same, with nothing uploaded."""
+    # the pauses between the retries shortened (1+2+4 s each time otherwise; the retries themselves are
+    # test_gcs_client_resume.py's): what is checked here is the message and what was kept
+    monkeypatch.setattr(gcs_client, "RETRY_DELAYS", (0.01, 0.01, 0.01))
     work = tmp_path / "work"
     dead_key = json.loads(tokens.key_json())
     dead_key["token_uri"] = "http://127.0.0.1:9/token"  # discard port: refused
