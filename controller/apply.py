@@ -202,7 +202,7 @@ def _offloaded(pod: dict[str, Any]) -> bool:
 
 
 async def own_template_config_map(ctl: Controller, ns: str, pod: dict[str, Any], created: Any) -> None:
-    """An offloaded template's ConfigMap (workflow/engine/pods.py `template_config_map`, created just
+    """An offloaded template's ConfigMap (workflow/engine/pod_offload.py `template_config_map`, created just
     before the pod, owned by the Workflow) is handed to the pod once it exists, so pod GC removes it
     with the pod instead of it staying in etcd for the Workflow's life. Called for pods that mount one
     (`_offloaded`), with the created pod's JSON."""

@@ -7,7 +7,7 @@
 2. else the namespace's `artifact-repositories` ConfigMap, by its default-key annotation;
 3. else the controller configuration's `artifactRepository` (`{default: true, ...}` as Argo writes it).
 
-The engine turns the resolved repository into each pod's archive location (workflow/engine/pods.py).
+The engine turns the resolved repository into each pod's archive location (workflow/engine/pod_executor.py).
 Pure: the ConfigMaps come in through `lookup(namespace, name) -> ConfigMap | None`.
 """
 

@@ -78,7 +78,7 @@ class PodEnv:
         env = os.environ if env is None else env
         layout = Layout.from_env(env)
         text = env.get("ARGO_TEMPLATE")
-        if text == OFFLOADED:  # too long for a variable: in the pod's ConfigMap (workflow/engine/pods.py)
+        if text == OFFLOADED:  # too long for a variable: in a ConfigMap (workflow/engine/pod_offload.py)
             try:
                 text = (layout.config / "ARGO_TEMPLATE").read_text()
             except OSError as exc:

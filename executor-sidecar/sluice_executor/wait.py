@@ -91,9 +91,10 @@ def exit_codes(env: PodEnv) -> dict[str, int] | None:
 
 
 def _source(env: PodEnv, kind: str, path: str) -> Path:
-    """Where an output is readable from `wait`: on a volume mirrored at /mainctrfs (pods.py mounts only
-    main's volumes there) it is read in place, as every container left it (a containerSet member may
-    write it after `main`'s launcher copied what it saw); else the launcher's copy."""
+    """Where an output is readable from `wait`: on a volume mirrored at /mainctrfs
+    (workflow/engine/pod_containers.py mounts only main's volumes there) it is read in place, as every
+    container left it (a containerSet member may write it after `main`'s launcher copied what it saw);
+    else the launcher's copy."""
     root = env.layout.mainctrfs
     mirrored = root / os.path.normpath("/" + path).lstrip("/")
     if mirrored.exists() and _confined(mirrored, root):

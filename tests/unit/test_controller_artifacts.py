@@ -1,5 +1,5 @@
 """The artifact repository a workflow uses (controller/artifacts.py), and the engine carrying it into
-each pod's archive location (workflow/engine/pods.py)."""
+each pod's archive location (workflow/engine/pod_executor.py)."""
 
 from __future__ import annotations
 

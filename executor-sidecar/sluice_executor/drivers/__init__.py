@@ -40,8 +40,9 @@ class Driver(Protocol):
 
 
 class MountedSecrets:
-    """Credentials from the Secret volumes of the pod: `<dir>/<secret name>/<key>` (workflow/engine/pods.py
-    mounts each Secret an artifact names there, as Argo does at /argo/secret)."""
+    """Credentials from the Secret volumes of the pod: `<dir>/<secret name>/<key>`
+    (workflow/engine/pod_executor.py mounts each Secret an artifact names there, as Argo does at
+    /argo/secret)."""
 
     def __init__(self, root: Path):
         self.root = root
