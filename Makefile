@@ -31,7 +31,7 @@ cluster-down:
 	cluster/down.sh
 
 cluster-build:
-	cluster/install-deps.sh && cluster/build-k8s.sh all && cluster/build-minio.sh
+	cluster/install-deps.sh && cluster/build-k8s.sh all && cluster/build-minio.sh && cluster/build-coredns.sh
 
 cluster-images:
 	cluster/build-images.sh

@@ -65,7 +65,7 @@ kill_cgroup_procs
 log "pods stopped ($((SECONDS - T0)) s)"
 
 for d in "${dirs[@]}"; do
-  for c in minio kube-apiserver etcd registry containerd; do stop "$d" "$c"; done
+  for c in coredns minio kube-apiserver etcd registry containerd; do stop "$d" "$c"; done
 done
 # containerd-shim processes of our containerd (they outlive it by design): found by our socket path.
 for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $sock" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done

@@ -28,6 +28,7 @@ t0=$SECONDS
 cluster/install-deps.sh
 cluster/build-k8s.sh all
 cluster/build-minio.sh >/dev/null
+cluster/build-coredns.sh >/dev/null   # the cluster DNS
 cluster/build-argo-cli.sh >/dev/null   # the real-client tests' argo CLI (tests/e2e/argo_clients.py)
 echo "e2e tier: packages and builds ready after $((SECONDS - t0)) s" >&2
 

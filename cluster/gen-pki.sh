@@ -5,7 +5,8 @@
 set -euo pipefail
 OUT=$1 NODE=$2 NODE_IP=$3 SVC_IP=$4 PORT=$5
 mkdir -p "$OUT"; cd "$OUT"
-[[ -f .complete ]] && exit 0
+# A set made before the cluster DNS had its certificate is made anew (the cluster is down meanwhile).
+[[ -f .complete && -f cluster-dns.conf ]] && exit 0
 rm -f ./*.crt ./*.key ./*.csr ./*.conf ./*.pub ./*.srl ./*.ext
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" 2>/dev/null; }
@@ -39,9 +40,11 @@ cert scheduler "/CN=system:kube-scheduler" clientAuth
 cert kube-proxy "/CN=system:kube-proxy" clientAuth
 cert kubelet-client "/O=system:nodes/CN=system:node:$NODE" clientAuth
 cert kubelet-serving "/O=system:nodes/CN=system:node:$NODE" serverAuth "DNS:$NODE,IP:$NODE_IP,IP:127.0.0.1"
+# The cluster DNS: a user of its own, bound by up.sh to a ClusterRole that may only list and watch.
+cert cluster-dns "/CN=sluice:cluster-dns" clientAuth
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2>/dev/null
 openssl pkey -in sa.key -pubout -out sa.pub
-for c in apiserver apiserver-kubelet-client admin controller-manager scheduler kube-proxy kubelet-client kubelet-serving; do
+for c in apiserver apiserver-kubelet-client admin controller-manager scheduler kube-proxy kubelet-client kubelet-serving cluster-dns; do
   openssl verify -CAfile ca.crt "$c.crt" >/dev/null
 done
 
@@ -73,5 +76,6 @@ kubeconfig controller-manager.conf system:kube-controller-manager controller-man
 kubeconfig scheduler.conf system:kube-scheduler scheduler "https://$NODE_IP:$PORT"
 kubeconfig kube-proxy.conf system:kube-proxy kube-proxy "https://$NODE_IP:$PORT"
 kubeconfig kubelet.conf "system:node:$NODE" kubelet-client "https://$NODE_IP:$PORT"
+kubeconfig cluster-dns.conf sluice:cluster-dns cluster-dns "https://$NODE_IP:$PORT"
 chmod 600 ./*.key
 touch .complete

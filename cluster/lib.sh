@@ -29,6 +29,11 @@ ETCD_PORT=2379
 REGISTRY_PORT=${SLUICE_REGISTRY_PORT:-5111}   # local read-only image registry on 127.0.0.1
 MINIO_PORT=9000
 MINIO_CONSOLE_PORT=19001
+# The cluster DNS (CoreDNS, build-coredns.sh) on the node address: pods reach it like the API server and
+# MinIO, it needs no Service address of its own, and it is gone with the address when the cluster is down.
+DNS_IP=$NODE_IP
+DNS_READY_PORT=10053              # its readiness endpoint on 127.0.0.1 (the API server's data synced)
+CLUSTER_DOMAIN=cluster.local
 # Sysctls the kubelet, kube-proxy or the bridge plugin may change; saved by up, restored by down.
 SAVED_SYSCTLS="net.ipv4.ip_forward kernel.panic kernel.panic_on_oops vm.overcommit_memory
   net.ipv4.conf.all.route_localnet net.netfilter.nf_conntrack_max

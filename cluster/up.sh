@@ -4,11 +4,12 @@
 #
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy  (built by build-k8s.sh)
 #   containerd + runc + bridge CNI (Debian), images imported with ctr (build-images.sh), a read-only
-#   loopback registry for the same images, MinIO on the node address (artifact store).
+#   loopback registry for the same images, MinIO on the node address (artifact store), and the cluster
+#   DNS (CoreDNS, build-coredns.sh) on the node address, serving cluster.local only and forwarding nothing.
 #
 # Everything lives in $SLUICE_CLUSTER_DIR (default .cluster/): bin/ (links), pki/, conf/, logs/, pids/,
 # state/, and the admin kubeconfig at $SLUICE_CLUSTER_DIR/kubeconfig. Machine-wide: /run/sluice-cluster.
-# Network safety (cluster/README.md): pods get no nameserver, Pod Security "baseline" keeps
+# Network safety (cluster/README.md): pods get only the cluster DNS as nameserver, Pod Security "baseline" keeps
 # them out of the host network namespace, and an iptables FORWARD
 # REJECT drops anything from the pod range that would leave through any interface other than the bridge.
 set -Eeuo pipefail
@@ -43,7 +44,7 @@ node_ready() {
 
 all_alive() {
   local c
-  for c in containerd registry etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy minio; do
+  for c in containerd registry etcd kube-apiserver kube-controller-manager kube-scheduler coredns kubelet kube-proxy minio; do
     pid_alive "$c" || return 1
   done
 }
@@ -70,11 +71,14 @@ CURRENT="Kubernetes/etcd build"; CURRENT_LOG=""
 "$CLUSTER_SRC/build-k8s.sh" all
 CURRENT="MinIO build"
 MINIO_BIN=$("$CLUSTER_SRC/build-minio.sh")
+CURRENT="CoreDNS build"
+COREDNS_BIN=$("$CLUSTER_SRC/build-coredns.sh")
 for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
   ln -sfn "$SLUICE_CACHE_DIR/k8s-$K8S_VERSION/bin/$b" "$BIN/$b"
 done
 for b in etcd etcdctl; do ln -sfn "$SLUICE_CACHE_DIR/etcd-$ETCD_VERSION/bin/$b" "$BIN/$b"; done
 ln -sfn "$MINIO_BIN" "$BIN/minio"
+ln -sfn "$COREDNS_BIN" "$BIN/coredns"
 ln -sfn /usr/bin/ctr "$BIN/ctr"
 CURRENT="images"
 "$CLUSTER_SRC/build-images.sh"
@@ -110,7 +114,7 @@ port_free() {
 }
 for ap in "0.0.0.0:$APISERVER_PORT" "127.0.0.1:$APISERVER_PORT" "$NODE_IP:$APISERVER_PORT" "127.0.0.1:$ETCD_PORT" \
     127.0.0.1:2380 "127.0.0.1:$REGISTRY_PORT" "$NODE_IP:10250" 127.0.0.1:10248 127.0.0.1:10257 127.0.0.1:10259 \
-    127.0.0.1:10249 127.0.0.1:10256 "$NODE_IP:$MINIO_PORT" "127.0.0.1:$MINIO_CONSOLE_PORT"; do
+    127.0.0.1:10249 127.0.0.1:10256 "$NODE_IP:$MINIO_PORT" "127.0.0.1:$MINIO_CONSOLE_PORT" "$DNS_IP:53" "127.0.0.1:$DNS_READY_PORT"; do
   port_free "$ap" || die "$ap is in use: $(ss -Hltnp "sport = :${ap##*:}" | head -3)"
 done
 
@@ -167,9 +171,10 @@ ensure_forward_reject() {
 }
 ensure_forward_reject
 
-# The kubelet's resolvConf: no nameserver, so none reaches a pod. Not empty: containerd copies the
-# host's /etc/resolv.conf into a pod when the kubelet's DNS config is empty (servers, searches, options).
-printf '# sluice cluster: pods get no nameserver\noptions timeout:1 attempts:1\n' >"$CONF/resolv.conf"
+# The kubelet's resolvConf (the host's side of a pod's DNS): no nameserver, so none of the host's reaches
+# a pod; pods of dnsPolicy ClusterFirst get the cluster DNS (clusterDNS below) and nothing else. Not
+# empty: containerd copies the host's /etc/resolv.conf into a pod when the kubelet's DNS config is empty.
+printf '# sluice cluster: no host nameserver for pods\noptions timeout:1 attempts:1\n' >"$CONF/resolv.conf"
 # Pod Security "baseline" for every namespace (no hostNetwork, hostPID, hostPath, privileged...): a pod
 # in the host's network namespace would bypass the FORWARD rule. A namespace opts out with the label
 # pod-security.kubernetes.io/enforce=privileged.
@@ -299,6 +304,55 @@ start kube-apiserver kube-apiserver \
   --profiling=false --v=1
 must_wait 120 kube-apiserver "the API server's /readyz" kubectl_ get --raw /readyz
 
+# --- the cluster DNS (before the kubelet: a pod's first lookup finds it serving) ---
+# Its user (pki/cluster-dns.conf) may only list and watch what the kubernetes plugin reads.
+CURRENT="cluster DNS RBAC"
+kubectl_ apply -f - >/dev/null <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "sluice:cluster-dns"}
+rules:
+- {apiGroups: [""], resources: [services, namespaces], verbs: [list, watch]}
+- {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "sluice:cluster-dns"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "sluice:cluster-dns"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "sluice:cluster-dns"}]
+EOF
+# The Corefile serves cluster.local only, with no upstream at all: a name outside it is answered NXDOMAIN
+# by the server itself, never forwarded. NXDOMAIN rather than CoreDNS's REFUSED for a zone it has no
+# block for: a pod's resolver (glibc) turns REFUSED into "Temporary failure in name resolution", which
+# clients retry; NXDOMAIN is a plain "Name or service not known".
+mkdir -p "$CONF/coredns"
+install -m 0400 -o 65534 -g 65534 "$PKI/cluster-dns.conf" "$CONF/coredns/kubeconfig"
+cat >"$CONF/coredns/Corefile" <<EOF
+$CLUSTER_DOMAIN:53 {
+    bind $DNS_IP
+    errors
+    log . {
+        class denial error
+    }
+    ready 127.0.0.1:$DNS_READY_PORT
+    kubernetes $CLUSTER_DOMAIN {
+        kubeconfig $CONF/coredns/kubeconfig sluice
+        ttl 5
+    }
+}
+. {
+    bind $DNS_IP
+    template ANY ANY {
+        rcode NXDOMAIN
+    }
+}
+EOF
+# As nobody, keeping only the capability to bind port 53.
+start coredns setpriv --reuid 65534 --regid 65534 --clear-groups --no-new-privs \
+  --bounding-set -all,+net_bind_service --inh-caps -all,+net_bind_service --ambient-caps -all,+net_bind_service \
+  "$BIN/coredns" -conf "$CONF/coredns/Corefile"
+must_wait 60 coredns "the cluster DNS to be ready" curl -fsS --noproxy '*' "http://127.0.0.1:$DNS_READY_PORT/ready"
+
 # --- controller manager, scheduler ---
 start kube-controller-manager kube-controller-manager \
   --kubeconfig "$PKI/controller-manager.conf" \
@@ -340,6 +394,8 @@ oomScoreAdj: 0
 protectKernelDefaults: false
 podLogsDir: $STATE/pod-logs
 resolvConf: $CONF/resolv.conf
+clusterDNS: [$DNS_IP]
+clusterDomain: $CLUSTER_DOMAIN
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: "0%", nodefs.available: "0%", nodefs.inodesFree: "0%", imagefs.available: "0%"}

@@ -20,3 +20,6 @@ ARGO_VERSION=v4.0.5
 ARGOCD_VERSION=v3.2.12    # newest line whose health code (gitops-engine) the Go proxy serves: see build-argo-cli.sh
 # The GCS emulator the executor's GCS driver is tested against (cluster/build-fake-gcs-server.sh; test only).
 FAKE_GCS_SERVER_VERSION=v1.56.1
+# github.com/coredns/coredns: the newest release built against the cluster's client-go (v0.35.4), so its
+# Kubernetes packages come from the module cache build-k8s.sh fills (v1.15.0 needs client-go v0.37).
+COREDNS_VERSION=v1.14.7

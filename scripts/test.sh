@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# On a new machine the e2e tier's builds (Kubernetes, etcd, MinIO, Argo's CLI: tens of CPU-minutes) start
+# On a new machine the e2e tier's builds (Kubernetes, etcd, MinIO, CoreDNS, Argo's CLI: tens of CPU-minutes) start
 # now, in the background, beside the fast tiers, whose local conformance run mostly waits on its examples'
 # sleeps. cluster/e2e.sh runs the same builds (cached and locked), so it finds them done or waits for them.
 # On a warm machine they are cache hits and end in under a second.
@@ -14,7 +14,7 @@ early_builds=
 if [[ "${SLUICE_SKIP_E2E:-}" != 1 && -z "${SLUICE_E2E_KUBECONFIG:-}" && $(id -u) == 0 ]]; then
   mkdir -p .cluster/logs
   setsid bash -c 'cluster/install-deps.sh && cluster/build-k8s.sh all && cluster/build-minio.sh &&
-    cluster/build-argo-cli.sh' >.cluster/logs/early-builds.log 2>&1 </dev/null &
+    cluster/build-coredns.sh && cluster/build-argo-cli.sh' >.cluster/logs/early-builds.log 2>&1 </dev/null &
   early_builds=$!
   # Never left running after this script (its own process group: go and its compilers too).
   trap 'if [[ -n $early_builds ]]; then kill -- "-$early_builds" 2>/dev/null || true; fi' EXIT

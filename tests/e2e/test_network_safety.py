@@ -1,6 +1,6 @@
 """Network safety of the project's cluster, checked without sending a packet off this machine:
-the host's firewall rules and the pods' resolv.conf are read; the only traffic is to the node's own
-address and the cluster's Service address (both on this machine).
+the host's firewall rules, the pods' resolv.conf and the cluster DNS's sockets are read; the only
+traffic is to the node's own address and the cluster's Service address (both on this machine).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pytest
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.rest import ApiException
 
+from .conftest import CLUSTER_DIR
 from .kube import api_client, exit_code, pod_manifest, run_pod
 
 POD_CIDR = "10.244.0.0/16"
@@ -57,20 +58,60 @@ def test_no_masquerade_for_the_pod_range():
     assert not offending, offending
 
 
-async def test_pod_resolv_conf_has_no_nameserver(kubeconfig, namespace):
-    """No nameserver reaches a pod: the kubelet passes its (nameserver-less) resolvConf, never the host's."""
+async def _resolv_conf(kubeconfig, namespace, name: str, **spec) -> str:
     async with api_client(kubeconfig) as api:
         pod, logs = await run_pod(
             api,
             namespace,
             pod_manifest(
-                "resolv", "busybox:1.36", ["sh", "-c"], ["echo BEGIN; cat /etc/resolv.conf; echo END"]
+                name, "busybox:1.36", ["sh", "-c"], ["echo BEGIN; cat /etc/resolv.conf; echo END"], **spec
             ),
         )
     assert exit_code(pod) == 0
-    body = logs.split("BEGIN", 1)[1].split("END", 1)[0]
+    return logs.split("BEGIN", 1)[1].split("END", 1)[0]
+
+
+async def test_pod_resolv_conf_names_only_the_cluster_dns(kubeconfig, namespace):
+    """A pod (dnsPolicy ClusterFirst, the default) asks the cluster DNS on the node address and nothing
+    else: none of the host's nameservers or search domains reaches it."""
+    body = await _resolv_conf(kubeconfig, namespace, "resolv")
+    lines = [line.split() for line in body.splitlines() if line.strip() and not line.startswith("#")]
+    assert [w for w in lines if w[0] == "nameserver"] == [["nameserver", NODE_IP]], body
+    search = [w[1:] for w in lines if w[0] == "search"]
+    assert search == [[f"{namespace}.svc.cluster.local", "svc.cluster.local", "cluster.local"]], body
+
+
+async def test_pod_of_dns_policy_default_gets_no_nameserver(kubeconfig, namespace):
+    """dnsPolicy Default takes the kubelet's resolvConf, which names no nameserver (never the host's)."""
+    body = await _resolv_conf(kubeconfig, namespace, "resolv-default", dnsPolicy="Default")
     assert "nameserver" not in body, body
     assert "options" in body, body  # proof that the kubelet's file was used, not a copy of the host's
+
+
+def _sockets_of(pid: str) -> list[tuple[str, str, str]]:
+    """(state, local address, peer address) of every TCP and UDP socket of the process `pid`."""
+    out = subprocess.run(["ss", "-Hantup"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        if f"pid={pid}," in line:
+            fields = line.split()
+            found.append((fields[1], fields[4].rsplit(":", 1)[0], fields[5].rsplit(":", 1)[0]))
+    return found
+
+
+def test_cluster_dns_listens_and_talks_only_on_this_machine():
+    """The cluster DNS (cluster/up.sh) listens on the node address (DNS) and 127.0.0.1 (readiness) only,
+    and its only connections are to the API server on the node address: it has no upstream to ask."""
+    _rules("iptables")  # root, as reading another process's sockets needs
+    pid = (CLUSTER_DIR / "pids" / "coredns.pid").read_text().strip()
+    sockets = _sockets_of(pid)
+    assert {(state, local) for state, local, _ in sockets if state in ("UNCONN", "LISTEN")} >= {
+        ("UNCONN", NODE_IP),
+        ("LISTEN", NODE_IP),
+    }, sockets
+    local_ok = {NODE_IP, "127.0.0.1"}
+    assert all(local in local_ok for _, local, _ in sockets), sockets
+    assert all(peer in local_ok | {"*", "0.0.0.0"} for _, _, peer in sockets), sockets
 
 
 async def test_pod_reaches_the_api_server_service(kubeconfig, namespace):
