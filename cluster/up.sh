@@ -442,6 +442,7 @@ CURRENT="MinIO bucket"
 python3 "$CLUSTER_SRC/s3_bucket.py" "http://$NODE_IP:$MINIO_PORT" admin password my-bucket
 cat >"$CLUSTER_DIR/minio.env" <<EOF
 SLUICE_S3_ENDPOINT=$NODE_IP:$MINIO_PORT
+SLUICE_S3_CLUSTER_ENDPOINT=minio.default.svc:$MINIO_PORT
 SLUICE_S3_ACCESS_KEY=admin
 SLUICE_S3_SECRET_KEY=password
 SLUICE_S3_BUCKET=my-bucket
@@ -471,6 +472,24 @@ data:
       insecure: true
       accessKeySecret: {name: my-minio-cred, key: accesskey}
       secretKeySecret: {name: my-minio-cred, key: secretkey}
+---
+# The node's MinIO by name for pods (minio.default.svc:9000, through the cluster DNS and kube-proxy), as
+# Argo's quick-start names its MinIO; the ConfigMap above keeps the address, which this host also reads.
+apiVersion: v1
+kind: Service
+metadata: {name: minio, namespace: default}
+spec:
+  ports: [{name: api, port: $MINIO_PORT, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: minio-node
+  namespace: default
+  labels: {kubernetes.io/service-name: minio, endpointslice.kubernetes.io/managed-by: sluice-cluster-up}
+addressType: IPv4
+endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
+ports: [{name: api, port: $MINIO_PORT, protocol: TCP}]
 EOF
 
 CURRENT="firewall"; CURRENT_LOG=""

@@ -138,3 +138,19 @@ async def test_a_pod_resolving_an_outside_name_fails_at_once(kubeconfig, dns_nam
     assert "addresses" not in got, got
     print(f"outside name failed after {got['seconds']} s: {got['message']}")
     assert got["error"] == socket.EAI_NONAME, got
+
+
+async def test_a_pod_reaches_the_clusters_minio_by_name(kubeconfig, dns_namespace, own_cluster_only):
+    """`minio.default.svc` (cluster/up.sh: a Service whose endpoint is the node's MinIO): resolved by the
+    cluster DNS, connected through kube-proxy to 10.250.0.1:9000 on this machine."""
+    script = (
+        "import urllib.request\n"
+        "url = 'http://minio.default.svc:9000/minio/health/live'\n"
+        "print('minio', urllib.request.urlopen(url, timeout=20).status)\n"
+    )
+    async with api_client(kubeconfig) as api:
+        pod, logs = await run_pod(
+            api, dns_namespace, pod_manifest("minio-by-name", "python:alpine3.23", ["python", "-c"], [script])
+        )
+    assert exit_code(pod) == 0, logs
+    assert "minio 200" in logs, logs

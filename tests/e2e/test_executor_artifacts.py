@@ -61,7 +61,8 @@ def drive(
 
 
 def minio_repository(kubectl, namespace: str, own_cluster: bool) -> dict:
-    """The project's MinIO on the node (cluster/up.sh) as an S3 repository, its keys in a Secret."""
+    """The project's MinIO on the node (cluster/up.sh) as an S3 repository, its keys in a Secret. Pods
+    reach it by name, `minio.default.svc:9000` (the cluster DNS and the Service up.sh makes)."""
     if not own_cluster:
         pytest.skip("needs the project's cluster: its MinIO at 10.250.0.1:9000 (cluster/up.sh)")
     from tests.e2e.conftest import CLUSTER_DIR
@@ -81,7 +82,7 @@ def minio_repository(kubectl, namespace: str, own_cluster: bool) -> dict:
     kubectl("apply", "-f", "-", input=json.dumps(secret))
     return {
         "s3": {
-            "endpoint": settings["SLUICE_S3_ENDPOINT"],
+            "endpoint": settings["SLUICE_S3_CLUSTER_ENDPOINT"],
             "bucket": settings["SLUICE_S3_BUCKET"],
             "insecure": True,
             "accessKeySecret": {"name": "executor-minio", "key": "accesskey"},
