@@ -325,9 +325,12 @@ EOF
 # by the server itself, never forwarded. NXDOMAIN rather than CoreDNS's REFUSED for a zone it has no
 # block for: a pod's resolver (glibc) turns REFUSED into "Temporary failure in name resolution", which
 # clients retry; NXDOMAIN is a plain "Name or service not known".
-mkdir -p "$CONF/coredns"
-install -m 0400 -o 65534 -g 65534 "$PKI/cluster-dns.conf" "$CONF/coredns/kubeconfig"
-cat >"$CONF/coredns/Corefile" <<EOF
+# Its files live in $RUN (mode 755), not in the clone, whose folder nobody may be unable to enter (a
+# clone under /root or in a mktemp -d folder); the binary is run from the cache ($SLUICE_CACHE_DIR).
+DNS_DIR="$RUN/coredns"
+install -d -m 0755 "$DNS_DIR"
+install -m 0400 -o 65534 -g 65534 "$PKI/cluster-dns.conf" "$DNS_DIR/kubeconfig"
+cat >"$DNS_DIR/Corefile.tmp" <<EOF
 $CLUSTER_DOMAIN:53 {
     bind $DNS_IP
     errors
@@ -336,7 +339,7 @@ $CLUSTER_DOMAIN:53 {
     }
     ready 127.0.0.1:$DNS_READY_PORT
     kubernetes $CLUSTER_DOMAIN {
-        kubeconfig $CONF/coredns/kubeconfig sluice
+        kubeconfig $DNS_DIR/kubeconfig sluice
         ttl 5
     }
 }
@@ -347,10 +350,11 @@ $CLUSTER_DOMAIN:53 {
     }
 }
 EOF
+chmod 0644 "$DNS_DIR/Corefile.tmp"; mv "$DNS_DIR/Corefile.tmp" "$DNS_DIR/Corefile"
 # As nobody, keeping only the capability to bind port 53.
 start coredns setpriv --reuid 65534 --regid 65534 --clear-groups --no-new-privs \
   --bounding-set -all,+net_bind_service --inh-caps -all,+net_bind_service --ambient-caps -all,+net_bind_service \
-  "$BIN/coredns" -conf "$CONF/coredns/Corefile"
+  "$(readlink -f "$BIN/coredns")" -conf "$DNS_DIR/Corefile"
 must_wait 60 coredns "the cluster DNS to be ready" curl -fsS --noproxy '*' "http://127.0.0.1:$DNS_READY_PORT/ready"
 
 # --- controller manager, scheduler ---
