@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -26,6 +27,8 @@ from urllib.parse import parse_qs
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from webhook.certs import Bundle
 
 REPO = Path(__file__).resolve().parents[2]
 EMAIL = "sluice-test@sluice-test.iam.example"
@@ -49,10 +52,15 @@ def _free_port() -> int:
 class FakeGCS:
     port: int
     proc: subprocess.Popen[bytes]
+    ca: str = ""  # PEM of the CA that signed its certificate, when it serves HTTPS
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ca else 'http'}://127.0.0.1:{self.port}"
+
+    def _open(self, request: urllib.request.Request | str):
+        context = ssl.create_default_context(cadata=self.ca) if self.ca else None
+        return urllib.request.urlopen(request, timeout=30, context=context)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -70,25 +78,38 @@ class FakeGCS:
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with self._open(request) as response:
             assert response.status == 200, response.status
 
     def object_names(self, bucket: str) -> list[str]:
-        with urllib.request.urlopen(f"{self.endpoint}/storage/v1/b/{bucket}/o", timeout=30) as response:
+        with self._open(f"{self.endpoint}/storage/v1/b/{bucket}/o") as response:
             return sorted(item["name"] for item in json.loads(response.read()).get("items") or [])
 
 
-def start_fake_gcs(workspace: Path, timeout: float = 120) -> FakeGCS:
+def start_fake_gcs(workspace: Path, timeout: float = 120, tls: Bundle | None = None) -> FakeGCS:
+    """Plain HTTP, or HTTPS with `tls` (a certificate for 127.0.0.1 and its CA, webhook/certs.py)."""
     binary = fake_gcs_binary()
     port = _free_port()
     workspace.mkdir(parents=True, exist_ok=True)
     log = open(workspace / "fake-gcs-server.log", "wb")  # noqa: SIM115 (lives as long as the server)
-    base = f"http://127.0.0.1:{port}"
+    scheme = "https" if tls else "http"
+    base = f"{scheme}://127.0.0.1:{port}"
+    extra: list[str] = []
+    if tls is not None:
+        (workspace / "tls.crt").write_bytes(tls.tls_cert)
+        (workspace / "tls.key").write_bytes(tls.tls_key)
+        extra = [
+            "-cert-location",
+            str(workspace / "tls.crt"),
+            "-private-key-location",
+            str(workspace / "tls.key"),
+        ]
     proc = subprocess.Popen(
         [
             str(binary),
+            *extra,
             "-scheme",
-            "http",
+            scheme,
             "-host",
             "127.0.0.1",
             "-port",
@@ -110,7 +131,7 @@ def start_fake_gcs(workspace: Path, timeout: float = 120) -> FakeGCS:
         stderr=subprocess.STDOUT,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workspace)},
     )
-    server = FakeGCS(port, proc)
+    server = FakeGCS(port, proc, tls.ca_cert.decode() if tls else "")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -118,7 +139,7 @@ def start_fake_gcs(workspace: Path, timeout: float = 120) -> FakeGCS:
                 f"fake-gcs-server exited with {proc.returncode}: {(workspace / 'fake-gcs-server.log').read_text()}"
             )
         try:
-            with urllib.request.urlopen(f"{base}/_internal/healthcheck", timeout=2) as response:
+            with server._open(f"{base}/_internal/healthcheck") as response:
                 if response.status == 200:
                     return server
         except OSError:

@@ -359,3 +359,39 @@ def test_argos_gcs_examples_run_with_their_locations_unchanged(
     assert run_init(env2, drivers_for(env2), launcher_bin) == 0, env2.layout.termination_log.read_text()
     assert (env2.layout.inputs / "my-art" / "a.txt").read_text() == "A"
     assert (env2.layout.inputs / "my-art" / "nested" / "b.txt").read_text() == "B"
+
+
+def test_an_https_store_is_verified_against_the_trusted_cas(tmp_path, tokens, monkeypatch):
+    """fake-gcs-server over HTTPS with a certificate for 127.0.0.1: trusted through SSL_CERT_FILE (as an
+    image's CA bundle), the artifact moves; against other CAs only, the connection is refused with the
+    reason, never sent unverified."""
+    from webhook.certs import issue
+
+    bundle = issue(["127.0.0.1"])
+    server = start_fake_gcs(tmp_path / "tls", tls=bundle)
+    try:
+        server.make_bucket(BUCKET)
+        (tmp_path / "ca.pem").write_bytes(bundle.ca_cert)
+        (tmp_path / "f").write_text("over tls")
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+        env, drivers = prepared(tmp_path / "ok", {"name": "t"}, tokens.key_json(), server.endpoint)
+        location = repository("tls/f")["gcs"]
+        drivers("gcs").put(tmp_path / "f", location)
+        drivers("gcs").get(location, tmp_path / "back")
+        assert (tmp_path / "back").read_text() == "over tls"
+
+        other = issue(["127.0.0.1"])  # another CA: the store's certificate is not trusted
+        (tmp_path / "other.pem").write_bytes(other.ca_cert)
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "other.pem"))
+        _, untrusting = prepared(
+            tmp_path / "no", {"name": "t"}, tokens.key_json(key_id="k2"), server.endpoint
+        )
+        with pytest.raises(DriverError) as err:
+            untrusting("gcs").put(tmp_path / "f", {**location, "key": "tls/g"})
+        assert str(err.value).startswith(
+            f"gs://{BUCKET}/tls/g at {server.endpoint}: the TLS certificate of {server.endpoint} is not trusted: "
+        )
+        assert "CERTIFICATE_VERIFY_FAILED" in str(err.value)
+        assert server.object_names(BUCKET) == ["tls/f"]
+    finally:
+        server.stop()

@@ -26,6 +26,7 @@ from sluice_executor.drivers.gcs_client import (
     Unreachable,
     endpoint_from_env,
 )
+from sluice_executor.drivers.objectstore import ensure_ca_bundle
 from workflow.artifact_rules import GCS_NEEDS_KEY
 
 REFUSAL = GCS_NEEDS_KEY
@@ -44,6 +45,7 @@ class GCSDriver:
     ):
         self.secrets = secrets
         self.endpoint = endpoint or endpoint_from_env(os.environ if environ is None else environ)
+        ensure_ca_bundle()  # TLS is verified against the system's CAs, or certifi's where the image has none
 
     def _where(self, location: dict[str, Any]) -> str:
         return f"gs://{location.get('bucket')}/{location.get('key') or ''} at {self.endpoint}"

@@ -193,6 +193,8 @@ class Transport:
                     conn.sock.settimeout(TIMEOUT)
                 conn.request(method, target, body=body, headers=headers)
                 response = conn.getresponse()
+            except ssl.SSLCertVerificationError as exc:  # no retry: it will not become trusted
+                raise GCSError(f"the TLS certificate of {origin} is not trusted: {_reason(exc)}") from None
             except (OSError, http.client.HTTPException) as exc:
                 raise Unreachable(_reason(exc)) from None
             yield response
