@@ -184,7 +184,9 @@ async def serve(config: WebhookConfig, *, stop: asyncio.Event | None = None) -> 
         checker=functools.partial(check_object, caches=caches),
         cache=CheckCache(config.check_cache) if config.check_cache else None,
         options=CheckOptions(
-            missing_reference_is_warning=True, template_referencing=config.template_referencing
+            missing_reference_is_warning=True,
+            template_referencing=config.template_referencing,
+            share_expanded=True,  # only read (policies) or packed (webhook/check_cache.py)
         ),
     )
     tasks: list[asyncio.Task] = []

@@ -50,6 +50,9 @@ class CheckOptions:
     # Controller env WORKFLOW_USER_OVERRIDE_ALLOWLIST: more spec fields (JSON names) a user may set under
     # Strict/Secure. artifactGC's serviceAccountName/podSpecPatch/podMetadata stay blocked regardless.
     user_override_allowlist: tuple[str, ...] = ()
+    # The report's `expanded` shares its parts with the checked object and the referenced templates
+    # instead of being a deep copy: for a caller that only reads it (the webhook, which packs it).
+    share_expanded: bool = False
 
 
 @dataclass(slots=True)
@@ -177,7 +180,7 @@ def _validate(
     report.warnings.extend(norm.raw_problems(warnings) if norm is not None else warnings)
     eff = outcome.effective
     reached = outcome.reached
-    report.expanded = expand(doc, eff, reached)
+    report.expanded = expand(doc, eff, reached, copy=not options.share_expanded)
     defaults = eff.spec.get("templateDefaults") if eff is not None else None
     report.containers = containers(reached, defaults)
 

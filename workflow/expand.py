@@ -39,26 +39,35 @@ def _copy(value: _T) -> _T:
     return value
 
 
-def expand(doc: dict[str, Any], eff: Effective | None, reached: list[Reached]) -> dict[str, Any]:
-    out = json_copy(doc)
+def expand(
+    doc: dict[str, Any], eff: Effective | None, reached: list[Reached], *, copy: bool = True
+) -> dict[str, Any]:
+    """The expanded object. `copy=False`: it shares its parts with `doc` and the referenced templates
+    (no deep copy: ~0.6 ms of a 200-task DAG's check), for a caller that only reads it."""
+    clone = json_copy if copy else _same
+    out = clone(doc) if copy else dict(doc)
     if eff is not None and eff.base is not None:
         if out.get("kind") == "CronWorkflow" and isinstance(out.get("spec"), dict):
-            out["spec"]["workflowSpec"] = json_copy(eff.spec)
+            out["spec"] = {**out["spec"], "workflowSpec": clone(eff.spec)}
         elif isinstance(out.get("spec"), dict) or out.get("spec") is None:
-            out["spec"] = json_copy(eff.spec)
+            out["spec"] = clone(eff.spec)
     stored: dict[str, Any] = {}
     for r in reached:
         if not r.owner.external or (eff is not None and r.owner is eff.owner):
             continue
         name = r.template.get("name")
         if isinstance(name, str) and name:
-            stored.setdefault(r.owner.stored_key(name), json_copy(r.template))
+            stored.setdefault(r.owner.stored_key(name), clone(r.template))
     if stored:
         status = out.get("status")
         status = dict(status) if isinstance(status, dict) else {}
         status["storedTemplates"] = {**(status.get("storedTemplates") or {}), **stored}
         out["status"] = status
     return out
+
+
+def _same(value: _T) -> _T:
+    return value
 
 
 def expand_object(

@@ -511,3 +511,40 @@ def test_a_missing_workflow_template_ref_with_an_entrypoint_is_only_a_warning_at
     # Outside admission the absence is one error, at the reference, not a second one at the entrypoint.
     strict = check_object(wf, NoSource())
     assert [e.field for e in strict.errors] == ["spec.workflowTemplateRef.name"]
+
+
+def test_a_shared_expansion_equals_the_copied_one_and_leaves_its_inputs_alone(argo_examples):
+    """Issue 15: the webhook asks for the expanded object without a deep copy (CheckOptions.share_expanded);
+    it is the same object, and the inputs it shares with are not modified."""
+    import copy
+
+    texts = [p.read_text() for p in sorted(argo_examples.glob("*.yaml"))] + [LIB]
+    all_docs = [d for text in texts for d in _safe_docs(text) if isinstance(d, dict)]
+    all_docs += [
+        {**d, "kind": "CronWorkflow", "spec": {"schedule": "* * * * *", "workflowSpec": d["spec"]}}
+        for d in all_docs
+        if d.get("kind") == "Workflow" and isinstance(d.get("spec"), dict)
+    ]
+    source = ListSource([copy.deepcopy(d) for d in all_docs])
+    before = copy.deepcopy(all_docs)
+    expanded = 0
+    for doc in all_docs:
+        copied = check_object(doc, source, CheckOptions(missing_reference_is_warning=True))
+        sharing = CheckOptions(missing_reference_is_warning=True, share_expanded=True)
+        shared = check_object(doc, source, sharing)
+        assert shared.expanded == copied.expanded
+        assert (shared.errors, shared.warnings, shared.containers) == (
+            copied.errors,
+            copied.warnings,
+            copied.containers,
+        )
+        expanded += shared.expanded is not None
+    assert all_docs == before
+    assert expanded > 200
+
+
+def _safe_docs(text: str) -> list:
+    try:
+        return docs(text)
+    except yaml.YAMLError:
+        return []
