@@ -49,6 +49,7 @@ from scale_controllers import (  # noqa: E402
     argo_dir,
     cpu_seconds,
     peak_rss_mib,
+    rss_mib,
 )  # noqa: E402
 from scale_observe import Observer, figures  # noqa: E402
 from scale_report import table  # noqa: E402
@@ -247,6 +248,8 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
         await asyncio.sleep(2)  # the watches listed
         custom = client.CustomObjectsApi(api)
         plan = REAL_SMOKE if not kwok else (QUICK if args.quick else FULL)
+        if args.live:
+            plan = [("live", args.live, None)]
         for index, (shape_name, count, rate) in enumerate(plan):
             if args.shapes and shape_name not in args.shapes:
                 continue
@@ -269,7 +272,9 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
             log.info("%s: %d x %s, %s", kind, count, shape.title, f"{rate}/s" if rate else "all at once")
             await submit(custom, objs, rate, obs)
             left = deadline_left(args, kind)
-            finished = await obs.wait_done(names, args.timeout if left is None else min(args.timeout, left))
+            finished = await obs.wait_done(
+                names, args.timeout if left is None else min(args.timeout, left), live=shape.live
+            )
             await asyncio.sleep(1)  # the last status writes counted
             fig = figures(obs, shape, names)
             fig |= {
@@ -278,6 +283,7 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
                 "all_finished": finished,
                 "controller_cpu_s": sum(cpu_seconds(c.pid) - c0 for c, c0 in zip(ctls, cpu0, strict=True)),
                 "controller_peak_rss_mib": max(peak_rss_mib(c.pid) for c in ctls),
+                "controller_rss_mib": max(rss_mib(c.pid) for c in ctls),
                 "api_requests_per_workflow": sum(c.requests() - r0 for c, r0 in zip(ctls, req0, strict=True))
                 / count,
             }
@@ -361,6 +367,12 @@ async def main() -> int:
     )
     parser.add_argument(
         "--profile", action="store_true", help="run Sluice under cProfile: LOG_DIR/NAMESPACE/controller.prof"
+    )
+    parser.add_argument(
+        "--live",
+        type=int,
+        default=0,
+        help="only this many workflows that stay live (a pod, then a suspend), at once: memory at N live",
     )
     parser.add_argument("--scale", type=int, default=1, help="multiply every load's workflow count")
     parser.add_argument("--log-dir", default="/tmp/sluice-bench-scale")

@@ -47,6 +47,7 @@ class Observer:
     write_results: bool
     pods: dict[str, PodSeen] = field(default_factory=dict)
     done: dict[str, tuple[float, str]] = field(default_factory=dict)  # workflow -> (seen done, phase)
+    live: dict[str, float] = field(default_factory=dict)  # workflow -> seen waiting at a suspend step
     submitted: dict[str, float] = field(default_factory=dict)
     results_written: int = 0
     result_errors: int = 0
@@ -128,11 +129,17 @@ class Observer:
             self._results.put_nowait((meta["namespace"], node_id, wf, labels.get(INSTANCE_LABEL), owners))
 
     def _workflow(self, kind: str, wf: dict[str, Any]) -> None:
-        phase = (wf.get("status") or {}).get("phase")
+        status = wf.get("status") or {}
+        phase = status.get("phase")
         name = wf["metadata"]["name"]
         if phase in DONE and name not in self.done:
             self.done[name] = (time.monotonic(), phase)
             self._changed.set()
+        if phase == "Running" and name not in self.live:
+            nodes = status.get("nodes") or {}
+            if any(n.get("type") == "Suspend" and n.get("phase") == "Running" for n in nodes.values()):
+                self.live[name] = time.monotonic()
+                self._changed.set()
 
     async def _write_results(self, custom) -> None:
         from kubernetes_asyncio.client.exceptions import ApiException
@@ -162,9 +169,11 @@ class Observer:
                     self.result_errors += 1
                     log.warning("task result %s: %s", node_id, exc.reason)
 
-    async def wait_done(self, names: list[str], timeout: float) -> bool:
+    async def wait_done(self, names: list[str], timeout: float, live: bool = False) -> bool:
+        """Until every workflow of `names` is done (`live`: waits at its suspend step), or `timeout`."""
+        seen: dict[str, Any] = self.live if live else self.done
         deadline = time.monotonic() + timeout
-        while not all(n in self.done for n in names):
+        while not all(n in seen for n in names):
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
@@ -204,7 +213,10 @@ def figures(obs: Observer, shape: Shape, names: list[str]) -> dict[str, Any]:
                 continue
             ended = max(b.finished for b in before if b.finished is not None)
             delays += [m.created - ended for m in members]
-    finished = [obs.done[n] for n in names if n in obs.done]
+    if shape.live:  # counted once waiting at the suspend step: "completed" means live here
+        finished = [(obs.live[n], "Live") for n in names if n in obs.live]
+    else:
+        finished = [obs.done[n] for n in names if n in obs.done]
     start = min(obs.submitted[n] for n in names)
     last = max((t for t, _ in finished), default=start)
     phases: dict[str, int] = {}

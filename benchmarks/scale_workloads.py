@@ -54,6 +54,15 @@ def _items(count: int) -> dict[str, Any]:
     return {"entrypoint": "main", "templates": [main, _container("work")]}
 
 
+def _live() -> dict[str, Any]:
+    """A pod, then a suspend with no duration: the workflow stays Running until resumed or deleted."""
+    main = {
+        "name": "main",
+        "steps": [[{"name": "work", "template": "work"}], [{"name": "hold", "template": "hold"}]],
+    }
+    return {"entrypoint": "main", "templates": [main, _container("work"), {"name": "hold", "suspend": {}}]}
+
+
 _STEP_INDEX = re.compile(r"\[(\d+)\]")
 _DAG_GROUPS = {"root": 0, "fan": 1, "join": 2}
 
@@ -77,6 +86,7 @@ class Shape:
     pods: int  # pods per workflow
     spec: Callable[[], dict[str, Any]]
     group: Callable[[str], int]
+    live: bool = False  # it never completes: it is counted once it waits at its suspend step
 
 
 SHAPES: dict[str, Shape] = {
@@ -86,6 +96,7 @@ SHAPES: dict[str, Shape] = {
         Shape("seq", "10-step sequence", 10, lambda: _sequence(10), _steps_group),
         Shape("dag", "100-task DAG fan-out/fan-in", 102, lambda: _dag(100), _dag_group),
         Shape("items", "1,000-item withItems", 1001, lambda: _items(1000), _steps_group),
+        Shape("live", "1 pod, then a suspend (stays live)", 1, _live, _steps_group, live=True),
     )
 }
 

@@ -7,7 +7,8 @@
   the pod's containers (SIGTERM, then SIGKILL after the pod's grace period) and the pod fails with
   DeadlineExceeded; its logs stay readable.
 * CreateObject (PVCs, PDBs) / PatchObject (merge patches: the Workflow's labels, pods' completed label).
-* Event: a core/v1 Event with the Workflow as involved object (the node in annotations, as Argo does).
+* Event: a core/v1 Event with the Workflow as involved object (the node in annotations, as Argo does),
+  queued and sent off the reconcile path (controller/event_sender.py).
 * AcquireLock / ReleaseLock: the lock manager (controller/locks.py); workflows whose turn came are
   requeued at once.
 * EmitMetric: the custom-metric registry (controller/custom_metrics.py), served on /metrics.
@@ -252,12 +253,7 @@ async def emit_event(ctl: Controller, wf: dict[str, Any], ev: Event, now: dateti
         "reportingComponent": "workflow-controller",
         "reportingInstance": ctl.identity,
     }
-    try:
-        await ctl.rest.create(body, meta["namespace"], decode=False)
-    except ApiError as exc:  # events are best effort: a workflow never waits for one
-        log.warning(
-            "event not recorded", extra={"workflow": meta["name"], "reason": ev.reason, "error": exc.message}
-        )
+    await ctl.events.send(body)  # queued: controller/event_sender.py
 
 
 async def save_cache(ctl: Controller, ns: str, action: SaveCache) -> None:

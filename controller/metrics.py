@@ -90,6 +90,12 @@ class Metrics:
             "sluice_controller_engine_step_seconds", "Time inside workflow.engine.step.", bounds=STEP_BUCKETS
         )
     )
+    events_dropped: Counter = field(
+        default_factory=lambda: Counter(
+            "sluice_controller_events_dropped_total",
+            "Kubernetes Events dropped because too many were waiting to be sent (controller/event_sender.py).",
+        )
+    )
     leader: Gauge = field(
         default_factory=lambda: Gauge(
             "sluice_controller_leader", "1 while this replica holds the leader Lease."
@@ -130,6 +136,7 @@ class Metrics:
             self.cache_drift,
             self.step_delay,
             self.engine_seconds,
+            self.events_dropped,
             self.leader,
             self.k8s_requests,
         ) + "".join(line + "\n" for line in self.custom.render())

@@ -30,6 +30,7 @@ from controller import artifacts
 from controller.apply import CACHE_LABEL, apply_actions
 from controller.config import ControllerConfig
 from controller.config_map_view import ConfigMapData
+from controller.event_sender import EventSender
 from controller.expectations import Expectations
 from controller.locks import LockManager
 from controller.metrics import Metrics
@@ -101,6 +102,7 @@ class Controller:
             }
         )
         self.queue = WorkQueue()
+        self.events = EventSender(rest, self.metrics)
         self.expectations = Expectations()
         self.locks = LockManager()
         self._written: dict[str, str] = {}  # key -> resourceVersion this controller wrote last

@@ -42,6 +42,7 @@ log = logging.getLogger("sluice.controller")
 ARGO = ("argoproj.io", "v1alpha1")
 LABEL_INSTANCE = "workflows.argoproj.io/controller-instanceid"
 MAX_OPERATION_SECONDS = 30.0  # Argo's MAX_OPERATION_TIME
+EVENTS_GRACE_SECONDS = 5.0  # queued events sent on SIGTERM, at most this long
 
 
 @dataclass(slots=True)
@@ -275,6 +276,7 @@ class Runner:
             "informers synced; reconciling",
             extra={"workflows": len(ctl.workflows), "pods": len(ctl.pods), "workers": self.settings.workers},
         )
+        ctl.events.start()
         self.workers = [
             asyncio.create_task(self._worker(), name=f"worker-{i}") for i in range(self.settings.workers)
         ]
@@ -351,6 +353,8 @@ class Runner:
             for task in [*self.workers, *self.tasks]:
                 task.cancel()
             await asyncio.gather(*self.workers, *self.tasks, return_exceptions=True)
+            # the events of finished reconciles, briefly; none after a lost Lease
+            await self.ctl.events.stop(EVENTS_GRACE_SECONDS if code == 0 else 0)
             if elector is not None and code == 0:
                 await elector.release()
             await health.cleanup()

@@ -85,14 +85,19 @@ def test_a_workflow_runs_to_succeeded_with_argo_status_labels_and_events(
     assert suspends[1]["startedAt"] >= suspends[0]["finishedAt"]  # in order, one after the other
     assert status["progress"] == "2/2" and status["startedAt"] <= status["finishedAt"]
     assert {"type": "Completed", "status": "True"} in status["conditions"]
-    # Events name the Workflow as their object (kubectl describe / argo get show them).
-    events = json.loads(
-        kubectl(
-            "get", "events", "-n", namespace, "--field-selector", f"involvedObject.name={name}", "-o", "json"
-        )
-    )["items"]
-    reasons = {e["reason"] for e in events}
-    assert {"WorkflowRunning", "WorkflowSucceeded"} <= reasons, reasons
+    # Events name the Workflow as their object (kubectl describe / argo get show them). They are sent
+    # off the reconcile path (controller/event_sender.py): the last may land just after the status.
+    selector = f"involvedObject.name={name}"
+
+    def workflow_events() -> list[dict]:
+        found = json.loads(
+            kubectl("get", "events", "-n", namespace, "--field-selector", selector, "-o", "json")
+        )["items"]
+        reasons = {e["reason"] for e in found}
+        assert {"WorkflowRunning", "WorkflowSucceeded"} <= reasons, reasons
+        return found
+
+    events = eventually(workflow_events, 60, 0.5, "the workflow's events")
     assert all(
         e["involvedObject"]["kind"] == "Workflow" and e["involvedObject"]["uid"] == wf["metadata"]["uid"]
         for e in events
