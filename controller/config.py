@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from workflow.artifact_rules import unsupported_repository
 from workflow.engine import EngineConfig
 from workflow.engine.clock import parse_duration
 
@@ -149,6 +150,9 @@ def parse(data: dict[str, Any] | None) -> ControllerConfig:
     else:
         doc = {k: _fragment(k, v) for k, v in data.items()}
     warnings = tuple(f"{k}: unknown key, ignored" for k in sorted(doc) if k not in KNOWN)
+    repository_problem = unsupported_repository(_mapping(doc, "artifactRepository"))
+    if repository_problem:  # Argo's format, so not an error; but every pod that stores an artifact fails
+        warnings += (f"artifactRepository.{repository_problem}",)
     defaults = _mapping(doc, "workflowDefaults")
     if defaults is not None and not isinstance(defaults.get("spec", {}), dict):
         raise ConfigError("workflowDefaults.spec: must be a mapping")

@@ -31,6 +31,7 @@ LOCATION_KINDS = ("s3", "gcs", "azure", "oss", "hdfs", "artifactory", "http", "g
 EXECUTOR_KINDS = ("s3", "gcs", "azure", "http", "artifactory", "git", "raw")
 UNSUPPORTED_KINDS = tuple(kind for kind in LOCATION_KINDS if kind not in EXECUTOR_KINDS)
 GCS_NEEDS_KEY = "GCS artifacts need serviceAccountKeySecret; workload identity is not supported"
+
 # Kinds with a `key` that a repository can supply the rest of (bucket, container, endpoint, credentials).
 KEYED_KINDS = ("s3", "gcs", "azure", "oss", "hdfs", "artifactory", "plugin")
 KEY_FIELD = {
@@ -60,6 +61,25 @@ DEFAULT_COMPRESSION = 6  # gzip's default, as Go's compress/gzip DefaultCompress
 
 class ArtifactRuleError(ValueError):
     """An artifact the rules cannot place (no location and no repository, two locations...)."""
+
+
+def unsupported(kind: str) -> str:
+    """The one wording of a location kind the executor cannot move (lint, admission, config, run time)."""
+    return f"{kind} artifacts are not supported by Sluice's executor (supported: {', '.join(EXECUTOR_KINDS)})"
+
+
+def unsupported_repository(repo: Any) -> str | None:
+    """Why Sluice's executor cannot use an artifact repository (`artifactRepository`, an
+    `artifact-repositories` entry), as `<kind>: <reason>`; None when it can."""
+    if not isinstance(repo, dict):
+        return None
+    for kind in UNSUPPORTED_KINDS:
+        if isinstance(repo.get(kind), dict):
+            return f"{kind}: {unsupported(kind)}"
+    gcs = repo.get("gcs")
+    if isinstance(gcs, dict) and not isinstance(gcs.get("serviceAccountKeySecret"), dict):
+        return f"gcs: {GCS_NEEDS_KEY}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,7 +235,10 @@ def test_unsupported_kinds_are_refused_clearly(launcher_bin, tmp_path, kind):
     secrets = MountedSecrets(env.layout.secrets)
     assert run_init(env, lambda k: driver_for(k, secrets), launcher_bin) == 1
     message = env.layout.termination_log.read_text()
-    assert f"input artifact x: {kind} artifacts are not supported by this executor" in message
+    assert message == (
+        f"input artifact x: {kind} artifacts are not supported by Sluice's executor "
+        "(supported: s3, gcs, azure, http, artifactory, git, raw); see README.md"
+    )
     with pytest.raises(Unsupported):
         driver_for(kind, secrets)
 

@@ -157,3 +157,27 @@ def test_executor_main_container_images_and_repository_reach_the_engine():
     assert engine.artifact_repository == {"s3": {"bucket": "b", "endpoint": "minio:9000"}}
     with pytest.raises(ConfigError, match=r"^images.busybox.cmd: must be a list of strings"):
         parse({"images": "busybox: {cmd: sh}\n"})
+
+
+@pytest.mark.parametrize(
+    ("repository", "warning"),
+    [
+        (
+            "{oss: {bucket: b, endpoint: e}}",
+            "artifactRepository.oss: oss artifacts are not supported by Sluice's",
+        ),
+        (
+            "{gcs: {bucket: b}}",
+            "artifactRepository.gcs: GCS artifacts need serviceAccountKeySecret; workload",
+        ),
+    ],
+)
+def test_a_repository_the_executor_cannot_use_is_a_warning(repository, warning):
+    cfg = parse({"artifactRepository": repository})
+    assert cfg.artifact_repository is not None
+    assert len(cfg.warnings) == 1 and cfg.warnings[0].startswith(warning), cfg.warnings
+
+
+def test_a_gcs_repository_with_its_key_is_quiet():
+    cfg = parse({"artifactRepository": "{gcs: {bucket: b, serviceAccountKeySecret: {name: s, key: k}}}"})
+    assert cfg.warnings == ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow.artifact_rules import EXECUTOR_KINDS, GCS_NEEDS_KEY, UNSUPPORTED_KINDS
+from workflow.artifact_rules import GCS_NEEDS_KEY, UNSUPPORTED_KINDS, unsupported
 from workflow.errors import child
 from workflow.merge import ARTIFACT_LOCATIONS
 from workflow.validate.context import Ctx, Job
@@ -63,12 +63,7 @@ def _check_supported(ctx: Ctx, job: Job | None, loc: dict[str, Any], path: str) 
     refuse Argo's own examples), so lint and admission say it before a node fails on it."""
     for kind in UNSUPPORTED_KINDS:
         if loc.get(kind) is not None:
-            ctx.warn(
-                job,
-                child(path, kind),
-                f"{kind} artifacts are not supported by Sluice's executor (supported: "
-                f"{', '.join(EXECUTOR_KINDS)}): a node that moves this artifact fails",
-            )
+            ctx.warn(job, child(path, kind), f"{unsupported(kind)}: a node that moves this artifact fails")
     gcs = get_map(loc, "gcs")
     # a key-only location (no bucket) takes its key Secret from the repository
     if gcs is not None and get_str(gcs, "bucket") and not has(gcs, "serviceAccountKeySecret"):

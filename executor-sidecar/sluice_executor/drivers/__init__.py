@@ -96,9 +96,6 @@ def driver_for(kind: str, secrets: Secrets) -> Driver:
         from sluice_executor.drivers.raw import RawDriver
 
         return RawDriver()
-    from workflow.artifact_rules import EXECUTOR_KINDS
+    from workflow.artifact_rules import unsupported
 
-    raise Unsupported(
-        f"{kind} artifacts are not supported by this executor (supported: {', '.join(EXECUTOR_KINDS)}; "
-        "s3 covers S3-compatible stores; see README.md)"
-    )
+    raise Unsupported(f"{unsupported(kind)}; see README.md")
