@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 import yaml
 
+from .kube import api_client, exit_code, pod_manifest, run_pod
+
 REPO = Path(__file__).resolve().parents[2]
 QUICK_START = REPO / "manifests" / "overlays" / "quick-start"
 CLUSTER_DIR = Path(os.environ.get("SLUICE_CLUSTER_DIR", REPO / ".cluster"))
@@ -274,6 +276,45 @@ def test_quick_start_brings_minio_ready_and_creates_the_bucket(kubectl, quick_st
     )
     with pytest.raises(RuntimeError, match="403"):
         s3.bucket_exists(endpoint, "sluice-artifacts", keys["accesskey"], "wrong-secret")
+
+
+async def test_workflow_pods_reach_the_quick_starts_minio_by_its_name(kubectl, kubeconfig, quick_start):
+    """The endpoint the quick-start's artifact repository names (`minio.sluice.svc:9000`; in the isolated
+    copy `minio.<namespace>.svc:9000`) is resolved by the cluster DNS and reached from a pod of that
+    namespace, under its restricted Pod Security Standard."""
+    namespace, applied, _ = quick_start
+    repos = next(
+        d for d in applied if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "artifact-repositories"
+    )
+    default_key = repos["metadata"]["annotations"]["workflows.argoproj.io/default-artifact-repository"]
+    endpoint = yaml.safe_load(repos["data"][default_key])["s3"]["endpoint"]
+    assert endpoint == ("minio.sluice.svc:9000" if EXCLUSIVE else f"minio.{namespace}.svc:9000")
+    kubectl("rollout", "status", "deployment/minio", "-n", namespace, "--timeout=240s", timeout=260)
+    script = (
+        "import urllib.request\n"
+        f"url = 'http://{endpoint}/minio/health/live'\n"
+        "print('minio', urllib.request.urlopen(url, timeout=20).status)\n"
+    )
+    manifest = pod_manifest(
+        "minio-by-name",
+        "python:alpine3.23",
+        ["python", "-c"],
+        [script],
+        securityContext={
+            "runAsNonRoot": True,
+            "runAsUser": 1000,
+            "runAsGroup": 1000,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    )
+    manifest["spec"]["containers"][0]["securityContext"] = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    async with api_client(kubeconfig) as api:
+        pod, logs = await run_pod(api, namespace, manifest)
+    assert exit_code(pod) == 0, logs
+    assert "minio 200" in logs, logs
 
 
 def test_quick_start_pods_pass_the_restricted_pod_security_standard(kubectl, quick_start):
