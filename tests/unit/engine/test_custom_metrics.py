@@ -172,3 +172,24 @@ def test_a_new_controllers_first_look_starts_the_running_nodes_realtime_gauges_a
     decision = world.step()
     again = sorted((a.name, a.since) for a in decision.actions if isinstance(a, EmitMetric))
     assert again == [("duration_gauge", "2024-01-01T12:00:00Z"), ("wf_rt", "2024-01-01T12:00:00Z")]
+
+
+def test_a_node_whose_result_comes_after_its_pod_emits_once_when_the_result_is_in():
+    from workflow.engine import TaskResultObservation
+
+    world = World(wf(spec_with([{"name": "runs", "help": "h", "counter": {"value": "1"}}])))
+    world.step()
+    (node_id,) = world.running()
+    world.finish("m[0].a", 0)
+    world.results[node_id] = TaskResultObservation(node_id=node_id, outputs=None, completed=False)
+    world.tick(1)
+    world.step()
+    world.tick(1)
+    world.step()  # the pod is done, its outputs are not: the node is not done yet
+    assert world.node("m[0].a")["taskResultSynced"] is False and emitted(world) == []
+    world.results[node_id] = TaskResultObservation(node_id=node_id, outputs=outcome(None)[1], completed=True)
+    world.tick(1)
+    world.step()
+    assert [m.name for m in emitted(world)] == ["runs"]
+    world.run(outcome)
+    assert [m.name for m in emitted(world)] == ["runs"]
