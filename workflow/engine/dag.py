@@ -149,7 +149,7 @@ class DagRun:
                 if dep_node is None:
                     continue
                 for outbound in op.nodes.outbound_nodes(dep_node["id"]):
-                    parents.append(op.nodes[outbound]["name"])
+                    parents.append(op.nodes[outbound]["id"])
             op.nodes.add_child_under(parents, child_name)
 
     def evaluate(self, task_name: str) -> tuple[bool, bool]:

@@ -56,10 +56,12 @@ class NodeStore(Mapping[str, dict[str, Any]]):
         self.workflow_name = workflow_name
         self.now_s = now_s
         self.map: dict[str, dict[str, Any]] = dict(old)  # what the new status holds under `nodes`
+        self.old = old  # the last step's nodes, never written (progress follows the difference)
         self.by_name: dict[str, str] = {}
         self._owned: set[str] = set()
         self._owned_lists: set[tuple[str, str]] = set()
         self._child_sets: dict[str, set[str]] = {}
+        self._hung: set[str] = set()  # see `hung`
         self.active_pods = 0
         self.running_pods = 0
         self.active_by_boundary = _Tally()
@@ -141,6 +143,17 @@ class NodeStore(Mapping[str, dict[str, Any]]):
         return self.map.get(node_id)
 
     @property
+    def written(self) -> set[str]:
+        """The IDs of the nodes created or changed in this step (do not modify)."""
+        return self._owned
+
+    @property
+    def hung(self) -> set[str]:
+        """Among `written`: the nodes whose one change is their first child, a node new in this step
+        (hung by `add_child_under`; any other write takes a node out). Progress skips them (do not modify)."""
+        return self._hung
+
+    @property
     def changed(self) -> bool:
         """Whether any node was created or changed in this step."""
         return bool(self._owned)
@@ -151,6 +164,8 @@ class NodeStore(Mapping[str, dict[str, Any]]):
             node = dict(node)
             self.map[node_id] = node
             self._owned.add(node_id)
+        elif self._hung:
+            self._hung.discard(node_id)
         return node
 
     def _list(self, node: dict[str, Any], key: str) -> list[str]:
@@ -212,6 +227,7 @@ class NodeStore(Mapping[str, dict[str, Any]]):
             self._count(old, -1)
         self.map[node_id] = node
         self._owned.add(node_id)
+        self._hung.discard(node_id)
         self.by_name[name] = node_id
         self._count(node, +1)
         self._transition(node, None)
@@ -298,27 +314,25 @@ class NodeStore(Mapping[str, dict[str, Any]]):
             return
         self._add_child_id(parent_id, self.node_id(child_name))
 
-    def add_child_under(self, parents: list[str], child_name: str) -> None:
-        """`add_child(name, child_name)` for the node of each name in `parents`, in order: the next group
-        of a steps template hung under every pod of a 10,000-pod group, or a DAG task under every copy
-        of a looped dependency. A parent that has no children yet (the common case) is copied once with
-        its one child, without the per-call lookups and sets `add_child` keeps for parents that get many
-        (benchmarks/RESULTS.md, the engine step at 10,000 pods)."""
+    def add_child_under(self, parent_ids: list[str], child_name: str) -> None:
+        """`add_child` of `child_name` under each node of `parent_ids` (IDs of nodes in the store), in
+        order: the next group of a steps template hung under every pod of a 10,000-pod group, or a DAG
+        task under every copy of a looped dependency. A parent that has no children yet (the common case)
+        is copied once with its one child, without the per-call lookups and sets `add_child` keeps for
+        parents that get many (benchmarks/RESULTS.md, the engine step at 10,000 pods)."""
         child_id = self.node_id(child_name)
-        nodes, owned, sets, node_id = self.map, self._owned, self._child_sets, self.node_id
-        for parent_name in parents:
-            parent_id = node_id(parent_name)
-            node = nodes.get(parent_id)
-            if node is None:
-                continue
+        nodes, owned, sets = self.map, self._owned, self._child_sets
+        hung = self._hung if child_id not in self.old else None
+        for parent_id in parent_ids:
+            node = nodes[parent_id]
             if parent_id in owned or parent_id in sets or node.get("children"):
                 self._add_child_id(parent_id, child_id)
                 continue
-            node = dict(node)
-            node["children"] = [child_id]
-            nodes[parent_id] = node
+            # (its list is not marked as owned: a second child, rare here, copies the one-item list)
+            nodes[parent_id] = {**node, "children": [child_id]}
             owned.add(parent_id)
-            self._owned_lists.add((parent_id, "children"))
+            if hung is not None:
+                hung.add(parent_id)
 
     def _add_child_id(self, parent_id: str, child_id: str) -> None:
         known = self._child_sets.get(parent_id)

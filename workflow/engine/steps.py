@@ -132,10 +132,10 @@ def _connect_group(op: Operation, steps_name: str, index: int, sg_name: str) -> 
     for child_id in children:
         child = nodes[child_id]
         if child.get("type") == "Pod" and not child.get("children"):
-            parents.append(child["name"])  # outbound_nodes of a plain pod: itself (the common case, fast)
+            parents.append(child_id)  # outbound_nodes of a plain pod: itself (the common case, fast)
             continue
         for outbound in op.nodes.outbound_nodes(child_id):
-            parents.append(nodes[outbound]["name"])
+            parents.append(nodes[outbound]["id"])
     op.nodes.add_child_under(parents, sg_name)
 
 
