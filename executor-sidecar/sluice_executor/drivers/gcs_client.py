@@ -394,12 +394,17 @@ class Client:
         state["generation"] = state["generation"] or response.getheader("x-goog-generation") or ""
         length = response.getheader("Content-Length")
         expected = state["written"] + int(length) if length and length.isdigit() else None
-        try:
-            while block := response.read(BLOCK):
-                out.write(block)
-                state["written"] += len(block)
-        except (OSError, http.client.HTTPException) as exc:
-            raise Unreachable(f"the download broke after {state['written']} bytes: {_reason(exc)}") from None
+        while True:
+            try:
+                block = response.read(BLOCK)
+            except (OSError, http.client.HTTPException) as exc:
+                raise Unreachable(
+                    f"the download broke after {state['written']} bytes: {_reason(exc)}"
+                ) from None
+            if not block:
+                break
+            out.write(block)  # a local failure (disk full) is no store failure: raised as it is, not retried
+            state["written"] += len(block)
         if expected is not None and state["written"] < expected:
             raise Unreachable(f"the connection closed after {state['written']} of {expected} bytes")
 
