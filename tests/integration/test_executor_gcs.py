@@ -23,11 +23,20 @@ from sluice_executor.taskresult import LABEL_COMPLETED
 from sluice_executor.wait import Waiter
 
 from tests.integration.executor_support import RecordingAPI, pod_env, run_main
-from tests.integration.gcs_server import TokenServer, start_fake_gcs
+from tests.integration.gcs_server import TokenServer, fake_gcs_binary, start_fake_gcs
 from tests.integration.launcher_build import REPO, build
 
 BUCKET = "artifacts"
 KEY_SECRET = {"name": "gcs-creds", "key": "key.json"}
+
+
+@pytest.mark.timeout(3600)
+def test_the_emulator_is_built():
+    """First in this file: fake-gcs-server from its Go module (cluster/build-fake-gcs-server.sh, cached per
+    version and locked). On a new machine the build takes minutes under load (scripts/test.sh starts it
+    early), longer than one test's timeout; the fixture below then finds it built."""
+    binary = fake_gcs_binary()
+    assert binary.is_file() and os.access(binary, os.X_OK)
 
 
 @pytest.fixture(scope="module")
