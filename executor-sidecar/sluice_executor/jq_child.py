@@ -1,6 +1,6 @@
 """Runs one `jqFilter` for jqfilter.py, in a process of its own: reads `{"program", "document"}` as JSON on
 stdin, limits its own address space to argv[1] bytes first, writes `{"results": [...]}` or
-`{"error": "..."}` as JSON on stdout. Run as a script (`python -I jq_child.py LIMIT`), never imported."""
+`{"error": "..."}` as JSON on stdout. Run as a script (`python -P -s jq_child.py LIMIT`), never imported."""
 
 import json
 import resource

@@ -31,7 +31,9 @@ def jq_filter(document: Any, program: str) -> str:
     request = json.dumps({"program": program, "document": document})
     try:
         done = subprocess.run(
-            [sys.executable, "-I", str(CHILD), str(MEMORY)],
+            # -P: not the script's folder first on sys.path (it holds resource.py, which would shadow the
+            # standard module); -s: no user site. Not -I: the image finds its packages through PYTHONPATH.
+            [sys.executable, "-P", "-s", str(CHILD), str(MEMORY)],
             input=request,
             capture_output=True,
             text=True,

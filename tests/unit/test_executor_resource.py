@@ -353,3 +353,32 @@ def test_a_looping_jq_filter_is_stopped_and_fails_the_node(tmp_path, monkeypatch
         results.result("wf-9", "ns")["metadata"]["labels"]["workflows.argoproj.io/report-outputs-completed"]
         == "true"
     )
+
+
+def test_jq_filter_runs_where_packages_come_from_pythonpath(tmp_path):
+    """The Sluice image finds its packages through PYTHONPATH (images/install-sluice.sh), not a site
+    folder: the jq child must keep that variable (it once ran with -I, which drops it). Reproduced with
+    the interpreter under this virtualenv and the packages on PYTHONPATH only."""
+    import os
+    import site
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    path = os.pathsep.join([str(repo), str(repo / "executor-sidecar"), *site.getsitepackages()])
+    python = getattr(sys, "_base_executable", sys.executable)
+
+    def run(program: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": os.environ.get("PATH", ""), **env}
+        return subprocess.run(
+            [python, "-s", "-c", program], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    assert run("import jq", {}).returncode != 0, "the bare interpreter must not find jq by itself"
+    done = run(
+        "from sluice_executor import jqfilter; print(jqfilter.jq_filter({'a': [1, 2]}, '.a[]'))",
+        {"PYTHONPATH": path},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "1\n2\n"
