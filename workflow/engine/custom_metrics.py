@@ -50,8 +50,13 @@ def emit(op: Operation, spec: dict[str, Any]) -> None:
         return
     templates = Templates(op, spec)
     before = (op.workflow.get("status") or {}).get("nodes") or {}
+    # A node nobody wrote in this step is the one it started with (the store copies on write): it can
+    # have neither completed nor started now, so only the written ones are compared, unless a first look
+    # starts every running node's real-time gauges again. In the store's order, as actions must be.
+    written = op.nodes.written
+    nodes = op.nodes.items() if again else ((i, n) for i, n in op.nodes.items() if i in written)
     errors: list[str] = []
-    for node_id, node in op.nodes.items():
+    for node_id, node in nodes:
         old = before.get(node_id)
         done_now = fulfilled(node) and (old is None or not fulfilled(old))
         started_now = (old is None or again) and not fulfilled(node)
