@@ -50,8 +50,30 @@ def workflow(artifact: dict, where: str = "inputs") -> dict:
         ),
         ({"plugin": {"name": "p", "key": "k"}}, "inputs", "plugin", "plugin artifacts are not"),
         ({"gcs": {"bucket": "b", "key": "k"}}, "outputs", "gcs", GCS_NEEDS_KEY),
+        (
+            {
+                "http": {
+                    "url": "https://x.test/a",
+                    "auth": {"oauth2": {"tokenURLSecret": {"name": "s", "key": "k"}}},
+                }
+            },
+            "inputs",
+            "http.auth.oauth2",
+            "http artifacts with oauth2 auth are not supported by Sluice's executor (basicAuth is)",
+        ),
+        (
+            {
+                "http": {
+                    "url": "https://x.test/a",
+                    "auth": {"clientCert": {"clientCertSecret": {"name": "s"}}},
+                }
+            },
+            "outputs",
+            "http.auth.clientCert",
+            "http artifacts with clientCert auth are not supported",
+        ),
     ],
-    ids=["oss", "hdfs", "plugin", "gcs-without-key"],
+    ids=["oss", "hdfs", "plugin", "gcs-without-key", "http-oauth2", "http-client-cert"],
 )
 def test_unsupported_locations_warn_on_their_field(lint, artifact, where, field, message):
     report = check(workflow(artifact, where), lint)
@@ -60,7 +82,7 @@ def test_unsupported_locations_warn_on_their_field(lint, artifact, where, field,
     found = [w.message for w in report.warnings if w.field == path]
     assert len(found) == 1 and message in found[0], report.warnings
     assert found[0].endswith("a node that moves this artifact fails")
-    if field != "gcs":
+    if field in ("oss", "hdfs", "plugin"):
         assert f"(supported: {SUPPORTED})" in found[0]
 
 

@@ -64,6 +64,15 @@ def _check_supported(ctx: Ctx, job: Job | None, loc: dict[str, Any], path: str) 
     for kind in UNSUPPORTED_KINDS:
         if loc.get(kind) is not None:
             ctx.warn(job, child(path, kind), f"{unsupported(kind)}: a node that moves this artifact fails")
+    auth = get_map(get_map(loc, "http") or {}, "auth") or {}
+    for method in ("oauth2", "clientCert"):
+        if auth.get(method) is not None:
+            ctx.warn(
+                job,
+                child(child(child(path, "http"), "auth"), method),
+                f"http artifacts with {method} auth are not supported by Sluice's executor (basicAuth is): "
+                "a node that moves this artifact fails",
+            )
     gcs = get_map(loc, "gcs")
     # a key-only location (no bucket) takes its key Secret from the repository
     if gcs is not None and get_str(gcs, "bucket") and not has(gcs, "serviceAccountKeySecret"):
