@@ -2,12 +2,19 @@
 policies (target: p99 under 20 ms on one core).
 
     .venv/bin/python benchmarks/bench_webhook.py [--seconds 15] [--rate 200] [--evaluator cel-python]
+        [--distinct] [--with-mutate] [--nice -10] [--server-repo OTHER_CHECKOUT]
 
 It starts `sluice webhook` as a real process pinned to one CPU, with the templates and policies as
 files, and sends AdmissionReviews over HTTPS (keep-alive, like the API server) on an open-loop
 schedule: requests go out at their scheduled time whether or not earlier ones have answered, so a
 slow server shows up as latency, not as a lower rate. Latency is measured at the client, from the
 scheduled send time to the full response. A breakdown of one request in-process comes first.
+
+`--with-mutate` sends each review to /mutate and then to /validate, as the API server does for a
+CREATE (the latency is both). `--nice -10` runs the server and this client at a higher priority than the
+other processes of a shared machine, standing for the dedicated cores of the target (the server's CPU
+per request is the same; without it, the queueing measured is mostly the other sessions').
+`--server-repo` runs the server from another checkout (the code before a change), with the same load.
 """
 
 from __future__ import annotations
@@ -134,7 +141,7 @@ def breakdown(evaluator_name: str, rounds: int = 30) -> dict[str, float]:
         source=store, policies=policies, checker=functools.partial(check_object, caches=caches)
     )
     body = review_body(dag_workflow())
-    times: dict[str, list[float]] = {"parse": [], "check": [], "policies": [], "validate": []}
+    times: dict[str, list[float]] = {"parse": [], "check": [], "policies": [], "validate": [], "mutate": []}
     for _ in range(rounds):
         clock = time.process_time
         t0 = clock()
@@ -146,8 +153,11 @@ def breakdown(evaluator_name: str, rounds: int = 30) -> dict[str, float]:
         t3 = clock()
         verdict = admission.validate(req)
         t4 = clock()
+        patched = admission.mutate(req)
+        t5 = clock()
         assert not report.errors and not outcome.violations and verdict.allowed, (report.errors, outcome)
-        for key, value in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+        assert patched.patch, patched
+        for key, value in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
             value *= 1000
             times[key].append(value)
     out = {k: round(statistics.median(v), 2) for k, v in times.items()}
@@ -193,7 +203,12 @@ def free_port() -> int:
 
 
 def start_server(
-    tmp: Path, evaluator_name: str, cpu: int, cache: int, policy_workers: int = 2
+    tmp: Path,
+    evaluator_name: str,
+    cpu: int,
+    cache: int,
+    policy_workers: int = 2,
+    repo: Path = REPO,
 ) -> tuple[subprocess.Popen, int]:
     templates, policies = tmp / "templates", tmp / "policies"
     templates.mkdir()
@@ -229,11 +244,15 @@ def start_server(
         "--policy-workers",
         str(policy_workers),
     ]
+
+    def pin() -> None:
+        os.sched_setaffinity(0, {cpu})
+
     proc = subprocess.Popen(
         args,
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        preexec_fn=pin,
         stdout=subprocess.DEVNULL,
         stderr=(tmp / "webhook.log").open("wb"),
     )
@@ -274,7 +293,14 @@ def children_cpu_seconds(pid: int) -> float:
 
 
 async def load(
-    port: int, ca: Path, bodies: list[bytes], rate: float, seconds: float, connections: int, pid: int
+    port: int,
+    ca: Path,
+    bodies: list[bytes],
+    rate: float,
+    seconds: float,
+    connections: int,
+    pid: int,
+    with_mutate: bool = False,
 ) -> tuple[list[float], float, float, float]:
     import aiohttp
 
@@ -283,9 +309,17 @@ async def load(
     latencies: list[float] = []
     errors: list[str] = []
     url = f"https://localhost:{port}/validate"
+    mutate_url = f"https://localhost:{port}/mutate"
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def one(scheduled: float, body: bytes) -> None:
+            if with_mutate:  # the API server's order for a CREATE: mutating webhooks, then validating
+                async with session.post(
+                    mutate_url, data=body, headers={"Content-Type": "application/json"}
+                ) as resp:
+                    data = await resp.read()
+                if resp.status != 200 or "patch" not in json.loads(data)["response"]:
+                    errors.append(f"mutate: {resp.status} {data[:200]!r}")
             async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
                 data = await resp.read()
             done = time.perf_counter()
@@ -335,13 +369,34 @@ def main() -> None:
     )
     parser.add_argument("--check-cache", type=int, default=128)
     parser.add_argument("--policy-workers", type=int, default=2, help="0: policies in the check's thread")
+    parser.add_argument(
+        "--with-mutate", action="store_true", help="each review to /mutate, then /validate (a CREATE)"
+    )
+    parser.add_argument("--nice", type=int, default=0, help="nice value of client and server (below 0: root)")
+    parser.add_argument(
+        "--server-repo", type=Path, default=REPO, help="run the server from this checkout (before/after)"
+    )
+    parser.add_argument("--no-breakdown", action="store_true", help="skip the in-process breakdown")
     args = parser.parse_args()
 
-    parts = breakdown(args.evaluator)
-    print(f"one /validate in-process ({args.evaluator}): {json.dumps(parts)}")
+    if args.nice:
+        os.nice(args.nice)  # this client and the server it starts (below 0 needs root)
+    others = set(range(os.cpu_count() or 1)) - {args.server_cpu}
+    if others:
+        os.sched_setaffinity(0, others)  # the client off the server's CPU (the server pins itself)
+    if not args.no_breakdown:
+        parts = breakdown(args.evaluator)
+        print(f"one /validate in-process ({args.evaluator}): {json.dumps(parts)}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        proc, port = start_server(tmp, args.evaluator, args.server_cpu, args.check_cache, args.policy_workers)
+        proc, port = start_server(
+            tmp,
+            args.evaluator,
+            args.server_cpu,
+            args.check_cache,
+            args.policy_workers,
+            args.server_repo.resolve(),
+        )
         try:
             total = int(args.rate * args.seconds)
             # Bodies are made before the run; the last one is for the warm-up only.
@@ -359,6 +414,7 @@ def main() -> None:
                     args.seconds,
                     args.connections,
                     proc.pid,
+                    args.with_mutate,
                 )
             )
         finally:
@@ -366,10 +422,13 @@ def main() -> None:
             proc.wait(10)
     ms = [v * 1000 for v in lat]
     scenario = "distinct workflows (cache misses)" if args.distinct else "the same workflow (cache hits)"
+    if args.with_mutate:
+        scenario += ", each to /mutate then /validate"
     print(
         f"{len(ms)} requests, {scenario}, offered {args.rate:g}/s for {args.seconds:g}s, achieved "
         f"{len(ms) / elapsed:.0f}/s; server on CPU {args.server_cpu}, evaluator {args.evaluator}, "
-        f"check cache {args.check_cache}, policy workers {args.policy_workers}; load average {os.getloadavg()[0]:.1f}; Python {platform.python_version()}"
+        f"check cache {args.check_cache}, policy workers {args.policy_workers}, nice {args.nice}, "
+        f"server code {args.server_repo}; load average {os.getloadavg()[0]:.1f}; Python {platform.python_version()}"
     )
     print(
         f"server CPU per request: {cpu / len(ms) * 1000:.2f} ms; "
