@@ -120,7 +120,7 @@ def test_artifacts_pass_through_gcs_and_only_the_two_configured_hosts_are_contac
         "name": "p",
         "container": {"image": "x", "command": ["true"]},
         "outputs": outputs,
-        "archiveLocation": repository("wf-1/wf-1-p-1"),
+        "archiveLocation": {**repository("wf-1/wf-1-p-1"), "archiveLogs": True},
     }
     env, drivers = prepared(tmp_path / "p", tmpl, tokens.key_json(), gcs.endpoint)
     assert run_init(env, drivers, launcher_bin) == 0
@@ -134,12 +134,14 @@ def test_artifacts_pass_through_gcs_and_only_the_two_configured_hosts_are_contac
     assert reported["zipped"]["gcs"] == {"key": "wf-1/wf-1-p-1/zipped.zip"}
     assert reported["plain"]["gcs"] == {"key": "wf-1/wf-1-p-1/tree"}
     assert reported["mine"]["gcs"] == {"key": "shared/a.txt"}
+    assert reported["main-logs"]["gcs"] == {"key": "wf-1/wf-1-p-1/main.log"}  # archiveLogs
     names = gcs.object_names(BUCKET)
     assert {
         "wf-1/wf-1-p-1/tree.tgz",
         "wf-1/wf-1-p-1/tree/a",
         "wf-1/wf-1-p-1/tree/s/b",
         "shared/a.txt",
+        "wf-1/wf-1-p-1/main.log",
     } <= set(names)
 
     inputs = [
