@@ -4,12 +4,12 @@ problem at its file:line:col (golden outputs), and YAML syntax errors keep their
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.integration import cli_support
+
+REPO = cli_support.REPO
 
 MISTAKES = """\
 apiVersion: argoproj.io/v1alpha1
@@ -33,16 +33,7 @@ UNDEFINED = """step "hi": template name 'sya' undefined (did you mean 'say'?)"""
 
 
 def sluice(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SLUICE_HOME=str(tmp_path / "home"))
-    return subprocess.run(
-        [sys.executable, "-m", "sluice", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    return cli_support.sluice(tmp_path / "home", *args)
 
 
 def test_lint_places_each_problem_at_its_line_and_column(tmp_path):

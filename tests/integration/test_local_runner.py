@@ -4,17 +4,15 @@ exit codes and clear messages for what cannot run locally."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.integration.cli_support import REPO, sluice, start
 
 
 def run(tmp_path: Path, doc_or_file, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -23,16 +21,7 @@ def run(tmp_path: Path, doc_or_file, *args: str, timeout: float = 120) -> subpro
         path.write_text(yaml.safe_dump(doc_or_file))
     else:
         path = doc_or_file
-    env = dict(os.environ, SLUICE_HOME=str(tmp_path / "home"))
-    return subprocess.run(
-        [sys.executable, "-m", "sluice", "run", str(path), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    return sluice(tmp_path / "home", "run", str(path), *args, timeout=timeout)
 
 
 def workflow(name: str, templates: list, **spec) -> dict:
@@ -229,16 +218,7 @@ def test_bad_file_is_one_line(tmp_path):
 
 
 def _start(tmp_path: Path, file: Path, name: str) -> subprocess.Popen:
-    env = dict(os.environ, SLUICE_HOME=str(tmp_path / "home"))
-    return subprocess.Popen(
-        [sys.executable, "-m", "sluice", "run", str(file), "--name", name, "-o", "json", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-    )
+    return start(tmp_path / "home", "run", str(file), "--name", name, "-o", "json", "--quiet")
 
 
 def _wait_for(tmp_path: Path, name: str, predicate, timeout: float = 60) -> dict:
@@ -262,14 +242,7 @@ def test_suspend_gate_resumes_from_another_shell(tmp_path):
         return any(n["type"] == "Suspend" and n["phase"] == "Running" for n in wf["status"]["nodes"].values())
 
     _wait_for(tmp_path, "gate", waiting)
-    env = dict(os.environ, SLUICE_HOME=str(tmp_path / "home"))
-    resume = subprocess.run(
-        [sys.executable, "-m", "sluice", "resume", "gate", "-p", "decision=ship-it"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
+    resume = sluice(tmp_path / "home", "resume", "gate", "-p", "decision=ship-it")
     assert resume.returncode == 0, resume.stderr
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
@@ -279,14 +252,7 @@ def test_suspend_gate_resumes_from_another_shell(tmp_path):
 
 
 def test_resume_without_a_run_is_an_error(tmp_path):
-    env = dict(os.environ, SLUICE_HOME=str(tmp_path / "home"))
-    result = subprocess.run(
-        [sys.executable, "-m", "sluice", "resume", "nothing"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
+    result = sluice(tmp_path / "home", "resume", "nothing")
     assert result.returncode == 1
     assert "no active run" in result.stderr
 
