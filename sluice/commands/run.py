@@ -108,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
     except state.NameInUse as exc:
         print(f"sluice run: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # SLUICE_HOME unwritable, not a folder, no locks on its filesystem
+        print(f"sluice run: cannot set up the run under {state.home()}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         return _run_claimed(args, workflow, loaded, claimed)
     finally:

@@ -156,6 +156,15 @@ def test_two_runs_started_at_once_with_one_name_one_runs_and_the_other_is_refuse
             proc.communicate(timeout=60)
 
 
+def test_a_home_that_cannot_hold_runs_is_a_clear_error(tmp_path):
+    home = tmp_path / "home"
+    home.write_text("a file, not a folder")
+    result = sluice(home, "run", str(REPO / "examples" / "hello-world.yaml"), "--name", "nowhere")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"sluice run: cannot set up the run under {home}: "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_name_the_api_server_would_refuse_is_refused_before_anything_is_written(tmp_path):
     path = write(tmp_path, VOLUME)
     home = tmp_path / "home"
