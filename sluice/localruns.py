@@ -75,6 +75,8 @@ def delete(name: str) -> None:
         lock = state.NameLock(name)
     except state.NameInUse:
         raise CliError(f"local run {name!r} is still running", EXIT_FAILED) from None
+    except OSError as exc:
+        raise CliError(f"local run {name!r}: cannot take its lock: {exc}", EXIT_FAILED) from None
     try:
         if name in state.active_runs():
             raise CliError(f"local run {name!r} is still running", EXIT_FAILED)
