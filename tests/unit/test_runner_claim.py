@@ -119,3 +119,15 @@ def test_delete_local_takes_the_names_lock_and_refuses_a_held_name(tmp_path, mon
     assert not held.directory.exists() and not (tmp_path / "locks" / "held").exists()
     with pytest.raises(CliError, match="no local run named '../runs'"):
         localruns.delete("../runs")
+
+
+def test_delete_local_says_so_when_the_lock_cannot_be_taken(tmp_path, monkeypatch):
+    from sluice import localruns
+    from sluice.cluster import CliError
+
+    monkeypatch.setenv("SLUICE_HOME", str(tmp_path))
+    (tmp_path / "runs" / "kept").mkdir(parents=True)
+    (tmp_path / "locks").write_text("a file where the locks' folder should be")
+    with pytest.raises(CliError, match="local run 'kept': cannot take its lock: "):
+        localruns.delete("kept")
+    assert (tmp_path / "runs" / "kept").is_dir()
