@@ -124,7 +124,8 @@ class NameLock:
                 os.close(fd)
                 raise NameInUse(name) from None
             try:
-                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+                now, held = os.stat(self.path), os.fstat(fd)
+                same = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
             except FileNotFoundError:
                 same = False
             if same:
