@@ -131,3 +131,25 @@ def test_delete_local_says_so_when_the_lock_cannot_be_taken(tmp_path, monkeypatc
     with pytest.raises(CliError, match="local run 'kept': cannot take its lock: "):
         localruns.delete("kept")
     assert (tmp_path / "runs" / "kept").is_dir()
+
+
+def test_a_lock_file_removed_between_open_and_lock_is_opened_again(tmp_path, monkeypatch):
+    # What a holder's release looks like from a process that had just opened the file: the lock it then
+    # gets is on a file nobody else can find, so it must open the path again.
+    monkeypatch.setenv("SLUICE_HOME", str(tmp_path))
+    real_flock = state.fcntl.flock
+    calls = []
+
+    def flock_after_a_release(fd, op):
+        calls.append(os.fstat(fd).st_ino)
+        if len(calls) == 1:
+            (tmp_path / "locks" / "raced").unlink()
+        return real_flock(fd, op)
+
+    monkeypatch.setattr(state.fcntl, "flock", flock_after_a_release)
+    lock = state.NameLock("raced")
+    try:
+        assert len(calls) == 2
+        assert os.fstat(lock.fd).st_ino == os.stat(tmp_path / "locks" / "raced").st_ino
+    finally:
+        lock.release()
