@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .controller_support import LocalController, eventually, grant_executor, wait_done, workflow
+from .controller_support import eventually, grant_executor, running_controller, wait_done, workflow
 
 PORT = 8080
 # Answers every GET with a fixed text; no shell, no packages (the cluster's python image).
@@ -59,12 +59,8 @@ def instance() -> str:
 @pytest.fixture
 def controller(kubeconfig: Path, kubectl, namespace: str, instance: str, tmp_path):
     grant_executor(kubectl, namespace)
-    ctl = LocalController(kubeconfig, namespace, instance, tmp_path)
-    try:
-        ctl.wait_ready()
+    with running_controller(kubeconfig, namespace, instance, tmp_path) as ctl:
         yield ctl
-    finally:
-        ctl.stop()
 
 
 def run(kubectl, namespace: str, instance: str, name: str, spec: dict) -> dict:

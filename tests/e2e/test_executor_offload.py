@@ -12,19 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from .controller_support import LocalController, grant_executor, wait_done, workflow
+from .controller_support import grant_executor, running_controller, wait_done, workflow
 
 
 @pytest.fixture
 def controller(kubeconfig: Path, kubectl, namespace: str, tmp_path):
     grant_executor(kubectl, namespace)
     instance = f"e2e-offload-{uuid.uuid4().hex[:6]}"
-    ctl = LocalController(kubeconfig, namespace, instance, tmp_path)
-    try:
-        ctl.wait_ready()
+    with running_controller(kubeconfig, namespace, instance, tmp_path):
         yield instance
-    finally:
-        ctl.stop()
 
 
 def test_a_200_kib_script_runs_from_its_config_map(kubectl, namespace, controller):
