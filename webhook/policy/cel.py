@@ -109,7 +109,7 @@ class _CelPyProgram:
         try:
             result = self._runner.evaluate(activation.for_program(self.variables))
         except CELEvalError as exc:
-            detail = one_line(exc.args[0] if exc.args else exc)
+            detail = _celpy_detail(exc)
             absent = _ABSENT.match(detail)
             if absent:
                 raise absent_field(absent.group(1)) from None
@@ -119,12 +119,22 @@ class _CelPyProgram:
         except Exception as exc:  # cel-python raises plain Python errors on some type mismatches
             raise CelError(f"evaluation failed: {type(exc).__name__}: {one_line(exc)}") from None
         if isinstance(result, CELEvalError):
-            detail = one_line(result.args[0] if result.args else result)
+            detail = _celpy_detail(result)
             absent = _ABSENT.match(detail)
             if absent:
                 raise absent_field(absent.group(1))
             raise CelError(f"evaluation failed: {detail}")
         return to_python(result)
+
+
+def _celpy_detail(error: Exception) -> str:
+    """cel-python's message; for an index into a missing key (`m['k']`) it says only "no such key" and
+    keeps the key in its arguments, `('no such key', KeyError, (key,))`: the key is named, as for `m.k`
+    and as the Rust evaluator names it."""
+    args = error.args
+    if len(args) == 3 and args[0] == "no such key" and isinstance(args[2], tuple) and len(args[2]) == 1:
+        return f"no such key: '{args[2][0]}'"
+    return one_line(args[0] if args else error)
 
 
 def to_python(value: Any) -> Any:
