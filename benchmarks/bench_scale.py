@@ -49,6 +49,7 @@ from scale_controllers import (  # noqa: E402
     argo_dir,
     cpu_seconds,
     peak_rss_mib,
+    plane_cpu,
     rss_mib,
 )  # noqa: E402
 from scale_observe import Observer, figures  # noqa: E402
@@ -269,6 +270,8 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
             cpu0 = [cpu_seconds(c.pid) for c in ctls]
             req0 = [c.requests() for c in ctls]
             series0 = [c.requests_by_series() for c in ctls]
+            plane_dir = str(Path(args.kubeconfig).resolve().parent)
+            plane0 = plane_cpu(plane_dir, {c.pid for c in ctls})
             log.info("%s: %d x %s, %s", kind, count, shape.title, f"{rate}/s" if rate else "all at once")
             await submit(custom, objs, rate, obs)
             left = deadline_left(args, kind)
@@ -287,6 +290,8 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
                 "api_requests_per_workflow": sum(c.requests() - r0 for c, r0 in zip(ctls, req0, strict=True))
                 / count,
             }
+            plane1 = plane_cpu(plane_dir, {c.pid for c in ctls})
+            fig["plane_cpu_s"] = {k: round(v - plane0.get(k, 0.0), 2) for k, v in sorted(plane1.items())}
             by: dict[str, float] = {}  # where the requests went, per workflow, by the metric's labels
             for c, before in zip(ctls, series0, strict=True):
                 for labels, value in c.requests_by_series().items():

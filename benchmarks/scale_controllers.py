@@ -48,6 +48,26 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+def plane_cpu(marker: str, exclude: set[int]) -> dict[str, float]:
+    """CPU seconds so far of this host's processes whose command line mentions `marker` (the private
+    control plane's directory: etcd, kube-apiserver, the scheduler, the controller manager, kwok), by
+    command name, but those of `exclude` (the controllers, measured apart): where the rest of the
+    machine's CPU went. The harness itself counts as `harness`."""
+    out: dict[str, float] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) in exclude:
+            continue
+        try:
+            if marker not in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+            name = "harness" if int(proc.name) == os.getpid() else (proc / "comm").read_text().strip()
+            seconds = cpu_seconds(int(proc.name))
+        except OSError:  # gone meanwhile
+            continue
+        out[name] = out.get(name, 0.0) + seconds
+    return out
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

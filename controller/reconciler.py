@@ -28,6 +28,7 @@ from typing import Any
 
 from controller import artifacts
 from controller.apply import CACHE_LABEL, apply_actions
+from controller.cached import slim_pod
 from controller.config import ControllerConfig
 from controller.config_map_view import ConfigMapData
 from controller.event_sender import EventSender
@@ -36,7 +37,7 @@ from controller.locks import LockManager
 from controller.metrics import Metrics
 from controller.queue import WorkQueue
 from controller.status import MAX_WORKFLOW_SIZE, TooLarge, hydrate, pack, refused_for_size
-from kube.informer import Store
+from kube.informer import Store, strip_managed_fields
 from kube.rest import ApiError, Rest
 from workflow.check import CheckCaches, CheckOptions, check_object
 from workflow.engine import CacheEntry, Observed, PodObservation, TerminatePod, step
@@ -88,10 +89,11 @@ class Controller:
         self.status_subresource = status_subresource  # "auto" | "on" | "off"
         self.metrics = metrics or Metrics()
         self.config = ControllerConfig()
-        self.workflows = Store()
-        self.pods = Store(indexers={"wf": _wf_index})
-        self.results = Store(indexers={"wf": _wf_index})
-        self.templates = Templates(Store(), Store())
+        # what each cache keeps: controller/cached.py
+        self.workflows = Store(transform=strip_managed_fields)
+        self.pods = Store(indexers={"wf": _wf_index}, transform=slim_pod)
+        self.results = Store(indexers={"wf": _wf_index}, transform=strip_managed_fields)
+        self.templates = Templates(*(Store(transform=strip_managed_fields) for _ in range(2)))
         self.config_maps = Store(
             indexers={
                 "cache": lambda o: (
@@ -99,7 +101,8 @@ class Controller:
                     if ((o.get("metadata") or {}).get("labels") or {}).get(CACHE_LABEL) == "Cache"
                     else None
                 )
-            }
+            },
+            transform=strip_managed_fields,
         )
         self.queue = WorkQueue()
         self.events = EventSender(rest, self.metrics)
@@ -182,7 +185,7 @@ class Controller:
         if not meta.get("name"):
             return
         self._written[key] = meta.get("resourceVersion") or ""
-        self.workflows.objects[(meta.get("namespace") or "", meta["name"])] = obj
+        self.workflows.objects[(meta.get("namespace") or "", meta["name"])] = strip_managed_fields(obj)
 
     # --- reconcile --------------------------------------------------------------------------------
 
