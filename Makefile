@@ -41,8 +41,12 @@ test-e2e:
 
 # Scale beside Argo's own controller (benchmarks/bench_scale.py): builds kwok and Argo v4.0.5 once
 # (benchmarks/build-anchors.sh, cached; never part of `make test`), runs both controllers on kwok's
-# simulated nodes, ends with the side-by-side table. BENCH_QUICK=1 for a small N. Switches the Workflow
-# CRD's status subresource off during Argo's run (restored after): not while other tests use the cluster.
+# simulated nodes, ends with the side-by-side table. BENCH_QUICK=1 for a small N. On a private control
+# plane the run starts and stops (benchmarks/private_cluster.py); BENCH_KUBECONFIG=path runs on that
+# cluster instead, switching its Workflow CRD's status subresource off during Argo's run (restored
+# after): not while other tests use it.
 bench-compare:
 	benchmarks/build-anchors.sh
-	python benchmarks/bench_scale.py --controllers sluice,argo --allow-crd-toggle --json benchmarks/scale-result.json
+	python benchmarks/bench_scale.py --controllers sluice,argo \
+		$(if $(BENCH_KUBECONFIG),--kubeconfig $(BENCH_KUBECONFIG) --allow-crd-toggle) \
+		--json benchmarks/scale-result.json

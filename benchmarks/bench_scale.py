@@ -1,9 +1,14 @@
 """Scale, measured side by side: Sluice's controller and Argo's, same cluster, same workload, same run.
 
-    .venv/bin/python benchmarks/bench_scale.py                 # Sluice on kwok pods
-    .venv/bin/python benchmarks/bench_scale.py --controllers sluice,argo --allow-crd-toggle
+    .venv/bin/python benchmarks/bench_scale.py                 # Sluice on kwok pods, private plane
+    .venv/bin/python benchmarks/bench_scale.py --controllers sluice,argo
+    .venv/bin/python benchmarks/bench_scale.py --kubeconfig K --controllers sluice,argo --allow-crd-toggle
     BENCH_QUICK=1 ...                                          # small N
     make bench-compare                                         # both, then the table
+
+Without `--kubeconfig`, the run starts a private control plane of its own (benchmarks/private_cluster.py:
+etcd, API server, scheduler, controller manager on 127.0.0.1; kwok's nodes) and stops it after; the
+shared cluster only when named.
 
 Each controller runs as a local process (benchmarks/scale_controllers.py) confined to a namespace of
 its own and an instance ID of its own. Pods run on kwok's simulated nodes (benchmarks/scale_kwok.py;
@@ -16,7 +21,8 @@ requests per workflow. The output is JSON (`--json`) and a table (benchmarks/sca
 
 Argo's controller cannot write status on our Workflow CRD while its status subresource is on:
 `--allow-crd-toggle` switches it off for Argo's run only and restores it after (on failure and on
-SIGINT/SIGTERM too), then checks it is restored. That affects every client of the cluster while off.
+SIGINT/SIGTERM too), then checks it is restored. That affects every client of the cluster while off
+(on the run's own private plane it is implied: nobody else is there).
 kwok and Argo's binaries come from benchmarks/build-anchors.sh; nothing here runs in CI except
 `--controllers sluice --pods real` with a small N (tests/e2e/test_bench_scale.py).
 """
@@ -72,8 +78,10 @@ REAL_SMOKE = [("pod", 2, None), ("seq", 1, None)]  # real pods: each runs init/m
 
 def kubectl_for(kubeconfig: Path):
     exe = os.environ.get("KUBECTL") or str(Path(kubeconfig).parent / "bin" / "kubectl")
-    if not Path(exe).exists():
-        exe = "kubectl"
+    if not Path(exe).exists():  # a private plane's kubeconfig: the cluster's own build, else PATH's
+        from tests.e2e.private_apiserver import binary
+
+        exe = binary("kubectl")
 
     def run(*args: str, input: str | None = None, check: bool = True, timeout: float = 120) -> str:
         proc = subprocess.run(
@@ -354,7 +362,9 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--kubeconfig",
-        default=os.environ.get("SLUICE_E2E_KUBECONFIG") or str(REPO / ".cluster" / "kubeconfig"),
+        help="the cluster to run on; without it, a private control plane this run starts and stops "
+        "(benchmarks/private_cluster.py; kwok pods), or with --pods real, $SLUICE_E2E_KUBECONFIG or "
+        "the project's cluster",
     )
     parser.add_argument("--controllers", default="sluice", help="comma-separated: sluice, argo")
     parser.add_argument("--pods", choices=("kwok", "real"), default="kwok")
@@ -391,6 +401,21 @@ async def main() -> int:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    if args.kubeconfig is None and args.pods == "kwok":
+        from private_cluster import private_plane
+
+        plane_dir = Path(args.log_dir) / f"plane-{uuid.uuid4().hex[:6]}"
+        log.info("starting a private control plane in %s", plane_dir)
+        with private_plane(plane_dir) as (kubeconfig, _):
+            args.kubeconfig = str(kubeconfig)
+            args.allow_crd_toggle = True  # the plane is this run's own: nobody else sees the CRD switched
+            return await run_all(args, parser)
+    if args.kubeconfig is None:
+        args.kubeconfig = os.environ.get("SLUICE_E2E_KUBECONFIG") or str(REPO / ".cluster" / "kubeconfig")
+    return await run_all(args, parser)
+
+
+async def run_all(args, parser) -> int:
     controllers = [c for c in args.controllers.split(",") if c]
     kubectl = kubectl_for(Path(args.kubeconfig))
     run_id = uuid.uuid4().hex[:6]
