@@ -20,7 +20,9 @@ from kube.rest import ApiError, Rest
 
 log = logging.getLogger("sluice.controller")
 
-CAPACITY = 10_000  # events waiting; ~1 KB each
+# Events waiting, as client-go's broadcaster queues Argo's (maxQueuedEvents 1,000, then dropped): at 5,000
+# workflows started at once a 10,000 queue filled anyway (benchmarks/bench_scale.py --live 5000).
+CAPACITY = 1_000
 SENDERS = 2
 
 
