@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from controller.metrics import Metrics
@@ -24,6 +25,7 @@ log = logging.getLogger("sluice.controller")
 # workflows started at once a 10,000 queue filled anyway (benchmarks/bench_scale.py --live 5000).
 CAPACITY = 1_000
 SENDERS = 2
+DROP_LOG_SECONDS = 10.0
 
 
 class EventSender:
@@ -32,6 +34,7 @@ class EventSender:
         self.metrics = metrics
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=capacity)
         self.tasks: list[asyncio.Task] = []
+        self._last_drop_log = -DROP_LOG_SECONDS
 
     def start(self, senders: int = SENDERS) -> None:
         self.tasks = [asyncio.create_task(self._run(), name=f"events-{i}") for i in range(senders)]
@@ -46,13 +49,16 @@ class EventSender:
             self.queue.put_nowait(body)
         except asyncio.QueueFull:
             self.metrics.events_dropped.inc()
-            log.warning(
-                "event dropped: too many waiting",
-                extra={
-                    "reason": body.get("reason"),
-                    "object": (body.get("involvedObject") or {}).get("name"),
-                },
-            )
+            now = time.monotonic()
+            if now - self._last_drop_log >= DROP_LOG_SECONDS:  # one line per burst, not one per event
+                self._last_drop_log = now
+                log.warning(
+                    "events dropped: too many waiting to be sent",
+                    extra={
+                        "dropped_total": int(self.metrics.events_dropped.get()),
+                        "waiting": self.queue.qsize(),
+                    },
+                )
 
     async def stop(self, grace: float) -> None:
         """Send what is queued for up to `grace` seconds (0: drop it), then stop the senders."""

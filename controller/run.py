@@ -42,6 +42,7 @@ log = logging.getLogger("sluice.controller")
 ARGO = ("argoproj.io", "v1alpha1")
 LABEL_INSTANCE = "workflows.argoproj.io/controller-instanceid"
 MAX_OPERATION_SECONDS = 30.0  # Argo's MAX_OPERATION_TIME
+LIST_PAGE = 500  # objects per list request: a relist or cache check never holds thousands at once
 EVENTS_GRACE_SECONDS = 5.0  # queued events sent on SIGTERM, at most this long
 
 
@@ -146,12 +147,13 @@ class Runner:
         )
         cm_fn, cm_args = core_args(core.list_namespaced_config_map, core.list_config_map_for_all_namespaces)
         ctl.config_maps.handlers.append(self._load_config)
+        page = {"page_size": LIST_PAGE}
         out = [
-            Informer.into("workflows", wf_fn, wf_args, ctl.workflows),
-            Informer.into("pods", pod_fn, pod_args, ctl.pods, raw=True),
-            Informer.into("workflowtaskresults", tr_fn, tr_args, ctl.results),
-            Informer.into("workflowtemplates", wft_fn, wft_args, ctl.templates.namespaced),
-            Informer.into("configmaps", cm_fn, cm_args, ctl.config_maps, raw=True),
+            Informer.into("workflows", wf_fn, wf_args, ctl.workflows, **page),
+            Informer.into("pods", pod_fn, pod_args, ctl.pods, raw=True, **page),
+            Informer.into("workflowtaskresults", tr_fn, tr_args, ctl.results, **page),
+            Informer.into("workflowtemplates", wft_fn, wft_args, ctl.templates.namespaced, **page),
+            Informer.into("configmaps", cm_fn, cm_args, ctl.config_maps, raw=True, **page),
         ]
         if not s.namespaced:
             cwft_fn, cwft_args = custom_args("clusterworkflowtemplates")

@@ -49,8 +49,10 @@ def snapshot(store: Store) -> dict[Key, str]:
 
 
 async def listed(informer: Informer) -> dict[Key, str]:
-    result = await informer.fetch(_request_timeout=LIST_TIMEOUT)
-    return {key_of(i): _version(i) for i in result.get("items") or () if isinstance(i, dict)}
+    out: dict[Key, str] = {}  # only versions kept, a page at a time: never a whole list of objects
+    async for page, _ in informer.pages(_request_timeout=LIST_TIMEOUT):
+        out.update((key_of(i), _version(i)) for i in page)
+    return out
 
 
 async def find_drift(

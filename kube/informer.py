@@ -23,7 +23,7 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,6 +161,9 @@ class Informer:
     synced: bool = False
     store: Store | None = None  # the cache it keeps, when made with `into` (kube/cache_check.py reads it)
     raw: bool = False  # list_fn is a kubernetes_asyncio method: list as JSON, never as models
+    # List in pages of this many objects (`limit`/`continue`), so a list of thousands of pods is never
+    # held whole as JSON and dicts beside the cache (None: one request).
+    page_size: int | None = None
 
     @classmethod
     def into(
@@ -214,11 +217,33 @@ class Informer:
             raise ValueError(f"{self.name}: the list is not a JSON object")
         return result
 
+    async def pages(self, **extra: Any) -> AsyncIterator[tuple[list[dict[str, Any]], str]]:
+        """The list, a page at a time: (its objects, the list's resourceVersion). Pages of one list are
+        one snapshot (the continue token carries it); a token that expired fails the list (410)."""
+        token = None
+        while True:
+            args = dict(extra)
+            if self.page_size:
+                args["limit"] = self.page_size
+                if token:
+                    args["_continue"] = token
+            result = await self.fetch(**args)
+            meta = result.get("metadata") or {}
+            items = [i for i in result.get("items") or [] if isinstance(i, dict)]
+            yield items, meta.get("resourceVersion") or ""
+            token = meta.get("continue") if self.page_size else None
+            if not token:
+                return
+
     async def _list(self) -> str:
-        result = await self.fetch()
-        items = [i for i in result.get("items") or [] if isinstance(i, dict)]
+        items: list[dict[str, Any]] = []
+        version = ""
+        transform = self.store.transform if self.store is not None else None
+        async for page, page_version in self.pages():
+            # what the cache keeps, page by page: the whole list is never held as the server sent it
+            items += [transform(i) for i in page] if transform is not None else page
+            version = page_version
         self.on_list(items)
-        version = (result.get("metadata") or {}).get("resourceVersion") or ""
         log.info("listed", extra={"resource": self.name, "count": len(items)})
         return version
 

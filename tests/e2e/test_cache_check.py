@@ -37,6 +37,7 @@ async def test_a_missed_event_is_found_and_a_relist_mends_it(kubeconfig: Path, k
             {"namespace": namespace},
             store,
             raw=True,  # as the controller lists and watches ConfigMaps and Pods
+            page_size=2,  # real continue tokens: the namespace holds 4 ConfigMaps (kube-root-ca.crt too)
         )
         task = asyncio.create_task(inf.run())
         try:

@@ -61,3 +61,46 @@ async def test_a_change_the_watch_delivers_during_the_grace_is_not_drift():
 
     drift = await find_drift(informer(server, store), store, grace=5, sleep=watch_catches_up)
     assert len(drift) == 0
+
+
+class PagedServer(Server):
+    """Answers `limit`/`_continue` as the API server does: pages of one snapshot."""
+
+    def __init__(self, *objs: dict) -> None:
+        super().__init__(*objs)
+        self.requests: list[dict] = []
+
+    async def list(self, **kwargs) -> dict:
+        self.requests.append(kwargs)
+        start = int(kwargs.get("_continue") or 0)
+        limit = kwargs["limit"]
+        page = self.items[start : start + limit]
+        more = start + limit < len(self.items)
+        return {
+            "metadata": {"resourceVersion": "99", **({"continue": str(start + limit)} if more else {})},
+            "items": page,
+        }
+
+
+async def test_lists_in_pages_fill_the_cache_and_the_check_alike():
+    server = PagedServer(*(obj(f"o{i}", str(i)) for i in range(5)))
+    store = Store()
+    inf = Informer.into("things", server.list, {}, store, page_size=2)
+    assert await inf._list() == "99"
+    assert sorted(k[1] for k in store.objects) == [f"o{i}" for i in range(5)]
+    assert [r.get("_continue") for r in server.requests] == [None, "2", "4"]
+    assert all(r["limit"] == 2 for r in server.requests)
+    server.requests.clear()
+    assert len(await find_drift(inf, store, grace=0)) == 0
+    assert len(server.requests) == 3 and all(r["_request_timeout"] > 0 for r in server.requests)
+
+
+async def test_a_paged_list_keeps_what_the_store_keeps_page_by_page():
+    server = PagedServer(*({**obj(f"o{i}", "1"), "big": "x" * 100} for i in range(3)))
+    kept: list[dict] = []
+    store = Store(transform=lambda o: {k: v for k, v in o.items() if k != "big"})
+    inf = Informer(
+        "things", server.list, {}, on_list=kept.extend, on_event=store.apply, store=store, page_size=2
+    )
+    await inf._list()
+    assert len(kept) == 3 and all("big" not in o for o in kept)
