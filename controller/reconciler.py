@@ -458,7 +458,12 @@ class Controller:
             except ApiError as exc:
                 if exc.status != 404 or self.status_subresource == "on":
                     raise
-                # No status subresource (Argo-shaped CRDs): write the whole object from now on.
+                # 404: no status subresource (Argo-shaped CRDs), or the workflow was deleted meanwhile. A
+                # GET tells (as kube/rest.py replace_status does): gone, its 404 is raised and the mode
+                # stays; there, the whole object is written from now on (with the subresource on, a
+                # whole-object write would drop the status silently).
+                meta = body["metadata"]
+                await self.rest.get(ARGO, "Workflow", meta.get("namespace"), meta["name"])
                 log.info("the Workflow CRD has no status subresource; writing whole objects")
                 self.status_subresource = "off"
         return await self.rest.replace(body)
