@@ -51,6 +51,8 @@ PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
 )
 COMPLETED = frozenset({SUCCEEDED, FAILED, ERROR})
 FAILED_OR_ERROR = frozenset({FAILED, ERROR})
+# The node types that count in progress on their own (engine/progress.py); every other node sums them.
+EXECUTABLE = frozenset({"Pod", "Container", "HTTP", "Plugin", "Suspend"})
 
 
 def fulfilled(node: dict[str, Any] | None) -> bool:

@@ -15,7 +15,16 @@ from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, NamedTuple
 
 from workflow import names
-from workflow.engine.defs import COMPLETED, FAILED_OR_ERROR, OMITTED, PENDING, RUNNING, SKIPPED, fulfilled
+from workflow.engine.defs import (
+    COMPLETED,
+    EXECUTABLE,
+    FAILED_OR_ERROR,
+    OMITTED,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    fulfilled,
+)
 
 # The node types counted as active under their boundary (parallelism), in the phases that count.
 ACTIVE_COUNTED = frozenset({"Pod", "Steps", "DAG", "Suspend", "HTTP", "Plugin"})
@@ -62,6 +71,9 @@ class NodeStore(Mapping[str, dict[str, Any]]):
         self._owned_lists: set[tuple[str, str]] = set()
         self._child_sets: dict[str, set[str]] = {}
         self._hung: set[str] = set()  # see `hung`
+        self.hung_under: dict[
+            str, set[str]
+        ] = {}  # a new node -> the nodes hung under it (some may leave `hung`)
         self.active_pods = 0
         self.running_pods = 0
         self.active_by_boundary = _Tally()
@@ -149,8 +161,9 @@ class NodeStore(Mapping[str, dict[str, Any]]):
 
     @property
     def hung(self) -> set[str]:
-        """Among `written`: the nodes whose one change is their first child, a node new in this step
-        (hung by `add_child_under`; any other write takes a node out). Progress skips them (do not modify)."""
+        """Among `written`: the executable nodes whose one change is their first child, a node new in this
+        step (by `add_child_under[_outbound]`, which also lists them in `hung_under`; any other write takes
+        a node out). Progress needs no look at them (engine/progress.py). Do not modify."""
         return self._hung
 
     @property
@@ -316,23 +329,42 @@ class NodeStore(Mapping[str, dict[str, Any]]):
 
     def add_child_under(self, parent_ids: list[str], child_name: str) -> None:
         """`add_child` of `child_name` under each node of `parent_ids` (IDs of nodes in the store), in
-        order: the next group of a steps template hung under every pod of a 10,000-pod group, or a DAG
-        task under every copy of a looped dependency. A parent that has no children yet (the common case)
-        is copied once with its one child, without the per-call lookups and sets `add_child` keeps for
-        parents that get many (benchmarks/RESULTS.md, the engine step at 10,000 pods)."""
+        order (a DAG task under every copy of a looped dependency)."""
+        self._hang(parent_ids, child_name, outbound=False)
+
+    def add_child_under_outbound(self, node_ids: list[str], child_name: str) -> None:
+        """`add_child` of `child_name` under every outbound node of each node of `node_ids`, in order: the
+        next group of a steps template hung under every pod of a 10,000-pod group."""
+        self._hang(node_ids, child_name, outbound=True)
+
+    def _hang(self, ids: list[str], child_name: str, outbound: bool) -> None:
+        """One pass for both: a pod (or, without `outbound`, any node) that has no children yet, the common
+        case, is its own outbound node and is copied once with its one child, without the per-call
+        lookups and sets `add_child` keeps for parents that get many (benchmarks/RESULTS.md, the engine
+        step at 10,000 pods); it is marked `hung` when the child is new."""
         child_id = self.node_id(child_name)
         nodes, owned, sets = self.map, self._owned, self._child_sets
-        hung = self._hung if child_id not in self.old else None
-        for parent_id in parent_ids:
-            node = nodes[parent_id]
-            if parent_id in owned or parent_id in sets or node.get("children"):
-                self._add_child_id(parent_id, child_id)
-                continue
-            # (its list is not marked as owned: a second child, rare here, copies the one-item list)
-            nodes[parent_id] = {**node, "children": [child_id]}
-            owned.add(parent_id)
-            if hung is not None:
-                hung.add(parent_id)
+        hung = self._hung
+        under = self.hung_under.setdefault(child_id, set()) if child_id not in self.old else None
+        for node_id in ids:
+            node = nodes[node_id]
+            if (
+                (not outbound or node.get("type") == "Pod")
+                and not node.get("children")
+                and node_id not in owned
+                and node_id not in sets
+            ):
+                # (its list is not marked as owned: a second child, rare here, copies the one-item list)
+                nodes[node_id] = {**node, "children": [child_id]}
+                owned.add(node_id)
+                if under is not None and node.get("type") in EXECUTABLE:
+                    hung.add(node_id)
+                    under.add(node_id)
+            elif outbound:
+                for parent_id in self.outbound_nodes(node_id):
+                    self._add_child_id(nodes[parent_id]["id"], child_id)
+            else:
+                self._add_child_id(node_id, child_id)
 
     def _add_child_id(self, parent_id: str, child_id: str) -> None:
         known = self._child_sets.get(parent_id)

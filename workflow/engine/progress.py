@@ -23,10 +23,10 @@ import re
 from itertools import chain, repeat
 from typing import Any
 
-from workflow.engine.defs import SUCCEEDED
+from workflow.engine.defs import EXECUTABLE, SUCCEEDED
+from workflow.engine.nodes import NodeStore
 from workflow.engine.state import Operation
 
-EXECUTABLE = frozenset({"Pod", "Container", "HTTP", "Plugin", "Suspend"})
 _VALID = re.compile(r"^(\d+)/(\d+)$")
 # How many passes over the graph the walks up from changed nodes may cost before `_sums` does one pass
 # over their ancestors instead (0: always that pass; the tests run both).
@@ -193,7 +193,7 @@ def _delta(op: Operation) -> bool:
             was = _own(old) if old is not None else (0, 0)
             if value != was:
                 deltas[node_id] = (value[0] - was[0], value[1] - was[1])
-    sums = _sums(nodes, deltas)
+    sums = _sums(store, deltas)
     if sums is None:
         return False
     updates: list[tuple[str, str | None]] = list(own_texts)
@@ -215,12 +215,14 @@ def _delta(op: Operation) -> bool:
     return True
 
 
-def _parents(nodes: dict[str, dict[str, Any]]) -> tuple[dict[str, list[str]], set[str]]:
+def _parents(store: NodeStore) -> tuple[dict[str, list[str]], set[str]]:
     """(each node's parents, the non-executable nodes that have children: the only ones whose progress
-    is a sum)."""
+    is a sum). The nodes `hung` under a new node are not read one by one: their one child is known."""
+    nodes, hung = store.map, store.hung
     parents: dict[str, list[str]] = {}
     sums_of: set[str] = set()
-    for node_id, node in nodes.items():
+    for node_id in nodes.keys() - hung if hung else nodes:
+        node = nodes[node_id]
         children = node.get("children")
         if children:
             if node.get("type") not in EXECUTABLE:
@@ -231,12 +233,12 @@ def _parents(nodes: dict[str, dict[str, Any]]) -> tuple[dict[str, list[str]], se
                     parents[child] = [node_id]
                 else:
                     found.append(node_id)
+    for child, under in store.hung_under.items():
+        parents.setdefault(child, []).extend(under & hung)
     return parents, sums_of
 
 
-def _sums(
-    nodes: dict[str, dict[str, Any]], deltas: dict[str, tuple[int, int]]
-) -> dict[str, tuple[int, int]] | None:
+def _sums(store: NodeStore, deltas: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]] | None:
     """For every non-executable node that reaches a changed executable node: the sum of their changes
     (each counted once however many paths lead to it). None on a cycle through a changed node.
 
@@ -246,7 +248,8 @@ def _sums(
     from one pass restricted to the changed nodes' ancestors instead."""
     if not deltas:
         return {}
-    parents, sums_of = _parents(nodes)
+    nodes = store.map
+    parents, sums_of = _parents(store)
     by_parents: dict[tuple[str, ...], list[str]] = {}
     for node_id in deltas:
         found = parents.get(node_id)

@@ -128,15 +128,7 @@ def _connect_group(op: Operation, steps_name: str, index: int, sg_name: str) -> 
     if not children:
         op.nodes.add_child(previous["name"], sg_name)
         return
-    parents: list[str] = []
-    for child_id in children:
-        child = nodes[child_id]
-        if child.get("type") == "Pod" and not child.get("children"):
-            parents.append(child_id)  # outbound_nodes of a plain pod: itself (the common case, fast)
-            continue
-        for outbound in op.nodes.outbound_nodes(child_id):
-            parents.append(nodes[outbound]["id"])
-    op.nodes.add_child_under(parents, sg_name)
+    op.nodes.add_child_under_outbound(children, sg_name)
 
 
 def _set_outbound(op: Operation, node: dict[str, Any], group: dict[str, Any]) -> None:
@@ -159,6 +151,7 @@ def execute_group(
 
     by_child: dict[str, dict[str, Any]] = {}  # child name -> step, for steps without a loop
     by_step: dict[str, dict[str, Any]] = {}  # step name -> step
+    running: str | None = None  # a child pod seen not done (pod reconciliation drives it)
     expected: list[str] = []  # every child name this group should have
     missing = False
     for step in group:
@@ -195,6 +188,8 @@ def execute_group(
                 if child.get("type") == "Pod" and child_id in observed_pods:
                     if with_hooks:
                         hooks.step_hooks(eng, step, child, ctx, opts, prefix, scope)
+                    if running is None:
+                        running = child_id
                     continue
             child, ran = calls.call(eng, child_name, copies.render(index), child, ctx, opts, scope, link)
             if not ran:
@@ -209,6 +204,8 @@ def execute_group(
     sg = op.nodes[sg["id"]]
     if missing or any(op.nodes.by(name) is None for name in expected):
         return sg  # some steps are not started yet (parallelism)
+    if running is not None and running in (sg.get("children") or ()):
+        return sg  # a pod is still running: the check below would stop there, after a pass over 10,000
     failed = None
     any_hooks = any(hooks.has_hooks(step) for step in group if isinstance(step, dict))
     nodes_by_id = op.nodes.map
