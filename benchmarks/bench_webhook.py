@@ -11,9 +11,10 @@ slow server shows up as latency, not as a lower rate. Latency is measured at the
 scheduled send time to the full response. A breakdown of one request in-process comes first.
 
 `--with-mutate` sends each review to /mutate and then to /validate, as the API server does for a
-CREATE (the latency is both). `--nice -10` runs the server and this client at a higher priority than the
-other processes of a shared machine, standing for the dedicated cores of the target (the server's CPU
-per request is the same; without it, the queueing measured is mostly the other sessions').
+CREATE (the latency is both). `--nice -10` runs the server and this client (and their session's autogroup)
+at a higher priority than the other processes of a shared machine, standing for the dedicated cores of
+the target (the server's CPU per request is the same; without it, the queueing measured is mostly the
+other sessions').
 `--server-repo` runs the server from another checkout (the code before a change), with the same load.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import http.client
 import json
@@ -381,6 +383,13 @@ def main() -> None:
 
     if args.nice:
         os.nice(args.nice)  # this client and the server it starts (below 0 needs root)
+        # With autogroups (Linux groups a session's processes), nice ranks only inside the group: the
+        # group's own nice decides against the other sessions' processes.
+        group = Path("/proc/self/autogroup")
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            before = int(group.read_text().split("nice")[1])
+            group.write_text(str(args.nice))
+            atexit.register(group.write_text, str(before))  # the group outlives this run: give it back
     others = set(range(os.cpu_count() or 1)) - {args.server_cpu}
     if others:
         os.sched_setaffinity(0, others)  # the client off the server's CPU (the server pins itself)
