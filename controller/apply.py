@@ -40,13 +40,12 @@ from workflow.engine import (
     SaveCache,
     TerminatePod,
 )
+from workflow.labels import LABEL_CONFIGMAP_TYPE
 
 if TYPE_CHECKING:
     from controller.reconciler import Controller
 
 log = logging.getLogger("sluice.controller")
-
-CACHE_LABEL = "workflows.argoproj.io/configmap-type"
 
 
 def _stamp(now: datetime) -> str:
@@ -258,7 +257,7 @@ async def emit_event(ctl: Controller, wf: dict[str, Any], ev: Event, now: dateti
 
 async def save_cache(ctl: Controller, ns: str, action: SaveCache) -> None:
     value = json.dumps(action.entry, separators=(",", ":"))
-    patch = {"metadata": {"labels": {CACHE_LABEL: "Cache"}}, "data": {action.key: value}}
+    patch = {"metadata": {"labels": {LABEL_CONFIGMAP_TYPE: "Cache"}}, "data": {action.key: value}}
     try:
         await ctl.rest.merge_patch("v1", "ConfigMap", ns, action.config_map, patch)
         return
@@ -268,7 +267,7 @@ async def save_cache(ctl: Controller, ns: str, action: SaveCache) -> None:
     body = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": action.config_map, "namespace": ns, "labels": {CACHE_LABEL: "Cache"}},
+        "metadata": {"name": action.config_map, "namespace": ns, "labels": {LABEL_CONFIGMAP_TYPE: "Cache"}},
         "data": {action.key: value},
     }
     if not await _ignore(409, ctl.rest.create(body, ns)):  # created meanwhile by another workflow

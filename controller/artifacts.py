@@ -18,8 +18,9 @@ from typing import Any
 
 import yaml
 
+from workflow.labels import ANN_DEFAULT_ARTIFACT_REPOSITORY
+
 DEFAULT_CONFIGMAP = "artifact-repositories"
-DEFAULT_KEY_ANNOTATION = "workflows.argoproj.io/default-artifact-repository"
 
 Lookup = Callable[[str, str], dict[str, Any] | None]
 
@@ -30,7 +31,7 @@ class RepositoryError(ValueError):
 
 def _from_configmap(cm: dict[str, Any], name: str, namespace: str, key: str | None) -> dict[str, Any] | None:
     annotations = (cm.get("metadata") or {}).get("annotations") or {}
-    key = key or annotations.get(DEFAULT_KEY_ANNOTATION)
+    key = key or annotations.get(ANN_DEFAULT_ARTIFACT_REPOSITORY)
     if not key:
         return None
     text = (cm.get("data") or {}).get(key)
@@ -66,7 +67,7 @@ def resolve(
         if resolved is None:
             raise RepositoryError(
                 f"failed to find artifact repository: ConfigMap {namespace}/{name} names "
-                f"no key and has no {DEFAULT_KEY_ANNOTATION} annotation"
+                f"no key and has no {ANN_DEFAULT_ARTIFACT_REPOSITORY} annotation"
             )
         return resolved
     cm = lookup(namespace, DEFAULT_CONFIGMAP)

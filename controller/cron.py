@@ -24,13 +24,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from controller.cron_plan import ARGO, LABEL_COMPLETED, SUBMISSION_ERROR, Plan, plan, reference, set_condition
+from controller.cron_plan import ARGO, SUBMISSION_ERROR, Plan, plan, reference, set_condition
 from controller.queue import WorkQueue
 from kube.informer import Store
 from kube.metrics import Counter, render
 from kube.rest import ApiError, Rest
 from workflow.check import CheckOptions, TemplateSource, check_object
-from workflow.cron_schedule import LABEL_CRON
+from workflow.labels import LABEL_CRON, LABEL_CRON_COMPLETED
 
 log = logging.getLogger("sluice.controller.cron")
 
@@ -182,7 +182,7 @@ class CronLoop:
         if status != (cron.get("status") or {}):
             cron = await self._write_status(cron, status)
         if p.label_completed:
-            patch = {"metadata": {"labels": {LABEL_COMPLETED: "true"}}}
+            patch = {"metadata": {"labels": {LABEL_CRON_COMPLETED: "true"}}}
             self._wrote(await self.rest.merge_patch(ARGO, "CronWorkflow", ns, name, patch))
             log.info("cron workflow stopped by its stopStrategy", extra={"cronworkflow": key})
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from workflow.cron_expr import CronExpressionError, cron_scope, stop_holds, when_allows
 from workflow.cron_schedule import Child, child_workflow, outcomes, parse_stamp, tick
+from workflow.labels import LABEL_CRON_COMPLETED
 
 ARGO = "argoproj.io/v1alpha1"
-LABEL_COMPLETED = "cronworkflows.argoproj.io/completed"
 SPEC_ERROR = "SpecError"
 SUBMISSION_ERROR = "SubmissionError"
 
@@ -130,7 +130,7 @@ def plan(
         status["lastScheduledTime"] = stamp(decision.scheduled)
     status.update(active=active, succeeded=decision.succeeded, failed=decision.failed)
     status["phase"] = "Stopped" if decision.stopped else "Active"
-    out.label_completed = decision.stopped and (meta.get("labels") or {}).get(LABEL_COMPLETED) != "true"
+    out.label_completed = decision.stopped and (meta.get("labels") or {}).get(LABEL_CRON_COMPLETED) != "true"
     set_condition(status, SPEC_ERROR, "; ".join(problems) if problems else None)
     out.status = status
     return out

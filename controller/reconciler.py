@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from controller import artifacts
-from controller.apply import CACHE_LABEL, apply_actions
+from controller.apply import apply_actions
 from controller.cached import slim_pod
 from controller.config import ControllerConfig
 from controller.config_map_view import ConfigMapData
@@ -44,6 +44,7 @@ from workflow.engine import CacheEntry, Observed, PodObservation, TerminatePod, 
 from workflow.engine.defs import EngineError
 from workflow.engine.observe import node_id_of, pod_observation, task_result_observation, workflow_of
 from workflow.engine.templates import run_spec as joined_spec
+from workflow.labels import LABEL_CONFIGMAP_TYPE
 from workflow.merge import join_workflow_spec, with_workflow_defaults
 
 log = logging.getLogger("sluice.controller")
@@ -98,7 +99,7 @@ class Controller:
             indexers={
                 "cache": lambda o: (
                     "1"
-                    if ((o.get("metadata") or {}).get("labels") or {}).get(CACHE_LABEL) == "Cache"
+                    if ((o.get("metadata") or {}).get("labels") or {}).get(LABEL_CONFIGMAP_TYPE) == "Cache"
                     else None
                 )
             },

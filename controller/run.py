@@ -36,11 +36,11 @@ from kube.client import api_client, count_requests
 from kube.health import Readiness, build_health_app, serve_health
 from kube.informer import Informer
 from kube.rest import Rest
+from workflow.labels import LABEL_INSTANCE
 
 log = logging.getLogger("sluice.controller")
 
 ARGO = ("argoproj.io", "v1alpha1")
-LABEL_INSTANCE = "workflows.argoproj.io/controller-instanceid"
 MAX_OPERATION_SECONDS = 30.0  # Argo's MAX_OPERATION_TIME
 LIST_PAGE = 500  # objects per list request: a relist or cache check never holds thousands at once
 EVENTS_GRACE_SECONDS = 5.0  # queued events sent on SIGTERM, at most this long

@@ -21,11 +21,10 @@ from typing import Any
 import yaml
 
 from workflow.check import TemplateSource
+from workflow.labels import ANN_CREATOR, ANN_CREATOR_EMAIL
 from workflow.parse.normalise import normalise_workflow_spec
 
-CREATOR = "workflows.argoproj.io/creator"
-CREATOR_EMAIL = "workflows.argoproj.io/creator-email"
-CREATOR_LABELS = (CREATOR, CREATOR_EMAIL)
+CREATOR_LABELS = (ANN_CREATOR, ANN_CREATOR_EMAIL)
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -125,11 +124,11 @@ def creator_labels(user_info: dict[str, Any]) -> dict[str, str]:
     labels = {}
     creator = label_value(username.removeprefix("system:serviceaccount:"))
     if creator:
-        labels[CREATOR] = creator
+        labels[ANN_CREATOR] = creator
     if "@" in username:
         email = label_value(username.replace("@", ".at.", 1))
         if email:
-            labels[CREATOR_EMAIL] = email
+            labels[ANN_CREATOR_EMAIL] = email
     return labels
 
 

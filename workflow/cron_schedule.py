@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from workflow.labels import ANN_SCHEDULED, LABEL_CRON
 from workflow.validate.cronspec import schedule_error
 from workflow.validate.durations import parse_duration
 
@@ -48,8 +49,6 @@ _NAMES = {
     4: {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
 }
 _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
-LABEL_CRON = "workflows.argoproj.io/cron-workflow"
-ANN_SCHEDULED = "workflows.argoproj.io/scheduled-time"
 
 
 class ScheduleError(ValueError):

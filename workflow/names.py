@@ -25,7 +25,6 @@ FNV32_OFFSET = 0x811C9DC5
 FNV32_PRIME = 0x01000193
 MAX_POD_NAME_PREFIX = 242  # 253 (k8s name limit) - 10 (hash digits) - 1 (dash)
 POD_NAME_V1, POD_NAME_V2 = "v1", "v2"
-DISPLAY_NAME_ANNOTATION = "workflows.argoproj.io/display-name"
 DISPLAY_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-.]{0,61}[a-zA-Z0-9]$")
 _STEP_OR_DAG_SEPARATOR = re.compile(r"^(\[\d+\])?\.")
 

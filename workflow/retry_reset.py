@@ -24,9 +24,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from workflow.labels import LABEL_COMPLETED
+
 GROUP_TYPES = ("Steps", "DAG", "StepGroup", "TaskGroup", "Retry")
 FAILED_PHASES = ("Failed", "Error", "Omitted")
-COMPLETED_LABEL = "workflows.argoproj.io/completed"
 _FIELDS = ("id", "name", "displayName", "templateName", "phase", "type", "boundaryID", "podName")
 
 
@@ -172,8 +173,8 @@ def reset_for_retry(
     spec = wf.get("spec") or {}
     spec.pop("shutdown", None)
     labels = wf.get("metadata", {}).get("labels") or {}
-    if COMPLETED_LABEL in labels:
-        labels[COMPLETED_LABEL] = "false"
+    if LABEL_COMPLETED in labels:
+        labels[LABEL_COMPLETED] = "false"
     labels.pop("workflows.argoproj.io/phase", None)
     return wf, pods
 

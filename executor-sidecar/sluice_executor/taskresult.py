@@ -18,11 +18,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from sluice_executor.podenv import PodEnv
+from workflow.labels import LABEL_INSTANCE, LABEL_OUTPUTS_COMPLETED, LABEL_WORKFLOW
 
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "workflowtaskresults"
-LABEL_WORKFLOW = "workflows.argoproj.io/workflow"
-LABEL_COMPLETED = "workflows.argoproj.io/report-outputs-completed"
-LABEL_INSTANCE = "workflows.argoproj.io/controller-instanceid"
 ATTEMPTS = 6
 FIRST_BACKOFF = 0.2  # seconds, doubled each attempt: 0.2 + 0.4 + ... + 6.4 ≈ 12.6 s at most
 
@@ -48,7 +46,7 @@ class ResultAPI(Protocol):
 
 
 def body(env: PodEnv) -> dict[str, Any]:
-    labels = {LABEL_WORKFLOW: env.workflow_name, LABEL_COMPLETED: "false"}
+    labels = {LABEL_WORKFLOW: env.workflow_name, LABEL_OUTPUTS_COMPLETED: "false"}
     if env.instance_id:
         labels[LABEL_INSTANCE] = env.instance_id
     meta: dict[str, Any] = {"name": env.node_id, "namespace": env.namespace, "labels": labels}
@@ -98,7 +96,9 @@ class Reporter:
                 if exc.status != 409:
                     raise
                 await self.api.patch(
-                    self.env.namespace, self.env.node_id, {"metadata": {"labels": {LABEL_COMPLETED: "false"}}}
+                    self.env.namespace,
+                    self.env.node_id,
+                    {"metadata": {"labels": {LABEL_OUTPUTS_COMPLETED: "false"}}},
                 )
 
         await self._retry(create)
@@ -117,7 +117,7 @@ class Reporter:
     async def finish(self) -> None:
         """Set `report-outputs-completed=true`: always the executor's last word."""
         await self._ensure()
-        patch = {"metadata": {"labels": {LABEL_COMPLETED: "true"}}}
+        patch = {"metadata": {"labels": {LABEL_OUTPUTS_COMPLETED: "true"}}}
         await self._retry(lambda: self.api.patch(self.env.namespace, self.env.node_id, patch))
 
     async def _ensure(self) -> None:

@@ -25,10 +25,8 @@ from urllib.parse import quote
 
 from sluice.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE
 from sluice.cluster import ARGO, CliError, Cluster, add_cluster_args, run_verb
+from workflow.labels import ANN_NODE_ID, ANN_NODE_NAME, LABEL_WORKFLOW
 
-WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
-ANN_NODE_ID = "workflows.argoproj.io/node-id"
-ANN_NODE_NAME = "workflows.argoproj.io/node-name"
 POLL_SECONDS = 2.0
 LOCAL_POLL_SECONDS = 0.2  # a local run's output files, looked at again
 MAX_LINE = 1 << 20  # a longer line is shown in pieces of this many bytes
@@ -130,7 +128,7 @@ async def _pods(cluster: Cluster, name: str) -> list[dict[str, Any]]:
     page = await cluster.rest.request(
         "GET",
         f"/api/v1/namespaces/{quote(cluster.namespace, safe='')}/pods",
-        query={"labelSelector": f"{WORKFLOW_LABEL}={name}"},
+        query={"labelSelector": f"{LABEL_WORKFLOW}={name}"},
     )
     items = page.get("items") or []
     items.sort(key=lambda p: p["metadata"].get("creationTimestamp") or "")

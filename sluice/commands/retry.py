@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from sluice.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from sluice.cluster import ARGO, CliError, Cluster, add_cluster_args, parse_parameters, run_verb
+from workflow.labels import LABEL_INSTANCE, LABEL_RESUBMITTED
 
-RESUBMITTED_LABEL = "workflows.argoproj.io/resubmitted-from-workflow"
 DROPPED_LABELS = (
     "workflows.argoproj.io/completed",
     "workflows.argoproj.io/phase",
@@ -93,11 +93,11 @@ def _nodes_of(status: dict[str, Any]) -> dict[str, Any]:
 
 async def _delete_pods(cluster: Cluster, name: str, node_ids: set[str]) -> int:
     from kube.rest import ApiError  # noqa: PLC0415
-    from sluice.commands.logs import ANN_NODE_ID, WORKFLOW_LABEL  # noqa: PLC0415
+    from workflow.labels import ANN_NODE_ID, LABEL_WORKFLOW  # noqa: PLC0415
 
     ns = quote(cluster.namespace, safe="")
     page = await cluster.rest.request(
-        "GET", f"/api/v1/namespaces/{ns}/pods", query={"labelSelector": f"{WORKFLOW_LABEL}={name}"}
+        "GET", f"/api/v1/namespaces/{ns}/pods", query={"labelSelector": f"{LABEL_WORKFLOW}={name}"}
     )
     deleted = 0
     for pod in page.get("items") or ():
@@ -165,7 +165,7 @@ def resubmitted(wf: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
     """The new Workflow `resubmit` creates from `wf` (pure)."""
     meta = wf["metadata"]
     labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in DROPPED_LABELS}
-    labels[RESUBMITTED_LABEL] = meta["name"]
+    labels[LABEL_RESUBMITTED] = meta["name"]
     spec = copy.deepcopy(wf.get("spec") or {})
     spec.pop("shutdown", None)
     spec.pop("suspend", None)
@@ -182,9 +182,6 @@ def resubmitted(wf: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
             if k != "kubectl.kubernetes.io/last-applied-configuration"
         }
     return {"apiVersion": ARGO, "kind": "Workflow", "metadata": new_meta, "spec": spec}
-
-
-HOLD_LABEL = "workflows.argoproj.io/controller-instanceid"
 
 
 async def resubmit(cluster: Cluster, args: argparse.Namespace) -> int:
@@ -232,8 +229,8 @@ async def _create_memoized(cluster: Cluster, old: dict[str, Any], new: dict[str,
     suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(5))
     meta["name"] = meta.pop("generateName") + suffix
     labels = meta.setdefault("labels", {})
-    instance = labels.get(HOLD_LABEL)
-    labels[HOLD_LABEL] = f"sluice-resubmit-hold-{suffix}"
+    instance = labels.get(LABEL_INSTANCE)
+    labels[LABEL_INSTANCE] = f"sluice-resubmit-hold-{suffix}"
     created = await cluster.rest.create(new, cluster.namespace)
     nodes = memoized_nodes(
         _nodes_of(old.get("status") or {}), old["metadata"]["name"], meta["name"], node_id, now_stamp()
@@ -247,7 +244,7 @@ async def _create_memoized(cluster: Cluster, old: dict[str, Any], new: dict[str,
             "Workflow",
             cluster.namespace,
             meta["name"],
-            {"metadata": {"labels": {HOLD_LABEL: instance}}},
+            {"metadata": {"labels": {LABEL_INSTANCE: instance}}},
         )
     return created
 

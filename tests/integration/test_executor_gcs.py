@@ -19,12 +19,12 @@ import pytest
 from sluice_executor.drivers import DriverError, MountedSecrets, NotFound, gcs_client
 from sluice_executor.drivers.gcs import REFUSAL, GCSDriver
 from sluice_executor.init import run_init
-from sluice_executor.taskresult import LABEL_COMPLETED
 from sluice_executor.wait import Waiter
 
 from tests.integration.executor_support import RecordingAPI, pod_env, run_main
 from tests.integration.gcs_server import TokenServer, fake_gcs_binary, start_fake_gcs
 from tests.integration.launcher_build import REPO, build
+from workflow.labels import LABEL_OUTPUTS_COMPLETED
 
 BUCKET = "artifacts"
 KEY_SECRET = {"name": "gcs-creds", "key": "key.json"}
@@ -254,7 +254,7 @@ def test_unreachable_store_fails_the_node_clearly_and_loses_nothing_written(
         assert asyncio.run(Waiter(env, api, drivers).run()) == 1
         message = env.layout.termination_log.read_text()
         result = api.result("wf-1-123")
-        assert result["metadata"]["labels"][LABEL_COMPLETED] == "true"
+        assert result["metadata"]["labels"][LABEL_OUTPUTS_COMPLETED] == "true"
         assert result["outputs"]["parameters"][0]["value"] == "v"
         if kept:
             assert message.startswith(

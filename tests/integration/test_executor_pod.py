@@ -23,11 +23,11 @@ from sluice_executor.drivers.directory import DirectoryDriver
 from sluice_executor.drivers.raw import RawDriver
 from sluice_executor.init import run_init
 from sluice_executor.podenv import PodEnv, PodEnvError
-from sluice_executor.taskresult import LABEL_COMPLETED
 from sluice_executor.wait import Waiter
 
 from tests.integration.executor_support import RecordingAPI, pod_env, run_main
 from tests.integration.launcher_build import build
+from workflow.labels import LABEL_OUTPUTS_COMPLETED
 
 REPO_LOCATION = {
     "archiveLogs": False,
@@ -91,7 +91,10 @@ def test_script_pod_reports_result_parameters_and_artifacts(launcher_bin, tmp_pa
     api = RecordingAPI()
     assert wait(env, api, store) == 0
     result = api.result("wf-1-123")
-    assert result["metadata"]["labels"] == {"workflows.argoproj.io/workflow": "wf-1", LABEL_COMPLETED: "true"}
+    assert result["metadata"]["labels"] == {
+        "workflows.argoproj.io/workflow": "wf-1",
+        LABEL_OUTPUTS_COMPLETED: "true",
+    }
     assert result["metadata"]["ownerReferences"][0] == {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Workflow",
@@ -109,8 +112,11 @@ def test_script_pod_reports_result_parameters_and_artifacts(launcher_bin, tmp_pa
     with tarfile.open(store / "wf-1/wf-1-step-123/tree.tgz") as tar:
         assert sorted(tar.getnames()) == ["out", "out/sub", "out/sub/f"]
     # the order an observer sees: created incomplete first, completed last
-    assert api.calls[0][0] == "create" and api.calls[0][2]["metadata"]["labels"][LABEL_COMPLETED] == "false"
-    assert api.calls[-1] == ("patch", "wf-1-123", {"metadata": {"labels": {LABEL_COMPLETED: "true"}}})
+    assert (
+        api.calls[0][0] == "create"
+        and api.calls[0][2]["metadata"]["labels"][LABEL_OUTPUTS_COMPLETED] == "false"
+    )
+    assert api.calls[-1] == ("patch", "wf-1-123", {"metadata": {"labels": {LABEL_OUTPUTS_COMPLETED: "true"}}})
 
 
 @pytest.mark.parametrize("with_default", [True, False])
@@ -125,7 +131,7 @@ def test_missing_output_parameter(launcher_bin, tmp_path, store, with_default):
     api = RecordingAPI()
     code = wait(env, api, store)
     result = api.result("wf-1-123")
-    assert result["metadata"]["labels"][LABEL_COMPLETED] == "true"  # finished either way
+    assert result["metadata"]["labels"][LABEL_OUTPUTS_COMPLETED] == "true"  # finished either way
     if with_default:
         assert code == 0
         assert result["outputs"]["parameters"][0]["value"] == "fallback"
@@ -263,7 +269,7 @@ def test_unreachable_store_fails_clearly_and_keeps_what_was_written(launcher_bin
         in env.layout.termination_log.read_text()
     )
     result = api.result("wf-1-123")
-    assert result["metadata"]["labels"][LABEL_COMPLETED] == "true"
+    assert result["metadata"]["labels"][LABEL_OUTPUTS_COMPLETED] == "true"
     assert result["outputs"]["parameters"][0]["value"] == "v"
     assert [a["name"] for a in result["outputs"]["artifacts"]] == ["ok"]
     assert (store / "kept/p.tgz").is_file()
@@ -275,7 +281,7 @@ def test_task_result_api_retries_transient_errors_and_always_finishes(launcher_b
     run_main(env.layout.launcher, env, "true")
     api = RecordingAPI(fail={"create": [503, 500], "patch": [429]})
     assert asyncio.run(Waiter(env, api, drivers_for(store), sleep=_no_sleep).run()) == 0
-    assert api.result("wf-1-123")["metadata"]["labels"][LABEL_COMPLETED] == "true"
+    assert api.result("wf-1-123")["metadata"]["labels"][LABEL_OUTPUTS_COMPLETED] == "true"
 
     forbidden = RecordingAPI(fail={"patch": [403, 403, 403]})
     env2 = pod_env(tmp_path / "two", script_template(""), node_id="wf-1-456")
@@ -363,7 +369,7 @@ def test_a_killed_launcher_does_not_leave_wait_running(launcher_bin, tmp_path, s
         proc.wait(timeout=30)
     result = api.result("wf-1-123")
     assert result["outputs"]["exitCode"] == "137"
-    assert result["metadata"]["labels"][LABEL_COMPLETED] == "true"
+    assert result["metadata"]["labels"][LABEL_OUTPUTS_COMPLETED] == "true"
     assert not (env.layout.ctr("main") / "exitcode").exists()
 
 

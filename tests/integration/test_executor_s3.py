@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sluice_executor.drivers import MountedSecrets, NotFound, driver_for
 from sluice_executor.init import run_init
-from sluice_executor.taskresult import LABEL_COMPLETED
 from sluice_executor.wait import Waiter
 
 from tests.integration.executor_support import RecordingAPI, pod_env, run_main
 from tests.integration.launcher_build import REPO, build
 from tests.integration.minio_server import make_bucket, start_minio
+from workflow.labels import LABEL_OUTPUTS_COMPLETED
 
 BUCKET = "artifacts"
 
@@ -129,7 +129,7 @@ def test_directory_artifact_passes_between_pods(launcher_bin, tmp_path, minio, a
     )
     assert code == 0
     result = api.result("wf-1-123")
-    assert result["metadata"]["labels"][LABEL_COMPLETED] == "true"
+    assert result["metadata"]["labels"][LABEL_OUTPUTS_COMPLETED] == "true"
     [reported] = result["outputs"]["artifacts"]
     assert reported["s3"] == {"key": key}  # key-only: bucket and endpoint are the repository's
     # the key exists in MinIO (for `none` of a directory: objects under the prefix)
@@ -219,7 +219,7 @@ def test_unreachable_store_fails_the_node_clearly_and_loses_nothing_written(laun
         "output artifact lost: cannot reach the S3 store for s3://artifacts/x/lost.tgz at 127.0.0.1:9"
     )
     result = api.result("wf-1-123")
-    assert result["metadata"]["labels"][LABEL_COMPLETED] == "true"
+    assert result["metadata"]["labels"][LABEL_OUTPUTS_COMPLETED] == "true"
     assert result["outputs"]["parameters"][0]["value"] == "v"
     assert [a["name"] for a in result["outputs"]["artifacts"]] == ["kept"]
     assert s3_get(minio, "wf-1/wf-1-step-123/kept.tgz", tmp_path / "kept")
@@ -280,4 +280,4 @@ def test_data_template_lists_and_filters_the_bucket(tmp_path, minio):
     assert asyncio.run(run_data(env, drivers(env), api)) == 0, env.layout.termination_log.read_text()
     result = api.result("wf-1-123")
     assert json.loads(result["outputs"]["result"]) == ["logs/a/main.log", "logs/b/main.log"]
-    assert result["metadata"]["labels"][LABEL_COMPLETED] == "true"
+    assert result["metadata"]["labels"][LABEL_OUTPUTS_COMPLETED] == "true"

@@ -457,7 +457,8 @@ def test_resume_supplies_outputs_and_stop_fails_the_node():
 
 
 def test_resubmit_builds_a_new_workflow_from_the_old():
-    from sluice.commands.retry import RESUBMITTED_LABEL, resubmitted
+    from sluice.commands.retry import resubmitted
+    from workflow.labels import LABEL_RESUBMITTED
 
     old = {
         "metadata": {
@@ -474,7 +475,7 @@ def test_resubmit_builds_a_new_workflow_from_the_old():
         "status": {"phase": "Failed"},
     }
     new = resubmitted(old, {"x": "2"})
-    assert new["metadata"] == {"generateName": "old-", "labels": {"team": "a", RESUBMITTED_LABEL: "old"}}
+    assert new["metadata"] == {"generateName": "old-", "labels": {"team": "a", LABEL_RESUBMITTED: "old"}}
     assert new["spec"] == {"entrypoint": "main", "arguments": {"parameters": [{"name": "x", "value": "2"}]}}
     assert "status" not in new
 

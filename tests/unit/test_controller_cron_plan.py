@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from controller.cron_plan import LABEL_COMPLETED, SPEC_ERROR, plan, stamp
+from controller.cron_plan import SPEC_ERROR, plan, stamp
 from workflow.cron_expr import cron_scope, stop_holds, when_allows
-from workflow.cron_schedule import ANN_SCHEDULED, LABEL_CRON
+from workflow.labels import ANN_SCHEDULED, LABEL_CRON, LABEL_CRON_COMPLETED
 
 T0 = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -55,7 +55,7 @@ class World:
             del self.children[name]
         self.cron = {**self.cron, "status": p.status}
         if p.label_completed:
-            self.cron["metadata"]["labels"][LABEL_COMPLETED] = "true"
+            self.cron["metadata"]["labels"][LABEL_CRON_COMPLETED] = "true"
         self.cursor = p.cursor
         return p
 
@@ -173,7 +173,7 @@ def test_stop_strategy_stops_for_good_and_labels_the_cron():
         world.finish(name_at(minute), "Failed", at(minute + 0.2))
     p = world.step(at(1.3))
     assert p.label_completed and world.status["phase"] == "Stopped" and world.status["failed"] == 2
-    assert world.cron["metadata"]["labels"][LABEL_COMPLETED] == "true"
+    assert world.cron["metadata"]["labels"][LABEL_CRON_COMPLETED] == "true"
     assert world.step(at(2.1)).create is None
     assert not world.step(at(2.2)).label_completed  # labelled once
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from workflow import names
+from workflow import labels, names
 from workflow.engine import dag, locks, memo, pods, retry, steps, subst, suspend
 from workflow.engine.defs import (
     ERROR,
@@ -245,7 +245,7 @@ class Engine:
         """A node for `holder` calling `tmpl` (display name and inputs from the template)."""
         given = tmpl.get("annotations")
         annotations: dict[str, Any] = given if isinstance(given, dict) else {}
-        display = annotations.get(names.DISPLAY_NAME_ANNOTATION)
+        display = annotations.get(labels.ANN_DISPLAY_NAME)
         if display is not None and not names.valid_display_name(str(display)):
             display = None
         inputs = tmpl.get("inputs") if isinstance(tmpl.get("inputs"), dict) else None

@@ -19,9 +19,8 @@ from workflow.engine import subst
 from workflow.engine.defs import SUCCEEDED, EngineError, fulfilled
 from workflow.engine.model import CreateObject, DeleteObject, DeletePod, PatchObject
 from workflow.engine.state import Operation
+from workflow.labels import LABEL_WORKFLOW
 from workflow.types import API_VERSION
-
-WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
 
 
 def _owner(op: Operation) -> list[dict[str, Any]]:
@@ -69,7 +68,7 @@ def on_start(op: Operation, spec: dict[str, Any]) -> None:
         pvc_meta["name"] = names.pvc_name(op.name, claim_name)
         pvc_meta["namespace"] = op.namespace
         pvc_meta["ownerReferences"] = _owner(op)
-        pvc_meta.setdefault("labels", {})[WORKFLOW_LABEL] = op.name
+        pvc_meta.setdefault("labels", {})[LABEL_WORKFLOW] = op.name
         op.act(CreateObject(pvc))
         claims.append({"name": claim_name, "persistentVolumeClaim": {"claimName": pvc_meta["name"]}})
     if claims:
@@ -77,7 +76,7 @@ def on_start(op: Operation, spec: dict[str, Any]) -> None:
     pdb = spec.get("podDisruptionBudget")
     if isinstance(pdb, dict):
         body = copy.deepcopy(pdb)
-        body.setdefault("selector", {"matchLabels": {WORKFLOW_LABEL: op.name}})
+        body.setdefault("selector", {"matchLabels": {LABEL_WORKFLOW: op.name}})
         op.act(
             CreateObject(
                 {

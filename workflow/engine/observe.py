@@ -21,10 +21,8 @@ from dataclasses import replace
 from typing import Any
 
 from workflow.engine.model import ContainerObservation, PodObservation, TaskResultObservation
+from workflow.labels import ANN_NODE_ID, LABEL_OUTPUTS_COMPLETED, LABEL_WORKFLOW
 
-ANN_NODE_ID = "workflows.argoproj.io/node-id"
-LABEL_WORKFLOW = "workflows.argoproj.io/workflow"
-LABEL_OUTPUTS_COMPLETED = "workflows.argoproj.io/report-outputs-completed"
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
 
 

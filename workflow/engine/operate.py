@@ -57,14 +57,12 @@ from workflow.engine.model import (
 from workflow.engine.scope import build_globals
 from workflow.engine.state import Operation
 from workflow.engine.templates import Templates, execution_spec
+from workflow.labels import ANN_POD_NAME_FORMAT, LABEL_COMPLETED, LABEL_PHASE
 from workflow.merge import with_workflow_defaults
 from workflow.parse import normalised_workflow
 from workflow.resolve.sources import NoSource
 from workflow.types import API_VERSION
 
-LABEL_PHASE = "workflows.argoproj.io/phase"
-LABEL_COMPLETED = "workflows.argoproj.io/completed"
-ANN_POD_NAME_FORMAT = "workflows.argoproj.io/pod-name-format"
 DEADLINE_MESSAGE = "Step exceeded its deadline"
 # Tests set this to see engine bugs as exceptions instead of an Error workflow.
 RAISE_INTERNAL_ERRORS = False

@@ -13,8 +13,8 @@ import copy
 from typing import Any
 
 from workflow.engine.model import EngineConfig
-from workflow.engine.observe import LABEL_WORKFLOW
 from workflow.engine.pod_containers import PodSpecError, mount
+from workflow.labels import LABEL_WORKFLOW
 
 CONFIG_DIR = "/argo/config"  # an offloaded template: <CONFIG_DIR>/ARGO_TEMPLATE
 OFFLOADED = "offloaded"

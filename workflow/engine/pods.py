@@ -25,7 +25,6 @@ from workflow import names
 from workflow.engine import clock, subst
 from workflow.engine.defs import ERROR, SUCCEEDED, Opts
 from workflow.engine.model import CreateObject, CreatePod, TerminatePod
-from workflow.engine.observe import ANN_NODE_ID, LABEL_WORKFLOW
 from workflow.engine.pod_containers import (
     PodSpecError,
     container_field,
@@ -45,17 +44,21 @@ from workflow.engine.pod_executor import (
     mount_secrets,
 )
 from workflow.engine.pod_offload import OFFLOADED, mount_config_map, offloaded, template_config_map
+from workflow.labels import (
+    ANN_NODE_ID,
+    ANN_NODE_NAME,
+    ANN_POD_GC,
+    LABEL_COMPLETED,
+    LABEL_INSTANCE,
+    LABEL_ON_EXIT,
+    LABEL_WORKFLOW,
+)
 from workflow.merge import strategic_merge
 
 if TYPE_CHECKING:  # execute.py imports this module; the engine is only a type here
     from workflow.engine.execute import Engine
 
-LABEL_COMPLETED = "workflows.argoproj.io/completed"
-LABEL_ON_EXIT = "workflows.argoproj.io/on-exit"
-LABEL_INSTANCE = "workflows.argoproj.io/controller-instanceid"
-ANN_NODE_NAME = "workflows.argoproj.io/node-name"
 ANN_DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
-ANN_POD_GC = "workflows.argoproj.io/pod-gc-strategy"
 POD_FIELDS = (
     "nodeSelector",
     "affinity",

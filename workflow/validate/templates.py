@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from workflow.errors import child
+from workflow.labels import ANN_DISPLAY_NAME
 from workflow.merge import TEMPLATE_TYPES, template_type
-from workflow.names import DISPLAY_NAME_ANNOTATION, DISPLAY_NAME_RE
+from workflow.names import DISPLAY_NAME_RE
 from workflow.resolve import Resolution
 from workflow.validate import arguments, artifacts, leaf, memo, metrics, outputs
 from workflow.validate.context import Ctx, Job
@@ -259,11 +260,11 @@ def _check_fields(ctx: Ctx, job: Job, kind: str | None, leafy: bool) -> None:
         )
     _check_retry(ctx, job, get_map(tmpl, "retryStrategy"), child(path, "retryStrategy"))
     _check_memoize(ctx, job, get_map(tmpl, "memoize"), child(path, "memoize"))
-    display = (get_map(tmpl, "annotations") or {}).get(DISPLAY_NAME_ANNOTATION)
+    display = (get_map(tmpl, "annotations") or {}).get(ANN_DISPLAY_NAME)
     if isinstance(display, str) and "{{" not in display and not DISPLAY_NAME_RE.match(display):
         ctx.error(
             job,
-            key_child(child(path, "annotations"), DISPLAY_NAME_ANNOTATION),
+            key_child(child(path, "annotations"), ANN_DISPLAY_NAME),
             f"displayName must match the regex {DISPLAY_NAME_RE.pattern}",
         )
     metrics.check_metrics(ctx, job, get_map(tmpl, "metrics"), child(path, "metrics"))

@@ -10,9 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# The display-name annotation and its pattern are defined with the node names (re-exported here).
-from workflow.names import DISPLAY_NAME_ANNOTATION as DISPLAY_NAME_ANNOTATION
-from workflow.names import DISPLAY_NAME_RE as DISPLAY_NAME_RE
 from workflow.types.base import go_number_text
 
 # Template, step and task names (validate.go workflowFieldNameFmt; CRD pattern), at most 128 characters.
