@@ -3,7 +3,7 @@ generation.
 
 The same object is often admitted more than once: `kubectl apply --dry-run=server` then `apply`, an
 Argo CD diff then its sync, the API server's retries, a pipeline resubmitted unchanged. Checking a
-200-task DAG costs the core ~4-5 ms of CPU (benchmarks/RESULTS.md); a hit costs one JSON encoding
+200-task DAG costs the core ~3-4 ms of CPU (benchmarks/RESULTS.md); a hit costs one JSON encoding
 and a hash. Any change to a WorkflowTemplate or ClusterWorkflowTemplate bumps the store's generation,
 so a cached report never outlives the templates it was resolved against. Policies are never cached:
 they depend on the request (user, operation) and are cheap.
