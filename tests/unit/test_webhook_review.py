@@ -214,7 +214,7 @@ def _decoded(raw: bytes):
     return results
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(_JSON, st.booleans(), st.booleans())
 def test_msgspec_decodes_a_review_as_json_does(value, spaced, ascii_only):
     raw = json.dumps(value, indent=1 if spaced else None, ensure_ascii=ascii_only).encode()
@@ -225,7 +225,7 @@ def test_msgspec_decodes_a_review_as_json_does(value, spaced, ascii_only):
 _NUMBER = st.from_regex(r"\A-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,25})?([eE][+-]?[0-9]{1,3})?\Z")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(_NUMBER)
 def test_numbers_decode_to_the_same_value(number):
     """Correctly rounded floats, big integers, exponents near the range's ends: the same, or the same
@@ -269,7 +269,7 @@ def _deeper_recursive(node, budget: int) -> bool:
     return False
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(_JSON.filter(lambda v: isinstance(v, (dict, list))), st.integers(min_value=0, max_value=8))
 def test_the_depth_bound_by_levels_is_the_recursive_one(value, budget):
     from webhook.review import _deeper_than
