@@ -10,6 +10,7 @@ Omitted task inheriting the phase of the last completed node of its branch.
 from __future__ import annotations
 
 from collections import deque
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from workflow import names
@@ -236,9 +237,10 @@ class DagRun:
         # (hooks.step_hooks does nothing for a task without hooks: not called 10,000 times for nothing)
         with_hooks = hooks.has_hooks(task)
         running = False  # a copy's pod is still running: the group is not done (checked below)
+        by_name, nodes_map = op.nodes.by_name, op.nodes.map  # (op.nodes.by, inlined: 10,000 copies)
         for index, copy_name in enumerate(copies.names):
             child_name = names.task_node_name(self.name, copy_name)
-            child = op.nodes.by(child_name)
+            child = nodes_map.get(by_name.get(child_name) or names.node_id(op.name, child_name))
             if child is not None and fulfilled(child):
                 if with_hooks and completed(child) and group is not None:
                     hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
@@ -262,7 +264,8 @@ class DagRun:
                 return  # the loop below would return at that copy (or before), having changed nothing
             phase = SUCCEEDED
             for copy_name in copies.names:
-                child = op.nodes.by(names.task_node_name(self.name, copy_name))
+                child_name = names.task_node_name(self.name, copy_name)
+                child = nodes_map.get(by_name.get(child_name) or names.node_id(op.name, child_name))
                 if child is None or not fulfilled(child):
                     return
                 if child.get("phase") in FAILED_OR_ERROR:
@@ -304,7 +307,7 @@ class DagRun:
                 ]
                 queue.extend((c, branch) for c in (*kids, *hooked))
             else:
-                queue.extend((c, branch) for c in node.get("children") or ())
+                queue.extend(zip(node.get("children") or (), repeat(branch)))
         result = SUCCEEDED
         for t in targets:
             phase = target_ids.get(op.nodes.node_id(names.task_node_name(self.name, t)), "")
