@@ -23,6 +23,7 @@ from workflow.engine.defs import (
     PENDING,
     RUNNING,
     SKIPPED,
+    SUCCEEDED,
     fulfilled,
 )
 
@@ -71,9 +72,8 @@ class NodeStore(Mapping[str, dict[str, Any]]):
         self._owned_lists: set[tuple[str, str]] = set()
         self._child_sets: dict[str, set[str]] = {}
         self._hung: set[str] = set()  # see `hung`
-        self.hung_under: dict[
-            str, set[str]
-        ] = {}  # a new node -> the nodes hung under it (some may leave `hung`)
+        # a new node -> the nodes hung under it (some may have left `hung` since)
+        self.hung_under: dict[str, set[str]] = {}
         self.active_pods = 0
         self.running_pods = 0
         self.active_by_boundary = _Tally()
@@ -87,6 +87,8 @@ class NodeStore(Mapping[str, dict[str, Any]]):
         for node_id, node in self.map.items():
             by_name[node["name"]] = node_id
             phase = node.get("phase")
+            if phase == SUCCEEDED and node.get("taskResultSynced") is not False and not node.get("daemoned"):
+                continue  # most of a large status: nothing to count, not live, not a daemon
             if phase in ACTIVE or phase in FAILED_OR_ERROR:
                 self._count(node, +1)
             if node.get("type") == "Pod" and (
