@@ -13,6 +13,7 @@ CPU time is reported beside wall time: the development machine is shared.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import subprocess
@@ -36,8 +37,9 @@ from workflow.engine import (  # noqa: E402
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def fan_out(n: int, name: str = "fan") -> dict:
-    return {
+def fan_out(n: int, name: str = "fan", shape: str = "steps") -> dict:
+    """`n` pods in one loop, then one pod after all of them: as steps (group 0, group 1) or as a DAG."""
+    wf = {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Workflow",
         "metadata": {"name": name, "namespace": "default"},
@@ -73,6 +75,11 @@ def fan_out(n: int, name: str = "fan") -> dict:
             ],
         },
     }
+    if shape == "dag":
+        main = wf["spec"]["templates"][0]
+        work, after = main.pop("steps")
+        main["dag"] = {"tasks": [work[0], {**after[0], "depends": "work"}]}
+    return wf
 
 
 def finished(pod_name: str, node_id: str, now: datetime) -> tuple[PodObservation, TaskResultObservation]:
@@ -90,9 +97,9 @@ def finished(pod_name: str, node_id: str, now: datetime) -> tuple[PodObservation
     return pod, result
 
 
-def simulate(n: int, stop_running: int | None = None):
+def simulate(n: int, stop_running: int | None = None, shape: str = "steps"):
     """Run the fan-out with instant pods. With `stop_running`, stop when that many pods still run."""
-    wf = fan_out(n)
+    wf = fan_out(n, shape=shape)
     pods: dict[str, PodObservation] = {}
     results: dict[str, TaskResultObservation] = {}
     now = T0
@@ -124,37 +131,48 @@ def simulate(n: int, stop_running: int | None = None):
             return wf, pods, results, engine_cpu, engine_wall, steps
 
 
-def bench_one_step(n: int, repeats: int) -> dict:
-    """A 10,000-node status, 10 pods still running: one step (nothing changes, the common case)."""
-    wf, pods, results, *_ = simulate(n, stop_running=10)
+def _timed(run, repeats: int, gc_mode: str) -> tuple[list[float], list[float]]:
+    """CPU and wall ms of `run()` `repeats` times with the cycle collector on, off, or on after
+    gc.freeze() (what a driver could do once its caches are loaded; the engine itself never touches gc)."""
+    cpu, wall = [], []
+    gc.collect()
+    if gc_mode == "freeze":
+        gc.freeze()
+    if gc_mode == "off":
+        gc.disable()
+    try:
+        for _ in range(repeats):
+            c0, w0 = time.process_time(), time.perf_counter()
+            run()
+            cpu.append((time.process_time() - c0) * 1000)
+            wall.append((time.perf_counter() - w0) * 1000)
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    return cpu, wall
+
+
+def bench_one_step(n: int, repeats: int, shape: str = "steps") -> dict:
+    """A 10,000-node status, 10 pods still running: one step where nothing changes (the common case), and
+    the step where those 10 finish (the group completes, the next group is created and hung under all
+    10,000 pods, progress follows). The engine never changes its input, so each is repeated on the same
+    status; with the cycle collector on (as a driver runs), off, and on after gc.freeze()."""
+    wf, pods, results, *_ = simulate(n, stop_running=10, shape=shape)
     observed = Observed(pods=dict(pods), task_results=dict(results))
     now = T0 + timedelta(seconds=30)
     wf["status"] = step(wf, observed, now).status  # the finished pods are taken in: steady state from here
     nodes = len(wf["status"]["nodes"])
-    cpu, wall = [], []
-    for _ in range(repeats):
-        c0, w0 = time.process_time(), time.perf_counter()
-        step(wf, observed, now)
-        cpu.append((time.process_time() - c0) * 1000)
-        wall.append((time.perf_counter() - w0) * 1000)
-    # and one step where the last 10 pods finish (the status changes)
-    for node_id, pod in list(pods.items()):
+    finishing = dict(pods)
+    finishing_results = dict(results)
+    for node_id, pod in pods.items():
         if pod.phase == "Running":
-            pods[node_id], results[node_id] = finished(pod.name, node_id, now)
-    observed = Observed(pods=dict(pods), task_results=dict(results))
-    c0, w0 = time.process_time(), time.perf_counter()
-    step(wf, observed, now)
-    change_cpu = (time.process_time() - c0) * 1000
-    change_wall = (time.perf_counter() - w0) * 1000
-    return {
-        "nodes": nodes,
-        "cpu_ms": statistics.median(cpu),
-        "wall_ms": statistics.median(wall),
-        "cpu_min_ms": min(cpu),
-        "wall_min_ms": min(wall),
-        "change_cpu_ms": change_cpu,
-        "change_wall_ms": change_wall,
-    }
+            finishing[node_id], finishing_results[node_id] = finished(pod.name, node_id, now)
+    last = Observed(pods=finishing, task_results=finishing_results)
+    out: dict = {"nodes": nodes}
+    for gc_mode in ("on", "off", "freeze"):
+        out[("steady", gc_mode)] = _timed(lambda: step(wf, observed, now), repeats, gc_mode)
+        out[("change", gc_mode)] = _timed(lambda: step(wf, last, now), repeats, gc_mode)
+    return out
 
 
 def bench_fan_out(n: int) -> dict:
@@ -258,6 +276,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--runner-steps", type=int, default=60)
     parser.add_argument("--only", choices=["step", "fanout", "runner"])
+    parser.add_argument("--shape", choices=["steps", "dag"], default="steps", help="of the one-step figures")
     args = parser.parse_args()
     if args.only in (None, "step"):
         one_step(args)
@@ -268,15 +287,22 @@ def main() -> None:
 
 
 def one_step(args) -> None:
-    one = bench_one_step(args.pods, args.repeats)
+    one = bench_one_step(args.pods, args.repeats, args.shape)
     print(
-        f"one step, {one['nodes']} nodes, nothing changes: cpu median {one['cpu_ms']:.1f} ms (min "
-        f"{one['cpu_min_ms']:.1f}), wall median {one['wall_ms']:.1f} ms (min {one['wall_min_ms']:.1f})"
+        f"one step on {one['nodes']} nodes ({args.shape}), {args.repeats} runs each, ms min / median "
+        f"(load {_load()}):"
     )
-    print(
-        f"one step, {one['nodes']} nodes, 10 pods finish: cpu {one['change_cpu_ms']:.1f} ms, "
-        f"wall {one['change_wall_ms']:.1f} ms"
-    )
+    for what, label in (("steady", "nothing changes"), ("change", "the last 10 pods finish")):
+        for gc_mode in ("on", "off", "freeze"):
+            cpu, wall = one[(what, gc_mode)]
+            print(
+                f"  {label:24} gc {gc_mode:6}: cpu {min(cpu):6.1f} / {statistics.median(cpu):6.1f}, "
+                f"wall {min(wall):6.1f} / {statistics.median(wall):6.1f}"
+            )
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def fan_out_figures(args) -> None:
