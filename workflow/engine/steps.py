@@ -152,6 +152,8 @@ def execute_group(
     by_child: dict[str, dict[str, Any]] = {}  # child name -> step, for steps without a loop
     by_step: dict[str, dict[str, Any]] = {}  # step name -> step
     running: str | None = None  # a child pod seen not done (pod reconciliation drives it)
+    settled: list[str] = []  # children seen done and not failed, while `unsettled` stays False
+    unsettled = False
     expected: list[str] = []  # every child name this group should have
     missing = False
     for step in group:
@@ -165,6 +167,7 @@ def execute_group(
         if expanded is None:  # an Error or Skipped node stands for the step
             by_child[base_name] = step
             expected.append(base_name)
+            unsettled = True
             continue
         copies, looped = expanded
         with_hooks = hooks.has_hooks(step)
@@ -184,6 +187,10 @@ def execute_group(
                 if (phase in DONE and child.get("taskResultSynced") is not False) or fulfilled(child):
                     if with_hooks and completed(child):
                         hooks.step_hooks(eng, step, child, ctx, opts, prefix, scope)
+                    if phase in FAILED_OR_ERROR:
+                        unsettled = True
+                    else:
+                        settled.append(child_id)
                     continue
                 if child.get("type") == "Pod" and child_id in observed_pods:
                     if with_hooks:
@@ -191,6 +198,7 @@ def execute_group(
                     if running is None:
                         running = child_id
                     continue
+            unsettled = True
             child, ran = calls.call(eng, child_name, copies.render(index), child, ctx, opts, scope, link)
             if not ran:
                 continue
@@ -206,8 +214,14 @@ def execute_group(
         return sg  # some steps are not started yet (parallelism)
     if running is not None and running in (sg.get("children") or ()):
         return sg  # a pod is still running: the check below would stop there, after a pass over 10,000
-    failed = None
     any_hooks = any(hooks.has_hooks(step) for step in group if isinstance(step, dict))
+    if running is None and not unsettled and not any_hooks:
+        children = sg.get("children") or ()
+        if len(children) == len(settled) and set(children) == set(settled):
+            # every child was seen done and not failed above (and nothing has changed them since):
+            # what the pass below would find, without a second pass over 10,000 children
+            return op.nodes.mark(sg["id"], SUCCEEDED)
+    failed = None
     nodes_by_id = op.nodes.map
     for child_id in sg.get("children") or ():
         child = nodes_by_id.get(child_id)
