@@ -83,10 +83,19 @@ class NodeStore(Mapping[str, dict[str, Any]]):
         # Pod nodes that pod reconciliation must look at: not completed (or completed without its task
         # result yet), or daemons. Collected in the one pass every step makes anyway.
         self.live_pods: list[str] = []
+        # The executable nodes the step starts with, and how many of them Succeeded: with no node
+        # reporting its own N/M, the stored progress must read exactly that (engine/progress.py trusts the
+        # stored numbers only then: a status changed outside the engine, as `argo retry` does, fails it).
+        self.old_executables = self.old_succeeded = 0
         by_name, live = self.by_name, self.live_pods
+        executables = succeeded = 0
         for node_id, node in self.map.items():
             by_name[node["name"]] = node_id
             phase = node.get("phase")
+            if node.get("type") in EXECUTABLE:
+                executables += 1
+                if phase == SUCCEEDED:
+                    succeeded += 1
             if phase == SUCCEEDED and node.get("taskResultSynced") is not False and not node.get("daemoned"):
                 continue  # most of a large status: nothing to count, not live, not a daemon
             if phase in ACTIVE or phase in FAILED_OR_ERROR:
@@ -97,6 +106,7 @@ class NodeStore(Mapping[str, dict[str, Any]]):
                 live.append(node_id)
             if node.get("daemoned"):
                 self.daemons.add(node_id)
+        self.old_executables, self.old_succeeded = executables, succeeded
 
     # --- the mapping ------------------------------------------------------------------------------
 

@@ -12,8 +12,11 @@ A step usually changes a few nodes of thousands, so `update` starts from the pro
 stored and adds what changed (`_delta`): each executable node whose own N/M changed (or that is new) adds
 the difference to every node that reaches it now. That holds when this step only added nodes and appended
 children that are new nodes (then nothing old reaches anything new except through a new edge, and what an
-old node reached before it still reaches); otherwise (a child list rewritten, a node that existed
-before made a child, a node's type changed, a cycle, no stored progress) the sets are computed in full. `full` is that computation,
+old node reached before it still reaches), and when the stored numbers are the engine's own: the
+workflow's must read the executable nodes the step starts with (Succeeded / all), which a status changed
+outside the engine fails (`argo retry` drops pods and keeps every number); otherwise (that, a node
+reporting its own N/M, a child list rewritten, a node that existed before made a child, a node's type
+changed, a cycle, no stored progress) the sets are computed in full. `full` is that computation,
 which the tests compare the stored progress with (tests/unit/engine/test_progress.py).
 """
 
@@ -154,7 +157,9 @@ def _delta(op: Operation) -> bool:
     store = op.nodes
     nodes, old_nodes = store.map, store.old
     base = _pair((op.workflow.get("status") or {}).get("progress"))
-    if base is None or base == (0, 0):
+    if base is None or base != (store.old_succeeded, store.old_executables) or base == (0, 0):
+        # no stored progress, a node reporting its own N/M, or a status changed outside the engine
+        # (`argo retry` drops pods and keeps the numbers): the numbers cannot be trusted
         return False
     # (the store never removes a node: the old ones are all there); the nodes that only got a first child,
     # a new node, need no look: 10,000 pods when the next group hangs under them

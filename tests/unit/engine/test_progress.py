@@ -190,3 +190,43 @@ def test_a_large_fan_out_hung_under_one_group_counts_every_pod_once():
     assert world.node("fan[0]")["progress"] == "300/301"
     assert world.node("fan[1]")["progress"] == "0/1"
     _assert_matches_full(world.status)
+
+
+def test_a_retried_workflow_s_stale_progress_is_recomputed():
+    """`argo retry` (workflow/retry_reset.py) drops the failed pods but leaves every stored progress as
+    it was: the next step must not add to those numbers."""
+    from workflow.retry_reset import reset_for_retry
+
+    workflow = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "r"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "steps": [[{"name": "a", "template": "leaf", "withItems": [1, 2, 3]}]],
+                },
+                LEAF,
+            ],
+        },
+    }
+    world = World(workflow)
+    world.run(
+        lambda pod: (
+            1 if "(0:1)" in pod["metadata"]["annotations"].get("workflows.argoproj.io/node-name", "") else 0,
+            None,
+        )
+    )
+    assert world.phase == "Failed"
+    assert world.status["progress"] == "2/3"
+    retried, dropped = reset_for_retry(world.workflow, "2024-01-01T13:00:00Z")
+    assert len(dropped) == 1
+    world.workflow = retried
+    for node_id in dropped:
+        world.pods.pop(node_id)
+        world.results.pop(node_id, None)
+    world.step()  # the dropped pod is created again
+    _assert_matches_full(world.status)
+    assert world.status["progress"] == "2/3"
