@@ -219,15 +219,15 @@ async def run_controller(args, kind: str, kubectl, api, run_id: str, kwok: bool)
     instances = [f"bench-{kind}-{s}" for s in suffix]
     for namespace in namespaces:
         kubectl("create", "namespace", namespace)
-        # pods are refused until the namespace's default service account exists
-        kubectl(
-            "wait",
-            "--for=jsonpath={.metadata.name}=default",
-            "serviceaccount/default",
-            "-n",
-            namespace,
-            "--timeout=60s",
-        )
+        # pods are refused until the namespace's default service account exists (`kubectl wait` fails at
+        # once while the object does not exist yet: a loaded controller manager takes seconds to make it)
+        deadline = time.monotonic() + 120
+        while not kubectl(
+            "get", "serviceaccount", "default", "-n", namespace, "--ignore-not-found", "-o", "name"
+        ):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no default service account in {namespace} after 120 s")
+            time.sleep(1)
         if not kwok:
             grant_executor(kubectl, namespace)
     ctls: list[Any] = []
