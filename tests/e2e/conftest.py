@@ -7,6 +7,7 @@ cluster, brought up by `make cluster-up`, is used through $SLUICE_CLUSTER_DIR/ku
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,9 +16,37 @@ from pathlib import Path
 
 import pytest
 
+from . import concurrency
+
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER_DIR = Path(os.environ.get("SLUICE_CLUSTER_DIR", REPO / ".cluster"))
 OWN_KUBECONFIG = CLUSTER_DIR / "kubeconfig"
+
+
+if concurrency.missing_files():
+    raise pytest.UsageError(
+        f"tests/e2e/concurrency.py CLUSTER_WIDE names no file: {concurrency.missing_files()}"
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Several workers (cluster/e2e.sh): one unit per file, the cluster-wide files one unit together
+    (tests/e2e/concurrency.py; xdist's own loadgroup does not group under pytest 9)."""
+    if config.getvalue("dist") in ("loadgroup", "loadfile"):
+        return concurrency.make_scheduler(config, log)
+    return None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Every test outside the cluster-wide group holds the cluster's shared lock while it runs (setup to
+    teardown), so the quick-start's install can wait until none runs (concurrency.cluster_exclusive).
+    Outermost (tryfirst): time spent waiting is not counted by pytest-timeout."""
+    if concurrency.unit_of(item.nodeid) == concurrency.GROUP:
+        return (yield)
+    with concurrency.cluster_shared(_kubeconfig()[0]):
+        return (yield)
 
 
 def _kubeconfig() -> tuple[Path, bool]:
@@ -108,9 +137,24 @@ def namespace(kubectl) -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def crds_installed(kubectl) -> list[str]:
+def crds_installed(kubectl, tmp_path_factory) -> list[str]:
     """Apply crds/ server-side and wait until every CRD is Established and served: first, for every
-    e2e test (a new cluster has none, and the controller, CLI and executor tests need them)."""
+    e2e test (a new cluster has none, and the controller, CLI and executor tests need them).
+    Under pytest-xdist each worker runs this: the first applies, the others wait for it and reuse it."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        return _apply_crds(kubectl)
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    done = shared / f"crds-{run}.json"
+    with concurrency.file_lock(shared / "crds.lock"):
+        if done.is_file():
+            return json.loads(done.read_text())
+        names = _apply_crds(kubectl)
+        done.write_text(json.dumps(names))
+        return names
+
+
+def _apply_crds(kubectl) -> list[str]:
     out = kubectl(
         "apply",
         "--server-side",

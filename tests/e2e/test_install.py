@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
+from .concurrency import file_lock
 from .kube import api_client, exit_code, pod_manifest, run_pod
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,7 +129,13 @@ def test_isolated_render_differs_only_in_names(kubectl):
 def ensure_minio_image(image: str) -> None:
     """The quick-start's MinIO image, built from the cluster's MinIO binary when the cluster's own
     image build did not make it (cluster/build-images.sh makes it since issue 10 item 7; a cluster
-    brought up before that lacks it)."""
+    brought up before that lacks it). One import at a time on this machine (test_quick_start.py's
+    install, on another e2e worker, asks too)."""
+    with file_lock(Path(tempfile.gettempdir()) / "sluice-e2e-minio-image.lock"):
+        _ensure_minio_image(image)
+
+
+def _ensure_minio_image(image: str) -> None:
     proc = subprocess.run([*CTR, "images", "ls", "-q"], capture_output=True, text=True)
     assert proc.returncode == 0, f"cannot list the cluster's images with ctr: {proc.stderr.strip()}"
     listed = proc.stdout

@@ -23,36 +23,56 @@ from pathlib import Path
 import pytest
 
 from .cluster_examples import LIKELY_RUNS, cluster_examples, likely_examples, support_objects
+from .concurrency import cluster_exclusive
 from .controller_support import REPO, eventually, grant_executor, wait_done
 from .test_install import QUICK_START, as_list, ensure_minio_image, image_of, render
 
 PROGRAMS = ("sluice-controller", "sluice-webhook", "minio")
 
 
+# The install waits for the other e2e workers' running tests (concurrency.cluster_exclusive): more than
+# pytest's default 300 s for the test whose set-up it is.
+pytestmark = pytest.mark.timeout(1200)
+WEBHOOK_CONFIGURATIONS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+
+
 @pytest.fixture(scope="module")
-def installed(kubectl, own_cluster):
+def installed(kubectl, kubeconfig, own_cluster):
     docs = render(kubectl)
     if own_cluster:
         ensure_minio_image(image_of(docs, "minio"))
-    kubectl("apply", "--server-side", "--force-conflicts", "-k", str(QUICK_START), timeout=300)
-    # A re-run on a cluster whose image was just rebuilt (cluster/up.sh): start the programs afresh.
-    kubectl("rollout", "restart", "-n", "sluice", "deployment/sluice-controller", "deployment/sluice-webhook")
-    try:
+    # Until its pods serve and its caBundle is in, the webhook (failurePolicy Fail, every namespace)
+    # refuses every Workflow: no other e2e test runs meanwhile (tests/e2e/concurrency.py).
+    with cluster_exclusive(kubeconfig):
+        kubectl("apply", "--server-side", "--force-conflicts", "-k", str(QUICK_START), timeout=300)
+        # A re-run on a cluster whose image was just rebuilt (cluster/up.sh): start the programs afresh.
+        kubectl(
+            "rollout", "restart", "-n", "sluice", "deployment/sluice-controller", "deployment/sluice-webhook"
+        )
         for name in PROGRAMS:
             kubectl("rollout", "status", f"deployment/{name}", "-n", "sluice", "--timeout=300s", timeout=320)
+        eventually(lambda: webhook_ready(kubectl), 120, 1, "the webhook's caBundle filled in")
+    try:
         yield docs
     finally:
-        mine = [d for d in docs if d["kind"] != "CustomResourceDefinition"]
+        # The webhook's configurations first, waited for: gating every namespace, they must not outlive
+        # the webhook's pods, or other tests' Workflows are refused meanwhile.
+        hooks = [d for d in docs if d["kind"] in WEBHOOK_CONFIGURATIONS]
+        rest = [d for d in docs if d["kind"] not in (*WEBHOOK_CONFIGURATIONS, "CustomResourceDefinition")]
+        for mine, wait in ((hooks, "--wait=true"), (rest, "--wait=false")):
+            kubectl(
+                "delete", "--ignore-not-found", wait, "-f", "-", input=as_list(mine), check=False, timeout=240
+            )
+
+
+def webhook_ready(kubectl) -> bool:
+    """Both configurations carry the CA the webhook serves with (it fills them in once it runs)."""
+    return all(
         kubectl(
-            "delete",
-            "--ignore-not-found",
-            "--wait=false",
-            "-f",
-            "-",
-            input=as_list(mine),
-            check=False,
-            timeout=240,
-        )
+            "get", kind.lower(), "sluice-webhook", "-o", "jsonpath={.webhooks[*].clientConfig.caBundle}"
+        ).strip()
+        for kind in WEBHOOK_CONFIGURATIONS
+    )
 
 
 @pytest.fixture(scope="module")
