@@ -42,8 +42,9 @@ def pytest_xdist_make_scheduler(config, log):
 def pytest_runtest_protocol(item, nextitem):
     """Every test outside the cluster-wide group holds the cluster's shared lock while it runs (setup to
     teardown), so the quick-start's install can wait until none runs (concurrency.cluster_exclusive).
-    Outermost (tryfirst): time spent waiting is not counted by pytest-timeout."""
-    if concurrency.unit_of(item.nodeid) == concurrency.GROUP:
+    Outermost (tryfirst): time spent waiting is not counted by pytest-timeout. (Every test of a session
+    that collected this folder passes here, the fast tiers' too: those are left alone.)"""
+    if concurrency.e2e_file(item.nodeid) is None or concurrency.unit_of(item.nodeid) == concurrency.GROUP:
         return (yield)
     with concurrency.cluster_shared(_kubeconfig()[0]):
         return (yield)
