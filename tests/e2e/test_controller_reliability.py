@@ -14,6 +14,7 @@ from .controller_support import (
     LocalController,
     create_all,
     get_wf,
+    grant_executor,
     wait_done,
     watch_pod_creations,
     workflow,
@@ -114,6 +115,9 @@ def specs(mutex: str, semaphore_cm: str) -> list[tuple[str, dict]]:
 async def test_kill_9_twenty_times_during_fifty_workflows(kubeconfig, kubectl, namespace, tmp_path):
     instance = f"rel-{uuid.uuid4().hex[:6]}"
     mutex, cm = f"m-{uuid.uuid4().hex[:4]}", f"sem-{uuid.uuid4().hex[:4]}"
+    # The pods' executor reports task results: its rights in this namespace, granted here (a serial run
+    # had them from the controller files before it; on e2e workers this file may run first).
+    await asyncio.to_thread(grant_executor, kubectl, namespace)
     await asyncio.to_thread(kubectl, "create", "configmap", cm, "-n", namespace, "--from-literal=limit=2")
     rng = random.Random(SEED)
     names = []
