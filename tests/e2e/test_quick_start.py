@@ -43,16 +43,23 @@ def installed(kubectl, kubeconfig, own_cluster):
         ensure_minio_image(image_of(docs, "minio"))
     # Until its pods serve and its caBundle is in, the webhook (failurePolicy Fail, every namespace)
     # refuses every Workflow: no other e2e test runs meanwhile (tests/e2e/concurrency.py).
-    with cluster_exclusive(kubeconfig):
-        kubectl("apply", "--server-side", "--force-conflicts", "-k", str(QUICK_START), timeout=300)
-        # A re-run on a cluster whose image was just rebuilt (cluster/up.sh): start the programs afresh.
-        kubectl(
-            "rollout", "restart", "-n", "sluice", "deployment/sluice-controller", "deployment/sluice-webhook"
-        )
-        for name in PROGRAMS:
-            kubectl("rollout", "status", f"deployment/{name}", "-n", "sluice", "--timeout=300s", timeout=320)
-        eventually(lambda: webhook_ready(kubectl), 120, 1, "the webhook's caBundle filled in")
     try:
+        with cluster_exclusive(kubeconfig):
+            kubectl("apply", "--server-side", "--force-conflicts", "-k", str(QUICK_START), timeout=300)
+            # A re-run on a cluster whose image was just rebuilt (cluster/up.sh): start the programs afresh.
+            kubectl(
+                "rollout",
+                "restart",
+                "-n",
+                "sluice",
+                "deployment/sluice-controller",
+                "deployment/sluice-webhook",
+            )
+            for name in PROGRAMS:
+                kubectl(
+                    "rollout", "status", f"deployment/{name}", "-n", "sluice", "--timeout=300s", timeout=320
+                )
+            eventually(lambda: webhook_ready(kubectl), 120, 1, "the webhook's caBundle filled in")
         yield docs
     finally:
         # The webhook's configurations first, waited for: gating every namespace, they must not outlive
