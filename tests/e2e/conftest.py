@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -118,17 +119,22 @@ def fresh_namespace(kubectl, prefix: str):
     """A new namespace `<prefix>-<random>` whose default service account exists (yielded), deleted after."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     kubectl("create", "namespace", name)
-    # Pods need the namespace's default service account, which the controller manager creates.
-    kubectl(
-        "wait",
-        "--for=jsonpath={.metadata.name}=default",
-        "serviceaccount/default",
-        "-n",
-        name,
-        "--timeout=60s",
-    )
+    wait_default_service_account(kubectl, name)
     yield name
     kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def wait_default_service_account(kubectl, namespace: str, timeout: float = 180) -> None:
+    """Until the namespace's default service account exists (pods are refused before), which the
+    controller manager creates a moment after the namespace, or minutes on a loaded machine. (`kubectl
+    wait` on an object not yet created fails at once with NotFound: it raced here under load.)"""
+    deadline = time.monotonic() + timeout
+    while not kubectl(
+        "get", "serviceaccount", "default", "-n", namespace, "--ignore-not-found", "-o", "name", check=False
+    ).strip():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"namespace {namespace}: no default service account after {timeout:.0f} s")
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="session")

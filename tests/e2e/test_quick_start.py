@@ -24,6 +24,7 @@ import pytest
 
 from .cluster_examples import LIKELY_RUNS, cluster_examples, likely_examples, support_objects
 from .concurrency import cluster_exclusive
+from .conftest import wait_default_service_account
 from .controller_support import REPO, eventually, grant_executor, wait_done
 from .test_install import QUICK_START, as_list, ensure_minio_image, image_of, render
 
@@ -96,14 +97,7 @@ def user_namespace(kubectl, installed):
         "-n",
         name,
     )
-    kubectl(
-        "wait",
-        "--for=jsonpath={.metadata.name}=default",
-        "serviceaccount/default",
-        "-n",
-        name,
-        "--timeout=60s",
-    )
+    wait_default_service_account(kubectl, name)
     yield name
     kubectl("delete", "namespace", name, "--wait=false", check=False)
 
@@ -202,9 +196,7 @@ def examples_run(kubectl, installed):
         pytest.fail(f"Argo's examples are missing at {EXAMPLES_ROOT} (set SLUICE_ARGO_EXAMPLES)")
     ns = f"sluice-examples-{uuid.uuid4().hex[:6]}"
     kubectl("create", "namespace", ns)
-    kubectl(
-        "wait", "--for=jsonpath={.metadata.name}=default", "serviceaccount/default", "-n", ns, "--timeout=60s"
-    )
+    wait_default_service_account(kubectl, ns)
     grant_executor(kubectl, ns)
     # The cluster's MinIO (cluster/up.sh) as the namespace's default repository, as in Argo's quick-start.
     for kind, name in (("configmap", "artifact-repositories"), ("secret", "my-minio-cred")):
