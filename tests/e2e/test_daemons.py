@@ -18,6 +18,9 @@ import pytest
 
 from .controller_support import eventually, grant_executor, running_controller, wait_done, workflow
 
+# Two pods (a Python server, a client) and a controller: a whole e2e run at load 60-110 took 294 s for
+# one, past pytest's default 300 s with its set-up.
+pytestmark = pytest.mark.timeout(900)
 PORT = 8080
 # Answers every GET with a fixed text; no shell, no packages (the cluster's python image).
 SERVER = (
