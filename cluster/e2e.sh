@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the e2e tier (make test-e2e; called by scripts/test.sh after the fast tiers), on
-# SLUICE_E2E_WORKERS pytest-xdist workers (1, serially, unless set).
+# SLUICE_E2E_WORKERS pytest-xdist workers (3 unless set; 1 runs it in one process).
 #   SLUICE_E2E_KUBECONFIG set: run on that cluster, nothing else is started or stopped.
 #   otherwise: bring the project's cluster up, run the tier, bring it down again (trap, also on failure).
 #     When this directory's cluster is already up (make cluster-up), it is reused (its Sluice image
@@ -11,10 +11,9 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 command -v "$PY" >/dev/null || PY=python3
 
-# SLUICE_E2E_WORKERS pytest-xdist workers (default 1: one process, serially; e.g. 3): each file on one
-# worker, the files that act on the whole cluster one after another on one of them
-# (tests/e2e/concurrency.py). Serial by default until a whole run on workers has passed.
-workers=${SLUICE_E2E_WORKERS:-1}
+# SLUICE_E2E_WORKERS pytest-xdist workers (default 3; 1: one process, serially): each file on one worker,
+# the files that act on the whole cluster one after another on one of them (tests/e2e/concurrency.py).
+workers=${SLUICE_E2E_WORKERS:-3}
 if [[ ! $workers =~ ^[0-9]+$ ]]; then echo "SLUICE_E2E_WORKERS=$workers: not a number" >&2; exit 2; fi
 parallel=()
 if ((workers > 1)); then parallel=(-n "$workers" --dist loadgroup); fi
