@@ -39,7 +39,8 @@ DISABLE_VAR = "SLUICE_RUN_ISOLATION"  # "paths": always rewrite paths instead
 
 
 class Layer:
-    """The directories of one step's view: upper (its writes), work (overlayfs's own) and the mount point."""
+    """The directories of one step's view: upper (its writes, shared by the pod's containers), work
+    (overlayfs's own, one per container) and the mount point."""
 
     def __init__(self, directory: Path) -> None:
         self.upper = directory / "upper"
@@ -68,7 +69,12 @@ class Layer:
         environment it is started with. The launcher is this file run by an isolated interpreter (-I:
         the step's PYTHONPATH or PYTHONHOME cannot change it; it needs only the standard library), and
         the environment is not written to the config (it may hold credentials)."""
-        fields = [str(self.upper), str(self.work), str(self.merged), cwd]
+        # Each container gets its own overlayfs work directory: a mount empties its work directory's
+        # `work` subdirectory, so containerSet members starting together on one shared work directory
+        # raced (one mount found it gone: "mount overlay on .../merged: No such file or directory").
+        work = self.work / config_path.stem
+        work.mkdir(parents=True, exist_ok=True)
+        fields = [str(self.upper), str(work), str(self.merged), cwd]
         if self.plan is None:
             fields.append("root")
         else:

@@ -153,3 +153,34 @@ def test_without_a_view_the_run_says_it_moves_paths(tmp_path):
     )
     node = next(n for n in json.loads(result.stdout)["status"]["nodes"].values() if n["type"] == "Pod")
     assert node["outputs"]["parameters"][0]["value"] == "hi"
+
+
+@needs_view
+def test_container_set_members_starting_together_each_enter_their_view(tmp_path):
+    """A containerSet's members share the pod's layer; started together, each mounts its own view
+    (they once shared overlayfs's work directory, and a mount emptying it made another's fail)."""
+    members = [{"name": "first", "image": "busybox", "command": ["true"]}]
+    members += [
+        {
+            "name": f"m{i}",
+            "image": "busybox",
+            "command": ["sh", "-c", f"echo {i} > /member-{i} && cat /member-{i}"],
+            "dependencies": ["first"],
+        }
+        for i in range(6)
+    ]
+    doc = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": "together-"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [{"name": "main", "containerSet": {"containers": members}}],
+        },
+    }
+    for attempt in range(4):
+        result = run(tmp_path, doc)
+        assert result.returncode == 0, f"attempt {attempt}: {result.stderr}"
+        phases = {n["displayName"]: n["phase"] for n in json.loads(result.stdout)["status"]["nodes"].values()}
+        assert set(phases.values()) == {"Succeeded"}, phases
+        assert not list(Path("/").glob("member-*"))  # each member's write stayed in the pod's layer
