@@ -69,7 +69,7 @@ async def wait_pod_done(
 
 
 async def run_pod(
-    api: client.ApiClient, namespace: str, manifest: dict, timeout: float = 120
+    api: client.ApiClient, namespace: str, manifest: dict, timeout: float = 240
 ) -> tuple[client.V1Pod, str]:
     """Create a pod, wait for it to finish, return (pod, logs) and delete it."""
     core = client.CoreV1Api(api)

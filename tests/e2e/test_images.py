@@ -65,11 +65,15 @@ CASES = {
 }
 
 
+# The tier runs beside the Argo examples batch (~100 pods at once): at load 100 a Python or MinIO
+# start took over 120 s in a pod, though each takes a second on a quiet node.
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("case", list(CASES))
 async def test_image_runs(case, kubeconfig, namespace):
     image, command, args, code, expected = CASES[case]
     async with api_client(kubeconfig) as api:
-        pod, logs = await run_pod(api, namespace, pod_manifest(f"img-{case}", image, command, args))
+        manifest = pod_manifest(f"img-{case}", image, command, args)
+        pod, logs = await run_pod(api, namespace, manifest, timeout=480)
     assert exit_code(pod) == code, (pod.status.phase, logs)
     assert pod.status.phase == ("Succeeded" if code == 0 else "Failed")
     assert expected in logs
