@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 
+from tests.integration.local_process import free_port, stop_process
+
 VERSION = "3.35.0"
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -37,13 +39,7 @@ class Azurite:
         return f"http://127.0.0.1:{self.port}/{ACCOUNT}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        stop_process(self.proc)
 
 
 def azurite_binary() -> Path:
@@ -63,15 +59,9 @@ def azurite_binary() -> Path:
     return binary
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_azurite(workspace: Path, timeout: float = 120) -> Azurite:
     binary = azurite_binary()
-    port = _free_port()
+    port = free_port()
     workspace.mkdir(parents=True, exist_ok=True)
     log = open(workspace / "azurite.log", "wb")  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(

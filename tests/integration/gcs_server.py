@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import ssl
 import subprocess
 import threading
@@ -28,24 +27,14 @@ from urllib.parse import parse_qs
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.integration.local_process import cached_build, free_port, stop_process
 from webhook.certs import Bundle
 
-REPO = Path(__file__).resolve().parents[2]
 EMAIL = "sluice-test@sluice-test.iam.example"
 
 
 def fake_gcs_binary() -> Path:
-    done = subprocess.run(
-        [str(REPO / "cluster" / "build-fake-gcs-server.sh")], capture_output=True, text=True, timeout=3600
-    )
-    assert done.returncode == 0, f"cluster/build-fake-gcs-server.sh failed:\n{done.stderr[-2000:]}"
-    return Path(done.stdout.strip().splitlines()[-1])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return cached_build("build-fake-gcs-server.sh")
 
 
 @dataclass
@@ -63,13 +52,7 @@ class FakeGCS:
         return urllib.request.urlopen(request, timeout=30, context=context)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        stop_process(self.proc)
 
     def make_bucket(self, name: str) -> None:
         request = urllib.request.Request(
@@ -89,7 +72,7 @@ class FakeGCS:
 def start_fake_gcs(workspace: Path, timeout: float = 120, tls: Bundle | None = None) -> FakeGCS:
     """Plain HTTP, or HTTPS with `tls` (a certificate for 127.0.0.1 and its CA, webhook/certs.py)."""
     binary = fake_gcs_binary()
-    port = _free_port()
+    port = free_port()
     workspace.mkdir(parents=True, exist_ok=True)
     log = open(workspace / "fake-gcs-server.log", "wb")  # noqa: SIM115 (lives as long as the server)
     scheme = "https" if tls else "http"

@@ -8,13 +8,14 @@ port; it is stopped (by its own process id) when the fixture ends.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.integration.local_process import cached_build, free_port, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 ACCESS_KEY, SECRET_KEY = "sluice-test", "sluice-test-secret"
@@ -33,32 +34,16 @@ class Minio:
         return f"http://{self.endpoint}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        stop_process(self.proc)
 
 
 def minio_binary() -> Path:
-    done = subprocess.run(
-        [str(REPO / "cluster" / "build-minio.sh")], capture_output=True, text=True, timeout=3600
-    )
-    assert done.returncode == 0, f"cluster/build-minio.sh failed:\n{done.stderr[-2000:]}"
-    return Path(done.stdout.strip().splitlines()[-1])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return cached_build("build-minio.sh")
 
 
 def start_minio(data: Path, timeout: float = 120) -> Minio:
     binary = minio_binary()
-    port = _free_port()
+    port = free_port()
     data.mkdir(parents=True, exist_ok=True)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
