@@ -72,9 +72,12 @@ def run(kubectl, namespace: str, instance: str, name: str, spec: dict) -> dict:
 
 
 def pod_of(kubectl, namespace: str, node: dict) -> dict:
+    # the namespace also holds other tests' pods (the e2e tier runs on workers), some without annotations
     pods = json.loads(kubectl("get", "pods", "-n", namespace, "-o", "json"))["items"]
     [pod] = [
-        p for p in pods if p["metadata"]["annotations"].get("workflows.argoproj.io/node-id") == node["id"]
+        p
+        for p in pods
+        if (p["metadata"].get("annotations") or {}).get("workflows.argoproj.io/node-id") == node["id"]
     ]
     return pod
 
