@@ -1,41 +1,40 @@
-"""One pod the engine asked for, run as a local process.
+"""One pod the engine asked for, run as local processes: its life from pending to done.
 
-The pod is read the way the executor reads it: the user's command and args follow the launcher's `--`
-in `main`'s command, env and working dir are `main`'s, and the processed template (script source,
-output paths, input artifacts) is in the init container's `ARGO_TEMPLATE`. Paths are isolated per node
-(paths.py). After the process exits, what the `wait` container would report is collected: stdout as
-`result` (when the pod says to include it), output parameters from their files, output artifacts into
-the artifact directory; the pod and its task result are then reported as observations.
+The pod is read the way the executor reads it (pod_spec.py): the user's command and args follow the
+launcher's `--` in each container's command, env and working dir are the container's. Paths are
+isolated per node (paths.py, or the step's own copy-on-write view of `/`: cowroot.py). Each container
+runs as a process (container_process.py), a containerSet's in the order of its dependencies. After they
+exit, what the `wait` container would report is collected (pod_outputs.py); the pod and its task result
+are then reported as observations (pod_observation.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import pty
-import shutil
-import signal
-import stat
 import subprocess
-import termios
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sluice.runner import artifacts, cowroot, images, leftovers
-from sluice.runner.paths import SYSTEM_DIRS, PathMap, isolation_map, normal
+from sluice.runner import (
+    artifacts,
+    container_process,
+    cowroot,
+    images,
+    leftovers,
+    pod_observation,
+    pod_outputs,
+    pod_spec,
+)
+from sluice.runner.paths import PathMap, isolation_map, normal
 from workflow import outputs as output_rules
-from workflow.engine import ContainerObservation, PodObservation, TaskResultObservation
+from workflow.engine import PodObservation, TaskResultObservation
+from workflow.engine.pod_containers import SCRIPT_PATH
 
 SHIMS = Path(__file__).resolve().parent / "shims"  # programs some example images carry (cowsay)
-SCRIPT_PATH = "/argo/staging/script"
-DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
-INTERNAL_MOUNTS = ("var-run-argo", "argo-staging", "input-artifacts")
 # Directories every image has: moved to the node's root, they exist there too; other moved directories
 # (`/mnt/out`) do not, as in a fresh container.
 IMAGE_DIRS = frozenset({"/tmp", "/var/tmp", "/mnt", "/home", "/root", "/opt", "/srv", "/media"})
@@ -51,55 +50,6 @@ class RunPaths:
         return self.run_dir / "volumes"
 
 
-def _stamp(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-LINE_MAX = 1024 * 1024  # bytes of output read at once (a longer line comes in pieces)
-
-
-def _readable_by_all(path: Path) -> bool:
-    try:
-        mode = path.lstat().st_mode
-    except OSError:
-        return False
-    if stat.S_ISLNK(mode):
-        return True  # copied as a link, never followed
-    if stat.S_ISDIR(mode):
-        return bool(mode & stat.S_IROTH and mode & stat.S_IXOTH)
-    return stat.S_ISREG(mode) and bool(mode & stat.S_IROTH)
-
-
-def _not_readable_by_all(directory: str, names: list[str]) -> list[str]:
-    return [name for name in names if not _readable_by_all(Path(directory) / name)]
-
-
-def _tail(path: Path, size: int) -> bytes:
-    """The last `size` bytes of a file (b"" when it is missing): never the whole of a big stdout."""
-    try:
-        with open(path, "rb") as stream:
-            stream.seek(max(0, stream.seek(0, os.SEEK_END) - size))
-            return stream.read()
-    except FileNotFoundError:
-        return b""
-
-
-def _env_value(pod: dict[str, Any], entry: dict[str, Any]) -> str | None:
-    if "value" in entry:
-        return str(entry.get("value") or "")
-    field = ((entry.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
-    meta = pod.get("metadata") or {}
-    if field == "metadata.name":
-        return meta.get("name", "")
-    if field == "metadata.namespace":
-        return meta.get("namespace", "")
-    if field and field.startswith("metadata.annotations['"):
-        return (meta.get("annotations") or {}).get(field[len("metadata.annotations['") : -2], "")
-    if field and field.startswith("metadata.labels['"):
-        return (meta.get("labels") or {}).get(field[len("metadata.labels['") : -2], "")
-    return None
-
-
 class LocalPod:
     def __init__(self, pod: dict[str, Any], node_id: str, paths: RunPaths, workflow_name: str):
         self.pod = pod
@@ -112,26 +62,9 @@ class LocalPod:
         self.workflow_name = workflow_name
         spec = pod.get("spec") or {}
         self.spec = spec
-        init = next((c for c in spec.get("initContainers") or () if c.get("name") == "init"), {})
-        env = {e.get("name"): e.get("value") for e in init.get("env") or ()}
-        try:
-            self.template: dict[str, Any] = json.loads(env.get("ARGO_TEMPLATE") or "{}")
-        except ValueError:
-            self.template = {}
+        self.template = pod_spec.template(spec)
         self.main = next((c for c in spec.get("containers") or () if c.get("name") == "main"), None)
-        sidecar_names = {c.get("name") for c in self.template.get("sidecars") or () if isinstance(c, dict)}
-        self.containers = [
-            c
-            for c in spec.get("containers") or ()
-            if c.get("name") != "wait" and c.get("name") not in sidecar_names
-        ]
-        if isinstance(self.template.get("containerSet"), dict):
-            deps = {
-                c.get("name"): c.get("dependencies")
-                for c in self.template["containerSet"].get("containers") or ()
-                if isinstance(c, dict)
-            }
-            self.containers = [dict(c, dependencies=deps.get(c.get("name")) or []) for c in self.containers]
+        self.containers = pod_spec.user_containers(spec, self.template)
         self.result_container = (
             "main"
             if any(c.get("name") == "main" for c in self.containers)
@@ -160,54 +93,11 @@ class LocalPod:
 
     # --- preparing -----------------------------------------------------------------------------------
 
-    def _mounts(self) -> dict[str, Path]:
-        volumes = {v.get("name"): v for v in self.spec.get("volumes") or ()}
-        own = {v.get("name") for v in self.template.get("volumes") or () if isinstance(v, dict)}
-        out: dict[str, Path] = {}
-        for container in self.containers:
-            for mount in container.get("volumeMounts") or ():
-                name = mount.get("name")
-                if name in INTERNAL_MOUNTS or not mount.get("mountPath") or mount["mountPath"] in out:
-                    continue
-                volume = volumes.get(name) or {}
-                if isinstance(volume.get("hostPath"), dict):
-                    target = Path(volume["hostPath"].get("path") or "/")
-                elif any(k in volume for k in ("secret", "configMap", "projected", "downwardAPI")):
-                    kind = next(k for k in ("secret", "configMap", "projected", "downwardAPI") if k in volume)
-                    raise artifacts.ArtifactError(
-                        f"volume {name!r} is a {kind} volume, which the local runner cannot provide"
-                    )
-                elif name in own and "emptyDir" in volume:
-                    target = self.dir / "volumes" / str(name)  # the template's own emptyDir: this pod's
-                else:
-                    target = self.paths.volumes / str(name)
-                if mount.get("subPath"):
-                    target = target / mount["subPath"]
-                target.mkdir(parents=True, exist_ok=True)
-                out[mount["mountPath"]] = target
-        return out
-
     def prepare(self) -> None:
-        if not self.containers:
-            raise images.MissingProgram("the pod has no main container")
-        if isinstance(self.template.get("resource"), dict):
-            raise images.MissingProgram(
-                "resource templates need a Kubernetes cluster; the local runner cannot run them"
-            )
-        if isinstance(self.template.get("data"), dict):
-            raise images.MissingProgram(
-                "data templates read an artifact repository; the local runner cannot run them"
-            )
-        if self.template.get("sidecars"):
-            raise images.MissingProgram("sidecars need their images; the local runner cannot run them")
-        if self.spec.get("hostAliases"):
-            # The names would resolve through this machine's DNS instead: a different answer, not a run.
-            raise images.MissingProgram(
-                "hostAliases add names to the pod's /etc/hosts, which the local runner cannot provide"
-            )
+        pod_spec.check_runnable(self.spec, self.template, self.containers)
         root = self.dir / "root"
         self.tmp = self.dir / "tmp"
-        self.mounts = self._mounts()
+        self.mounts = pod_spec.mounts(self.spec, self.template, self.containers, self.dir, self.paths.volumes)
         if not cowroot.available(str(self.paths.run_dir.parent)):
             # The step's own copy-on-write view of `/`: its paths are its own, unchanged (cowroot.py).
             self.layer = cowroot.Layer(self.dir / "layer")
@@ -244,7 +134,7 @@ class LocalPod:
         args = [self.pathmap.rewrite(str(a)) for a in container.get("args") or ()]
         env = dict(os.environ)
         for entry in container.get("env") or ():
-            value = _env_value(self.pod, entry)
+            value = pod_spec.env_value(self.pod, entry)
             if value is not None and entry.get("name"):
                 env[entry["name"]] = self.pathmap.rewrite(value)
         env["TMPDIR"] = "/tmp" if self.layer is not None else str(self.tmp)
@@ -343,18 +233,7 @@ class LocalPod:
         stdout_path = self.dir / ("stdout" if name == self.result_container else f"{name}.stdout")
         container: dict[str, Any] = next((c for c in self.containers if c.get("name") == name), {})
         try:
-            if container.get("tty") is True:
-                proc, terminal = _start_on_a_terminal(argv, cwd, env)
-            else:
-                proc = subprocess.Popen(
-                    argv,
-                    cwd=cwd,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,
-                )
+            proc, terminal = container_process.start(argv, cwd, env, tty=container.get("tty") is True)
         except OSError as exc:
             self.message = f"cannot start {argv[0]}: {exc}"
             self.reason = "LocalRunnerError"
@@ -365,28 +244,21 @@ class LocalPod:
         lock = threading.Lock()
         label = "stdout" if len(self.containers) == 1 else name
 
-        def pump(stream, path: Path) -> None:
-            # A terminal's reader gets EIO once the last process holding it exits: the end of output.
-            # Lines are read at most LINE_MAX bytes at a time: 200 MB without a newline took 620 MB.
-            with (
-                open(path, "wb") as out,
-                open(self.dir / "combined", "ab") as combined,
-                contextlib.suppress(OSError),
-            ):
-                for line in iter(lambda: stream.readline(LINE_MAX), b""):
-                    out.write(line)
-                    out.flush()  # readable as it comes: `sluice ui` follows these files (sluice/ui/sources.py)
-                    with lock:
-                        combined.write(line)
-                    on_line(self, label, line.decode("utf-8", "replace").rstrip("\n"))
-            stream.close()
+        combined = self.dir / "combined"
 
-        if proc.stdout is None:  # on a terminal: stdout and stderr are one stream, as with a pod's tty
-            readers = [threading.Thread(target=pump, args=(terminal, stdout_path), daemon=True)]
+        def read_into(stream, path: Path) -> threading.Thread:
+            def line(text: str) -> None:
+                on_line(self, label, text)
+
+            args = (stream, path, combined, lock, line)
+            return threading.Thread(target=container_process.pump, args=args, daemon=True)
+
+        if terminal is not None:  # on a terminal: stdout and stderr are one stream, as with a pod's tty
+            readers = [read_into(terminal, stdout_path)]
         else:
             readers = [
-                threading.Thread(target=pump, args=(proc.stdout, stdout_path), daemon=True),
-                threading.Thread(target=pump, args=(proc.stderr, self.dir / f"{name}.stderr"), daemon=True),
+                read_into(proc.stdout, stdout_path),
+                read_into(proc.stderr, self.dir / f"{name}.stderr"),
             ]
         for reader in readers:
             reader.start()
@@ -409,178 +281,26 @@ class LocalPod:
 
     def terminate(self, grace: float = 10) -> None:
         self.terminating = True
-        for proc in list(self.procs.values()):
-            if proc.poll() is not None:
-                continue
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                continue
-
-            def killer(proc: subprocess.Popen[bytes] = proc) -> None:
-                try:
-                    proc.wait(timeout=grace)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-
-            threading.Thread(target=killer, daemon=True).start()
+        container_process.terminate(list(self.procs.values()), grace)
 
     def kill(self) -> None:
         self.terminating = True
         for name, proc in list(self.procs.items()):
             leftovers.stop(proc.pid if proc.poll() is None else None, self.tokens.get(name, ""))
 
-    # --- outputs -------------------------------------------------------------------------------------
-
-    def _output_path(self, path: str) -> Path:
-        """Where an output was written: the node's own copy, or else a path the host already has (`/etc`,
-        as an image would). From the host only what every user may read is taken: a file readable by
-        all, a directory copied without the entries that are not (no /etc/shadow in a status)."""
-        path = normal(path)
-        local = self.pathmap.local(path)
-        top = "/" + path.strip("/").split("/", 1)[0]
-        host = Path(path)
-        if local.exists() or local == host or top not in SYSTEM_DIRS or not host.exists():
-            return local
-        if host.is_dir() and _readable_by_all(host):
-            with contextlib.suppress(shutil.Error, OSError):  # what could not be copied is left out
-                shutil.copytree(host, local, symlinks=True, ignore=_not_readable_by_all, dirs_exist_ok=True)
-            return local
-        return host if host.is_file() and _readable_by_all(host) else local
+    # --- outputs and observations --------------------------------------------------------------------
 
     def _collect(self) -> None:
-        outputs: dict[str, Any] = {}
-        errors: list[str] = []
-        if self.include_result:
-            outputs["result"] = output_rules.result(_tail(self.dir / "stdout", output_rules.RESULT_TAIL))
-        declared = self.template.get("outputs") or {}
-        params = output_rules.output_parameters(
-            declared.get("parameters"), lambda path: self._output_path(path).read_bytes()
+        stdout = self.dir / "stdout" if self.include_result else None
+        collected = pod_outputs.collect(
+            self.template, self.pathmap, stdout, self.paths.artifact_dir, self.workflow_name, self.name
         )
-        errors.extend(params.errors)
-        if params.parameters:
-            outputs["parameters"] = params.parameters
-        arts = []
-        for art in declared.get("artifacts") or ():
-            if not art.get("path"):
-                continue
-            try:
-                saved = artifacts.save(
-                    art,
-                    self._output_path(art["path"]),
-                    self.paths.artifact_dir,
-                    self.workflow_name,
-                    self.name,
-                )
-            except (artifacts.ArtifactError, OSError) as exc:
-                errors.append(str(exc))
-                continue
-            if saved is not None:
-                arts.append(saved)
-        if arts:
-            outputs["artifacts"] = arts
-        self.outputs = outputs or None
-        if errors and self.exit_code == 0:
-            self.wait_error = "; ".join(errors)
-
-    # --- observations --------------------------------------------------------------------------------
-
-    def _container_observations(self, started: str, finished: str) -> tuple[ContainerObservation, ...]:
-        out = []
-        for container in self.containers:
-            name = container.get("name") or "main"
-            state, code, began, ended = self.states.get(name, ("waiting", None, None, None))
-            if self.state == "done" and state != "terminated":
-                state, code = "terminated", self.exit_code if name == self.result_container else 0
-            out.append(
-                ContainerObservation(
-                    name,
-                    state,
-                    code if state == "terminated" else None,
-                    ("Completed" if code == 0 else "Error") if state == "terminated" else "",
-                    started_at=_stamp(began) if began else started,
-                    finished_at=(_stamp(ended) if ended else finished) if state == "terminated" else None,
-                    ready=state == "running",
-                )
-            )
-        return tuple(out)
+        self.outputs = collected.outputs
+        if collected.errors and self.exit_code == 0:
+            self.wait_error = "; ".join(collected.errors)
 
     def observation(self) -> PodObservation:
-        if self.state == "pending":
-            return PodObservation(name=self.name, node_id=self.node_id, phase="Pending")
-        started = _stamp(self.started or time.time())
-        if self.state == "running":
-            return PodObservation(
-                name=self.name,
-                node_id=self.node_id,
-                phase="Running",
-                host_node_name="localhost",
-                pod_ip="127.0.0.1",
-                containers=(
-                    ContainerObservation("wait", "running", started_at=started),
-                    *self._container_observations(started, started),
-                ),
-            )
-        finished = _stamp(self.finished or time.time())
-        code = self.exit_code if self.exit_code is not None else 1
-        wait_code = 1 if self.wait_error else 0
-        wait = ContainerObservation(
-            "wait",
-            "terminated",
-            wait_code,
-            "Error" if wait_code else "Completed",
-            message=self.wait_error,
-            started_at=started,
-            finished_at=finished,
-        )
-        containers = self._container_observations(started, finished)
-        if not containers:
-            containers = (
-                ContainerObservation(
-                    "main",
-                    "terminated",
-                    code,
-                    "Completed" if code == 0 else "Error",
-                    started_at=started,
-                    finished_at=finished,
-                ),
-            )
-        message, reason = self.message, self.reason
-        if self.deadline_hit:
-            message, reason = DEADLINE_MESSAGE, "DeadlineExceeded"
-        failed = any(c.exit_code not in (0, None) for c in containers)
-        phase = "Succeeded" if code == 0 and not failed and not self.wait_error and not message else "Failed"
-        return PodObservation(
-            name=self.name,
-            node_id=self.node_id,
-            phase=phase,
-            containers=(wait, *containers),
-            message=message,
-            reason=reason,
-            host_node_name="localhost",
-        )
+        return pod_observation.observation(self)
 
     def task_result(self) -> TaskResultObservation | None:
-        if self.state != "done":
-            return None
-        return TaskResultObservation(node_id=self.node_id, outputs=self.outputs, completed=True)
-
-
-def _start_on_a_terminal(argv: list[str], cwd: Path, env: dict[str, str]):
-    """A container with `tty: true`: the process gets a pseudo-terminal as stdin, stdout and stderr, as
-    the kubelet gives it one. Output processing is off so its bytes (and `outputs.result`) keep `\n`."""
-    leader, follower = pty.openpty()
-    try:
-        attrs = termios.tcgetattr(follower)
-        attrs[1] &= ~termios.OPOST
-        termios.tcsetattr(follower, termios.TCSANOW, attrs)
-        proc = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdin=follower, stdout=follower, stderr=follower, start_new_session=True
-        )
-    except BaseException:
-        os.close(leader)
-        raise
-    finally:
-        os.close(follower)
-    return proc, open(leader, "rb")  # noqa: SIM115 (closed by the reader thread)
+        return pod_observation.task_result(self)
