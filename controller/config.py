@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from controller.event_correlator import CorrelatorSettings
+from controller.event_sender import UPDATE_INTERVAL
 from workflow.artifact_rules import unsupported_repository
 from workflow.engine import EngineConfig
 from workflow.engine.clock import parse_duration
@@ -42,6 +44,7 @@ KNOWN = {
     "images",
     "metricsConfig",
     "telemetryConfig",
+    "events",  # Sluice's: how Kubernetes Events are correlated (controller/event_correlator.py)
 }
 
 
@@ -64,6 +67,8 @@ class ControllerConfig:
     artifact_repository: dict[str, Any] | None = None
     images: dict[str, dict[str, Any]] = field(default_factory=dict)  # image -> {entrypoint, cmd}
     metrics_ttl_seconds: float | None = None  # metricsConfig.metricsTTL: custom series unchanged this long go
+    events: CorrelatorSettings = field(default_factory=CorrelatorSettings)
+    event_update_interval: float = UPDATE_INTERVAL  # events.updateInterval (controller/event_sender.py)
     warnings: tuple[str, ...] = ()
 
     def engine(self, executor_image: str) -> EngineConfig:
@@ -168,7 +173,10 @@ def parse(data: dict[str, Any] | None) -> ControllerConfig:
     ttl = parse_duration(ttl_text) if ttl_text not in (None, "") else None
     if ttl_text not in (None, "") and (ttl is None or ttl < 0):
         raise ConfigError(f"metricsConfig.metricsTTL: {str(ttl_text)[:40]!r} is not a duration (e.g. 10m)")
+    events, update_interval = _events(doc)
     return ControllerConfig(
+        events=events,
+        event_update_interval=update_interval,
         metrics_ttl_seconds=ttl or None,
         instance_id=instance,
         parallelism=_int(doc, "parallelism"),
@@ -200,3 +208,50 @@ def _images(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 raise ConfigError(f"images.{image}.{key}: must be a list of strings")
         out[str(image)] = {k: list(entry[k]) for k in ("entrypoint", "cmd") if k in entry}
     return out
+
+
+# events.<key> -> (CorrelatorSettings field, kind): Sluice's own section, client-go's CorrelatorOptions
+EVENT_KEYS = {
+    "spamBurst": ("spam_burst", "count"),
+    "spamRefill": ("spam_refill_seconds", "duration"),
+    "aggregateMaxEvents": ("aggregate_max_events", "count"),
+    "aggregateInterval": ("aggregate_interval_seconds", "duration"),
+    "cacheEntries": ("cache_entries", "count"),
+    "aggregateWithAnnotations": ("aggregate_with_annotations", "bool"),
+}
+
+
+def _events(doc: dict[str, Any]) -> tuple[CorrelatorSettings, float]:
+    """`events: {spamBurst: 10000, spamRefill: 5m, aggregateMaxEvents: 10, aggregateInterval: 10m,
+    cacheEntries: 4096, aggregateWithAnnotations: false, updateInterval: 1s}`, each optional."""
+    section = _mapping(doc, "events") or {}
+    unknown = sorted(set(section) - set(EVENT_KEYS) - {"updateInterval"})
+    if unknown:
+        raise ConfigError(
+            f"events.{unknown[0]}: unknown key (known: {', '.join([*EVENT_KEYS, 'updateInterval'])})"
+        )
+    values: dict[str, Any] = {}
+    for key, (name, kind) in EVENT_KEYS.items():
+        if section.get(key) is None:
+            continue
+        value = section[key]
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ConfigError(f"events.{key}: must be true or false, got {value!r}")
+        elif kind == "count":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"events.{key}: must be a whole number of at least 1, got {value!r}")
+        else:
+            value = _duration(f"events.{key}", value)
+        values[name] = value
+    interval = UPDATE_INTERVAL
+    if section.get("updateInterval") is not None:
+        interval = _duration("events.updateInterval", section["updateInterval"])
+    return CorrelatorSettings(**values), interval
+
+
+def _duration(path: str, value: Any) -> float:
+    seconds = parse_duration(value)
+    if seconds is None or seconds < 0:
+        raise ConfigError(f"{path}: {str(value)[:40]!r} is not a duration (e.g. 5m, 1s)")
+    return seconds

@@ -96,6 +96,20 @@ class Metrics:
             "Kubernetes Events dropped because too many were waiting to be sent (controller/event_sender.py).",
         )
     )
+    events_filtered: Counter = field(
+        default_factory=lambda: Counter(
+            "sluice_controller_events_filtered_total",
+            "Kubernetes Events not sent, by rule (`spam`: over the per-workflow limit; "
+            "controller/event_correlator.py).",
+        )
+    )
+    events_merged: Counter = field(
+        default_factory=lambda: Counter(
+            "sluice_controller_events_merged_total",
+            "Kubernetes Events folded into another, by rule (`combined`: into an Event of similar ones; "
+            "`counted`: a repeat, as a count; `coalesced`: into a write still waiting to be sent).",
+        )
+    )
     leader: Gauge = field(
         default_factory=lambda: Gauge(
             "sluice_controller_leader", "1 while this replica holds the leader Lease."
@@ -137,6 +151,8 @@ class Metrics:
             self.step_delay,
             self.engine_seconds,
             self.events_dropped,
+            self.events_filtered,
+            self.events_merged,
             self.leader,
             self.k8s_requests,
         ) + "".join(line + "\n" for line in self.custom.render())

@@ -90,6 +90,7 @@ class Runner:
         if kind == "DELETED":
             self.ctl.config = config_mod.ControllerConfig(instance_id=self.settings.instance_id)
             self.metrics.custom.ttl_seconds = None
+            self.ctl.events.configure(self.ctl.config.events, self.ctl.config.event_update_interval)
             return
         try:
             cfg = config_mod.parse(obj.get("data"))
@@ -107,6 +108,7 @@ class Runner:
             )
         self.ctl.config = cfg
         self.metrics.custom.ttl_seconds = cfg.metrics_ttl_seconds
+        self.ctl.events.configure(cfg.events, cfg.event_update_interval)
         log.info(
             "controller configuration loaded",
             extra={"parallelism": cfg.parallelism, "namespace_parallelism": cfg.namespace_parallelism},

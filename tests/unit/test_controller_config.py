@@ -181,3 +181,34 @@ def test_a_repository_the_executor_cannot_use_is_a_warning(repository, warning):
 def test_a_gcs_repository_with_its_key_is_quiet():
     cfg = parse({"artifactRepository": "{gcs: {bucket: b, serviceAccountKeySecret: {name: s, key: k}}}"})
     assert cfg.warnings == ()
+
+
+def test_events_section_sets_the_correlator_and_defaults_are_argo_s():
+    from controller.event_correlator import CorrelatorSettings
+
+    assert parse({}).events == CorrelatorSettings() and parse({}).event_update_interval == 1.0
+    cfg = parse(
+        {
+            "events": "{spamBurst: 25, spamRefill: 5m, aggregateMaxEvents: 5, aggregateInterval: 1h,"
+            " cacheEntries: 100, aggregateWithAnnotations: true, updateInterval: 500ms}"
+        }
+    )
+    assert cfg.events == CorrelatorSettings(25, 300.0, 5, 3600.0, 100, True)
+    assert cfg.event_update_interval == 0.5 and cfg.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("section", "problem"),
+    [
+        ("{spamBurst: 0}", "events.spamBurst: must be a whole number of at least 1, got 0"),
+        ("{cacheEntries: '4096'}", "events.cacheEntries: must be a whole number of at least 1"),
+        ("{spamRefill: soon}", "events.spamRefill: 'soon' is not a duration"),
+        ("{aggregateWithAnnotations: 'yes'}", "events.aggregateWithAnnotations: must be true or false"),
+        ("{burst: 3}", "events.burst: unknown key"),
+        ("[1]", "events: must be a mapping"),
+    ],
+)
+def test_a_bad_events_section_is_refused_with_its_field(section, problem):
+    with pytest.raises(ConfigError) as err:
+        parse({"events": section})
+    assert str(err.value).startswith(problem)
