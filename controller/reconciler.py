@@ -11,7 +11,8 @@
 4. The new status is written first, through the status subresource with the resourceVersion read
    (optimistic concurrency): a conflict means the cache was stale, so nothing is applied and the key
    is retried on the fresher object. Without a status subresource (Argo-shaped CRDs) the whole object
-   is replaced, with the same check. Big status is compressed (controller/status.py).
+   is replaced, with the same check. Big status is compressed (controller/status.py); writing it is
+   controller/status_write.py.
 5. Then the actions (controller/apply.py), so a pod is deleted or a lock released only once the
    status that says why is stored.
 6. `requeue_after` schedules the next look; pod and task-result events bring it sooner.
@@ -26,7 +27,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from controller import artifacts
+from controller import artifacts, status_write
 from controller.apply import apply_actions
 from controller.cached import slim_pod
 from controller.config import ControllerConfig
@@ -36,11 +37,11 @@ from controller.expectations import Expectations
 from controller.locks import LockManager
 from controller.metrics import Metrics
 from controller.queue import WorkQueue
-from controller.status import MAX_WORKFLOW_SIZE, TooLarge, hydrate, pack, refused_for_size
+from controller.status import MAX_WORKFLOW_SIZE, hydrate
 from kube.informer import Store, strip_managed_fields
 from kube.rest import ApiError, Rest
 from workflow.check import CheckCaches, CheckOptions, check_object
-from workflow.engine import CacheEntry, Observed, PodObservation, TerminatePod, step
+from workflow.engine import CacheEntry, Observed, PodObservation, step
 from workflow.engine.defs import EngineError
 from workflow.engine.observe import node_id_of, pod_observation, task_result_observation, workflow_of
 from workflow.engine.templates import run_spec as joined_spec
@@ -50,7 +51,6 @@ from workflow.merge import join_workflow_spec, with_workflow_defaults
 log = logging.getLogger("sluice.controller")
 
 DONE = ("Succeeded", "Failed", "Error")
-ARGO = "argoproj.io/v1alpha1"
 POSTPONED = "Workflow processing has been postponed because too many workflows are already running"
 
 
@@ -308,9 +308,7 @@ class Controller:
         for node_id, message in (errors or {}).items():
             node = nodes.get(node_id)
             if node is not None and node.get("phase") in ("Pending", "Running"):
-                node.update(
-                    phase="Error", message=message, finishedAt=self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-                )
+                node.update(phase="Error", message=message, finishedAt=status_write.stamp(self.now()))
 
     async def reconcile(self, key: str) -> None:
         ns, name = key.split("/", 1)
@@ -330,17 +328,17 @@ class Controller:
         now = self.now()
         problems = self._invalid(key, wf)
         if problems is not None:
-            await self._fail(key, wf, f"invalid spec: {problems}", now)
+            await status_write.fail(self, key, wf, f"invalid spec: {problems}", now)
             return
         try:
             view = self._engine_view(wf)
         except artifacts.RepositoryError as exc:
-            await self._fail(key, wf, str(exc), now)
+            await status_write.fail(self, key, wf, str(exc), now)
             return
         if self._postpone(key, wf):
             if (wf.get("status") or {}).get("message") != POSTPONED:
-                await self._write_status(
-                    key, wf, {**(wf.get("status") or {}), "phase": "Pending", "message": POSTPONED}
+                await status_write.write_status(
+                    self, key, wf, {**(wf.get("status") or {}), "phase": "Pending", "message": POSTPONED}
                 )
             return
         t0 = time.perf_counter()
@@ -350,7 +348,9 @@ class Controller:
         if changed_at is not None:
             self.metrics.step_delay.observe(self.monotonic() - changed_at)
         old_status = view.get("status") or {}
-        if decision.status != old_status and not await self._write_status(key, wf, decision.status):
+        if decision.status != old_status and not await status_write.write_status(
+            self, key, wf, decision.status
+        ):
             return  # stale: retried on the fresher object; nothing applied
         await apply_actions(self, view, decision.actions, now)
         self._stepped.add(key)  # only once its actions are applied: a stale write looks again
@@ -366,116 +366,13 @@ class Controller:
             await self._after_completion(key, self.workflows.get(ns, name) or wf)
         self.metrics.operation_duration.observe(self.monotonic() - started)
 
-    async def _fail(self, key: str, wf: dict[str, Any], message: str, now: datetime) -> None:
-        """A workflow that cannot start: Failed with `message`, labelled completed."""
-        ns, name = key.split("/", 1)
-        stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-        status = {
-            **(wf.get("status") or {}),
-            "phase": "Failed",
-            "message": message,
-            "startedAt": stamp,
-            "finishedAt": stamp,
-            "conditions": [{"type": "Completed", "status": "True"}],
-        }
-        if await self._write_status(key, wf, status):
-            labels = {"workflows.argoproj.io/phase": "Failed", "workflows.argoproj.io/completed": "true"}
-            updated = await self.rest.merge_patch(
-                ARGO, "Workflow", ns, name, {"metadata": {"labels": labels}}
-            )
-            self.wrote(key, updated)
-            self.metrics.total.inc(phase="Failed")
-
-    async def _write_status(self, key: str, wf: dict[str, Any], status: dict[str, Any]) -> bool:
-        """Write `status`; False when it was not written (stale, or too big to store), so the caller
-        applies nothing."""
-        body = {**wf, "status": status}
-        try:
-            body = pack(body, limit=self.max_workflow_size)
-        except TooLarge as exc:
-            await self._fail_too_large(key, wf, str(exc))
-            return False
-        try:
-            written = await self._put_status(body)
-        except ApiError as exc:
-            if exc.status == 409:
-                self.metrics.status_conflicts.inc()
-                self.queue.add(key)
-                return False
-            if refused_for_size(exc.status, exc.message):
-                await self._fail_too_large(key, wf, exc.message)
-                return False
-            raise
-        self.wrote(key, written)
-        return True
-
-    async def _fail_too_large(self, key: str, wf: dict[str, Any], message: str) -> None:
-        """A status that cannot be stored ends the workflow in Error with the reason, as Argo does without
-        node offloading. The nodes are what does not fit, so they are dropped; its locks are freed and
-        its running pods stopped (nothing would read their results), and it is labelled completed, so
-        it is never retried on a refusal that would repeat for ever."""
-        ns, name = key.split("/", 1)
-        self.metrics.status_too_large.inc()
-        log.error("workflow status too large to store", extra={"workflow": key, "error": message})
-        stamp = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-        old = wf.get("status") or {}
-        status = {
-            "phase": "Error",
-            "message": message,
-            "startedAt": old.get("startedAt") or stamp,
-            "finishedAt": stamp,
-            "conditions": [{"type": "Completed", "status": "True"}],
-        }
-        try:
-            written = await self._put_status({**wf, "status": status})
-        except ApiError as exc:
-            if exc.status == 409:
-                self.queue.add(key)
-                return
-            if refused_for_size(exc.status, exc.message):  # the spec alone: nothing smaller to write
-                log.error("workflow too large to store even without its status", extra={"workflow": key})
-                return
-            raise
-        self.wrote(key, written)
-        labels = {"workflows.argoproj.io/phase": "Error", "workflows.argoproj.io/completed": "true"}
-        self.wrote(
-            key, await self.rest.merge_patch(ARGO, "Workflow", ns, name, {"metadata": {"labels": labels}})
-        )
-        self.metrics.total.inc(phase="Error")
-        for other in self.locks.drop_workflow(key):
-            self.queue.add(other)
-        stop = [
-            TerminatePod(name=pod["metadata"]["name"], node_id=node_id_of(pod) or "", reason=message)
-            for pod in self.pods.by_index("wf", key)
-            if (pod.get("status") or {}).get("phase") in ("Pending", "Running")
-        ]
-        if stop:
-            await apply_actions(self, wf, stop, self.now())
-
-    async def _put_status(self, body: dict[str, Any]) -> dict[str, Any]:
-        if self.status_subresource != "off":
-            try:
-                return await self.rest.replace(body, subresource="status")
-            except ApiError as exc:
-                if exc.status != 404 or self.status_subresource == "on":
-                    raise
-                # 404: no status subresource (Argo-shaped CRDs), or the workflow was deleted meanwhile. A
-                # GET tells (as kube/rest.py replace_status does): gone, its 404 is raised and the mode
-                # stays; there, the whole object is written from now on (with the subresource on, a
-                # whole-object write would drop the status silently).
-                meta = body["metadata"]
-                await self.rest.get(ARGO, "Workflow", meta.get("namespace"), meta["name"])
-                log.info("the Workflow CRD has no status subresource; writing whole objects")
-                self.status_subresource = "off"
-        return await self.rest.replace(body)
-
     async def _after_completion(self, key: str, wf: dict[str, Any]) -> None:
         """Locks shown as held are cleared once released; ttlStrategy deletes the workflow when due."""
         self.expectations.forget(key)
         status = wf.get("status") or {}
         if status.get("synchronization") and not self.locks.holds(key):
             cleared = {k: v for k, v in status.items() if k != "synchronization"}
-            if await self._write_status(key, wf, cleared):
+            if await status_write.write_status(self, key, wf, cleared):
                 wf = self.workflows.get(*key.split("/", 1)) or wf
                 status = wf.get("status") or {}
         ttl = self.run_spec(wf).get("ttlStrategy") or {}
@@ -500,7 +397,7 @@ class Controller:
             return
         ns, name = key.split("/", 1)
         try:
-            await self.rest.delete(ARGO, "Workflow", ns, name)
+            await self.rest.delete(status_write.ARGO, "Workflow", ns, name)
             log.info("workflow deleted by its ttlStrategy", extra={"workflow": key})
         except ApiError as exc:
             if exc.status != 404:

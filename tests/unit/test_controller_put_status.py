@@ -1,4 +1,4 @@
-"""controller/reconciler.py `_put_status`: a 404 from the status subresource switches to whole-object
+"""controller/status_write.py `put_status`: a 404 from the status subresource switches to whole-object
 writes only when the workflow is there (Argo-shaped CRDs); a workflow deleted meanwhile raises its 404
 and leaves the mode alone (a whole-object write with the subresource on would drop the status)."""
 
@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from controller.reconciler import Controller
+from controller.status_write import put_status
 from kube.rest import ApiError
 
 pytestmark = pytest.mark.unit
@@ -44,12 +45,12 @@ class Rest:
 async def test_without_a_status_subresource_whole_objects_are_written_from_then_on() -> None:
     rest = Rest(exists=True)
     ctl = Controller(rest, executor_image="img")  # type: ignore[arg-type]
-    written = await ctl._put_status(BODY)
+    written = await put_status(ctl, BODY)
     assert written["metadata"]["resourceVersion"] == "4"
     assert ctl.status_subresource == "off"
     assert rest.calls == ["PUT status", "GET", "PUT object"]
     rest.calls.clear()
-    await ctl._put_status(BODY)
+    await put_status(ctl, BODY)
     assert rest.calls == ["PUT object"]
 
 
@@ -57,7 +58,7 @@ async def test_a_deleted_workflow_raises_and_keeps_the_status_subresource() -> N
     rest = Rest(exists=False)
     ctl = Controller(rest, executor_image="img")  # type: ignore[arg-type]
     with pytest.raises(ApiError) as gone:
-        await ctl._put_status(BODY)
+        await put_status(ctl, BODY)
     assert gone.value.status == 404
     assert ctl.status_subresource == "auto"
     assert rest.calls == ["PUT status", "GET"]
@@ -67,5 +68,5 @@ async def test_with_the_subresource_declared_on_a_404_is_raised_at_once() -> Non
     rest = Rest(exists=True)
     ctl = Controller(rest, executor_image="img", status_subresource="on")  # type: ignore[arg-type]
     with pytest.raises(ApiError):
-        await ctl._put_status(BODY)
+        await put_status(ctl, BODY)
     assert rest.calls == ["PUT status"] and ctl.status_subresource == "on"
