@@ -23,6 +23,7 @@ which the tests compare the stored progress with (tests/unit/engine/test_progres
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from itertools import chain, repeat
 from typing import Any
 
@@ -56,10 +57,23 @@ def _own(node: dict[str, Any]) -> tuple[int, int]:
     return _parse(reported) or (0, 1)
 
 
-def _reach(nodes: dict[str, dict[str, Any]], bit: dict[str, int]) -> dict[str, int]:
-    """For every node, the bitset of executable nodes reachable through `children` (not itself)."""
+class _Cycle(Exception):
+    """A cycle through `children` where the caller needs exact reach sets (`_reach` with `exact`)."""
+
+
+def _reach(
+    nodes: dict[str, dict[str, Any]],
+    bit: dict[str, int],
+    within: Collection[str] | None = None,
+    exact: bool = False,
+) -> dict[str, int]:
+    """For every node of `within` (default: every node), the bitset of the nodes in `bit` reachable
+    through `children` (not itself). Only nodes of `within` are walked: a child outside it adds its own
+    bit alone. On a cycle a node misses what it reaches only through the node it came from, unless
+    `exact`: then _Cycle is raised."""
+    inside = nodes if within is None else within
     reach: dict[str, int] = {}
-    for start in nodes:
+    for start in inside:
         if start in reach:
             continue
         stack = [(start, False)]
@@ -70,16 +84,22 @@ def _reach(nodes: dict[str, dict[str, Any]], bit: dict[str, int]) -> dict[str, i
                 on_path.discard(node_id)
                 total = 0
                 for child in nodes[node_id].get("children") or ():
-                    if child in nodes:
+                    if child in inside:
                         total |= bit.get(child, 0) | reach.get(child, 0)
+                    elif child in bit:
+                        total |= bit[child]
                 reach[node_id] = total
                 continue
-            if node_id in reach or node_id in on_path:
+            if node_id in reach:
+                continue
+            if node_id in on_path:
+                if exact:
+                    raise _Cycle(node_id)
                 continue
             on_path.add(node_id)
             stack.append((node_id, True))
             for child in nodes[node_id].get("children") or ():
-                if child in nodes and child not in reach:
+                if child in inside and child not in reach:
                     stack.append((child, False))
     return reach
 
@@ -302,8 +322,9 @@ def _sums_in_one_pass(
         flag = 1 << index
         bit[node_id] = flag
         masks[change] = masks.get(change, 0) | flag
-    reach = _reach_within(nodes, affected, bit)
-    if reach is None:
+    try:
+        reach = _reach(nodes, bit, within=affected, exact=True)
+    except _Cycle:
         return None
     sums: dict[str, tuple[int, int]] = {}
     for node_id in affected:
@@ -317,37 +338,3 @@ def _sums_in_one_pass(
             total += count * change[1]
         sums[node_id] = (done, total)
     return sums
-
-
-def _reach_within(
-    nodes: dict[str, dict[str, Any]], affected: set[str], bit: dict[str, int]
-) -> dict[str, int] | None:
-    """`_reach` over the affected nodes only, counting only the changed nodes' bits; None on a cycle."""
-    reach: dict[str, int] = {}
-    for start in affected:
-        if start in reach:
-            continue
-        stack = [(start, False)]
-        on_path: set[str] = set()
-        while stack:
-            node_id, expanded = stack.pop()
-            if expanded:
-                on_path.discard(node_id)
-                total = 0
-                for child in nodes[node_id].get("children") or ():
-                    if child in affected:
-                        total |= bit.get(child, 0) | reach[child]
-                    elif child in bit:
-                        total |= bit[child]
-                reach[node_id] = total
-                continue
-            if node_id in reach:
-                continue
-            if node_id in on_path:
-                return None
-            on_path.add(node_id)
-            stack.append((node_id, True))
-            for child in nodes[node_id].get("children") or ():
-                if child in affected and child not in reach:
-                    stack.append((child, False))
-    return reach
