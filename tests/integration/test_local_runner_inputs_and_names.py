@@ -1,5 +1,6 @@
-"""Issue 14's wrong answers under `sluice run`, with real processes: `{{inputs.parameters}}` everywhere,
-tagged artifact names, and a reused `--name` that starts clean instead of mixing two runs' files."""
+"""`sluice run` with real processes, on what issue 14 found answered wrong: `{{inputs.parameters}}`
+everywhere, tagged artifact names, a reused `--name` that starts clean instead of mixing two runs' files
+(and run names refused while in use or invalid), a `tty` container, hostAliases refused."""
 
 from __future__ import annotations
 
