@@ -44,7 +44,15 @@ CREDENTIAL_FIELDS = (
 def executor_containers(
     config: EngineConfig, env: list[dict[str, Any]], mounts: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """(the executor's container fields, `init`, `wait`): the config's image, security and resources."""
+    """(the executor's container fields, `init`, `wait`): the config's image, security and resources.
+
+    `init` and `wait` share these field values (the env list and its entries, the mounts list, one copy
+    of the security context and resources per pod): nothing changes them in place once rendered
+    (`mount` gives a container a new list; podSpecPatch's merge builds new values), and drivers only
+    read a pod. Two deep copies per pod were ~95 MiB of a 10,000-pod fan-out's first step
+    (benchmarks/RESULTS.md, "memory of that run"). The config's own values are still copied: a pod
+    never aliases the config.
+    """
     executor: dict[str, Any] = {
         "image": config.executor_image,
         "env": env,
@@ -54,8 +62,8 @@ def executor_containers(
     }
     if config.executor_image_pull_policy:
         executor["imagePullPolicy"] = config.executor_image_pull_policy
-    init = {"name": "init", "command": [*EXECUTOR_COMMAND, "init"], **copy.deepcopy(executor)}
-    wait = {"name": "wait", "command": [*EXECUTOR_COMMAND, "wait"], **copy.deepcopy(executor)}
+    init = {"name": "init", "command": [*EXECUTOR_COMMAND, "init"], **executor}
+    wait = {"name": "wait", "command": [*EXECUTOR_COMMAND, "wait"], **executor}
     return executor, init, wait
 
 

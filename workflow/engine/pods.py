@@ -189,6 +189,8 @@ def render_pod(
         "ARGO_DEADLINE": deadline_text,
         "ARGO_PROGRESS_FILE": f"{VAR_RUN_ARGO}/progress",
     }
+    # every container of the pod lists these same entries: one dict each, shared (a pod is read-only data)
+    common_entries = _env(common_env)
     where = f"templates.{tmpl.get('name') or node['name']}"
     location = archive_location(op, spec, tmpl, pod_name)
     carried = dict(tmpl)
@@ -199,7 +201,8 @@ def render_pod(
     run_mount = {"name": "var-run-argo", "mountPath": VAR_RUN_ARGO}
     tmp_mount = {"name": "tmp-dir-argo", "mountPath": "/tmp"}  # the read-only root's only scratch space
     executor_env: list[dict[str, Any]] = [
-        *_env({**common_env, "ARGO_TEMPLATE": OFFLOADED if is_offloaded else template_json}),
+        *common_entries,
+        {"name": "ARGO_TEMPLATE", "value": OFFLOADED if is_offloaded else template_json},
         {"name": "ARGO_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
         {"name": "ARGO_POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}},
     ]
@@ -228,7 +231,8 @@ def render_pod(
                 container = strategic_merge(copy.deepcopy(config.main_container), container)
             container = wrap(container, config, f"{where}.{container_field(tmpl, index)}")
         env = list(container.get("env") or [])
-        env.extend(_env({"ARGO_CONTAINER_NAME": container.get("name") or "main", **common_env}))
+        env.append({"name": "ARGO_CONTAINER_NAME", "value": container.get("name") or "main"})
+        env.extend(common_entries)
         container["env"] = env
         mount(container, run_mount)
         user_containers.append(container)
@@ -270,7 +274,8 @@ def render_pod(
         # under the launcher too: it stops the sidecar once main has exited
         sidecar = wrap(with_mirrored_mounts(sidecar, user_containers), config, f"{where}.sidecars[{i}]")
         env = list(sidecar.get("env") or [])
-        env.extend(_env({"ARGO_CONTAINER_NAME": sidecar.get("name") or "", **common_env}))
+        env.append({"name": "ARGO_CONTAINER_NAME", "value": sidecar.get("name") or ""})
+        env.extend(common_entries)
         sidecar["env"] = env
         mount(sidecar, run_mount)
         sidecars.append(sidecar)
