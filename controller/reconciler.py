@@ -4,7 +4,7 @@
 1. The Workflow from the cache (hydrated: `compressedNodes` read back); the engine joins the
    workflowDefaults under it and its WorkflowTemplate (Workflow > template > defaults). A workflow the
    core finds invalid before it ever ran (checked with the defaults under it) fails with the same
-   messages admission gives (the webhook may have been off).
+   messages admission gives (the webhook may have been off; controller/spec_check.py).
 2. Observations: its pods and task results (informer indexes by the workflow label), pods created
    but not yet seen (expectations) as Pending, ConfigMaps, locks, the memoization caches, templates.
 3. `step(workflow, observed, now)`.
@@ -37,16 +37,16 @@ from controller.expectations import Expectations
 from controller.locks import LockManager
 from controller.metrics import Metrics
 from controller.queue import WorkQueue
+from controller.spec_check import SpecChecks
 from controller.status import MAX_WORKFLOW_SIZE, hydrate
 from kube.informer import Store, strip_managed_fields
 from kube.rest import ApiError, Rest
-from workflow.check import CheckCaches, CheckOptions, check_object
 from workflow.engine import CacheEntry, Observed, PodObservation, step
 from workflow.engine.defs import EngineError
 from workflow.engine.observe import node_id_of, pod_observation, task_result_observation, workflow_of
 from workflow.engine.templates import run_spec as joined_spec
 from workflow.labels import LABEL_CONFIGMAP_TYPE
-from workflow.merge import join_workflow_spec, with_workflow_defaults
+from workflow.merge import join_workflow_spec
 
 log = logging.getLogger("sluice.controller")
 
@@ -111,10 +111,8 @@ class Controller:
         self.locks = LockManager()
         self._written: dict[str, str] = {}  # key -> resourceVersion this controller wrote last
         self._changed_at: dict[str, float] = {}  # key -> monotonic time of the first unhandled pod change
-        self._checked: dict[str, str] = {}  # key -> uid whose spec passed the core's check
         self._stepped: set[str] = set()  # keys this process has stepped (Observed.first_look)
-        # Referenced templates parsed and validated once per resourceVersion, not once per workflow.
-        self.check_caches = CheckCaches.create()
+        self.spec_checks = SpecChecks()
         self.pod_errors: dict[str, dict[str, str]] = {}  # key -> node ID -> why its pod cannot be created
         self.postponed: set[str] = set()
         self.workflows.handlers.append(self._on_workflow)
@@ -139,7 +137,7 @@ class Controller:
         key = f"{meta.get('namespace')}/{meta.get('name')}"
         if kind == "DELETED":
             self.expectations.forget(key)
-            self._checked.pop(key, None)
+            self.spec_checks.forget(key)
             self._stepped.discard(key)
             self._written.pop(key, None)
             self._changed_at.pop(key, None)
@@ -190,7 +188,7 @@ class Controller:
 
     # --- reconcile --------------------------------------------------------------------------------
 
-    def observed(self, key: str, ns: str, first_look: bool = False) -> Observed:
+    def observed(self, key: str, ns: str, first_look: bool = False, checked: bool = False) -> Observed:
         pods: dict[str, PodObservation] = {}
         for obj in self.pods.by_index("wf", key):
             obs = pod_observation(obj)
@@ -231,6 +229,7 @@ class Controller:
             templates=self.templates,
             config=self.config.engine(self.executor_image),
             first_look=first_look,
+            checked=checked,
         )
 
     def _running_count(self, ns: str | None = None) -> int:
@@ -255,22 +254,6 @@ class Controller:
             return True
         self.postponed.discard(key)
         return False
-
-    def _invalid(self, key: str, wf: dict[str, Any]) -> str | None:
-        """The core's check, once per workflow before it first runs: the error text, or None."""
-        uid = wf["metadata"].get("uid") or ""
-        if self._checked.get(key) == uid or (wf.get("status") or {}).get("phase"):
-            return None
-        report = check_object(
-            with_workflow_defaults(wf, self.config.defaults_spec()),
-            self.templates,
-            CheckOptions(),
-            self.check_caches,
-        )
-        if report.ok:
-            self._checked[key] = uid
-            return None
-        return "; ".join(str(p) for p in report.errors)
 
     def _engine_view(self, wf: dict[str, Any]) -> dict[str, Any]:
         view = copy.deepcopy(hydrate(wf))
@@ -326,7 +309,7 @@ class Controller:
             await self._after_completion(key, wf)
             return
         now = self.now()
-        problems = self._invalid(key, wf)
+        problems = self.spec_checks.problems(key, wf, self.config.defaults_spec(), self.templates)
         if problems is not None:
             await status_write.fail(self, key, wf, f"invalid spec: {problems}", now)
             return
@@ -342,7 +325,8 @@ class Controller:
                 )
             return
         t0 = time.perf_counter()
-        decision = step(view, self.observed(key, ns, first_look=key not in self._stepped), now)
+        first_look, checked = key not in self._stepped, self.spec_checks.passed(key, wf)
+        decision = step(view, self.observed(key, ns, first_look, checked), now)
         self.metrics.engine_seconds.observe(time.perf_counter() - t0)
         changed_at = self._changed_at.pop(key, None)
         if changed_at is not None:

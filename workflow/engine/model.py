@@ -166,6 +166,10 @@ class Observed:
     # The driver's first step of this workflow since it started (a new controller or leader): what it
     # kept in memory only, the real-time metrics of running nodes, is emitted again.
     first_look: bool = False
+    # The driver has run workflow.check's `check_object` on this very workflow (this spec, the config's
+    # workflowDefaults under it, these templates) and it passed, so a new workflow's first step does not
+    # check it again (workflow/engine/operate.py `_validate`). False: the engine checks it itself.
+    checked: bool = False
 
 
 # --- actions --------------------------------------------------------------------------------------------

@@ -217,7 +217,7 @@ def _operate(op: Operation) -> None:
     if phase in COMPLETED:
         locks.release_finished(op, workflow_done=True)
         return
-    if phase == "":
+    if phase == "" and not op.observed.checked:
         problem = _validate(op)
         if problem:
             _finish(op, FAILED, f"invalid spec: {problem}")
@@ -333,7 +333,8 @@ def _operate(op: Operation) -> None:
 
 
 def _validate(op: Operation) -> str:
-    """Argo validates once, at the first reconcile: the first error, or ""."""
+    """Argo validates once, at the first reconcile: the first error, or "". Skipped when the driver has
+    just run the same check (`Observed.checked`; controller/reconciler.py `_invalid`)."""
     workflow = with_workflow_defaults(op.workflow, op.config.workflow_defaults)
     report = check_object(workflow, op.observed.templates or NoSource())
     return str(report.errors[0]) if report.errors else ""
