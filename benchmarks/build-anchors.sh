@@ -6,47 +6,37 @@
 #   argo-<ver>/crds/                           the module's minimal CRDs the anchor's controller waits for
 #   argo-<ver>/argoexec-image.tar              quay.io/argoproj/argoexec:<ver>, packed like cluster/ images
 # Benchmark-only: never shipped, never run by .ci/run or `make test`. Prints the cache directories.
-# Safe to run concurrently (flock per product); a killed build leaves no half-filled cache (atomic mv).
+# Safe to run concurrently (a lock per product); a killed build leaves no half-filled cache (cluster/lib-build.sh).
 # Env: SLUICE_BUILD_JOBS (go build -p, default 1), SLUICE_BUILD_NICE (default 19).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../cluster/versions.sh"
+# lock, cache, publish; retry, module_copy, argo_fix_symlinks: shared with cluster/build-argo-cli.sh
+. "$HERE/../cluster/lib-build.sh"
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 ARGO_VERSION=${ARGO_VERSION:-v4.0.5}
-export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0
-JOBS=${SLUICE_BUILD_JOBS:-1}
-NICE=${SLUICE_BUILD_NICE:-19}
-log() { echo "[build-anchors $(date +%H:%M:%S)] $*" >&2; }
-# retry, module_copy, argo_fix_symlinks: shared with cluster/build-argo-cli.sh
-. "$HERE/../cluster/gomod.sh"
+build_init build-anchors 1 19
 
 build_kwok() {
   local D="$SLUICE_CACHE_DIR/kwok-$KWOK_VERSION"
-  mkdir -p "$D"; exec 8>"$D/.lock"; flock 8
-  if [[ ! -f "$D/bin/.complete" ]]; then
-    local t0=$SECONDS
-    log "building kwok $KWOK_VERSION (log: $D/build.log)"
-    rm -rf "$D/bin.tmp"; mkdir -p "$D/bin.tmp"
+  build_lock "$D/.lock"
+  if build_needed "$D" "kwok $KWOK_VERSION"; then
     (
       module_copy sigs.k8s.io/kwok "$KWOK_VERSION" "$D/src"
       cd "$D/src"
       /usr/bin/time -v -o "$D/build-time.txt" nice -n "$NICE" \
         go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$D/bin.tmp/kwok" ./cmd/kwok
-    ) >"$D/build.log" 2>&1 || { tail -n 30 "$D/build.log" >&2; log "kwok build FAILED"; exit 1; }
-    touch "$D/bin.tmp/.complete"; rm -rf "$D/bin" "$D/src"; mv "$D/bin.tmp" "$D/bin"
-    log "kwok built in $((SECONDS - t0)) s"
+    ) >>"$D/build.log" 2>&1 || build_failed "$D" kwok
+    build_publish "$D" "kwok $KWOK_VERSION" "$D/src"
   fi
-  exec 8>&-
+  build_unlock
   echo "$D"
 }
 
 build_argo() {
   local D="$SLUICE_CACHE_DIR/argo-$ARGO_VERSION"
-  mkdir -p "$D"; exec 8>"$D/.lock"; flock 8
-  if [[ ! -f "$D/bin/.complete" ]]; then
-    local t0=$SECONDS
-    log "building argo workflow-controller + argoexec $ARGO_VERSION (log: $D/build.log)"
-    rm -rf "$D/bin.tmp" "$D/crds.tmp"; mkdir -p "$D/bin.tmp" "$D/crds.tmp"
+  build_lock "$D/.lock"
+  if build_needed "$D" "argo workflow-controller + argoexec $ARGO_VERSION"; then
+    rm -rf "$D/crds.tmp"; mkdir -p "$D/crds.tmp"
     (
       module_copy github.com/argoproj/argo-workflows/v4 "$ARGO_VERSION" "$D/src"
       cd "$D/src"
@@ -55,7 +45,7 @@ build_argo() {
       ldf="-s -w -X github.com/argoproj/argo-workflows/v4.version=$ARGO_VERSION"
       /usr/bin/time -v -o "$D/build-time.txt" nice -n "$NICE" \
         go build -p "$JOBS" -trimpath -ldflags "$ldf" -o "$D/bin.tmp/" ./cmd/workflow-controller ./cmd/argoexec
-    ) >"$D/build.log" 2>&1 || { tail -n 30 "$D/build.log" >&2; log "argo build FAILED"; exit 1; }
+    ) >>"$D/build.log" 2>&1 || build_failed "$D" argo
     # argoexec as an image, the way cluster/build-images.sh packs static binaries (no registry, no Docker)
     rm -rf "$D/img"; mkdir -p "$D/img/root/bin" "$D/img/store"
     cp "$D/bin.tmp/argoexec" "$D/img/root/bin/argoexec"
@@ -64,11 +54,10 @@ build_argo() {
       --layer "$D/img/layer.tar" --entrypoint '["/bin/argoexec"]' >/dev/null
     tar -C "$D/img/store" -cf "$D/argoexec-image.tar.tmp" . && mv "$D/argoexec-image.tar.tmp" "$D/argoexec-image.tar"
     rm -rf "$D/img"
-    touch "$D/bin.tmp/.complete"; rm -rf "$D/bin" "$D/crds" "$D/src"
-    mv "$D/crds.tmp" "$D/crds"; mv "$D/bin.tmp" "$D/bin"
-    log "argo built in $((SECONDS - t0)) s"
+    rm -rf "$D/crds"; mv "$D/crds.tmp" "$D/crds"
+    build_publish "$D" "argo $ARGO_VERSION" "$D/src"
   fi
-  exec 8>&-
+  build_unlock
   echo "$D"
 }
 

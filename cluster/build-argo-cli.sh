@@ -11,31 +11,18 @@
 # code is a nested module of the argo-cd repository, which the Go proxy does not serve; v3.2 pins the
 # standalone github.com/argoproj/gitops-engine module, hence ARGOCD_VERSION's line (cluster/versions.sh).
 # Prints the cache directories, one a line, in the order asked. Exits at once for what is complete.
-# Safe to run concurrently (flock per product); a killed build leaves no half-filled cache (atomic mv).
+# Safe to run concurrently (a lock per product); a killed build leaves no half-filled cache (cluster/lib-build.sh).
 # Test needs only: never installed, never shipped. Usage: build-argo-cli.sh [all|cli|argocd]
 # Env: SLUICE_BUILD_JOBS (go build -p, default 2), SLUICE_BUILD_NICE (default 10).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/versions.sh"
-. "$HERE/gomod.sh"
-export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0
-JOBS=${SLUICE_BUILD_JOBS:-2}
-NICE=${SLUICE_BUILD_NICE:-10}
-log() { echo "[build-argo-cli $(date +%H:%M:%S)] $*" >&2; }
-command -v go >/dev/null || { echo "build-argo-cli: Go is required (go >= 1.25)" >&2; exit 1; }
-
-lock() {  # lock DIR: wait for another build of the same product
-  mkdir -p "$1"; exec 8>"$1/.lock"
-  if ! flock -n 8; then log "another build holds $1/.lock; waiting"; flock 8; fi
-}
+. "$HERE/lib-build.sh"
+build_init build-argo-cli 2 10
 
 build_cli() {
   local D="$SLUICE_CACHE_DIR/argo-cli-$ARGO_VERSION"
-  lock "$D"
-  if [[ ! -f "$D/bin/.complete" ]]; then
-    local t0=$SECONDS
-    log "building argo CLI $ARGO_VERSION (log: $D/build.log)"
-    rm -rf "$D/bin.tmp"; mkdir -p "$D/bin.tmp"
+  build_lock "$D/.lock"
+  if build_needed "$D" "argo CLI $ARGO_VERSION"; then
     (
       module_copy github.com/argoproj/argo-workflows/v4 "$ARGO_VERSION" "$D/src"
       cd "$D/src"
@@ -47,22 +34,19 @@ build_cli() {
       ldf="-s -w -X github.com/argoproj/argo-workflows/v4.version=$ARGO_VERSION"
       /usr/bin/time -v -o "$D/build-time.txt" nice -n "$NICE" \
         go build -p "$JOBS" -trimpath -ldflags "$ldf" -o "$D/bin.tmp/argo" ./cmd/argo
-    ) >"$D/build.log" 2>&1 || { tail -n 30 "$D/build.log" >&2; log "argo CLI build FAILED"; exit 1; }
+    ) >>"$D/build.log" 2>&1 || build_failed "$D" "argo CLI"
     "$D/bin.tmp/argo" version --short >/dev/null
-    touch "$D/bin.tmp/.complete"; rm -rf "$D/bin" "$D/src"; mv "$D/bin.tmp" "$D/bin"
-    log "argo CLI built in $((SECONDS - t0)) s; $(grep -E 'Maximum resident' "$D/build-time.txt" | sed 's/^[[:space:]]*//')"
+    build_publish "$D" "argo CLI $ARGO_VERSION" "$D/src"
   fi
-  exec 8>&-
+  build_unlock
   echo "$D"
 }
 
 build_argocd_health() {
   local D="$SLUICE_CACHE_DIR/argocd-health-$ARGOCD_VERSION"
-  lock "$D"
-  if [[ ! -f "$D/bin/.complete" ]]; then
-    local t0=$SECONDS
-    log "building argocd-health with Argo CD $ARGOCD_VERSION's health code (log: $D/build.log)"
-    rm -rf "$D/bin.tmp" "$D/work"; mkdir -p "$D/bin.tmp" "$D/work"
+  build_lock "$D/.lock"
+  if build_needed "$D" "argocd-health with Argo CD $ARGOCD_VERSION's health code"; then
+    rm -rf "$D/work"; mkdir -p "$D/work"
     (
       cd "$D/work"
       argocd=$(module_dir github.com/argoproj/argo-cd/v3 "$ARGOCD_VERSION")
@@ -80,12 +64,11 @@ build_argocd_health() {
       retry go mod tidy
       /usr/bin/time -v -o "$D/build-time.txt" nice -n "$NICE" \
         go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$D/bin.tmp/argocd-health" .
-    ) >"$D/build.log" 2>&1 || { tail -n 30 "$D/build.log" >&2; log "argocd-health build FAILED"; exit 1; }
+    ) >>"$D/build.log" 2>&1 || build_failed "$D" argocd-health
     echo '[]' | "$D/bin.tmp/argocd-health" >/dev/null
-    touch "$D/bin.tmp/.complete"; rm -rf "$D/bin" "$D/work"; mv "$D/bin.tmp" "$D/bin"
-    log "argocd-health built in $((SECONDS - t0)) s"
+    build_publish "$D" argocd-health "$D/work"
   fi
-  exec 8>&-
+  build_unlock
   echo "$D"
 }
 

@@ -1,10 +1,13 @@
-# Helpers for builds from Go modules (sourced by cluster/build-argo-cli.sh and benchmarks/build-anchors.sh).
+# Helpers for builds from Go modules (sourced by cluster/lib-build.sh, so by every build from Go modules).
 # shellcheck shell=bash
 # retry CMD...: module downloads from the Go proxy can fail transiently.
 retry() {
   local i
-  for i in 1 2 3; do "$@" && return 0; echo "attempt $i of: $* failed; retrying" >&2; sleep $((i * 10)); done
-  return 1
+  for i in 1 2 3; do
+    "$@" && return 0
+    ((i < 3)) || return 1  # no wait after the last attempt
+    echo "attempt $i of: $* failed; retrying" >&2; sleep $((i * 10))
+  done
 }
 # module_dir MOD VER: download a module (cached by Go in ~/go/pkg/mod) and print its read-only source dir.
 module_dir() {
