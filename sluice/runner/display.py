@@ -13,6 +13,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from sluice import output
+
 ICONS = {
     "Succeeded": "✔",
     "Failed": "✖",
@@ -26,20 +28,11 @@ COLORS = {"Succeeded": "32", "Failed": "31", "Error": "31", "Running": "36", "Pe
 SHOWN_TYPES = ("Pod", "Suspend", "Skipped", "Retry", "Steps", "DAG", "HTTP", "Plugin", "Container")
 
 
-def _parse(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
 def duration(node: dict[str, Any], now: float) -> str:
-    start = _parse(node.get("startedAt"))
+    start = output.stamp(node.get("startedAt"))
     if start is None:
         return ""
-    end = _parse(node.get("finishedAt")) or now
+    end = output.stamp(node.get("finishedAt")) or now
     seconds = max(0, int(round(end - start)))
     if seconds < 60:
         return f"{seconds}s"
