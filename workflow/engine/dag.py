@@ -10,12 +10,13 @@ Omitted task inheriting the phase of the last completed node of its branch.
 from __future__ import annotations
 
 from collections import deque
-from itertools import repeat
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from workflow import names
 from workflow.engine import calls, hooks, subst
 from workflow.engine.defs import (
+    COMPLETED,
     ERROR,
     FAILED,
     FAILED_OR_ERROR,
@@ -145,12 +146,12 @@ class DagRun:
             op.nodes.add_child(self.name, child_name)
         else:
             parents: list[str] = []
+            nodes = op.nodes.map  # (the dict itself: the store's [] is Python, 10,000 calls under a group)
             for dep in deps:
                 dep_node = self.task_node(dep)
                 if dep_node is None:
                     continue
-                for outbound in self._outbound(dep_node):
-                    parents.append(op.nodes[outbound]["id"])
+                parents.extend([nodes[outbound]["id"] for outbound in self._outbound(dep_node)])
             op.nodes.add_child_under(parents, child_name)
 
     def _outbound(self, node: dict[str, Any]) -> list[str]:
@@ -238,13 +239,21 @@ class DagRun:
         with_hooks = hooks.has_hooks(task)
         running = False  # a copy's pod is still running: the group is not done (checked below)
         by_name, nodes_map = op.nodes.by_name, op.nodes.map  # (op.nodes.by, inlined: 10,000 copies)
+        # The group's outcome is read in the same pass: a copy fulfilled when the pass meets it stays so
+        # (nothing in a step un-fulfils a node), so only the others are looked at again after it; the
+        # group takes the phase of the last copy (in loop order) that failed.
+        failed_at, failed_phase = -1, SUCCEEDED
+        again: list[int] = []
         for index, copy_name in enumerate(copies.names):
             child_name = names.task_node_name(self.name, copy_name)
             child = nodes_map.get(by_name.get(child_name) or names.node_id(op.name, child_name))
             if child is not None and fulfilled(child):
+                if child.get("phase") in FAILED_OR_ERROR:
+                    failed_at, failed_phase = index, child["phase"]
                 if with_hooks and completed(child) and group is not None:
                     hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
                 continue
+            again.append(index)
             if child is not None and child.get("type") == "Pod" and child["id"] in op.observed.pods:
                 if with_hooks:
                     hooks.step_hooks(self.eng, task, child, self.ctx, self.opts, f"tasks.{task_name}", scope)
@@ -262,15 +271,14 @@ class DagRun:
         if group is not None:
             if running:
                 return  # the loop below would return at that copy (or before), having changed nothing
-            phase = SUCCEEDED
-            for copy_name in copies.names:
-                child_name = names.task_node_name(self.name, copy_name)
+            for index in again:
+                child_name = names.task_node_name(self.name, copies.names[index])
                 child = nodes_map.get(by_name.get(child_name) or names.node_id(op.name, child_name))
                 if child is None or not fulfilled(child):
                     return
-                if child.get("phase") in FAILED_OR_ERROR:
-                    phase = child["phase"]
-            op.nodes.mark(group["id"], phase)
+                if child.get("phase") in FAILED_OR_ERROR and index > failed_at:
+                    failed_at, failed_phase = index, child["phase"]
+            op.nodes.mark(group["id"], failed_phase)
 
     def _skipped(self, name: str, task: dict[str, Any], phase: str, message: str) -> None:
         calls.skipped_node(self.op, name, task, self.ctx, self.node["id"], phase, message)
@@ -278,23 +286,42 @@ class DagRun:
     # --- phase -------------------------------------------------------------------------------------
 
     def assess(self, targets: list[str]) -> str:
+        """Argo's assessDAGPhase: Running while any node reachable from the DAG's children is not
+        fulfilled; else each target's branch phase decides. A node is looked at when it is queued, not
+        when it comes out: the answer is Running as soon as one such node is seen, without first going
+        through the thousands of fulfilled pods queued before it (the step where a 10,000-pod group
+        completes and the task after it starts)."""
         op = self.op
         target_ids: dict[str, str] = {}
         for t in targets:
             target_ids[op.nodes.node_id(names.task_node_name(self.name, t))] = ""
-        queue = deque((child, SUCCEEDED) for child in (op.nodes[self.node["id"]].get("children") or ()))
-        seen: set[tuple[str, str]] = set()
+        queue: deque[tuple[str, str, dict[str, Any]]] = deque()
+        seen: dict[str, set[str]] = {}  # branch -> node IDs queued with it
         nodes_get = op.nodes.map.get  # (the dict's own get: the store's is Mapping.get, in Python)
+
+        def enqueue(ids: Iterable[str], branch: str) -> bool:
+            """Queue each node once per branch; False when one is not fulfilled."""
+            queued = seen.get(branch)
+            if queued is None:
+                queued = seen[branch] = set()
+            for node_id in ids:
+                if node_id in queued:
+                    continue
+                queued.add(node_id)
+                node = nodes_get(node_id)
+                if node is None:
+                    continue
+                # (a completed node with its result in is fulfilled: the common case, without the call)
+                done = node.get("phase") in COMPLETED and node.get("taskResultSynced") is not False
+                if not done and not fulfilled(node):
+                    return False
+                queue.append((node_id, branch, node))
+            return True
+
+        if not enqueue(op.nodes[self.node["id"]].get("children") or (), SUCCEEDED):
+            return RUNNING
         while queue:
-            node_id, branch = queue.popleft()
-            if (node_id, branch) in seen:
-                continue
-            seen.add((node_id, branch))
-            node = nodes_get(node_id)
-            if node is None:
-                continue
-            if not fulfilled(node):
-                return RUNNING
+            node_id, branch, node = queue.popleft()
             if completed(node):
                 branch = node["phase"]
             if node_id in target_ids and target_ids[node_id] not in FAILED_OR_ERROR:
@@ -305,9 +332,10 @@ class DagRun:
                 hooked = [
                     c["id"] for c in op.nodes.children_of(node) if (c.get("nodeFlag") or {}).get("hooked")
                 ]
-                queue.extend((c, branch) for c in (*kids, *hooked))
-            else:
-                queue.extend(zip(node.get("children") or (), repeat(branch)))
+                if not enqueue((*kids, *hooked), branch):
+                    return RUNNING
+            elif not enqueue(node.get("children") or (), branch):
+                return RUNNING
         result = SUCCEEDED
         for t in targets:
             phase = target_ids.get(op.nodes.node_id(names.task_node_name(self.name, t)), "")
