@@ -143,6 +143,7 @@ def _run_claimed(args: argparse.Namespace, workflow: dict[str, Any], loaded: Loa
         parallelism=args.parallelism,
         templates=loaded.source,
         config_maps=loaded.config_maps,
+        checked=True,  # above, with the same templates and no workflowDefaults (the runner has none)
     )
     # Steps' output on stdout, unless stdout is for the final object (-o json|yaml): then stderr.
     display = Display(

@@ -54,6 +54,9 @@ class RunOptions:
     templates: Any = None
     config_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     handle_signals: bool = True
+    # `sluice run` has checked the workflow against these templates and it passed: the engine's first
+    # step does not check it again (Observed.checked)
+    checked: bool = False
 
 
 def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> None:
@@ -103,6 +106,7 @@ class Runner:
             resume=tuple(state.take_requests(self.options.run_dir)) if self._suspended() else (),
             templates=self.options.templates,
             config=self.config,
+            checked=self.options.checked,
         )
 
     def _suspended(self) -> bool:
