@@ -170,3 +170,17 @@ async def test_events_over_the_spam_limit_are_counted_not_sent() -> None:
     assert len(rest.created) == 25
     assert metrics.events_filtered.get(rule="spam") == 15
     assert 'sluice_controller_events_filtered_total{rule="spam"} 15' in metrics.render()
+
+
+async def test_configure_applies_new_rules_and_keeps_the_caches_when_they_are_the_same() -> None:
+    rest = Recorder()
+    sender = EventSender(rest, Metrics())  # type: ignore[arg-type]
+    await sender.send(_event("BackOff", "again"))
+    sender.configure(CorrelatorSettings(), 0.5)
+    await sender.send(_event("BackOff", "again", stamp="T1"))
+    assert rest.patches == [("wf.1", {"count": 2, "lastTimestamp": "T1", "message": "again"})]
+    sender.configure(CorrelatorSettings(spam_burst=1), 0.5)  # fresh caches under the new rules
+    await sender.send(_event("BackOff", "again", name="wf.2", stamp="T2"))
+    await sender.send(_event("Other", "x", name="wf.3"))
+    assert rest.created == ["BackOff", "BackOff"] and rest.bodies[1]["metadata"]["name"] == "wf.2"
+    assert sender.update_interval == 0.5
