@@ -52,6 +52,11 @@ TEMPLATE_TYPES = (
 ARTIFACT_LOCATIONS = ("s3", "git", "http", "artifactory", "hdfs", "raw", "oss", "gcs", "azure", "plugin")
 
 
+def has_location(art: dict[str, Any]) -> bool:
+    """The artifact names a storage location (full, or key-only)."""
+    return any(art.get(kind) is not None for kind in ARTIFACT_LOCATIONS)
+
+
 def _absent(value: Any) -> bool:
     # Go's omitempty: a null, an empty string or an empty list never overrides the lower side.
     return value is None or value == "" or (isinstance(value, list) and not value)

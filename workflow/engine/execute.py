@@ -29,7 +29,8 @@ from workflow.engine.defs import (
     fulfilled,
     template_type,
 )
-from workflow.engine.scope import export_global_outputs, process_args
+from workflow.engine.inputs import process_args
+from workflow.engine.scope import export_global_outputs
 from workflow.engine.state import Operation
 from workflow.engine.templates import TemplateBase, Templates, node_template
 

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from workflow.errors import child
+from workflow.merge import has_location
 from workflow.validate import artifacts
 from workflow.validate.context import Ctx, Job
 from workflow.validate.tags import check_expression
@@ -110,7 +111,7 @@ def validate_arguments(ctx: Ctx, job: Job | None, args: Any, path: str, allow_em
         name = get_str(art, "name")
         has_from = bool(get_str(art, "from"))
         has_expr = bool(get_str(art, "fromExpression"))
-        if not has_from and not has_expr and not artifacts.has_location(art):
+        if not has_from and not has_expr and not has_location(art):
             ctx.error(job, at, f'artifact "{name}": from, artifact location, or key is required')
         if has_from and has_expr:
             ctx.error(
@@ -263,6 +264,6 @@ def template_needs(tmpl: dict[str, Any]) -> tuple[list[str], list[str]]:
     arts = [
         get_str(a, "name")
         for _, a in named(get_list(inputs, "artifacts"))
-        if a.get("optional") is not True and not artifacts.has_location(a)
+        if a.get("optional") is not True and not has_location(a)
     ]
     return params, arts

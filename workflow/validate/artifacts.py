@@ -19,11 +19,6 @@ ADDRESSING_STYLES = ("", "path", "virtual-hosted")
 _KEY_FIELDS = (("s3", "key"), ("oss", "key"), ("gcs", "key"), ("azure", "blob"))
 
 
-def has_location(art: dict[str, Any]) -> bool:
-    """The artifact names a storage location (full, or key-only)."""
-    return any(art.get(kind) is not None for kind in ARTIFACT_LOCATIONS)
-
-
 def check_location(ctx: Ctx, job: Job | None, loc: dict[str, Any] | None, path: str) -> None:
     """One ArtifactLocation: at most one driver, and the fields each driver needs."""
     if loc is None:
