@@ -184,7 +184,7 @@ class DagRun:
                 return False, False
             kids = None
             if node.get("type") == "TaskGroup":
-                kids = tuple(k.get("phase") for k in self.op.nodes.children_of(node))
+                kids = tuple([k.get("phase") for k in self.op.nodes.children_of(node)])
             results[dep] = TaskState(node.get("phase") or "", bool(node.get("daemoned")), kids)
         if logic is None:
             return True, True
@@ -247,7 +247,11 @@ class DagRun:
         for index, copy_name in enumerate(copies.names):
             child_name = names.task_node_name(self.name, copy_name)
             child = nodes_map.get(by_name.get(child_name) or names.node_id(op.name, child_name))
-            if child is not None and fulfilled(child):
+            # (a completed copy with its result in is fulfilled: the common case, without the call)
+            if child is not None and (
+                (child.get("phase") in COMPLETED and child.get("taskResultSynced") is not False)
+                or fulfilled(child)
+            ):
                 if child.get("phase") in FAILED_OR_ERROR:
                     failed_at, failed_phase = index, child["phase"]
                 if with_hooks and completed(child) and group is not None:
