@@ -3,9 +3,11 @@
 1. one engine step on a workflow whose status already holds 10,000 nodes (target < 50 ms);
 2. a simulated 10,000-pod fan-out with instant fake pods, start to finish: total engine time
    (target < 10 s) and peak memory (target < 200 MB);
-3. local runner overhead per step beyond the command itself (target < 50 ms).
+3. local runner overhead per step beyond the command itself (target < 50 ms);
+4. the first step of a new workflow, checking it itself or told that its driver just did
+   (`Observed.checked`; controller/spec_check.py), on the scale benchmark's shapes.
 
-    .venv/bin/python benchmarks/bench_engine.py [--pods N] [--runner-steps N]
+    .venv/bin/python benchmarks/bench_engine.py [--pods N] [--runner-steps N] [--only step|fanout|runner|first]
 
 CPU time is reported beside wall time: the development machine is shared.
 """
@@ -204,6 +206,30 @@ def bench_fan_out(n: int) -> dict:
     return out
 
 
+def bench_first_step(repeats: int) -> dict[tuple[str, bool], list[float]]:
+    """CPU ms of the first step of a new workflow of each scale shape (benchmarks/scale_workloads.py),
+    with the engine's own check (`checked=False`) and without it (`checked=True`), interleaved."""
+    from scale_workloads import SHAPES  # noqa: PLC0415
+
+    out: dict[tuple[str, bool], list[float]] = {}
+    for shape in ("pod", "seq", "dag", "items"):
+        wf = {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "metadata": {"name": "first", "namespace": "default", "uid": "u"},
+            "spec": SHAPES[shape].spec(),
+        }
+        for checked in (False, True):
+            step(wf, Observed(checked=checked), T0)  # warm
+        for _ in range(repeats):
+            for checked in (False, True):
+                c0 = time.process_time()
+                decision = step(wf, Observed(checked=checked), T0)
+                out.setdefault((shape, checked), []).append((time.process_time() - c0) * 1000)
+                assert decision.status.get("phase") == "Running", decision.status
+    return out
+
+
 def _runner_wall(steps: int, tmp: str) -> tuple[float, float, int, str]:
     doc = {
         "apiVersion": "argoproj.io/v1alpha1",
@@ -275,7 +301,7 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--runner-steps", type=int, default=60)
-    parser.add_argument("--only", choices=["step", "fanout", "runner"])
+    parser.add_argument("--only", choices=["step", "fanout", "runner", "first"])
     parser.add_argument("--shape", choices=["steps", "dag"], default="steps", help="of the one-step figures")
     args = parser.parse_args()
     if args.only in (None, "step"):
@@ -284,6 +310,8 @@ def main() -> None:
         fan_out_figures(args)
     if args.only in (None, "runner"):
         runner_figures(args)
+    if args.only in (None, "first"):
+        first_step_figures(args)
 
 
 def one_step(args) -> None:
@@ -312,6 +340,17 @@ def fan_out_figures(args) -> None:
         f"wall {fan['engine_wall_s']:.2f} s, max RSS of the whole process {fan['max_rss_mb']:.0f} MiB, "
         f"peak Python allocations {fan['peak_mb']:.0f} MiB"
     )
+
+
+def first_step_figures(args) -> None:
+    first = bench_first_step(args.repeats)
+    print(f"first step of a new workflow, {args.repeats} runs each, cpu ms min / median (load {_load()}):")
+    for shape in ("pod", "seq", "dag", "items"):
+        own, told = first[(shape, False)], first[(shape, True)]
+        print(
+            f"  {shape:6}: engine checks {min(own):6.2f} / {statistics.median(own):6.2f}, "
+            f"told it was checked {min(told):6.2f} / {statistics.median(told):6.2f}"
+        )
 
 
 def runner_figures(args) -> None:
