@@ -175,6 +175,9 @@ class DagRun:
     def evaluate(self, task_name: str) -> tuple[bool, bool]:
         """(proceed, execute): proceed once every dependency (and its exit handler) is fulfilled."""
         deps, logic = self.deps(task_name)
+        # a looped dependency's children phases are read only by `AnySucceeded` / `AllFailed`: not
+        # gathered (10,000 of them) for a depends that does not name them
+        item_tasks = logic.item_tasks() if logic is not None else frozenset()
         results: dict[str, Any] = {}
         for dep in deps:
             node = self.task_node(dep)
@@ -183,7 +186,7 @@ class DagRun:
             if not hooks.hooks_done(self.eng, self.tasks.get(dep), node):
                 return False, False
             kids = None
-            if node.get("type") == "TaskGroup":
+            if node.get("type") == "TaskGroup" and dep in item_tasks:
                 kids = tuple([k.get("phase") for k in self.op.nodes.children_of(node)])
             results[dep] = TaskState(node.get("phase") or "", bool(node.get("daemoned")), kids)
         if logic is None:
