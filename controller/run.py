@@ -23,11 +23,12 @@ import os
 import signal
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from controller import config as config_mod
 from controller import status as status_mod
 from controller.cron import CronLoop
+from controller.event_correlator import CorrelatorSettings
 from controller.leader import LeaderElector
 from controller.metrics import Metrics
 from controller.reconciler import Controller
@@ -66,6 +67,16 @@ class Settings:
     shutdown_grace: float = 10.0
     max_workflow_size: int = status_mod.MAX_WORKFLOW_SIZE  # Argo's MAX_WORKFLOW_SIZE (environment)
     cache_check_seconds: float = 600.0  # informer caches compared with a fresh list this often; 0: never
+    # Argo's EVENT_AGGREGATION_WITH_ANNOTATIONS=true (environment): node events combined per node only
+    events_with_annotations: bool = False
+
+
+def event_rules(rules: CorrelatorSettings, with_annotations_env: bool) -> CorrelatorSettings:
+    """The configuration's `events` rules, with annotations in the group key when Argo's environment
+    variable asks for it (either one turning it on is enough)."""
+    if with_annotations_env and not rules.aggregate_with_annotations:
+        return replace(rules, aggregate_with_annotations=True)
+    return rules
 
 
 def _instance_selector(instance_id: str) -> str:
@@ -90,7 +101,7 @@ class Runner:
         if kind == "DELETED":
             self.ctl.config = config_mod.ControllerConfig(instance_id=self.settings.instance_id)
             self.metrics.custom.ttl_seconds = None
-            self.ctl.events.configure(self.ctl.config.events, self.ctl.config.event_update_interval)
+            self._configure_events()
             return
         try:
             cfg = config_mod.parse(obj.get("data"))
@@ -108,11 +119,17 @@ class Runner:
             )
         self.ctl.config = cfg
         self.metrics.custom.ttl_seconds = cfg.metrics_ttl_seconds
-        self.ctl.events.configure(cfg.events, cfg.event_update_interval)
+        self._configure_events()
         log.info(
             "controller configuration loaded",
             extra={"parallelism": cfg.parallelism, "namespace_parallelism": cfg.namespace_parallelism},
         )
+
+    def _configure_events(self) -> None:
+        assert self.ctl is not None
+        cfg = self.ctl.config
+        rules = event_rules(cfg.events, self.settings.events_with_annotations)
+        self.ctl.events.configure(rules, cfg.event_update_interval)
 
     def informers(self, api) -> list[Informer]:
         from kubernetes_asyncio import client
@@ -306,6 +323,7 @@ class Runner:
             max_workflow_size=s.max_workflow_size,
         )
         self.ctl.config = config_mod.ControllerConfig(instance_id=s.instance_id)
+        self._configure_events()
         self.cron = CronLoop(
             rest,
             self.ctl.workflows,

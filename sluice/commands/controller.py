@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = Settings(
         max_workflow_size=max_workflow_size,
+        events_with_annotations=os.environ.get("EVENT_AGGREGATION_WITH_ANNOTATIONS") == "true",  # Argo's
         cache_check_seconds=max(args.cache_check_seconds, 0.0),
         kubeconfig=args.kubeconfig,
         namespace=namespace,

@@ -154,3 +154,12 @@ def test_lru_keeps_the_most_recently_used() -> None:
     assert lru.get("a") == 1  # a is now the newest
     lru.put("c", 3)
     assert lru.get("b") is None and lru.get("a") == 1 and lru.get("c") == 3
+
+
+def test_argo_s_environment_variable_or_the_config_puts_annotations_in_the_group_key() -> None:
+    from controller.run import event_rules
+
+    assert event_rules(CorrelatorSettings(), False).aggregate_with_annotations is False
+    assert event_rules(CorrelatorSettings(), True) == CorrelatorSettings(aggregate_with_annotations=True)
+    configured = CorrelatorSettings(spam_burst=5, aggregate_with_annotations=True)
+    assert event_rules(configured, False) == configured
