@@ -55,54 +55,55 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_wait(env, drivers, args.kubeconfig))
 
 
+async def _with_clients(env: PodEnv, who: str, kubeconfig: str | None, kinds: tuple, body) -> int:
+    """`body(*clients)` with one API client of each kind open, all closed after whatever happens. A
+    client that cannot be made (no service account token, a bad kubeconfig) is the node's error, in the
+    termination log where the node shows it, never a traceback."""
+    from sluice_executor.wait import conclude
+
+    opened: list = []
+    try:
+        try:
+            for kind in kinds:
+                opened.append(await kind.connect(kubeconfig))
+        except Exception as exc:
+            return conclude(env.layout.termination_log, [f"cannot reach the Kubernetes API: {exc}"], who)
+        return await body(*opened)
+    finally:
+        for client in reversed(opened):
+            await client.close()
+
+
 async def _data(env: PodEnv, drivers, kubeconfig: str | None) -> int:
     from sluice_executor.data import run_data
     from sluice_executor.taskresult import KubeResultAPI
-    from sluice_executor.wait import conclude
 
-    try:
-        results = await KubeResultAPI.connect(kubeconfig)
-    except Exception as exc:  # no service account token, a bad kubeconfig: say so where the node shows it
-        message = f"cannot reach the Kubernetes API to report outputs: {exc}"
-        return conclude(env.layout.termination_log, [message], "data")
-    try:
-        return await run_data(env, drivers, results)
-    finally:
-        await results.close()
+    return await _with_clients(
+        env, "data", kubeconfig, (KubeResultAPI,), lambda results: run_data(env, drivers, results)
+    )
 
 
 async def _resource(env: PodEnv, action: str, kubeconfig: str | None) -> int:
     from sluice_executor.kube_resources import KubeResources
     from sluice_executor.resource import run_resource
     from sluice_executor.taskresult import KubeResultAPI
-    from sluice_executor.wait import conclude
 
-    try:
-        results = await KubeResultAPI.connect(kubeconfig)
-        resources = await KubeResources.connect(kubeconfig)
-    except Exception as exc:  # no service account token, a bad kubeconfig: say so where the node shows it
-        message = f"cannot reach the Kubernetes API: {exc}"
-        return conclude(env.layout.termination_log, [message], "resource")
-    try:
-        return await run_resource(env, action, resources, results)
-    finally:
-        await resources.close()
-        await results.close()
+    return await _with_clients(
+        env,
+        "resource",
+        kubeconfig,
+        (KubeResultAPI, KubeResources),
+        lambda results, resources: run_resource(env, action, resources, results),
+    )
 
 
 async def _wait(env: PodEnv, drivers, kubeconfig: str | None) -> int:
     from sluice_executor.taskresult import KubeResultAPI
-    from sluice_executor.wait import Waiter, conclude
+    from sluice_executor.wait import Waiter
 
-    try:
-        api = await KubeResultAPI.connect(kubeconfig)
-    except Exception as exc:  # no service account token, a bad kubeconfig: say so where the node shows it
-        message = f"cannot reach the Kubernetes API to report outputs: {exc}"
-        return conclude(env.layout.termination_log, [message], "wait")
-    try:
-        return await Waiter(env, api, drivers).run()
-    finally:
-        await api.close()
+    return await _with_clients(
+        env, "wait", kubeconfig, (KubeResultAPI,), lambda api: Waiter(env, api, drivers).run()
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
