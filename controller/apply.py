@@ -22,7 +22,7 @@ import asyncio
 import json
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kube.rest import ApiError
@@ -40,16 +40,14 @@ from workflow.engine import (
     SaveCache,
     TerminatePod,
 )
+from workflow.engine.clock import stamp
 from workflow.labels import LABEL_CONFIGMAP_TYPE
+from workflow.types import API_VERSION
 
 if TYPE_CHECKING:
     from controller.reconciler import Controller
 
 log = logging.getLogger("sluice.controller")
-
-
-def _stamp(now: datetime) -> str:
-    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def _ignore(status: int, call) -> bool:
@@ -217,7 +215,7 @@ async def own_template_config_map(ctl: Controller, ns: str, pod: dict[str, Any],
 
 async def emit_event(ctl: Controller, wf: dict[str, Any], ev: Event, now: datetime) -> None:
     meta = wf["metadata"]
-    stamp = _stamp(now)
+    at = stamp(now)
     annotations = dict(ev.annotations)
     if ev.node_id:
         node = ((wf.get("status") or {}).get("nodes") or {}).get(ev.node_id) or {}
@@ -235,7 +233,7 @@ async def emit_event(ctl: Controller, wf: dict[str, Any], ev: Event, now: dateti
             "annotations": annotations,
         },
         "involvedObject": {
-            "apiVersion": "argoproj.io/v1alpha1",
+            "apiVersion": API_VERSION,
             "kind": "Workflow",
             "name": meta["name"],
             "namespace": meta["namespace"],
@@ -245,8 +243,8 @@ async def emit_event(ctl: Controller, wf: dict[str, Any], ev: Event, now: dateti
         "reason": ev.reason,
         "message": ev.message[:1024],
         "type": ev.type if ev.type in ("Normal", "Warning") else "Normal",
-        "firstTimestamp": stamp,
-        "lastTimestamp": stamp,
+        "firstTimestamp": at,
+        "lastTimestamp": at,
         "count": 1,
         "source": {"component": "workflow-controller"},
         "reportingComponent": "workflow-controller",

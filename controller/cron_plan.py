@@ -18,9 +18,11 @@ from typing import Any
 
 from workflow.cron_expr import CronExpressionError, cron_scope, stop_holds, when_allows
 from workflow.cron_schedule import Child, child_workflow, outcomes, parse_stamp, tick
+from workflow.engine.clock import stamp
 from workflow.labels import LABEL_CRON_COMPLETED
+from workflow.types import API_VERSION
 
-ARGO = "argoproj.io/v1alpha1"
+ARGO = API_VERSION
 SPEC_ERROR = "SpecError"
 SUBMISSION_ERROR = "SubmissionError"
 
@@ -35,10 +37,6 @@ class Plan:
     cursor: datetime | None = None  # hits up to here are handled
     wake: datetime | None = None
     skipped: str = ""
-
-
-def stamp(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def reference(wf: dict[str, Any]) -> dict[str, Any]:

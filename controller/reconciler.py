@@ -42,6 +42,7 @@ from controller.status import MAX_WORKFLOW_SIZE, hydrate
 from kube.informer import Store, strip_managed_fields
 from kube.rest import ApiError, Rest
 from workflow.engine import CacheEntry, Observed, PodObservation, step
+from workflow.engine.clock import stamp
 from workflow.engine.defs import EngineError
 from workflow.engine.observe import node_id_of, pod_observation, task_result_observation, workflow_of
 from workflow.engine.templates import run_spec as joined_spec
@@ -291,7 +292,7 @@ class Controller:
         for node_id, message in (errors or {}).items():
             node = nodes.get(node_id)
             if node is not None and node.get("phase") in ("Pending", "Running"):
-                node.update(phase="Error", message=message, finishedAt=status_write.stamp(self.now()))
+                node.update(phase="Error", message=message, finishedAt=stamp(self.now()))
 
     async def reconcile(self, key: str) -> None:
         ns, name = key.split("/", 1)

@@ -18,18 +18,14 @@ from controller.apply import apply_actions
 from controller.status import TooLarge, pack, refused_for_size
 from kube.rest import ApiError
 from workflow.engine import TerminatePod
+from workflow.engine.clock import stamp
 from workflow.engine.observe import node_id_of
+from workflow.types import API_VERSION
 
 if TYPE_CHECKING:
     from controller.reconciler import Controller
 
 log = logging.getLogger("sluice.controller")
-
-ARGO = "argoproj.io/v1alpha1"
-
-
-def stamp(now: datetime) -> str:
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def write_status(ctl: Controller, key: str, wf: dict[str, Any], status: dict[str, Any]) -> bool:
@@ -70,7 +66,9 @@ async def fail(ctl: Controller, key: str, wf: dict[str, Any], message: str, now:
     }
     if await write_status(ctl, key, wf, status):
         labels = {"workflows.argoproj.io/phase": "Failed", "workflows.argoproj.io/completed": "true"}
-        updated = await ctl.rest.merge_patch(ARGO, "Workflow", ns, name, {"metadata": {"labels": labels}})
+        updated = await ctl.rest.merge_patch(
+            API_VERSION, "Workflow", ns, name, {"metadata": {"labels": labels}}
+        )
         ctl.wrote(key, updated)
         ctl.metrics.total.inc(phase="Failed")
 
@@ -104,7 +102,9 @@ async def fail_too_large(ctl: Controller, key: str, wf: dict[str, Any], message:
         raise
     ctl.wrote(key, written)
     labels = {"workflows.argoproj.io/phase": "Error", "workflows.argoproj.io/completed": "true"}
-    ctl.wrote(key, await ctl.rest.merge_patch(ARGO, "Workflow", ns, name, {"metadata": {"labels": labels}}))
+    ctl.wrote(
+        key, await ctl.rest.merge_patch(API_VERSION, "Workflow", ns, name, {"metadata": {"labels": labels}})
+    )
     ctl.metrics.total.inc(phase="Error")
     for other in ctl.locks.drop_workflow(key):
         ctl.queue.add(other)
@@ -131,7 +131,7 @@ async def put_status(ctl: Controller, body: dict[str, Any]) -> dict[str, Any]:
             # stays; there, the whole object is written from now on (with the subresource on, a
             # whole-object write would drop the status silently).
             meta = body["metadata"]
-            await ctl.rest.get(ARGO, "Workflow", meta.get("namespace"), meta["name"])
+            await ctl.rest.get(API_VERSION, "Workflow", meta.get("namespace"), meta["name"])
             log.info("the Workflow CRD has no status subresource; writing whole objects")
             ctl.status_subresource = "off"
     return await ctl.rest.replace(body)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from controller.cron_plan import SPEC_ERROR, plan, stamp
+from controller.cron_plan import SPEC_ERROR, plan
 from workflow.cron_expr import cron_scope, stop_holds, when_allows
+from workflow.engine.clock import stamp
 from workflow.labels import ANN_SCHEDULED, LABEL_CRON, LABEL_CRON_COMPLETED
 
 T0 = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)

@@ -334,7 +334,7 @@ def _operate(op: Operation) -> None:
 
 def _validate(op: Operation) -> str:
     """Argo validates once, at the first reconcile: the first error, or "". Skipped when the driver has
-    just run the same check (`Observed.checked`; controller/reconciler.py `_invalid`)."""
+    just run the same check (`Observed.checked`; controller/spec_check.py)."""
     workflow = with_workflow_defaults(op.workflow, op.config.workflow_defaults)
     report = check_object(workflow, op.observed.templates or NoSource())
     return str(report.errors[0]) if report.errors else ""
