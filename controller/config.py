@@ -170,9 +170,7 @@ def parse(data: dict[str, Any] | None) -> ControllerConfig:
         raise ConfigError("instanceID: must be a string")
     metrics_config = _mapping(doc, "metricsConfig") or {}
     ttl_text = metrics_config.get("metricsTTL")
-    ttl = parse_duration(ttl_text) if ttl_text not in (None, "") else None
-    if ttl_text not in (None, "") and (ttl is None or ttl < 0):
-        raise ConfigError(f"metricsConfig.metricsTTL: {str(ttl_text)[:40]!r} is not a duration (e.g. 10m)")
+    ttl = _duration("metricsConfig.metricsTTL", ttl_text, "10m") if ttl_text not in (None, "") else None
     events, update_interval = _events(doc)
     return ControllerConfig(
         events=events,
@@ -210,7 +208,8 @@ def _images(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-# events.<key> -> (CorrelatorSettings field, kind): Sluice's own section, client-go's CorrelatorOptions
+# events.<key> -> (field, kind): Sluice's own section, client-go's CorrelatorOptions (CorrelatorSettings'
+# fields) and the sender's spacing of writes to one Event
 EVENT_KEYS = {
     "spamBurst": ("spam_burst", "count"),
     "spamRefill": ("spam_refill_seconds", "duration"),
@@ -218,6 +217,7 @@ EVENT_KEYS = {
     "aggregateInterval": ("aggregate_interval_seconds", "duration"),
     "cacheEntries": ("cache_entries", "count"),
     "aggregateWithAnnotations": ("aggregate_with_annotations", "bool"),
+    "updateInterval": ("update_interval", "duration"),
 }
 
 
@@ -225,11 +225,9 @@ def _events(doc: dict[str, Any]) -> tuple[CorrelatorSettings, float]:
     """`events: {spamBurst: 10000, spamRefill: 5m, aggregateMaxEvents: 10, aggregateInterval: 10m,
     cacheEntries: 4096, aggregateWithAnnotations: false, updateInterval: 1s}`, each optional."""
     section = _mapping(doc, "events") or {}
-    unknown = sorted(set(section) - set(EVENT_KEYS) - {"updateInterval"})
+    unknown = sorted(set(section) - set(EVENT_KEYS))
     if unknown:
-        raise ConfigError(
-            f"events.{unknown[0]}: unknown key (known: {', '.join([*EVENT_KEYS, 'updateInterval'])})"
-        )
+        raise ConfigError(f"events.{unknown[0]}: unknown key (known: {', '.join(EVENT_KEYS)})")
     values: dict[str, Any] = {}
     for key, (name, kind) in EVENT_KEYS.items():
         if section.get(key) is None:
@@ -242,16 +240,14 @@ def _events(doc: dict[str, Any]) -> tuple[CorrelatorSettings, float]:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"events.{key}: must be a whole number of at least 1, got {value!r}")
         else:
-            value = _duration(f"events.{key}", value)
+            value = _duration(f"events.{key}", value, "5m, 1s")
         values[name] = value
-    interval = UPDATE_INTERVAL
-    if section.get("updateInterval") is not None:
-        interval = _duration("events.updateInterval", section["updateInterval"])
+    interval = values.pop("update_interval", UPDATE_INTERVAL)
     return CorrelatorSettings(**values), interval
 
 
-def _duration(path: str, value: Any) -> float:
+def _duration(path: str, value: Any, example: str) -> float:
     seconds = parse_duration(value)
     if seconds is None or seconds < 0:
-        raise ConfigError(f"{path}: {str(value)[:40]!r} is not a duration (e.g. 5m, 1s)")
+        raise ConfigError(f"{path}: {str(value)[:40]!r} is not a duration (e.g. {example})")
     return seconds
