@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from workflow.engine import ContainerObservation, PodObservation, TaskResultObservation
+from workflow.engine import ContainerObservation, PodObservation, TaskResultObservation, clock
 
 if TYPE_CHECKING:
     from sluice.runner.localpod import LocalPod
@@ -20,7 +20,8 @@ DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadlin
 
 
 def stamp(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A time.time() value as Kubernetes writes times (workflow/engine/clock.py)."""
+    return clock.stamp(datetime.fromtimestamp(moment, UTC))
 
 
 def _containers(pod: LocalPod, started: str, finished: str) -> tuple[ContainerObservation, ...]:
